@@ -1,0 +1,109 @@
+package dify.reconciler.run;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.Severity;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The outcome of one scan, successful or not. A failed scan carries its {@code error} and no findings; it
+ * is never presented as clean ({@link #result()} says so, and so do the exit code, metrics and health).
+ *
+ * @param runId          unique id of the run
+ * @param startedAt      when the scan started
+ * @param finishedAt     when it ended
+ * @param result         success or failure
+ * @param error          the cause of a failure (no secrets), null on success
+ * @param failedPhase    the phase that failed ({@code config|database|storage|detect|verify}), null on success
+ * @param scope          what was scanned
+ * @param findings       the findings, at most {@code reconciler.report.max-findings} of them (see {@code findingsTruncated})
+ * @param findingsTruncated true when more findings were detected than the report keeps (counts stay exact)
+ * @param summary        exact counts
+ * @param phaseDurations how long each phase took
+ * @param notes          things the operator should know that are not drift (e.g. a table the daemon has not created yet)
+ */
+public record ScanReport(
+        String runId,
+        Instant startedAt,
+        Instant finishedAt,
+        Result result,
+        String error,
+        String failedPhase,
+        Scope scope,
+        List<Finding> findings,
+        boolean findingsTruncated,
+        Summary summary,
+        Map<String, Duration> phaseDurations,
+        List<String> notes) {
+
+    public enum Result {
+        SUCCESS,
+        FAILURE
+    }
+
+    /**
+     * What a scan looked at.
+     *
+     * @param storageType     {@code s3} or {@code local}
+     * @param storage         description of the bucket or folder (no secrets)
+     * @param database        description of the database (host, port, name; no password)
+     * @param deepVerify      whether package bytes were verified
+     * @param gracePeriod     rows and objects younger than this were left out
+     * @param rowsScanned     rows read per table
+     * @param objectsListed   objects listed per prefix
+     * @param skippedTables   tables the daemon has not created (skipped, with a note)
+     */
+    public record Scope(
+            String storageType,
+            String storage,
+            String database,
+            boolean deepVerify,
+            Duration gracePeriod,
+            Map<String, Long> rowsScanned,
+            Map<String, Long> objectsListed,
+            List<String> skippedTables) {
+    }
+
+    /**
+     * Exact counts.
+     *
+     * @param total             number of findings
+     * @param byKind            count per kind (every kind present, 0 when none)
+     * @param bySeverity        count per severity (every severity present)
+     * @param bytesByKind       bytes concerned per kind (orphaned objects)
+     * @param rowsInGrace       rows left out because they are younger than the grace period
+     * @param objectsInGrace    objects left out because they are younger than the grace period
+     * @param unrecognizedKeys  objects under a known prefix whose key is not of a shape we know (never reported as orphans)
+     */
+    public record Summary(
+            long total,
+            Map<FindingKind, Long> byKind,
+            Map<Severity, Long> bySeverity,
+            Map<FindingKind, Long> bytesByKind,
+            long rowsInGrace,
+            long objectsInGrace,
+            long unrecognizedKeys) {
+    }
+
+    public boolean succeeded() {
+        return result == Result.SUCCESS;
+    }
+
+    public Duration duration() {
+        return Duration.between(startedAt, finishedAt);
+    }
+
+    /** Number of findings at or above {@code threshold}. */
+    public long countAtLeast(Severity threshold) {
+        if (summary == null) {
+            return 0;
+        }
+        return summary.bySeverity().entrySet().stream()
+                .filter(e -> e.getKey().atLeast(threshold))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+    }
+}
