@@ -1,0 +1,132 @@
+package dify.reconciler.config;
+
+import dify.reconciler.catalog.StorageLayout;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The plugin daemon's own settings, read under the daemon's variable names and with the daemon's defaults,
+ * so the reconciler can share the daemon's ConfigMap and Secret. Built by {@link #from}, which fails with a
+ * message naming the variable when a value is missing or wrong. {@link #toString()} never shows secrets.
+ */
+public record DaemonSettings(
+        String dbHost,
+        int dbPort,
+        String dbUsername,
+        String dbDatabase,
+        String dbSslMode,
+        StorageType storageType,
+        String bucket,
+        Path localRoot,
+        String s3Endpoint,
+        boolean s3UsePathStyle,
+        boolean s3UseAws,
+        boolean s3UseManagedIam,
+        String awsAccessKey,
+        String awsSecretKey,
+        String awsRegion,
+        StorageLayout layout) {
+
+    /**
+     * @param lookup the value of a variable by its exact daemon name ({@code DB_HOST}, …), empty when unset
+     */
+    public static DaemonSettings from(Function<String, Optional<String>> lookup) {
+        Function<String, Optional<String>> get = name -> lookup.apply(name).map(String::trim).filter(v -> !v.isEmpty());
+        String dbHost = get.apply("DB_HOST").orElseThrow(() -> missing("DB_HOST", "the plugin daemon's PostgreSQL host"));
+        int dbPort = parsePort(get.apply("DB_PORT").orElse("5432"));
+        String dbUser = get.apply("DB_USERNAME").orElseThrow(() -> missing("DB_USERNAME", "the PostgreSQL user"));
+        String dbName = get.apply("DB_DATABASE").orElse("dify_plugin");
+        String sslMode = get.apply("DB_SSL_MODE").orElse("disable").toLowerCase(Locale.ROOT);
+        if (!java.util.Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(sslMode)) {
+            throw new IllegalArgumentException("DB_SSL_MODE='" + sslMode
+                    + "' is not one of disable, allow, prefer, require, verify-ca, verify-full");
+        }
+        get.apply("DB_TYPE").ifPresent(t -> {
+            if (!t.equalsIgnoreCase("postgresql") && !t.equalsIgnoreCase("postgres")) {
+                throw new IllegalArgumentException("DB_TYPE=" + t + " is not supported (only postgresql)");
+            }
+        });
+        StorageType type = StorageType.parse(get.apply("PLUGIN_STORAGE_TYPE").orElse("local"));
+        StorageLayout layout = StorageLayout.of(
+                get.apply("PLUGIN_PACKAGE_CACHE_PATH").orElse("plugin_packages"),
+                get.apply("PLUGIN_INSTALLED_PATH").orElse("plugin"),
+                get.apply("PLUGIN_MEDIA_CACHE_PATH").orElse("assets"),
+                get.apply("PERSISTENCE_STORAGE_PATH").orElse("persistence"));
+        String bucket = get.apply("PLUGIN_STORAGE_OSS_BUCKET").orElse("");
+        Path localRoot = Path.of(get.apply("PLUGIN_STORAGE_LOCAL_ROOT").orElse("storage"));
+        boolean usePathStyle = parseBoolean("S3_USE_PATH_STYLE", get.apply("S3_USE_PATH_STYLE").orElse("true"));
+        boolean useAws = parseBoolean("S3_USE_AWS", get.apply("S3_USE_AWS").orElse("true"));
+        boolean managedIam = parseBoolean("S3_USE_AWS_MANAGED_IAM", get.apply("S3_USE_AWS_MANAGED_IAM").orElse("false"));
+        String endpoint = get.apply("S3_ENDPOINT").orElse(null);
+        String accessKey = get.apply("AWS_ACCESS_KEY").orElse("");
+        String secretKey = get.apply("AWS_SECRET_KEY").orElse("");
+        String region = get.apply("AWS_REGION").orElse("");
+        if (type == StorageType.S3) {
+            if (bucket.isEmpty()) {
+                throw missing("PLUGIN_STORAGE_OSS_BUCKET", "the bucket the daemon stores plugins in");
+            }
+            if (region.isEmpty()) {
+                throw missing("AWS_REGION", "the S3 region (any value, e.g. us-east-1, for S3-compatible servers)");
+            }
+            if (!useAws && endpoint == null) {
+                throw missing("S3_ENDPOINT", "required when S3_USE_AWS=false");
+            }
+            if (endpoint != null && !endpoint.matches("(?i)https?://.+")) {
+                throw new IllegalArgumentException("S3_ENDPOINT='" + endpoint + "' must start with http:// or https://");
+            }
+            if (accessKey.isEmpty() != secretKey.isEmpty()) {
+                throw new IllegalArgumentException("AWS_ACCESS_KEY and AWS_SECRET_KEY must be set together"
+                        + " (or both left empty to use the default AWS credential chain)");
+            }
+        }
+        return new DaemonSettings(dbHost, dbPort, dbUser, dbName, sslMode, type, bucket, localRoot, endpoint,
+                usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout);
+    }
+
+    /** Where the database is, for logs and reports (no password). */
+    public String databaseDescription() {
+        return "postgresql://" + dbHost + ":" + dbPort + "/" + dbDatabase + " (user " + dbUsername + ", sslmode " + dbSslMode + ")";
+    }
+
+    /** Where the storage is, for logs and reports (no keys). */
+    public String storageDescription() {
+        if (storageType == StorageType.LOCAL) {
+            return "local:" + localRoot.toAbsolutePath();
+        }
+        return "s3://" + bucket + (s3Endpoint == null ? "" : " at " + s3Endpoint);
+    }
+
+    @Override
+    public String toString() {
+        return "DaemonSettings[" + databaseDescription() + ", " + storageDescription() + ", layout=" + layout + "]";
+    }
+
+    private static IllegalArgumentException missing(String name, String what) {
+        return new IllegalArgumentException(name + " is not set: " + what);
+    }
+
+    private static int parsePort(String value) {
+        try {
+            int port = Integer.parseInt(value);
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("DB_PORT='" + value + "' is not a TCP port", e);
+        }
+    }
+
+    private static boolean parseBoolean(String name, String value) {
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "1", "yes", "on":
+                return true;
+            case "false", "0", "no", "off":
+                return false;
+            default:
+                throw new IllegalArgumentException(name + "='" + value + "' is not a boolean (true/false)");
+        }
+    }
+}

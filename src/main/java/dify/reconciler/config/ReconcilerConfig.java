@@ -1,0 +1,53 @@
+package dify.reconciler.config;
+
+import dify.reconciler.catalog.Severity;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/**
+ * Our own settings, under {@code reconciler.} ({@code RECONCILER_…} in the environment). The daemon's
+ * settings (database, storage) keep the daemon's own names: see {@link DaemonSettings}.
+ */
+@ConfigMapping(prefix = "reconciler")
+public interface ReconcilerConfig {
+
+    /** Rows and objects changed more recently than this are left out of a scan (and counted). {@code 0s} disables it. */
+    @WithDefault("1h")
+    Duration gracePeriod();
+
+    /**
+     * How often the service scans ({@code 10m}, {@code 1h}; {@code off} disables scheduled scans). Read by the
+     * scheduler as {@code ${reconciler.interval}}; kept here so it is validated and documented in one place.
+     */
+    @WithDefault("10m")
+    String interval();
+
+    /** Download every package and installed copy and verify its checksum and copy (costly). */
+    @WithDefault("false")
+    boolean deepVerify();
+
+    /** The lowest severity that makes the one-shot command exit 1 ({@code info|warning|critical}). */
+    @WithDefault("warning")
+    Severity failOn();
+
+    /** An install task that is not {@code success} and unchanged for this long is reported as stuck. */
+    @WithDefault("1h")
+    Duration installTaskStuckAfter();
+
+    /** The PostgreSQL schema holding the daemon's tables. */
+    @WithDefault("public")
+    String databaseSchema();
+
+    /** Rows fetched per round trip by server-side cursors. */
+    @WithDefault("5000")
+    int fetchSize();
+
+    /** The most findings one report keeps (counts stay exact; the report says when it was cut). */
+    @WithDefault("10000")
+    int maxFindingsPerReport();
+
+    /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
+    @WithDefault("50")
+    int runHistorySize();
+}

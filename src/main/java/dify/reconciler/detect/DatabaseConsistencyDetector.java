@@ -1,0 +1,120 @@
+package dify.reconciler.detect;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.PluginIdentifier;
+import dify.reconciler.inventory.DeclarationRow;
+import dify.reconciler.inventory.InstallationTally;
+import dify.reconciler.inventory.PluginRow;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks among the daemon's own tables that need no storage: {@code refers} against the real count,
+ * unreferenced plugins and declarations, serverless runtimes, identifiers that fail the daemon's rule.
+ * It also decides which installation identifiers deserve a row-by-row look, so that only those rows are
+ * read (the rest of {@code plugin_installations} is only ever aggregated in PostgreSQL).
+ */
+public final class DatabaseConsistencyDetector {
+
+    private final GraceWindow grace;
+    private final FindingSink sink;
+
+    public DatabaseConsistencyDetector(GraceWindow grace, FindingSink sink) {
+        this.grace = grace;
+        this.sink = sink;
+    }
+
+    /** Identifier sets the row-level checks need; bounded by plugins and declarations, not installations. */
+    public record Knowledge(Set<String> pluginUids, Set<String> declarationUids) {
+    }
+
+    public Knowledge knowledge(List<PluginRow> plugins, List<DeclarationRow> declarations) {
+        Set<String> pluginUids = new HashSet<>();
+        plugins.forEach(p -> pluginUids.add(p.uid()));
+        Set<String> declarationUids = new HashSet<>();
+        declarations.forEach(d -> declarationUids.add(d.uid()));
+        return new Knowledge(pluginUids, declarationUids);
+    }
+
+    /**
+     * @param tallies          installations per identifier (key null for rows whose identifier is NULL)
+     * @param serverlessUids   identifiers in {@code serverless_runtimes}, or null when the table does not exist
+     */
+    public void detect(List<PluginRow> plugins, List<DeclarationRow> declarations, Map<String, InstallationTally> tallies,
+            Set<String> serverlessUids, Knowledge knowledge) {
+        int serverlessUnchecked = 0;
+        for (PluginRow p : plugins) {
+            if (grace.isYoung(p.changedAt())) {
+                sink.rowInGrace();
+                continue;
+            }
+            if (!PluginIdentifier.isValid(p.uid())) {
+                sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugins", p.id(), p.uid(), p.pluginId(), null,
+                        invalidDetail(p.uid())));
+                continue;
+            }
+            InstallationTally tally = tallies.get(p.uid());
+            long installed = tally == null ? 0 : tally.total();
+            boolean settled = tally == null || tally.young() == 0;
+            if (settled && p.refers() != installed) {
+                sink.add(Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null,
+                        "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"));
+            }
+            if (installed == 0) {
+                sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null,
+                        "no plugin_installations row uses this identifier (install_type=" + p.installType() + ")"));
+            }
+            if (p.isServerless()) {
+                if (serverlessUids == null) {
+                    serverlessUnchecked++;
+                } else if (!serverlessUids.contains(p.uid())) {
+                    sink.add(Finding.row(FindingKind.SERVERLESS_RUNTIME_MISSING, "plugins", p.id(), p.uid(), p.pluginId(),
+                            null, "install_type=serverless but serverless_runtimes has no row for this identifier"));
+                }
+            }
+        }
+        if (serverlessUnchecked > 0) {
+            sink.note(serverlessUnchecked + " serverless plugin(s) not checked: table serverless_runtimes does not exist");
+        }
+        for (DeclarationRow d : declarations) {
+            if (grace.isYoung(d.changedAt())) {
+                sink.rowInGrace();
+                continue;
+            }
+            if (!PluginIdentifier.isValid(d.uid())) {
+                sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugin_declarations", d.id(), d.uid(),
+                        d.pluginId(), null, invalidDetail(d.uid())));
+            } else if (!knowledge.pluginUids().contains(d.uid())) {
+                sink.add(Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", d.id(), d.uid(),
+                        d.pluginId(), null, "no plugins row uses this declaration (uploaded but not installed anywhere)"));
+            }
+        }
+        tallies.values().forEach(t -> sink.rowsInGrace(t.young()));
+    }
+
+    /**
+     * Identifiers whose installation rows must be read one by one: invalid ones, ones with no plugins row,
+     * and ones with non-remote installations but no declaration.
+     */
+    public Set<String> suspectInstallationUids(Map<String, InstallationTally> tallies, Knowledge knowledge) {
+        Set<String> suspects = new HashSet<>();
+        for (InstallationTally t : tallies.values()) {
+            String uid = t.uid();
+            boolean suspect = !PluginIdentifier.isValid(uid)
+                    || !knowledge.pluginUids().contains(uid)
+                    || (t.total() > t.remote() && !knowledge.declarationUids().contains(uid));
+            if (suspect) {
+                suspects.add(uid);
+            }
+        }
+        return suspects;
+    }
+
+    public static String invalidDetail(String uid) {
+        return "identifier " + (uid == null ? "NULL" : "'" + uid + "'")
+                + " does not match the daemon's rule [author/]name:version@checksum; the daemon answers HTTP 400";
+    }
+}

@@ -1,0 +1,374 @@
+package dify.reconciler.inventory.postgres;
+
+import static dify.reconciler.inventory.postgres.DaemonSchema.DECLARATIONS;
+import static dify.reconciler.inventory.postgres.DaemonSchema.ENDPOINTS;
+import static dify.reconciler.inventory.postgres.DaemonSchema.INSTALLATIONS;
+import static dify.reconciler.inventory.postgres.DaemonSchema.INSTALL_TASKS;
+import static dify.reconciler.inventory.postgres.DaemonSchema.PLUGINS;
+import static dify.reconciler.inventory.postgres.DaemonSchema.SERVERLESS_RUNTIMES;
+import static dify.reconciler.inventory.postgres.DaemonSchema.TENANT_STORAGES;
+
+import dify.reconciler.catalog.AssetReferences;
+import dify.reconciler.inventory.DeclarationRow;
+import dify.reconciler.inventory.DuplicateGroup;
+import dify.reconciler.inventory.InstallationRow;
+import dify.reconciler.inventory.InstallationTally;
+import dify.reconciler.inventory.PluginRow;
+import dify.reconciler.inventory.TableRow;
+import dify.reconciler.inventory.TenantStorageRow;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+
+/**
+ * Reads the daemon's tables inside one read-only, repeatable-read transaction, so every query of a scan
+ * sees the same snapshot. Large tables are either aggregated in PostgreSQL or streamed through a
+ * server-side cursor (autocommit off + fetch size); nothing here holds a table of installations in memory.
+ * Every value is a bound parameter; table names come from {@link DaemonSchema}'s allow-list.
+ */
+public final class DaemonDatabaseReader implements AutoCloseable {
+
+    private static final String UUID_TEXT = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+    private final Connection connection;
+    private final DaemonSchema schema;
+    private final int fetchSize;
+    private final Map<String, Long> rowsScanned = new HashMap<>();
+    private final List<String> notes = new ArrayList<>();
+    private int unparsableDeclarations;
+
+    private DaemonDatabaseReader(Connection connection, DaemonSchema schema, int fetchSize) {
+        this.connection = connection;
+        this.schema = schema;
+        this.fetchSize = fetchSize;
+    }
+
+    public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
+            String databaseDescription) throws SQLException {
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(false);
+            try (var st = c.createStatement()) {
+                st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                // Hash joins over a million rows want more than the 4 MB default; local to this transaction.
+                st.execute("SET LOCAL work_mem = '64MB'");
+            }
+            DaemonSchema schema = DaemonSchema.inspect(c, schemaName, databaseDescription);
+            return new DaemonDatabaseReader(c, schema, fetchSize);
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c, e);
+            throw e;
+        }
+    }
+
+    public DaemonSchema schema() {
+        return schema;
+    }
+
+    public Map<String, Long> rowsScanned() {
+        return rowsScanned;
+    }
+
+    /** Things worth telling the operator that are not drift (e.g. declarations whose JSON could not be parsed). */
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** True when every declaration's JSON could be read, i.e. the set of referenced assets is complete. */
+    public boolean allDeclarationsParsed() {
+        return unparsableDeclarations == 0;
+    }
+
+    public List<PluginRow> plugins() throws SQLException {
+        String remote = schema.hasColumn(PLUGINS, "remote_declaration") ? "remote_declaration" : "CAST(NULL AS text)";
+        String sql = "SELECT id::text, plugin_unique_identifier, plugin_id, refers, install_type, "
+                + schema.changedAt(null, PLUGINS) + ", " + remote + " FROM " + schema.qualified(PLUGINS);
+        List<PluginRow> rows = new ArrayList<>();
+        query(sql, List.of(), rs -> {
+            String installType = rs.getString(5);
+            List<String> remoteAssets = List.of();
+            String remoteDeclaration = rs.getString(7);
+            if ("remote".equals(installType) && remoteDeclaration != null && !remoteDeclaration.isBlank()) {
+                remoteAssets = assetIds(remoteDeclaration, PLUGINS, rs.getString(1));
+            }
+            rows.add(new PluginRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), installType,
+                    instant(rs, 6), remoteAssets));
+        });
+        rowsScanned.put(PLUGINS, (long) rows.size());
+        return rows;
+    }
+
+    public List<DeclarationRow> declarations() throws SQLException {
+        String sql = "SELECT id::text, plugin_unique_identifier, plugin_id, " + schema.changedAt(null, DECLARATIONS)
+                + ", declaration FROM " + schema.qualified(DECLARATIONS);
+        List<DeclarationRow> rows = new ArrayList<>();
+        query(sql, List.of(), rs -> {
+            String json = rs.getString(5);
+            List<String> assets = json == null || json.isBlank() ? List.of() : assetIds(json, DECLARATIONS, rs.getString(1));
+            rows.add(new DeclarationRow(rs.getString(1), rs.getString(2), rs.getString(3), instant(rs, 4), assets));
+        });
+        rowsScanned.put(DECLARATIONS, (long) rows.size());
+        return rows;
+    }
+
+    private List<String> assetIds(String json, String table, String id) {
+        try {
+            return AssetReferences.extract(json).stream().distinct().toList();
+        } catch (IllegalArgumentException e) {
+            unparsableDeclarations++;
+            if (unparsableDeclarations <= 5) {
+                notes.add(table + " row " + id + ": declaration is not readable JSON (" + e.getMessage()
+                        + "); asset_orphaned is not reported in this run");
+            }
+            return List.of();
+        }
+    }
+
+    /** Installations per identifier, aggregated in PostgreSQL. */
+    public Map<String, InstallationTally> installationTallies(Instant graceCutoff) throws SQLException {
+        String sql = "SELECT plugin_unique_identifier, count(*), count(*) FILTER (WHERE runtime_type = 'remote'),"
+                + " count(*) FILTER (WHERE " + schema.changedAt(null, INSTALLATIONS) + " > ?) FROM "
+                + schema.qualified(INSTALLATIONS) + " GROUP BY plugin_unique_identifier";
+        Map<String, InstallationTally> tallies = new HashMap<>();
+        long[] total = {0};
+        query(sql, List.of(timestamp(graceCutoff)), rs -> {
+            InstallationTally t = new InstallationTally(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+            tallies.put(t.uid(), t);
+            total[0] += t.total();
+        });
+        rowsScanned.put(INSTALLATIONS, total[0]);
+        return tallies;
+    }
+
+    /** Streams the installations that use one of {@code uids} (null in the collection means a NULL identifier). */
+    public void installationsUsing(Collection<String> uids, Consumer<InstallationRow> sink) throws SQLException {
+        if (uids.isEmpty()) {
+            return;
+        }
+        List<String> nonNull = uids.stream().filter(u -> u != null).toList();
+        String sql = "SELECT id::text, tenant_id::text, plugin_id, plugin_unique_identifier, runtime_type, "
+                + schema.changedAt(null, INSTALLATIONS) + " FROM " + schema.qualified(INSTALLATIONS)
+                + " WHERE plugin_unique_identifier = ANY(?)" + (uids.contains(null) ? " OR plugin_unique_identifier IS NULL" : "");
+        query(sql, List.of(textArray(nonNull)), rs -> sink.accept(new InstallationRow(rs.getString(1), rs.getString(2),
+                rs.getString(3), rs.getString(4), rs.getString(5), instant(rs, 6))));
+    }
+
+    /** Distinct identifiers of a table with their row counts; also records the table's row count. */
+    public Map<String, Long> identifierCounts(String table) throws SQLException {
+        Map<String, Long> counts = new HashMap<>();
+        long[] total = {0};
+        query("SELECT plugin_unique_identifier, count(*) FROM " + schema.qualified(table)
+                + " GROUP BY plugin_unique_identifier", List.of(), rs -> {
+                    counts.put(rs.getString(1), rs.getLong(2));
+                    total[0] += rs.getLong(2);
+                });
+        rowsScanned.put(table, total[0]);
+        return counts;
+    }
+
+    /** Rows of a category table or {@code serverless_runtimes} that use one of {@code uids}. */
+    public void rowsUsing(String table, Collection<String> uids, Consumer<TableRow> sink) throws SQLException {
+        if (uids.isEmpty()) {
+            return;
+        }
+        boolean hasTenant = schema.hasColumn(table, "tenant_id");
+        boolean hasPluginId = schema.hasColumn(table, "plugin_id");
+        String sql = "SELECT id::text, " + (hasTenant ? "tenant_id::text" : "CAST(NULL AS text)") + ", "
+                + (hasPluginId ? "plugin_id" : "CAST(NULL AS text)") + ", plugin_unique_identifier, "
+                + schema.changedAt(null, table) + " FROM " + schema.qualified(table)
+                + " WHERE plugin_unique_identifier = ANY(?)" + (uids.contains(null) ? " OR plugin_unique_identifier IS NULL" : "");
+        query(sql, List.of(textArray(uids.stream().filter(u -> u != null).toList())), rs -> sink.accept(new TableRow(table,
+                rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), instant(rs, 5), null)));
+    }
+
+    /** Category rows with no installation of the same tenant, plugin id and identifier (anti-join in PostgreSQL). */
+    public void orphanedCategoryRows(String table, Consumer<TableRow> sink) throws SQLException {
+        String sql = "SELECT c.id::text, c.tenant_id::text, c.plugin_id, c.plugin_unique_identifier, "
+                + schema.changedAt("c", table) + ", c.provider FROM " + schema.qualified(table) + " c"
+                + " WHERE NOT EXISTS (SELECT 1 FROM " + schema.qualified(INSTALLATIONS) + " i"
+                + " WHERE i.tenant_id = c.tenant_id AND i.plugin_id = c.plugin_id"
+                + " AND i.plugin_unique_identifier = c.plugin_unique_identifier)";
+        query(sql, List.of(), rs -> sink.accept(new TableRow(table, rs.getString(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), instant(rs, 5), "provider " + rs.getString(6))));
+    }
+
+    /** Endpoints whose tenant has no installation of their plugin. {@code endpoints.tenant_id} is text, not uuid. */
+    public void orphanedEndpoints(Consumer<TableRow> sink) throws SQLException {
+        rowsScanned.put(ENDPOINTS, count(ENDPOINTS));
+        String sql = "SELECT e.id::text, e.tenant_id, e.plugin_id, " + schema.changedAt("e", ENDPOINTS) + ", e.hook_id"
+                + " FROM " + schema.qualified(ENDPOINTS) + " e WHERE NOT EXISTS (SELECT 1 FROM "
+                + schema.qualified(INSTALLATIONS) + " i WHERE i.plugin_id = e.plugin_id AND i.tenant_id ="
+                + " (CASE WHEN e.tenant_id ~ ? THEN CAST(e.tenant_id AS uuid) END))";
+        query(sql, List.of(UUID_TEXT), rs -> sink.accept(new TableRow(ENDPOINTS, rs.getString(1), rs.getString(2),
+                rs.getString(3), null, instant(rs, 4), "hook_id " + rs.getString(5))));
+    }
+
+    /** Duplicate identifiers in {@code plugins}, among rows outside the grace period; skipped when a unique index exists. */
+    public void duplicatePlugins(Instant graceCutoff, Consumer<DuplicateGroup> sink) throws SQLException {
+        if (schema.hasUniqueIndexOn(PLUGINS, Set.of("plugin_unique_identifier"))) {
+            return;
+        }
+        String sql = "SELECT plugin_unique_identifier, min(plugin_id), count(*), (array_agg(id::text ORDER BY id::text))[1:20]"
+                + " FROM " + schema.qualified(PLUGINS) + " WHERE coalesce(" + schema.changedAt(null, PLUGINS)
+                + ", '-infinity') <= ? GROUP BY plugin_unique_identifier HAVING count(*) > 1";
+        query(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(PLUGINS,
+                "plugin_unique_identifier " + rs.getString(1), rs.getString(1), rs.getString(2), null, rs.getLong(3),
+                strings(rs.getArray(4)))));
+    }
+
+    /** Duplicate (tenant_id, plugin_id) in {@code plugin_installations}; skipped when a unique index exists. */
+    public void duplicateInstallations(Instant graceCutoff, Consumer<DuplicateGroup> sink) throws SQLException {
+        if (schema.hasUniqueIndexOn(INSTALLATIONS, Set.of("tenant_id", "plugin_id"))) {
+            return;
+        }
+        String sql = "SELECT tenant_id::text, plugin_id, count(*), (array_agg(id::text ORDER BY id::text))[1:20],"
+                + " min(plugin_unique_identifier) FROM " + schema.qualified(INSTALLATIONS) + " WHERE coalesce("
+                + schema.changedAt(null, INSTALLATIONS) + ", '-infinity') <= ? GROUP BY tenant_id, plugin_id HAVING count(*) > 1";
+        query(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(INSTALLATIONS,
+                "(tenant_id, plugin_id) (" + rs.getString(1) + ", " + rs.getString(2) + ")", rs.getString(5),
+                rs.getString(2), rs.getString(1), rs.getLong(3), strings(rs.getArray(4)))));
+    }
+
+    /** Every serverless runtime (a small table): its identifier and row, for the invalid-identifier check too. */
+    public List<TableRow> serverlessRuntimes() throws SQLException {
+        List<TableRow> rows = new ArrayList<>();
+        query("SELECT id::text, plugin_unique_identifier, " + schema.changedAt(null, SERVERLESS_RUNTIMES) + " FROM "
+                + schema.qualified(SERVERLESS_RUNTIMES), List.of(), rs -> rows.add(new TableRow(SERVERLESS_RUNTIMES,
+                        rs.getString(1), null, null, rs.getString(2), instant(rs, 3), null)));
+        rowsScanned.put(SERVERLESS_RUNTIMES, (long) rows.size());
+        return rows;
+    }
+
+    /** Install tasks not in {@code success} that have not changed since {@code stuckBefore}. */
+    public void stuckInstallTasks(Instant stuckBefore, Consumer<TableRow> sink) throws SQLException {
+        rowsScanned.put(INSTALL_TASKS, count(INSTALL_TASKS));
+        String changed = schema.changedAt(null, INSTALL_TASKS);
+        String sql = "SELECT id::text, tenant_id::text, status, " + changed + " FROM " + schema.qualified(INSTALL_TASKS)
+                + " WHERE status IS DISTINCT FROM 'success' AND coalesce(" + changed + ", '-infinity') < ?";
+        query(sql, List.of(timestamp(stuckBefore)), rs -> sink.accept(new TableRow(INSTALL_TASKS, rs.getString(1),
+                rs.getString(2), null, null, instant(rs, 4), "status '" + rs.getString(3)
+                        + "' and unchanged since " + instant(rs, 4) + " (limit " + stuckBefore + ")")));
+    }
+
+    /**
+     * Streams {@code tenant_storages} ordered by the key prefix each row accounts for, in byte order, to
+     * {@code consumer}, which must finish with the iterator before returning.
+     */
+    public void withTenantStorages(Consumer<Iterator<TenantStorageRow>> consumer) throws SQLException {
+        String sql = "SELECT id::text, tenant_id, plugin_id, size, " + schema.changedAt(null, TENANT_STORAGES)
+                + " FROM " + schema.qualified(TENANT_STORAGES)
+                + " ORDER BY (tenant_id || '/' || plugin_id || '/') COLLATE \"C\", id";
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setFetchSize(fetchSize);
+            try (ResultSet rs = ps.executeQuery()) {
+                long[] count = {0};
+                Iterator<TenantStorageRow> it = new Iterator<>() {
+                    private Boolean ready;
+
+                    @Override
+                    public boolean hasNext() {
+                        if (ready == null) {
+                            try {
+                                ready = rs.next();
+                            } catch (SQLException e) {
+                                throw new DatabaseReadException("reading tenant_storages failed: " + e.getMessage(), e);
+                            }
+                        }
+                        return ready;
+                    }
+
+                    @Override
+                    public TenantStorageRow next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        ready = null;
+                        count[0]++;
+                        try {
+                            return new TenantStorageRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                                    instant(rs, 5));
+                        } catch (SQLException e) {
+                            throw new DatabaseReadException("reading tenant_storages failed: " + e.getMessage(), e);
+                        }
+                    }
+                };
+                consumer.accept(it);
+                rowsScanned.put(TENANT_STORAGES, count[0]);
+            }
+        }
+    }
+
+    private long count(String table) throws SQLException {
+        long[] n = {0};
+        query("SELECT count(*) FROM " + schema.qualified(table), List.of(), rs -> n[0] = rs.getLong(1));
+        return n[0];
+    }
+
+    @FunctionalInterface
+    private interface RowHandler {
+        void accept(ResultSet rs) throws SQLException;
+    }
+
+    private void query(String sql, List<Object> params, RowHandler handler) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setFetchSize(fetchSize);
+            for (int i = 0; i < params.size(); i++) {
+                ps.setObject(i + 1, params.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    handler.accept(rs);
+                }
+            }
+        }
+    }
+
+    private Array textArray(Collection<String> values) throws SQLException {
+        return connection.createArrayOf("text", values.toArray());
+    }
+
+    private static List<String> strings(Array array) throws SQLException {
+        return Arrays.asList((String[]) array.getArray());
+    }
+
+    private static OffsetDateTime timestamp(Instant instant) {
+        return instant.atOffset(java.time.ZoneOffset.UTC);
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
+    }
+
+    @Override
+    public void close() throws SQLException {
+        try {
+            connection.rollback();
+        } finally {
+            connection.close();
+        }
+    }
+
+    private static void closeQuietly(Connection c, Exception primary) {
+        try {
+            c.close();
+        } catch (SQLException suppressed) {
+            primary.addSuppressed(suppressed);
+        }
+    }
+}

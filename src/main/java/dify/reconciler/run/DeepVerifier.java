@@ -1,0 +1,80 @@
+package dify.reconciler.run;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.InvalidPackageException;
+import dify.reconciler.catalog.PluginPackageInspector;
+import dify.reconciler.detect.FindingSink;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.StoredObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Deep verification ({@code reconciler.deep-verify}): reads every package and installed copy, recomputes
+ * its identifier as the daemon does (manifest + checksum over the zip entries) and compares it with the key,
+ * and compares each installed copy's bytes with its package. One read per object: the content digest is
+ * taken while the zip is inspected.
+ */
+final class DeepVerifier {
+
+    private final ObjectStorage storage;
+    private final FindingSink sink;
+
+    DeepVerifier(ObjectStorage storage, FindingSink sink) {
+        this.storage = storage;
+        this.sink = sink;
+    }
+
+    void verify(String packagePrefix, List<StoredObject> packages, String installedPrefix, List<StoredObject> installed) {
+        Map<String, String> packageDigests = new HashMap<>();
+        for (StoredObject o : packages) {
+            String uid = o.key().substring(packagePrefix.length());
+            String digest = inspect(o, uid);
+            if (digest != null) {
+                packageDigests.put(uid, digest);
+            }
+        }
+        for (StoredObject o : installed) {
+            String uid = o.key().substring(installedPrefix.length());
+            String digest = inspect(o, uid);
+            String packageDigest = packageDigests.get(uid);
+            if (digest != null && packageDigest != null && !digest.equals(packageDigest)) {
+                sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.size(),
+                        "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
+            }
+        }
+    }
+
+    /** Checks one object; returns the sha256 of its bytes, or null when it is not a readable package. */
+    private String inspect(StoredObject o, String expectedUid) {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
+        try (InputStream in = new DigestInputStream(storage.open(o.key()), sha256)) {
+            String actual = PluginPackageInspector.inspect(in).identifier();
+            in.transferTo(java.io.OutputStream.nullOutputStream()); // the zip may end before the stream does
+            if (!actual.equals(expectedUid)) {
+                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
+                        "key says " + expectedUid + " but the content computes to " + actual));
+            }
+            return HexFormat.of().formatHex(sha256.digest());
+        } catch (InvalidPackageException e) {
+            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
+                    "not a readable plugin package: " + e.getMessage()));
+            return null;
+        } catch (IOException e) {
+            throw new dify.reconciler.inventory.storage.StorageException("reading " + o.key() + " failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dify.reconciler.run;
+
+import dify.reconciler.catalog.PluginIdentifier;
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.detect.AssetDetector;
+import dify.reconciler.detect.DatabaseConsistencyDetector;
+import dify.reconciler.detect.FindingSink;
+import dify.reconciler.detect.GraceWindow;
+import dify.reconciler.detect.InstalledObjectDetector;
+import dify.reconciler.detect.KeyOrder;
+import dify.reconciler.detect.PackageDetector;
+import dify.reconciler.detect.RowDetector;
+import dify.reconciler.detect.TenantStorageDetector;
+import dify.reconciler.inventory.DeclarationRow;
+import dify.reconciler.inventory.InstallationTally;
+import dify.reconciler.inventory.PluginRow;
+import dify.reconciler.inventory.TableRow;
+import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
+import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.StoredObject;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * One scan: every check of the catalog, database first (one snapshot), then each storage prefix merged
+ * against it, then (optionally) the package bytes. Any exception ends the scan; {@link ScanRunner} turns it
+ * into a failed report. Not reusable: one instance per run.
+ */
+final class Scan {
+
+    /** The phase a failure happened in, for the report and the metrics. */
+    String phase = "database";
+
+    private final DaemonDatabaseReader db;
+    private final ObjectStorage storage;
+    private final StorageLayout layout;
+    private final GraceWindow grace;
+    private final Instant installTasksStuckBefore;
+    private final boolean deepVerify;
+    private final FindingSink sink;
+    private final Map<String, Duration> phases = new LinkedHashMap<>();
+    private final Map<String, Long> objectsListed = new LinkedHashMap<>();
+
+    Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
+            Instant installTasksStuckBefore, boolean deepVerify, FindingSink sink) {
+        this.db = db;
+        this.storage = storage;
+        this.layout = layout;
+        this.grace = grace;
+        this.installTasksStuckBefore = installTasksStuckBefore;
+        this.deepVerify = deepVerify;
+        this.sink = sink;
+    }
+
+    Map<String, Duration> phases() {
+        return phases;
+    }
+
+    Map<String, Long> objectsListed() {
+        return objectsListed;
+    }
+
+    void run() throws SQLException {
+        long t0 = System.nanoTime();
+        phase = "database";
+        List<PluginRow> plugins = sortedByUid(db.plugins(), PluginRow::uid);
+        List<DeclarationRow> declarations = sortedByUid(db.declarations(), DeclarationRow::uid);
+        Map<String, InstallationTally> tallies = db.installationTallies(grace.cutoff());
+        Set<String> serverlessUids = null;
+        List<TableRow> serverlessRows = List.of();
+        if (db.schema().hasTable(DaemonSchema.SERVERLESS_RUNTIMES)) {
+            serverlessRows = db.serverlessRuntimes();
+            serverlessUids = serverlessRows.stream().map(TableRow::uid).filter(u -> u != null).collect(Collectors.toSet());
+        }
+        long tDetect = System.nanoTime();
+        DatabaseConsistencyDetector consistency = new DatabaseConsistencyDetector(grace, sink);
+        DatabaseConsistencyDetector.Knowledge knowledge = consistency.knowledge(plugins, declarations);
+        consistency.detect(plugins, declarations, tallies, serverlessUids, knowledge);
+        Set<String> suspects = consistency.suspectInstallationUids(tallies, knowledge);
+        Duration detect = Duration.ofNanos(System.nanoTime() - tDetect);
+
+        RowDetector rows = new RowDetector(grace, sink, knowledge);
+        serverlessRows.stream().filter(r -> !PluginIdentifier.isValid(r.uid())).forEach(rows::invalidIdentifier);
+        db.installationsUsing(suspects, rows::installation);
+        db.duplicatePlugins(grace.cutoff(), rows::duplicates);
+        db.duplicateInstallations(grace.cutoff(), rows::duplicates);
+        for (String table : DaemonSchema.CATEGORY_TABLES) {
+            if (!db.schema().hasTable(table)) {
+                continue;
+            }
+            Set<String> invalid = db.identifierCounts(table).keySet().stream()
+                    .filter(u -> !PluginIdentifier.isValid(u)).collect(java.util.HashSet::new, Set::add, Set::addAll);
+            db.rowsUsing(table, invalid, rows::invalidIdentifier);
+            db.orphanedCategoryRows(table, rows::orphanedCategoryRow);
+        }
+        if (db.schema().hasTable(DaemonSchema.ENDPOINTS)) {
+            db.orphanedEndpoints(rows::orphanedEndpoint);
+        }
+        if (db.schema().hasTable(DaemonSchema.INSTALL_TASKS)) {
+            db.stuckInstallTasks(installTasksStuckBefore, rows::stuckInstallTask);
+        }
+        phases.put("database", Duration.ofNanos(System.nanoTime() - t0).minus(detect));
+        phases.put("detect", detect);
+
+        long t1 = System.nanoTime();
+        phase = "storage";
+        List<StoredObject> installedCopies = new ArrayList<>();
+        List<StoredObject> packages = new ArrayList<>();
+        Consumer<StoredObject> keepInstalled = deepVerify ? installedCopies::add : o -> { };
+        Consumer<StoredObject> keepPackage = deepVerify ? packages::add : o -> { };
+        withListing(layout.installed(), listing -> new InstalledObjectDetector(layout.installed(), grace, sink)
+                .detect(listing, plugins, keepInstalled));
+        Set<String> remoteUids = plugins.stream().filter(PluginRow::isRemote).map(PluginRow::uid).collect(Collectors.toSet());
+        withListing(layout.packages(), listing -> new PackageDetector(layout.packages(), grace, sink)
+                .detect(listing, declarations, remoteUids, keepPackage));
+        if (!db.allDeclarationsParsed()) {
+            sink.note("some declarations could not be parsed: their assets are unknown, so asset findings are not reported");
+        } else {
+            withListing(layout.assets(), listing -> new AssetDetector(layout.assets(), grace, sink)
+                    .detect(listing, declarations, plugins));
+        }
+        if (db.schema().hasTable(DaemonSchema.TENANT_STORAGES)) {
+            db.withTenantStorages(tenantRows -> withListing(layout.persistence(),
+                    listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
+        }
+        phases.put("storage", Duration.ofNanos(System.nanoTime() - t1));
+
+        if (deepVerify) {
+            long t2 = System.nanoTime();
+            phase = "verify";
+            new DeepVerifier(storage, sink).verify(layout.packages(), packages, layout.installed(), installedCopies);
+            phases.put("verify", Duration.ofNanos(System.nanoTime() - t2));
+        }
+        db.notes().forEach(sink::note);
+    }
+
+    private void withListing(String prefix, Consumer<Iterator<StoredObject>> consumer) {
+        long[] count = {0};
+        try (Stream<StoredObject> listing = storage.list(prefix)) {
+            consumer.accept(listing.peek(o -> count[0]++).iterator());
+        }
+        objectsListed.put(StorageLayout.label(prefix), count[0]);
+    }
+
+    /** Sorted in {@link KeyOrder}; rows without an identifier first (they are invalid and never merged). */
+    private static <T> List<T> sortedByUid(List<T> rows, java.util.function.Function<T, String> uid) {
+        List<T> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparing(uid, Comparator.nullsFirst(KeyOrder.COMPARATOR)));
+        return sorted;
+    }
+}

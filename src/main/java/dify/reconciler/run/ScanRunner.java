@@ -1,0 +1,161 @@
+package dify.reconciler.run;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.detect.FindingSink;
+import dify.reconciler.detect.GraceWindow;
+import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs scans, one at a time, and turns every outcome into a {@link ScanReport}: a scan that throws becomes
+ * a failed report with its cause and phase, never an empty (clean-looking) one. Each report is kept in the
+ * {@link RunHistory}, fired as a CDI event (metrics observe it) and summarised in one log line.
+ */
+@ApplicationScoped
+public class ScanRunner {
+
+    private static final Logger LOG = Logger.getLogger(ScanRunner.class);
+
+    private final ReentrantLock oneAtATime = new ReentrantLock();
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    @Inject
+    ObjectStorage storage;
+
+    @Inject
+    DaemonSettings daemon;
+
+    @Inject
+    ReconcilerConfig config;
+
+    @Inject
+    Clock clock;
+
+    @Inject
+    RunHistory history;
+
+    @Inject
+    Event<ScanReport> finished;
+
+    /** Runs a scan unless one is already running; empty when it was skipped for that reason. */
+    public java.util.Optional<ScanReport> scanIfIdle() {
+        if (!oneAtATime.tryLock()) {
+            LOG.info("scan skipped: the previous scan is still running");
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(scanNow());
+        } finally {
+            oneAtATime.unlock();
+        }
+    }
+
+    private ScanReport scanNow() {
+        Instant started = clock.instant();
+        String runId = UUID.randomUUID().toString();
+        FindingSink sink = new FindingSink(config.maxFindingsPerReport());
+        GraceWindow grace = new GraceWindow(started.minus(config.gracePeriod()));
+        Instant stuckBefore = started.minus(config.installTaskStuckAfter());
+        long t0 = System.nanoTime();
+        Scan scan = null;
+        Map<String, Long> rows = Map.of();
+        List<String> skipped = List.of();
+        ScanReport report;
+        try (DaemonDatabaseReader db = DaemonDatabaseReader.open(dataSource, config.databaseSchema(), config.fetchSize(),
+                daemon.databaseDescription())) {
+            skipped = db.schema().missingOptionalTables();
+            for (String table : skipped) {
+                sink.note("table " + table + " does not exist (older daemon?): its checks were skipped");
+            }
+            scan = new Scan(db, storage, daemon.layout(), grace, stuckBefore, config.deepVerify(), sink);
+            scan.run();
+            rows = new LinkedHashMap<>(db.rowsScanned());
+            report = report(runId, started, ScanReport.Result.SUCCESS, null, null, sink, scan, rows, skipped, t0);
+        } catch (Exception e) {
+            String phase = scan == null ? "database" : scan.phase;
+            String cause = describe(e);
+            LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase, cause);
+            report = report(runId, started, ScanReport.Result.FAILURE, cause, phase, sink, scan, rows, skipped, t0);
+        }
+        history.add(report);
+        logSummary(report);
+        finished.fire(report);
+        return report;
+    }
+
+    private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, String failedPhase,
+            FindingSink sink, Scan scan, Map<String, Long> rows, List<String> skipped, long t0) {
+        boolean ok = result == ScanReport.Result.SUCCESS;
+        Map<String, Duration> phases = new LinkedHashMap<>(scan == null ? Map.of() : scan.phases());
+        phases.put("total", Duration.ofNanos(System.nanoTime() - t0));
+        ScanReport.Scope scope = new ScanReport.Scope(daemon.storageType().label(), daemon.storageDescription(),
+                daemon.databaseDescription(), config.deepVerify(), config.gracePeriod(), rows,
+                scan == null ? Map.of() : scan.objectsListed(), skipped);
+        // A failed scan reports no findings and no counts: partial results must not look like a verdict.
+        List<Finding> findings = ok ? sorted(sink.findings()) : List.of();
+        ScanReport.Summary summary = ok
+                ? new ScanReport.Summary(sink.total(), sink.countsByKind(), sink.countsBySeverity(), sink.bytesByKind(),
+                        sink.rowsInGrace(), sink.objectsInGrace(), sink.unrecognizedKeys())
+                : null;
+        return new ScanReport(runId, started, clock.instant(), result, error, failedPhase, scope, findings,
+                ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of());
+    }
+
+    private static List<Finding> sorted(List<Finding> findings) {
+        List<Finding> copy = new ArrayList<>(findings);
+        copy.sort(Comparator.comparing((Finding f) -> f.severity()).reversed().thenComparing(f -> f.kind()));
+        return copy;
+    }
+
+    private void logSummary(ScanReport r) {
+        if (r.succeeded()) {
+            ScanReport.Summary s = r.summary();
+            LOG.infof("scan %s result=success duration=%.3fs findings=%d critical=%d warning=%d info=%d"
+                    + " rows_in_grace=%d objects_in_grace=%d", r.runId(), r.duration().toNanos() / 1e9, s.total(),
+                    s.bySeverity().get(dify.reconciler.catalog.Severity.CRITICAL),
+                    s.bySeverity().get(dify.reconciler.catalog.Severity.WARNING),
+                    s.bySeverity().get(dify.reconciler.catalog.Severity.INFO), s.rowsInGrace(), s.objectsInGrace());
+        } else {
+            LOG.errorf("scan %s result=failure duration=%.3fs phase=%s error=%s", r.runId(),
+                    r.duration().toNanos() / 1e9, r.failedPhase(), r.error());
+        }
+    }
+
+    /** The cause chain in one line, without stack traces (those go to the log). */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        Throwable t = e;
+        int depth = 0;
+        while (t != null && depth < 4) {
+            String msg = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (sb.indexOf(msg) < 0) {
+                if (sb.length() > 0) {
+                    sb.append(": ");
+                }
+                sb.append(msg);
+            }
+            t = t.getCause() == t ? null : t.getCause();
+            depth++;
+        }
+        return sb.toString();
+    }
+}
