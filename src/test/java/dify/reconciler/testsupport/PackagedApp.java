@@ -1,0 +1,66 @@
+package dify.reconciler.testsupport;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the packaged application ({@code target/quarkus-app/quarkus-run.jar}) as a separate JVM with a
+ * given environment, the way a Kubernetes Job or CI step does. The environment starts empty of the
+ * daemon's variables, so a test says exactly what the process sees.
+ */
+public final class PackagedApp {
+
+    public record Outcome(int exitCode, String stdout, String stderr) {
+    }
+
+    private PackagedApp() {
+    }
+
+    public static Path jar() {
+        Path jar = Path.of(System.getProperty("app.jar", "target/quarkus-app/quarkus-run.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " does not exist: run `./mvnw package` (or `verify`) first");
+        }
+        return jar;
+    }
+
+    public static ProcessBuilder builder(Map<String, String> env, List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar().toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        Map<String, String> environment = pb.environment();
+        environment.keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("PLUGIN_") || k.startsWith("S3_")
+                || k.startsWith("AWS_") || k.startsWith("RECONCILER_") || k.endsWith("_PATH"));
+        environment.put("LANG", "C.UTF-8");
+        environment.putAll(env);
+        return pb;
+    }
+
+    /** Runs {@code args} to completion (at most two minutes) and captures both streams. */
+    public static Outcome run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("app-out", ".txt");
+        Path err = Files.createTempFile("app-err", ".txt");
+        try {
+            Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(2, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the application did not finish within two minutes");
+            }
+            return new Outcome(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}
