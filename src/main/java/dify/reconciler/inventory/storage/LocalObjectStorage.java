@@ -1,0 +1,277 @@
+package dify.reconciler.inventory.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import org.jboss.logging.Logger;
+
+import dify.reconciler.detect.KeyOrder;
+
+/**
+ * The daemon's {@code local} storage type: every key is a path relative to a root folder
+ * ({@code PLUGIN_STORAGE_LOCAL_ROOT}), '/'-separated, so {@code plugin/langgenius/openai:0.0.1@abc} is the
+ * file {@code <root>/plugin/langgenius/openai:0.0.1@abc}.
+ *
+ * <p>Listing walks the tree depth-first, one directory in memory at a time, and still yields keys in
+ * UTF-8 byte order of the full key: each directory's children are sorted by {@code name + "/"} for
+ * directories and {@code name} for files, because that is the part of the key they contribute
+ * ({@code a-c} sorts before the children of {@code a/} since '-' &lt; '/'). Symbolic links are skipped, not
+ * followed: the daemon never creates them, and following them could list files outside the root or loop.
+ */
+public final class LocalObjectStorage implements ObjectStorage {
+
+    private static final Logger LOG = Logger.getLogger(LocalObjectStorage.class);
+
+    private final Path root;
+
+    public LocalObjectStorage(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        String jnuEncoding = System.getProperty("sun.jnu.encoding");
+        if (!decodesFileNamesAsUtf8(jnuEncoding)) {
+            LOG.warnf("This JVM decodes file names as %s (sun.jnu.encoding), not UTF-8: keys with non-ASCII characters"
+                    + " under %s will be read wrongly. Run the service with LANG=C.UTF-8 (or another UTF-8 locale).",
+                    jnuEncoding, this.root);
+        }
+    }
+
+    /** Whether the JVM's file-name charset (set from the locale at startup, not changeable later) is UTF-8. */
+    static boolean decodesFileNamesAsUtf8(String jnuEncoding) {
+        return "UTF-8".equalsIgnoreCase(jnuEncoding) || "UTF8".equalsIgnoreCase(jnuEncoding);
+    }
+
+    @Override
+    public Stream<StoredObject> list(String prefix) {
+        String safePrefix = prefix == null ? "" : prefix;
+        requireRootDirectory();
+        // Start in the deepest directory the prefix names; the rest of the prefix filters that directory's
+        // children by name (the prefix "plugin/lang" lists "plugin/langgenius/...").
+        int lastSlash = safePrefix.lastIndexOf('/');
+        String directoryKey = safePrefix.substring(0, lastSlash + 1);
+        String namePrefix = safePrefix.substring(lastSlash + 1);
+        Optional<Path> start = directoryOf(directoryKey);
+        if (start.isEmpty()) {
+            return Stream.empty();
+        }
+        Iterator<StoredObject> walk = new DepthFirstWalk(start.get(), directoryKey, namePrefix);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(walk,
+                Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+    }
+
+    @Override
+    public InputStream open(String key) {
+        Path file = fileOf(key).orElseThrow(() -> new StorageException("'" + key + "' is not a valid key in " + describe()));
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new StorageException("object '" + key + "' does not exist in " + describe() + " (no regular file " + file + ")");
+        }
+        try {
+            return Files.newInputStream(file);
+        } catch (IOException e) {
+            throw new StorageException("cannot read " + file + ": " + e, e);
+        }
+    }
+
+    @Override
+    public Optional<StoredObject> head(String key) {
+        Optional<Path> file = fileOf(key);
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(file.get(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            // Consistent with list(): directories and symbolic links are not objects.
+            if (!attributes.isRegularFile()) {
+                return Optional.empty();
+            }
+            return Optional.of(toObject(key, attributes));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new StorageException("cannot read attributes of " + file.get() + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void checkReachable() {
+        requireRootDirectory();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            entries.iterator().hasNext();
+        } catch (IOException | DirectoryIteratorException e) {
+            throw new StorageException("cannot list local storage root " + root + ": " + e, e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "local:" + root;
+    }
+
+    private void requireRootDirectory() {
+        // The root itself may be a symbolic link (a mounted volume): follow it, unlike links below it.
+        if (!Files.isDirectory(root)) {
+            throw new StorageException("local storage root " + root + (Files.exists(root) ? " is not a directory" : " does not exist")
+                    + " (check PLUGIN_STORAGE_LOCAL_ROOT)");
+        }
+    }
+
+    /** The directory for a key prefix ending in '/', or empty when no key can live under it. */
+    private Optional<Path> directoryOf(String directoryKey) {
+        if (directoryKey.isEmpty()) {
+            return Optional.of(root);
+        }
+        Optional<Path> directory = resolve(directoryKey.substring(0, directoryKey.length() - 1));
+        if (directory.isEmpty()) {
+            return directory;
+        }
+        // Every level must be a real directory: list() never follows links below the root.
+        for (Path level = directory.get(); !level.equals(root); level = level.getParent()) {
+            if (!Files.isDirectory(level, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.empty();
+            }
+        }
+        return directory;
+    }
+
+    private Optional<Path> fileOf(String key) {
+        return key == null || key.isEmpty() || key.endsWith("/") ? Optional.empty() : resolve(key);
+    }
+
+    /**
+     * Maps '/'-separated segments onto the root. Segments that no file name can have ("", ".", "..") mean
+     * no object can have this key; they must not be resolved, or ".." would escape the root.
+     */
+    private Optional<Path> resolve(String relative) {
+        Path path = root;
+        for (String segment : relative.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return Optional.empty();
+            }
+            try {
+                path = path.resolve(segment);
+            } catch (InvalidPathException e) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(path);
+    }
+
+    private static StoredObject toObject(String key, BasicFileAttributes attributes) {
+        return new StoredObject(key, attributes.size(), attributes.lastModifiedTime().toInstant());
+    }
+
+    /** One directory entry: its key (directories with a trailing '/', which is also its sort key). */
+    private record Entry(String key, Path path, BasicFileAttributes attributes) {
+        boolean isDirectory() {
+            return attributes.isDirectory();
+        }
+    }
+
+    /** Holds one sorted directory listing per level of the current path, never the whole tree. */
+    private final class DepthFirstWalk implements Iterator<StoredObject> {
+        private final Deque<Iterator<Entry>> levels = new ArrayDeque<>();
+        private StoredObject next;
+        private String previousKey;
+
+        DepthFirstWalk(Path start, String startKey, String namePrefix) {
+            levels.push(children(start, startKey, namePrefix).iterator());
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && !levels.isEmpty()) {
+                Iterator<Entry> level = levels.peek();
+                if (!level.hasNext()) {
+                    levels.pop();
+                    continue;
+                }
+                Entry entry = level.next();
+                if (entry.isDirectory()) {
+                    levels.push(children(entry.path(), entry.key(), "").iterator());
+                } else {
+                    next = checkedOrder(toObject(entry.key(), entry.attributes()));
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public StoredObject next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            StoredObject result = next;
+            next = null;
+            return result;
+        }
+
+        /** Sorted by construction; checked anyway because a wrong order would become wrong findings. */
+        private StoredObject checkedOrder(StoredObject object) {
+            if (previousKey != null && KeyOrder.compare(previousKey, object.key()) >= 0) {
+                throw new StorageException("listing out of order in " + describe() + ": '" + object.key()
+                        + "' came after '" + previousKey + "'");
+            }
+            previousKey = object.key();
+            return object;
+        }
+
+        private List<Entry> children(Path directory, String directoryKey, String namePrefix) {
+            List<Entry> entries = new ArrayList<>();
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
+                for (Path child : stream) {
+                    String name = child.getFileName().toString();
+                    if (name.startsWith(namePrefix)) {
+                        entryOf(child, directoryKey + name).ifPresent(entries::add);
+                    }
+                }
+            } catch (NoSuchFileException e) {
+                // Deleted since its parent was read (the daemon deletes while we scan): like S3, list what is there.
+                LOG.debugf("directory %s disappeared while listing", directory);
+            } catch (AccessDeniedException e) {
+                throw new StorageException("permission denied reading directory " + directory
+                        + " (the service needs read access to all of " + root + ")", e);
+            } catch (IOException | DirectoryIteratorException e) {
+                throw new StorageException("cannot read directory " + directory + ": " + e, e);
+            }
+            entries.sort(Comparator.comparing(Entry::key, KeyOrder.COMPARATOR));
+            return entries;
+        }
+
+        private Optional<Entry> entryOf(Path child, String key) throws IOException {
+            BasicFileAttributes attributes;
+            try {
+                attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                LOG.debugf("%s disappeared while listing", child);
+                return Optional.empty();
+            }
+            if (attributes.isDirectory()) {
+                return Optional.of(new Entry(key + "/", child, attributes));
+            }
+            if (attributes.isRegularFile()) {
+                return Optional.of(new Entry(key, child, attributes));
+            }
+            LOG.debugf("skipping %s: %s", child, attributes.isSymbolicLink() ? "symbolic link" : "not a regular file");
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package dify.reconciler.inventory.storage;
+
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import dify.reconciler.detect.KeyOrder;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.EncodingType;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The daemon's bucket over the S3 API (AWS or any S3-compatible server), read-only.
+ *
+ * <p>Listing uses ListObjectsV2 one page at a time as the stream is consumed, and checks that keys
+ * arrive in strictly ascending byte order, because the detectors merge this stream with sorted database
+ * rows and a silently unsorted or truncated listing would turn into wrong findings.
+ *
+ * <p>Errors become {@link StorageException}s whose messages say what to fix and never contain the secret key.
+ */
+public final class S3ObjectStorage implements ObjectStorage {
+
+    /** The largest page S3 returns. */
+    public static final int DEFAULT_PAGE_SIZE = 1000;
+
+    private final S3Client client;
+    private final String bucket;
+    private final int pageSize;
+    private final StorageRequestListener listener;
+    private final String endpoint;
+
+    /** Reads {@code bucket} through {@code client}, which it takes ownership of (closed by {@link #close()}). */
+    public S3ObjectStorage(S3Client client, String bucket) {
+        this(client, bucket, DEFAULT_PAGE_SIZE, StorageRequestListener.NO_OP);
+    }
+
+    /**
+     * @param pageSize keys per ListObjectsV2 request (1..1000); small values exercise pagination in tests
+     * @param listener told about every request; {@link StorageRequestListener#NO_OP} when nothing listens
+     */
+    public S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener) {
+        if (pageSize < 1 || pageSize > DEFAULT_PAGE_SIZE) {
+            throw new IllegalArgumentException("page size must be between 1 and 1000, was " + pageSize);
+        }
+        this.client = client;
+        this.bucket = bucket;
+        this.pageSize = pageSize;
+        this.listener = listener;
+        this.endpoint = describeEndpoint(client);
+    }
+
+    /** Builds the client the way the daemon does from its S3_* and AWS_* variables. */
+    public static S3ObjectStorage create(S3Settings settings) {
+        return create(settings, StorageRequestListener.NO_OP);
+    }
+
+    public static S3ObjectStorage create(S3Settings settings, StorageRequestListener listener) {
+        S3ClientBuilder builder = S3Client.builder()
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials(settings))
+                .httpClient(UrlConnectionHttpClient.create())
+                // The SDK's default CRC checksums (since 2.30) are rejected by several S3-compatible
+                // servers; we only read, so ask for checksums only where the API requires them.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (settings.endpoint() != null) {
+            builder.endpointOverride(URI.create(settings.endpoint()));
+        }
+        // Same as the daemon: path style is an option of the custom-endpoint branch only.
+        builder.forcePathStyle(!settings.useAws() && settings.usePathStyle());
+        return new S3ObjectStorage(builder.build(), settings.bucket(), DEFAULT_PAGE_SIZE, listener);
+    }
+
+    private static AwsCredentialsProvider credentials(S3Settings settings) {
+        if (settings.useDefaultCredentials()) {
+            return DefaultCredentialsProvider.builder().build();
+        }
+        return StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()));
+    }
+
+    @Override
+    public Stream<StoredObject> list(String prefix) {
+        String safePrefix = prefix == null ? "" : prefix;
+        Iterator<StoredObject> pages = new PagedListing(safePrefix);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
+                Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+    }
+
+    @Override
+    public InputStream open(String key) {
+        return call("get", "read '" + key + "'", () -> client.getObject(b -> b.bucket(bucket).key(key)));
+    }
+
+    @Override
+    public Optional<StoredObject> head(String key) {
+        try {
+            HeadObjectResponse response = client.headObject(b -> b.bucket(bucket).key(key));
+            listener.onRequest("head", true);
+            return Optional.of(new StoredObject(key, response.contentLength(), response.lastModified()));
+        } catch (S3Exception e) {
+            // A HEAD response has no body, so a 404 carries no error code: it is "no such key" unless the
+            // server says otherwise in a header (checkReachable, run before a scan, catches a missing bucket).
+            if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+                listener.onRequest("head", true);
+                return Optional.empty();
+            }
+            listener.onRequest("head", false);
+            throw translate("head '" + key + "'", e);
+        } catch (SdkException e) {
+            listener.onRequest("head", false);
+            throw translate("head '" + key + "'", e);
+        }
+    }
+
+    @Override
+    public void checkReachable() {
+        call("list", "list", () -> client.listObjectsV2(b -> b.bucket(bucket).maxKeys(1)));
+    }
+
+    @Override
+    public String describe() {
+        return "s3://" + bucket + " (" + endpoint + ")";
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    private <T> T call(String operation, String action, Supplier<T> request) {
+        try {
+            T result = request.get();
+            listener.onRequest(operation, true);
+            return result;
+        } catch (SdkException e) {
+            listener.onRequest(operation, false);
+            throw translate(action, e);
+        }
+    }
+
+    /** Maps SDK failures to messages that name the fix. SDK messages never include the secret key. */
+    private StorageException translate(String action, SdkException e) {
+        if (e instanceof S3Exception s3) {
+            String code = errorCode(s3);
+            String detail = action + " got HTTP " + s3.statusCode() + (code == null ? "" : " " + code);
+            if ("NoSuchBucket".equals(code)) {
+                return new StorageException("bucket '" + bucket + "' does not exist at " + endpoint
+                        + " (check PLUGIN_STORAGE_OSS_BUCKET): " + detail, e);
+            }
+            if (s3.statusCode() == 403 || "AccessDenied".equals(code) || "InvalidAccessKeyId".equals(code)
+                    || "SignatureDoesNotMatch".equals(code)) {
+                return new StorageException("access denied to bucket '" + bucket + "' (check AWS_ACCESS_KEY / AWS_SECRET_KEY) at "
+                        + endpoint + ": " + detail, e);
+            }
+            if ("NoSuchKey".equals(code) || s3.statusCode() == 404) {
+                return new StorageException("object not found in bucket '" + bucket + "': " + detail, e);
+            }
+            return new StorageException("S3 request failed for bucket '" + bucket + "' at " + endpoint + ": " + detail
+                    + (s3.awsErrorDetails() == null ? "" : " (" + s3.awsErrorDetails().errorMessage() + ")"), e);
+        }
+        if (e instanceof SdkClientException) {
+            Throwable network = networkCause(e);
+            if (network != null) {
+                return new StorageException("cannot reach S3 endpoint " + endpoint + ": " + network, e);
+            }
+        }
+        return new StorageException("S3 " + action + " on bucket '" + bucket + "' at " + endpoint + " failed: "
+                + e.getMessage(), e);
+    }
+
+    private static Throwable networkCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException
+                    || t instanceof SocketTimeoutException) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static String errorCode(S3Exception e) {
+        AwsErrorDetails details = e.awsErrorDetails();
+        return details == null ? null : details.errorCode();
+    }
+
+    private static String describeEndpoint(S3Client client) {
+        var configuration = client.serviceClientConfiguration();
+        return configuration.endpointOverride()
+                .map(URI::toString)
+                .orElseGet(() -> "AWS S3 region " + configuration.region());
+    }
+
+    /** Fetches the next page only when the previous one is used up; checks order across pages. */
+    private final class PagedListing implements Iterator<StoredObject> {
+        private final String prefix;
+        private Iterator<S3Object> page = Collections.emptyIterator();
+        private String continuationToken;
+        private boolean lastPageFetched;
+        private String previousKey;
+
+        PagedListing(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (!page.hasNext() && !lastPageFetched) {
+                fetchPage();
+            }
+            return page.hasNext();
+        }
+
+        @Override
+        public StoredObject next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            S3Object object = page.next();
+            String key = object.key();
+            if (previousKey != null && KeyOrder.compare(previousKey, key) >= 0) {
+                throw new StorageException("listing out of order from " + describe() + ": '" + key + "' came after '"
+                        + previousKey + "' (keys must be strictly ascending in UTF-8 byte order)");
+            }
+            if (!key.startsWith(prefix)) {
+                throw new StorageException("listing of prefix '" + prefix + "' from " + describe()
+                        + " returned key '" + key + "' outside the prefix");
+            }
+            previousKey = key;
+            return new StoredObject(key, object.size(), object.lastModified());
+        }
+
+        private void fetchPage() {
+            ListObjectsV2Request.Builder request = ListObjectsV2Request.builder()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .maxKeys(pageSize)
+                    // URL-encoded keys survive characters that XML 1.0 cannot carry; the SDK decodes them.
+                    .encodingType(EncodingType.URL)
+                    .continuationToken(continuationToken);
+            ListObjectsV2Response response = call("list", "list of prefix '" + prefix + "'",
+                    () -> client.listObjectsV2(request.build()));
+            if (Boolean.TRUE.equals(response.isTruncated())) {
+                String next = response.nextContinuationToken();
+                if (next == null || next.isEmpty() || next.equals(continuationToken)) {
+                    throw new StorageException("listing of prefix '" + prefix + "' from " + describe()
+                            + " is truncated but has no new continuation token; refusing a partial listing");
+                }
+                continuationToken = next;
+            } else {
+                lastPageFetched = true;
+            }
+            page = response.contents().iterator();
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dify.reconciler.inventory.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dify.reconciler.detect.KeyOrder;
+import dify.reconciler.testsupport.ObjectWriter;
+import dify.reconciler.testsupport.S3ObjectWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
+import software.amazon.awssdk.services.s3.S3Client;
+
+class S3ObjectStorageTest extends ObjectStorageContract {
+
+    private static final AtomicInteger BUCKETS = new AtomicInteger();
+
+    private final S3ProxyServer s3 = S3ProxyServer.shared();
+    private final List<String> requests = new ArrayList<>();
+    private String bucket;
+    private S3ObjectStorage storage;
+    private S3ObjectWriter writer;
+
+    @BeforeEach
+    void createBucket() {
+        bucket = s3.createBucket("test-" + BUCKETS.incrementAndGet() + "-" + System.nanoTime());
+        storage = S3ObjectStorage.create(s3.settings(bucket), (operation, ok) -> requests.add(operation + ":" + ok));
+        writer = new S3ObjectWriter(s3.client(), bucket);
+    }
+
+    @AfterEach
+    void closeStorage() {
+        storage.close();
+    }
+
+    @Override
+    ObjectStorage storage() {
+        return storage;
+    }
+
+    @Override
+    ObjectWriter writer() {
+        return writer;
+    }
+
+    private S3ObjectStorage pagedStorage(int pageSize) {
+        return new S3ObjectStorage(S3ProxyServer.newClient(s3.endpoint(), s3.accessKey(), s3.secretKey()), bucket, pageSize,
+                (operation, ok) -> requests.add(operation + ":" + ok));
+    }
+
+    private static List<String> numberedKeys(String prefix, int count) {
+        return IntStream.range(0, count).mapToObj(i -> prefix + String.format("%04d:1.0.%d@c%d", i, i, i)).toList();
+    }
+
+    @Test
+    void followsEveryPageInOrderFetchingOnlyWhenConsumed() {
+        List<String> keys = numberedKeys("plugin/a/p", 25);
+        writer.putAll(keys);
+
+        try (S3ObjectStorage paged = pagedStorage(7); Stream<StoredObject> listing = paged.list("plugin/")) {
+            Iterator<StoredObject> it = listing.iterator();
+            assertEquals(keys.get(0), it.next().key());
+            assertEquals(List.of("list:true"), requests, "only the first page is fetched before it is used up");
+
+            List<String> listed = new ArrayList<>(List.of(keys.get(0)));
+            it.forEachRemaining(o -> listed.add(o.key()));
+            assertEquals(keys, listed);
+            assertEquals(List.of("list:true", "list:true", "list:true", "list:true"), requests, "25 keys in pages of 7");
+        }
+    }
+
+    @Test
+    void listsMoreThanOnePageAtTheDefaultPageSize() {
+        List<String> keys = numberedKeys("plugin_packages/a/p", 1234);
+        keys.forEach(key -> s3.putDirectly(bucket, key, new byte[0]));
+
+        assertEquals(keys, keys("plugin_packages/"));
+        assertEquals(2, requests.stream().filter(r -> r.equals("list:true")).count());
+    }
+
+    @Test
+    void aPageThatFailsMidListingThrowsInsteadOfEndingTheListing() {
+        writer.putAll(numberedKeys("plugin/a/p", 10));
+
+        try (S3ObjectStorage paged = pagedStorage(4); Stream<StoredObject> listing = paged.list("plugin/")) {
+            Iterator<StoredObject> it = listing.iterator();
+            it.next();
+            // The bucket disappears between pages: the listing must fail, not look complete with 4 keys.
+            S3Client client = s3.client();
+            numberedKeys("plugin/a/p", 10).forEach(key -> client.deleteObject(b -> b.bucket(bucket).key(key)));
+            client.deleteBucket(b -> b.bucket(bucket));
+
+            StorageException e = assertThrows(StorageException.class, () -> it.forEachRemaining(o -> { }));
+            assertTrue(e.getMessage().contains("bucket '" + bucket + "' does not exist at " + s3.endpoint()), e.getMessage());
+            assertEquals("list:false", requests.get(requests.size() - 1));
+        }
+    }
+
+    @Test
+    void listsAFolderPlaceholderObject() {
+        // Console "create folder" writes an empty object named "plugin/"; the detectors report it, so it must be listed.
+        writer.put("plugin/", new byte[0]);
+        writer.put("plugin/langgenius/openai:0.0.1@abc", "x");
+
+        assertEquals(List.of("plugin/", "plugin/langgenius/openai:0.0.1@abc"), keys("plugin/"));
+    }
+
+    @Test
+    void keepsKeysThatUrlEncodingWouldMangleExact() {
+        // Space, '+', a literal "%2F" and a control character: all survive only if the listing is URL-encoded
+        // on the wire and decoded exactly once (a control character is not even legal in XML 1.0).
+        List<String> keys = List.of("persistence/t/a/n/a b+c", "persistence/t/a/n/pct%2Fx", "persistence/t/a/n/x\u0001y");
+        writer.putAll(keys);
+
+        List<String> expected = keys.stream().sorted(KeyOrder.COMPARATOR).toList();
+        assertEquals(expected, keys("persistence/"));
+        assertTrue(storage.head("persistence/t/a/n/a b+c").isPresent());
+    }
+
+    @Test
+    void refusesAListingThatIsNotInByteOrder() {
+        // S3Proxy sorts keys as Java strings (UTF-16 units), so U+1F600 (surrogate 0xD83D) comes before
+        // U+FF1A there, while AWS S3 returns byte order (EF BC 9A before F0 9F 98 80). A real server that
+        // disagrees with byte order is exactly what the check exists for.
+        writer.putAll(List.of("x/\uFF1A", "x/\uD83D\uDE00"));
+
+        StorageException e = assertThrows(StorageException.class, () -> keys("x/"));
+        assertTrue(e.getMessage().contains("listing out of order"), e.getMessage());
+    }
+
+    @Test
+    void refusesKeysOutsideTheRequestedPrefix() {
+        // S3Proxy's filesystem backend resolves ".." in a prefix as a path, so "plugin/../plugin/" lists
+        // plugin/x; AWS S3 compares bytes and lists nothing. A key outside the prefix must never be passed on.
+        writer.put("plugin/x", "x");
+
+        StorageException e = assertThrows(StorageException.class, () -> keys("plugin/../plugin/"));
+        assertTrue(e.getMessage().contains("outside the prefix"), e.getMessage());
+    }
+
+    @Test
+    void aMissingBucketIsNamedInTheError() {
+        try (S3ObjectStorage missing = S3ObjectStorage.create(s3.settings("no-such-bucket"))) {
+            StorageException e = assertThrows(StorageException.class, () -> missing.list("plugin/").count());
+            assertTrue(e.getMessage().startsWith("bucket 'no-such-bucket' does not exist at " + s3.endpoint()), e.getMessage());
+            assertThrows(StorageException.class, missing::checkReachable);
+        }
+    }
+
+    @Test
+    void wrongCredentialsAreReportedAsAccessDeniedWithoutTheSecret() {
+        String secret = "wrong-secret-4f8a9c";
+        S3Settings wrong = new S3Settings(s3.endpoint().toString(), true, false, s3.accessKey(), secret, s3.region(), bucket);
+        try (S3ObjectStorage denied = S3ObjectStorage.create(wrong, (operation, ok) -> requests.add(operation + ":" + ok))) {
+            for (Runnable call : List.<Runnable>of(() -> denied.list("").count(), () -> denied.head("plugin/x"),
+                    () -> denied.open("plugin/x"), denied::checkReachable)) {
+                StorageException e = assertThrows(StorageException.class, call::run);
+                assertTrue(e.getMessage().startsWith("access denied to bucket '" + bucket
+                        + "' (check AWS_ACCESS_KEY / AWS_SECRET_KEY)"), e.getMessage());
+                assertFalse(fullTrace(e).contains(secret), "the secret key leaked into: " + fullTrace(e));
+            }
+            assertFalse(denied.describe().contains(secret));
+            assertEquals(List.of("list:false", "head:false", "get:false", "list:false"), requests);
+        }
+    }
+
+    @Test
+    void anUnreachableEndpointIsReportedAsSuch() {
+        String closed = "http://127.0.0.1:" + S3ProxyServer.freeLoopbackPort();
+        S3Settings settings = new S3Settings(closed, true, false, s3.accessKey(), s3.secretKey(), s3.region(), bucket);
+        try (S3ObjectStorage unreachable = S3ObjectStorage.create(settings)) {
+            StorageException e = assertThrows(StorageException.class, () -> unreachable.list("").count());
+            assertTrue(e.getMessage().startsWith("cannot reach S3 endpoint " + closed + ": java.net.ConnectException"), e.getMessage());
+            assertThrows(StorageException.class, () -> unreachable.head("plugin/x"));
+        }
+    }
+
+    @Test
+    void countsHeadAndGetRequests() throws Exception {
+        writer.put("plugin/x", "x");
+
+        storage.head("plugin/x");
+        storage.head("plugin/y");
+        storage.open("plugin/x").close();
+        assertThrows(StorageException.class, () -> storage.open("plugin/y"));
+
+        assertEquals(List.of("head:true", "head:true", "get:true", "get:false"), requests);
+    }
+
+    @Test
+    void describesBucketAndEndpoint() {
+        assertEquals("s3://" + bucket + " (" + s3.endpoint() + ")", storage.describe());
+    }
+
+    private static String fullTrace(Throwable e) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            text.append(t).append('\n');
+            for (Throwable suppressed : t.getSuppressed()) {
+                text.append(suppressed).append('\n');
+            }
+        }
+        return text.toString();
+    }
+}
