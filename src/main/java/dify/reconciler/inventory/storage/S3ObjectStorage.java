@@ -56,6 +56,8 @@ public final class S3ObjectStorage implements ObjectStorage {
     private final int pageSize;
     private final StorageRequestListener listener;
     private final String endpoint;
+    /** Set once a request has proven the bucket exists; see {@link #head}. */
+    private volatile boolean bucketConfirmed;
 
     /** Reads {@code bucket} through {@code client}, which it takes ownership of (closed by {@link #close()}). */
     public S3ObjectStorage(S3Client client, String bucket) {
@@ -126,10 +128,11 @@ public final class S3ObjectStorage implements ObjectStorage {
             listener.onRequest("head", true);
             return Optional.of(new StoredObject(key, response.contentLength(), response.lastModified()));
         } catch (S3Exception e) {
-            // A HEAD response has no body, so a 404 carries no error code: it is "no such key" unless the
-            // server says otherwise in a header (checkReachable, run before a scan, catches a missing bucket).
+            // A HEAD response has no body, so a 404 for a missing bucket looks exactly like one for a missing
+            // key (the SDK calls both NoSuchKey). Confirm the bucket once before answering "absent".
             if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
                 listener.onRequest("head", true);
+                confirmBucketExists();
                 return Optional.empty();
             }
             listener.onRequest("head", false);
@@ -143,6 +146,13 @@ public final class S3ObjectStorage implements ObjectStorage {
     @Override
     public void checkReachable() {
         call("list", "list", () -> client.listObjectsV2(b -> b.bucket(bucket).maxKeys(1)));
+        bucketConfirmed = true;
+    }
+
+    private void confirmBucketExists() {
+        if (!bucketConfirmed) {
+            checkReachable();
+        }
     }
 
     @Override
@@ -267,6 +277,7 @@ public final class S3ObjectStorage implements ObjectStorage {
                     .continuationToken(continuationToken);
             ListObjectsV2Response response = call("list", "list of prefix '" + prefix + "'",
                     () -> client.listObjectsV2(request.build()));
+            bucketConfirmed = true;
             if (Boolean.TRUE.equals(response.isTruncated())) {
                 String next = response.nextContinuationToken();
                 if (next == null || next.isEmpty() || next.equals(continuationToken)) {

@@ -195,7 +195,19 @@ class S3ObjectStorageTest extends ObjectStorageContract {
         storage.open("plugin/x").close();
         assertThrows(StorageException.class, () -> storage.open("plugin/y"));
 
-        assertEquals(List.of("head:true", "head:true", "get:true", "get:false"), requests);
+        // The first "absent" answer costs one list to rule out a missing bucket (see the next test).
+        assertEquals(List.of("head:true", "head:true", "list:true", "get:true", "get:false"), requests);
+        storage.head("plugin/z");
+        assertEquals("head:true", requests.get(requests.size() - 1));
+    }
+
+    @Test
+    void headInAMissingBucketFailsInsteadOfReportingTheObjectAbsent() {
+        // S3 answers HEAD with a bare 404 whether the key or the bucket is missing.
+        try (S3ObjectStorage missing = S3ObjectStorage.create(s3.settings("no-such-bucket"))) {
+            StorageException e = assertThrows(StorageException.class, () -> missing.head("plugin/x"));
+            assertTrue(e.getMessage().startsWith("bucket 'no-such-bucket' does not exist"), e.getMessage());
+        }
     }
 
     @Test
