@@ -359,6 +359,44 @@ public final class DaemonRows {
         };
     }
 
+    /**
+     * Drops the table's plain and unique indexes (not the primary key or constraint-backed ones),
+     * runs {@code load}, then recreates them from their saved definitions (same names, same
+     * columns), which is much faster than maintaining them row by row during a multi-million-row
+     * COPY. A unique index that the loaded rows violate fails to come back: that surfaces as an
+     * exception and the index stays missing, so use it only on a throwaway database.
+     */
+    public void withIndexesDeferred(String table, Runnable load) {
+        requireTableName(table);
+        List<String> definitions = new java.util.ArrayList<>();
+        List<String> names = new java.util.ArrayList<>();
+        String find = "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+                + " WHERE i.schemaname = current_schema() AND i.tablename = ?"
+                + " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname"
+                + " AND c.conrelid = (quote_ident(i.schemaname) || '.' || quote_ident(i.tablename))::regclass)";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(find)) {
+            ps.setString(1, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                    definitions.add(rs.getString(2));
+                }
+            }
+        } catch (SQLException e) {
+            throw new DaemonRowsException(find, e);
+        }
+        for (String name : names) {
+            execute("DROP INDEX \"" + name.replace("\"", "\"\"") + "\"");
+        }
+        try {
+            load.run();
+        } finally {
+            for (String definition : definitions) {
+                execute(definition);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- ids and helpers
 
     /** A UUID in version-7 layout: 48-bit Unix milliseconds, version 7, variant 2, random rest. */

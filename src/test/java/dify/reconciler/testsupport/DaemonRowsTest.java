@@ -111,6 +111,27 @@ class DaemonRowsTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void deferredIndexesComeBackWithTheSameDefinitions() {
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+            DaemonRows rows = DaemonRows.on(db);
+            String defs = "SELECT count(*) FROM pg_indexes WHERE tablename = ? AND indexdef LIKE ?";
+            rows.withIndexesDeferred("plugin_installations", () -> {
+                assertEquals(1, rows.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'plugin_installations'"));
+                rows.copyInstallations(100, i -> new DaemonRows.InstallationRow(tenant(i), "a/b", Uids.OPENAI, "local", "github"));
+            });
+            assertEquals(5, rows.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'plugin_installations'"));
+            assertEquals(1, rows.queryLong(defs, "plugin_installations",
+                    "CREATE UNIQUE INDEX idx_tenant_plugin ON public.plugin_installations USING btree (tenant_id, plugin_id)"));
+            var dup = assertThrows(DaemonRows.DaemonRowsException.class,
+                    () -> rows.insertInstallation(tenant(7), "a/b", Uids.OPENAI, "local", "github"));
+            assertEquals("23505", dup.sqlState());
+            // constraint-backed unique indexes are left alone
+            rows.withIndexesDeferred("plugin_declarations", () -> assertEquals(2,
+                    rows.queryLong("SELECT count(*) FROM pg_indexes WHERE tablename = 'plugin_declarations'")));
+        }
+    }
+
     static UUID tenant(long i) {
         return new UUID(0x0000_0000_0000_4000L, 0x8000_0000_0000_0000L | i);
     }
