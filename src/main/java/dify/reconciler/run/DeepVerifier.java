@@ -53,7 +53,7 @@ final class DeepVerifier {
         }
     }
 
-    /** Checks one object; returns the sha256 of its bytes, or null when it is not a readable package. */
+    /** Checks one object; returns the sha256 of its bytes, or null when it is not the package its key names. */
     private String inspect(StoredObject o, String expectedUid) {
         MessageDigest sha256;
         try {
@@ -67,6 +67,7 @@ final class DeepVerifier {
             if (!actual.equals(expectedUid)) {
                 sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
                         "key says " + expectedUid + " but the content computes to " + actual));
+                return null; // wrong content is already reported; comparing it with the package adds nothing
             }
             return HexFormat.of().formatHex(sha256.digest());
         } catch (InvalidPackageException e) {

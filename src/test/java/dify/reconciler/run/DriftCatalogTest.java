@@ -1,0 +1,401 @@
+package dify.reconciler.run;
+
+import static dify.reconciler.catalog.FindingKind.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.detect.FindingSink;
+import dify.reconciler.run.DriftFixture.Store;
+import dify.reconciler.testsupport.BuiltPackage;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.SchemaFixture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every finding kind of the catalog, on S3 and on local storage: plant exactly one drift into a clean,
+ * realistic dataset and expect exactly that finding, nothing else.
+ */
+class DriftCatalogTest {
+
+    private static void assertOnly(Map<FindingKind, Long> expected, FindingSink sink) {
+        assertEquals(expected, DriftFixture.counts(sink), () -> "findings: " + sink.findings());
+    }
+
+    private static Finding only(FindingSink sink) {
+        assertEquals(1, sink.findings().size(), () -> "findings: " + sink.findings());
+        return sink.findings().get(0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void aCleanDatasetHasNoFindings(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            FindingSink sink = f.scan(true);
+            assertOnly(Map.of(), sink);
+            assertEquals(0, sink.unrecognizedKeys());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void aCleanLegacyDatasetHasNoFindings(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.LEGACY)) {
+            assertOnly(Map.of(), f.scan(false));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void invalidInstalledKey(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // The colon lost in a copy, as in the bug report.
+            f.put("plugin/langgenius/email_0.0.7@6c3856490275f3440619fabfdc54f3bd29bad8959e29996452277b9c3b0c5e9b", new byte[10]);
+            Finding finding = only(f.scan(false));
+            assertEquals(INVALID_INSTALLED_KEY, finding.kind());
+            assertTrue(finding.detail().contains("no ':'"), finding.detail());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void invalidInstalledKeyWithALookAlikeColon(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            String uid = f.dataset.localPlugin(0).uid();
+            f.put("plugin/" + uid.replace(':', '\uFF1A'), new byte[3]);
+            assertOnly(Map.of(INVALID_INSTALLED_KEY, 1L), f.scan(false));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void installedObjectMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(1);
+            f.delete("plugin/" + p.uid());
+            Finding finding = only(f.scan(true));
+            assertEquals(INSTALLED_OBJECT_MISSING, finding.kind());
+            assertEquals(p.pluginRowId().toString(), finding.id());
+            assertEquals("plugin/" + p.uid(), finding.key());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void packageMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(2);
+            f.delete("plugin_packages/" + p.uid());
+            Finding finding = only(f.scan(true));
+            assertEquals(PACKAGE_MISSING, finding.kind());
+            assertEquals(p.declarationId().toString(), finding.id());
+            assertEquals("plugin_packages/" + p.uid(), finding.key());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void installationDeclarationMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // Installed and running (plugins row, installed copy) but its declaration row is gone and no
+            // package was ever uploaded under this identifier.
+            BuiltPackage pkg = DifyPackageBuilder.aPackage().author("acme").name("nodecl").version("1.0.0").build();
+            UUID tenant = f.dataset.tenants.get(1);
+            f.rows.insertPlugin(pkg.identifier(), "acme/nodecl", 1, "local", null);
+            f.put("plugin/" + pkg.identifier(), pkg.bytes());
+            UUID installation = f.rows.insertInstallation(tenant, "acme/nodecl", pkg.identifier(), "local", "package");
+            f.rows.insertCategoryRow("tool_installations", tenant, "nodecl", pkg.identifier(), "acme/nodecl");
+            Finding finding = only(f.scan(false));
+            assertEquals(INSTALLATION_DECLARATION_MISSING, finding.kind());
+            assertEquals(installation.toString(), finding.id());
+            assertEquals(tenant.toString(), finding.tenantId());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void invalidIdentifierRow(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            String broken = "/junjiem/mcp_see_agent:0.2.2@2b54607cf4d6a03b39cdae1425af2d8bafd4dd87f3eef6dc3eaaa945c71c2231";
+            UUID tenant = f.dataset.tenants.get(2);
+            f.rows.insertInstallation(tenant, "junjiem/mcp_see_agent", broken, "local", "package");
+            f.rows.insertCategoryRow("agent_strategy_installations", tenant, "mcp", broken, "junjiem/mcp_see_agent");
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(INVALID_IDENTIFIER_ROW, 2L), sink);
+            assertEquals(java.util.Set.of("plugin_installations", "agent_strategy_installations"),
+                    sink.findings().stream().map(Finding::table).collect(java.util.stream.Collectors.toSet()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void duplicateRowsOnALegacyDatabase(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.LEGACY)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(0);
+            f.rows.insertPlugin(p.uid(), p.pluginId(), 3, "local", null, DriftFixture.SEEDED_AT);
+            DifyDataset.Installation i = f.dataset.installations.get(0);
+            f.rows.insertInstallation(i.tenantId(), i.plugin().pluginId(), i.plugin().uid(), "local", "marketplace",
+                    DriftFixture.SEEDED_AT);
+            // The duplicate installation is counted by refers on both plugins rows, as the daemon would have.
+            f.rows.execute("UPDATE plugins SET refers = refers + 1 WHERE plugin_unique_identifier = ?", i.plugin().uid());
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(DUPLICATE_ROWS, 2L), sink);
+            assertEquals(java.util.Set.of("plugins", "plugin_installations"),
+                    sink.findings().stream().map(Finding::table).collect(java.util.stream.Collectors.toSet()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void installedObjectOrphaned(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            BuiltPackage pkg = DifyPackageBuilder.aPackage().author("acme").name("leftover").version("2.0.0").build();
+            f.put("plugin/" + pkg.identifier(), pkg.bytes());
+            Finding finding = only(f.scan(true));
+            assertEquals(INSTALLED_OBJECT_ORPHANED, finding.kind());
+            assertEquals((long) pkg.bytes().length, finding.bytes());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void installationPluginMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // A remote (debugging) installation whose plugins row is gone: remote plugins have no declaration
+            // or objects, so nothing else is missing.
+            String uid = DifyDataset.fakeUid("debugger", 9);
+            UUID id = f.rows.insertInstallation(f.dataset.tenants.get(0), "langgenius/debugger", uid, "remote", "remote");
+            f.rows.insertCategoryRow("tool_installations", f.dataset.tenants.get(0), "debugger", uid, "langgenius/debugger");
+            Finding finding = only(f.scan(false));
+            assertEquals(INSTALLATION_PLUGIN_MISSING, finding.kind());
+            assertEquals(id.toString(), finding.id());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void refersDrift(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(3);
+            f.rows.execute("UPDATE plugins SET refers = 7 WHERE id = ?", p.pluginRowId());
+            Finding finding = only(f.scan(false));
+            assertEquals(REFERS_DRIFT, finding.kind());
+            assertEquals("refers is 7 but 3 installation(s) use this identifier", finding.detail());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void pluginUnreferenced(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(4);
+            f.rows.execute("DELETE FROM plugin_installations WHERE plugin_unique_identifier = ?", p.uid());
+            f.rows.execute("DELETE FROM " + p.categoryTable() + " WHERE plugin_unique_identifier = ?", p.uid());
+            f.rows.execute("UPDATE plugins SET refers = 0 WHERE id = ?", p.pluginRowId());
+            Finding finding = only(f.scan(false));
+            assertEquals(PLUGIN_UNREFERENCED, finding.kind());
+            assertEquals(p.pluginRowId().toString(), finding.id());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void categoryRowOrphaned(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(0);
+            UUID stranger = UUID.randomUUID();
+            UUID row = f.rows.insertCategoryRow("ai_model_installations", stranger, "plugin0", p.uid(), p.pluginId());
+            Finding finding = only(f.scan(false));
+            assertEquals(CATEGORY_ROW_ORPHANED, finding.kind());
+            assertEquals("ai_model_installations", finding.table());
+            assertEquals(row.toString(), finding.id());
+            assertEquals(stranger.toString(), finding.tenantId());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void serverlessRuntimeMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            f.rows.execute("DELETE FROM serverless_runtimes");
+            Finding finding = only(f.scan(false));
+            assertEquals(SERVERLESS_RUNTIME_MISSING, finding.kind());
+            assertEquals(f.dataset.plugin("serverless").uid(), finding.pluginUniqueIdentifier());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void assetMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(5);
+            f.delete("assets/" + p.assetId());
+            Finding finding = only(f.scan(false));
+            assertEquals(ASSET_MISSING, finding.kind());
+            assertEquals("assets/" + p.assetId(), finding.key());
+            assertEquals(p.declarationId().toString(), finding.id());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void checksumMismatchOnATruncatedPackage(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(1);
+            f.put("plugin_packages/" + p.uid(), Arrays.copyOf(p.pkg().bytes(), p.pkg().bytes().length / 2));
+            assertOnly(Map.of(), f.scan(false)); // invisible without deep verify
+            Finding finding = only(f.scan(true));
+            assertEquals(CHECKSUM_MISMATCH, finding.kind());
+            assertEquals("plugin_packages/" + p.uid(), finding.key());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void checksumMismatchOnAnotherPackagesBytes(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(1);
+            DifyDataset.Plugin other = f.dataset.localPlugin(2);
+            f.put("plugin/" + p.uid(), other.pkg().bytes());
+            Finding finding = only(f.scan(true));
+            assertEquals(CHECKSUM_MISMATCH, finding.kind());
+            assertTrue(finding.detail().contains(other.uid()), finding.detail());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void installedCopyDiffers(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(0);
+            // Same entries (so the same identifier), different bytes: a signature in the zip comment.
+            BuiltPackage signed = DifyPackageBuilder.aPackage().author("langgenius").name(p.pkg().name())
+                    .version(p.pkg().version()).icon("icon.svg", p.iconBytes())
+                    .file("main.py", "print('" + p.pkg().name() + "')\n").comment("signature: abc").build();
+            assertEquals(p.uid(), signed.identifier(), "precondition: same identifier");
+            f.put("plugin/" + p.uid(), signed.bytes());
+            assertOnly(Map.of(INSTALLED_COPY_DIFFERS, 1L), f.scan(true));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void packageOrphaned(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            BuiltPackage pkg = DifyPackageBuilder.aPackage().author("acme").name("uploaded").version("0.1.0").build();
+            f.put("plugin_packages/" + pkg.identifier(), pkg.bytes());
+            Finding finding = only(f.scan(true));
+            assertEquals(PACKAGE_ORPHANED, finding.kind());
+            assertEquals((long) pkg.bytes().length, finding.bytes());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void assetOrphaned(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            byte[] icon = "<svg/>".getBytes(StandardCharsets.UTF_8);
+            String id = BuiltPackage.assetId("stale.svg", icon);
+            f.put("assets/" + id, icon);
+            Finding finding = only(f.scan(false));
+            assertEquals(ASSET_ORPHANED, finding.kind());
+            assertEquals("assets/" + id, finding.key());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void declarationUnreferenced(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // Uploaded (assets, package, declaration) but never installed.
+            byte[] icon = "<svg>u</svg>".getBytes(StandardCharsets.UTF_8);
+            BuiltPackage pkg = DifyPackageBuilder.aPackage().author("acme").name("uploaded").version("0.2.0")
+                    .icon("icon.svg", icon).build();
+            String assetId = BuiltPackage.assetId("icon.svg", icon);
+            f.put("assets/" + assetId, icon);
+            f.put("plugin_packages/" + pkg.identifier(), pkg.bytes());
+            UUID declaration = f.rows.insertDeclaration(pkg.identifier(), "acme/uploaded",
+                    DifyDataset.declarationJson(pkg, assetId, null));
+            Finding finding = only(f.scan(true));
+            assertEquals(DECLARATION_UNREFERENCED, finding.kind());
+            assertEquals(declaration.toString(), finding.id());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void endpointOrphaned(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            String tenant = UUID.randomUUID().toString();
+            UUID endpoint = f.rows.insertEndpoint(tenant, f.dataset.localPlugin(0).pluginId(), "hook-orphan", "default");
+            Finding finding = only(f.scan(false));
+            assertEquals(ENDPOINT_ORPHANED, finding.kind());
+            assertEquals(endpoint.toString(), finding.id());
+            assertEquals(tenant, finding.tenantId());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void tenantStorageDrift(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            f.rows.execute("UPDATE tenant_storages SET size = size + 100 WHERE id = ?", f.dataset.tenantStorageId);
+            Finding finding = only(f.scan(false));
+            assertEquals(TENANT_STORAGE_DRIFT, finding.kind());
+            assertEquals(f.dataset.persistencePrefix, finding.key());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void installTaskStuck(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            UUID task = f.rows.insertInstallTask("running", f.dataset.tenants.get(0), 2, 1, DriftFixture.SEEDED_AT);
+            f.rows.insertInstallTask("pending", f.dataset.tenants.get(0), 1, 0); // just started: not stuck
+            Finding finding = only(f.scan(false));
+            assertEquals(INSTALL_TASK_STUCK, finding.kind());
+            assertEquals(task.toString(), finding.id());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void remotePluginsAreNeverMissingObjectsOrDeclarations(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            String uid = DifyDataset.fakeUid("remote_two", 3);
+            UUID tenant = f.dataset.tenants.get(1);
+            f.rows.insertPlugin(uid, "langgenius/remote_two", 1, "remote", "{\"icon\":\"" + "cd".repeat(32) + ".svg\"}");
+            f.rows.insertInstallation(tenant, "langgenius/remote_two", uid, "remote", "remote");
+            f.rows.insertCategoryRow("tool_installations", tenant, "remote_two", uid, "langgenius/remote_two");
+            assertOnly(Map.of(), f.scan(true));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void leavesRowsAndObjectsInsideTheGracePeriodAlone(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            Instant now = Instant.now();
+            // In flight: a package uploaded a moment ago, not yet declared; an installation being written.
+            BuiltPackage pkg = DifyPackageBuilder.aPackage().author("acme").name("inflight").version("0.0.1").build();
+            f.put("plugin_packages/" + pkg.identifier(), pkg.bytes());
+            f.rows.insertInstallation(f.dataset.tenants.get(0), "acme/inflight", pkg.identifier(), "local", "package", now);
+            f.rows.insertEndpoint(UUID.randomUUID().toString(), "acme/inflight", "hook-new", "default", now);
+            FindingSink sink = f.scan(new dify.reconciler.detect.GraceWindow(now.minus(Duration.ofHours(1))), false);
+            assertOnly(Map.of(), sink);
+            assertTrue(sink.rowsInGrace() >= 2, "rows in grace: " + sink.rowsInGrace());
+            assertTrue(sink.objectsInGrace() >= 1, "objects in grace: " + sink.objectsInGrace());
+            // The same drift, once old enough, is reported.
+            assertTrue(f.scan(false).total() > 0);
+        }
+    }
+}
