@@ -47,6 +47,10 @@ public interface ReconcilerConfig {
     @WithDefault("10000")
     int maxFindingsPerReport();
 
+    /** {@code service} or {@code scan}; set by the launcher ({@code scan} for the one-shot command), not by operators. */
+    @WithDefault("service")
+    String mode();
+
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();

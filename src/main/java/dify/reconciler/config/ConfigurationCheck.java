@@ -1,0 +1,74 @@
+package dify.reconciler.config;
+
+import dify.reconciler.inventory.storage.ObjectStorage;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.Locale;
+import org.jboss.logging.Logger;
+
+/**
+ * Validates the whole configuration at start-up, so a wrong or missing setting stops the process with a
+ * message that names it (the one-shot command then exits 2) instead of surfacing later as an obscure
+ * injection error. It connects to nothing: an unreachable database or bucket is a scan failure, not a
+ * configuration error.
+ */
+@Startup
+@ApplicationScoped
+public class ConfigurationCheck {
+
+    private static final Logger LOG = Logger.getLogger(ConfigurationCheck.class);
+
+    @Inject
+    DaemonSettings daemon;
+
+    @Inject
+    ReconcilerConfig config;
+
+    @Inject
+    ObjectStorage storage;
+
+    private volatile boolean passed;
+
+    @PostConstruct
+    void check() {
+        if (config.gracePeriod().isNegative()) {
+            throw new IllegalArgumentException("reconciler.grace-period must not be negative: " + config.gracePeriod());
+        }
+        intervalOrNull(config.interval());
+        if (config.fetchSize() < 1 || config.maxFindingsPerReport() < 1 || config.runHistorySize() < 1) {
+            throw new IllegalArgumentException(
+                    "reconciler.fetch-size, reconciler.max-findings-per-report and reconciler.run-history-size must be positive");
+        }
+        LOG.infof("configuration: database %s, storage %s, layout %s, grace period %s, interval %s, deep verify %s",
+                daemon.databaseDescription(), storage.describe(), daemon.layout(), config.gracePeriod(),
+                config.interval(), config.deepVerify());
+        passed = true;
+    }
+
+    /** True once the configuration has been read and found usable. */
+    public boolean passed() {
+        return passed;
+    }
+
+    /** The scan interval, or null when scheduled scans are off. */
+    public static Duration intervalOrNull(String interval) {
+        String v = interval == null ? "" : interval.trim().toLowerCase(Locale.ROOT);
+        if (v.equals("off") || v.equals("disabled")) {
+            return null;
+        }
+        try {
+            Duration d = v.startsWith("p") ? Duration.parse(v.toUpperCase(Locale.ROOT))
+                    : Duration.parse("PT" + v.toUpperCase(Locale.ROOT));
+            if (d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException();
+            }
+            return d;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("reconciler.interval='" + interval
+                    + "' is not a positive duration like 30s, 10m, 1h, or 'off'", e);
+        }
+    }
+}

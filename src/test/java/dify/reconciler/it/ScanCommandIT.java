@@ -1,0 +1,278 @@
+package dify.reconciler.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.LocalObjectWriter;
+import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.PackagedApp.Outcome;
+import dify.reconciler.testsupport.S3ObjectWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged one-shot command, as a Job or CI step runs it: exit 0 clean, 1 drift, 2 failed, for real
+ * failures (database down, bucket missing, wrong credentials, missing table, bad configuration).
+ */
+class ScanCommandIT {
+
+    private static final String DB_PASSWORD = "pw-that-must-never-be-printed";
+    private static final Instant OLD = Instant.now().minus(Duration.ofDays(2));
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static TestDatabase db;
+    private static Path localRoot;
+    private static String bucket;
+
+    @BeforeAll
+    static void seed(@TempDir Path tmp) {
+        db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        localRoot = tmp.resolve("storage");
+        // The same rows serve both stores: the local folder and the bucket hold the same objects.
+        DifyDataset dataset = new DifyDataset(3, 6, DaemonRows.CATEGORY_TABLES)
+                .seed(DaemonRows.on(db), new LocalObjectWriter(localRoot), StorageLayout.DEFAULT, OLD);
+        S3ProxyServer s3 = S3ProxyServer.shared();
+        bucket = s3.createBucket("scan-it");
+        S3ObjectWriter writer = new S3ObjectWriter(s3.client(), bucket);
+        try (var files = Files.walk(localRoot)) {
+            files.filter(Files::isRegularFile).forEach(f -> {
+                try {
+                    writer.put(localRoot.relativize(f).toString(), Files.readAllBytes(f));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        // One drift, only in the bucket: a package object is gone (critical package_missing).
+        s3.client().deleteObject(b -> b.bucket(bucket).key("plugin_packages/" + dataset.localPlugin(0).uid()));
+    }
+
+    @AfterAll
+    static void drop() {
+        db.close();
+    }
+
+    private static Map<String, String> dbEnv(TestDatabase database) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DB_HOST", database.host());
+        env.put("DB_PORT", Integer.toString(database.port()));
+        env.put("DB_USERNAME", database.username());
+        env.put("DB_PASSWORD", DB_PASSWORD);
+        env.put("DB_DATABASE", database.name());
+        env.put("RECONCILER_GRACE_PERIOD", "0s");
+        return env;
+    }
+
+    private static Map<String, String> localEnv() {
+        Map<String, String> env = dbEnv(db);
+        env.put("PLUGIN_STORAGE_TYPE", "local");
+        env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+        return env;
+    }
+
+    private static Map<String, String> s3Env(String bucketName, String secret) {
+        S3ProxyServer s3 = S3ProxyServer.shared();
+        Map<String, String> env = dbEnv(db);
+        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
+        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucketName);
+        env.put("S3_ENDPOINT", s3.endpoint().toString());
+        env.put("S3_USE_AWS", "false");
+        env.put("S3_USE_PATH_STYLE", "true");
+        env.put("AWS_ACCESS_KEY", s3.accessKey());
+        env.put("AWS_SECRET_KEY", secret);
+        env.put("AWS_REGION", s3.region());
+        return env;
+    }
+
+    private static void assertNoSecrets(Outcome o, String... secrets) {
+        for (String secret : secrets) {
+            assertFalse(o.stdout().contains(secret) || o.stderr().contains(secret), "a secret was printed");
+        }
+    }
+
+    @Test
+    void exitsZeroOnACleanDatasetAndWritesTheJsonReport(@TempDir Path out) throws Exception {
+        Path report = out.resolve("report.json");
+        Outcome o = PackagedApp.run(localEnv(), "scan", "--output", report.toString());
+        assertEquals(0, o.exitCode(), o::stderr);
+        JsonNode json = JSON.readTree(report.toFile());
+        assertEquals("success", json.get("result").asText());
+        assertEquals(0, json.get("findings").size());
+        assertEquals(0, json.get("summary").get("total").asLong());
+        assertEquals(3 * 6 + 2, json.get("scanned").get("rows").get("plugin_installations").asLong());
+        assertTrue(o.stdout().contains("Result: clean"), o.stdout());
+        assertNoSecrets(o, DB_PASSWORD);
+    }
+
+    @Test
+    void exitsOneWhenDriftIsFoundOnS3(@TempDir Path out) throws Exception {
+        Path report = out.resolve("report.json");
+        Outcome o = PackagedApp.run(s3Env(bucket, S3ProxyServer.SECRET_KEY), "scan", "--output", report.toString());
+        assertEquals(1, o.exitCode(), o::stderr);
+        JsonNode json = JSON.readTree(report.toFile());
+        assertEquals(1, json.get("findings").size());
+        JsonNode finding = json.get("findings").get(0);
+        assertEquals("package_missing", finding.get("kind").asText());
+        assertEquals("critical", finding.get("severity").asText());
+        assertEquals("plugin_declarations", finding.get("table").asText());
+        assertEquals(1, json.get("summary").get("byKind").get("package_missing").asLong());
+        assertTrue(o.stdout().contains("package_missing"), o.stdout());
+        assertNoSecrets(o, DB_PASSWORD, S3ProxyServer.SECRET_KEY);
+    }
+
+    @Test
+    void printsTheTextReportOnStdoutWhenNoFileIsGiven() throws Exception {
+        Outcome o = PackagedApp.run(s3Env(bucket, S3ProxyServer.SECRET_KEY), "scan", "--format", "text");
+        assertEquals(1, o.exitCode(), o::stderr);
+        assertTrue(o.stdout().contains("CRITICAL package_missing table=plugin_declarations"), o.stdout());
+    }
+
+    @Test
+    void failOnDecidesWhichSeverityCounts() throws Exception {
+        Map<String, String> env = localEnv();
+        env.put("RECONCILER_FAIL_ON", "critical");
+        // Warning-level drift only: refers off by one.
+        DaemonRows rows = DaemonRows.on(db);
+        rows.execute("UPDATE plugins SET refers = refers + 1 WHERE install_type = 'serverless'");
+        try {
+            assertEquals(0, PackagedApp.run(env, "scan").exitCode());
+            assertEquals(1, PackagedApp.run(localEnv(), "scan").exitCode());
+            assertEquals(1, PackagedApp.run(env, "scan", "--fail-on", "warning").exitCode());
+        } finally {
+            rows.execute("UPDATE plugins SET refers = refers - 1 WHERE install_type = 'serverless'");
+        }
+    }
+
+    @Test
+    void exitsTwoWhenTheDatabaseIsDown() throws Exception {
+        EmbeddedPostgres dedicated = EmbeddedPostgres.startDedicated();
+        TestDatabase down = SchemaFixture.CURRENT.applyTo(dedicated.createDatabase());
+        dedicated.stop();
+        try {
+            Map<String, String> env = dbEnv(down);
+            env.put("PLUGIN_STORAGE_TYPE", "local");
+            env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("SCAN FAILED"), o.stderr());
+            assertTrue(o.stdout().contains("\"result\" : \"failure\""), o.stdout());
+            assertNoSecrets(o, DB_PASSWORD);
+        } finally {
+            dedicated.close();
+        }
+    }
+
+    @Test
+    void exitsTwoWhenTheBucketDoesNotExist() throws Exception {
+        Outcome o = PackagedApp.run(s3Env("no-such-bucket", S3ProxyServer.SECRET_KEY), "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("bucket 'no-such-bucket' does not exist"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoWithWrongStorageCredentialsAndNeverPrintsThem() throws Exception {
+        String wrong = "wrong-secret-value-123";
+        Outcome o = PackagedApp.run(s3Env(bucket, wrong), "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("access denied"), o.stderr());
+        assertNoSecrets(o, wrong, DB_PASSWORD);
+    }
+
+    @Test
+    void exitsTwoWithAnUnknownDatabaseUser() throws Exception {
+        Map<String, String> env = localEnv();
+        env.put("DB_USERNAME", "nobody");
+        Outcome o = PackagedApp.run(env, "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("nobody"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoWhenARequiredTableIsMissing() throws Exception {
+        TestDatabase partial = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try {
+            DaemonRows.on(partial).execute("DROP TABLE plugin_installations");
+            Map<String, String> env = dbEnv(partial);
+            env.put("PLUGIN_STORAGE_TYPE", "local");
+            env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("plugin_installations does not exist"), o.stderr());
+        } finally {
+            partial.close();
+        }
+    }
+
+    @Test
+    void skipsAnOptionalTableTheDaemonHasNotCreatedWithANote(@TempDir Path out) throws Exception {
+        TestDatabase older = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try {
+            DaemonRows.on(older).execute("DROP TABLE trigger_installations");
+            Map<String, String> env = dbEnv(older);
+            env.put("PLUGIN_STORAGE_TYPE", "local");
+            env.put("PLUGIN_STORAGE_LOCAL_ROOT", out.toString());
+            Path report = out.resolve("r.json");
+            Outcome o = PackagedApp.run(env, "scan", "-o", report.toString());
+            assertEquals(0, o.exitCode(), o::stderr);
+            JsonNode json = JSON.readTree(report.toFile());
+            assertEquals("trigger_installations", json.get("scanned").get("skippedTables").get(0).asText());
+            assertTrue(json.get("notes").toString().contains("trigger_installations does not exist"), json.toString());
+        } finally {
+            older.close();
+        }
+    }
+
+    @Test
+    void exitsTwoOnAStorageTypeWeDoNotSupport() throws Exception {
+        Map<String, String> env = localEnv();
+        env.put("PLUGIN_STORAGE_TYPE", "azure_blob");
+        Outcome o = PackagedApp.run(env, "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("PLUGIN_STORAGE_TYPE=azure_blob"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoOnAMalformedSettingAndNamesIt() throws Exception {
+        Map<String, String> env = localEnv();
+        env.put("RECONCILER_GRACE_PERIOD", "banana");
+        Outcome o = PackagedApp.run(env, "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("reconciler.grace-period"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoWhenTheDatabaseHostIsNotSet() throws Exception {
+        Map<String, String> env = localEnv();
+        env.remove("DB_HOST");
+        Outcome o = PackagedApp.run(env, "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("DB_HOST"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoOnAnUnknownOption() throws Exception {
+        Outcome o = PackagedApp.run(localEnv(), "scan", "--bogus");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("unknown option '--bogus'"), o.stderr());
+    }
+}
