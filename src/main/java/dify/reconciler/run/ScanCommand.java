@@ -73,8 +73,11 @@ public class ScanCommand {
             summaryOut.println("scan: could not write the report: " + e.getMessage());
             return EXIT_FAILED;
         }
-        summaryOut.print(summary(report, options));
-        summaryOut.flush();
+        boolean summaryAlreadyShown = reportOnStdout && "text".equals(options.format());
+        if (!summaryAlreadyShown) {
+            summaryOut.print(summary(report, options));
+            summaryOut.flush();
+        }
         return exitCode(report, options.failOn());
     }
 

@@ -1,0 +1,89 @@
+package dify.reconciler.demo;
+
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.BuiltPackage;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.S3ObjectWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TestDatabase;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The demo behind {@code ./mvnw -Pdemo package}: an embedded PostgreSQL and an embedded S3 server (S3Proxy),
+ * a realistic plugin-daemon dataset with the drift users actually meet, and the packaged one-shot scan
+ * run against them as a Job would run it. Test scope only: nothing here ships in the production jar.
+ */
+public final class DemoLauncher {
+
+    private DemoLauncher() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int tenants = args.length > 0 ? Integer.parseInt(args[0]) : 40;
+        int plugins = args.length > 1 ? Integer.parseInt(args[1]) : 12;
+        say("Starting embedded PostgreSQL and S3Proxy ...");
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.startDedicated(); S3ProxyServer s3 = S3ProxyServer.start()) {
+            TestDatabase db = SchemaFixture.CURRENT.applyTo(postgres.createDatabase());
+            String bucket = s3.createBucket("dify-plugins");
+            DaemonRows rows = DaemonRows.on(db);
+            S3ObjectWriter objects = new S3ObjectWriter(s3.client(), bucket);
+            Instant lastWeek = Instant.now().minus(Duration.ofDays(7));
+            say("Seeding " + tenants + " tenants x " + plugins + " plugins (real .difypkg packages, icons, rows) ...");
+            DifyDataset dataset = new DifyDataset(tenants, plugins, DaemonRows.CATEGORY_TABLES)
+                    .seed(rows, objects, StorageLayout.DEFAULT, lastWeek);
+            plantDrift(dataset, rows.at(lastWeek), objects, s3, bucket);
+
+            Map<String, String> env = Map.ofEntries(
+                    Map.entry("DB_HOST", db.host()), Map.entry("DB_PORT", Integer.toString(db.port())),
+                    Map.entry("DB_USERNAME", db.username()), Map.entry("DB_PASSWORD", db.password()),
+                    Map.entry("DB_DATABASE", db.name()), Map.entry("PLUGIN_STORAGE_TYPE", "s3"),
+                    Map.entry("PLUGIN_STORAGE_OSS_BUCKET", bucket), Map.entry("S3_ENDPOINT", s3.endpoint().toString()),
+                    Map.entry("S3_USE_AWS", "false"), Map.entry("AWS_ACCESS_KEY", s3.accessKey()),
+                    Map.entry("AWS_SECRET_KEY", s3.secretKey()), Map.entry("AWS_REGION", s3.region()),
+                    Map.entry("RECONCILER_GRACE_PERIOD", "0s"), Map.entry("RECONCILER_DEEP_VERIFY", "true"));
+            say("Running: java -jar target/quarkus-app/quarkus-run.jar scan --format text"
+                    + "   (with the daemon's DB_* / PLUGIN_STORAGE_* / S3_* / AWS_* variables, deep verify on)");
+            Process scan = PackagedApp.builder(env, List.of(), "scan", "--format", "text").inheritIO().start();
+            int exit = scan.waitFor();
+            say("Exit code " + exit + " (0 clean, 1 drift found, 2 scan failed). Add --output report.json"
+                    + " --format json for the machine-readable report.");
+            if (exit == 2) {
+                throw new IllegalStateException("the demo scan failed; see the output above");
+            }
+        }
+    }
+
+    /** The drift users report: each one is what a crash, a bucket copy or a manual fix leaves behind. */
+    private static void plantDrift(DifyDataset d, DaemonRows rows, S3ObjectWriter objects, S3ProxyServer s3, String bucket) {
+        // A bucket copy that rewrote ':' — the daemon logs "plugin_unique_identifier is not valid" every 30 s.
+        DifyDataset.Plugin email = d.localPlugin(0);
+        objects.put("plugin/" + email.uid().replace(':', '_'), email.pkg().bytes());
+        // A restore without the installed copy — "no available node, plugin runtime not found".
+        DifyDataset.Plugin lost = d.localPlugin(1);
+        s3.client().deleteObject(b -> b.bucket(bucket).key("plugin/" + lost.uid()));
+        // Someone "fixed" a tenant by deleting its installation row by hand: refers and the category row drift.
+        DifyDataset.Installation manual = d.installations.get(2);
+        rows.execute("DELETE FROM plugin_installations WHERE id = ?", manual.id());
+        // An upload that crashed after the package was written: an orphaned package.
+        BuiltPackage crashed = DifyPackageBuilder.aPackage().author("acme").name("half_uploaded").version("0.3.1").build();
+        objects.put("plugin_packages/" + crashed.identifier(), crashed.bytes());
+        // Endpoints every uninstall leaves behind.
+        rows.insertEndpoint(UUID.randomUUID().toString(), d.localPlugin(2).pluginId(), "hook-left-behind", "default");
+        // A truncated package (only deep verify sees it).
+        DifyDataset.Plugin truncated = d.localPlugin(3);
+        objects.put("plugin_packages/" + truncated.uid(), java.util.Arrays.copyOf(truncated.pkg().bytes(), 200));
+    }
+
+    private static void say(String line) {
+        System.out.println("[demo] " + line);
+    }
+}
