@@ -7,8 +7,8 @@
 #   EXPORTED_METRIC_NAMES  one metric name per line, as exported at /q/metrics (the Java tests write
 #                          target/exported-metric-names.txt; scripts/testdata/exported-metric-names.txt is a
 #                          hand-written stand-in)
-#   RUNBOOK_MD             the markdown holding the runbook sections the alerts link to (docs/runbook.md,
-#                          or README.md once the runbook is pasted there)
+#   RUNBOOK_MD             the markdown holding the runbook sections the alerts link to (README.md; the
+#                          runbook is its "Runbook" section)
 #
 # Needs: promtool (Debian package `prometheus`, 2.42+), python3. Optional: kubectl (kustomize builds and the
 # sidecar patch; skipped with a notice when absent). Exits non-zero on the first failing check.
