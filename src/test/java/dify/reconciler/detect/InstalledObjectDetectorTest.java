@@ -1,0 +1,84 @@
+package dify.reconciler.detect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.inventory.PluginRow;
+import dify.reconciler.inventory.storage.StoredObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class InstalledObjectDetectorTest {
+
+    private static final Instant OLD = Instant.parse("2026-01-01T00:00:00Z");
+    private static final Instant NEW = Instant.parse("2026-08-01T00:00:00Z");
+    private static final GraceWindow GRACE = new GraceWindow(Instant.parse("2026-06-01T00:00:00Z"));
+    private static final String UID = "langgenius/openai:0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a";
+    private static final String UID2 = "langgenius/tongyi:1.0.0@a2dd9bb656a2722292e8936f3287d53ba176cfbbe9b8bfafc596d4a2ddd99eb2";
+
+    private static PluginRow plugin(String uid, String type, Instant changed) {
+        return new PluginRow("id-" + uid.hashCode(), uid, uid.substring(0, uid.indexOf(':')), 1, type, changed, List.of());
+    }
+
+    private static FindingSink detect(List<StoredObject> objects, List<PluginRow> plugins, List<StoredObject> present) {
+        FindingSink sink = new FindingSink(100);
+        new InstalledObjectDetector("plugin/", GRACE, sink).detect(objects.iterator(), plugins, present::add);
+        return sink;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"plugin/", "plugin//junjiem/mcp_see_agent:0.2.2@2b54607cf4d6a03b39cdae1425af2d8bafd4dd87f3eef6dc3eaaa945c71c2231",
+            "plugin/langgenius\\openai:0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a",
+            "plugin/langgenius/openai\uF03A0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a"})
+    void reportsEveryInvalidKeyShape(String key) {
+        FindingSink sink = detect(List.of(new StoredObject(key, 0, OLD)), List.of(), new ArrayList<>());
+        assertEquals(1, sink.total());
+        Finding f = sink.findings().get(0);
+        assertEquals(FindingKind.INVALID_INSTALLED_KEY, f.kind());
+        assertEquals(key, f.key());
+    }
+
+    @Test
+    void explainsWhatIsWrongWithAKey() {
+        assertTrue(InstalledObjectDetector.describeInvalidKey("").contains("folder placeholder"));
+        assertTrue(InstalledObjectDetector.describeInvalidKey("/a/b:1.0.0@" + "a".repeat(64)).contains("leading slash"));
+        assertTrue(InstalledObjectDetector.describeInvalidKey("a\\b:1.0.0@" + "a".repeat(64)).contains("backslash"));
+        assertTrue(InstalledObjectDetector.describeInvalidKey("a/b\uFF1A1.0.0@" + "a".repeat(64)).contains("look-alike colon"));
+    }
+
+    @Test
+    void matchesCopiesToLocalPluginsAndReportsBothDirections() {
+        List<StoredObject> present = new ArrayList<>();
+        FindingSink sink = detect(
+                List.of(new StoredObject("plugin/" + UID, 10, OLD), new StoredObject("plugin/" + UID2, 20, OLD)),
+                List.of(plugin("langgenius/bedrock:0.0.9@4484b4097187376df28408110fa951c64a18588689746ed4eefc4ee4dc3ec9f2", "local", OLD),
+                        plugin(UID, "local", OLD)),
+                present);
+        assertEquals(List.of("plugin/" + UID), present.stream().map(StoredObject::key).toList());
+        assertEquals(1, sink.count(FindingKind.INSTALLED_OBJECT_ORPHANED));
+        assertEquals(1, sink.count(FindingKind.INSTALLED_OBJECT_MISSING));
+        assertEquals(20L, sink.bytesByKind().get(FindingKind.INSTALLED_OBJECT_ORPHANED));
+    }
+
+    @Test
+    void neverExpectsCopiesOfRemoteOrServerlessPlugins() {
+        FindingSink sink = detect(List.of(), List.of(plugin(UID, "remote", OLD), plugin(UID2, "serverless", OLD)),
+                new ArrayList<>());
+        assertEquals(0, sink.total());
+    }
+
+    @Test
+    void leavesYoungRowsAndObjectsAloneButCountsThem() {
+        FindingSink sink = detect(List.of(new StoredObject("plugin/" + UID2, 1, NEW), new StoredObject("plugin/x", 1, NEW)),
+                List.of(plugin(UID, "local", NEW)), new ArrayList<>());
+        assertEquals(0, sink.total());
+        assertEquals(1, sink.rowsInGrace());
+        assertEquals(2, sink.objectsInGrace());
+    }
+}
