@@ -96,15 +96,13 @@ final class Scan {
         db.installationsUsing(suspects, rows::installation);
         db.duplicatePlugins(grace.cutoff(), rows::duplicates);
         db.duplicateInstallations(grace.cutoff(), rows::duplicates);
-        for (String table : DaemonSchema.CATEGORY_TABLES) {
-            if (!db.schema().hasTable(table)) {
-                continue;
-            }
+        List<String> categoryTables = DaemonSchema.CATEGORY_TABLES.stream().filter(db.schema()::hasTable).toList();
+        for (String table : categoryTables) {
             Set<String> invalid = db.identifierCounts(table).keySet().stream()
                     .filter(u -> !PluginIdentifier.isValid(u)).collect(java.util.HashSet::new, Set::add, Set::addAll);
             db.rowsUsing(table, invalid, rows::invalidIdentifier);
-            db.orphanedCategoryRows(table, rows::orphanedCategoryRow);
         }
+        db.orphanedCategoryRows(categoryTables, rows::orphanedCategoryRow);
         if (db.schema().hasTable(DaemonSchema.ENDPOINTS)) {
             db.orphanedEndpoints(rows::orphanedEndpoint);
         }

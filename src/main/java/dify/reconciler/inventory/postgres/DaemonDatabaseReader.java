@@ -196,15 +196,29 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), instant(rs, 5), null)));
     }
 
-    /** Category rows with no installation of the same tenant, plugin id and identifier (anti-join in PostgreSQL). */
-    public void orphanedCategoryRows(String table, Consumer<TableRow> sink) throws SQLException {
-        String sql = "SELECT c.id::text, c.tenant_id::text, c.plugin_id, c.plugin_unique_identifier, "
-                + schema.changedAt("c", table) + ", c.provider FROM " + schema.qualified(table) + " c"
-                + " WHERE NOT EXISTS (SELECT 1 FROM " + schema.qualified(INSTALLATIONS) + " i"
-                + " WHERE i.tenant_id = c.tenant_id AND i.plugin_id = c.plugin_id"
+    /**
+     * Category rows with no installation of the same tenant, plugin id and identifier. One anti-join over
+     * the union of the category tables, so PostgreSQL hashes {@code plugin_installations} once, not per table.
+     */
+    public void orphanedCategoryRows(List<String> tables, Consumer<TableRow> sink) throws SQLException {
+        if (tables.isEmpty()) {
+            return;
+        }
+        StringBuilder union = new StringBuilder();
+        for (String table : tables) {
+            if (union.length() > 0) {
+                union.append(" UNION ALL ");
+            }
+            schema.qualified(table); // allow-list check before the name is used as a literal below
+            union.append("SELECT '").append(table).append("' AS t, id, tenant_id, plugin_id, plugin_unique_identifier, ")
+                    .append(schema.changedAt(null, table)).append(" AS changed, provider FROM ").append(schema.qualified(table));
+        }
+        String sql = "SELECT c.t, c.id::text, c.tenant_id::text, c.plugin_id, c.plugin_unique_identifier, c.changed,"
+                + " c.provider FROM (" + union + ") c WHERE NOT EXISTS (SELECT 1 FROM " + schema.qualified(INSTALLATIONS)
+                + " i WHERE i.tenant_id = c.tenant_id AND i.plugin_id = c.plugin_id"
                 + " AND i.plugin_unique_identifier = c.plugin_unique_identifier)";
-        query(sql, List.of(), rs -> sink.accept(new TableRow(table, rs.getString(1), rs.getString(2), rs.getString(3),
-                rs.getString(4), instant(rs, 5), "provider " + rs.getString(6))));
+        query(sql, List.of(), rs -> sink.accept(new TableRow(rs.getString(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), rs.getString(5), instant(rs, 6), "provider " + rs.getString(7))));
     }
 
     /** Endpoints whose tenant has no installation of their plugin. {@code endpoints.tenant_id} is text, not uuid. */
