@@ -8,7 +8,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.Map;
 
 /** {@code GET /api/v1/report}: the latest scan's report, failed or not (a failure is never hidden behind an older success). */
 @Path("/api/v1/report")
@@ -22,8 +21,7 @@ public class ReportResource {
     public Response latest() {
         return history.latest()
                 .map(r -> Response.ok(ReportDocument.of(r)).build())
-                .orElseGet(() -> Response.status(Response.Status.SERVICE_UNAVAILABLE)
-                        .entity(Map.of("error", "no scan has completed yet; the first one starts shortly after start-up"))
-                        .build());
+                .orElseGet(() -> ApiError.response(Response.Status.SERVICE_UNAVAILABLE,
+                        "no scan has completed yet; the first one starts shortly after start-up (or POST /api/v1/runs)"));
     }
 }

@@ -4,6 +4,7 @@ import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.S3Settings;
+import dify.reconciler.inventory.storage.StorageRequestListener;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -15,12 +16,13 @@ public class StorageProducer {
 
     @Produces
     @Singleton
-    ObjectStorage objectStorage(DaemonSettings settings) {
+    ObjectStorage objectStorage(DaemonSettings settings, StorageRequestListener requests) {
+        // `requests` is the metrics layer (observe.StorageRequestMetrics), counting every request by operation and outcome.
         return switch (settings.storageType()) {
-            case LOCAL -> new LocalObjectStorage(settings.localRoot());
+            case LOCAL -> new LocalObjectStorage(settings.localRoot(), requests);
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
                     settings.s3UseAws(), settings.awsAccessKey(), settings.awsSecretKey(), settings.awsRegion(),
-                    settings.bucket()));
+                    settings.bucket()), requests);
         };
     }
 

@@ -56,6 +56,11 @@ public class ScanRunner {
     @Inject
     Event<ScanReport> finished;
 
+    /** Whether a scan is running now (for health data and the runs API). */
+    public boolean isScanning() {
+        return oneAtATime.isLocked();
+    }
+
     /** Runs a scan unless one is already running; empty when it was skipped for that reason. */
     public java.util.Optional<ScanReport> scanIfIdle() {
         if (!oneAtATime.tryLock()) {

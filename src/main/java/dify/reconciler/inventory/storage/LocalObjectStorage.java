@@ -44,9 +44,19 @@ public final class LocalObjectStorage implements ObjectStorage {
     private static final Logger LOG = Logger.getLogger(LocalObjectStorage.class);
 
     private final Path root;
+    private final StorageRequestListener listener;
 
     public LocalObjectStorage(Path root) {
+        this(root, StorageRequestListener.NO_OP);
+    }
+
+    /**
+     * @param listener told about every request: {@code list} per directory read (the local analogue of a
+     *        listing page), {@code head} per attribute read, {@code get} per file opened
+     */
+    public LocalObjectStorage(Path root, StorageRequestListener listener) {
         this.root = root.toAbsolutePath().normalize();
+        this.listener = listener;
         String jnuEncoding = System.getProperty("sun.jnu.encoding");
         if (!decodesFileNamesAsUtf8(jnuEncoding)) {
             LOG.warnf("This JVM decodes file names as %s (sun.jnu.encoding), not UTF-8: keys with non-ASCII characters"
@@ -63,7 +73,7 @@ public final class LocalObjectStorage implements ObjectStorage {
     @Override
     public Stream<StoredObject> list(String prefix) {
         String safePrefix = prefix == null ? "" : prefix;
-        requireRootDirectory();
+        requireRootDirectory("list");
         // Start in the deepest directory the prefix names; the rest of the prefix filters that directory's
         // children by name (the prefix "plugin/lang" lists "plugin/langgenius/...").
         int lastSlash = safePrefix.lastIndexOf('/');
@@ -80,13 +90,22 @@ public final class LocalObjectStorage implements ObjectStorage {
 
     @Override
     public InputStream open(String key) {
-        Path file = fileOf(key).orElseThrow(() -> new StorageException("'" + key + "' is not a valid key in " + describe()));
+        Optional<Path> resolved = fileOf(key);
+        if (resolved.isEmpty()) {
+            listener.onRequest("get", false);
+            throw new StorageException("'" + key + "' is not a valid key in " + describe());
+        }
+        Path file = resolved.get();
         if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            listener.onRequest("get", false);
             throw new StorageException("object '" + key + "' does not exist in " + describe() + " (no regular file " + file + ")");
         }
         try {
-            return Files.newInputStream(file);
+            InputStream in = Files.newInputStream(file);
+            listener.onRequest("get", true);
+            return in;
         } catch (IOException e) {
+            listener.onRequest("get", false);
             throw new StorageException("cannot read " + file + ": " + e, e);
         }
     }
@@ -95,28 +114,34 @@ public final class LocalObjectStorage implements ObjectStorage {
     public Optional<StoredObject> head(String key) {
         Optional<Path> file = fileOf(key);
         if (file.isEmpty()) {
+            listener.onRequest("head", true);
             return Optional.empty();
         }
         try {
             BasicFileAttributes attributes = Files.readAttributes(file.get(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            listener.onRequest("head", true);
             // Consistent with list(): directories and symbolic links are not objects.
             if (!attributes.isRegularFile()) {
                 return Optional.empty();
             }
             return Optional.of(toObject(key, attributes));
         } catch (NoSuchFileException e) {
+            listener.onRequest("head", true);
             return Optional.empty();
         } catch (IOException e) {
+            listener.onRequest("head", false);
             throw new StorageException("cannot read attributes of " + file.get() + ": " + e, e);
         }
     }
 
     @Override
     public void checkReachable() {
-        requireRootDirectory();
+        requireRootDirectory("list");
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
             entries.iterator().hasNext();
+            listener.onRequest("list", true);
         } catch (IOException | DirectoryIteratorException e) {
+            listener.onRequest("list", false);
             throw new StorageException("cannot list local storage root " + root + ": " + e, e);
         }
     }
@@ -126,9 +151,10 @@ public final class LocalObjectStorage implements ObjectStorage {
         return "local:" + root;
     }
 
-    private void requireRootDirectory() {
+    private void requireRootDirectory(String operation) {
         // The root itself may be a symbolic link (a mounted volume): follow it, unlike links below it.
         if (!Files.isDirectory(root)) {
+            listener.onRequest(operation, false);
             throw new StorageException("local storage root " + root + (Files.exists(root) ? " is not a directory" : " does not exist")
                     + " (check PLUGIN_STORAGE_LOCAL_ROOT)");
         }
@@ -243,13 +269,17 @@ public final class LocalObjectStorage implements ObjectStorage {
                         entryOf(child, directoryKey + name).ifPresent(entries::add);
                     }
                 }
+                listener.onRequest("list", true);
             } catch (NoSuchFileException e) {
                 // Deleted since its parent was read (the daemon deletes while we scan): like S3, list what is there.
+                listener.onRequest("list", true);
                 LOG.debugf("directory %s disappeared while listing", directory);
             } catch (AccessDeniedException e) {
+                listener.onRequest("list", false);
                 throw new StorageException("permission denied reading directory " + directory
                         + " (the service needs read access to all of " + root + ")", e);
             } catch (IOException | DirectoryIteratorException e) {
+                listener.onRequest("list", false);
                 throw new StorageException("cannot read directory " + directory + ": " + e, e);
             }
             entries.sort(Comparator.comparing(Entry::key, KeyOrder.COMPARATOR));

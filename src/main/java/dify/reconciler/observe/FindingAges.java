@@ -1,0 +1,80 @@
+package dify.reconciler.observe;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * When each still-present finding was first seen, across successful scans, in memory (lost on restart: a
+ * restarted service starts every age again at its first scan).
+ *
+ * <p>Identity is {@code kind + table + id + key}. The input is a report's finding list, which is capped at
+ * {@code reconciler.max-findings-per-report}: that cap also bounds this map. A kind whose findings were cut
+ * from the list (the report's counts are larger than what the list holds) falls back to the time since
+ * which the kind has been continuously non-zero, so its age is never reset by truncation; for such a kind
+ * the age is that of the kind, not of one finding.
+ *
+ * <p>Not thread-safe; the caller serialises {@link #update} and reads.
+ */
+public final class FindingAges {
+
+    /** What makes two findings "the same" from one scan to the next. */
+    record Identity(FindingKind kind, String table, String id, String key) {
+        static Identity of(Finding f) {
+            return new Identity(f.kind(), f.table(), f.id(), f.key());
+        }
+    }
+
+    private Map<Identity, Instant> firstSeen = new HashMap<>();
+    private final Map<FindingKind, Instant> kindPresentSince = new EnumMap<>(FindingKind.class);
+    private final Map<FindingKind, Instant> oldest = new EnumMap<>(FindingKind.class);
+
+    /**
+     * Takes the findings of one successful scan.
+     *
+     * @param seenAt   when that scan started (the time a new finding is first seen at)
+     * @param findings the scan's (possibly capped) finding list
+     * @param counts   the scan's exact counts per kind
+     */
+    public void update(Instant seenAt, List<Finding> findings, Map<FindingKind, Long> counts) {
+        Objects.requireNonNull(seenAt, "seenAt");
+        Map<Identity, Instant> next = new HashMap<>();
+        Map<FindingKind, Long> listed = new EnumMap<>(FindingKind.class);
+        Map<FindingKind, Instant> minByKind = new EnumMap<>(FindingKind.class);
+        for (Finding f : findings) {
+            Identity identity = Identity.of(f);
+            Instant first = firstSeen.getOrDefault(identity, seenAt);
+            next.put(identity, first);
+            listed.merge(f.kind(), 1L, Long::sum);
+            minByKind.merge(f.kind(), first, (a, b) -> a.isBefore(b) ? a : b);
+        }
+        firstSeen = next;
+        oldest.clear();
+        for (FindingKind kind : FindingKind.values()) {
+            long count = counts.getOrDefault(kind, 0L);
+            if (count <= 0) {
+                kindPresentSince.remove(kind);
+                continue;
+            }
+            kindPresentSince.putIfAbsent(kind, seenAt);
+            Instant min = minByKind.get(kind);
+            boolean complete = listed.getOrDefault(kind, 0L) >= count;
+            oldest.put(kind, complete && min != null ? min : kindPresentSince.get(kind));
+        }
+    }
+
+    /** When the oldest still-present finding of {@code kind} was first seen; null when there is none. */
+    public Instant oldest(FindingKind kind) {
+        return oldest.get(kind);
+    }
+
+    /** How many findings are tracked (at most the report cap). */
+    public int tracked() {
+        return firstSeen.size();
+    }
+}

@@ -1,0 +1,51 @@
+package dify.reconciler.observe;
+
+/**
+ * Every meter the service exports, in one place. These are the Micrometer names; the Prometheus exposition
+ * adds {@code _total} to counters and {@code _bucket}/{@code _count}/{@code _sum}/{@code _max} to the timer.
+ * The alert rules ({@code k8s/rules/}), the dashboard ({@code grafana/}) and the runbook use the exposition
+ * names, and {@code scripts/check-ops-assets.sh} fails when they name one that is not exported.
+ *
+ * <p>Tags are bounded enums only ({@code kind}, {@code severity}, {@code result}, {@code phase}, {@code table},
+ * {@code prefix}, {@code operation}, {@code outcome}, and the three {@code info} labels): never a tenant,
+ * plugin, key or row id.
+ */
+public final class MetricNames {
+
+    /** Gauge {@code {kind,severity}}: findings of the last successful scan; every kind at 0 from start-up. */
+    public static final String FINDINGS = "plugin_reconciler_findings";
+    /** Gauge {@code {kind}}: bytes concerned (orphaned objects) in the last successful scan. */
+    public static final String FINDING_BYTES = "plugin_reconciler_finding_bytes";
+    /** Gauge {@code {kind}}: epoch seconds when the oldest still-present finding of the kind was first seen; 0 = none. */
+    public static final String OLDEST_FINDING = "plugin_reconciler_oldest_finding_timestamp_seconds";
+    /** Counter {@code {result=success|failure}}: completed scans (exposed as {@code plugin_reconciler_runs_total}). */
+    public static final String RUNS = "plugin_reconciler_runs";
+    /** Timer (histogram) {@code {phase=total|database|detect|storage|verify}}: scan duration per phase. */
+    public static final String RUN_DURATION = "plugin_reconciler_run_duration";
+    /** Gauge: epoch seconds when the last scan, successful or not, ended; 0 until then. */
+    public static final String LAST_RUN = "plugin_reconciler_last_run_timestamp_seconds";
+    /** Gauge: epoch seconds when the last successful scan ended; 0 until then. */
+    public static final String LAST_SUCCESS = "plugin_reconciler_last_success_timestamp_seconds";
+    /** Gauge {@code {table}}: rows the last successful scan read per table. */
+    public static final String ROWS_SCANNED = "plugin_reconciler_rows_scanned";
+    /** Gauge {@code {prefix}}: objects the last successful scan listed per prefix label. */
+    public static final String OBJECTS_LISTED = "plugin_reconciler_objects_listed";
+    /** Counter {@code {operation=list|head|get, outcome=ok|error}}: requests to the bucket or folder. */
+    public static final String STORAGE_REQUESTS = "plugin_reconciler_storage_requests";
+    /** Gauge = 1 {@code {version, storage_type, mode=service|scan}}: what is running. */
+    public static final String INFO = "plugin_reconciler_info";
+    /** Gauge: the configured scan interval in seconds; 0 when scheduled scans are off. */
+    public static final String INTERVAL = "plugin_reconciler_interval_seconds";
+
+    public static final String TAG_KIND = "kind";
+    public static final String TAG_SEVERITY = "severity";
+    public static final String TAG_RESULT = "result";
+    public static final String TAG_PHASE = "phase";
+    public static final String TAG_TABLE = "table";
+    public static final String TAG_PREFIX = "prefix";
+    public static final String TAG_OPERATION = "operation";
+    public static final String TAG_OUTCOME = "outcome";
+
+    private MetricNames() {
+    }
+}

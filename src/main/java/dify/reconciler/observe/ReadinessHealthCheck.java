@@ -1,0 +1,115 @@
+package dify.reconciler.observe;
+
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.run.RunHistory;
+import dify.reconciler.run.ScanReport;
+import dify.reconciler.run.ScanRunner;
+import io.agroal.api.AgroalDataSource;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+/**
+ * {@code /q/health/ready}: whether the database and the bucket answer now ({@code SELECT 1}; listing one key
+ * of the bucket or the root folder), each with a deadline, and how and when the last scan ended.
+ *
+ * <p><b>An unreachable dependency does not make the service not-ready</b> unless
+ * {@code reconciler.health.readiness-requires-dependencies=true}: see {@link HealthConfig} for why. The check
+ * is then UP with {@code database: "unreachable: …"} in its data. Either way the pod keeps serving
+ * {@code /q/metrics} (Prometheus scrapes not-ready endpoints too) and the API, which is when operators need
+ * them most.
+ */
+@Readiness
+@ApplicationScoped
+public class ReadinessHealthCheck implements HealthCheck {
+
+    private final ExecutorService probes = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "reconciler-health-probe");
+        t.setDaemon(true);
+        return t;
+    });
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    @Inject
+    ObjectStorage storage;
+
+    @Inject
+    DaemonSettings daemon;
+
+    @Inject
+    RunHistory history;
+
+    @Inject
+    ScanRunner runner;
+
+    @Inject
+    HealthConfig config;
+
+    private volatile DependencyProbe database;
+    private volatile DependencyProbe bucket;
+
+    @Override
+    public HealthCheckResponse call() {
+        DependencyProbe.Outcome db = databaseProbe().probe(config.checkTimeout());
+        DependencyProbe.Outcome st = storageProbe().probe(config.checkTimeout());
+        boolean dependenciesOk = db.reachable() && st.reachable();
+        HealthCheckResponseBuilder response = HealthCheckResponse.named("dify-plugin-reconciler dependencies")
+                .status(dependenciesOk || !config.readinessRequiresDependencies())
+                .withData("database", db.reachable() ? "reachable" : "unreachable: " + db.detail())
+                .withData("databaseTarget", daemon.databaseDescription())
+                .withData("storage", st.reachable() ? "reachable" : "unreachable: " + st.detail())
+                .withData("storageTarget", storage.describe())
+                .withData("readinessRequiresDependencies", config.readinessRequiresDependencies())
+                .withData("scanning", runner.isScanning());
+        Optional<ScanReport> last = history.latest();
+        if (last.isEmpty()) {
+            response.withData("lastScan", "none yet");
+        } else {
+            ScanReport r = last.get();
+            response.withData("lastScan", r.succeeded() ? "success" : "failure");
+            response.withData("lastScanEndedAt", r.finishedAt().toString());
+            if (!r.succeeded()) {
+                response.withData("lastScanFailedPhase", String.valueOf(r.failedPhase()));
+                response.withData("lastScanError", String.valueOf(r.error()));
+            }
+        }
+        history.latestSuccess().ifPresent(r -> response.withData("lastSuccessAt", r.finishedAt().toString()));
+        return response.build();
+    }
+
+    private DependencyProbe databaseProbe() {
+        if (database == null) {
+            database = new DependencyProbe(() -> {
+                try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+                    s.setQueryTimeout((int) Math.max(1, config.checkTimeout().toSeconds()));
+                    s.execute("SELECT 1");
+                }
+            }, probes);
+        }
+        return database;
+    }
+
+    private DependencyProbe storageProbe() {
+        if (bucket == null) {
+            bucket = new DependencyProbe(storage::checkReachable, probes);
+        }
+        return bucket;
+    }
+
+    @PreDestroy
+    void stop() {
+        probes.shutdownNow();
+    }
+}

@@ -1,0 +1,183 @@
+package dify.reconciler.observe;
+
+import static dify.reconciler.observe.MetricNames.*;
+
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.run.ScanReport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns each {@link ScanReport} into the service's metrics. Every series the alert rules and the dashboard
+ * read is registered at start-up (at 0), so "nothing found yet" and "not exported" never look alike.
+ *
+ * <p>A failed scan moves only the run counters, the run duration and the last-run timestamp: the findings,
+ * bytes, ages, rows and objects gauges keep the last <em>successful</em> scan, because a failed scan's partial
+ * numbers are not a verdict.
+ */
+@Startup
+@ApplicationScoped
+public class ReconcilerMetrics {
+
+    private static final Logger LOG = Logger.getLogger(ReconcilerMetrics.class);
+
+    /** The phases {@link ScanReport#phaseDurations()} uses; anything else is ignored (bounded tags). */
+    static final List<String> PHASES = List.of("total", "database", "detect", "storage", "verify");
+
+    /** Histogram buckets: scans take from a fraction of a second (small daemon) to an hour (deep verify of a large bucket). */
+    private static final Duration[] DURATION_BUCKETS = {Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
+        Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2),
+        Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofHours(1)};
+
+    private final MeterRegistry registry;
+    private final DaemonSettings daemon;
+
+    private final Map<FindingKind, AtomicLong> findings = new EnumMap<>(FindingKind.class);
+    private final Map<FindingKind, AtomicLong> bytes = new EnumMap<>(FindingKind.class);
+    private final Map<FindingKind, AtomicLong> oldest = new EnumMap<>(FindingKind.class);
+    private final Map<String, AtomicLong> rowsScanned = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> objectsListed = new ConcurrentHashMap<>();
+    private final Map<String, Timer> durations = new LinkedHashMap<>();
+    private final AtomicLong lastRun = new AtomicLong();
+    private final AtomicLong lastSuccess = new AtomicLong();
+    private final AtomicLong intervalSeconds = new AtomicLong();
+    private final AtomicLong info = new AtomicLong(1);
+    private final Counter successes;
+    private final Counter failures;
+    private final FindingAges ages = new FindingAges();
+
+    @Inject
+    public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
+            @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version,
+            @ConfigProperty(name = "reconciler.mode", defaultValue = "service") String mode) {
+        this.registry = registry;
+        this.daemon = daemon;
+        for (FindingKind kind : FindingKind.values()) {
+            findings.put(kind, gauge(FINDINGS, "Findings of the last successful scan",
+                    Tags.of(TAG_KIND, kind.label(), TAG_SEVERITY, kind.severity().label())));
+            bytes.put(kind, gauge(FINDING_BYTES, "Bytes concerned (orphaned objects) in the last successful scan",
+                    Tags.of(TAG_KIND, kind.label())));
+            oldest.put(kind, gauge(OLDEST_FINDING,
+                    "When the oldest still-present finding of the kind was first seen (epoch seconds), 0 = none",
+                    Tags.of(TAG_KIND, kind.label())));
+        }
+        successes = Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "success").register(registry);
+        failures = Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "failure").register(registry);
+        for (String phase : PHASES) {
+            durations.put(phase, Timer.builder(RUN_DURATION).description("Scan duration per phase").tag(TAG_PHASE, phase)
+                    .serviceLevelObjectives(DURATION_BUCKETS).register(registry));
+        }
+        Gauge.builder(LAST_RUN, lastRun, AtomicLong::get).description("When the last scan ended (epoch seconds), 0 = never")
+                .register(registry);
+        Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicLong::get)
+                .description("When the last successful scan ended (epoch seconds), 0 = never").register(registry);
+        for (String table : knownTables()) {
+            rowsScanned.put(table, rowsGauge(table));
+        }
+        for (String prefix : List.of("plugin_packages", "plugin", "assets", "persistence")) {
+            objectsListed.put(prefix, gauge(OBJECTS_LISTED, "Objects the last successful scan listed under the prefix",
+                    Tags.of(TAG_PREFIX, prefix)));
+        }
+        intervalSeconds.set(ScanInterval.seconds(config.interval()));
+        Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
+                .register(registry);
+        Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
+                .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
+                .register(registry);
+    }
+
+    /** Called for every finished scan (the runner fires the report as a CDI event). */
+    synchronized void onScan(@Observes ScanReport report) {
+        (report.succeeded() ? successes : failures).increment();
+        for (Map.Entry<String, Duration> phase : report.phaseDurations().entrySet()) {
+            Timer timer = durations.get(phase.getKey());
+            if (timer != null) {
+                timer.record(phase.getValue());
+            } else {
+                LOG.debugf("phase %s is not a metric phase; not recorded", phase.getKey());
+            }
+        }
+        lastRun.set(epochSeconds(report.finishedAt()));
+        if (!report.succeeded() || report.summary() == null) {
+            return;
+        }
+        ScanReport.Summary summary = report.summary();
+        ages.update(report.startedAt(), report.findings(), summary.byKind());
+        for (FindingKind kind : FindingKind.values()) {
+            findings.get(kind).set(summary.byKind().getOrDefault(kind, 0L));
+            bytes.get(kind).set(summary.bytesByKind().getOrDefault(kind, 0L));
+            Instant first = ages.oldest(kind);
+            oldest.get(kind).set(first == null ? 0 : epochSeconds(first));
+        }
+        if (report.scope() != null) {
+            report.scope().rowsScanned().forEach((table, rows) ->
+                    rowsScanned.computeIfAbsent(table, this::rowsGauge).set(rows));
+            Map<String, String> roles = prefixRoles(daemon.layout());
+            report.scope().objectsListed().forEach((label, count) -> {
+                String prefix = roles.get(label);
+                if (prefix == null) {
+                    LOG.debugf("objects listed under %s: not one of the layout's prefixes; not exported", label);
+                    return;
+                }
+                objectsListed.get(prefix).set(count);
+            });
+        }
+        lastSuccess.set(epochSeconds(report.finishedAt()));
+    }
+
+    /**
+     * Maps the report's prefix labels (the configured folders) to the fixed role names the alert rules use,
+     * so a daemon with, say, {@code PLUGIN_INSTALLED_PATH=installed} still exports {@code prefix="plugin"}.
+     */
+    static Map<String, String> prefixRoles(StorageLayout layout) {
+        Map<String, String> roles = new LinkedHashMap<>();
+        roles.put(StorageLayout.label(layout.packages()), "plugin_packages");
+        roles.put(StorageLayout.label(layout.installed()), "plugin");
+        roles.put(StorageLayout.label(layout.assets()), "assets");
+        roles.put(StorageLayout.label(layout.persistence()), "persistence");
+        return roles;
+    }
+
+    private static List<String> knownTables() {
+        List<String> tables = new ArrayList<>(List.of(DaemonSchema.PLUGINS, DaemonSchema.DECLARATIONS,
+                DaemonSchema.INSTALLATIONS));
+        tables.addAll(DaemonSchema.CATEGORY_TABLES);
+        return tables;
+    }
+
+    private AtomicLong rowsGauge(String table) {
+        return gauge(ROWS_SCANNED, "Rows the last successful scan read from the table", Tags.of(TAG_TABLE, table));
+    }
+
+    private AtomicLong gauge(String name, String description, Tags tags) {
+        AtomicLong value = new AtomicLong();
+        Gauge.builder(name, value, AtomicLong::get).description(description).tags(tags).register(registry);
+        return value;
+    }
+
+    private static long epochSeconds(Instant t) {
+        return t.getEpochSecond();
+    }
+}

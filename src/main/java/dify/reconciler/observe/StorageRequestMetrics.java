@@ -1,0 +1,52 @@
+package dify.reconciler.observe;
+
+import static dify.reconciler.observe.MetricNames.STORAGE_REQUESTS;
+import static dify.reconciler.observe.MetricNames.TAG_OPERATION;
+import static dify.reconciler.observe.MetricNames.TAG_OUTCOME;
+
+import dify.reconciler.inventory.storage.StorageRequestListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Counts the storage adapters' requests by operation and outcome. All six series exist from start-up.
+ * An operation name the adapters do not document is counted as {@code other}, keeping the tag bounded.
+ */
+@ApplicationScoped
+public class StorageRequestMetrics implements StorageRequestListener {
+
+    static final List<String> OPERATIONS = List.of("list", "head", "get");
+
+    private final Map<String, Counter> ok = new HashMap<>();
+    private final Map<String, Counter> error = new HashMap<>();
+    private final MeterRegistry registry;
+
+    @Inject
+    public StorageRequestMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        for (String operation : OPERATIONS) {
+            ok.put(operation, counter(operation, "ok"));
+            error.put(operation, counter(operation, "error"));
+        }
+    }
+
+    @Override
+    public void onRequest(String operation, boolean succeeded) {
+        Map<String, Counter> byOperation = succeeded ? ok : error;
+        Counter counter = byOperation.get(operation);
+        if (counter == null) {
+            counter = counter("other", succeeded ? "ok" : "error");
+        }
+        counter.increment();
+    }
+
+    private Counter counter(String operation, String outcome) {
+        return Counter.builder(STORAGE_REQUESTS).description("Requests to the bucket or folder")
+                .tag(TAG_OPERATION, operation).tag(TAG_OUTCOME, outcome).register(registry);
+    }
+}

@@ -1,0 +1,79 @@
+package dify.reconciler.observe;
+
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.LocalObjectWriter;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TestDatabase;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A plugin daemon with exactly one drift: a realistic dataset (embedded PostgreSQL, local storage in a temp
+ * folder) whose first local plugin has lost its package object, so a scan finds one {@code package_missing}
+ * and nothing else. Scheduled scans are off; tests start scans with {@code POST /api/v1/runs}.
+ */
+public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
+
+    /** 2 tenants, 3 local plugins (plus the dataset's serverless and remote ones). */
+    static final int TENANTS = 2;
+    static final int LOCAL_PLUGINS = 3;
+
+    /** Seeded state the tests compare against; set by {@link #start()} (same JVM as the tests). */
+    static volatile DifyDataset dataset;
+
+    private TestDatabase db;
+    private Path root;
+
+    @Override
+    public Map<String, String> start() {
+        db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try {
+            root = Files.createTempDirectory("reconciler-observe-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        LocalObjectWriter objects = new LocalObjectWriter(root);
+        DifyDataset seeded = new DifyDataset(TENANTS, LOCAL_PLUGINS, DaemonRows.CATEGORY_TABLES)
+                .seed(DaemonRows.on(db), objects, StorageLayout.DEFAULT, Instant.now().minus(Duration.ofHours(2)));
+        try {
+            Files.delete(objects.resolve(seeded.localPlugin(0).pkg().key(StorageLayout.DEFAULT.packages())));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        dataset = seeded;
+        return Map.of(
+                "DB_HOST", db.host(),
+                "DB_PORT", String.valueOf(db.port()),
+                "DB_USERNAME", db.username(),
+                "DB_PASSWORD", db.password(),
+                "DB_DATABASE", db.name(),
+                "PLUGIN_STORAGE_TYPE", "local",
+                "PLUGIN_STORAGE_LOCAL_ROOT", root.toString(),
+                "reconciler.grace-period", "0s",
+                "reconciler.interval", "off");
+    }
+
+    @Override
+    public void stop() {
+        if (db != null) {
+            db.close();
+        }
+        if (root != null) {
+            try (var files = Files.walk(root)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // A leftover temp folder is harmless; say so rather than fail the suite.
+                System.err.println("could not delete " + root + ": " + e);
+            }
+        }
+    }
+}
