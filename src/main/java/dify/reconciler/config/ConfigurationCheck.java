@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.ObjectStorage;
 import io.quarkus.runtime.Startup;
+import io.quarkus.runtime.configuration.DurationConverter;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -53,22 +54,22 @@ public class ConfigurationCheck {
         return passed;
     }
 
-    /** The scan interval, or null when scheduled scans are off. */
+    /** The scan interval, or null when scheduled scans are off; parsed as Quarkus' scheduler parses it. */
     public static Duration intervalOrNull(String interval) {
         String v = interval == null ? "" : interval.trim().toLowerCase(Locale.ROOT);
         if (v.equals("off") || v.equals("disabled")) {
             return null;
         }
+        Duration d;
         try {
-            Duration d = v.startsWith("p") ? Duration.parse(v.toUpperCase(Locale.ROOT))
-                    : Duration.parse("PT" + v.toUpperCase(Locale.ROOT));
-            if (d.isZero() || d.isNegative()) {
-                throw new IllegalArgumentException();
-            }
-            return d;
+            d = DurationConverter.parseDuration(v);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("reconciler.interval='" + interval
-                    + "' is not a positive duration like 30s, 10m, 1h, or 'off'", e);
+            d = null;
         }
+        if (d == null || d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException("reconciler.interval='" + interval
+                    + "' is not a positive duration like 30s, 10m, 1h, or 'off'");
+        }
+        return d;
     }
 }

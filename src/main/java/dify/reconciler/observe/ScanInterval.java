@@ -1,20 +1,17 @@
 package dify.reconciler.observe;
 
-import io.quarkus.runtime.configuration.DurationConverter;
-import java.util.Locale;
+import dify.reconciler.config.ConfigurationCheck;
+import java.time.Duration;
 
-/** {@code reconciler.interval} as the scheduler reads it ({@code 10m}, {@code PT1H}, {@code off}), in seconds. */
+/** {@code reconciler.interval} ({@code 10m}, {@code PT1H}, {@code off}) in seconds, for the interval gauge. */
 final class ScanInterval {
 
     private ScanInterval() {
     }
 
-    /** Seconds between scheduled scans; 0 when they are off ({@code off} or {@code disabled}, as Quarkus' scheduler accepts). */
+    /** Seconds between scheduled scans; 0 when they are off. */
     static long seconds(String interval) {
-        String v = interval == null ? "" : interval.trim().toLowerCase(Locale.ROOT);
-        if (v.isEmpty() || v.equals("off") || v.equals("disabled")) {
-            return 0;
-        }
-        return DurationConverter.parseDuration(v).toSeconds();
+        Duration d = ConfigurationCheck.intervalOrNull(interval);
+        return d == null ? 0 : d.toSeconds();
     }
 }

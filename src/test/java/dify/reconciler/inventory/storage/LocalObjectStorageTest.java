@@ -4,16 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -116,21 +113,6 @@ class LocalObjectStorageTest extends ObjectStorageContract {
 
         StorageException e = assertThrows(StorageException.class, () -> new LocalObjectStorage(file).list(""));
         assertTrue(e.getMessage().contains(file + " is not a directory"), e.getMessage());
-    }
-
-    @Test
-    void anUnreadableDirectoryFailsWithItsPath() throws IOException {
-        writer.put("plugin/a/x", "x");
-        Path locked = root.resolve("plugin/a");
-        Files.setPosixFilePermissions(locked, Set.of());
-        try {
-            // root ignores permissions; this case can only be checked as an ordinary user.
-            assumeFalse(Files.isReadable(locked), "running as root");
-            StorageException e = assertThrows(StorageException.class, () -> keys("plugin/"));
-            assertTrue(e.getMessage().contains(locked.toString()), e.getMessage());
-        } finally {
-            Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwx------"));
-        }
     }
 
     @Test
