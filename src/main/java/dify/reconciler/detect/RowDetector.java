@@ -55,11 +55,8 @@ public final class RowDetector {
                 row.tenantId(), DatabaseConsistencyDetector.invalidDetail(row.uid())));
     }
 
-    /** A category row with no installation of the same tenant, plugin id and identifier. */
+    /** A category row (with a valid identifier) with no installation of the same tenant, plugin id and identifier. */
     public void orphanedCategoryRow(TableRow row) {
-        if (!PluginIdentifier.isValid(row.uid())) {
-            return; // reported as invalid_identifier_row
-        }
         if (grace.isYoung(row.changedAt())) {
             sink.rowInGrace();
             return;

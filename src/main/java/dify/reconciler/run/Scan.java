@@ -97,12 +97,22 @@ final class Scan {
         db.duplicatePlugins(grace.cutoff(), rows::duplicates);
         db.duplicateInstallations(grace.cutoff(), rows::duplicates);
         List<String> categoryTables = DaemonSchema.CATEGORY_TABLES.stream().filter(db.schema()::hasTable).toList();
+        // A category row with an invalid identifier either shares it with an installation (found through the
+        // installations' invalid identifiers, a handful at most) or has none (the anti-join returns it).
+        // Either way no category table is read row by row.
+        Set<String> invalidInstalledUids = new java.util.HashSet<>();
+        tallies.keySet().stream().filter(u -> !PluginIdentifier.isValid(u)).forEach(invalidInstalledUids::add);
         for (String table : categoryTables) {
-            Set<String> invalid = db.identifierCounts(table).keySet().stream()
-                    .filter(u -> !PluginIdentifier.isValid(u)).collect(java.util.HashSet::new, Set::add, Set::addAll);
-            db.rowsUsing(table, invalid, rows::invalidIdentifier);
+            db.countRows(table);
+            db.rowsUsing(table, invalidInstalledUids, rows::invalidIdentifier);
         }
-        db.orphanedCategoryRows(categoryTables, rows::orphanedCategoryRow);
+        db.orphanedCategoryRows(categoryTables, row -> {
+            if (PluginIdentifier.isValid(row.uid())) {
+                rows.orphanedCategoryRow(row);
+            } else if (!invalidInstalledUids.contains(row.uid())) {
+                rows.invalidIdentifier(row);
+            }
+        });
         if (db.schema().hasTable(DaemonSchema.ENDPOINTS)) {
             db.orphanedEndpoints(rows::orphanedEndpoint);
         }

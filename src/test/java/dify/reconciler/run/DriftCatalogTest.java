@@ -138,6 +138,21 @@ class DriftCatalogTest {
 
     @ParameterizedTest
     @EnumSource(Store.class)
+    void invalidIdentifierInACategoryRowAlone(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // The installation is fine; only its category row carries a copy-damaged identifier.
+            DifyDataset.Installation i = f.dataset.installations.get(0);
+            String broken = i.plugin().uid().replace(':', '_');
+            f.rows.execute("UPDATE " + i.categoryTable() + " SET plugin_unique_identifier = ? WHERE id = ?", broken,
+                    i.categoryRowId());
+            Finding finding = only(f.scan(false));
+            assertEquals(INVALID_IDENTIFIER_ROW, finding.kind());
+            assertEquals(i.categoryRowId().toString(), finding.id());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
     void duplicateRowsOnALegacyDatabase(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.LEGACY)) {
             DifyDataset.Plugin p = f.dataset.localPlugin(0);
