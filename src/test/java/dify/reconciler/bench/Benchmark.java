@@ -28,7 +28,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,7 +88,7 @@ public final class Benchmark {
     private final int perTenant = Integer.getInteger("bench.plugins", 15);
     private final int distinct = Integer.getInteger("bench.distinct", 300);
     private final int runs = Integer.getInteger("bench.runs", 3);
-    private final int serviceRuns = Integer.getInteger("bench.service-runs", 5);
+    private final int serviceRuns = Integer.getInteger("bench.service-runs", 6);
     private final List<String> storages = Arrays.asList(System.getProperty("bench.storage", "local,s3").split(","));
     private final String xmx = System.getProperty("bench.xmx", "192m");
     private final Path out = Path.of(System.getProperty("bench.out", "target/benchmark"));
@@ -142,6 +141,18 @@ public final class Benchmark {
         Seeder seeder = new Seeder();
         seeder.seed();
 
+        String profile = "";
+        if (Boolean.getBoolean("bench.explain")) {
+            Path plans = out.resolve("explain-" + tenants + "x" + perTenant + ".txt");
+            profile = new QueryProfile(db, QueryProfile.uidsOf(db, "refers <> 0 AND plugin_id IN ("
+                    + "'bench/plugin_0005', 'bench/plugin_0006', 'bench/plugin_0007')")).run(plans);
+            say("%s", "Database statements of a scan (plans in " + plans + "):\n\n" + profile);
+        }
+        if (storages.isEmpty() || storages.equals(List.of("none"))) {
+            Files.writeString(out.resolve("results-" + tenants + "x" + perTenant + ".md"), profile + "\n\n## Log\n\n```\n" + log + "```\n");
+            return;
+        }
+
         // Yardstick first (and once unmeasured), which also warms the page cache for everyone.
         List<Double> pipeline = new ArrayList<>();
         Map<String, Long> yardstickCounts = runYardstick();
@@ -167,7 +178,7 @@ public final class Benchmark {
         say("");
         say("%s", markdown);
         Path file = out.resolve("results-" + tenants + "x" + perTenant + ".md");
-        Files.writeString(file, markdown + "\n\n## Log\n\n```\n" + log + "```\n", StandardCharsets.UTF_8);
+        Files.writeString(file, markdown + "\n\n" + profile + "\n\n## Log\n\n```\n" + log + "```\n", StandardCharsets.UTF_8);
         System.out.println("written to " + file);
     }
 
@@ -272,7 +283,7 @@ public final class Benchmark {
         }
         double median = median(walls);
         table.add(new String[] {"one-shot `scan`, " + storage + " storage, -Xmx" + xmx, fmtCount(installations),
-                String.format(Locale.ROOT, "%.2f s", median), String.format(Locale.ROOT, "%d MiB", median(rss) / 1024),
+                String.format(Locale.ROOT, "%.2f s", median), String.format(Locale.ROOT, "%.0f MiB", median(rss) / 1024),
                 String.format(Locale.ROOT, "%.2f s", median(inside)), String.format(Locale.ROOT, "%.2f s", pipeline),
                 String.format(Locale.ROOT, "%.2f", median / pipeline)});
     }
@@ -530,10 +541,10 @@ public final class Benchmark {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    static <T extends Comparable<T>> T median(List<T> values) {
-        List<T> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get((sorted.size() - 1) / 2);
+    static double median(List<? extends Number> values) {
+        double[] sorted = values.stream().mapToDouble(Number::doubleValue).sorted().toArray();
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private static String fmt(List<Double> values) {
