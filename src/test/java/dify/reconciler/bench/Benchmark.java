@@ -110,7 +110,14 @@ public final class Benchmark {
     private long installations;
 
     public static void main(String[] args) throws Exception {
-        new Benchmark().run();
+        Benchmark benchmark = new Benchmark();
+        try {
+            benchmark.run();
+        } finally {
+            if (benchmark.s3 != null) {
+                benchmark.s3.close(); // a private S3Proxy has no shutdown hook
+            }
+        }
         System.exit(0); // embedded PostgreSQL and S3Proxy go away in their shutdown hooks
     }
 
