@@ -23,6 +23,14 @@ public interface ReconcilerConfig {
     @WithDefault("10m")
     String interval();
 
+    /** Delay between start-up and the first scheduled scan (read by the scheduler as {@code ${reconciler.first-scan-delay}}). */
+    @WithDefault("5s")
+    Duration firstScanDelay();
+
+    /** Write logs as one JSON object per line (read by the logging set-up as {@code ${reconciler.log-json}}). */
+    @WithDefault("false")
+    boolean logJson();
+
     /** Download every package and installed copy and verify its checksum and copy (costly). */
     @WithDefault("false")
     boolean deepVerify();
