@@ -98,8 +98,7 @@ public final class Benchmark {
      * system property {@code reconciler.mode}, which no {@code @ConfigMapping} declares, so SmallRye's unknown-property
      * validation (SRCFG00050) stops every {@code scan} before it starts (exit 2).
      */
-    private final List<String> appOptions = Arrays.stream(System.getProperty("bench.app-opts",
-            "-Dsmallrye.config.mapping.validate-unknown=false").trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
+    private final List<String> appOptions = Arrays.stream(System.getProperty("bench.app-opts", "").trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
     private final Path yardstick = Path.of(System.getProperty("bench.yardstick", "scripts/yardstick.sh"));
 
     private final StringBuilder log = new StringBuilder();

@@ -34,6 +34,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
+import org.jboss.logging.Logger;
 
 /**
  * Reads the daemon's tables inside one read-only, repeatable-read transaction, so every query of a scan
@@ -42,6 +43,11 @@ import javax.sql.DataSource;
  * Every value is a bound parameter; table names come from {@link DaemonSchema}'s allow-list.
  */
 public final class DaemonDatabaseReader implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(DaemonDatabaseReader.class);
+
+    /** Rows an anti-join may return before it is re-run through a cursor; see {@link #parallelThenStreamed}. */
+    static final int PARALLEL_RESULT_LIMIT = 20_000;
 
     private static final String UUID_TEXT = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
@@ -146,7 +152,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 + schema.qualified(INSTALLATIONS) + " GROUP BY plugin_unique_identifier";
         Map<String, InstallationTally> tallies = new HashMap<>();
         long[] total = {0};
-        query(sql, List.of(timestamp(graceCutoff)), rs -> {
+        aggregate(sql, List.of(timestamp(graceCutoff)), rs -> {
             InstallationTally t = new InstallationTally(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
             tallies.put(t.uid(), t);
             total[0] += t.total();
@@ -211,8 +217,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 + " c.provider FROM (" + union + ") c WHERE NOT EXISTS (SELECT 1 FROM " + schema.qualified(INSTALLATIONS)
                 + " i WHERE i.tenant_id = c.tenant_id AND i.plugin_id = c.plugin_id"
                 + " AND i.plugin_unique_identifier = c.plugin_unique_identifier)";
-        query(sql, List.of(), rs -> sink.accept(new TableRow(rs.getString(1), rs.getString(2), rs.getString(3),
-                rs.getString(4), rs.getString(5), instant(rs, 6), "provider " + rs.getString(7))));
+        parallelThenStreamed(sql, List.of(), rs -> new TableRow(rs.getString(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), rs.getString(5), instant(rs, 6), "provider " + rs.getString(7)), sink);
     }
 
     /** Endpoints whose tenant has no installation of their plugin. {@code endpoints.tenant_id} is text, not uuid. */
@@ -222,8 +228,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 + " FROM " + schema.qualified(ENDPOINTS) + " e WHERE NOT EXISTS (SELECT 1 FROM "
                 + schema.qualified(INSTALLATIONS) + " i WHERE i.plugin_id = e.plugin_id AND i.tenant_id ="
                 + " (CASE WHEN e.tenant_id ~ ? THEN CAST(e.tenant_id AS uuid) END))";
-        query(sql, List.of(UUID_TEXT), rs -> sink.accept(new TableRow(ENDPOINTS, rs.getString(1), rs.getString(2),
-                rs.getString(3), null, instant(rs, 4), "hook_id " + rs.getString(5))));
+        parallelThenStreamed(sql, List.of(UUID_TEXT), rs -> new TableRow(ENDPOINTS, rs.getString(1), rs.getString(2),
+                rs.getString(3), null, instant(rs, 4), "hook_id " + rs.getString(5)), sink);
     }
 
     /** Duplicate identifiers in {@code plugins}, among rows outside the grace period; skipped when a unique index exists. */
@@ -234,7 +240,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         String sql = "SELECT plugin_unique_identifier, min(plugin_id), count(*), (array_agg(id::text ORDER BY id::text))[1:20]"
                 + " FROM " + schema.qualified(PLUGINS) + " WHERE coalesce(" + schema.changedAt(null, PLUGINS)
                 + ", '-infinity') <= ? GROUP BY plugin_unique_identifier HAVING count(*) > 1";
-        query(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(PLUGINS,
+        aggregate(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(PLUGINS,
                 "plugin_unique_identifier " + rs.getString(1), rs.getString(1), rs.getString(2), null, rs.getLong(3),
                 strings(rs.getArray(4)))));
     }
@@ -247,7 +253,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         String sql = "SELECT tenant_id::text, plugin_id, count(*), (array_agg(id::text ORDER BY id::text))[1:20],"
                 + " min(plugin_unique_identifier) FROM " + schema.qualified(INSTALLATIONS) + " WHERE coalesce("
                 + schema.changedAt(null, INSTALLATIONS) + ", '-infinity') <= ? GROUP BY tenant_id, plugin_id HAVING count(*) > 1";
-        query(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(INSTALLATIONS,
+        aggregate(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(INSTALLATIONS,
                 "(tenant_id, plugin_id) (" + rs.getString(1) + ", " + rs.getString(2) + ")", rs.getString(5),
                 rs.getString(2), rs.getString(1), rs.getLong(3), strings(rs.getArray(4)))));
     }
@@ -323,7 +329,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
 
     private long count(String table) throws SQLException {
         long[] n = {0};
-        query("SELECT count(*) FROM " + schema.qualified(table), List.of(), rs -> n[0] = rs.getLong(1));
+        aggregate("SELECT count(*) FROM " + schema.qualified(table), List.of(), rs -> n[0] = rs.getLong(1));
         return n[0];
     }
 
@@ -332,16 +338,60 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         void accept(ResultSet rs) throws SQLException;
     }
 
+    @FunctionalInterface
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    /**
+     * For anti-joins over the big tables, whose answer is usually a handful of rows but could be millions
+     * on a badly broken database. A server-side cursor keeps memory flat but stops PostgreSQL from using
+     * parallel workers (a query that may be suspended never runs in parallel), which doubles the time of
+     * these hash joins. So: first ask for at most {@value #PARALLEL_RESULT_LIMIT} rows without a cursor; only
+     * if that many come back, run the query again through a cursor and stream every row.
+     */
+    private <T> void parallelThenStreamed(String sql, List<Object> params, RowMapper<T> mapper, Consumer<T> sink)
+            throws SQLException {
+        List<T> firstRows = new ArrayList<>();
+        // A plain LIMIT would make the planner pick a fast-start plan (index probes, minutes at scale); the
+        // materialized CTE is planned for all its rows, in parallel, and the LIMIT only caps what is sent.
+        aggregate("WITH found AS MATERIALIZED (" + sql + ") SELECT * FROM found LIMIT " + PARALLEL_RESULT_LIMIT, params,
+                rs -> firstRows.add(mapper.map(rs)));
+        if (firstRows.size() < PARALLEL_RESULT_LIMIT) {
+            firstRows.forEach(sink);
+            return;
+        }
+        firstRows.clear();
+        query(sql, params, rs -> sink.accept(mapper.map(rs)));
+    }
+
+    /** A query whose result is small (bounded by plugins, not installations): no cursor, so it may run in parallel. */
+    private void aggregate(String sql, List<Object> params, RowHandler handler) throws SQLException {
+        execute(sql, params, handler, 0);
+    }
+
+    /** A query streamed through a server-side cursor, {@code fetchSize} rows per round trip. */
     private void query(String sql, List<Object> params, RowHandler handler) throws SQLException {
+        execute(sql, params, handler, fetchSize);
+    }
+
+    private void execute(String sql, List<Object> params, RowHandler handler, int rowsPerFetch) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setFetchSize(fetchSize);
+            ps.setFetchSize(rowsPerFetch);
             for (int i = 0; i < params.size(); i++) {
                 ps.setObject(i + 1, params.get(i));
             }
+            long started = System.nanoTime();
+            long rows = 0;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     handler.accept(rs);
+                    rows++;
                 }
+            }
+            if (LOG.isDebugEnabled()) {
+                LOG.debugf("%6.0f ms %9d rows  %s", (System.nanoTime() - started) / 1e6, rows,
+                        sql.length() > 160 ? sql.substring(0, 160) + "…" : sql);
             }
         }
     }
