@@ -6,8 +6,8 @@
 #   scripts/benchmark.sh TENANTS PLUGINS_PER_TENANT [DISTINCT_PLUGINS]
 #
 # Environment: BENCH_STORAGE (local,s3 | local | s3; default local,s3), BENCH_RUNS (one-shot and yardstick
-# runs, default 3), BENCH_EXPLAIN (true: also EXPLAIN ANALYZE the reader's statements and rewrites;
-# BENCH_STORAGE=none with it profiles only), BENCH_SERVICE_RUNS (default 6; the first, cold, is reported apart), BENCH_XMX (default 192m), MVN_ARGS (e.g. -o).
+# runs, default 3), BENCH_SERVICE_RUNS (default 6; the first, cold, is reported apart), BENCH_XMX (default 192m),
+# MVN_ARGS (e.g. -o).
 # Results: target/benchmark/results-<TENANTS>x<PLUGINS>.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +17,4 @@ distinct=${3:-300}
 exec ./mvnw -B -q ${MVN_ARGS:-} -Pbenchmark -DskipTests package \
   -Dbench.tenants="$tenants" -Dbench.plugins="$per_tenant" -Dbench.distinct="$distinct" \
   -Dbench.storage="${BENCH_STORAGE:-local,s3}" -Dbench.runs="${BENCH_RUNS:-3}" \
-  -Dbench.service-runs="${BENCH_SERVICE_RUNS:-6}" -Dbench.xmx="${BENCH_XMX:-192m}" \
-  -Dbench.explain="${BENCH_EXPLAIN:-false}"
+  -Dbench.service-runs="${BENCH_SERVICE_RUNS:-6}" -Dbench.xmx="${BENCH_XMX:-192m}"

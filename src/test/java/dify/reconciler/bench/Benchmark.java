@@ -147,18 +147,6 @@ public final class Benchmark {
         Seeder seeder = new Seeder();
         seeder.seed();
 
-        String profile = "";
-        if (Boolean.getBoolean("bench.explain")) {
-            Path plans = out.resolve("explain-" + tenants + "x" + perTenant + ".txt");
-            profile = new QueryProfile(db, QueryProfile.uidsOf(db, "refers <> 0 AND plugin_id IN ("
-                    + "'bench/plugin_0005', 'bench/plugin_0006', 'bench/plugin_0007')")).run(plans);
-            say("%s", "Database statements of a scan (plans in " + plans + "):\n\n" + profile);
-        }
-        if (storages.isEmpty() || storages.equals(List.of("none"))) {
-            Files.writeString(out.resolve("results-" + tenants + "x" + perTenant + ".md"), profile + "\n\n## Log\n\n```\n" + log + "```\n");
-            return;
-        }
-
         // Yardstick first (and once unmeasured), which also warms the page cache for everyone.
         List<Double> pipeline = new ArrayList<>();
         Map<String, Long> yardstickCounts = runYardstick();
@@ -184,7 +172,7 @@ public final class Benchmark {
         say("");
         say("%s", markdown);
         Path file = out.resolve("results-" + tenants + "x" + perTenant + ".md");
-        Files.writeString(file, markdown + "\n\n" + profile + "\n\n## Log\n\n```\n" + log + "```\n", StandardCharsets.UTF_8);
+        Files.writeString(file, markdown + "\n\n## Log\n\n```\n" + log + "```\n", StandardCharsets.UTF_8);
         System.out.println("written to " + file);
     }
 
@@ -335,24 +323,9 @@ public final class Benchmark {
             double started = awaitStarted(p, port, logFile);
             idleHwm = readHwm(Path.of("/proc", String.valueOf(p.pid()), "status"));
             say("service %s: started in %.2fs, VmHWM after start %d MiB", storage, started, idleHwm / 1024);
-            Timed first = post(port, "/api/v1/runs");
-            if (first.response().statusCode() == 404 || first.response().statusCode() == 405) {
-                how = "scheduled scan (1 s interval), report durationSeconds";
-                say("service %s: POST /api/v1/runs answered %d (not implemented yet); timing scheduled scans instead",
-                        storage, first.response().statusCode());
-                stop(p);
-                env.put("RECONCILER_INTERVAL", "1s");
-                env.put("RECONCILER_FIRST_SCAN_DELAY", "0s");
-                p = app(env, List.of()).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-                awaitStarted(p, port, logFile);
-                idleHwm = readHwm(Path.of("/proc", String.valueOf(p.pid()), "status"));
-                scheduledRuns(port, p, walls, inside);
-            } else {
-                how = "POST /api/v1/runs";
-                record(storage, first, 0, walls, inside);
-                for (int i = 1; i < serviceRuns; i++) {
-                    record(storage, post(port, "/api/v1/runs"), i, walls, inside);
-                }
+            how = "POST /api/v1/runs";
+            for (int i = 0; i < serviceRuns; i++) {
+                record(storage, post(port, "/api/v1/runs"), i, walls, inside);
             }
             hwm = readHwm(Path.of("/proc", String.valueOf(p.pid()), "status"));
         } finally {
@@ -391,7 +364,6 @@ public final class Benchmark {
         }
     }
 
-    /** Fallback while POST /api/v1/runs does not exist: scheduled scans back to back, read from GET /api/v1/report. */
     private void scheduledRuns(int port, Process p, List<Double> walls, List<Double> inside) throws Exception {
         String lastRun = null;
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
