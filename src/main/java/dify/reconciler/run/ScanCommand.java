@@ -19,7 +19,8 @@ import org.jboss.logging.Logger;
 /**
  * {@code scan [--output FILE] [--format json|text] [--fail-on info|warning|critical]}: one scan, the report
  * written to FILE (or to stdout when no file is given), a readable summary on stdout (stderr when the report
- * itself goes to stdout), and an exit code a Job or CI step can trust.
+ * itself goes to stdout), and an exit code a Job or CI step can trust. Standard output and error are this
+ * command's interface (what a Job's log shows), which is why it prints instead of logging.
  */
 @ApplicationScoped
 public class ScanCommand {
