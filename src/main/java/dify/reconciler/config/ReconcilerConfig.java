@@ -47,6 +47,10 @@ public interface ReconcilerConfig {
     @WithDefault("public")
     String databaseSchema();
 
+    /** How long a query may wait for a table lock (e.g. held by a daemon migration) before the scan fails. */
+    @WithDefault("30s")
+    Duration databaseLockTimeout();
+
     /** Rows fetched per round trip by server-side cursors. */
     @WithDefault("5000")
     int fetchSize();

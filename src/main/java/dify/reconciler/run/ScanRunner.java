@@ -86,7 +86,7 @@ public class ScanRunner {
         List<String> skipped = List.of();
         ScanReport report;
         try (DaemonDatabaseReader db = DaemonDatabaseReader.open(dataSource, config.databaseSchema(), config.fetchSize(),
-                daemon.databaseDescription())) {
+                config.databaseLockTimeout(), daemon.databaseDescription())) {
             skipped = db.schema().missingOptionalTables();
             for (String table : skipped) {
                 sink.note("table " + table + " does not exist (older daemon?): its checks were skipped");

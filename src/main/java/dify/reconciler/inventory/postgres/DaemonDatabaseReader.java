@@ -66,6 +66,14 @@ public final class DaemonDatabaseReader implements AutoCloseable {
 
     public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
             String databaseDescription) throws SQLException {
+        return open(dataSource, schemaName, fetchSize, java.time.Duration.ofSeconds(30), databaseDescription);
+    }
+
+    /**
+     * @param lockTimeout how long a statement may wait for a table lock (a daemon migration) before the scan fails
+     */
+    public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
+            java.time.Duration lockTimeout, String databaseDescription) throws SQLException {
         Connection c = dataSource.getConnection();
         try {
             c.setAutoCommit(false);
@@ -73,6 +81,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 // Hash joins over a million rows want more than the 4 MB default; local to this transaction.
                 st.execute("SET LOCAL work_mem = '64MB'");
+                // A daemon migration holding a table lock must fail the scan clearly, not hang it.
+                st.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");
             }
             DaemonSchema schema = DaemonSchema.inspect(c, schemaName, databaseDescription);
             return new DaemonDatabaseReader(c, schema, fetchSize);

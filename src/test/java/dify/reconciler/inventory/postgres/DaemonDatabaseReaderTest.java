@@ -54,4 +54,24 @@ class DaemonDatabaseReaderTest {
             assertTrue(e.getMessage().contains("has no column refers"), e.getMessage());
         }
     }
+
+    @Test
+    void failsInsteadOfHangingWhenAMigrationLocksATable() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+                java.sql.Connection migration = db.connect()) {
+            migration.setAutoCommit(false);
+            migration.createStatement().execute("LOCK TABLE plugins IN ACCESS EXCLUSIVE MODE");
+            try {
+                java.sql.SQLException e = assertThrows(java.sql.SQLException.class, () -> {
+                    try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100,
+                            java.time.Duration.ofMillis(200), "test")) {
+                        reader.plugins();
+                    }
+                });
+                assertTrue(e.getMessage().contains("lock timeout"), e.getMessage());
+            } finally {
+                migration.rollback();
+            }
+        }
+    }
 }
