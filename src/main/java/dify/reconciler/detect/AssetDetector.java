@@ -55,9 +55,7 @@ public final class AssetDetector {
                 (assetId, objects, refs) -> {
                     if (refs.isEmpty()) {
                         for (StoredObject o : objects) {
-                            if (grace.isYoung(o.lastModified())) {
-                                sink.objectInGrace();
-                            } else {
+                            if (!grace.sparesObject(o.lastModified(), sink)) {
                                 sink.add(new Finding(FindingKind.ASSET_ORPHANED, null, null, o.key(), null, null, null,
                                         o.size(), "no declaration names asset " + assetId + " (" + o.size() + " bytes)"));
                             }
@@ -71,8 +69,7 @@ public final class AssetDetector {
                         if (ref.protectOnly()) {
                             continue;
                         }
-                        if (grace.isYoung(ref.changedAt())) {
-                            sink.rowInGrace();
+                        if (grace.sparesRow(ref.changedAt(), sink)) {
                             continue;
                         }
                         sink.add(new Finding(FindingKind.ASSET_MISSING, "plugin_declarations", ref.declarationId(),

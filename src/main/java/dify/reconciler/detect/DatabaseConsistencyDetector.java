@@ -47,8 +47,7 @@ public final class DatabaseConsistencyDetector {
             Set<String> serverlessUids, Knowledge knowledge) {
         int serverlessUnchecked = 0;
         for (PluginRow p : plugins) {
-            if (grace.isYoung(p.changedAt())) {
-                sink.rowInGrace();
+            if (grace.sparesRow(p.changedAt(), sink)) {
                 continue;
             }
             if (!PluginIdentifier.isValid(p.uid())) {
@@ -80,8 +79,7 @@ public final class DatabaseConsistencyDetector {
             sink.note(serverlessUnchecked + " serverless plugin(s) not checked: table serverless_runtimes does not exist");
         }
         for (DeclarationRow d : declarations) {
-            if (grace.isYoung(d.changedAt())) {
-                sink.rowInGrace();
+            if (grace.sparesRow(d.changedAt(), sink)) {
                 continue;
             }
             if (!PluginIdentifier.isValid(d.uid())) {

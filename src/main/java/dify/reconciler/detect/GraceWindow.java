@@ -11,4 +11,22 @@ public record GraceWindow(Instant cutoff) {
     public boolean isYoung(Instant changedAt) {
         return changedAt != null && changedAt.isAfter(cutoff);
     }
+
+    /** True when the row is young; it is then counted in {@code sink} and must be left alone. */
+    public boolean sparesRow(Instant changedAt, FindingSink sink) {
+        boolean young = isYoung(changedAt);
+        if (young) {
+            sink.rowInGrace();
+        }
+        return young;
+    }
+
+    /** True when the object is young; it is then counted in {@code sink} and must be left alone. */
+    public boolean sparesObject(Instant lastModified, FindingSink sink) {
+        boolean young = isYoung(lastModified);
+        if (young) {
+            sink.objectInGrace();
+        }
+        return young;
+    }
 }

@@ -38,9 +38,7 @@ public final class InstalledObjectDetector {
                 (uid, objects, rows) -> {
                     if (rows.isEmpty()) {
                         for (StoredObject o : objects) {
-                            if (grace.isYoung(o.lastModified())) {
-                                sink.objectInGrace();
-                            } else {
+                            if (!grace.sparesObject(o.lastModified(), sink)) {
                                 sink.add(Finding.object(FindingKind.INSTALLED_OBJECT_ORPHANED, o.key(), uid, o.size(),
                                         "installed copy has no plugins row with identifier " + uid
                                                 + " (" + o.size() + " bytes)"));
@@ -56,8 +54,7 @@ public final class InstalledObjectDetector {
                         if (!row.isLocal()) {
                             continue; // remote and serverless plugins have no installed copy by design
                         }
-                        if (grace.isYoung(row.changedAt())) {
-                            sink.rowInGrace();
+                        if (grace.sparesRow(row.changedAt(), sink)) {
                             continue;
                         }
                         sink.add(new Finding(FindingKind.INSTALLED_OBJECT_MISSING, "plugins", row.id(), prefix + uid, uid,
@@ -77,9 +74,7 @@ public final class InstalledObjectDetector {
         if (PluginIdentifier.isValid(rest)) {
             return true;
         }
-        if (grace.isYoung(o.lastModified())) {
-            sink.objectInGrace();
-        } else {
+        if (!grace.sparesObject(o.lastModified(), sink)) {
             sink.add(new Finding(FindingKind.INVALID_INSTALLED_KEY, null, null, o.key(), null, null, null, o.size(),
                     describeInvalidKey(rest)));
         }

@@ -46,9 +46,7 @@ public final class PackageDetector {
                 (uid, objects, rows) -> {
                     if (rows.isEmpty()) {
                         for (StoredObject o : objects) {
-                            if (grace.isYoung(o.lastModified())) {
-                                sink.objectInGrace();
-                            } else {
+                            if (!grace.sparesObject(o.lastModified(), sink)) {
                                 sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, o.key(), uid, o.size(),
                                         "package has no plugin_declarations row (" + o.size() + " bytes)"));
                             }
@@ -63,8 +61,7 @@ public final class PackageDetector {
                         return;
                     }
                     for (DeclarationRow row : rows) {
-                        if (grace.isYoung(row.changedAt())) {
-                            sink.rowInGrace();
+                        if (grace.sparesRow(row.changedAt(), sink)) {
                             continue;
                         }
                         sink.add(new Finding(FindingKind.PACKAGE_MISSING, "plugin_declarations", row.id(), prefix + uid, uid,

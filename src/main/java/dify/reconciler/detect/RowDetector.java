@@ -47,8 +47,7 @@ public final class RowDetector {
 
     /** A row (category table, serverless runtime) whose identifier fails the daemon's rule. */
     public void invalidIdentifier(TableRow row) {
-        if (grace.isYoung(row.changedAt())) {
-            sink.rowInGrace();
+        if (grace.sparesRow(row.changedAt(), sink)) {
             return;
         }
         sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, row.table(), row.id(), row.uid(), row.pluginId(),
@@ -57,8 +56,7 @@ public final class RowDetector {
 
     /** A category row (with a valid identifier) with no installation of the same tenant, plugin id and identifier. */
     public void orphanedCategoryRow(TableRow row) {
-        if (grace.isYoung(row.changedAt())) {
-            sink.rowInGrace();
+        if (grace.sparesRow(row.changedAt(), sink)) {
             return;
         }
         sink.add(Finding.row(FindingKind.CATEGORY_ROW_ORPHANED, row.table(), row.id(), row.uid(), row.pluginId(),
@@ -68,8 +66,7 @@ public final class RowDetector {
 
     /** An endpoint whose tenant has no installation of its plugin. */
     public void orphanedEndpoint(TableRow row) {
-        if (grace.isYoung(row.changedAt())) {
-            sink.rowInGrace();
+        if (grace.sparesRow(row.changedAt(), sink)) {
             return;
         }
         sink.add(Finding.row(FindingKind.ENDPOINT_ORPHANED, row.table(), row.id(), null, row.pluginId(), row.tenantId(),

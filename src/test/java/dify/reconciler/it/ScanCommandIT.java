@@ -84,9 +84,13 @@ class ScanCommandIT {
     }
 
     private static Map<String, String> localEnv() {
-        Map<String, String> env = dbEnv(db);
+        return localEnv(db, localRoot);
+    }
+
+    private static Map<String, String> localEnv(TestDatabase database, Path root) {
+        Map<String, String> env = dbEnv(database);
         env.put("PLUGIN_STORAGE_TYPE", "local");
-        env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+        env.put("PLUGIN_STORAGE_LOCAL_ROOT", root.toString());
         return env;
     }
 
@@ -169,9 +173,7 @@ class ScanCommandIT {
         TestDatabase down = SchemaFixture.CURRENT.applyTo(dedicated.createDatabase());
         dedicated.stop();
         try {
-            Map<String, String> env = dbEnv(down);
-            env.put("PLUGIN_STORAGE_TYPE", "local");
-            env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+            Map<String, String> env = localEnv(down, localRoot);
             Outcome o = PackagedApp.run(env, "scan");
             assertEquals(2, o.exitCode(), o::stderr);
             assertTrue(o.stderr().contains("SCAN FAILED"), o.stderr());
@@ -212,9 +214,7 @@ class ScanCommandIT {
         TestDatabase partial = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
         try {
             DaemonRows.on(partial).execute("DROP TABLE plugin_installations");
-            Map<String, String> env = dbEnv(partial);
-            env.put("PLUGIN_STORAGE_TYPE", "local");
-            env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+            Map<String, String> env = localEnv(partial, localRoot);
             Outcome o = PackagedApp.run(env, "scan");
             assertEquals(2, o.exitCode(), o::stderr);
             assertTrue(o.stderr().contains("plugin_installations does not exist"), o.stderr());
@@ -228,9 +228,7 @@ class ScanCommandIT {
         TestDatabase older = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
         try {
             DaemonRows.on(older).execute("DROP TABLE trigger_installations");
-            Map<String, String> env = dbEnv(older);
-            env.put("PLUGIN_STORAGE_TYPE", "local");
-            env.put("PLUGIN_STORAGE_LOCAL_ROOT", out.toString());
+            Map<String, String> env = localEnv(older, out);
             Path report = out.resolve("r.json");
             Outcome o = PackagedApp.run(env, "scan", "-o", report.toString());
             assertEquals(0, o.exitCode(), o::stderr);
