@@ -124,6 +124,13 @@ final class Scan {
 
         long t1 = System.nanoTime();
         phase = "storage";
+        // tenant_storages is the one table still streamed here, merged with the persistence listing: read it
+        // first, then end the database transaction, so no lock is held across the other listings.
+        if (db.schema().hasTable(DaemonSchema.TENANT_STORAGES)) {
+            db.withTenantStorages(tenantRows -> withListing(layout.persistence(),
+                    listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
+        }
+        db.endTransaction();
         List<StoredObject> installedCopies = new ArrayList<>();
         List<StoredObject> packages = new ArrayList<>();
         Consumer<StoredObject> keepInstalled = deepVerify ? installedCopies::add : o -> { };
@@ -138,10 +145,6 @@ final class Scan {
         } else {
             withListing(layout.assets(), listing -> new AssetDetector(layout.assets(), grace, sink)
                     .detect(listing, declarations, plugins));
-        }
-        if (db.schema().hasTable(DaemonSchema.TENANT_STORAGES)) {
-            db.withTenantStorages(tenantRows -> withListing(layout.persistence(),
-                    listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
         }
         phases.put("storage", Duration.ofNanos(System.nanoTime() - t1));
 

@@ -38,7 +38,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Reads the daemon's tables inside one read-only, repeatable-read transaction, so every query of a scan
- * sees the same snapshot. Large tables are either aggregated in PostgreSQL or streamed through a
+ * sees the same snapshot. While that transaction is open a {@link LockRequestWatch} ends it the moment
+ * another session waits on one of its locks (the daemon must never wait on us); {@link #endTransaction()}
+ * ends it as soon as the last table is read, before the long storage work. Large tables are either aggregated in PostgreSQL or streamed through a
  * server-side cursor (autocommit off + fetch size); nothing here holds a table of installations in memory.
  * Every value is a bound parameter; table names come from {@link DaemonSchema}'s allow-list.
  */
@@ -52,14 +54,16 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     private static final String UUID_TEXT = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
     private final Connection connection;
+    private final LockRequestWatch watch;
     private final DaemonSchema schema;
     private final int fetchSize;
     private final Map<String, Long> rowsScanned = new HashMap<>();
     private final List<String> notes = new ArrayList<>();
     private int unparsableDeclarations;
 
-    private DaemonDatabaseReader(Connection connection, DaemonSchema schema, int fetchSize) {
+    private DaemonDatabaseReader(Connection connection, LockRequestWatch watch, DaemonSchema schema, int fetchSize) {
         this.connection = connection;
+        this.watch = watch;
         this.schema = schema;
         this.fetchSize = fetchSize;
     }
@@ -75,18 +79,34 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
             java.time.Duration lockTimeout, String databaseDescription) throws SQLException {
         Connection c = dataSource.getConnection();
+        LockRequestWatch watch = null;
         try {
             c.setAutoCommit(false);
+            int backendPid;
             try (var st = c.createStatement()) {
                 st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 // Hash joins over a million rows want more than the 4 MB default; local to this transaction.
                 st.execute("SET LOCAL work_mem = '64MB'");
                 // A daemon migration holding a table lock must fail the scan clearly, not hang it.
                 st.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");
+                try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    backendPid = rs.getInt(1);
+                }
             }
+            // Watch before the first table is touched: from here on the scan holds locks the daemon may want.
+            watch = LockRequestWatch.start(dataSource, backendPid);
             DaemonSchema schema = DaemonSchema.inspect(c, schemaName, databaseDescription);
-            return new DaemonDatabaseReader(c, schema, fetchSize);
+            return new DaemonDatabaseReader(c, watch, schema, fetchSize);
         } catch (SQLException | RuntimeException e) {
+            if (watch != null) {
+                watch.close();
+                String waiter = watch.yieldedTo();
+                if (waiter != null) {
+                    closeQuietly(c, e);
+                    throw new ScanYieldedException(waiter, e);
+                }
+            }
             closeQuietly(c, e);
             throw e;
         }
@@ -310,7 +330,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                             try {
                                 ready = rs.next();
                             } catch (SQLException e) {
-                                throw new DatabaseReadException("reading tenant_storages failed: " + e.getMessage(), e);
+                                throw readFailure("reading tenant_storages failed", e);
                             }
                         }
                         return ready;
@@ -327,7 +347,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                             return new TenantStorageRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
                                     instant(rs, 5));
                         } catch (SQLException e) {
-                            throw new DatabaseReadException("reading tenant_storages failed: " + e.getMessage(), e);
+                            throw readFailure("reading tenant_storages failed", e);
                         }
                     }
                 };
@@ -386,6 +406,24 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     }
 
     private void execute(String sql, List<Object> params, RowHandler handler, int rowsPerFetch) throws SQLException {
+        try {
+            executeWatched(sql, params, handler, rowsPerFetch);
+        } catch (SQLException e) {
+            String waiter = watch.yieldedTo();
+            if (waiter != null) {
+                throw new ScanYieldedException(waiter, e);
+            }
+            throw e;
+        }
+    }
+
+    /** A failure part-way through a stream; the yield, when that was the cause, comes first. */
+    private DatabaseReadException readFailure(String what, SQLException e) {
+        String waiter = watch.yieldedTo();
+        return waiter != null ? new ScanYieldedException(waiter, e) : new DatabaseReadException(what + ": " + e.getMessage(), e);
+    }
+
+    private void executeWatched(String sql, List<Object> params, RowHandler handler, int rowsPerFetch) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             ps.setFetchSize(rowsPerFetch);
             for (int i = 0; i < params.size(); i++) {
@@ -423,8 +461,28 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         return t == null ? null : t.toInstant();
     }
 
+    /**
+     * Ends the read-only transaction and with it every lock the scan holds; call it once the last table has
+     * been read. Throws {@link ScanYieldedException} if the scan had to yield meanwhile, because then a
+     * stream may have been cut short.
+     */
+    public void endTransaction() throws SQLException {
+        watch.close();
+        String waiter = watch.yieldedTo();
+        if (waiter != null) {
+            throw new ScanYieldedException(waiter, null);
+        }
+        connection.rollback();
+    }
+
     @Override
     public void close() throws SQLException {
+        watch.close();
+        if (watch.yieldedTo() != null) {
+            // The backend is gone; rollback would only fail. Closing hands the dead connection back to the pool.
+            connection.close();
+            return;
+        }
         try {
             connection.rollback();
         } finally {

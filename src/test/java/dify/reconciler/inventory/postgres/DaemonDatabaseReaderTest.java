@@ -9,10 +9,17 @@ import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class DaemonDatabaseReaderTest {
@@ -73,5 +80,68 @@ class DaemonDatabaseReaderTest {
                 migration.rollback();
             }
         }
+    }
+
+    @Test
+    void yieldsAtOnceToADaemonMigrationSoTheDaemonNeverWaitsOnTheScan() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+                DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100, "test")) {
+            reader.plugins(); // the scan now holds ACCESS SHARE on plugins, idle between two statements
+            ExecutorService daemon = Executors.newFixedThreadPool(2);
+            try (Connection migration = connectAs(db, "dify-plugin-daemon-migrate");
+                    Connection query = connectAs(db, "dify-plugin-daemon")) {
+                migration.setAutoCommit(false);
+                long t0 = System.nanoTime();
+                Future<Long> granted = daemon.submit(() -> {
+                    migration.createStatement().execute("ALTER TABLE plugins ADD COLUMN added_by_migration text");
+                    long at = System.nanoTime() - t0;
+                    migration.commit();
+                    return at;
+                });
+                Thread.sleep(150); // the daemon's own queries arrive behind the queued ALTER
+                long t1 = System.nanoTime();
+                Future<Long> answered = daemon.submit(() -> {
+                    try (ResultSet rs = query.createStatement().executeQuery("SELECT count(*) FROM plugins")) {
+                        rs.next();
+                        return System.nanoTime() - t1;
+                    }
+                });
+                long grantedAfter = granted.get(10, TimeUnit.SECONDS);
+                long answeredAfter = answered.get(10, TimeUnit.SECONDS);
+                assertTrue(grantedAfter < Duration.ofSeconds(1).toNanos(), "lock granted after " + grantedAfter / 1_000_000 + " ms");
+                assertTrue(answeredAfter < Duration.ofSeconds(2).toNanos(), "daemon query answered after "
+                        + answeredAfter / 1_000_000 + " ms");
+            } finally {
+                daemon.shutdownNow();
+            }
+            ScanYieldedException e = assertThrows(ScanYieldedException.class, reader::declarations);
+            assertTrue(e.getMessage().startsWith("yielded to a lock request from 'dify-plugin-daemon-migrate'"), e.getMessage());
+            assertTrue(e.getMessage().contains("AccessExclusiveLock on plugins"), e.getMessage());
+            assertThrows(ScanYieldedException.class, reader::endTransaction);
+        }
+    }
+
+    @Test
+    void endingTheTransactionReleasesTheLocksWithoutYielding() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+                DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100, "test")) {
+            reader.plugins();
+            reader.endTransaction();
+            try (Connection migration = connectAs(db, "dify-plugin-daemon-migrate")) {
+                migration.createStatement().execute("SET lock_timeout = '2s'");
+                migration.createStatement().execute("ALTER TABLE plugins ADD COLUMN added_by_migration text");
+            }
+            try (Connection c = db.connect(); ResultSet rs = c.createStatement().executeQuery(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")) {
+                rs.next();
+                assertEquals(0, rs.getInt(1), "no transaction of the scan is left open");
+            }
+        }
+    }
+
+    private static Connection connectAs(TestDatabase db, String applicationName) throws Exception {
+        Connection c = db.connect();
+        c.createStatement().execute("SET application_name = '" + applicationName + "'");
+        return c;
     }
 }
