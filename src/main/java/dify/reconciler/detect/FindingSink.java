@@ -25,6 +25,7 @@ public final class FindingSink {
     private long rowsInGrace;
     private long objectsInGrace;
     private long unrecognizedKeys;
+    private long packagesUnverified;
 
     public FindingSink(int maxFindings) {
         this.maxFindings = maxFindings;
@@ -56,6 +57,15 @@ public final class FindingSink {
     /** An object under a known prefix whose key has no shape we know: counted, never reported as an orphan. */
     public void unrecognizedKey() {
         unrecognizedKeys++;
+    }
+
+    /** A package deep verify could not judge (ZIP64, encryption: never written by the daemon's packager). */
+    public void packageUnverified() {
+        packagesUnverified++;
+    }
+
+    public long packagesUnverified() {
+        return packagesUnverified;
     }
 
     public void note(String note) {

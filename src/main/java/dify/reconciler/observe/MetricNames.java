@@ -36,6 +36,8 @@ public final class MetricNames {
     public static final String INFO = "plugin_reconciler_info";
     /** Gauge: the configured scan interval in seconds; 0 when scheduled scans are off. */
     public static final String INTERVAL = "plugin_reconciler_interval_seconds";
+    /** Gauge: objects the last successful deep verify could not judge (ZIP64, encrypted); 0 without deep verify. */
+    public static final String PACKAGES_UNVERIFIED = "plugin_reconciler_packages_unverified";
 
     public static final String TAG_KIND = "kind";
     public static final String TAG_SEVERITY = "severity";

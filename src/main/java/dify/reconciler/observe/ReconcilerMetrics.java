@@ -63,6 +63,7 @@ public class ReconcilerMetrics {
     private final AtomicLong lastRun = new AtomicLong();
     private final AtomicLong lastSuccess = new AtomicLong();
     private final AtomicLong intervalSeconds = new AtomicLong();
+    private final AtomicLong packagesUnverified = new AtomicLong();
     private final AtomicLong info = new AtomicLong(1);
     private final Counter successes;
     private final Counter failures;
@@ -100,6 +101,8 @@ public class ReconcilerMetrics {
             objectsListed.put(prefix, gauge(OBJECTS_LISTED, "Objects the last successful scan listed under the prefix",
                     Tags.of(TAG_PREFIX, prefix)));
         }
+        Gauge.builder(PACKAGES_UNVERIFIED, packagesUnverified, AtomicLong::get)
+                .description("Objects the last successful deep verify could not judge (ZIP64, encrypted)").register(registry);
         intervalSeconds.set(ScanInterval.seconds(config.interval()));
         Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
                 .register(registry);
@@ -125,6 +128,7 @@ public class ReconcilerMetrics {
         }
         ScanReport.Summary summary = report.summary();
         ages.update(report.startedAt(), report.findings(), summary.byKind());
+        packagesUnverified.set(summary.packagesUnverified());
         for (FindingKind kind : FindingKind.values()) {
             findings.get(kind).set(summary.byKind().getOrDefault(kind, 0L));
             bytes.get(kind).set(summary.bytesByKind().getOrDefault(kind, 0L));

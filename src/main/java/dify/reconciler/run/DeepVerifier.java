@@ -73,6 +73,7 @@ final class DeepVerifier {
         } catch (InvalidPackageException e) {
             if (e.problem() == InvalidPackageException.Problem.UNSUPPORTED) {
                 // A zip feature the daemon's packager never writes (ZIP64, encryption): we cannot judge it.
+                sink.packageUnverified();
                 sink.note(o.key() + " was not verified: " + e.getMessage());
                 return null;
             }

@@ -69,6 +69,7 @@ public record ReportDocument(
             summary.put("rowsInGrace", s.rowsInGrace());
             summary.put("objectsInGrace", s.objectsInGrace());
             summary.put("unrecognizedKeys", s.unrecognizedKeys());
+            summary.put("packagesUnverified", s.packagesUnverified());
         }
         Map<String, Double> phases = new LinkedHashMap<>();
         r.phaseDurations().forEach((p, d) -> phases.put(p, d.toNanos() / 1e9));

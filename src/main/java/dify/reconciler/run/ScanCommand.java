@@ -62,6 +62,10 @@ public class ScanCommand {
             if (reportOnStdout) {
                 System.out.print(rendered);
                 System.out.flush();
+                // PrintStream swallows write errors (a closed pipe, a full disk): a report nobody got is a failure.
+                if (System.out.checkError()) {
+                    throw new IOException("standard output refused the report");
+                }
             } else {
                 Path parent = options.output().toAbsolutePath().getParent();
                 if (parent != null) {
@@ -78,6 +82,10 @@ public class ScanCommand {
         if (!summaryAlreadyShown) {
             summaryOut.print(summary(report, options));
             summaryOut.flush();
+            if (summaryOut == System.out && System.out.checkError()) {
+                LOG.error("could not write the summary to standard output");
+                return EXIT_FAILED;
+            }
         }
         return exitCode(report, options.failOn());
     }
@@ -144,6 +152,10 @@ public class ScanCommand {
             if (n > 0) {
                 sb.append(String.format(Locale.ROOT, "  %-34s %-8s %d%n", k.label(), k.severity().label(), n));
             }
+        }
+        if (s.packagesUnverified() > 0) {
+            sb.append("  packages deep verify could not check (ZIP64 or encrypted; neither clean nor drift): ")
+                    .append(s.packagesUnverified()).append('\n');
         }
         for (String note : r.notes()) {
             sb.append("Note: ").append(note).append('\n');

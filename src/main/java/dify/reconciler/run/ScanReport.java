@@ -77,6 +77,7 @@ public record ScanReport(
      * @param rowsInGrace       rows left out because they are younger than the grace period
      * @param objectsInGrace    objects left out because they are younger than the grace period
      * @param unrecognizedKeys  objects under a known prefix whose key is not of a shape we know (never reported as orphans)
+     * @param packagesUnverified objects deep verify could not judge (ZIP64, encrypted): neither clean nor drift
      */
     public record Summary(
             long total,
@@ -85,7 +86,8 @@ public record ScanReport(
             Map<FindingKind, Long> bytesByKind,
             long rowsInGrace,
             long objectsInGrace,
-            long unrecognizedKeys) {
+            long unrecognizedKeys,
+            long packagesUnverified) {
     }
 
     public boolean succeeded() {

@@ -95,7 +95,9 @@ public class ScanRunner {
             scan.run();
             rows = new LinkedHashMap<>(db.rowsScanned());
             report = report(runId, started, ScanReport.Result.SUCCESS, null, null, sink, scan, rows, skipped, t0);
-        } catch (Exception e) {
+        } catch (Exception | Error e) {
+            // Errors too: an OutOfMemoryError on a huge listing or a StackOverflowError on a deep tree is a failed
+            // run, not an escape that leaves the previous success in the report, the metrics and readiness.
             String phase = scan == null ? "database" : scan.phase;
             String cause = describe(e);
             LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase, cause);
@@ -119,7 +121,8 @@ public class ScanRunner {
         List<Finding> findings = ok ? sorted(sink.findings()) : List.of();
         ScanReport.Summary summary = ok
                 ? new ScanReport.Summary(sink.total(), sink.countsByKind(), sink.countsBySeverity(), sink.bytesByKind(),
-                        sink.rowsInGrace(), sink.objectsInGrace(), sink.unrecognizedKeys())
+                        sink.rowsInGrace(), sink.objectsInGrace(), sink.unrecognizedKeys(),
+                        sink.packagesUnverified())
                 : null;
         return new ScanReport(runId, started, clock.instant(), result, error, failedPhase, scope, findings,
                 ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of());

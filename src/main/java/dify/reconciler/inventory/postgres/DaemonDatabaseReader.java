@@ -139,7 +139,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
             String installType = rs.getString(5);
             List<String> remoteAssets = List.of();
             String remoteDeclaration = rs.getString(7);
-            if ("remote".equals(installType) && remoteDeclaration != null && !remoteDeclaration.isBlank()) {
+            if ("remote".equals(installType)) {
+                // Blank or null is "assets unknown" (like unreadable JSON), never "references no asset".
                 remoteAssets = assetIds(remoteDeclaration, PLUGINS, rs.getString(1));
             }
             rows.add(new PluginRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), installType,
@@ -155,7 +156,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         List<DeclarationRow> rows = new ArrayList<>();
         query(sql, List.of(), rs -> {
             String json = rs.getString(5);
-            List<String> assets = json == null || json.isBlank() ? List.of() : assetIds(json, DECLARATIONS, rs.getString(1));
+            // Blank or null is "assets unknown" (like unreadable JSON), never "references no asset".
+            List<String> assets = assetIds(json, DECLARATIONS, rs.getString(1));
             rows.add(new DeclarationRow(rs.getString(1), rs.getString(2), rs.getString(3), instant(rs, 4), assets));
         });
         rowsScanned.put(DECLARATIONS, (long) rows.size());
@@ -168,8 +170,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             unparsableDeclarations++;
             if (unparsableDeclarations <= 5) {
-                notes.add(table + " row " + id + ": declaration is not readable JSON (" + e.getMessage()
-                        + "); asset_orphaned is not reported in this run");
+                notes.add(table + " row " + id + ": its declaration cannot be read (" + e.getMessage()
+                        + "), so the assets it names are unknown; asset findings are not reported in this run");
             }
             return List.of();
         }

@@ -160,7 +160,13 @@ public final class LocalObjectStorage implements ObjectStorage {
         }
     }
 
-    /** The directory for a key prefix ending in '/', or empty when no key can live under it. */
+    /**
+     * The directory for a key prefix ending in '/', or empty when no key can live under it: when the prefix
+     * cannot be a path, or a folder on the way does not exist or is a regular file (that file is an object
+     * of its own, as in S3, and nothing is stored under it). A folder on the way that exists but cannot be
+     * read (a symbolic link, which list() never follows, a device, unreadable attributes) fails the listing:
+     * reading it as empty would make every row that needs an object under it look broken.
+     */
     private Optional<Path> directoryOf(String directoryKey) {
         if (directoryKey.isEmpty()) {
             return Optional.of(root);
@@ -169,10 +175,28 @@ public final class LocalObjectStorage implements ObjectStorage {
         if (directory.isEmpty()) {
             return directory;
         }
-        // Every level must be a real directory: list() never follows links below the root.
-        for (Path level = directory.get(); !level.equals(root); level = level.getParent()) {
-            if (!Files.isDirectory(level, LinkOption.NOFOLLOW_LINKS)) {
+        Path level = root;
+        for (Path segment : root.relativize(directory.get())) {
+            level = level.resolve(segment);
+            BasicFileAttributes attributes;
+            try {
+                attributes = Files.readAttributes(level, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                listener.onRequest("list", true);
                 return Optional.empty();
+            } catch (IOException e) {
+                listener.onRequest("list", false);
+                throw new StorageException("cannot read folder " + level + " of prefix '" + directoryKey + "': " + e, e);
+            }
+            if (attributes.isRegularFile()) {
+                listener.onRequest("list", true);
+                return Optional.empty();
+            }
+            if (!attributes.isDirectory()) {
+                listener.onRequest("list", false);
+                throw new StorageException("folder " + level + " of prefix '" + directoryKey + "' exists but is "
+                        + (attributes.isSymbolicLink() ? "a symbolic link, which is not followed" : "not a folder")
+                        + "; nothing under it can be listed, so the scan stops instead of reading it as empty");
             }
         }
         return directory;

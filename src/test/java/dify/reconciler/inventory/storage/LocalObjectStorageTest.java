@@ -80,8 +80,32 @@ class LocalObjectStorageTest extends ObjectStorageContract {
         Files.createSymbolicLink(root.resolve("plugin/linked-file"), root.resolve("plugin/real"));
 
         assertEquals(List.of("plugin/real"), keys(""));
-        assertEquals(List.of(), keys("plugin/linked-dir/"));
+        StorageException e = assertThrows(StorageException.class, () -> keys("plugin/linked-dir/"));
+        assertTrue(e.getMessage().contains("a symbolic link, which is not followed"), e.getMessage());
         assertEquals(Optional.empty(), storage.head("plugin/linked-file"));
+    }
+
+    @Test
+    void aPrefixFolderThatCannotBeReadFailsInsteadOfListingAsEmpty() throws IOException {
+        // A volume mounted as a link in place of "plugin/": reading it as "no installed copies" would make
+        // every plugins row look like installed_object_missing.
+        Path elsewhere = Files.createDirectory(temp.resolve("elsewhere"));
+        Files.writeString(elsewhere.resolve("x"), "x");
+        Files.createSymbolicLink(root.resolve("plugin"), elsewhere);
+        writer.put("plugin_packages/a/b:1@c", "package");
+
+        StorageException e = assertThrows(StorageException.class, () -> keys("plugin/"));
+        assertTrue(e.getMessage().contains("exists but is a symbolic link"), e.getMessage());
+        assertThrows(StorageException.class, () -> keys("plugin/langgenius/"));
+        assertEquals(List.of("plugin_packages/a/b:1@c"), keys("plugin_packages/"));
+    }
+
+    @Test
+    void aPrefixFolderThatDoesNotExistIsAnEmptyListing() {
+        writer.put("plugin_packages/a/b:1@c", "package");
+
+        assertEquals(List.of(), keys("plugin/"));
+        assertEquals(List.of(), keys("persistence/tenant/"));
     }
 
     @Test
