@@ -1,0 +1,66 @@
+package dify.reconciler.observe;
+
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.inventory.storage.LocalObjectStorage;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.StoredObject;
+import jakarta.enterprise.inject.Alternative;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.io.InputStream;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The daemon's local storage, which a test can make throw any {@link Throwable} from its listings (an
+ * {@link OutOfMemoryError}, say): the only way to see what the service does with an Error in mid-scan.
+ * Enabled only by {@link BreakableStorageProfile}.
+ */
+@Alternative
+@Singleton
+public class BreakableStorage implements ObjectStorage {
+
+    /** Thrown by every {@link #list} while set. Static: the test and the service share one JVM. */
+    static volatile Throwable failure;
+
+    private final ObjectStorage real;
+
+    @Inject
+    public BreakableStorage(DaemonSettings settings) {
+        this.real = new LocalObjectStorage(settings.localRoot());
+    }
+
+    @Override
+    public Stream<StoredObject> list(String prefix) {
+        Throwable f = failure;
+        if (f != null) {
+            throw BreakableStorage.<RuntimeException>sneaky(f);
+        }
+        return real.list(prefix);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T sneaky(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    @Override
+    public InputStream open(String key) {
+        return real.open(key);
+    }
+
+    @Override
+    public Optional<StoredObject> head(String key) {
+        return real.head(key);
+    }
+
+    @Override
+    public void checkReachable() {
+        real.checkReachable();
+    }
+
+    @Override
+    public String describe() {
+        return real.describe();
+    }
+}
