@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ScanCommandIT {
 
-    private static final String DB_PASSWORD = "pw-that-must-never-be-printed";
+    /** The read-only role's password (scram-sha-256 checks it): in no output, ever. */
+    private static final String DB_PASSWORD = EmbeddedPostgres.READER_PASSWORD;
     private static final Instant OLD = Instant.now().minus(Duration.ofDays(2));
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -77,7 +78,7 @@ class ScanCommandIT {
         env.put("DB_HOST", database.host());
         env.put("DB_PORT", Integer.toString(database.port()));
         env.put("DB_USERNAME", database.username());
-        env.put("DB_PASSWORD", DB_PASSWORD);
+        env.put("DB_PASSWORD", database.password());
         env.put("DB_DATABASE", database.name());
         env.put("RECONCILER_GRACE_PERIOD", "0s");
         return env;
@@ -272,5 +273,46 @@ class ScanCommandIT {
         Outcome o = PackagedApp.run(localEnv(), "scan", "--bogus");
         assertEquals(2, o.exitCode(), o::stderr);
         assertTrue(o.stderr().contains("unknown option '--bogus'"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoWithAWrongDatabasePasswordAndNeverPrintsIt() throws Exception {
+        Map<String, String> env = localEnv();
+        String wrong = "wrong-db-password-456";
+        env.put("DB_PASSWORD", wrong);
+        Outcome o = PackagedApp.run(env, "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("password authentication failed"), o.stderr());
+        assertNoSecrets(o, wrong, DB_PASSWORD);
+    }
+
+    @Test
+    void exitsTwoWhenStandardOutputRefusesTheReport() throws Exception {
+        Outcome o = PackagedApp.run(localEnv(), Path.of("/dev/full"), "scan", "--format", "text");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("could not write the report"), o.stderr());
+    }
+
+    @Test
+    void exitsTwoWithNoFindingsWhenStorageFailsAfterTheDatabasePhaseFoundDrift(@TempDir Path out) throws Exception {
+        // The installed prefix is a link (a volume mounted the wrong way): it is never followed, so never read as empty.
+        Path root = Files.createDirectory(out.resolve("storage"));
+        Files.createSymbolicLink(root.resolve("plugin"), localRoot.resolve("plugin"));
+        Path report = out.resolve("report.json");
+        DaemonRows rows = DaemonRows.on(db);
+        rows.execute("UPDATE plugins SET refers = refers + 1 WHERE install_type = 'serverless'");
+        try {
+            Outcome o = PackagedApp.run(localEnv(db, root), "scan", "--output", report.toString());
+            assertEquals(2, o.exitCode(), o::stderr);
+            JsonNode json = JSON.readTree(report.toFile());
+            assertEquals("failure", json.get("result").asText());
+            assertEquals("storage", json.get("failedPhase").asText());
+            assertTrue(json.get("error").asText().contains("symbolic link"), json.toString());
+            assertEquals(0, json.get("findings").size());
+            assertEquals(0, json.get("summary").size());
+            assertTrue(o.stdout().contains("SCAN FAILED in phase storage"), o.stdout());
+        } finally {
+            rows.execute("UPDATE plugins SET refers = refers - 1 WHERE install_type = 'serverless'");
+        }
     }
 }

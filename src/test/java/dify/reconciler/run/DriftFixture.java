@@ -101,7 +101,7 @@ final class DriftFixture implements AutoCloseable {
 
     FindingSink scan(GraceWindow grace, boolean deepVerify) {
         FindingSink sink = new FindingSink(1000);
-        try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100, db.toString())) {
+        try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100, db.toString())) {
             new Scan(reader, storage, layout, grace, Instant.now().minus(Duration.ofHours(1)), deepVerify, sink).run();
         } catch (Exception e) {
             throw new AssertionError("scan failed: " + e.getMessage(), e);

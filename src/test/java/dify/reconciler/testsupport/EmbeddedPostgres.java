@@ -24,16 +24,24 @@ import java.util.stream.Stream;
  * go away ("database down") use {@link #startDedicated()}, which they own and may {@link #stop()},
  * {@link #start()} again (same port, same data) and {@link #close()}.
  *
- * <p>The cluster is initialised with encoding UTF8 and locale C (so {@code lc_collate = C}, byte
- * order); databases are created from template0 with the same settings. Authentication is
- * {@code trust} (zonky's initdb runs {@code -A trust}): the password is set on the role for
- * completeness but the server does not check it. As root, zonky runs initdb/postgres inside
- * {@code unshare -U} (initdb refuses to run as root); that works on this machine.
+ * <p>As production is, not as a laptop is: every connection authenticates with {@code scram-sha-256}
+ * (initdb {@code --auth}, overriding zonky's {@code -A trust}); the cluster's default collation is ICU
+ * {@code en-US}, not {@code C}, so any query that needs byte order must say {@code COLLATE "C"}. Each
+ * database is owned by the non-superuser {@link #DAEMON_USER}, who creates the daemon's tables (as the
+ * daemon does), and {@link #READER_USER} may only connect and SELECT them: the role the reconciler uses
+ * in report mode. As root, zonky runs initdb/postgres inside {@code unshare -U} (initdb refuses to run
+ * as root); that works on this machine.
  */
 public final class EmbeddedPostgres implements AutoCloseable {
 
     public static final String USERNAME = "postgres";
-    public static final String PASSWORD = "postgres";
+    public static final String PASSWORD = "superuser-pw-for-tests-only";
+    /** Owns each test database and its tables, like the daemon's own database user. Not a superuser. */
+    public static final String DAEMON_USER = "dify_plugin";
+    public static final String DAEMON_PASSWORD = "daemon-owner-pw";
+    /** May connect and SELECT the daemon's tables, nothing else: the reconciler's report-mode role. */
+    public static final String READER_USER = "plugin_reconciler_ro";
+    public static final String READER_PASSWORD = "reader-pw-never-printed";
     public static final String HOST = "localhost";
 
     private static final AtomicInteger DB_COUNTER = new AtomicInteger();
@@ -103,12 +111,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         try {
+            Path passwordFile = dataDirectory.resolveSibling(dataDirectory.getFileName() + ".pw");
+            Files.writeString(passwordFile, PASSWORD + "\n");
             server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
                     .setDataDirectory(dataDirectory)
                     .setCleanDataDirectory(false)
                     .setRegisterShutdownHook(false)
                     .setPort(port)
                     .setLocaleConfig("locale", "C")
+                    .setLocaleConfig("locale-provider", "icu")
+                    .setLocaleConfig("icu-locale", "en-US")
+                    .setLocaleConfig("auth", "scram-sha-256")
+                    .setLocaleConfig("pwfile", passwordFile.toString())
+                    .setConnectConfig("password", PASSWORD)
                     .setServerConfig("fsync", "off")
                     .setServerConfig("synchronous_commit", "off")
                     .setServerConfig("full_page_writes", "off")
@@ -125,9 +140,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         lastStartupTime = Duration.ofNanos(System.nanoTime() - t0);
         try (Connection c = connectTo("postgres"); Statement st = c.createStatement()) {
-            st.execute("ALTER ROLE " + USERNAME + " PASSWORD '" + PASSWORD + "'");
+            // Test-only constants, no outside input: spliced because CREATE ROLE takes no parameters.
+            st.execute("DO $$ BEGIN"
+                    + " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + DAEMON_USER + "') THEN"
+                    + "  CREATE ROLE " + DAEMON_USER + " LOGIN PASSWORD '" + DAEMON_PASSWORD + "'; END IF;"
+                    + " IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + READER_USER + "') THEN"
+                    + "  CREATE ROLE " + READER_USER + " LOGIN PASSWORD '" + READER_PASSWORD + "'; END IF;"
+                    + " END $$");
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot set the superuser password", e);
+            throw new IllegalStateException("cannot create the daemon's and the reader's roles", e);
         }
     }
 
@@ -169,6 +190,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         deleteRecursively(dataDirectory);
         try {
+            Files.deleteIfExists(dataDirectory.resolveSibling(dataDirectory.getFileName() + ".pw"));
             Files.deleteIfExists(logFile());
         } catch (IOException ignored) {
             // best effort
@@ -223,14 +245,24 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return DriverManager.getConnection(jdbcUrl(database), USERNAME, PASSWORD);
     }
 
-    /** A fresh, empty, uniquely named database (UTF8, collation C, from template0). */
+    /**
+     * A fresh, empty, uniquely named database (UTF8, the cluster's ICU en-US collation), owned by
+     * {@link #DAEMON_USER}; whatever that user creates in {@code public} later is readable by
+     * {@link #READER_USER} (default privileges), and nothing else is granted to the reader.
+     */
     public TestDatabase createDatabase() {
         String name = "t" + DB_COUNTER.incrementAndGet() + "_"
                 + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36).toLowerCase(Locale.ROOT);
         try (Connection c = connectTo("postgres"); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE \"" + name + "\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+            st.execute("CREATE DATABASE \"" + name + "\" OWNER " + DAEMON_USER + " TEMPLATE template0 ENCODING 'UTF8'");
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create database " + name, e);
+        }
+        try (Connection c = connectTo(name); Statement st = c.createStatement()) {
+            st.execute("ALTER DEFAULT PRIVILEGES FOR ROLE " + DAEMON_USER + " IN SCHEMA public GRANT SELECT ON TABLES TO "
+                    + READER_USER);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot grant the reader SELECT in " + name, e);
         }
         return new TestDatabase(this, name);
     }

@@ -48,10 +48,16 @@ public final class PackagedApp {
 
     /** Runs {@code args} to completion (at most two minutes) and captures both streams. */
     public static Outcome run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return run(env, null, args);
+    }
+
+    /** Like {@link #run(Map, String...)}, with standard output sent to {@code stdout} (e.g. /dev/full) when not null. */
+    public static Outcome run(Map<String, String> env, Path stdout, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile("app-out", ".txt");
         Path err = Files.createTempFile("app-err", ".txt");
         try {
-            Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput((stdout != null ? stdout : out).toFile())
+                    .redirectError(err.toFile()).start();
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("the application did not finish within two minutes");

@@ -5,23 +5,34 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
-/** One fresh database on an {@link EmbeddedPostgres} server. {@link #close()} drops it. */
+/**
+ * One fresh database on an {@link EmbeddedPostgres} server. {@link #close()} drops it. Two users: the
+ * daemon's ({@link #dataSource()}, {@link #connect()}: owner of the tables, for fixtures and for acting as
+ * the daemon) and the reconciler's read-only one ({@link #username()}, {@link #password()},
+ * {@link #readerDataSource()}: what a scan uses).
+ */
 public final class TestDatabase implements AutoCloseable {
 
     private final EmbeddedPostgres server;
     private final String name;
     private final PGSimpleDataSource dataSource;
+    private final PGSimpleDataSource readerDataSource;
 
     TestDatabase(EmbeddedPostgres server, String name) {
         this.server = server;
         this.name = name;
+        this.dataSource = dataSource(server, name, EmbeddedPostgres.DAEMON_USER, EmbeddedPostgres.DAEMON_PASSWORD);
+        this.readerDataSource = dataSource(server, name, EmbeddedPostgres.READER_USER, EmbeddedPostgres.READER_PASSWORD);
+    }
+
+    private static PGSimpleDataSource dataSource(EmbeddedPostgres server, String database, String user, String password) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setServerNames(new String[] {server.host()});
         ds.setPortNumbers(new int[] {server.port()});
-        ds.setDatabaseName(name);
-        ds.setUser(server.username());
-        ds.setPassword(server.password());
-        this.dataSource = ds;
+        ds.setDatabaseName(database);
+        ds.setUser(user);
+        ds.setPassword(password);
+        return ds;
     }
 
     public EmbeddedPostgres server() {
@@ -41,12 +52,13 @@ public final class TestDatabase implements AutoCloseable {
         return name;
     }
 
+    /** The reconciler's read-only user (SELECT on the daemon's tables, nothing else). */
     public String username() {
-        return server.username();
+        return EmbeddedPostgres.READER_USER;
     }
 
     public String password() {
-        return server.password();
+        return EmbeddedPostgres.READER_PASSWORD;
     }
 
     /** {@code jdbc:postgresql://localhost:<port>/<name>} (no credentials in the URL). */
@@ -54,9 +66,14 @@ public final class TestDatabase implements AutoCloseable {
         return server.jdbcUrl(name);
     }
 
-    /** An unpooled data source (a new physical connection per {@code getConnection()}). */
+    /** As the daemon's user, who owns the tables; unpooled (a new physical connection per {@code getConnection()}). */
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /** As the reconciler's read-only user; unpooled. */
+    public DataSource readerDataSource() {
+        return readerDataSource;
     }
 
     public Connection connect() throws SQLException {

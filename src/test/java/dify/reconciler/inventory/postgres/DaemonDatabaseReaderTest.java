@@ -32,7 +32,7 @@ class DaemonDatabaseReaderTest {
                     n -> new DaemonRows.CategoryRow(new UUID(1, n), "p" + n, "acme/p:0.0.1@" + "a".repeat(64), "acme/p"));
             Set<String> ids = new HashSet<>();
             int[] delivered = {0};
-            try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 1000, "test")) {
+            try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 1000, "test")) {
                 reader.orphanedCategoryRows(List.of("tool_installations", "ai_model_installations"), (TableRow row) -> {
                     delivered[0]++;
                     ids.add(row.id());
@@ -47,7 +47,7 @@ class DaemonDatabaseReaderTest {
     void refusesADatabaseWithoutTheDaemonsTables() {
         try (TestDatabase db = EmbeddedPostgres.shared().createDatabase()) {
             DaemonSchemaException e = assertThrows(DaemonSchemaException.class,
-                    () -> DaemonDatabaseReader.open(db.dataSource(), "public", 1000, "the test database"));
+                    () -> DaemonDatabaseReader.open(db.readerDataSource(), "public", 1000, "the test database"));
             assertTrue(e.getMessage().contains("does not exist in the test database"), e.getMessage());
         }
     }
@@ -57,7 +57,7 @@ class DaemonDatabaseReaderTest {
         try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
             DaemonRows.on(db).execute("ALTER TABLE plugins DROP COLUMN refers");
             DaemonSchemaException e = assertThrows(DaemonSchemaException.class,
-                    () -> DaemonDatabaseReader.open(db.dataSource(), "public", 1000, "test"));
+                    () -> DaemonDatabaseReader.open(db.readerDataSource(), "public", 1000, "test"));
             assertTrue(e.getMessage().contains("has no column refers"), e.getMessage());
         }
     }
@@ -70,7 +70,7 @@ class DaemonDatabaseReaderTest {
             migration.createStatement().execute("LOCK TABLE plugins IN ACCESS EXCLUSIVE MODE");
             try {
                 java.sql.SQLException e = assertThrows(java.sql.SQLException.class, () -> {
-                    try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100,
+                    try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100,
                             java.time.Duration.ofMillis(200), "test")) {
                         reader.plugins();
                     }
@@ -85,7 +85,7 @@ class DaemonDatabaseReaderTest {
     @Test
     void yieldsAtOnceToADaemonMigrationSoTheDaemonNeverWaitsOnTheScan() throws Exception {
         try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
-                DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100, "test")) {
+                DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100, "test")) {
             reader.plugins(); // the scan now holds ACCESS SHARE on plugins, idle between two statements
             ExecutorService daemon = Executors.newFixedThreadPool(2);
             try (Connection migration = connectAs(db, "dify-plugin-daemon-migrate");
@@ -124,7 +124,7 @@ class DaemonDatabaseReaderTest {
     @Test
     void endingTheTransactionReleasesTheLocksWithoutYielding() throws Exception {
         try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
-                DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.dataSource(), "public", 100, "test")) {
+                DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100, "test")) {
             reader.plugins();
             reader.endTransaction();
             try (Connection migration = connectAs(db, "dify-plugin-daemon-migrate")) {
