@@ -102,6 +102,9 @@ public class ScanRunner {
             String cause = describe(e);
             LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase, cause);
             report = report(runId, started, ScanReport.Result.FAILURE, cause, phase, sink, scan, rows, skipped, t0);
+            // A failed run may leave a dead connection in the pool (a scan that yielded terminated its own backend;
+            // a database restart): close those that no longer validate, so the next scan starts on a live one.
+            dataSource.flush(AgroalDataSource.FlushMode.INVALID);
         }
         history.add(report);
         logSummary(report);

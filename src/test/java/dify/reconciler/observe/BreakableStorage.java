@@ -9,6 +9,8 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.InputStream;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -23,6 +25,10 @@ public class BreakableStorage implements ObjectStorage {
     /** Thrown by every {@link #list} while set. Static: the test and the service share one JVM. */
     static volatile Throwable failure;
 
+    /** While set, every {@link #list} counts down {@link #listing} and then waits for this gate to open. */
+    static volatile CountDownLatch gate;
+    static volatile CountDownLatch listing;
+
     private final ObjectStorage real;
 
     @Inject
@@ -35,6 +41,18 @@ public class BreakableStorage implements ObjectStorage {
         Throwable f = failure;
         if (f != null) {
             throw BreakableStorage.<RuntimeException>sneaky(f);
+        }
+        CountDownLatch g = gate;
+        if (g != null) {
+            listing.countDown();
+            try {
+                if (!g.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the test never opened the gate");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
         }
         return real.list(prefix);
     }

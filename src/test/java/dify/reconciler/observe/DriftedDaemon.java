@@ -29,6 +29,8 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
 
     /** Seeded state the tests compare against; set by {@link #start()} (same JVM as the tests). */
     static volatile DifyDataset dataset;
+    /** The daemon's database, for tests that act as the daemon (its owner's connections). */
+    static volatile TestDatabase database;
 
     private TestDatabase db;
     private Path root;
@@ -50,6 +52,7 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
             throw new UncheckedIOException(e);
         }
         dataset = seeded;
+        database = db;
         return Map.of(
                 "DB_HOST", db.host(),
                 "DB_PORT", String.valueOf(db.port()),

@@ -5,11 +5,18 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
+import java.sql.Connection;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -35,6 +42,38 @@ class FailedRunContractTest {
     @AfterEach
     void repairStorage() {
         BreakableStorage.failure = null;
+        BreakableStorage.gate = null;
+    }
+
+    @Test
+    void aScanYieldsToADaemonMigrationAndTheNextScanSucceeds() throws Exception {
+        double failuresBefore = scanSucceedsWithOnePackageMissing();
+        BreakableStorage.listing = new CountDownLatch(1);
+        BreakableStorage.gate = new CountDownLatch(1);
+        ExecutorService background = Executors.newSingleThreadExecutor();
+        try (Connection migration = DriftedDaemon.database.connect()) {
+            Future<String> run = background.submit(() -> given().when().post("/api/v1/runs").then().extract().asString());
+            // The scan is in its storage phase, its database transaction still open (tenant_storages streams).
+            assertTrue(BreakableStorage.listing.await(30, TimeUnit.SECONDS));
+            migration.setAutoCommit(false);
+            migration.createStatement().execute("SET application_name = 'dify-plugin-daemon'");
+            long t0 = System.nanoTime();
+            migration.createStatement().execute("LOCK TABLE plugins IN ACCESS EXCLUSIVE MODE");
+            long grantedMillis = (System.nanoTime() - t0) / 1_000_000;
+            migration.rollback();
+            BreakableStorage.gate.countDown();
+            assertTrue(grantedMillis < 1000, "lock granted after " + grantedMillis + " ms");
+            String body = run.get(30, TimeUnit.SECONDS);
+            assertTrue(body.contains("\"result\":\"failure\""), body);
+            assertTrue(body.contains("yielded to a lock request from 'dify-plugin-daemon'"), body);
+        } finally {
+            BreakableStorage.gate.countDown();
+            background.shutdownNow();
+        }
+        assertEquals(failuresBefore + 1, Exposition.scrape().value("plugin_reconciler_runs_total{result=\"failure\"}"));
+        BreakableStorage.gate = null;
+        // The pool hands out a working connection again: the terminated one was not reused.
+        scanSucceedsWithOnePackageMissing();
     }
 
     @Test

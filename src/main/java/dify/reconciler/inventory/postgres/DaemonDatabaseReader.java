@@ -60,6 +60,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     private final Map<String, Long> rowsScanned = new HashMap<>();
     private final List<String> notes = new ArrayList<>();
     private int unparsableDeclarations;
+    private boolean ended;
 
     private DaemonDatabaseReader(Connection connection, LockRequestWatch watch, DaemonSchema schema, int fetchSize) {
         this.connection = connection;
@@ -319,6 +320,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         String sql = "SELECT id::text, tenant_id, plugin_id, size, " + schema.changedAt(null, TENANT_STORAGES)
                 + " FROM " + schema.qualified(TENANT_STORAGES)
                 + " ORDER BY (tenant_id || '/' || plugin_id || '/') COLLATE \"C\", id";
+        requireOpenTransaction();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             ps.setFetchSize(fetchSize);
             try (ResultSet rs = ps.executeQuery()) {
@@ -426,6 +428,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     }
 
     private void executeWatched(String sql, List<Object> params, RowHandler handler, int rowsPerFetch) throws SQLException {
+        requireOpenTransaction();
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             ps.setFetchSize(rowsPerFetch);
             for (int i = 0; i < params.size(); i++) {
@@ -469,12 +472,20 @@ public final class DaemonDatabaseReader implements AutoCloseable {
      * stream may have been cut short.
      */
     public void endTransaction() throws SQLException {
+        ended = true;
         watch.close();
         String waiter = watch.yieldedTo();
         if (waiter != null) {
             throw new ScanYieldedException(waiter, null);
         }
         connection.rollback();
+    }
+
+    /** After {@link #endTransaction()} nothing may be read: a new transaction would hold locks unwatched. */
+    private void requireOpenTransaction() {
+        if (ended) {
+            throw new IllegalStateException("the scan's database transaction has ended; nothing more is read");
+        }
     }
 
     @Override

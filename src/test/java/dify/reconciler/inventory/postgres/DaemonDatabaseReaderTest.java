@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashSet;
+import javax.sql.DataSource;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -143,5 +144,84 @@ class DaemonDatabaseReaderTest {
         Connection c = db.connect();
         c.createStatement().execute("SET application_name = '" + applicationName + "'");
         return c;
+    }
+
+    @Test
+    void readsInOneReadOnlySnapshotAsTheReadOnlyRole() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+            DaemonRows daemon = DaemonRows.on(db);
+            daemon.insertPlugin("acme/a:0.0.1@" + "a".repeat(64), "acme/a", 0, "local", null);
+            Connection[] used = new Connection[1];
+            DataSource recording = new PGSimpleDataSourceRecorder(db.readerDataSource(), used);
+            try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(recording, "public", 100, "test")) {
+                assertEquals(1, reader.plugins().size());
+                daemon.insertPlugin("acme/b:0.0.1@" + "b".repeat(64), "acme/b", 0, "local", null); // committed meanwhile
+                assertEquals(1, reader.plugins().size(), "a second query of the scan sees the first one's snapshot");
+                try (var st = used[0].createStatement()) {
+                    assertEquals("on", single(st, "SHOW transaction_read_only"));
+                    assertEquals("repeatable read", single(st, "SHOW transaction_isolation"));
+                    assertEquals(EmbeddedPostgres.READER_USER, single(st, "SELECT current_user"));
+                }
+                reader.endTransaction();
+                assertThrows(IllegalStateException.class, reader::plugins, "no read outside the watched transaction");
+            }
+        }
+    }
+
+    private static String single(java.sql.Statement st, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            assertTrue(rs.next(), sql);
+            return rs.getString(1);
+        }
+    }
+
+    /** Hands out the wrapped data source's connections and remembers the first: the scan's own connection. */
+    private record PGSimpleDataSourceRecorder(DataSource delegate, Connection[] first) implements DataSource {
+        @Override
+        public Connection getConnection() throws java.sql.SQLException {
+            Connection c = delegate.getConnection();
+            if (first[0] == null) {
+                first[0] = c;
+            }
+            return c;
+        }
+
+        @Override
+        public Connection getConnection(String user, String password) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public java.io.PrintWriter getLogWriter() {
+            return null;
+        }
+
+        @Override
+        public void setLogWriter(java.io.PrintWriter out) {
+        }
+
+        @Override
+        public void setLoginTimeout(int seconds) {
+        }
+
+        @Override
+        public int getLoginTimeout() {
+            return 0;
+        }
+
+        @Override
+        public java.util.logging.Logger getParentLogger() {
+            return java.util.logging.Logger.getGlobal();
+        }
+
+        @Override
+        public <T> T unwrap(Class<T> iface) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean isWrapperFor(Class<?> iface) {
+            return false;
+        }
     }
 }
