@@ -69,6 +69,8 @@ python3 "$helper" anchors "$rules" "$runbook"
 
 current="(f) Kubernetes manifests"
 step "$current"
+# kustomize v4.1+ (kubectl 1.21+) for `replacements`; Debian bookworm's kubernetes-client 1.20 is too old.
+echo "$ kubectl version --client: $(kubectl version --client 2>&1 | paste -sd' ' -)"
 kubectl kustomize "$root/k8s/base" > "$tmp/base.yaml"
 echo "  ok  kubectl kustomize k8s/base ($(grep -c '^kind:' "$tmp/base.yaml") objects: $(grep '^kind:' "$tmp/base.yaml" | awk '{print $2}' | sort | paste -sd, -))"
 kubectl kustomize "$root/k8s/sidecar" > "$tmp/sidecar.yaml"
