@@ -42,12 +42,17 @@ public class Main implements QuarkusApplication {
                 && Boolean.parseBoolean(setting("reconciler.sidecar", "RECONCILER_SIDECAR", "false"));
         Quarkus.run(Main.class, (exitCode, failure) -> {
             if (failure != null && oneShot) {
-                // Startup failed: bad or missing configuration. Quarkus has logged the cause; the exit code says "failed".
-                System.err.println("scan failed before it started: " + rootMessage(failure));
+                // Startup failed: bad or missing configuration. The exit code says "failed".
+                System.err.println("scan failed before it started: " + startupError(failure));
                 System.exit(ScanCommand.EXIT_FAILED);
             }
             if (failure != null && sidecar && serveInvalidConfiguration(failure)) {
                 return; // the server's non-daemon thread keeps the process alive until SIGTERM
+            }
+            if (failure != null) {
+                // A standalone service fails fast, and says why (Quarkus does not log it when an exit handler is given).
+                System.err.println("dify-plugin-reconciler did not start: " + startupError(failure));
+                System.exit(ScanCommand.EXIT_FAILED);
             }
             System.exit(exitCode);
         }, args);
@@ -55,7 +60,7 @@ public class Main implements QuarkusApplication {
 
     /** Starts {@link InvalidConfigurationServer} on the service's port; false if even that fails. */
     private static boolean serveInvalidConfiguration(Throwable failure) {
-        String reason = InvalidConfigurationServer.redact(rootMessage(failure), System.getenv());
+        String reason = startupError(failure);
         int port;
         try {
             port = Integer.parseInt(setting("quarkus.http.port", "QUARKUS_HTTP_PORT", setting("port", "PORT", "8080")).trim());
@@ -97,6 +102,11 @@ public class Main implements QuarkusApplication {
         }
         Quarkus.waitForExit();
         return 0;
+    }
+
+    /** Why start-up failed, without the value of any secret-named variable. */
+    private static String startupError(Throwable failure) {
+        return InvalidConfigurationServer.redact(rootMessage(failure), System.getenv());
     }
 
     static String rootMessage(Throwable t) {
