@@ -93,6 +93,20 @@ assert d["spec"]["template"]["metadata"]["labels"].get("dify-plugin-reconciler/s
 print(f"  ok  daemon-patch.yaml applies to a stand-in daemon: containers {names}, volumes {[v['name'] for v in spec['volumes']]}")
 PY
 python3 "$helper" same-container "$root/k8s/base/deployment.yaml" "$root/k8s/sidecar/daemon-patch.yaml"
+kubectl patch --local -f "$root/k8s/base/deployment.yaml" --type strategic \
+  --patch-file "$root/k8s/examples/compose-env-patch.yaml" -o json > "$tmp/compose-env.json"
+python3 - "$tmp/compose-env.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["spec"]["template"]["spec"]["containers"][0]
+env = {e["name"]: e for e in c["env"]}
+want = {"DB_DATABASE": "DB_PLUGIN_DATABASE", "S3_ENDPOINT": "PLUGIN_S3_ENDPOINT", "AWS_ACCESS_KEY": "PLUGIN_AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY": "PLUGIN_AWS_SECRET_KEY", "AWS_REGION": "PLUGIN_AWS_REGION"}
+for name, key in want.items():
+    ref = env[name]["valueFrom"].get("configMapKeyRef") or env[name]["valueFrom"]["secretKeyRef"]
+    assert ref["key"] == key and ref["optional"] is True, (name, ref)
+assert "JAVA_TOOL_OPTIONS" in env, "the patch must add to the container's env, not replace it"
+print(f"  ok  k8s/examples/compose-env-patch.yaml remaps {', '.join(f'{k}<-{v}' for k, v in want.items())}")
+PY
 
 current="(g) the Helm post-renderer on both charts' rendered manifests"
 step "$current"
