@@ -10,8 +10,9 @@
 #   RUNBOOK_MD             the markdown holding the runbook sections the alerts link to (README.md; the
 #                          runbook is its "Runbook" section)
 #
-# Needs: promtool (Debian package `prometheus`, 2.42+), python3. Optional: kubectl (kustomize builds and the
-# sidecar patch; skipped with a notice when absent). Exits non-zero on the first failing check.
+# Needs: promtool (Debian package `prometheus`, 2.42+), python3, kubectl (kustomize builds, the sidecar patch and
+# the Helm post-renderer; Debian package `kubectl` or `kubernetes-client`). A missing tool fails the check.
+# Exits non-zero on the first failing check.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +26,7 @@ fi
 [[ -r "$runbook" ]] || { echo "FAIL: runbook '$runbook' not found"; exit 1; }
 command -v promtool >/dev/null || { echo "FAIL: promtool not found (apt-get install prometheus)"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL: python3 not found"; exit 1; }
+command -v kubectl >/dev/null || { echo "FAIL: kubectl not found (apt-get install kubectl, or kubernetes-client; .ci/run does this)"; exit 1; }
 
 rules="$root/k8s/rules/plugin-reconciler.rules.yml"
 tests="$root/k8s/rules/plugin-reconciler.rules.test.yml"
@@ -67,17 +69,20 @@ python3 "$helper" anchors "$rules" "$runbook"
 
 current="(f) Kubernetes manifests"
 step "$current"
-if command -v kubectl >/dev/null; then
-  kubectl kustomize "$root/k8s/base" > "$tmp/base.yaml"
-  echo "  ok  kubectl kustomize k8s/base ($(grep -c '^kind:' "$tmp/base.yaml") objects: $(grep '^kind:' "$tmp/base.yaml" | awk '{print $2}' | sort | paste -sd, -))"
-  kubectl kustomize "$root/k8s/sidecar" > "$tmp/sidecar.yaml"
-  echo "  ok  kubectl kustomize k8s/sidecar ($(grep '^kind:' "$tmp/sidecar.yaml" | awk '{print $2}' | sort | paste -sd, -))"
-  if grep -qE '^kind: (Deployment|ServiceAccount)$' "$tmp/sidecar.yaml"; then
-    echo "FAIL: the sidecar overlay still renders a Deployment or ServiceAccount"; exit 1
-  fi
-  kubectl patch --local -f "$root/scripts/testdata/daemon-deployment.yaml" --type strategic \
-    --patch-file "$root/k8s/sidecar/daemon-patch.yaml" -o json > "$tmp/daemon-patched.json"
-  python3 - "$tmp/daemon-patched.json" <<'PY'
+# kustomize v4.1+ (kubectl 1.21+) for `replacements`; Debian bookworm's kubernetes-client 1.20 is too old.
+echo "$ kubectl version --client: $(kubectl version --client 2>&1 | paste -sd' ' -)"
+kubectl kustomize "$root/k8s/base" > "$tmp/base.yaml"
+echo "  ok  kubectl kustomize k8s/base ($(grep -c '^kind:' "$tmp/base.yaml") objects: $(grep '^kind:' "$tmp/base.yaml" | awk '{print $2}' | sort | paste -sd, -))"
+kubectl kustomize "$root/k8s/sidecar" > "$tmp/sidecar.yaml"
+echo "  ok  kubectl kustomize k8s/sidecar ($(grep '^kind:' "$tmp/sidecar.yaml" | awk '{print $2}' | sort | paste -sd, -))"
+if grep -qE '^kind: (Deployment|ServiceAccount)$' "$tmp/sidecar.yaml"; then
+  echo "FAIL: the sidecar overlay still renders a Deployment or ServiceAccount"; exit 1
+fi
+grep -q 'targetPort: reconciler-http' "$tmp/base.yaml" || { echo "FAIL: the Service does not target the port reconciler-http"; exit 1; }
+grep -q 'targetPort: reconciler-http' "$tmp/sidecar.yaml" || { echo "FAIL: the sidecar overlay's Service does not target reconciler-http"; exit 1; }
+kubectl patch --local -f "$root/scripts/testdata/daemon-deployment.yaml" --type strategic \
+  --patch-file "$root/k8s/sidecar/daemon-patch.yaml" -o json > "$tmp/daemon-patched.json"
+python3 - "$tmp/daemon-patched.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 spec = d["spec"]["template"]["spec"]
@@ -87,10 +92,50 @@ assert d["spec"]["selector"]["matchLabels"].items() <= d["spec"]["template"]["me
 assert d["spec"]["template"]["metadata"]["labels"].get("dify-plugin-reconciler/scrape") == "true"
 print(f"  ok  daemon-patch.yaml applies to a stand-in daemon: containers {names}, volumes {[v['name'] for v in spec['volumes']]}")
 PY
-  python3 "$helper" same-container "$root/k8s/base/deployment.yaml" "$root/k8s/sidecar/daemon-patch.yaml"
-else
-  echo "  SKIPPED: kubectl not found (kustomize builds and the sidecar patch were not checked)"
+python3 "$helper" same-container "$root/k8s/base/deployment.yaml" "$root/k8s/sidecar/daemon-patch.yaml"
+kubectl patch --local -f "$root/k8s/base/deployment.yaml" --type strategic \
+  --patch-file "$root/k8s/examples/compose-env-patch.yaml" -o json > "$tmp/compose-env.json"
+python3 - "$tmp/compose-env.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["spec"]["template"]["spec"]["containers"][0]
+env = {e["name"]: e for e in c["env"]}
+want = {"DB_DATABASE": "DB_PLUGIN_DATABASE", "S3_ENDPOINT": "PLUGIN_S3_ENDPOINT", "AWS_ACCESS_KEY": "PLUGIN_AWS_ACCESS_KEY",
+        "AWS_SECRET_KEY": "PLUGIN_AWS_SECRET_KEY", "AWS_REGION": "PLUGIN_AWS_REGION"}
+for name, key in want.items():
+    ref = env[name]["valueFrom"].get("configMapKeyRef") or env[name]["valueFrom"]["secretKeyRef"]
+    assert ref["key"] == key and ref["optional"] is True, (name, ref)
+assert "JAVA_TOOL_OPTIONS" in env, "the patch must add to the container's env, not replace it"
+print(f"  ok  k8s/examples/compose-env-patch.yaml remaps {', '.join(f'{k}<-{v}' for k, v in want.items())}")
+PY
+
+current="(g) the Helm post-renderer on both charts' rendered manifests"
+step "$current"
+renderer="$root/k8s/helm/post-renderer.sh"
+[[ -x "$renderer" ]] || { echo "FAIL: $renderer is not executable"; exit 1; }
+for chart in borispolonsky douban; do
+  for local_storage in false true; do
+    echo "-- $chart, RECONCILER_LOCAL_STORAGE=$local_storage"
+    RECONCILER_LOCAL_STORAGE="$local_storage" "$renderer" "$chart" \
+      < "$root/scripts/testdata/charts/$chart.yaml" > "$tmp/$chart-$local_storage.yaml"
+    python3 "$helper" post-rendered "$chart" "$root/scripts/testdata/charts/$chart.yaml" "$tmp/$chart-$local_storage.yaml" "$local_storage"
+  done
+done
+# The check itself must catch the outage of the issue: a sidecar port named like the daemon's (`http`) on douban.
+sed 's/reconciler-http/http/' "$tmp/douban-false.yaml" > "$tmp/douban-clash.yaml"
+if python3 "$helper" post-rendered douban "$root/scripts/testdata/charts/douban.yaml" "$tmp/douban-clash.yaml" false > "$tmp/clash.log"; then
+  echo "FAIL: a sidecar port named 'http' on the douban chart was not caught"; exit 1
 fi
+grep -q "port name 'http' resolves to container 'dify-plugin-reconciler'" "$tmp/clash.log" \
+  || { cat "$tmp/clash.log"; echo "FAIL: the port clash was rejected for another reason"; exit 1; }
+echo "  ok  a port clash (sidecar port named 'http' on douban) is rejected"
+# Helm must stop rather than deploy without the sidecar.
+for bad in "RECONCILER_DAEMON_DEPLOYMENT=not-there borispolonsky" "RECONCILER_DAEMON_DEPLOYMENT=not-there douban" "RECONCILER_CHART= "; do
+  if env ${bad% *} "$renderer" ${bad##* } < "$root/scripts/testdata/charts/douban.yaml" > "$tmp/bad.yaml" 2> "$tmp/bad.log"; then
+    echo "FAIL: post-renderer.sh succeeded with $bad"; exit 1
+  fi
+  [[ ! -s "$tmp/bad.yaml" ]] || { echo "FAIL: post-renderer.sh wrote manifests although it failed ($bad)"; exit 1; }
+  echo "  ok  post-renderer.sh fails with nothing on stdout for: $bad ($(grep -o 'post-renderer.sh: .*' "$tmp/bad.log" | head -1))"
+done
 
 current=""
 printf '\ncheck-ops-assets: all checks passed\n'

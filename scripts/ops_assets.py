@@ -7,14 +7,17 @@ converted to JSON by `kubectl patch --local`). Each subcommand prints what it ch
   ops_assets.py dashboard-rules DASHBOARD_JSON OUT_RULES_FILE
   ops_assets.py anchors    RULES_YAML RUNBOOK_MD
   ops_assets.py same-container BASE_DEPLOYMENT_YAML PATCH_YAML
+  ops_assets.py post-rendered CHART INPUT_YAML OUTPUT_YAML LOCAL_STORAGE(true|false)
 
 RULES_YAML may be the plain rules file or the PrometheusRule (its .spec is used).
 """
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 README_URL = "https://github.com/dify-plugin-reconciler/dify-plugin-reconciler/blob/main/README.md#"
 
@@ -254,22 +257,175 @@ def cmd_anchors(rules_path, runbook_path):
 
 
 def cmd_same_container(base_path, patch_path):
+    """The sidecar's container is the standalone one, except where the daemon's pod needs otherwise: `envFrom`
+    (only the reconciler's ConfigMap, optional; the chart adds the daemon's sources) and `env` (the standalone
+    entries plus RECONCILER_SIDECAR=true)."""
     def container(doc):
         cs = [c for c in doc["spec"]["template"]["spec"]["containers"] if c["name"] == "dify-plugin-reconciler"]
         if len(cs) != 1:
             fail("no container named dify-plugin-reconciler")
         return cs[0]
     a, b = container(load_yaml(base_path)), container(load_yaml(patch_path))
-    if a != b:
-        for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key):
-                print(f"FAIL: container field '{key}' differs between {base_path} and {patch_path}")
+    bad = [key for key in sorted(set(a) | set(b)) if key not in ("env", "envFrom") and a.get(key) != b.get(key)]
+    for key in bad:
+        print(f"FAIL: container field '{key}' differs between {base_path} and {patch_path}")
+    if bad:
         sys.exit(1)
-    print(f"  ok  the container in {patch_path} equals the one in {base_path}")
+    if b.get("env", []) != [{"name": "RECONCILER_SIDECAR", "value": "true"}] + a.get("env", []):
+        fail(f"the env of {patch_path} must be RECONCILER_SIDECAR=true followed by the env of {base_path}")
+    for source in b.get("envFrom", []):
+        ref = source.get("configMapRef") or source.get("secretRef") or {}
+        if not ref.get("optional"):
+            fail(f"{patch_path}: envFrom {ref.get('name')} is not optional; a missing source keeps the daemon's pod not-ready")
+    print(f"  ok  the container in {patch_path} equals the one in {base_path} (env: + RECONCILER_SIDECAR=true;"
+          f" envFrom: only optional sources)")
+
+
+def load_all(path):
+    """Every document of a multi-document YAML file (PyYAML, else one `kubectl patch --local` per document)."""
+    try:
+        import yaml  # noqa: PLC0415
+        with open(path, encoding="utf-8") as f:
+            return [d for d in yaml.safe_load_all(f) if d]
+    except ImportError:
+        pass
+    with open(path, encoding="utf-8") as f:
+        parts = re.split(r"(?m)^---\s*$", f.read())
+    docs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, part in enumerate(parts):
+            if re.search(r"(?m)^kind:", part):
+                one = os.path.join(tmp, f"doc{i}.yaml")
+                with open(one, "w", encoding="utf-8") as f:
+                    f.write(part)
+                docs.append(load_yaml(one))
+    return docs
+
+
+def without_nulls(value):
+    """kustomize drops null fields (`env:` with nothing under it); so does this, before comparing."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+# Per chart: the daemon's container, the Service port names that must reach it, the storage volume.
+CHARTS = {
+    "borispolonsky": {"container": "plugin-daemon", "ports": {"daemon", "plugin-install"}, "volume": "app-data"},
+    "douban": {"container": "dify-plugin-daemon", "ports": {"http"}, "volume": "plugin-daemon-storage"},
+}
+SIDECAR = "dify-plugin-reconciler"
+
+
+def cmd_post_rendered(chart, input_path, output_path, local_storage):
+    spec_of = CHARTS.get(chart) or fail(f"unknown chart {chart}")
+    daemon_name = spec_of["container"]
+    key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
+    before = {key(d): without_nulls(d) for d in load_all(input_path)}
+    after = {key(d): without_nulls(d) for d in load_all(output_path)}
+    if set(before) != set(after):
+        fail(f"objects differ: in {sorted(set(before) - set(after))}, out {sorted(set(after) - set(before))}")
+    daemons = [k for k, d in before.items() if d["kind"] == "Deployment"
+               and any(c["name"] == daemon_name for c in d["spec"]["template"]["spec"]["containers"])]
+    if len(daemons) != 1:
+        fail(f"{input_path}: expected one Deployment with a container {daemon_name}, found {daemons}")
+    for k in before:
+        if k not in daemons and before[k] != after[k]:
+            fail(f"{k[0]}/{k[1]} was changed; only the daemon's Deployment may be")
+    print(f"  ok  {len(before) - 1} other objects passed through unchanged: {', '.join(f'{k}/{n}' for k, n in sorted(before) if (k, n) not in daemons)}")
+
+    old, new = before[daemons[0]], after[daemons[0]]
+    pod = new["spec"]["template"]
+    containers = pod["spec"]["containers"]
+    names = [c["name"] for c in containers]
+    if sorted(names) != sorted([daemon_name, SIDECAR]):
+        fail(f"containers are {names}, want {daemon_name} and {SIDECAR} once each")
+    daemon = next(c for c in containers if c["name"] == daemon_name)
+    sidecar = next(c for c in containers if c["name"] == SIDECAR)
+    old_daemon = next(c for c in old["spec"]["template"]["spec"]["containers"] if c["name"] == daemon_name)
+    if daemon != old_daemon:
+        fail(f"the daemon's container {daemon_name} was changed")
+    if {k: v for k, v in new["spec"].items() if k != "template"} != {k: v for k, v in old["spec"].items() if k != "template"}:
+        fail("the Deployment's spec outside the pod template (selector, strategy, replicas) was changed")
+    if not new["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items():
+        fail("the selector no longer matches the pod's labels")
+    if pod["metadata"]["labels"].get("dify-plugin-reconciler/scrape") != "true":
+        fail("the pod lacks the label dify-plugin-reconciler/scrape=true the reconciler's Service selects")
+    print(f"  ok  containers {names}; the daemon's container, selector and strategy unchanged")
+
+    # Named ports: Kubernetes resolves a named targetPort to the FIRST container of the pod declaring the name.
+    def resolves_to(port_name):
+        for c in containers:
+            if any(p.get("name") == port_name for p in c.get("ports", [])):
+                return c["name"]
+        return None
+    wanted = set(spec_of["ports"])
+    for svc in (d for d in after.values() if d["kind"] == "Service"):
+        selector = svc["spec"].get("selector") or {}
+        if selector and selector.items() <= pod["metadata"]["labels"].items():
+            wanted |= {p["targetPort"] for p in svc["spec"]["ports"] if isinstance(p.get("targetPort"), str)}
+    for port_name in sorted(wanted):
+        got = resolves_to(port_name)
+        if got != daemon_name:
+            fail(f"port name {port_name!r} resolves to container {got!r}, not the daemon's {daemon_name!r}")
+        print(f"  ok  named port {port_name!r} resolves to the daemon's container {daemon_name}")
+    for p in sidecar.get("ports", []):
+        if len(p["name"]) > 15 or any(p["name"] == q.get("name") for q in daemon.get("ports", [])):
+            fail(f"the sidecar's port name {p['name']!r} is longer than 15 characters or clashes with the daemon's")
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            if sidecar.get(probe, {}).get("httpGet", {}).get("port") != p["name"]:
+                fail(f"the sidecar's {probe} does not use its port {p['name']!r}")
+    print(f"  ok  the sidecar's port {[p['name'] for p in sidecar.get('ports', [])]} is unique and its probes use it")
+
+    if pod["metadata"].get("annotations", {}).get("kubectl.kubernetes.io/default-container") != daemon_name:
+        fail(f"annotation kubectl.kubernetes.io/default-container is not {daemon_name}")
+    print(f"  ok  kubectl.kubernetes.io/default-container: {daemon_name}")
+
+    # Every envFrom source must exist in the release (or be optional): a missing one is CreateContainerConfigError.
+    for source in sidecar.get("envFrom", []):
+        kind, ref = ("ConfigMap", source["configMapRef"]) if "configMapRef" in source else ("Secret", source["secretRef"])
+        if not ref.get("optional") and (kind, ref["name"]) not in before:
+            fail(f"the sidecar's envFrom names {kind} {ref['name']}, which the chart does not render")
+        if (kind, ref["name"]) in before and ref["name"] not in [
+                (s.get("configMapRef") or s.get("secretRef") or {}).get("name") for s in daemon.get("envFrom", [])]:
+            fail(f"the sidecar reads {kind} {ref['name']}, which the daemon does not")
+    env = {e["name"]: e for e in sidecar.get("env", [])}
+    if env.get("RECONCILER_SIDECAR", {}).get("value") != "true":
+        fail("the sidecar lacks RECONCILER_SIDECAR=true")
+    daemon_env = {e["name"]: e for e in daemon.get("env") or []}
+    for name, entry in env.items():
+        if name.startswith("DB_") and daemon_env.get(name) != entry:
+            fail(f"the sidecar's {name} is not the daemon's: {entry} vs {daemon_env.get(name)}")
+    sources = [f"{k}/{(s.get('configMapRef') or s.get('secretRef'))['name']}"
+               for s in sidecar.get("envFrom", []) for k in ("configMapRef" if "configMapRef" in s else "secretRef",)]
+    print(f"  ok  settings: envFrom {sources}, env {sorted(env)} (DB_* equal to the daemon's)")
+
+    volumes = {v["name"] for v in pod["spec"].get("volumes", [])}
+    mounts = {m["name"]: m for m in sidecar.get("volumeMounts", [])}
+    for name in mounts:
+        if name not in volumes:
+            fail(f"the sidecar mounts volume {name}, which the pod does not have")
+    storage = spec_of["volume"]
+    if local_storage == "true":
+        m = mounts.get(storage) or fail(f"the sidecar does not mount the daemon's storage volume {storage}")
+        daemon_mount = next((d for d in daemon.get("volumeMounts", []) if d["name"] == storage), None) or fail(
+            f"the daemon does not mount {storage}")
+        if m["mountPath"] != "/app/storage" or daemon_mount["mountPath"] != "/app/storage" or m.get("readOnly") is not True:
+            fail(f"the sidecar must mount {storage} read-only at the daemon's /app/storage: {m}")
+        if (m.get("subPath") or "") != (daemon_mount.get("subPath") or ""):
+            fail(f"subPath differs: sidecar {m.get('subPath')!r}, daemon {daemon_mount.get('subPath')!r}")
+        if env.get("PLUGIN_STORAGE_LOCAL_ROOT", {}).get("value") != "/app/storage":
+            fail("the sidecar must set PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
+        print(f"  ok  local storage: volume {storage} read-only at /app/storage, PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
+    elif storage in mounts:
+        fail(f"the sidecar mounts {storage} although local storage was not asked for")
 
 
 COMMANDS = {"alerts": (cmd_alerts, 1), "metrics": (cmd_metrics, 3), "dashboard-rules": (cmd_dashboard_rules, 2),
-            "anchors": (cmd_anchors, 2), "same-container": (cmd_same_container, 2)}
+            "anchors": (cmd_anchors, 2), "same-container": (cmd_same_container, 2),
+            "post-rendered": (cmd_post_rendered, 4)}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or len(sys.argv) - 2 != COMMANDS[sys.argv[1]][1]:

@@ -63,6 +63,17 @@ public interface ReconcilerConfig {
     @WithDefault("service")
     String mode();
 
+    /**
+     * Set in the plugin daemon's pod (k8s/sidecar/): the reconciler must never make that pod not-ready. A
+     * configuration that does not start (unsupported storage type, missing variable, malformed setting) then
+     * leaves the process running with every probe UP and {@code plugin_reconciler_configuration_valid 0} at
+     * {@code /q/metrics} instead of exiting, and an unreachable database or bucket never makes readiness DOWN
+     * (whatever {@code reconciler.health.readiness-requires-dependencies} says). Read by the launcher before
+     * start-up ({@code RECONCILER_SIDECAR} or {@code -Dreconciler.sidecar}); the one-shot command ignores it.
+     */
+    @WithDefault("false")
+    boolean sidecar();
+
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();

@@ -39,6 +39,13 @@ public final class MetricNames {
     /** Gauge: objects the last successful deep verify could not judge (ZIP64, encrypted); 0 without deep verify. */
     public static final String PACKAGES_UNVERIFIED = "plugin_reconciler_packages_unverified";
 
+    /**
+     * Gauge: 1 when the configuration was read and validated and the service runs; 0 when it did not start and
+     * a sidecar keeps only probes and this gauge alive ({@code reconciler.sidecar=true}, see
+     * {@link InvalidConfigurationServer}). Without the sidecar setting an invalid configuration stops the process.
+     */
+    public static final String CONFIGURATION_VALID = "plugin_reconciler_configuration_valid";
+
     public static final String TAG_KIND = "kind";
     public static final String TAG_SEVERITY = "severity";
     public static final String TAG_RESULT = "result";

@@ -1,6 +1,7 @@
 package dify.reconciler.observe;
 
 import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.run.RunHistory;
 import dify.reconciler.run.ScanReport;
@@ -24,10 +25,10 @@ import org.eclipse.microprofile.health.Readiness;
  * of the bucket or the root folder), each with a deadline, and how and when the last scan ended.
  *
  * <p><b>An unreachable dependency does not make the service not-ready</b> unless
- * {@code reconciler.health.readiness-requires-dependencies=true}: see {@link HealthConfig} for why. The check
- * is then UP with {@code database: "unreachable: …"} in its data. Either way the pod keeps serving
- * {@code /q/metrics} (Prometheus scrapes not-ready endpoints too) and the API, which is when operators need
- * them most.
+ * {@code reconciler.health.readiness-requires-dependencies=true} and {@code reconciler.sidecar} is off: see
+ * {@link HealthConfig} for why. The check is then UP with {@code database: "unreachable: …"} in its data.
+ * Either way the pod keeps serving {@code /q/metrics} (Prometheus scrapes not-ready endpoints too) and the
+ * API, which is when operators need them most.
  */
 @Readiness
 @ApplicationScoped
@@ -57,6 +58,9 @@ public class ReadinessHealthCheck implements HealthCheck {
     @Inject
     HealthConfig config;
 
+    @Inject
+    ReconcilerConfig reconciler;
+
     private volatile DependencyProbe database;
     private volatile DependencyProbe bucket;
 
@@ -65,13 +69,16 @@ public class ReadinessHealthCheck implements HealthCheck {
         DependencyProbe.Outcome db = databaseProbe().probe(config.checkTimeout());
         DependencyProbe.Outcome st = storageProbe().probe(config.checkTimeout());
         boolean dependenciesOk = db.reachable() && st.reachable();
+        // In the daemon's pod a DOWN here would take the daemon out of its Service: the sidecar setting wins.
+        boolean requiresDependencies = config.readinessRequiresDependencies() && !reconciler.sidecar();
         HealthCheckResponseBuilder response = HealthCheckResponse.named("dify-plugin-reconciler dependencies")
-                .status(dependenciesOk || !config.readinessRequiresDependencies())
+                .status(dependenciesOk || !requiresDependencies)
                 .withData("database", db.reachable() ? "reachable" : "unreachable: " + db.detail())
                 .withData("databaseTarget", daemon.databaseDescription())
                 .withData("storage", st.reachable() ? "reachable" : "unreachable: " + st.detail())
                 .withData("storageTarget", storage.describe())
-                .withData("readinessRequiresDependencies", config.readinessRequiresDependencies())
+                .withData("readinessRequiresDependencies", requiresDependencies)
+                .withData("sidecar", reconciler.sidecar())
                 .withData("scanning", runner.isScanning());
         Optional<ScanReport> last = history.latest();
         if (last.isEmpty()) {

@@ -65,6 +65,7 @@ public class ReconcilerMetrics {
     private final AtomicLong intervalSeconds = new AtomicLong();
     private final AtomicLong packagesUnverified = new AtomicLong();
     private final AtomicLong info = new AtomicLong(1);
+    private final AtomicLong configurationValid = new AtomicLong(1);
     private final Counter successes;
     private final Counter failures;
     private final FindingAges ages = new FindingAges();
@@ -105,6 +106,11 @@ public class ReconcilerMetrics {
                 .description("Objects the last successful deep verify could not judge (ZIP64, encrypted)").register(registry);
         intervalSeconds.set(ScanInterval.seconds(config.interval()));
         Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
+                .register(registry);
+        // Constant 1 here: this bean only exists once the configuration passed. The 0 comes from
+        // InvalidConfigurationServer, which replaces the service in a sidecar whose configuration does not start.
+        Gauge.builder(CONFIGURATION_VALID, configurationValid, AtomicLong::get)
+                .description("1 = the configuration is valid and the service runs; 0 = invalid (sidecar keeps running, no scans)")
                 .register(registry);
         Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
                 .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))

@@ -1,18 +1,27 @@
 package dify.reconciler.run;
 
+import dify.reconciler.observe.InvalidConfigurationServer;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import jakarta.inject.Inject;
+import java.io.IOException;
 import java.util.Arrays;
+import org.jboss.logging.Logger;
 
 /**
  * Entry point. Without arguments the jar runs as a service (scheduled scans, HTTP API, metrics, health).
  * With {@code scan} it runs one scan and exits 0 (clean), 1 (drift at or above {@code reconciler.fail-on})
  * or 2 (the scan failed, including a configuration that does not start).
+ *
+ * <p>A service whose configuration does not start exits non-zero, unless it is a sidecar
+ * ({@code reconciler.sidecar=true}): then it keeps running and serves {@link InvalidConfigurationServer}, so
+ * the plugin daemon's pod stays ready.
  */
 @QuarkusMain
 public class Main implements QuarkusApplication {
+
+    private static final Logger LOG = Logger.getLogger(Main.class);
 
     @Inject
     ScanCommand scanCommand;
@@ -27,14 +36,58 @@ public class Main implements QuarkusApplication {
             System.setProperty("quarkus.log.console.stderr", "true");
             System.setProperty("reconciler.mode", "scan");
         }
+        // Read before start-up, because it decides what happens when start-up fails. Only the launcher reads the
+        // environment; the service reads the same setting through ReconcilerConfig.sidecar().
+        boolean sidecar = !oneShot && args.length == 0
+                && Boolean.parseBoolean(setting("reconciler.sidecar", "RECONCILER_SIDECAR", "false"));
         Quarkus.run(Main.class, (exitCode, failure) -> {
             if (failure != null && oneShot) {
-                // Startup failed: bad or missing configuration. Quarkus has logged the cause; the exit code says "failed".
-                System.err.println("scan failed before it started: " + rootMessage(failure));
+                // Startup failed: bad or missing configuration. The exit code says "failed".
+                System.err.println("scan failed before it started: " + startupError(failure));
+                System.exit(ScanCommand.EXIT_FAILED);
+            }
+            if (failure != null && sidecar && serveInvalidConfiguration(failure)) {
+                return; // the server's non-daemon thread keeps the process alive until SIGTERM
+            }
+            if (failure != null) {
+                // A standalone service fails fast, and says why (Quarkus does not log it when an exit handler is given).
+                System.err.println("dify-plugin-reconciler did not start: " + startupError(failure));
                 System.exit(ScanCommand.EXIT_FAILED);
             }
             System.exit(exitCode);
         }, args);
+    }
+
+    /** Starts {@link InvalidConfigurationServer} on the service's port; false if even that fails. */
+    private static boolean serveInvalidConfiguration(Throwable failure) {
+        String reason = startupError(failure);
+        int port;
+        try {
+            port = Integer.parseInt(setting("quarkus.http.port", "QUARKUS_HTTP_PORT", setting("port", "PORT", "8080")).trim());
+        } catch (NumberFormatException e) {
+            LOG.error("sidecar: the configuration is invalid and the HTTP port is not a number either; exiting", e);
+            return false;
+        }
+        try {
+            InvalidConfigurationServer server = InvalidConfigurationServer.start(port, reason);
+            Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "invalid-configuration-server-stop"));
+            LOG.errorf("sidecar: the configuration is invalid, so no scan will run: %s. Fix the setting and restart the"
+                    + " pod. Until then the probes on port %d answer UP so the plugin daemon's pod stays ready, and"
+                    + " /q/metrics reports plugin_reconciler_configuration_valid 0.", reason, server.port());
+            return true;
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf(e, "sidecar: the configuration is invalid (%s) and port %d cannot be served; exiting", reason, port);
+            return false;
+        }
+    }
+
+    /** A system property, else an environment variable, else the default. */
+    private static String setting(String property, String variable, String defaultValue) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(variable);
+        }
+        return value == null || value.isBlank() ? defaultValue : value;
     }
 
     @Override
@@ -49,6 +102,11 @@ public class Main implements QuarkusApplication {
         }
         Quarkus.waitForExit();
         return 0;
+    }
+
+    /** Why start-up failed, without the value of any secret-named variable. */
+    private static String startupError(Throwable failure) {
+        return InvalidConfigurationServer.redact(rootMessage(failure), System.getenv());
     }
 
     static String rootMessage(Throwable t) {

@@ -52,6 +52,7 @@ class ObservabilityTest {
         assertEquals(0.0, m.value("plugin_reconciler_last_run_timestamp_seconds"));
         assertEquals(0.0, m.value("plugin_reconciler_last_success_timestamp_seconds"));
         assertEquals(0.0, m.value("plugin_reconciler_interval_seconds"), "reconciler.interval=off");
+        assertEquals(1.0, m.value("plugin_reconciler_configuration_valid"), "a service that started has a valid configuration");
         assertEquals(0.0, m.value("plugin_reconciler_run_duration_seconds_count{phase=\"total\"}"));
         assertEquals(0.0, m.value("plugin_reconciler_objects_listed{prefix=\"plugin_packages\"}"));
         assertEquals(0.0, m.value("plugin_reconciler_storage_requests_total{operation=\"head\",outcome=\"error\"}"));

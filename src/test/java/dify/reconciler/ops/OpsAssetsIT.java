@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
  * Runs {@code scripts/check-ops-assets.sh} against the metric names the service really exports (written by
  * {@code ObservabilityTest} during {@code test}, before this runs in {@code integration-test}): the alert
  * rules and the dashboard may only name exported metrics, the rules must pass their promtool tests, and every
- * runbook link must resolve. Fails, never skips, when promtool is missing: CI installs it ({@code .ci/run}).
+ * runbook link must resolve, the manifests must build, and the sidecar must leave both Dify charts' daemon
+ * Deployments working (named ports, settings sources, default container, the Helm post-renderer). Fails, never
+ * skips, when promtool or kubectl is missing: CI installs them ({@code .ci/run}).
  *
  * <p>The runbook file is the system property {@code ops.runbook} (pom.xml): {@code docs/runbook.md} until
  * the runbook is pasted into README.md, then README.md.
@@ -28,6 +30,10 @@ class OpsAssetsIT {
         if (!onPath("promtool")) {
             fail("promtool not found: the alert-rule checks need it. Install it with `apt-get install prometheus`"
                     + " (Debian/Ubuntu; .ci/run does this in CI).");
+        }
+        if (!onPath("kubectl")) {
+            fail("kubectl not found: the kustomize, sidecar-patch and Helm post-renderer checks need it. Install it with"
+                    + " `apt-get install kubectl` (or kubernetes-client; .ci/run does this in CI).");
         }
         Path names = Path.of("target", "exported-metric-names.txt");
         assertTrue(Files.isReadable(names), names + " is missing: it is written by ObservabilityTest (run `./mvnw verify`,"
