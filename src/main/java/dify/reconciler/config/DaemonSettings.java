@@ -168,11 +168,12 @@ public record DaemonSettings(
         }
     }
 
+    /** Every spelling the daemon's Go strconv.ParseBool accepts (t, f, 1, 0, true, false), plus yes/no/on/off. */
     private static boolean parseBoolean(String name, String value) {
         switch (value.toLowerCase(Locale.ROOT)) {
-            case "true", "1", "yes", "on":
+            case "true", "t", "1", "yes", "on":
                 return true;
-            case "false", "0", "no", "off":
+            case "false", "f", "0", "no", "off":
                 return false;
             default:
                 throw new IllegalArgumentException(name + "='" + value + "' is not a boolean (true/false)");

@@ -158,6 +158,14 @@ class DaemonSettingsTest {
                 e.getMessage());
     }
 
+    @ParameterizedTest
+    @CsvSource({"t,true", "T,true", "1,true", "TRUE,true", "f,false", "F,false", "0,false", "False,false"})
+    void readsBooleansAsTheDaemonsGoParserDoes(String value, boolean expected) {
+        Map<String, String> env = s3();
+        env.put("S3_USE_PATH_STYLE", value);
+        assertEquals(expected, from(env).s3UsePathStyle());
+    }
+
     @Test
     void managedIamOnAwsNeedsNoKeyPair() {
         Map<String, String> env = s3();
