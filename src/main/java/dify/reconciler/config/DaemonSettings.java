@@ -3,6 +3,7 @@ package dify.reconciler.config;
 import dify.reconciler.catalog.StorageLayout;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -103,12 +104,11 @@ public record DaemonSettings(
             }
         }
         return new DaemonSettings(dbHost, dbPort, dbUser, dbName, sslMode, dbType, dbOptions, type, bucket, localRoot,
-                localRootSetting, endpoint,
-                usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout);
+                localRootSetting, endpoint, usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout);
     }
 
     /** The PostgreSQL driver properties {@code DB_TYPE} and {@code DB_EXTRAS} ask for; see {@link JdbcConnectionProperties}. */
-    public java.util.Map<String, String> jdbcProperties() {
+    public Map<String, String> jdbcProperties() {
         return JdbcConnectionProperties.of(dbType, dbOptions);
     }
 
