@@ -3,6 +3,7 @@ package dify.reconciler.config;
 import dify.reconciler.catalog.StorageLayout;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -10,6 +11,12 @@ import java.util.function.Function;
  * The plugin daemon's own settings, read under the daemon's variable names and with the daemon's defaults,
  * so the reconciler can share the daemon's ConfigMap and Secret. Built by {@link #from}, which fails with a
  * message naming the variable when a value is missing or wrong. {@link #toString()} never shows secrets.
+ *
+ * @param dbType the daemon's {@code DB_TYPE}: {@code postgresql} or {@code pgbouncer}
+ * @param dbOptions libpq options from {@code DB_EXTRAS} (e.g. {@code -c search_path=plugins}); empty when none
+ * @param localRoot the absolute folder read for {@code local} storage: {@code PLUGIN_STORAGE_LOCAL_ROOT}, resolved
+ *        against the daemon's working directory when relative (never against ours)
+ * @param localRootSetting {@code PLUGIN_STORAGE_LOCAL_ROOT} as given (default {@code storage})
  */
 public record DaemonSettings(
         String dbHost,
@@ -17,9 +24,12 @@ public record DaemonSettings(
         String dbUsername,
         String dbDatabase,
         String dbSslMode,
+        DatabaseType dbType,
+        String dbOptions,
         StorageType storageType,
         String bucket,
         Path localRoot,
+        String localRootSetting,
         String s3Endpoint,
         boolean s3UsePathStyle,
         boolean s3UseAws,
@@ -29,10 +39,20 @@ public record DaemonSettings(
         String awsRegion,
         StorageLayout layout) {
 
+    /** The daemon's working directory in its images, against which it resolves a relative local root. */
+    public static final Path DAEMON_IMAGE_WORKING_DIRECTORY = Path.of("/app");
+
+    /** As {@link #from(Function, Path)} with the daemon images' working directory, {@code /app}. */
+    public static DaemonSettings from(Function<String, Optional<String>> lookup) {
+        return from(lookup, DAEMON_IMAGE_WORKING_DIRECTORY);
+    }
+
     /**
      * @param lookup the value of a variable by its exact daemon name ({@code DB_HOST}, …), empty when unset
+     * @param daemonWorkingDirectory the daemon's working directory ({@code reconciler.daemon-working-directory}),
+     *        absolute: a relative {@code PLUGIN_STORAGE_LOCAL_ROOT} is the daemon's path, not ours
      */
-    public static DaemonSettings from(Function<String, Optional<String>> lookup) {
+    public static DaemonSettings from(Function<String, Optional<String>> lookup, Path daemonWorkingDirectory) {
         Function<String, Optional<String>> get = name -> lookup.apply(name).map(String::trim).filter(v -> !v.isEmpty());
         String dbHost = get.apply("DB_HOST").orElseThrow(() -> missing("DB_HOST", "the plugin daemon's PostgreSQL host"));
         int dbPort = parsePort(get.apply("DB_PORT").orElse("5432"));
@@ -43,19 +63,21 @@ public record DaemonSettings(
             throw new IllegalArgumentException("DB_SSL_MODE='" + sslMode
                     + "' is not one of disable, allow, prefer, require, verify-ca, verify-full");
         }
-        get.apply("DB_TYPE").ifPresent(t -> {
-            if (!t.equalsIgnoreCase("postgresql") && !t.equalsIgnoreCase("postgres")) {
-                throw new IllegalArgumentException("DB_TYPE=" + t + " is not supported (only postgresql)");
-            }
-        });
+        DatabaseType dbType = DatabaseType.parse(get.apply("DB_TYPE").orElse("postgresql"));
+        String dbOptions = JdbcConnectionProperties.libpqOptions(get.apply("DB_EXTRAS").orElse(""));
         StorageType type = StorageType.parse(get.apply("PLUGIN_STORAGE_TYPE").orElse("local"));
+        if (!type.supported()) {
+            throw new IllegalArgumentException("PLUGIN_STORAGE_TYPE=" + get.apply("PLUGIN_STORAGE_TYPE").orElseThrow()
+                    + ": " + type.label() + " is not supported yet (the reconciler reads local and s3 storage)");
+        }
         StorageLayout layout = StorageLayout.of(
                 get.apply("PLUGIN_PACKAGE_CACHE_PATH").orElse("plugin_packages"),
                 get.apply("PLUGIN_INSTALLED_PATH").orElse("plugin"),
                 get.apply("PLUGIN_MEDIA_CACHE_PATH").orElse("assets"),
                 get.apply("PERSISTENCE_STORAGE_PATH").orElse("persistence"));
         String bucket = get.apply("PLUGIN_STORAGE_OSS_BUCKET").orElse("");
-        Path localRoot = Path.of(get.apply("PLUGIN_STORAGE_LOCAL_ROOT").orElse("storage"));
+        String localRootSetting = get.apply("PLUGIN_STORAGE_LOCAL_ROOT").orElse("storage");
+        Path localRoot = resolveLocalRoot(localRootSetting, daemonWorkingDirectory);
         boolean usePathStyle = parseBoolean("S3_USE_PATH_STYLE", get.apply("S3_USE_PATH_STYLE").orElse("true"));
         boolean useAws = parseBoolean("S3_USE_AWS", get.apply("S3_USE_AWS").orElse("true"));
         boolean managedIam = parseBoolean("S3_USE_AWS_MANAGED_IAM", get.apply("S3_USE_AWS_MANAGED_IAM").orElse("false"));
@@ -76,24 +98,33 @@ public record DaemonSettings(
             if (endpoint != null && !endpoint.matches("(?i)https?://.+")) {
                 throw new IllegalArgumentException("S3_ENDPOINT='" + endpoint + "' must start with http:// or https://");
             }
-            if (accessKey.isEmpty() != secretKey.isEmpty()) {
+            if (accessKey.isEmpty() != secretKey.isEmpty() && !(useAws && managedIam)) {
                 throw new IllegalArgumentException("AWS_ACCESS_KEY and AWS_SECRET_KEY must be set together"
                         + " (or both left empty to use the default AWS credential chain)");
             }
         }
-        return new DaemonSettings(dbHost, dbPort, dbUser, dbName, sslMode, type, bucket, localRoot, endpoint,
-                usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout);
+        return new DaemonSettings(dbHost, dbPort, dbUser, dbName, sslMode, dbType, dbOptions, type, bucket, localRoot,
+                localRootSetting, endpoint, usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout);
+    }
+
+    /** The PostgreSQL driver properties {@code DB_TYPE} and {@code DB_EXTRAS} ask for; see {@link JdbcConnectionProperties}. */
+    public Map<String, String> jdbcProperties() {
+        return JdbcConnectionProperties.of(dbType, dbOptions);
     }
 
     /** Where the database is, for logs and reports (no password). */
     public String databaseDescription() {
-        return "postgresql://" + dbHost + ":" + dbPort + "/" + dbDatabase + " (user " + dbUsername + ", sslmode " + dbSslMode + ")";
+        return "postgresql://" + dbHost + ":" + dbPort + "/" + dbDatabase + " (user " + dbUsername + ", sslmode " + dbSslMode
+                + (dbType == DatabaseType.PGBOUNCER ? ", through pgbouncer" : "")
+                + (dbOptions.isEmpty() ? "" : ", options '" + dbOptions + "'") + ")";
     }
 
-    /** Where the storage is, for logs and reports (no keys). */
+    /** Where the storage is, for logs and reports (no keys): for local storage, the absolute folder read. */
     public String storageDescription() {
         if (storageType == StorageType.LOCAL) {
-            return "local:" + localRoot.toAbsolutePath();
+            return "local:" + localRoot + (Path.of(localRootSetting).isAbsolute() ? ""
+                    : " (PLUGIN_STORAGE_LOCAL_ROOT=" + localRootSetting
+                            + " relative to the daemon's working directory, reconciler.daemon-working-directory)");
         }
         return "s3://" + bucket + (s3Endpoint == null ? "" : " at " + s3Endpoint);
     }
@@ -105,6 +136,24 @@ public record DaemonSettings(
 
     private static IllegalArgumentException missing(String name, String what) {
         return new IllegalArgumentException(name + " is not set: " + what);
+    }
+
+    /**
+     * The daemon opens a relative root against its own working directory ({@code /app} in its images); resolving
+     * it against ours would read some other folder, or none, and report everything as missing.
+     */
+    static Path resolveLocalRoot(String setting, Path daemonWorkingDirectory) {
+        if (daemonWorkingDirectory == null || !daemonWorkingDirectory.isAbsolute()) {
+            throw new IllegalArgumentException("reconciler.daemon-working-directory='" + daemonWorkingDirectory
+                    + "' must be an absolute path (the plugin daemon's working directory, /app in its images)");
+        }
+        Path root;
+        try {
+            root = Path.of(setting);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException("PLUGIN_STORAGE_LOCAL_ROOT='" + setting + "' is not a valid path", e);
+        }
+        return daemonWorkingDirectory.resolve(root).normalize();
     }
 
     private static int parsePort(String value) {
@@ -119,11 +168,12 @@ public record DaemonSettings(
         }
     }
 
+    /** Every spelling the daemon's Go strconv.ParseBool accepts (t, f, 1, 0, true, false), plus yes/no/on/off. */
     private static boolean parseBoolean(String name, String value) {
         switch (value.toLowerCase(Locale.ROOT)) {
-            case "true", "1", "yes", "on":
+            case "true", "t", "1", "yes", "on":
                 return true;
-            case "false", "0", "no", "off":
+            case "false", "f", "0", "no", "off":
                 return false;
             default:
                 throw new IllegalArgumentException(name + "='" + value + "' is not a boolean (true/false)");

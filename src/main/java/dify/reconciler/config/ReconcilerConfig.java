@@ -4,6 +4,7 @@ import dify.reconciler.catalog.Severity;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Our own settings, under {@code reconciler.} ({@code RECONCILER_…} in the environment). The daemon's
@@ -43,13 +44,25 @@ public interface ReconcilerConfig {
     @WithDefault("1h")
     Duration installTaskStuckAfter();
 
-    /** The PostgreSQL schema holding the daemon's tables. */
-    @WithDefault("public")
-    String databaseSchema();
+    /**
+     * The PostgreSQL schema holding the daemon's tables. Unset (the default): the schema the daemon's own
+     * connection uses, i.e. the first existing schema on the {@code search_path} ({@code current_schema()}),
+     * which is {@code public} unless {@code DB_EXTRAS} (e.g. {@code -c search_path=plugins}) or the role's
+     * settings say otherwise.
+     */
+    Optional<String> databaseSchema();
 
     /** How long a query may wait for a table lock (e.g. held by a daemon migration) before the scan fails. */
     @WithDefault("30s")
     Duration databaseLockTimeout();
+
+    /**
+     * The plugin daemon's working directory, absolute: a relative {@code PLUGIN_STORAGE_LOCAL_ROOT} (the daemon's
+     * default is {@code storage}) is resolved against it, as the daemon resolves it, never against ours. The
+     * daemon's images run in {@code /app}; mount the daemon's volume at the same path in our container.
+     */
+    @WithDefault("/app")
+    String daemonWorkingDirectory();
 
     /** Rows fetched per round trip by server-side cursors. */
     @WithDefault("5000")

@@ -3,6 +3,8 @@ package dify.reconciler.config;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Clock;
 import org.eclipse.microprofile.config.Config;
 
@@ -12,8 +14,15 @@ public class SettingsProducer {
 
     @Produces
     @Singleton
-    DaemonSettings daemonSettings(Config config) {
-        return DaemonSettings.from(name -> config.getOptionalValue(name, String.class));
+    DaemonSettings daemonSettings(Config config, ReconcilerConfig reconciler) {
+        Path workingDirectory;
+        try {
+            workingDirectory = Path.of(reconciler.daemonWorkingDirectory());
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("reconciler.daemon-working-directory='" + reconciler.daemonWorkingDirectory()
+                    + "' is not a valid path", e);
+        }
+        return DaemonSettings.from(name -> config.getOptionalValue(name, String.class), workingDirectory);
     }
 
     @Produces

@@ -21,8 +21,10 @@ public class StorageProducer {
         return switch (settings.storageType()) {
             case LOCAL -> new LocalObjectStorage(settings.localRoot(), requests);
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
-                    settings.s3UseAws(), settings.awsAccessKey(), settings.awsSecretKey(), settings.awsRegion(),
-                    settings.bucket()), requests);
+                    settings.s3UseAws(), settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(),
+                    settings.awsRegion(), settings.bucket()), requests);
+            // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
+            default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };
     }
 

@@ -1,29 +1,63 @@
 package dify.reconciler.config;
 
-import java.util.Locale;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
 
-/** The daemon's {@code PLUGIN_STORAGE_TYPE}, with its aliases. Only {@code local} and {@code s3} are supported. */
+/**
+ * The daemon's {@code PLUGIN_STORAGE_TYPE}, with every alias its storage library accepts (dify-cloud-kit's
+ * factory map, plus the daemon's own {@code baidu_bos}). Aliases are matched exactly, case-sensitively, as
+ * the daemon matches them: {@code AWS_S3} would stop the daemon, so it stops us too. Only {@code local} and
+ * {@code s3} are {@linkplain #supported() supported}; the others are recognised so the error says so.
+ */
 public enum StorageType {
-    LOCAL,
-    S3;
+    LOCAL(true, "local", "local_file"),
+    S3(true, "s3", "aws_s3", "aws-s3"),
+    AZURE_BLOB(false, "azure_blob", "azure", "azure-blob"),
+    ALIYUN_OSS(false, "aliyun_oss", "aliyun", "aliyun-oss"),
+    TENCENT_COS(false, "tencent_cos", "tencent", "tencent-cos"),
+    GCS(false, "gcs", "google-storage", "google_storage"),
+    HUAWEI_OBS(false, "huawei_obs", "huawei", "huawei-obs"),
+    VOLCENGINE_TOS(false, "volcengine_tos", "volcengine", "volcengine-tos"),
+    BAIDU_BOS(false, "baidu_bos");
 
-    public String label() {
-        return name().toLowerCase(Locale.ROOT);
+    private final boolean supported;
+    private final List<String> aliases;
+
+    StorageType(boolean supported, String... aliases) {
+        this.supported = supported;
+        this.aliases = List.of(aliases);
     }
 
+    /** The canonical name (the first alias), used in reports and messages: {@code local}, {@code s3}, {@code azure_blob}, … */
+    public String label() {
+        return aliases.get(0);
+    }
+
+    /** Every value of {@code PLUGIN_STORAGE_TYPE} the daemon maps to this type, canonical name first. */
+    public List<String> aliases() {
+        return aliases;
+    }
+
+    /** Whether this reconciler can read this type of storage. */
+    public boolean supported() {
+        return supported;
+    }
+
+    /**
+     * The type the daemon would load for this exact value (surrounding blanks aside), supported or not.
+     *
+     * @throws IllegalArgumentException naming {@code PLUGIN_STORAGE_TYPE} and listing the accepted values
+     */
     public static StorageType parse(String value) {
-        String v = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
-        switch (v) {
-            case "local", "local_file":
-                return LOCAL;
-            case "s3", "aws_s3", "aws-s3":
-                return S3;
-            case "azure_blob", "aliyun_oss", "tencent_cos", "gcs", "huawei_obs", "volcengine_tos", "baidu_bos":
-                throw new IllegalArgumentException("PLUGIN_STORAGE_TYPE=" + v
-                        + " is a storage type the daemon supports but this reconciler does not yet (supported: local, s3)");
-            default:
-                throw new IllegalArgumentException("PLUGIN_STORAGE_TYPE='" + value
-                        + "' is not a storage type (supported: local, local_file, s3, aws_s3, aws-s3)");
+        String v = value == null ? "" : value.trim();
+        for (StorageType type : values()) {
+            if (type.aliases.contains(v)) {
+                return type;
+            }
         }
+        throw new IllegalArgumentException("PLUGIN_STORAGE_TYPE='" + value + "' is not a storage type the plugin daemon"
+                + " accepts (exact, case-sensitive): " + Arrays.stream(values())
+                        .flatMap(t -> t.aliases.stream()).collect(Collectors.joining(", ")));
     }
 }

@@ -85,7 +85,7 @@ public class ScanRunner {
         Map<String, Long> rows = Map.of();
         List<String> skipped = List.of();
         ScanReport report;
-        try (DaemonDatabaseReader db = DaemonDatabaseReader.open(dataSource, config.databaseSchema(), config.fetchSize(),
+        try (DaemonDatabaseReader db = DaemonDatabaseReader.open(dataSource, config.databaseSchema().orElse(null), config.fetchSize(),
                 config.databaseLockTimeout(), daemon.databaseDescription())) {
             skipped = db.schema().missingOptionalTables();
             for (String table : skipped) {

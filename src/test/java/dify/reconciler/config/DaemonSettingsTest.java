@@ -41,7 +41,7 @@ class DaemonSettingsTest {
         assertEquals("dify_plugin", s.dbDatabase());
         assertEquals("disable", s.dbSslMode());
         assertEquals(StorageType.LOCAL, s.storageType());
-        assertEquals(Path.of("storage"), s.localRoot());
+        assertEquals(Path.of("/app/storage"), s.localRoot());
         assertEquals("plugin_packages/", s.layout().packages());
         assertEquals("plugin/", s.layout().installed());
         assertEquals("assets/", s.layout().assets());
@@ -50,22 +50,128 @@ class DaemonSettingsTest {
         assertTrue(s.s3UseAws());
     }
 
+    /** Every value the daemon's storage factory accepts (dify-cloud-kit v0.1.3, plus the daemon's baidu_bos), with its canonical name. */
     @ParameterizedTest
-    @CsvSource({"local,LOCAL", "local_file,LOCAL", "s3,S3", "aws_s3,S3", "aws-s3,S3", "AWS_S3,S3"})
-    void acceptsTheDaemonsStorageAliases(String value, StorageType expected) {
+    @CsvSource({
+            "local,local", "local_file,local",
+            "s3,s3", "aws_s3,s3", "aws-s3,s3",
+            "azure,azure_blob", "azure_blob,azure_blob", "azure-blob,azure_blob",
+            "aliyun,aliyun_oss", "aliyun-oss,aliyun_oss", "aliyun_oss,aliyun_oss",
+            "tencent,tencent_cos", "tencent_cos,tencent_cos", "tencent-cos,tencent_cos",
+            "gcs,gcs", "google-storage,gcs", "google_storage,gcs",
+            "huawei,huawei_obs", "huawei-obs,huawei_obs", "huawei_obs,huawei_obs",
+            "volcengine,volcengine_tos", "volcengine_tos,volcengine_tos", "volcengine-tos,volcengine_tos",
+            "baidu_bos,baidu_bos"})
+    void recognisesEveryStorageAliasOfTheDaemon(String value, String canonical) {
         Map<String, String> env = s3();
         env.put("PLUGIN_STORAGE_TYPE", value);
-        assertEquals(expected, from(env).storageType());
+        if (canonical.equals("local") || canonical.equals("s3")) {
+            assertEquals(canonical, from(env).storageType().label());
+            return;
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> from(env));
+        assertEquals("PLUGIN_STORAGE_TYPE=" + value + ": " + canonical
+                + " is not supported yet (the reconciler reads local and s3 storage)", e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"AWS_S3", "Local", "S3", "azureblob", "ftp"})
+    void rejectsAStorageTypeTheDaemonWouldRejectAndListsTheAcceptedOnes(String value) {
+        Map<String, String> env = s3();
+        env.put("PLUGIN_STORAGE_TYPE", value);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> from(env));
+        assertEquals("PLUGIN_STORAGE_TYPE='" + value + "' is not a storage type the plugin daemon accepts (exact,"
+                + " case-sensitive): local, local_file, s3, aws_s3, aws-s3, azure_blob, azure, azure-blob, aliyun_oss,"
+                + " aliyun, aliyun-oss, tencent_cos, tencent, tencent-cos, gcs, google-storage, google_storage,"
+                + " huawei_obs, huawei, huawei-obs, volcengine_tos, volcengine, volcengine-tos, baidu_bos", e.getMessage());
     }
 
     @Test
-    void namesTheVariableOfAStorageTypeWeDoNotSupport() {
+    void readsPgbouncerAsPostgresqlWithoutServerSidePreparedStatements() {
+        assertEquals(DatabaseType.POSTGRESQL, from(minimal()).dbType());
+        assertEquals(Map.of(), from(minimal()).jdbcProperties());
         Map<String, String> env = minimal();
-        env.put("PLUGIN_STORAGE_TYPE", "aliyun_oss");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> from(env));
-        assertTrue(e.getMessage().startsWith("PLUGIN_STORAGE_TYPE=aliyun_oss"), e.getMessage());
-        env.put("PLUGIN_STORAGE_TYPE", "ftp");
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> from(env)).getMessage().contains("not a storage type"));
+        env.put("DB_TYPE", "pgbouncer");
+        DaemonSettings s = from(env);
+        assertEquals(DatabaseType.PGBOUNCER, s.dbType());
+        assertEquals(Map.of("prepareThreshold", "0"), s.jdbcProperties());
+        assertTrue(s.databaseDescription().contains("through pgbouncer"), s.databaseDescription());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"mysql", "oceanbase", "seekdb"})
+    void refusesTheMysqlFamilyByName(String type) {
+        Map<String, String> env = minimal();
+        env.put("DB_TYPE", type);
+        assertMessage(env, "DB_TYPE=" + type + ": " + type + " is not supported (the reconciler reads PostgreSQL only");
+    }
+
+    @Test
+    void refusesADatabaseTypeTheDaemonWouldRejectAndListsTheAcceptedOnes() {
+        Map<String, String> env = minimal();
+        env.put("DB_TYPE", "postgres");
+        assertMessage(env, "DB_TYPE='postgres' is not a database type the plugin daemon accepts (exact, case-sensitive):"
+                + " postgresql, pgbouncer, mysql, oceanbase, seekdb");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "-c search_path=plugins|-c search_path=plugins",
+            "options=-c search_path=plugins|-c search_path=plugins",
+            "-c search_path=plugins -c statement_timeout=0|-c search_path=plugins -c statement_timeout=0"})
+    void passesDbExtrasAsLibpqOptionsAsTheDaemonDoes(String extras, String options) {
+        Map<String, String> env = minimal();
+        env.put("DB_EXTRAS", extras);
+        env.put("DB_PASSWORD", "db-secret");
+        DaemonSettings s = from(env);
+        assertEquals(options, s.dbOptions());
+        assertEquals(Map.of("options", options), s.jdbcProperties());
+        assertEquals("postgresql://db:5432/dify_plugin (user dify, sslmode disable, options '" + options + "')",
+                s.databaseDescription());
+    }
+
+    @Test
+    void resolvesARelativeLocalRootAgainstTheDaemonsWorkingDirectoryNotOurs() {
+        Map<String, String> env = minimal();
+        DaemonSettings s = DaemonSettings.from(name -> Optional.ofNullable(env.get(name)), Path.of("/srv/daemon"));
+        assertEquals(Path.of("/srv/daemon/storage"), s.localRoot());
+        assertEquals("storage", s.localRootSetting());
+        assertEquals("local:/srv/daemon/storage (PLUGIN_STORAGE_LOCAL_ROOT=storage relative to the daemon's working"
+                + " directory, reconciler.daemon-working-directory)", s.storageDescription());
+
+        assertEquals(Path.of("/app/storage"), from(minimal()).localRoot());
+        env.put("PLUGIN_STORAGE_LOCAL_ROOT", "./data/../files");
+        assertEquals(Path.of("/srv/daemon/files"),
+                DaemonSettings.from(name -> Optional.ofNullable(env.get(name)), Path.of("/srv/daemon")).localRoot());
+        env.put("PLUGIN_STORAGE_LOCAL_ROOT", "/mnt/plugins");
+        DaemonSettings absolute = DaemonSettings.from(name -> Optional.ofNullable(env.get(name)), Path.of("/srv/daemon"));
+        assertEquals(Path.of("/mnt/plugins"), absolute.localRoot());
+        assertEquals("local:/mnt/plugins", absolute.storageDescription());
+    }
+
+    @Test
+    void refusesARelativeDaemonWorkingDirectory() {
+        Map<String, String> env = minimal();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DaemonSettings.from(name -> Optional.ofNullable(env.get(name)), Path.of("app")));
+        assertTrue(e.getMessage().startsWith("reconciler.daemon-working-directory='app' must be an absolute path"),
+                e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"t,true", "T,true", "1,true", "TRUE,true", "f,false", "F,false", "0,false", "False,false"})
+    void readsBooleansAsTheDaemonsGoParserDoes(String value, boolean expected) {
+        Map<String, String> env = s3();
+        env.put("S3_USE_PATH_STYLE", value);
+        assertEquals(expected, from(env).s3UsePathStyle());
+    }
+
+    @Test
+    void managedIamOnAwsNeedsNoKeyPair() {
+        Map<String, String> env = s3();
+        env.put("S3_USE_AWS_MANAGED_IAM", "true");
+        env.put("AWS_ACCESS_KEY", "left-over-from-an-old-secret");
+        assertTrue(from(env).s3UseManagedIam());
     }
 
     @Test

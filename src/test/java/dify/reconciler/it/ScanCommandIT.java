@@ -244,10 +244,80 @@ class ScanCommandIT {
     @Test
     void exitsTwoOnAStorageTypeWeDoNotSupport() throws Exception {
         Map<String, String> env = localEnv();
-        env.put("PLUGIN_STORAGE_TYPE", "azure_blob");
+        env.put("PLUGIN_STORAGE_TYPE", "azure-blob");
         Outcome o = PackagedApp.run(env, "scan");
         assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("PLUGIN_STORAGE_TYPE=azure_blob"), o.stderr());
+        assertTrue(o.stderr().contains("PLUGIN_STORAGE_TYPE=azure-blob: azure_blob is not supported yet"), o.stderr());
+    }
+
+    @Test
+    void readsPathStyleWithS3UseAwsLeftAtItsDefaultAndTheSdkDefaultCredentialChain(@TempDir Path out) throws Exception {
+        // A chart pointing at MinIO: S3_ENDPOINT (a host name) and S3_USE_PATH_STYLE=true, S3_USE_AWS unset; the
+        // daemon's AWS_ACCESS_KEY/AWS_SECRET_KEY empty, the SDK's own AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set.
+        S3ProxyServer s3 = S3ProxyServer.shared();
+        Map<String, String> env = s3Env(bucket, S3ProxyServer.SECRET_KEY);
+        env.remove("S3_USE_AWS");
+        env.put("S3_ENDPOINT", "http://localhost:" + s3.endpoint().getPort());
+        env.put("AWS_ACCESS_KEY", "");
+        env.put("AWS_SECRET_KEY", "");
+        env.put("AWS_ACCESS_KEY_ID", s3.accessKey());
+        env.put("AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY);
+        Path report = out.resolve("report.json");
+        Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
+        assertEquals(1, o.exitCode(), o::stderr);
+        JsonNode json = JSON.readTree(report.toFile());
+        assertEquals("package_missing", json.get("findings").get(0).get("kind").asText());
+        assertNoSecrets(o, DB_PASSWORD, S3ProxyServer.SECRET_KEY);
+    }
+
+    @Test
+    void readsARelativeLocalRootUnderTheDaemonsWorkingDirectoryAndNamesTheFolder(@TempDir Path out) throws Exception {
+        // The daemon's default PLUGIN_STORAGE_LOCAL_ROOT is "storage", relative to its working directory; ours
+        // (this build's folder) has no such folder, so resolving against it would fail or read the wrong one.
+        Map<String, String> env = localEnv();
+        env.put("PLUGIN_STORAGE_LOCAL_ROOT", "storage");
+        env.put("RECONCILER_DAEMON_WORKING_DIRECTORY", localRoot.getParent().toString());
+        Path report = out.resolve("report.json");
+        Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
+        assertEquals(0, o.exitCode(), o::stderr);
+        String storage = JSON.readTree(report.toFile()).get("scanned").get("storage").asText();
+        assertEquals("local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage relative to the daemon's working"
+                + " directory, reconciler.daemon-working-directory)", storage);
+
+        Outcome text = PackagedApp.run(env, "scan", "--format", "text");
+        assertEquals(0, text.exitCode(), text::stderr);
+        assertTrue(text.stdout().contains(" and local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage"), text.stdout());
+    }
+
+    @Test
+    void findsTheDaemonsTablesInTheSchemaDbExtrasPutsOnTheSearchPathBehindPgbouncer(@TempDir Path root) throws Exception {
+        try (TestDatabase other = EmbeddedPostgres.shared().createDatabase()) {
+            try (var c = other.connect(); var st = c.createStatement()) {
+                st.execute("CREATE SCHEMA plugin_daemon");
+                st.execute("SET search_path = plugin_daemon");
+                SchemaFixture.CURRENT.applyTo(c);
+            }
+            Map<String, String> env = localEnv(other, root);
+            Outcome withoutExtras = PackagedApp.run(env, "scan");
+            assertEquals(2, withoutExtras.exitCode(), withoutExtras::stderr);
+            assertTrue(withoutExtras.stderr().contains("does not exist"), withoutExtras.stderr());
+
+            env.put("DB_EXTRAS", "-c search_path=plugin_daemon");
+            env.put("DB_TYPE", "pgbouncer");
+            Outcome o = PackagedApp.run(env, "scan", "--format", "text");
+            assertEquals(0, o.exitCode(), o::stderr);
+            assertTrue(o.stdout().contains("through pgbouncer, options '-c search_path=plugin_daemon')"), o.stdout());
+            assertNoSecrets(o, DB_PASSWORD);
+        }
+    }
+
+    @Test
+    void exitsTwoOnTheMysqlFamily() throws Exception {
+        Map<String, String> env = localEnv();
+        env.put("DB_TYPE", "oceanbase");
+        Outcome o = PackagedApp.run(env, "scan");
+        assertEquals(2, o.exitCode(), o::stderr);
+        assertTrue(o.stderr().contains("DB_TYPE=oceanbase: oceanbase is not supported"), o.stderr());
     }
 
     @Test

@@ -60,9 +60,18 @@ public final class DaemonSchema {
         this.uniqueIndexes = uniqueIndexes;
     }
 
-    /** Reads the catalog and fails with a clear message if a required table or column is missing. */
+    /**
+     * Reads the catalog and fails with a clear message if a required table or column is missing.
+     *
+     * @param schema the schema holding the daemon's tables, or null for the one the daemon's own unqualified
+     *        names resolve to: {@code current_schema()}, the first existing schema on the {@code search_path}
+     *        (which {@code DB_EXTRAS} may set)
+     */
     public static DaemonSchema inspect(Connection connection, String schema, String databaseDescription)
             throws SQLException {
+        if (schema == null) {
+            schema = currentSchema(connection, databaseDescription);
+        }
         Map<String, Set<String>> columns = new HashMap<>();
         try (PreparedStatement ps = connection.prepareStatement("""
                 SELECT c.relname, a.attname
@@ -118,6 +127,18 @@ public final class DaemonSchema {
             }
         }
         return new DaemonSchema(schema, columns, unique);
+    }
+
+    private static String currentSchema(Connection connection, String databaseDescription) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT current_schema()");
+                ResultSet rs = ps.executeQuery()) {
+            String current = rs.next() ? rs.getString(1) : null;
+            if (current == null) {
+                throw new DaemonSchemaException("no schema on the search_path exists in " + databaseDescription
+                        + "; check DB_EXTRAS (-c search_path=...) or set reconciler.database-schema");
+            }
+            return current;
+        }
     }
 
     public String schemaName() {

@@ -56,6 +56,8 @@ public final class S3ObjectStorage implements ObjectStorage {
     private final int pageSize;
     private final StorageRequestListener listener;
     private final String endpoint;
+    /** What to check when access is denied: the static keys, or whatever the default chain found. */
+    private final String credentialsHint;
     /** Set once a request has proven the bucket exists; see {@link #head}. */
     private volatile boolean bucketConfirmed;
 
@@ -69,6 +71,11 @@ public final class S3ObjectStorage implements ObjectStorage {
      * @param listener told about every request; {@link StorageRequestListener#NO_OP} when nothing listens
      */
     public S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener) {
+        this(client, bucket, pageSize, listener, S3Settings.Credentials.STATIC_KEYS);
+    }
+
+    private S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener,
+            S3Settings.Credentials credentials) {
         if (pageSize < 1 || pageSize > DEFAULT_PAGE_SIZE) {
             throw new IllegalArgumentException("page size must be between 1 and 1000, was " + pageSize);
         }
@@ -77,6 +84,10 @@ public final class S3ObjectStorage implements ObjectStorage {
         this.pageSize = pageSize;
         this.listener = listener;
         this.endpoint = describeEndpoint(client);
+        this.credentialsHint = credentials == S3Settings.Credentials.STATIC_KEYS
+                ? "check AWS_ACCESS_KEY / AWS_SECRET_KEY"
+                : "check the credentials the default AWS credential chain found: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
+                        + " web identity, profile or instance role";
     }
 
     /** Builds the client the way the daemon does from its S3_* and AWS_* variables. */
@@ -96,13 +107,13 @@ public final class S3ObjectStorage implements ObjectStorage {
         if (settings.endpoint() != null) {
             builder.endpointOverride(URI.create(settings.endpoint()));
         }
-        // Same as the daemon: path style is an option of the custom-endpoint branch only.
-        builder.forcePathStyle(!settings.useAws() && settings.usePathStyle());
-        return new S3ObjectStorage(builder.build(), settings.bucket(), DEFAULT_PAGE_SIZE, listener);
+        // Same as the daemon (dify-cloud-kit v0.1.0+): S3_USE_PATH_STYLE applies on AWS and custom endpoints alike.
+        builder.forcePathStyle(settings.forcePathStyle());
+        return new S3ObjectStorage(builder.build(), settings.bucket(), DEFAULT_PAGE_SIZE, listener, settings.credentials());
     }
 
     private static AwsCredentialsProvider credentials(S3Settings settings) {
-        if (settings.useDefaultCredentials()) {
+        if (settings.credentials() == S3Settings.Credentials.DEFAULT_CHAIN) {
             return DefaultCredentialsProvider.builder().build();
         }
         return StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()));
@@ -187,7 +198,7 @@ public final class S3ObjectStorage implements ObjectStorage {
             }
             if (s3.statusCode() == 403 || "AccessDenied".equals(code) || "InvalidAccessKeyId".equals(code)
                     || "SignatureDoesNotMatch".equals(code)) {
-                return new StorageException("access denied to bucket '" + bucket + "' (check AWS_ACCESS_KEY / AWS_SECRET_KEY) at "
+                return new StorageException("access denied to bucket '" + bucket + "' (" + credentialsHint + ") at "
                         + endpoint + ": " + detail, e);
             }
             if ("NoSuchKey".equals(code) || s3.statusCode() == 404) {
@@ -200,6 +211,12 @@ public final class S3ObjectStorage implements ObjectStorage {
             Throwable network = networkCause(e);
             if (network != null) {
                 return new StorageException("cannot reach S3 endpoint " + endpoint + ": " + network, e);
+            }
+            if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
+                // Only the default chain can fail to load: static keys are always "loaded".
+                return new StorageException("no S3 credentials for bucket '" + bucket + "': the default AWS credential chain"
+                        + " found none (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a web identity token, or an"
+                        + " instance role): " + e.getMessage(), e);
             }
         }
         return new StorageException("S3 " + action + " on bucket '" + bucket + "' at " + endpoint + " failed: "

@@ -175,6 +175,84 @@ class S3ObjectStorageTest extends ObjectStorageContract {
         }
     }
 
+    /** S3Proxy by host name: with an IP address the SDK picks path style by itself and would hide the setting. */
+    private String endpointByHostName() {
+        return "http://localhost:" + s3.endpoint().getPort();
+    }
+
+    @Test
+    void usesPathStyleOnTheAwsBranchWhenAskedLikeAChartPointingAtMinio() {
+        // S3_ENDPOINT and S3_USE_PATH_STYLE=true, S3_USE_AWS left at its default (true): virtual-hosted
+        // addressing would ask DNS for <bucket>.localhost and fail.
+        writer.put("plugin/x", "x");
+        S3Settings settings = new S3Settings(endpointByHostName(), true, true, s3.accessKey(), s3.secretKey(), s3.region(),
+                bucket);
+        try (S3ObjectStorage minio = S3ObjectStorage.create(settings)) {
+            assertEquals(List.of("plugin/x"), minio.list("plugin/").map(StoredObject::key).toList());
+        }
+    }
+
+    @Test
+    void usesTheSdkDefaultChainWhenBothDaemonKeysAreEmpty() {
+        writer.put("plugin/x", "x");
+        // The chain's first provider reads the system properties; the environment's AWS_ACCESS_KEY_ID works the same way.
+        withSystemCredentials(s3.accessKey(), s3.secretKey(), () -> {
+            S3Settings settings = new S3Settings(endpointByHostName(), true, true, false, "", "", s3.region(), bucket);
+            try (S3ObjectStorage chain = S3ObjectStorage.create(settings)) {
+                assertEquals(List.of("plugin/x"), chain.list("plugin/").map(StoredObject::key).toList());
+            }
+        });
+    }
+
+    @Test
+    void managedIamIgnoresTheStaticKeys() {
+        writer.put("plugin/x", "x");
+        withSystemCredentials(s3.accessKey(), s3.secretKey(), () -> {
+            S3Settings settings = new S3Settings(endpointByHostName(), true, true, true, "AKIASTALE", "stale-secret",
+                    s3.region(), bucket);
+            try (S3ObjectStorage iam = S3ObjectStorage.create(settings)) {
+                assertEquals(List.of("plugin/x"), iam.list("plugin/").map(StoredObject::key).toList());
+            }
+        });
+    }
+
+    @Test
+    void aDeniedDefaultChainDoesNotSendTheUserToTheDaemonKeys() {
+        String secret = "wrong-chain-secret-77d1";
+        withSystemCredentials(s3.accessKey(), secret, () -> {
+            S3Settings settings = new S3Settings(endpointByHostName(), true, true, false, "", "", s3.region(), bucket);
+            try (S3ObjectStorage denied = S3ObjectStorage.create(settings)) {
+                StorageException e = assertThrows(StorageException.class, () -> denied.list("").count());
+                assertTrue(e.getMessage().startsWith("access denied to bucket '" + bucket + "' (check the credentials the"
+                        + " default AWS credential chain found: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"), e.getMessage());
+                // AWS_ACCESS_KEY_ID is the chain's variable; AWS_ACCESS_KEY / AWS_SECRET_KEY are not read here.
+                assertFalse(e.getMessage().matches("(?s).*AWS_(ACCESS|SECRET)_KEY(?!_ID)\\b.*"), e.getMessage());
+                assertFalse(fullTrace(e).contains(secret), "the secret key leaked into: " + fullTrace(e));
+            }
+        });
+    }
+
+    private static void withSystemCredentials(String accessKey, String secretKey, Runnable body) {
+        String oldAccess = System.getProperty("aws.accessKeyId");
+        String oldSecret = System.getProperty("aws.secretAccessKey");
+        System.setProperty("aws.accessKeyId", accessKey);
+        System.setProperty("aws.secretAccessKey", secretKey);
+        try {
+            body.run();
+        } finally {
+            restore("aws.accessKeyId", oldAccess);
+            restore("aws.secretAccessKey", oldSecret);
+        }
+    }
+
+    private static void restore(String name, String value) {
+        if (value == null) {
+            System.clearProperty(name);
+        } else {
+            System.setProperty(name, value);
+        }
+    }
+
     @Test
     void anUnreachableEndpointIsReportedAsSuch() {
         String closed = "http://127.0.0.1:" + S3ProxyServer.freeLoopbackPort();
