@@ -247,7 +247,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     /**
      * A fresh, empty, uniquely named database (UTF8, the cluster's ICU en-US collation), owned by
-     * {@link #DAEMON_USER}; whatever that user creates in {@code public} later is readable by
+     * {@link #DAEMON_USER}; whatever schema and table that user creates later is readable by
      * {@link #READER_USER} (default privileges), and nothing else is granted to the reader.
      */
     public TestDatabase createDatabase() {
@@ -259,8 +259,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new IllegalStateException("cannot create database " + name, e);
         }
         try (Connection c = connectTo(name); Statement st = c.createStatement()) {
-            st.execute("ALTER DEFAULT PRIVILEGES FOR ROLE " + DAEMON_USER + " IN SCHEMA public GRANT SELECT ON TABLES TO "
-                    + READER_USER);
+            // Any schema the daemon's user makes later (DB_EXTRAS search_path tests) is readable as well.
+            st.execute("ALTER DEFAULT PRIVILEGES FOR ROLE " + DAEMON_USER + " GRANT SELECT ON TABLES TO " + READER_USER);
+            st.execute("ALTER DEFAULT PRIVILEGES FOR ROLE " + DAEMON_USER + " GRANT USAGE ON SCHEMAS TO " + READER_USER);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot grant the reader SELECT in " + name, e);
         }
