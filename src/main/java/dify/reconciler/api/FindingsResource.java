@@ -46,7 +46,7 @@ public class FindingsResource {
         ScanReport report = history.latestSuccess().orElseThrow(this::noSuccessfulScan);
         List<Finding> matching = report.findings().stream().filter(filter).toList();
         List<FindingDocument> items = matching.stream().skip(paging.offset()).limit(paging.limit())
-                .map(FindingDocument::of).toList();
+                .map(f -> FindingDocument.of(f, report.ledger().historyOf(f))).toList();
         boolean latestFailed = history.latest().map(r -> !r.succeeded()).orElse(false);
         return new FindingsPage(report.runId(), report.startedAt().toString(), report.finishedAt().toString(), latestFailed,
                 report.findingsTruncated(), matching.size(), paging.offset(), paging.limit(), items);

@@ -1,8 +1,10 @@
 package dify.reconciler.api;
 
 import dify.reconciler.catalog.Severity;
-import dify.reconciler.run.RunHistory;
+import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.run.ScanReport;
+import dify.reconciler.state.RunRecord;
+import dify.reconciler.state.RunStore;
 import dify.reconciler.run.ScanRunner;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
@@ -12,12 +14,14 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code GET /api/v1/runs}: the runs the service remembers ({@code reconciler.run-history-size}), newest first.
+ * {@code GET /api/v1/runs}: the last {@code reconciler.run-history-size} runs, newest first (from our schema when state
+ * is persisted, so they survive restarts).
  * {@code POST /api/v1/runs}: one scan now, in the request (it can take minutes on a large bucket), returning
  * the run; 409 when a scan is already running (scheduled or requested).
  */
@@ -28,6 +32,12 @@ public class RunsResource {
     /** One run, without its findings (those are in {@code /api/v1/report} and {@code /api/v1/findings}). */
     public record RunSummary(String runId, String result, String startedAt, String finishedAt, double durationSeconds,
             Long findings, Map<String, Long> bySeverity, String failedPhase, String error) {
+
+        static RunSummary of(RunRecord r) {
+            return new RunSummary(r.runId(), r.result(), r.startedAt().toString(), r.finishedAt().toString(),
+                    Duration.between(r.startedAt(), r.finishedAt()).toNanos() / 1e9, r.total(),
+                    r.succeeded() ? r.bySeverity() : null, r.failedPhase(), r.error());
+        }
 
         static RunSummary of(ScanReport r) {
             Map<String, Long> bySeverity = null;
@@ -48,14 +58,18 @@ public class RunsResource {
     }
 
     @Inject
-    RunHistory history;
+    RunStore runs;
+
+    @Inject
+    ReconcilerConfig config;
 
     @Inject
     ScanRunner runner;
 
     @GET
     public Runs recent() {
-        return new Runs(runner.isScanning(), history.recent().stream().map(RunSummary::of).toList());
+        return new Runs(runner.isScanning(), runs.recent(Math.max(1, config.runHistorySize())).stream()
+                .map(RunSummary::of).toList());
     }
 
     @POST

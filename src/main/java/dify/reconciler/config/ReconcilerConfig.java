@@ -87,6 +87,25 @@ public interface ReconcilerConfig {
     @WithDefault("false")
     boolean sidecar();
 
+    /** The reconciler's own state (runs, finding ledger, listing history) in the daemon's database. */
+    State state();
+
+    /** Settings of the reconciler's own state. */
+    interface State {
+
+        /**
+         * Schema of the reconciler's own state, created and upgraded by Flyway (its history table lives there
+         * too). Never one of the daemon's schemas' tables: we run no DDL on those. With credentials that may not
+         * create it (report mode's SELECT-only role) the service keeps its state in memory and says so.
+         */
+        @WithDefault("plugin_reconciler")
+        String schema();
+
+        /** Closed finding-ledger entries, runs and listing history older than this are deleted. */
+        @WithDefault("30d")
+        Duration retention();
+    }
+
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Collects what the detectors find. Counts (by kind, severity, bytes, and what the grace period left out)
@@ -26,12 +27,23 @@ public final class FindingSink {
     private long objectsInGrace;
     private long unrecognizedKeys;
     private long packagesUnverified;
+    private final Consumer<Finding> everyFinding;
 
     public FindingSink(int maxFindings) {
+        this(maxFindings, finding -> { });
+    }
+
+    /**
+     * @param everyFinding told about every finding, also those the capped list leaves out: what acts on
+     *        findings (the ledger, a remediation plan) must see all of them, not a report's first page
+     */
+    public FindingSink(int maxFindings, Consumer<Finding> everyFinding) {
         this.maxFindings = maxFindings;
+        this.everyFinding = everyFinding;
     }
 
     public void add(Finding finding) {
+        everyFinding.accept(finding);
         total++;
         byKind.merge(finding.kind(), 1L, Long::sum);
         if (finding.bytes() != null) {

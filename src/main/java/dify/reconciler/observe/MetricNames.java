@@ -38,6 +38,8 @@ public final class MetricNames {
     public static final String INTERVAL = "plugin_reconciler_interval_seconds";
     /** Gauge: objects the last successful deep verify could not judge (ZIP64, encrypted); 0 without deep verify. */
     public static final String PACKAGES_UNVERIFIED = "plugin_reconciler_packages_unverified";
+    /** Gauge 0/1: whether runs and the finding ledger are kept in our schema (1) or only in memory (0). */
+    public static final String STATE_PERSISTED = "plugin_reconciler_state_persisted";
 
     /**
      * Gauge: 1 when the configuration was read and validated and the service runs; 0 when it did not start and

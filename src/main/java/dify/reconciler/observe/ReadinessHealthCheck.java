@@ -6,12 +6,14 @@ import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.run.RunHistory;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
+import dify.reconciler.state.StateStore;
 import io.agroal.api.AgroalDataSource;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +63,9 @@ public class ReadinessHealthCheck implements HealthCheck {
     @Inject
     ReconcilerConfig reconciler;
 
+    @Inject
+    StateStore state;
+
     private volatile DependencyProbe database;
     private volatile DependencyProbe bucket;
 
@@ -80,6 +85,11 @@ public class ReadinessHealthCheck implements HealthCheck {
                 .withData("readinessRequiresDependencies", requiresDependencies)
                 .withData("sidecar", reconciler.sidecar())
                 .withData("scanning", runner.isScanning());
+        StateStore.Mode stateMode = state.current();
+        response.withData("state", stateMode == null ? "not decided yet" : stateMode.name().toLowerCase(Locale.ROOT));
+        if (stateMode == StateStore.Mode.MEMORY) {
+            response.withData("stateReason", String.valueOf(state.reason()));
+        }
         Optional<ScanReport> last = history.latest();
         if (last.isEmpty()) {
             response.withData("lastScan", "none yet");

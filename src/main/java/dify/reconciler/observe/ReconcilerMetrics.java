@@ -8,12 +8,16 @@ import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.run.ScanReport;
+import dify.reconciler.state.FindingLedger;
+import dify.reconciler.state.RunStore;
+import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -68,7 +72,7 @@ public class ReconcilerMetrics {
     private final AtomicLong configurationValid = new AtomicLong(1);
     private final Counter successes;
     private final Counter failures;
-    private final FindingAges ages = new FindingAges();
+    private final AtomicLong statePersisted = new AtomicLong();
 
     @Inject
     public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
@@ -112,13 +116,56 @@ public class ReconcilerMetrics {
         Gauge.builder(CONFIGURATION_VALID, configurationValid, AtomicLong::get)
                 .description("1 = the configuration is valid and the service runs; 0 = invalid (sidecar keeps running, no scans)")
                 .register(registry);
+        Gauge.builder(STATE_PERSISTED, statePersisted, AtomicLong::get)
+                .description("1 = runs and the finding ledger are kept in our schema; 0 = in memory (lost on restart)")
+                .register(registry);
         Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
                 .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
                 .register(registry);
     }
 
+    /**
+     * After a restart, the gauges that derive from history start where the last run left them (last run, last
+     * success, the last successful scan's counts, the ledger's first-seen times), so alerts whose clocks run on
+     * them are not reset by a rollout. In the background: a slow database must not hold up start-up.
+     */
+    void restoreAfterRestart(@Observes StartupEvent started, StateStore state, RunStore runs, FindingLedger ledger) {
+        Thread restore = new Thread(() -> restore(state, runs, ledger), "metrics-restore");
+        restore.setDaemon(true);
+        restore.start();
+    }
+
+    private void restore(StateStore state, RunStore runs, FindingLedger ledger) {
+        try {
+            boolean persisted = state.ensure() == StateStore.Mode.PERSISTED;
+            statePersisted.set(persisted ? 1 : 0);
+            if (!persisted) {
+                return;
+            }
+            synchronized (this) {
+                if (lastRun.get() != 0) {
+                    return; // a scan finished first: it is newer than anything stored
+                }
+                runs.latest().ifPresent(run -> lastRun.set(epochSeconds(run.finishedAt())));
+                runs.latestSuccess().ifPresent(run -> {
+                    for (FindingKind kind : FindingKind.values()) {
+                        findings.get(kind).set(run.byKind().getOrDefault(kind.label(), 0L));
+                    }
+                    run.rowsScanned().forEach((table, rows) -> rowsScanned.computeIfAbsent(table, this::rowsGauge).set(rows));
+                    exportObjectsListed(run.objectsListed());
+                    lastSuccess.set(epochSeconds(run.finishedAt()));
+                });
+                ledger.oldestOpen().forEach((kind, first) -> oldest.get(kind).set(epochSeconds(first)));
+            }
+            LOG.infof("metrics restored from the last stored runs and the finding ledger");
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "could not restore metrics from stored state; they start at 0 until the first scan");
+        }
+    }
+
     /** Called for every finished scan (the runner fires the report as a CDI event). */
     synchronized void onScan(@Observes ScanReport report) {
+        statePersisted.set(report.state() != null && "persisted".equals(report.state().mode()) ? 1 : 0);
         (report.succeeded() ? successes : failures).increment();
         for (Map.Entry<String, Duration> phase : report.phaseDurations().entrySet()) {
             Timer timer = durations.get(phase.getKey());
@@ -133,28 +180,32 @@ public class ReconcilerMetrics {
             return;
         }
         ScanReport.Summary summary = report.summary();
-        ages.update(report.startedAt(), report.findings(), summary.byKind());
         packagesUnverified.set(summary.packagesUnverified());
+        Map<FindingKind, Instant> oldestFirstSeen = report.ledger().oldestFirstSeen();
         for (FindingKind kind : FindingKind.values()) {
             findings.get(kind).set(summary.byKind().getOrDefault(kind, 0L));
             bytes.get(kind).set(summary.bytesByKind().getOrDefault(kind, 0L));
-            Instant first = ages.oldest(kind);
+            Instant first = oldestFirstSeen.get(kind);
             oldest.get(kind).set(first == null ? 0 : epochSeconds(first));
         }
         if (report.scope() != null) {
             report.scope().rowsScanned().forEach((table, rows) ->
                     rowsScanned.computeIfAbsent(table, this::rowsGauge).set(rows));
-            Map<String, String> roles = prefixRoles(daemon.layout());
-            report.scope().objectsListed().forEach((label, count) -> {
-                String prefix = roles.get(label);
-                if (prefix == null) {
-                    LOG.debugf("objects listed under %s: not one of the layout's prefixes; not exported", label);
-                    return;
-                }
-                objectsListed.get(prefix).set(count);
-            });
+            exportObjectsListed(report.scope().objectsListed());
         }
         lastSuccess.set(epochSeconds(report.finishedAt()));
+    }
+
+    private void exportObjectsListed(Map<String, Long> listedByLabel) {
+        Map<String, String> roles = prefixRoles(daemon.layout());
+        listedByLabel.forEach((label, count) -> {
+            String prefix = roles.get(label);
+            if (prefix == null) {
+                LOG.debugf("objects listed under %s: not one of the layout's prefixes; not exported", label);
+                return;
+            }
+            objectsListed.get(prefix).set(count);
+        });
     }
 
     /**

@@ -3,6 +3,7 @@ package dify.reconciler.run;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
+import dify.reconciler.state.FindingHistory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,15 +25,22 @@ public record ReportDocument(
         List<FindingDocument> findings,
         boolean findingsTruncated,
         Map<String, Double> phaseSeconds,
-        List<String> notes) {
+        List<String> notes,
+        Map<String, String> state) {
 
-    /** One finding as JSON; absent fields are null. */
+    /**
+     * One finding as JSON; absent fields are null. {@code firstSeen} and {@code consecutiveScans} come from the
+     * finding ledger: when a successful scan first saw it and how many successful scans in a row have seen it.
+     */
     public record FindingDocument(String kind, String severity, String table, String id, String key,
-            String pluginUniqueIdentifier, String pluginId, String tenantId, Long bytes, String detail) {
+            String pluginUniqueIdentifier, String pluginId, String tenantId, Long bytes, String detail, String firstSeen,
+            Integer consecutiveScans) {
 
-        public static FindingDocument of(Finding f) {
+        public static FindingDocument of(Finding f, FindingHistory history) {
             return new FindingDocument(f.kind().label(), f.severity().label(), f.table(), f.id(), f.key(),
-                    f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.bytes(), f.detail());
+                    f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.bytes(), f.detail(),
+                    history == null ? null : history.firstSeen().toString(),
+                    history == null ? null : history.consecutiveScans());
         }
     }
 
@@ -75,6 +83,18 @@ public record ReportDocument(
         r.phaseDurations().forEach((p, d) -> phases.put(p, d.toNanos() / 1e9));
         return new ReportDocument(r.runId(), r.result().name().toLowerCase(java.util.Locale.ROOT), r.error(), r.failedPhase(),
                 r.startedAt().toString(), r.finishedAt().toString(), r.duration().toNanos() / 1e9, scanned, summary,
-                r.findings().stream().map(FindingDocument::of).toList(), r.findingsTruncated(), phases, r.notes());
+                r.findings().stream().map(f -> FindingDocument.of(f, r.ledger().historyOf(f))).toList(), r.findingsTruncated(),
+                phases, r.notes(), state(r.state()));
+    }
+
+    private static Map<String, String> state(ScanReport.State state) {
+        Map<String, String> document = new LinkedHashMap<>();
+        if (state != null) {
+            document.put("mode", state.mode());
+            if (state.reason() != null) {
+                document.put("reason", state.reason());
+            }
+        }
+        return document;
     }
 }

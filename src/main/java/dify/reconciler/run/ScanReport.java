@@ -3,6 +3,7 @@ package dify.reconciler.run;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
+import dify.reconciler.state.LedgerView;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -24,6 +25,8 @@ import java.util.Map;
  * @param summary        exact counts
  * @param phaseDurations how long each phase took
  * @param notes          things the operator should know that are not drift (e.g. a table the daemon has not created yet)
+ * @param state          where the reconciler's own state lives ({@code persisted} or {@code memory}, with the reason)
+ * @param ledger         the finding ledger after this scan (first seen, consecutive scans); empty for a failed run
  */
 public record ScanReport(
         String runId,
@@ -37,7 +40,13 @@ public record ScanReport(
         boolean findingsTruncated,
         Summary summary,
         Map<String, Duration> phaseDurations,
-        List<String> notes) {
+        List<String> notes,
+        State state,
+        LedgerView ledger) {
+
+    /** Where state lives: {@code persisted} or {@code memory}; {@code reason} says why memory. */
+    public record State(String mode, String reason) {
+    }
 
     public enum Result {
         SUCCESS,

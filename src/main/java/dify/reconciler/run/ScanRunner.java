@@ -7,6 +7,12 @@ import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.state.FindingLedger;
+import dify.reconciler.state.LedgerUpdate;
+import dify.reconciler.state.LedgerView;
+import dify.reconciler.state.RunRecord;
+import dify.reconciler.state.RunStore;
+import dify.reconciler.state.StateStore;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -18,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
@@ -54,6 +61,15 @@ public class ScanRunner {
     RunHistory history;
 
     @Inject
+    StateStore state;
+
+    @Inject
+    FindingLedger ledger;
+
+    @Inject
+    RunStore runs;
+
+    @Inject
     Event<ScanReport> finished;
 
     /** Whether a scan is running now (for health data and the runs API). */
@@ -77,7 +93,9 @@ public class ScanRunner {
     private ScanReport scanNow() {
         Instant started = clock.instant();
         String runId = UUID.randomUUID().toString();
-        FindingSink sink = new FindingSink(config.maxFindingsPerReport());
+        state.ensure();
+        LedgerUpdate ledgerUpdate = ledger.begin(runId);
+        FindingSink sink = new FindingSink(config.maxFindingsPerReport(), ledgerUpdate);
         GraceWindow grace = new GraceWindow(started.minus(config.gracePeriod()));
         Instant stuckBefore = started.minus(config.installTaskStuckAfter());
         long t0 = System.nanoTime();
@@ -94,26 +112,34 @@ public class ScanRunner {
             scan = new Scan(db, storage, daemon.layout(), grace, stuckBefore, config.deepVerify(), sink);
             scan.run();
             rows = new LinkedHashMap<>(db.rowsScanned());
-            report = report(runId, started, ScanReport.Result.SUCCESS, null, null, sink, scan, rows, skipped, t0);
+            LedgerView view = ledgerUpdate.complete(started, sorted(sink.findings()), sink.countsByKind());
+            if (ledgerUpdate.problem() != null) {
+                sink.note("the finding ledger was not updated (" + ledgerUpdate.problem() + "): first-seen times and"
+                        + " confirmations of this run are missing");
+            }
+            report = report(runId, started, ScanReport.Result.SUCCESS, null, null, sink, scan, rows, skipped, t0, view);
         } catch (Exception | Error e) {
             // Errors too: an OutOfMemoryError on a huge listing or a StackOverflowError on a deep tree is a failed
             // run, not an escape that leaves the previous success in the report, the metrics and readiness.
             String phase = scan == null ? "database" : scan.phase;
             String cause = describe(e);
             LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase, cause);
-            report = report(runId, started, ScanReport.Result.FAILURE, cause, phase, sink, scan, rows, skipped, t0);
+            ledgerUpdate.abandon();
+            report = report(runId, started, ScanReport.Result.FAILURE, cause, phase, sink, scan, rows, skipped, t0,
+                    LedgerView.EMPTY);
             // A failed run may leave a dead connection in the pool (a scan that yielded terminated its own backend;
             // a database restart): close those that no longer validate, so the next scan starts on a live one.
             dataSource.flush(AgroalDataSource.FlushMode.INVALID);
         }
         history.add(report);
+        runs.record(runRecord(report));
         logSummary(report);
         finished.fire(report);
         return report;
     }
 
     private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, String failedPhase,
-            FindingSink sink, Scan scan, Map<String, Long> rows, List<String> skipped, long t0) {
+            FindingSink sink, Scan scan, Map<String, Long> rows, List<String> skipped, long t0, LedgerView view) {
         boolean ok = result == ScanReport.Result.SUCCESS;
         Map<String, Duration> phases = new LinkedHashMap<>(scan == null ? Map.of() : scan.phases());
         phases.put("total", Duration.ofNanos(System.nanoTime() - t0));
@@ -128,7 +154,21 @@ public class ScanRunner {
                         sink.packagesUnverified())
                 : null;
         return new ScanReport(runId, started, clock.instant(), result, error, failedPhase, scope, findings,
-                ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of());
+                ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of(),
+                new ScanReport.State(state.mode().name().toLowerCase(Locale.ROOT), state.reason()), view);
+    }
+
+    private static RunRecord runRecord(ScanReport r) {
+        ScanReport.Summary s = r.summary();
+        Map<String, Long> bySeverity = new LinkedHashMap<>();
+        Map<String, Long> byKind = new LinkedHashMap<>();
+        if (s != null) {
+            s.bySeverity().forEach((severity, n) -> bySeverity.put(severity.label(), n));
+            s.byKind().forEach((kind, n) -> byKind.put(kind.label(), n));
+        }
+        return new RunRecord(r.runId(), r.startedAt(), r.finishedAt(), r.succeeded() ? "success" : "failure",
+                r.failedPhase(), r.error(), s == null ? null : s.total(), bySeverity, byKind,
+                r.scope() == null ? Map.of() : r.scope().rowsScanned(), r.scope() == null ? Map.of() : r.scope().objectsListed());
     }
 
     private static List<Finding> sorted(List<Finding> findings) {

@@ -34,6 +34,16 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
 
     private TestDatabase db;
     private Path root;
+    private boolean asOwner;
+
+    /**
+     * {@code credentials=owner} connects the service as the daemon's user (who may create our schema: state is
+     * persisted, as for a sidecar sharing the daemon's Secret); the default is the SELECT-only role (state in memory).
+     */
+    @Override
+    public void init(Map<String, String> initArgs) {
+        asOwner = "owner".equals(initArgs.get("credentials"));
+    }
 
     @Override
     public Map<String, String> start() {
@@ -56,8 +66,8 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
         return Map.of(
                 "DB_HOST", db.host(),
                 "DB_PORT", String.valueOf(db.port()),
-                "DB_USERNAME", db.username(),
-                "DB_PASSWORD", db.password(),
+                "DB_USERNAME", asOwner ? EmbeddedPostgres.DAEMON_USER : db.username(),
+                "DB_PASSWORD", asOwner ? EmbeddedPostgres.DAEMON_PASSWORD : db.password(),
                 "DB_DATABASE", db.name(),
                 "PLUGIN_STORAGE_TYPE", "local",
                 "PLUGIN_STORAGE_LOCAL_ROOT", root.toString(),

@@ -1,4 +1,4 @@
-package dify.reconciler.observe;
+package dify.reconciler.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

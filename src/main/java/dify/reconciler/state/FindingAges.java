@@ -1,4 +1,4 @@
-package dify.reconciler.observe;
+package dify.reconciler.state;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * When each still-present finding was first seen, across successful scans, in memory (lost on restart: a
- * restarted service starts every age again at its first scan).
+ * When each still-present finding was first seen, and by how many successful scans in a row, in memory: the
+ * ledger of a service whose state is not persisted (lost on restart: a restarted service starts every age
+ * again at its first scan).
  *
  * <p>Identity is {@code kind + table + id + key}. The input is a report's finding list, which is capped at
  * {@code reconciler.max-findings-per-report}: that cap also bounds this map. A kind whose findings were cut
@@ -30,7 +31,7 @@ public final class FindingAges {
         }
     }
 
-    private Map<Identity, Instant> firstSeen = new HashMap<>();
+    private Map<Identity, FindingHistory> seen = new HashMap<>();
     private final Map<FindingKind, Instant> kindPresentSince = new EnumMap<>(FindingKind.class);
     private final Map<FindingKind, Instant> oldest = new EnumMap<>(FindingKind.class);
 
@@ -43,17 +44,20 @@ public final class FindingAges {
      */
     public void update(Instant seenAt, List<Finding> findings, Map<FindingKind, Long> counts) {
         Objects.requireNonNull(seenAt, "seenAt");
-        Map<Identity, Instant> next = new HashMap<>();
+        Map<Identity, FindingHistory> next = new HashMap<>();
         Map<FindingKind, Long> listed = new EnumMap<>(FindingKind.class);
         Map<FindingKind, Instant> minByKind = new EnumMap<>(FindingKind.class);
         for (Finding f : findings) {
             Identity identity = Identity.of(f);
-            Instant first = firstSeen.getOrDefault(identity, seenAt);
-            next.put(identity, first);
+            FindingHistory before = seen.get(identity);
+            Instant first = before == null ? seenAt : before.firstSeen();
+            if (!next.containsKey(identity)) {
+                next.put(identity, new FindingHistory(first, before == null ? 1 : before.consecutiveScans() + 1));
+            }
             listed.merge(f.kind(), 1L, Long::sum);
             minByKind.merge(f.kind(), first, (a, b) -> a.isBefore(b) ? a : b);
         }
-        firstSeen = next;
+        seen = next;
         oldest.clear();
         for (FindingKind kind : FindingKind.values()) {
             long count = counts.getOrDefault(kind, 0L);
@@ -73,8 +77,18 @@ public final class FindingAges {
         return oldest.get(kind);
     }
 
+    /** Since when, and by how many successful scans in a row, {@code f} has been seen; null if not tracked. */
+    public FindingHistory history(Finding f) {
+        return seen.get(Identity.of(f));
+    }
+
+    /** The oldest first-seen time of each kind present. */
+    public Map<FindingKind, Instant> oldest() {
+        return Map.copyOf(oldest);
+    }
+
     /** How many findings are tracked (at most the report cap). */
     public int tracked() {
-        return firstSeen.size();
+        return seen.size();
     }
 }

@@ -1,0 +1,233 @@
+package dify.reconciler.state;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * A scan's ledger update in our schema. Findings go to {@code scan_findings} in batches of
+ * {@value #BATCH} while the scan runs (memory stays flat however many there are); a successful scan merges
+ * them into {@code finding_ledger} in one transaction of set operations, which touches only our tables.
+ */
+final class PostgresLedgerUpdate implements LedgerUpdate {
+
+    private static final Logger LOG = Logger.getLogger(PostgresLedgerUpdate.class);
+
+    static final int BATCH = 1000;
+
+    private final StateStore store;
+    private final ObjectMapper mapper;
+    private final UUID runId;
+    private final Duration retention;
+    private final List<Finding> batch = new ArrayList<>(BATCH);
+    private String problem;
+
+    PostgresLedgerUpdate(StateStore store, ObjectMapper mapper, UUID runId, Duration retention) {
+        this.store = store;
+        this.mapper = mapper;
+        this.runId = runId;
+        this.retention = retention;
+    }
+
+    @Override
+    public void accept(Finding finding) {
+        if (problem != null) {
+            return;
+        }
+        batch.add(finding);
+        if (batch.size() >= BATCH) {
+            flush();
+        }
+    }
+
+    private void flush() {
+        if (batch.isEmpty() || problem != null) {
+            return;
+        }
+        int n = batch.size();
+        String[] kinds = new String[n];
+        String[] subjects = new String[n];
+        String[] severities = new String[n];
+        String[] evidence = new String[n];
+        for (int i = 0; i < n; i++) {
+            Finding f = batch.get(i);
+            kinds[i] = f.kind().label();
+            subjects[i] = FindingIdentity.subject(f);
+            severities[i] = f.severity().label();
+            evidence[i] = evidence(f);
+        }
+        batch.clear();
+        String sql = "INSERT INTO " + store.table("scan_findings") + " (run_id, kind, subject, severity, evidence)"
+                + " SELECT ?, k, s, v, e::jsonb FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) AS t(k, s, v, e)";
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, runId);
+            ps.setArray(2, c.createArrayOf("text", kinds));
+            ps.setArray(3, c.createArrayOf("text", subjects));
+            ps.setArray(4, c.createArrayOf("text", severities));
+            ps.setArray(5, c.createArrayOf("text", evidence));
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            fail("writing findings to " + store.table("scan_findings") + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private String evidence(Finding f) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("kind", f.kind().label());
+        e.put("severity", f.severity().label());
+        e.put("table", f.table());
+        e.put("id", f.id());
+        e.put("key", f.key());
+        e.put("pluginUniqueIdentifier", f.pluginUniqueIdentifier());
+        e.put("pluginId", f.pluginId());
+        e.put("tenantId", f.tenantId());
+        e.put("bytes", f.bytes());
+        e.put("detail", f.detail());
+        try {
+            return mapper.writeValueAsString(e);
+        } catch (JsonProcessingException ex) {
+            throw new IllegalStateException("a finding cannot be written as JSON", ex);
+        }
+    }
+
+    @Override
+    public LedgerView complete(Instant seenAt, List<Finding> reported, Map<FindingKind, Long> counts) {
+        flush();
+        if (problem != null) {
+            abandon();
+            return LedgerView.EMPTY;
+        }
+        Timestamp at = Timestamp.from(seenAt);
+        String ledger = store.table("finding_ledger");
+        String scanned = store.table("scan_findings");
+        try (Connection c = store.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                try (var st = c.createStatement()) {
+                    // Only our tables are touched, but keep every lock short all the same.
+                    st.execute("SET LOCAL lock_timeout = '10s'");
+                    st.execute("SET LOCAL statement_timeout = '10min'");
+                }
+                update(c, "UPDATE " + ledger + " l SET last_seen = ?, consecutive_scans = l.consecutive_scans + 1,"
+                        + " last_run = s.run_id, evidence = s.evidence, severity = s.severity FROM " + scanned + " s"
+                        + " WHERE s.run_id = ? AND l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject", at, runId);
+                update(c, "INSERT INTO " + ledger + " (kind, subject, severity, first_seen, last_seen, consecutive_scans,"
+                        + " last_run, evidence) SELECT DISTINCT ON (s.kind, s.subject) s.kind, s.subject, s.severity, ?, ?, 1,"
+                        + " s.run_id, s.evidence FROM " + scanned + " s WHERE s.run_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                        + ledger + " l WHERE l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject)", at, at, runId);
+                // What this successful scan did not see is gone: close it (kept for history until the retention).
+                update(c, "UPDATE " + ledger + " SET closed_at = ? WHERE closed_at IS NULL AND last_run <> ?", at, runId);
+                update(c, "DELETE FROM " + ledger + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
+                update(c, "DELETE FROM " + scanned + " WHERE run_id = ?", runId);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+            return new LedgerView(oldestOpen(c, store), history(c, reported));
+        } catch (SQLException e) {
+            fail("merging the scan into " + ledger + " failed: " + e.getMessage(), e);
+            abandon();
+            return LedgerView.EMPTY;
+        }
+    }
+
+    private static void update(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    /** The history of the findings the report lists (at most the report cap), in one query. */
+    private Map<String, FindingHistory> history(Connection c, List<Finding> reported) throws SQLException {
+        Map<String, FindingHistory> history = new HashMap<>();
+        if (reported.isEmpty()) {
+            return history;
+        }
+        String[] kinds = reported.stream().map(f -> f.kind().label()).toArray(String[]::new);
+        String[] subjects = reported.stream().map(FindingIdentity::subject).toArray(String[]::new);
+        String sql = "SELECT l.kind, l.subject, l.first_seen, l.consecutive_scans FROM " + store.table("finding_ledger")
+                + " l JOIN unnest(?::text[], ?::text[]) AS r(kind, subject) ON l.kind = r.kind AND l.subject = r.subject"
+                + " WHERE l.closed_at IS NULL";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("text", kinds));
+            ps.setArray(2, c.createArrayOf("text", subjects));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    history.put(rs.getString(1) + ' ' + rs.getString(2),
+                            new FindingHistory(rs.getTimestamp(3).toInstant(), rs.getInt(4)));
+                }
+            }
+        }
+        return history;
+    }
+
+    static Map<FindingKind, Instant> oldestOpen(StateStore store) {
+        try (Connection c = store.dataSource().getConnection()) {
+            return oldestOpen(c, store);
+        } catch (SQLException e) {
+            LOG.warnf(e, "reading the oldest open findings from %s failed", store.table("finding_ledger"));
+            return new EnumMap<>(FindingKind.class);
+        }
+    }
+
+    private static Map<FindingKind, Instant> oldestOpen(Connection c, StateStore store) throws SQLException {
+        Map<FindingKind, Instant> oldest = new EnumMap<>(FindingKind.class);
+        try (PreparedStatement ps = c.prepareStatement("SELECT kind, min(first_seen) FROM " + store.table("finding_ledger")
+                + " WHERE closed_at IS NULL GROUP BY kind"); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                FindingKind kind;
+                try {
+                    kind = FindingKind.parse(rs.getString(1));
+                } catch (IllegalArgumentException e) {
+                    continue; // an entry of a kind an older version had; it closes at the next scan
+                }
+                oldest.put(kind, rs.getTimestamp(2).toInstant());
+            }
+        }
+        return oldest;
+    }
+
+    @Override
+    public void abandon() {
+        batch.clear();
+        try (Connection c = store.dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM " + store.table("scan_findings") + " WHERE run_id = ?")) {
+            ps.setObject(1, runId);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            LOG.warnf(e, "could not delete the findings of run %s from %s", runId, store.table("scan_findings"));
+        }
+    }
+
+    private void fail(String message, Exception e) {
+        if (problem == null) {
+            problem = message;
+            LOG.errorf(e, "finding ledger not updated for run %s: %s", runId, message);
+        }
+    }
+
+    @Override
+    public String problem() {
+        return problem;
+    }
+}

@@ -1,0 +1,129 @@
+package dify.reconciler.state;
+
+import dify.reconciler.config.ReconcilerConfig;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.sql.SQLException;
+import java.util.regex.Pattern;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.flywaydb.core.api.FlywayException;
+import org.jboss.logging.Logger;
+
+/**
+ * Where the reconciler keeps its own state: its schema in the daemon's database ({@code reconciler.state.schema},
+ * created and upgraded by Flyway), or, when the credentials may not create or write it (report mode's
+ * SELECT-only role), the JVM's memory, said in the log, the report, readiness data and
+ * {@code plugin_reconciler_state_persisted}. Decided on first use and again before each scan while the
+ * database could not be reached (a connection failure is not a verdict on the credentials).
+ */
+@ApplicationScoped
+public class StateStore {
+
+    private static final Logger LOG = Logger.getLogger(StateStore.class);
+
+    /** Allow-list for the one identifier we splice into SQL. */
+    private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    /** Whether state outlives the process. */
+    public enum Mode {
+        PERSISTED,
+        MEMORY
+    }
+
+    @Inject
+    ReconcilerConfig config;
+
+    @Inject
+    AgroalDataSource dataSource;
+
+
+    private Mode mode;
+    private String reason;
+    private boolean settled;
+
+    /** Migrates our schema if that has not been settled yet; returns where state lives now. */
+    public synchronized Mode ensure() {
+        if (settled) {
+            return mode;
+        }
+        String schema = schema();
+        try {
+            // Flyway keeps its history table in our schema too; it migrates under its own advisory lock, so
+            // replicas starting together run each migration once.
+            new FluentConfiguration(StateStore.class.getClassLoader()).dataSource(dataSource).schemas(schema)
+                    .defaultSchema(schema).createSchemas(true).table("flyway_schema_history")
+                    .resourceProvider(new StateMigrations()).locations(StateMigrations.FOLDER)
+                    .load().migrate();
+            mode = Mode.PERSISTED;
+            reason = null;
+            settled = true;
+            LOG.infof("state: persisted in schema %s", schema);
+        } catch (FlywayException | IllegalStateException e) {
+            mode = Mode.MEMORY;
+            reason = describe(e);
+            // Unreachable database: try again before the next scan. Anything else (no right to create the
+            // schema or write it) will not change while this process runs.
+            settled = !isConnectionFailure(e);
+            LOG.warnf("state: memory (%s); finding ages, run history and listing history are lost on restart%s", reason,
+                    settled ? "" : "; retried before the next scan");
+        }
+        return mode;
+    }
+
+    /** Where state lives now, without deciding it: null before the first {@link #ensure()}. For gauges and probes. */
+    public synchronized Mode current() {
+        return mode;
+    }
+
+    public synchronized Mode mode() {
+        return mode == null ? ensure() : mode;
+    }
+
+    /** Why state is in memory; null when it is persisted. */
+    public synchronized String reason() {
+        mode();
+        return reason;
+    }
+
+    public boolean persisted() {
+        return mode() == Mode.PERSISTED;
+    }
+
+    /** Our schema's name, checked against the allow-list (it is spliced into SQL as an identifier). */
+    public String schema() {
+        String schema = config.state().schema();
+        if (!SCHEMA_NAME.matcher(schema).matches()) {
+            throw new IllegalStateException("reconciler.state.schema='" + schema
+                    + "' is not a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)");
+        }
+        return schema;
+    }
+
+    /** {@code "<schema>".<table>} for one of our own tables. */
+    public String table(String name) {
+        return "\"" + schema() + "\"." + name;
+    }
+
+    AgroalDataSource dataSource() {
+        return dataSource;
+    }
+
+    private static boolean isConnectionFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return "cannot create or update our schema: " + message.lines().findFirst().orElse(message);
+    }
+}

@@ -1,0 +1,14 @@
+package dify.reconciler.observe;
+
+import dify.reconciler.testsupport.TestDatabase;
+
+/** For tests in other packages: the database {@link DriftedDaemon} seeded (same JVM as the service). */
+public final class DriftedDaemonAccess {
+
+    private DriftedDaemonAccess() {
+    }
+
+    public static TestDatabase database() {
+        return DriftedDaemon.database;
+    }
+}
