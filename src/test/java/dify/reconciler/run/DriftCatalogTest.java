@@ -412,6 +412,40 @@ class DriftCatalogTest {
 
     @ParameterizedTest
     @EnumSource(Store.class)
+    void keysOfUnknownShapeUnderThePackagePrefixAreCountedNotReported(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            String uid = f.dataset.localPlugin(0).uid();
+            f.put("plugin_packages/README.md", new byte[5]);
+            f.put("plugin_packages/" + uid.replace(':', '_'), new byte[7]); // the colon lost in a copy
+            f.put("plugin_packages/tmp/upload-123.part", new byte[9]);
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(), sink);
+            assertEquals(3, sink.unrecognizedKeys());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void anUnparsableDeclarationSuppressesAssetFindingsWithANote(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // One declaration no longer parses, so the assets it names are unknown: its icon would look orphaned.
+            DifyDataset.Plugin unreadable = f.dataset.localPlugin(1);
+            f.rows.execute("UPDATE plugin_declarations SET declaration = ? WHERE id = ?", "{\"icon\": ",
+                    unreadable.declarationId());
+            // And real asset drift elsewhere, which this run cannot judge either.
+            f.delete("assets/" + f.dataset.localPlugin(5).assetId());
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(), sink);
+            assertTrue(sink.notes().contains(
+                    "some declarations could not be parsed: their assets are unknown, so asset findings are not reported"),
+                    () -> "notes: " + sink.notes());
+            assertTrue(sink.notes().stream().anyMatch(n -> n.startsWith("plugin_declarations row "
+                    + unreadable.declarationId() + ": declaration is not readable JSON")), () -> "notes: " + sink.notes());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
     void remotePluginsAreNeverMissingObjectsOrDeclarations(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             String uid = DifyDataset.fakeUid("remote_two", 3);
