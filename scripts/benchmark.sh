@@ -9,6 +9,8 @@
 # runs, default 3), BENCH_SERVICE_RUNS (default 6; the first, cold, is reported apart), BENCH_XMX (default 192m),
 # MVN_ARGS (e.g. -o).
 # Results: target/benchmark/results-<TENANTS>x<PLUGINS>.md
+# Exits non-zero, with no results file, when a scan or the yardstick does not find exactly the planted drift
+# (the log is then in target/benchmark/FAILED-<TENANTS>x<PLUGINS>.log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tenants=${1:?usage: benchmark.sh TENANTS PLUGINS_PER_TENANT [DISTINCT_PLUGINS]}

@@ -7,7 +7,8 @@
 # reads PLUGIN_STORAGE_TYPE=local objects under STORAGE_ROOT. Four checks, nothing else:
 #   1. declarations without a package   (psql \copy + find plugin_packages/ + sort + comm)
 #   2. local plugins without an installed copy (psql \copy + find plugin/ + sort + comm)
-#   3. refers drift: plugins.refers <> count(plugin_installations) per identifier (one SQL aggregate)
+#   3. refers below / above count(plugin_installations) per identifier (refers_too_low, refers_drift; one
+#      SQL aggregate)
 #   4. orphaned category rows: rows of ALL FIVE category tables with no installation of the same
 #      (tenant_id, plugin_id, plugin_unique_identifier) (one SQL anti-join over a UNION ALL)
 # It prints one line per check (count) and, last, "yardstick_seconds <wall time>".
@@ -29,10 +30,13 @@ start=$(date +%s.%N)
 "${psql[@]}" <<SQL >"$work/aggregates.txt"
 \copy (SELECT plugin_unique_identifier FROM plugin_declarations) TO '$work/declarations.txt'
 \copy (SELECT plugin_unique_identifier FROM plugins WHERE install_type = 'local') TO '$work/local_plugins.txt'
-SELECT 'refers_drift', count(*) FROM plugins p
-  LEFT JOIN (SELECT plugin_unique_identifier, count(*) AS n FROM plugin_installations GROUP BY 1) i
-  USING (plugin_unique_identifier)
-  WHERE p.refers <> coalesce(i.n, 0);
+SELECT v.check_name, v.n FROM (
+    SELECT count(*) FILTER (WHERE p.refers < coalesce(i.n, 0)) AS too_low,
+           count(*) FILTER (WHERE p.refers > coalesce(i.n, 0)) AS too_high
+    FROM plugins p
+    LEFT JOIN (SELECT plugin_unique_identifier, count(*) AS n FROM plugin_installations GROUP BY 1) i
+    USING (plugin_unique_identifier)) a,
+  LATERAL (VALUES ('refers_too_low', a.too_low), ('refers_drift', a.too_high)) v(check_name, n);
 SELECT 'category_row_orphaned', count(*) FROM (
     SELECT tenant_id, plugin_id, plugin_unique_identifier FROM tool_installations
     UNION ALL SELECT tenant_id, plugin_id, plugin_unique_identifier FROM agent_strategy_installations

@@ -22,7 +22,9 @@ import java.util.function.Predicate;
  * {@code GET /api/v1/findings}: the findings of the latest <em>successful</em> scan, filtered and paged.
  * When a later scan failed, {@code latestRunFailed} says so (the failure itself is in {@code /api/v1/report}).
  * The list is the report's list: capped at {@code reconciler.max-findings-per-report}
- * ({@code findingsTruncated} says when it was cut), so {@code total} counts matches within it.
+ * ({@code findingsTruncated} says when it was cut), so {@code total} counts matches within it. The cap keeps the
+ * most severe findings, so {@code severity=critical} lists every critical finding unless there are more of them
+ * than the cap.
  */
 @Path("/api/v1/findings")
 @Produces(MediaType.APPLICATION_JSON)

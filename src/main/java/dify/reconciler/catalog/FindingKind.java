@@ -13,8 +13,15 @@ public enum FindingKind {
     INSTALLATION_DECLARATION_MISSING(Severity.CRITICAL, false),
     INVALID_IDENTIFIER_ROW(Severity.CRITICAL, false),
     DUPLICATE_ROWS(Severity.CRITICAL, false),
+    /**
+     * {@code plugins.refers} below the number of installations (also {@code refers <= 0} with installations):
+     * the daemon deletes the shared row, the declaration and {@code plugin/U} when an uninstall brings refers to
+     * 0, so one tenant's uninstall breaks every other tenant of the plugin.
+     */
+    REFERS_TOO_LOW(Severity.CRITICAL, false),
     INSTALLED_OBJECT_ORPHANED(Severity.WARNING, false),
     INSTALLATION_PLUGIN_MISSING(Severity.WARNING, false),
+    /** {@code plugins.refers} above the number of installations: the row, object and runtime outlive the last uninstall. */
     REFERS_DRIFT(Severity.WARNING, false),
     PLUGIN_UNREFERENCED(Severity.WARNING, false),
     CATEGORY_ROW_ORPHANED(Severity.WARNING, false),

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks among the daemon's own tables that need no storage: {@code refers} against the real count,
- * unreferenced plugins and declarations, serverless runtimes, identifiers that fail the daemon's rule.
+ * Checks among the daemon's own tables that need no storage: {@code refers} against the real count (too low
+ * is critical, too high a warning), unreferenced plugins and declarations, serverless runtimes, identifiers that fail the daemon's rule.
  * It also decides which installation identifiers deserve a row-by-row look, so that only those rows are
  * read (the rest of {@code plugin_installations} is only ever aggregated in PostgreSQL).
  */
@@ -59,8 +59,7 @@ public final class DatabaseConsistencyDetector {
             long installed = tally == null ? 0 : tally.total();
             boolean settled = tally == null || tally.young() == 0;
             if (settled && p.refers() != installed) {
-                sink.add(Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"));
+                sink.add(refersFinding(p, installed));
             }
             if (installed == 0) {
                 sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null,
@@ -109,6 +108,21 @@ public final class DatabaseConsistencyDetector {
             }
         }
         return suspects;
+    }
+
+    /**
+     * Too low is critical: uninstall decrements refers and at 0 deletes the shared plugins row, the declaration
+     * and {@code plugin/U} for everyone, so the other tenants' installations break. Too high only keeps them
+     * alive after the last uninstall.
+     */
+    private static Finding refersFinding(PluginRow p, long installed) {
+        String counts = "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier";
+        if (p.refers() < installed) {
+            return Finding.row(FindingKind.REFERS_TOO_LOW, "plugins", p.id(), p.uid(), p.pluginId(), null, counts
+                    + "; an uninstall that brings refers to 0 deletes the shared plugins row, declaration and installed"
+                    + " object while other tenants still use them");
+        }
+        return Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null, counts);
     }
 
     public static String invalidDetail(String uid) {

@@ -13,12 +13,20 @@ import java.util.function.Consumer;
 /**
  * Collects what the detectors find. Counts (by kind, severity, bytes, and what the grace period left out)
  * are exact; the list of findings itself is capped so a pathological database cannot exhaust the heap.
- * Not thread-safe: one scan, one sink.
+ *
+ * <p>The cap keeps the most severe findings: once it is reached, a finding more severe than the least severe
+ * one kept replaces that one (the most recently kept of the lowest severity), so thousands of orphaned
+ * endpoints (info) cannot push a critical finding out of the report. Within one severity the first found
+ * are kept. Memory stays bounded by the cap.
+ *
+ * <p>Not thread-safe: one scan, one sink.
  */
 public final class FindingSink {
 
     private final int maxFindings;
-    private final List<Finding> findings = new ArrayList<>();
+    /** Kept findings per severity, each in the order found; together at most {@code maxFindings}. */
+    private final Map<Severity, List<Finding>> kept = new EnumMap<>(Severity.class);
+    private int keptCount;
     private final Map<FindingKind, Long> byKind = new EnumMap<>(FindingKind.class);
     private final Map<FindingKind, Long> bytesByKind = new EnumMap<>(FindingKind.class);
     private final List<String> notes = new ArrayList<>();
@@ -40,6 +48,9 @@ public final class FindingSink {
     public FindingSink(int maxFindings, Consumer<Finding> everyFinding) {
         this.maxFindings = maxFindings;
         this.everyFinding = everyFinding;
+        for (Severity s : Severity.values()) {
+            kept.put(s, new ArrayList<>());
+        }
     }
 
     public void add(Finding finding) {
@@ -49,9 +60,26 @@ public final class FindingSink {
         if (finding.bytes() != null) {
             bytesByKind.merge(finding.kind(), finding.bytes(), Long::sum);
         }
-        if (findings.size() < maxFindings) {
-            findings.add(finding);
+        if (keptCount < maxFindings) {
+            kept.get(finding.severity()).add(finding);
+            keptCount++;
+            return;
         }
+        Severity lowest = lowestKept();
+        if (lowest != null && finding.severity().compareTo(lowest) > 0) {
+            List<Finding> victims = kept.get(lowest);
+            victims.remove(victims.size() - 1);
+            kept.get(finding.severity()).add(finding);
+        }
+    }
+
+    private Severity lowestKept() {
+        for (Severity s : Severity.values()) { // least severe first
+            if (!kept.get(s).isEmpty()) {
+                return s;
+            }
+        }
+        return null;
     }
 
     public void rowInGrace() {
@@ -84,12 +112,17 @@ public final class FindingSink {
         notes.add(note);
     }
 
+    /** The kept findings, most severe first; within a severity in the order found. */
     public List<Finding> findings() {
-        return Collections.unmodifiableList(findings);
+        List<Finding> all = new ArrayList<>(keptCount);
+        for (int i = Severity.values().length - 1; i >= 0; i--) {
+            all.addAll(kept.get(Severity.values()[i]));
+        }
+        return Collections.unmodifiableList(all);
     }
 
     public boolean truncated() {
-        return total > findings.size();
+        return total > keptCount;
     }
 
     public long total() {

@@ -56,6 +56,10 @@ import java.util.regex.Pattern;
  * </ul>
  * Configuration by system properties {@code bench.*} (see {@link #main}). Prints a Markdown table and writes it,
  * with the details, to {@code target/benchmark/}.
+ *
+ * <p>Figures are only valid when every scan (and the yardstick) found exactly the planted drift. On any mismatch the
+ * benchmark stops at once, writes no results table (the log goes to {@code FAILED-<tenants>x<plugins>.log}) and
+ * exits 1, so {@code scripts/benchmark.sh} fails.
  */
 public final class Benchmark {
 
@@ -69,6 +73,7 @@ public final class Benchmark {
     private static final int[] INSTALLED_MISSING = {3, 4};
     private static final int[] REFERS_DRIFT = {5, 6, 7};
     private static final int ASSET_MISSING = 8;
+    private static final int[] REFERS_TOO_LOW = {9};
     private static final int ORPHAN_CATEGORY_ROWS = 5;
     static final Map<String, Long> EXPECTED = new LinkedHashMap<>();
 
@@ -76,6 +81,7 @@ public final class Benchmark {
         EXPECTED.put("package_missing", (long) PACKAGE_MISSING.length);
         EXPECTED.put("installed_object_missing", (long) INSTALLED_MISSING.length);
         EXPECTED.put("refers_drift", (long) REFERS_DRIFT.length);
+        EXPECTED.put("refers_too_low", (long) REFERS_TOO_LOW.length);
         EXPECTED.put("category_row_orphaned", (long) ORPHAN_CATEGORY_ROWS);
         EXPECTED.put("asset_missing", 1L);
         EXPECTED.put("asset_orphaned", 1L);
@@ -110,21 +116,57 @@ public final class Benchmark {
 
     public static void main(String[] args) throws Exception {
         Benchmark benchmark = new Benchmark();
+        int status = 1;
         try {
             benchmark.run();
+            status = 0;
+        } catch (Throwable e) {
+            // Exit non-zero (scripts/benchmark.sh and Maven fail) instead of leaving figures that look valid.
+            System.err.println("BENCHMARK FAILED: " + e.getMessage());
+            e.printStackTrace();
+            benchmark.writeFailureLog(e);
         } finally {
             if (benchmark.s3 != null) {
                 benchmark.s3.close(); // a private S3Proxy has no shutdown hook
             }
         }
-        System.exit(0); // embedded PostgreSQL and S3Proxy go away in their shutdown hooks
+        System.exit(status); // embedded PostgreSQL and S3Proxy go away in their shutdown hooks
+    }
+
+    /** The planted drift was not found exactly: the run's figures measure something else and are not reported. */
+    static final class MismatchException extends IllegalStateException {
+        MismatchException(String message) {
+            super(message);
+        }
+    }
+
+    private Path resultsFile() {
+        return out.resolve("results-" + tenants + "x" + perTenant + ".md");
+    }
+
+    private void writeFailureLog(Throwable e) {
+        try {
+            Files.createDirectories(out);
+            Path file = out.resolve("FAILED-" + tenants + "x" + perTenant + ".log");
+            Files.writeString(file, "BENCHMARK FAILED, no figures reported: " + e.getMessage() + "\n\n" + log,
+                    StandardCharsets.UTF_8);
+            System.err.println("log written to " + file);
+        } catch (IOException io) {
+            System.err.println("could not write the failure log: " + io);
+        }
     }
 
     void run() throws Exception {
         if (!Files.isRegularFile(appJar)) {
             throw new IllegalStateException(appJar + " is missing: run `./mvnw package` first");
         }
+        if (distinct < 15 || perTenant > distinct || (long) tenants * perTenant < distinct) {
+            throw new IllegalArgumentException("need at least 15 distinct plugins (drift is planted in the first 15),"
+                    + " plugins per tenant <= distinct, and at least one installation of every distinct plugin");
+        }
         Files.createDirectories(out);
+        // A results file of an earlier run must not pass for this run's if this one fails.
+        Files.deleteIfExists(resultsFile());
         installations = (long) tenants * perTenant;
         say("# Benchmark: %,d tenants x %d plugins = %,d installations, %d distinct plugins; %s; -Xmx%s; %d runs (service %d)",
                 tenants, perTenant, installations, distinct, storages, xmx, runs, serviceRuns);
@@ -153,10 +195,13 @@ public final class Benchmark {
         for (int i = 0; i < runs; i++) {
             pipeline.add(runYardstickTimed());
         }
+        List<String> yardstickBad = yardstickMismatches(yardstickCounts);
         for (var e : yardstickCounts.entrySet()) {
-            Long expected = EXPECTED.get(e.getKey());
-            say("yardstick %s = %d (planted %s)%s", e.getKey(), e.getValue(), expected,
-                    expected != null && expected.equals(e.getValue()) ? "" : "  <-- MISMATCH");
+            say("yardstick %s = %d (planted %s)", e.getKey(), e.getValue(), EXPECTED.get(e.getKey()));
+        }
+        if (!yardstickBad.isEmpty()) {
+            say("yardstick MISMATCH %s", yardstickBad);
+            throw new MismatchException("the yardstick did not find exactly the planted drift: " + yardstickBad);
         }
         double pipelineMedian = median(pipeline);
         say("yardstick pipeline: median %.3fs of %s", pipelineMedian, fmt(pipeline));
@@ -171,7 +216,7 @@ public final class Benchmark {
         String markdown = markdownTable();
         say("");
         say("%s", markdown);
-        Path file = out.resolve("results-" + tenants + "x" + perTenant + ".md");
+        Path file = resultsFile();
         Files.writeString(file, markdown + "\n\n## Log\n\n```\n" + log + "```\n", StandardCharsets.UTF_8);
         System.out.println("written to " + file);
     }
@@ -325,7 +370,7 @@ public final class Benchmark {
             say("service %s: started in %.2fs, VmHWM after start %d MiB", storage, started, idleHwm / 1024);
             how = "POST /api/v1/runs";
             for (int i = 0; i < serviceRuns; i++) {
-                record(storage, post(port, "/api/v1/runs"), i, walls, inside);
+                record(storage, port, post(port, "/api/v1/runs"), i, walls, inside);
             }
             hwm = readHwm(Path.of("/proc", String.valueOf(p.pid()), "status"));
         } finally {
@@ -343,8 +388,8 @@ public final class Benchmark {
                 String.format(Locale.ROOT, "%.2f s", pipeline), String.format(Locale.ROOT, "%.2f", median / pipeline)});
     }
 
-    private void record(String storage, Timed timed, int i, List<Double> walls, List<Double> inside)
-            throws IOException {
+    private void record(String storage, int port, Timed timed, int i, List<Double> walls, List<Double> inside)
+            throws IOException, InterruptedException {
         HttpResponse<String> response = timed.response();
         if (response.statusCode() / 100 != 2) {
             throw new IllegalStateException("POST /api/v1/runs answered " + response.statusCode() + ": " + response.body());
@@ -352,15 +397,23 @@ public final class Benchmark {
         double wall = timed.wall();
         JsonNode doc = JSON.readTree(response.body());
         JsonNode run = doc.has("durationSeconds") ? doc : doc.path("run");
-        if (!"success".equals(run.path("result").asText("success"))) {
+        if (!"success".equals(run.path("result").asText())) {
             throw new IllegalStateException("scan failed: " + response.body());
         }
         walls.add(wall);
         inside.add(run.path("durationSeconds").asDouble(Double.NaN));
         say("service %s run %d: HTTP wall %.3fs, scan %.3fs, phases %s", storage, i + 1, wall,
                 run.path("durationSeconds").asDouble(Double.NaN), run.path("phaseSeconds"));
-        if (i == 0 && run.has("summary")) {
-            checkFindings("service " + storage, run);
+        if (i == 0) {
+            // The run summary has no counts by kind: check the full report of that same run.
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/report"))
+                    .timeout(Duration.ofMinutes(1)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode report = JSON.readTree(r.body());
+            if (r.statusCode() != 200 || !run.path("runId").asText().equals(report.path("runId").asText())) {
+                throw new IllegalStateException("GET /api/v1/report answered " + r.statusCode() + " for another run: "
+                        + tail(r.body()));
+            }
+            checkFindings("service " + storage, report);
         }
     }
 
@@ -469,19 +522,52 @@ public final class Benchmark {
 
     // ------------------------------------------------------------------ checks and output
 
-    private void checkFindings(String what, JsonNode doc) {
-        JsonNode byKind = doc.path("summary").path("byKind");
+    /** The checks the yardstick runs: each must report exactly what was planted for it. */
+    static final List<String> YARDSTICK_CHECKS = List.of("package_missing", "installed_object_missing", "refers_too_low",
+            "refers_drift", "category_row_orphaned");
+
+    static List<String> yardstickMismatches(Map<String, Long> counts) {
         List<String> bad = new ArrayList<>();
+        for (String check : YARDSTICK_CHECKS) {
+            Long got = counts.get(check);
+            if (!EXPECTED.get(check).equals(got)) {
+                bad.add(check + "=" + got + " (planted " + EXPECTED.get(check) + ")");
+            }
+        }
+        return bad;
+    }
+
+    /** Differences between a report's {@code summary.byKind} and the planted drift: every kind, planted or not. */
+    static List<String> mismatches(JsonNode byKind) {
+        List<String> bad = new ArrayList<>();
+        if (!byKind.isObject() || byKind.isEmpty()) {
+            bad.add("the report has no summary.byKind");
+            return bad;
+        }
         for (var e : EXPECTED.entrySet()) {
             long got = byKind.path(e.getKey()).asLong(-1);
             if (got != e.getValue()) {
                 bad.add(e.getKey() + "=" + got + " (planted " + e.getValue() + ")");
             }
         }
+        byKind.fields().forEachRemaining(e -> {
+            if (!EXPECTED.containsKey(e.getKey()) && e.getValue().asLong() != 0) {
+                bad.add(e.getKey() + "=" + e.getValue().asLong() + " (planted 0)");
+            }
+        });
+        return bad;
+    }
+
+    void checkFindings(String what, JsonNode doc) {
+        JsonNode byKind = doc.path("summary").path("byKind");
+        List<String> bad = mismatches(byKind);
         long total = doc.path("summary").path("total").asLong();
         long planted = EXPECTED.values().stream().mapToLong(Long::longValue).sum();
         say("%s findings: total %d (planted %d)%s; byKind %s", what, total, planted,
                 bad.isEmpty() ? ", every planted drift found" : ", MISMATCH " + bad, nonZero(byKind));
+        if (!bad.isEmpty()) {
+            throw new MismatchException(what + " did not find exactly the planted drift: " + bad);
+        }
     }
 
     private static Map<String, Long> nonZero(JsonNode byKind) {
@@ -613,7 +699,8 @@ public final class Benchmark {
                 String pluginId = "bench/" + pkg.name();
                 String category = CATEGORY_TABLES.get(i % CATEGORY_TABLES.size());
                 rows.insertDeclaration(pkg.identifier(), pluginId, DifyDataset.declarationJson(pkg, assets.get(i), category));
-                rows.insertPlugin(pkg.identifier(), pluginId, refers[i] + (contains(REFERS_DRIFT, i) ? 1 : 0), "local", null);
+                long planted = contains(REFERS_DRIFT, i) ? 1 : contains(REFERS_TOO_LOW, i) ? -1 : 0;
+                rows.insertPlugin(pkg.identifier(), pluginId, refers[i] + planted, "local", null);
             }
             say("seed plugins + declarations: %d each (single-row inserts), %.1fs", distinct, secs(t1));
             t1 = System.nanoTime();

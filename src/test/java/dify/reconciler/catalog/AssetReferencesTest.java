@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class AssetReferencesTest {
@@ -56,15 +57,30 @@ class AssetReferencesTest {
         assertEquals(List.of(), AssetReferences.extract(declaration));
     }
 
+    /**
+     * The ids the daemon gives uploaded assets, {@code hex(sha256(bytes || fileName)) + filepath.Ext(fileName)},
+     * written out literally (computed outside Java, e.g. {@code printf '<svg/>icon.svg' | sha256sum}), so the
+     * test helper every other test relies on is checked against the rule and not against itself.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "icon.svg, <svg/>, 21acddfae829fa1f96934f4c3e956931144de514f302edb95e8323e6c84d844b.svg",
+        "c, c, 355b1bbfc96725cdce8f4a2708fda310a80e6d13315aec4e5eed2a75fe8032ce",
+        "icons/a.b/logo, x, 1b0f5ef2f5a476a6678a39ede43ef279d79d3ee7d664b80573da552dc8f23cae",
+        "archive.tar.gz, x, 79849e7d23c771f3b59d9ca496f56df36c0cf82be62e19e8fb96b67f46fa6714.gz"})
+    void computesAssetIdsAsTheDaemonDoes(String fileName, String content, String expected) {
+        assertEquals(expected, BuiltPackage.assetId(fileName, content.getBytes(StandardCharsets.UTF_8)));
+        assertTrue(AssetReferences.isAssetId(expected));
+    }
+
     @Test
     void namesTheIconOfABuiltPackageTheWayTheDaemonDoes() {
         byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
-        DifyPackageBuilder builder = DifyPackageBuilder.aPackage().icon("logo.png", png);
-        String expected = BuiltPackage.assetId("logo.png", png);
+        // printf '\x89PNGlogo.png' | sha256sum
+        String expected = "136922c3b4e0b830ea7cc462190d862bbc9cae8a79da40c2eaf58a75d070e0c1.png";
 
-        assertEquals(expected, builder.iconAssetId());
-        assertTrue(AssetReferences.isAssetId(expected));
-        assertTrue(expected.endsWith(".png"));
+        assertEquals(expected, DifyPackageBuilder.aPackage().icon("logo.png", png).iconAssetId());
+        assertEquals(expected, BuiltPackage.assetId("logo.png", png));
         assertEquals(List.of(expected), AssetReferences.extract("{\"icon\":\"" + expected + "\"}"));
     }
 

@@ -70,9 +70,14 @@ public final class DemoLauncher {
         // A restore without the installed copy — "no available node, plugin runtime not found".
         DifyDataset.Plugin lost = d.localPlugin(1);
         s3.client().deleteObject(b -> b.bucket(bucket).key("plugin/" + lost.uid()));
-        // Someone "fixed" a tenant by deleting its installation row by hand: refers and the category row drift.
+        // Someone "fixed" a tenant by deleting its installation row by hand: refers is now one above the count
+        // (refers_drift) and the category row is orphaned.
         DifyDataset.Installation manual = d.installations.get(2);
         rows.execute("DELETE FROM plugin_installations WHERE id = ?", manual.id());
+        // A restored backup older than the last install: refers one below the count (critical refers_too_low).
+        // The next uninstall of this plugin by any tenant would delete it for every other tenant.
+        DifyDataset.Plugin shared = d.localPlugin(4);
+        rows.execute("UPDATE plugins SET refers = refers - 1 WHERE id = ?", shared.pluginRowId());
         // An upload that crashed after the package was written: an orphaned package.
         BuiltPackage crashed = DifyPackageBuilder.aPackage().author("acme").name("half_uploaded").version("0.3.1").build();
         objects.put("plugin_packages/" + crashed.identifier(), crashed.bytes());

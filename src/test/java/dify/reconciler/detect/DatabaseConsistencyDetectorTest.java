@@ -3,7 +3,9 @@ package dify.reconciler.detect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.Severity;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
 import dify.reconciler.inventory.PluginRow;
@@ -13,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class DatabaseConsistencyDetectorTest {
 
@@ -38,6 +42,16 @@ class DatabaseConsistencyDetectorTest {
         return m;
     }
 
+    private static Map<FindingKind, Long> nonZero(FindingSink sink) {
+        Map<FindingKind, Long> counts = new HashMap<>();
+        sink.countsByKind().forEach((k, n) -> {
+            if (n > 0) {
+                counts.put(k, n);
+            }
+        });
+        return counts;
+    }
+
     private static FindingSink detect(List<PluginRow> plugins, List<DeclarationRow> declarations,
             Map<String, InstallationTally> tallies, Set<String> serverless) {
         FindingSink sink = new FindingSink(100);
@@ -47,11 +61,44 @@ class DatabaseConsistencyDetectorTest {
     }
 
     @Test
-    void comparesRefersWithTheRealCount() {
-        FindingSink sink = detect(List.of(plugin(A, 2, "local", OLD)), List.of(declaration(A, OLD)),
+    void reportsRefersBelowTheRealCountAsCriticalBecauseTheNextUninstallDeletesThePluginForEveryone() {
+        FindingSink sink = detect(List.of(plugin(A, 1, "local", OLD)), List.of(declaration(A, OLD)),
                 tallies(new InstallationTally(A, 3, 0, 0)), Set.of());
         assertEquals(1, sink.total());
-        assertEquals("refers is 2 but 3 installation(s) use this identifier", sink.findings().get(0).detail());
+        Finding finding = sink.findings().get(0);
+        assertEquals(FindingKind.REFERS_TOO_LOW, finding.kind());
+        assertEquals(Severity.CRITICAL, finding.severity());
+        assertEquals("plugins", finding.table());
+        assertEquals(A, finding.pluginUniqueIdentifier());
+        assertTrue(finding.detail().startsWith("refers is 1 but 3 installation(s) use this identifier; "), finding.detail());
+        assertEquals(Map.of(Severity.CRITICAL, 1L, Severity.WARNING, 0L, Severity.INFO, 0L), sink.countsBySeverity());
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {0, -1})
+    void reportsRefersOfZeroOrLessWithInstallationsAsTooLow(long refers) {
+        FindingSink sink = detect(List.of(plugin(A, refers, "local", OLD)), List.of(declaration(A, OLD)),
+                tallies(new InstallationTally(A, 2, 0, 0)), Set.of());
+        assertEquals(Map.of(FindingKind.REFERS_TOO_LOW, 1L), nonZero(sink));
+        assertTrue(sink.findings().get(0).detail().startsWith("refers is " + refers + " but 2 installation(s)"),
+                sink.findings().get(0).detail());
+    }
+
+    @Test
+    void reportsRefersAboveTheRealCountAsAWarning() {
+        FindingSink sink = detect(List.of(plugin(A, 5, "local", OLD)), List.of(declaration(A, OLD)),
+                tallies(new InstallationTally(A, 2, 0, 0)), Set.of());
+        assertEquals(Map.of(FindingKind.REFERS_DRIFT, 1L), nonZero(sink));
+        Finding finding = sink.findings().get(0);
+        assertEquals(Severity.WARNING, finding.severity());
+        assertEquals("refers is 5 but 2 installation(s) use this identifier", finding.detail());
+    }
+
+    @Test
+    void saysNothingWhenRefersEqualsTheRealCount() {
+        FindingSink sink = detect(List.of(plugin(A, 3, "local", OLD)), List.of(declaration(A, OLD)),
+                tallies(new InstallationTally(A, 3, 0, 0)), Set.of());
+        assertEquals(0, sink.total());
     }
 
     @Test
@@ -65,8 +112,7 @@ class DatabaseConsistencyDetectorTest {
     @Test
     void reportsAnUnreferencedPluginAndItsRefersWhenTheyDisagree() {
         FindingSink sink = detect(List.of(plugin(A, 1, "local", OLD)), List.of(declaration(A, OLD)), tallies(), Set.of());
-        assertEquals(1, sink.count(FindingKind.PLUGIN_UNREFERENCED));
-        assertEquals(1, sink.count(FindingKind.REFERS_DRIFT));
+        assertEquals(Map.of(FindingKind.PLUGIN_UNREFERENCED, 1L, FindingKind.REFERS_DRIFT, 1L), nonZero(sink));
     }
 
     @Test
