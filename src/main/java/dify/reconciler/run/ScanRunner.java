@@ -20,6 +20,7 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -91,7 +92,8 @@ public class ScanRunner {
     }
 
     private ScanReport scanNow() {
-        Instant started = clock.instant();
+        // Microseconds: what PostgreSQL keeps, so a first-seen time read back from the ledger equals the run's start.
+        Instant started = clock.instant().truncatedTo(ChronoUnit.MICROS);
         String runId = UUID.randomUUID().toString();
         state.ensure();
         LedgerUpdate ledgerUpdate = ledger.begin(runId);
