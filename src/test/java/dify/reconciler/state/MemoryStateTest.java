@@ -1,0 +1,47 @@
+package dify.reconciler.state;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.observe.DriftedDaemon;
+import dify.reconciler.observe.DriftedDaemonAccess;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Report mode with the SELECT-only role: the service cannot create its schema, so it scans and reports with
+ * state in memory, and says so everywhere an operator looks.
+ */
+@QuarkusTest
+@WithTestResource(DriftedDaemon.class)
+class MemoryStateTest {
+
+    @Test
+    void aReadOnlyRoleScansAndReportsWithStateInMemoryAndSaysWhy() throws Exception {
+        given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
+        JsonPath report = given().when().get("/api/v1/report").then().statusCode(200).extract().jsonPath();
+        assertEquals("memory", report.getString("state.mode"));
+        assertTrue(report.getString("state.reason").contains("permission denied"), report.getString("state.reason"));
+        // Ages are still tracked for the listed findings, in memory.
+        assertEquals(report.getString("startedAt"), report.getString("findings[0].firstSeen"));
+
+        given().when().get("/q/health/ready").then().statusCode(200).body("checks[0].data.state", equalTo("memory"))
+                .body("checks[0].data.stateReason", containsString("permission denied"));
+        assertTrue(given().when().get("/q/metrics").asString().contains("plugin_reconciler_state_persisted 0.0"));
+        try (Connection c = DriftedDaemonAccess.database().connect();
+                ResultSet rs = c.createStatement().executeQuery(
+                        "SELECT count(*) FROM pg_namespace WHERE nspname = 'plugin_reconciler'")) {
+            rs.next();
+            assertEquals(0, rs.getInt(1), "nothing was created in the daemon's database");
+        }
+        assertFalse(given().when().get("/api/v1/runs").then().statusCode(200).extract().jsonPath().getList("runs").isEmpty());
+    }
+}
