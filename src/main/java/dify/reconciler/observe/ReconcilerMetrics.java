@@ -10,10 +10,12 @@ import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.run.ScanReport;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -67,6 +69,7 @@ public class ReconcilerMetrics {
     private final Counter successes;
     private final Counter failures;
     private final FindingAges ages = new FindingAges();
+    private final List<Meter> owned = new ArrayList<>();
 
     @Inject
     public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
@@ -83,16 +86,16 @@ public class ReconcilerMetrics {
                     "When the oldest still-present finding of the kind was first seen (epoch seconds), 0 = none",
                     Tags.of(TAG_KIND, kind.label())));
         }
-        successes = Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "success").register(registry);
-        failures = Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "failure").register(registry);
+        successes = own(Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "success").register(registry));
+        failures = own(Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "failure").register(registry));
         for (String phase : PHASES) {
-            durations.put(phase, Timer.builder(RUN_DURATION).description("Scan duration per phase").tag(TAG_PHASE, phase)
-                    .serviceLevelObjectives(DURATION_BUCKETS).register(registry));
+            durations.put(phase, own(Timer.builder(RUN_DURATION).description("Scan duration per phase").tag(TAG_PHASE, phase)
+                    .serviceLevelObjectives(DURATION_BUCKETS).register(registry)));
         }
-        Gauge.builder(LAST_RUN, lastRun, AtomicLong::get).description("When the last scan ended (epoch seconds), 0 = never")
-                .register(registry);
-        Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicLong::get)
-                .description("When the last successful scan ended (epoch seconds), 0 = never").register(registry);
+        own(Gauge.builder(LAST_RUN, lastRun, AtomicLong::get).description("When the last scan ended (epoch seconds), 0 = never")
+                .register(registry));
+        own(Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicLong::get)
+                .description("When the last successful scan ended (epoch seconds), 0 = never").register(registry));
         for (String table : knownTables()) {
             rowsScanned.put(table, rowsGauge(table));
         }
@@ -101,11 +104,11 @@ public class ReconcilerMetrics {
                     Tags.of(TAG_PREFIX, prefix)));
         }
         intervalSeconds.set(ScanInterval.seconds(config.interval()));
-        Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
-                .register(registry);
-        Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
+        own(Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
+                .register(registry));
+        own(Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
                 .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
-                .register(registry);
+                .register(registry));
     }
 
     /** Called for every finished scan (the runner fires the report as a CDI event). */
@@ -173,8 +176,25 @@ public class ReconcilerMetrics {
 
     private AtomicLong gauge(String name, String description, Tags tags) {
         AtomicLong value = new AtomicLong();
-        Gauge.builder(name, value, AtomicLong::get).description(description).tags(tags).register(registry);
+        own(Gauge.builder(name, value, AtomicLong::get).description(description).tags(tags).register(registry));
         return value;
+    }
+
+    private <M extends Meter> M own(M meter) {
+        owned.add(meter);
+        return meter;
+    }
+
+    /**
+     * Removes this bean's meters when the application stops. The injected registry is Micrometer's global
+     * composite, which outlives the application; without this, an application started again in the same JVM
+     * (as every {@code @QuarkusTest} with another profile or resource does) would get back the old meters, bound
+     * to the old bean's values or to nothing.
+     */
+    @PreDestroy
+    void removeMeters() {
+        owned.forEach(registry::remove);
+        owned.clear();
     }
 
     private static long epochSeconds(Instant t) {
