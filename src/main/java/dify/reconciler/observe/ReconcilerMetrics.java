@@ -192,7 +192,7 @@ public class ReconcilerMetrics {
      * to the old bean's values or to nothing.
      */
     @PreDestroy
-    void removeMeters() {
+    synchronized void removeMeters() {
         owned.forEach(registry::remove);
         owned.clear();
     }
