@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * Checks among the daemon's own tables that need no storage: {@code refers} against the real count (too low
- * is critical, too high a warning), unreferenced plugins and declarations, serverless runtimes, identifiers that fail the daemon's rule.
+ * is critical, too high a warning), unreferenced plugins and declarations, serverless runtimes, identifiers
+ * that fail the daemon's rule.
  * It also decides which installation identifiers deserve a row-by-row look, so that only those rows are
  * read (the rest of {@code plugin_installations} is only ever aggregated in PostgreSQL).
  */

@@ -13,11 +13,13 @@ import dify.reconciler.state.RunStore;
 import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -73,6 +75,7 @@ public class ReconcilerMetrics {
     private final Counter successes;
     private final Counter failures;
     private final AtomicLong statePersisted = new AtomicLong();
+    private final List<Meter> owned = new ArrayList<>();
 
     @Inject
     public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
@@ -89,16 +92,16 @@ public class ReconcilerMetrics {
                     "When the oldest still-present finding of the kind was first seen (epoch seconds), 0 = none",
                     Tags.of(TAG_KIND, kind.label())));
         }
-        successes = Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "success").register(registry);
-        failures = Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "failure").register(registry);
+        successes = own(Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "success").register(registry));
+        failures = own(Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "failure").register(registry));
         for (String phase : PHASES) {
-            durations.put(phase, Timer.builder(RUN_DURATION).description("Scan duration per phase").tag(TAG_PHASE, phase)
-                    .serviceLevelObjectives(DURATION_BUCKETS).register(registry));
+            durations.put(phase, own(Timer.builder(RUN_DURATION).description("Scan duration per phase").tag(TAG_PHASE, phase)
+                    .serviceLevelObjectives(DURATION_BUCKETS).register(registry)));
         }
-        Gauge.builder(LAST_RUN, lastRun, AtomicLong::get).description("When the last scan ended (epoch seconds), 0 = never")
-                .register(registry);
-        Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicLong::get)
-                .description("When the last successful scan ended (epoch seconds), 0 = never").register(registry);
+        own(Gauge.builder(LAST_RUN, lastRun, AtomicLong::get).description("When the last scan ended (epoch seconds), 0 = never")
+                .register(registry));
+        own(Gauge.builder(LAST_SUCCESS, lastSuccess, AtomicLong::get)
+                .description("When the last successful scan ended (epoch seconds), 0 = never").register(registry));
         for (String table : knownTables()) {
             rowsScanned.put(table, rowsGauge(table));
         }
@@ -106,22 +109,22 @@ public class ReconcilerMetrics {
             objectsListed.put(prefix, gauge(OBJECTS_LISTED, "Objects the last successful scan listed under the prefix",
                     Tags.of(TAG_PREFIX, prefix)));
         }
-        Gauge.builder(PACKAGES_UNVERIFIED, packagesUnverified, AtomicLong::get)
-                .description("Objects the last successful deep verify could not judge (ZIP64, encrypted)").register(registry);
+        own(Gauge.builder(PACKAGES_UNVERIFIED, packagesUnverified, AtomicLong::get)
+                .description("Objects the last successful deep verify could not judge (ZIP64, encrypted)").register(registry));
         intervalSeconds.set(ScanInterval.seconds(config.interval()));
-        Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
-                .register(registry);
+        own(Gauge.builder(INTERVAL, intervalSeconds, AtomicLong::get).description("Configured scan interval (seconds), 0 = off")
+                .register(registry));
         // Constant 1 here: this bean only exists once the configuration passed. The 0 comes from
         // InvalidConfigurationServer, which replaces the service in a sidecar whose configuration does not start.
-        Gauge.builder(CONFIGURATION_VALID, configurationValid, AtomicLong::get)
+        own(Gauge.builder(CONFIGURATION_VALID, configurationValid, AtomicLong::get)
                 .description("1 = the configuration is valid and the service runs; 0 = invalid (sidecar keeps running, no scans)")
-                .register(registry);
-        Gauge.builder(STATE_PERSISTED, statePersisted, AtomicLong::get)
+                .register(registry));
+        own(Gauge.builder(STATE_PERSISTED, statePersisted, AtomicLong::get)
                 .description("1 = runs and the finding ledger are kept in our schema; 0 = in memory (lost on restart)")
-                .register(registry);
-        Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
+                .register(registry));
+        own(Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
                 .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
-                .register(registry);
+                .register(registry));
     }
 
     /**
@@ -234,8 +237,25 @@ public class ReconcilerMetrics {
 
     private AtomicLong gauge(String name, String description, Tags tags) {
         AtomicLong value = new AtomicLong();
-        Gauge.builder(name, value, AtomicLong::get).description(description).tags(tags).register(registry);
+        own(Gauge.builder(name, value, AtomicLong::get).description(description).tags(tags).register(registry));
         return value;
+    }
+
+    private <M extends Meter> M own(M meter) {
+        owned.add(meter);
+        return meter;
+    }
+
+    /**
+     * Removes this bean's meters when the application stops. The injected registry is Micrometer's global
+     * composite, which outlives the application; without this, an application started again in the same JVM
+     * (as every {@code @QuarkusTest} with another profile or resource does) would get back the old meters, bound
+     * to the old bean's values or to nothing.
+     */
+    @PreDestroy
+    synchronized void removeMeters() {
+        owned.forEach(registry::remove);
+        owned.clear();
     }
 
     private static long epochSeconds(Instant t) {

@@ -7,6 +7,8 @@ import static dify.reconciler.observe.MetricNames.TAG_OUTCOME;
 import dify.reconciler.inventory.storage.StorageRequestListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.HashMap;
@@ -14,9 +16,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Counts the storage adapters' requests by operation and outcome. All six series exist from start-up.
+ * Counts the storage adapters' requests by operation and outcome. All six series exist from start-up
+ * ({@code @Startup}: an application-scoped bean is otherwise created at its first use, and until a storage
+ * request had been made the series were not exported at all).
  * An operation name the adapters do not document is counted as {@code other}, keeping the tag bounded.
  */
+@Startup
 @ApplicationScoped
 public class StorageRequestMetrics implements StorageRequestListener {
 
@@ -25,6 +30,7 @@ public class StorageRequestMetrics implements StorageRequestListener {
     private final Map<String, Counter> ok = new HashMap<>();
     private final Map<String, Counter> error = new HashMap<>();
     private final MeterRegistry registry;
+    private final List<Counter> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
     public StorageRequestMetrics(MeterRegistry registry) {
@@ -46,7 +52,16 @@ public class StorageRequestMetrics implements StorageRequestListener {
     }
 
     private Counter counter(String operation, String outcome) {
-        return Counter.builder(STORAGE_REQUESTS).description("Requests to the bucket or folder")
+        Counter counter = Counter.builder(STORAGE_REQUESTS).description("Requests to the bucket or folder")
                 .tag(TAG_OPERATION, operation).tag(TAG_OUTCOME, outcome).register(registry);
+        owned.add(counter);
+        return counter;
+    }
+
+    /** Removes the counters when the application stops (see {@code ReconcilerMetrics#removeMeters}). */
+    @PreDestroy
+    void removeMeters() {
+        owned.forEach(registry::remove);
+        owned.clear();
     }
 }
