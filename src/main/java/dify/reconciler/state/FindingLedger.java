@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -60,7 +61,7 @@ public class FindingLedger {
         public LedgerView complete(Instant seenAt, List<Finding> reported, Map<FindingKind, Long> counts) {
             synchronized (memory) {
                 memory.update(seenAt, reported, counts);
-                Map<String, FindingHistory> history = new java.util.HashMap<>();
+                Map<String, FindingHistory> history = new HashMap<>();
                 for (Finding f : reported) {
                     FindingHistory h = memory.history(f);
                     if (h != null) {

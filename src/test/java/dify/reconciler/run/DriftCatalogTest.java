@@ -440,7 +440,8 @@ class DriftCatalogTest {
                     "some declarations could not be parsed: their assets are unknown, so asset findings are not reported"),
                     () -> "notes: " + sink.notes());
             assertTrue(sink.notes().stream().anyMatch(n -> n.startsWith("plugin_declarations row "
-                    + unreadable.declarationId() + ": declaration is not readable JSON")), () -> "notes: " + sink.notes());
+                    + unreadable.declarationId() + ": its declaration cannot be read (declaration is not valid JSON")),
+                    () -> "notes: " + sink.notes());
         }
     }
 
