@@ -3,6 +3,7 @@ package dify.reconciler.detect;
 import dify.reconciler.catalog.AssetReferences;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.storage.StoredObject;

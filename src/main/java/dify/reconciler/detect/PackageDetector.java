@@ -2,6 +2,7 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.storage.StoredObject;

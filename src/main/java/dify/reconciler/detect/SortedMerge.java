@@ -1,5 +1,6 @@
 package dify.reconciler.detect;
 
+import dify.reconciler.catalog.KeyOrder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;

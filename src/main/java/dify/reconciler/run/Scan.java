@@ -1,5 +1,6 @@
 package dify.reconciler.run;
 
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.detect.AssetDetector;
@@ -7,7 +8,6 @@ import dify.reconciler.detect.DatabaseConsistencyDetector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.detect.InstalledObjectDetector;
-import dify.reconciler.detect.KeyOrder;
 import dify.reconciler.detect.PackageDetector;
 import dify.reconciler.detect.RowDetector;
 import dify.reconciler.detect.TenantStorageDetector;

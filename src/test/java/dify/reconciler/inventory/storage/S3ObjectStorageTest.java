@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dify.reconciler.detect.KeyOrder;
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.testsupport.ObjectWriter;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
