@@ -98,9 +98,9 @@ public class ScanRunner {
         } catch (Exception | Error e) {
             // Errors too: an OutOfMemoryError on a huge listing or a StackOverflowError on a deep tree is a failed
             // run, not an escape that leaves the previous success in the report, the metrics and readiness.
-            String phase = scan == null ? "database" : scan.phase;
+            ScanPhase phase = scan == null ? ScanPhase.DATABASE : scan.phase();
             String cause = describe(e);
-            LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase, cause);
+            LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase.label(), cause);
             report = report(runId, started, ScanReport.Result.FAILURE, cause, phase, sink, scan, rows, skipped, t0);
             // A failed run may leave a dead connection in the pool (a scan that yielded terminated its own backend;
             // a database restart): close those that no longer validate, so the next scan starts on a live one.
@@ -112,11 +112,11 @@ public class ScanRunner {
         return report;
     }
 
-    private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, String failedPhase,
+    private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, ScanPhase failedPhase,
             FindingSink sink, Scan scan, Map<String, Long> rows, List<String> skipped, long t0) {
         boolean ok = result == ScanReport.Result.SUCCESS;
         Map<String, Duration> phases = new LinkedHashMap<>(scan == null ? Map.of() : scan.phases());
-        phases.put("total", Duration.ofNanos(System.nanoTime() - t0));
+        phases.put(ScanPhase.TOTAL, Duration.ofNanos(System.nanoTime() - t0));
         ScanReport.Scope scope = new ScanReport.Scope(daemon.storageType().label(), daemon.storageDescription(),
                 daemon.databaseDescription(), config.deepVerify(), config.gracePeriod(), rows,
                 scan == null ? Map.of() : scan.objectsListed(), skipped);
@@ -127,7 +127,8 @@ public class ScanRunner {
                         sink.rowsInGrace(), sink.objectsInGrace(), sink.unrecognizedKeys(),
                         sink.packagesUnverified())
                 : null;
-        return new ScanReport(runId, started, clock.instant(), result, error, failedPhase, scope, findings,
+        return new ScanReport(runId, started, clock.instant(), result, error,
+                failedPhase == null ? null : failedPhase.label(), scope, findings,
                 ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of());
     }
 
