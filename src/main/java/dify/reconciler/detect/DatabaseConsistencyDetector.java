@@ -2,6 +2,7 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
@@ -52,7 +53,7 @@ public final class DatabaseConsistencyDetector {
             }
             if (!PluginIdentifier.isValid(p.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        invalidDetail(p.uid())));
+                        ObservedVersion.row(p.changedAt()),                         invalidDetail(p.uid())));
                 continue;
             }
             InstallationTally tally = tallies.get(p.uid());
@@ -60,18 +61,18 @@ public final class DatabaseConsistencyDetector {
             boolean settled = tally == null || tally.young() == 0;
             if (settled && p.refers() != installed) {
                 sink.add(Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"));
+                        ObservedVersion.row(p.changedAt()),                         "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"));
             }
             if (installed == 0) {
                 sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        "no plugin_installations row uses this identifier (install_type=" + p.installType() + ")"));
+                        ObservedVersion.row(p.changedAt()),                         "no plugin_installations row uses this identifier (install_type=" + p.installType() + ")"));
             }
             if (p.isServerless()) {
                 if (serverlessUids == null) {
                     serverlessUnchecked++;
                 } else if (!serverlessUids.contains(p.uid())) {
                     sink.add(Finding.row(FindingKind.SERVERLESS_RUNTIME_MISSING, "plugins", p.id(), p.uid(), p.pluginId(),
-                            null, "install_type=serverless but serverless_runtimes has no row for this identifier"));
+                            null, ObservedVersion.row(p.changedAt()), "install_type=serverless but serverless_runtimes has no row for this identifier"));
                 }
             }
         }
@@ -84,10 +85,11 @@ public final class DatabaseConsistencyDetector {
             }
             if (!PluginIdentifier.isValid(d.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, invalidDetail(d.uid())));
+                        d.pluginId(), null, ObservedVersion.row(d.changedAt()), invalidDetail(d.uid())));
             } else if (!knowledge.pluginUids().contains(d.uid())) {
                 sink.add(Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, "no plugins row uses this declaration (uploaded but not installed anywhere)"));
+                        d.pluginId(), null, ObservedVersion.row(d.changedAt()),
+                        "no plugins row uses this declaration (uploaded but not installed anywhere)"));
             }
         }
         tallies.values().forEach(t -> sink.rowsInGrace(t.young()));

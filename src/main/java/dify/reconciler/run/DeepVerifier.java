@@ -47,7 +47,7 @@ final class DeepVerifier {
             String digest = inspect(o, uid);
             String packageDigest = packageDigests.get(uid);
             if (digest != null && packageDigest != null && !digest.equals(packageDigest)) {
-                sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.size(),
+                sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.version(),
                         "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
             }
         }
@@ -65,7 +65,7 @@ final class DeepVerifier {
             String actual = PluginPackageInspector.inspect(in).identifier();
             in.transferTo(java.io.OutputStream.nullOutputStream()); // the zip may end before the stream does
             if (!actual.equals(expectedUid)) {
-                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
+                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(),
                         "key says " + expectedUid + " but the content computes to " + actual));
                 return null; // wrong content is already reported; comparing it with the package adds nothing
             }
@@ -77,7 +77,7 @@ final class DeepVerifier {
                 sink.note(o.key() + " was not verified: " + e.getMessage());
                 return null;
             }
-            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
+            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(),
                     "not a readable plugin package: " + e.getMessage()));
             return null;
         } catch (IOException e) {

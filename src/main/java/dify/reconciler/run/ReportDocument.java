@@ -1,10 +1,14 @@
 package dify.reconciler.run;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -28,11 +32,29 @@ public record ReportDocument(
 
     /** One finding as JSON; absent fields are null. */
     public record FindingDocument(String kind, String severity, String table, String id, String key,
-            String pluginUniqueIdentifier, String pluginId, String tenantId, Long bytes, String detail) {
+            String pluginUniqueIdentifier, String pluginId, String tenantId, Long bytes, String detail,
+            ObservedDocument observed) {
 
         public static FindingDocument of(Finding f) {
             return new FindingDocument(f.kind().label(), f.severity().label(), f.table(), f.id(), f.key(),
-                    f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.bytes(), f.detail());
+                    f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.bytes(), f.detail(),
+                    ObservedDocument.of(f.observed()));
+        }
+    }
+
+    /** The observed version of a finding's subject as JSON: only the facts that apply (a row's or an object's). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ObservedDocument(String changedAt, Long size, String lastModified, String etag) {
+
+        static ObservedDocument of(ObservedVersion v) {
+            if (v == null) {
+                return null;
+            }
+            return new ObservedDocument(text(v.changedAt()), v.size(), text(v.lastModified()), v.etag());
+        }
+
+        private static String text(Instant instant) {
+            return instant == null ? null : instant.toString();
         }
     }
 
@@ -73,7 +95,7 @@ public record ReportDocument(
         }
         Map<String, Double> phases = new LinkedHashMap<>();
         r.phaseDurations().forEach((p, d) -> phases.put(p, d.toNanos() / 1e9));
-        return new ReportDocument(r.runId(), r.result().name().toLowerCase(java.util.Locale.ROOT), r.error(), r.failedPhase(),
+        return new ReportDocument(r.runId(), r.result().name().toLowerCase(Locale.ROOT), r.error(), r.failedPhase(),
                 r.startedAt().toString(), r.finishedAt().toString(), r.duration().toNanos() / 1e9, scanned, summary,
                 r.findings().stream().map(FindingDocument::of).toList(), r.findingsTruncated(), phases, r.notes());
     }

@@ -3,7 +3,9 @@ package dify.reconciler.detect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
 import dify.reconciler.inventory.PluginRow;
@@ -67,6 +69,19 @@ class DatabaseConsistencyDetectorTest {
         FindingSink sink = detect(List.of(plugin(A, 1, "local", OLD)), List.of(declaration(A, OLD)), tallies(), Set.of());
         assertEquals(1, sink.count(FindingKind.PLUGIN_UNREFERENCED));
         assertEquals(1, sink.count(FindingKind.REFERS_DRIFT));
+    }
+
+    @Test
+    void carriesTheChangeTimeOfTheRowEachFindingIsAbout() {
+        Instant pluginChanged = OLD.plusSeconds(1);
+        Instant declarationChanged = OLD.plusSeconds(2);
+        FindingSink sink = detect(List.of(plugin(A, 1, "serverless", pluginChanged)), List.of(declaration(B, declarationChanged)),
+                tallies(), Set.of());
+        assertEquals(4, sink.total(), sink.findings().toString());
+        for (Finding f : sink.findings()) {
+            Instant expected = f.table().equals("plugins") ? pluginChanged : declarationChanged;
+            assertEquals(ObservedVersion.row(expected), f.observed(), f.kind().label());
+        }
     }
 
     @Test
