@@ -278,6 +278,9 @@ class DriftCatalogTest {
             Finding finding = only(f.scan(true));
             assertEquals(CHECKSUM_MISMATCH, finding.kind());
             assertEquals("plugin_packages/" + p.uid(), finding.key());
+            // The version of the object whose bytes were read (the truncated one), ETag included on S3.
+            assertEquals(f.storage.head("plugin_packages/" + p.uid()).orElseThrow().version(), finding.observed());
+            assertEquals((long) p.pkg().bytes().length / 2, finding.observed().size());
         }
     }
 
