@@ -1,6 +1,7 @@
 package dify.reconciler.run;
 
 import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.detect.FindingSink;
@@ -19,6 +20,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
@@ -62,13 +64,13 @@ public class ScanRunner {
     }
 
     /** Runs a scan unless one is already running; empty when it was skipped for that reason. */
-    public java.util.Optional<ScanReport> scanIfIdle() {
+    public Optional<ScanReport> scanIfIdle() {
         if (!oneAtATime.tryLock()) {
             LOG.info("scan skipped: the previous scan is still running");
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
-            return java.util.Optional.of(scanNow());
+            return Optional.of(scanNow());
         } finally {
             oneAtATime.unlock();
         }
@@ -143,9 +145,9 @@ public class ScanRunner {
             ScanReport.Summary s = r.summary();
             LOG.infof("scan %s result=success duration=%.3fs findings=%d critical=%d warning=%d info=%d"
                     + " rows_in_grace=%d objects_in_grace=%d", r.runId(), r.duration().toNanos() / 1e9, s.total(),
-                    s.bySeverity().get(dify.reconciler.catalog.Severity.CRITICAL),
-                    s.bySeverity().get(dify.reconciler.catalog.Severity.WARNING),
-                    s.bySeverity().get(dify.reconciler.catalog.Severity.INFO), s.rowsInGrace(), s.objectsInGrace());
+                    s.bySeverity().get(Severity.CRITICAL),
+                    s.bySeverity().get(Severity.WARNING),
+                    s.bySeverity().get(Severity.INFO), s.rowsInGrace(), s.objectsInGrace());
         } else {
             LOG.errorf("scan %s result=failure duration=%.3fs phase=%s error=%s", r.runId(),
                     r.duration().toNanos() / 1e9, r.failedPhase(), r.error());
