@@ -51,28 +51,29 @@ public final class DatabaseConsistencyDetector {
             if (grace.sparesRow(p.changedAt(), sink)) {
                 continue;
             }
+            ObservedVersion seen = ObservedVersion.row(p.changedAt());
             if (!PluginIdentifier.isValid(p.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        ObservedVersion.row(p.changedAt()),                         invalidDetail(p.uid())));
+                        seen, invalidDetail(p.uid())));
                 continue;
             }
             InstallationTally tally = tallies.get(p.uid());
             long installed = tally == null ? 0 : tally.total();
             boolean settled = tally == null || tally.young() == 0;
             if (settled && p.refers() != installed) {
-                sink.add(Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        ObservedVersion.row(p.changedAt()),                         "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"));
+                sink.add(Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null, seen,
+                        "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"));
             }
             if (installed == 0) {
-                sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        ObservedVersion.row(p.changedAt()),                         "no plugin_installations row uses this identifier (install_type=" + p.installType() + ")"));
+                sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null, seen,
+                        "no plugin_installations row uses this identifier (install_type=" + p.installType() + ")"));
             }
             if (p.isServerless()) {
                 if (serverlessUids == null) {
                     serverlessUnchecked++;
                 } else if (!serverlessUids.contains(p.uid())) {
                     sink.add(Finding.row(FindingKind.SERVERLESS_RUNTIME_MISSING, "plugins", p.id(), p.uid(), p.pluginId(),
-                            null, ObservedVersion.row(p.changedAt()), "install_type=serverless but serverless_runtimes has no row for this identifier"));
+                            null, seen, "install_type=serverless but serverless_runtimes has no row for this identifier"));
                 }
             }
         }
@@ -83,13 +84,13 @@ public final class DatabaseConsistencyDetector {
             if (grace.sparesRow(d.changedAt(), sink)) {
                 continue;
             }
+            ObservedVersion seen = ObservedVersion.row(d.changedAt());
             if (!PluginIdentifier.isValid(d.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, ObservedVersion.row(d.changedAt()), invalidDetail(d.uid())));
+                        d.pluginId(), null, seen, invalidDetail(d.uid())));
             } else if (!knowledge.pluginUids().contains(d.uid())) {
                 sink.add(Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, ObservedVersion.row(d.changedAt()),
-                        "no plugins row uses this declaration (uploaded but not installed anywhere)"));
+                        d.pluginId(), null, seen, "no plugins row uses this declaration (uploaded but not installed anywhere)"));
             }
         }
         tallies.values().forEach(t -> sink.rowsInGrace(t.young()));

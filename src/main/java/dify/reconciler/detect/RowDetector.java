@@ -30,18 +30,19 @@ public final class RowDetector {
             return; // already counted in the tally's young rows
         }
         String table = "plugin_installations";
+        ObservedVersion seen = ObservedVersion.row(row.changedAt());
         if (!PluginIdentifier.isValid(row.uid())) {
             sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, table, row.id(), row.uid(), row.pluginId(),
-                    row.tenantId(), ObservedVersion.row(row.changedAt()), DatabaseConsistencyDetector.invalidDetail(row.uid())));
+                    row.tenantId(), seen, DatabaseConsistencyDetector.invalidDetail(row.uid())));
             return;
         }
         if (!knowledge.pluginUids().contains(row.uid())) {
             sink.add(Finding.row(FindingKind.INSTALLATION_PLUGIN_MISSING, table, row.id(), row.uid(), row.pluginId(),
-                    row.tenantId(), ObservedVersion.row(row.changedAt()), "installation uses an identifier that has no plugins row"));
+                    row.tenantId(), seen, "installation uses an identifier that has no plugins row"));
         }
         if (!row.isRemote() && !knowledge.declarationUids().contains(row.uid())) {
             sink.add(Finding.row(FindingKind.INSTALLATION_DECLARATION_MISSING, table, row.id(), row.uid(), row.pluginId(),
-                    row.tenantId(), ObservedVersion.row(row.changedAt()), "installation uses an identifier that has no plugin_declarations row;"
+                    row.tenantId(), seen, "installation uses an identifier that has no plugin_declarations row;"
                             + " the tenant's plugin list fails with 'plugin not found'"));
         }
     }
@@ -52,7 +53,8 @@ public final class RowDetector {
             return;
         }
         sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, row.table(), row.id(), row.uid(), row.pluginId(),
-                row.tenantId(), ObservedVersion.row(row.changedAt()), DatabaseConsistencyDetector.invalidDetail(row.uid())));
+                row.tenantId(), ObservedVersion.row(row.changedAt()),
+                DatabaseConsistencyDetector.invalidDetail(row.uid())));
     }
 
     /** A category row (with a valid identifier) with no installation of the same tenant, plugin id and identifier. */

@@ -22,7 +22,8 @@ import java.util.Map;
  * @param findings       the findings, at most {@code reconciler.report.max-findings} of them (see {@code findingsTruncated})
  * @param findingsTruncated true when more findings were detected than the report keeps (counts stay exact)
  * @param summary        exact counts
- * @param phaseDurations how long each completed phase took, by {@link ScanPhase#label() label}, and the {@link ScanPhase#TOTAL total}
+ * @param phaseDurations how long each completed phase took, by {@link ScanPhase#label() label}, and the
+ *                       {@link ScanPhase#TOTAL total}
  * @param notes          things the operator should know that are not drift (e.g. a table the daemon has not created yet)
  */
 public record ScanReport(
