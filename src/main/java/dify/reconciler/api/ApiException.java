@@ -5,6 +5,8 @@ import java.util.List;
 
 /** A client error with the message and accepted values the response names; rendered as {@link ApiError}. */
 public class ApiException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
 
     private final Response.Status status;
     private final List<String> allowed;

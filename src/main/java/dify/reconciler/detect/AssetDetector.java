@@ -3,6 +3,8 @@ package dify.reconciler.detect;
 import dify.reconciler.catalog.AssetReferences;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.storage.StoredObject;
@@ -56,8 +58,8 @@ public final class AssetDetector {
                     if (refs.isEmpty()) {
                         for (StoredObject o : objects) {
                             if (!grace.sparesObject(o.lastModified(), sink)) {
-                                sink.add(new Finding(FindingKind.ASSET_ORPHANED, null, null, o.key(), null, null, null,
-                                        o.size(), "no declaration names asset " + assetId + " (" + o.size() + " bytes)"));
+                                sink.add(Finding.object(FindingKind.ASSET_ORPHANED, o.key(), null, o.version(),
+                                        "no declaration names asset " + assetId + " (" + o.size() + " bytes)"));
                             }
                         }
                         return;
@@ -74,7 +76,8 @@ public final class AssetDetector {
                         }
                         sink.add(new Finding(FindingKind.ASSET_MISSING, "plugin_declarations", ref.declarationId(),
                                 prefix + assetId, ref.uid(), ref.pluginId(), null, null,
-                                "declaration names icon asset " + assetId + " but " + prefix + assetId + " does not exist"));
+                                "declaration names icon asset " + assetId + " but " + prefix + assetId + " does not exist",
+                                ObservedVersion.row(ref.changedAt())));
                     }
                 });
     }

@@ -2,6 +2,7 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
@@ -51,19 +52,20 @@ public final class DatabaseConsistencyDetector {
             if (grace.sparesRow(p.changedAt(), sink)) {
                 continue;
             }
+            ObservedVersion seen = ObservedVersion.row(p.changedAt());
             if (!PluginIdentifier.isValid(p.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugins", p.id(), p.uid(), p.pluginId(), null,
-                        invalidDetail(p.uid())));
+                        seen, invalidDetail(p.uid())));
                 continue;
             }
             InstallationTally tally = tallies.get(p.uid());
             long installed = tally == null ? 0 : tally.total();
             boolean settled = tally == null || tally.young() == 0;
             if (settled && p.refers() != installed) {
-                sink.add(refersFinding(p, installed));
+                sink.add(refersFinding(p, installed, seen));
             }
             if (installed == 0) {
-                sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null,
+                sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null, seen,
                         "no plugin_installations row uses this identifier (install_type=" + p.installType() + ")"));
             }
             if (p.isServerless()) {
@@ -71,7 +73,7 @@ public final class DatabaseConsistencyDetector {
                     serverlessUnchecked++;
                 } else if (!serverlessUids.contains(p.uid())) {
                     sink.add(Finding.row(FindingKind.SERVERLESS_RUNTIME_MISSING, "plugins", p.id(), p.uid(), p.pluginId(),
-                            null, "install_type=serverless but serverless_runtimes has no row for this identifier"));
+                            null, seen, "install_type=serverless but serverless_runtimes has no row for this identifier"));
                 }
             }
         }
@@ -82,12 +84,13 @@ public final class DatabaseConsistencyDetector {
             if (grace.sparesRow(d.changedAt(), sink)) {
                 continue;
             }
+            ObservedVersion seen = ObservedVersion.row(d.changedAt());
             if (!PluginIdentifier.isValid(d.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, invalidDetail(d.uid())));
+                        d.pluginId(), null, seen, invalidDetail(d.uid())));
             } else if (!knowledge.pluginUids().contains(d.uid())) {
                 sink.add(Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, "no plugins row uses this declaration (uploaded but not installed anywhere)"));
+                        d.pluginId(), null, seen, "no plugins row uses this declaration (uploaded but not installed anywhere)"));
             }
         }
         tallies.values().forEach(t -> sink.rowsInGrace(t.young()));
@@ -116,14 +119,14 @@ public final class DatabaseConsistencyDetector {
      * and {@code plugin/U} for everyone, so the other tenants' installations break. Too high only keeps them
      * alive after the last uninstall.
      */
-    private static Finding refersFinding(PluginRow p, long installed) {
+    private static Finding refersFinding(PluginRow p, long installed, ObservedVersion seen) {
         String counts = "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier";
         if (p.refers() < installed) {
-            return Finding.row(FindingKind.REFERS_TOO_LOW, "plugins", p.id(), p.uid(), p.pluginId(), null, counts
+            return Finding.row(FindingKind.REFERS_TOO_LOW, "plugins", p.id(), p.uid(), p.pluginId(), null, seen, counts
                     + "; an uninstall that brings refers to 0 deletes the shared plugins row, declaration and installed"
                     + " object while other tenants still use them");
         }
-        return Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null, counts);
+        return Finding.row(FindingKind.REFERS_DRIFT, "plugins", p.id(), p.uid(), p.pluginId(), null, seen, counts);
     }
 
     public static String invalidDetail(String uid) {

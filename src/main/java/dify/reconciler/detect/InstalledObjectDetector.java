@@ -2,6 +2,8 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.storage.StoredObject;
@@ -39,7 +41,7 @@ public final class InstalledObjectDetector {
                     if (rows.isEmpty()) {
                         for (StoredObject o : objects) {
                             if (!grace.sparesObject(o.lastModified(), sink)) {
-                                sink.add(Finding.object(FindingKind.INSTALLED_OBJECT_ORPHANED, o.key(), uid, o.size(),
+                                sink.add(Finding.object(FindingKind.INSTALLED_OBJECT_ORPHANED, o.key(), uid, o.version(),
                                         "installed copy has no plugins row with identifier " + uid
                                                 + " (" + o.size() + " bytes)"));
                             }
@@ -59,7 +61,8 @@ public final class InstalledObjectDetector {
                         }
                         sink.add(new Finding(FindingKind.INSTALLED_OBJECT_MISSING, "plugins", row.id(), prefix + uid, uid,
                                 row.pluginId(), null, null,
-                                "plugins row with install_type=local expects object " + prefix + uid + ", which does not exist"));
+                                "plugins row with install_type=local expects object " + prefix + uid + ", which does not exist",
+                                ObservedVersion.row(row.changedAt())));
                     }
                 });
     }
@@ -75,8 +78,7 @@ public final class InstalledObjectDetector {
             return true;
         }
         if (!grace.sparesObject(o.lastModified(), sink)) {
-            sink.add(new Finding(FindingKind.INVALID_INSTALLED_KEY, null, null, o.key(), null, null, null, o.size(),
-                    describeInvalidKey(rest)));
+            sink.add(Finding.object(FindingKind.INVALID_INSTALLED_KEY, o.key(), null, o.version(), describeInvalidKey(rest)));
         }
         return false;
     }

@@ -2,6 +2,8 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.storage.StoredObject;
@@ -47,7 +49,7 @@ public final class PackageDetector {
                     if (rows.isEmpty()) {
                         for (StoredObject o : objects) {
                             if (!grace.sparesObject(o.lastModified(), sink)) {
-                                sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, o.key(), uid, o.size(),
+                                sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, o.key(), uid, o.version(),
                                         "package has no plugin_declarations row (" + o.size() + " bytes)"));
                             }
                         }
@@ -66,7 +68,8 @@ public final class PackageDetector {
                         }
                         sink.add(new Finding(FindingKind.PACKAGE_MISSING, "plugin_declarations", row.id(), prefix + uid, uid,
                                 row.pluginId(), null, null,
-                                "declaration expects package " + prefix + uid + ", which does not exist"));
+                                "declaration expects package " + prefix + uid + ", which does not exist",
+                                ObservedVersion.row(row.changedAt())));
                     }
                 });
     }

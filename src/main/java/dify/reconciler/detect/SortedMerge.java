@@ -1,5 +1,6 @@
 package dify.reconciler.detect;
 
+import dify.reconciler.catalog.KeyOrder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -24,6 +25,8 @@ public final class SortedMerge {
 
     /** Thrown when a side is not in ascending {@link KeyOrder}. */
     public static final class UnsortedInputException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
         public UnsortedInputException(String side, String previous, String next) {
             super(side + " is not sorted: '" + next + "' came after '" + previous + "'");
         }

@@ -2,6 +2,8 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.TenantStorageRow;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.util.ArrayDeque;
@@ -102,7 +104,7 @@ public final class TenantStorageDetector {
             sink.add(new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", o.row.id(),
                     prefix + o.relativePrefix, null, o.row.pluginId(), o.row.tenantId(), null,
                     "size is " + o.row.size() + " bytes but " + o.bytes + " bytes are stored under "
-                            + prefix + o.relativePrefix));
+                            + prefix + o.relativePrefix, ObservedVersion.row(o.row.changedAt())));
         }
     }
 }

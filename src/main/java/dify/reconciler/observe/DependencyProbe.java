@@ -2,6 +2,7 @@ package dify.reconciler.observe;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,7 @@ final class DependencyProbe {
                     } catch (RuntimeException e) {
                         throw e;
                     } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
+                        throw new CompletionException(e);
                     }
                 }, executor));
         try {
@@ -51,7 +52,7 @@ final class DependencyProbe {
         } catch (TimeoutException e) {
             return new Outcome(false, "no answer within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null
                     ? c.getCause()
                     : e.getCause();
             return new Outcome(false, cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());

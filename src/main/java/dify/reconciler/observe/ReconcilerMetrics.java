@@ -7,6 +7,7 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.run.ScanPhase;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.FindingLedger;
 import dify.reconciler.state.RunStore;
@@ -26,12 +27,14 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -50,7 +53,8 @@ public class ReconcilerMetrics {
     private static final Logger LOG = Logger.getLogger(ReconcilerMetrics.class);
 
     /** The phases {@link ScanReport#phaseDurations()} uses; anything else is ignored (bounded tags). */
-    static final List<String> PHASES = List.of("total", "database", "detect", "storage", "verify");
+    static final List<String> PHASES = Stream.concat(Stream.of(ScanPhase.TOTAL), Arrays.stream(ScanPhase.values()).map(ScanPhase::label))
+            .toList();
 
     /** Histogram buckets: scans take from a fraction of a second (small daemon) to an hour (deep verify of a large bucket). */
     private static final Duration[] DURATION_BUCKETS = {Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),

@@ -6,6 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Startup;
 
 /**
  * {@code /q/health/started}: UP once the daemon's settings were parsed and the storage adapter was built
@@ -13,7 +14,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
  * the variable, and the startup probe never turns UP). It does not contact the database or the bucket: the
  * readiness check reports those, and a dependency outage must not keep the container in start-up forever.
  */
-@org.eclipse.microprofile.health.Startup
+@Startup
 @ApplicationScoped
 public class StartupHealthCheck implements HealthCheck {
 

@@ -6,9 +6,11 @@ import dify.reconciler.catalog.InvalidPackageException;
 import dify.reconciler.catalog.PluginPackageInspector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.StorageException;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -47,7 +49,7 @@ final class DeepVerifier {
             String digest = inspect(o, uid);
             String packageDigest = packageDigests.get(uid);
             if (digest != null && packageDigest != null && !digest.equals(packageDigest)) {
-                sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.size(),
+                sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.version(),
                         "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
             }
         }
@@ -63,9 +65,9 @@ final class DeepVerifier {
         }
         try (InputStream in = new DigestInputStream(storage.open(o.key()), sha256)) {
             String actual = PluginPackageInspector.inspect(in).identifier();
-            in.transferTo(java.io.OutputStream.nullOutputStream()); // the zip may end before the stream does
+            in.transferTo(OutputStream.nullOutputStream()); // the zip may end before the stream does
             if (!actual.equals(expectedUid)) {
-                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
+                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(),
                         "key says " + expectedUid + " but the content computes to " + actual));
                 return null; // wrong content is already reported; comparing it with the package adds nothing
             }
@@ -77,11 +79,11 @@ final class DeepVerifier {
                 sink.note(o.key() + " was not verified: " + e.getMessage());
                 return null;
             }
-            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.size(),
+            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(),
                     "not a readable plugin package: " + e.getMessage()));
             return null;
         } catch (IOException e) {
-            throw new dify.reconciler.inventory.storage.StorageException("reading " + o.key() + " failed: " + e.getMessage(), e);
+            throw new StorageException("reading " + o.key() + " failed: " + e.getMessage(), e);
         }
     }
 }

@@ -1,11 +1,15 @@
 package dify.reconciler.run;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.state.FindingHistory;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -33,14 +37,31 @@ public record ReportDocument(
      * finding ledger: when a successful scan first saw it and how many successful scans in a row have seen it.
      */
     public record FindingDocument(String kind, String severity, String table, String id, String key,
-            String pluginUniqueIdentifier, String pluginId, String tenantId, Long bytes, String detail, String firstSeen,
-            Integer consecutiveScans) {
+            String pluginUniqueIdentifier, String pluginId, String tenantId, Long bytes, String detail,
+            ObservedDocument observed, String firstSeen, Integer consecutiveScans) {
 
         public static FindingDocument of(Finding f, FindingHistory history) {
             return new FindingDocument(f.kind().label(), f.severity().label(), f.table(), f.id(), f.key(),
                     f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.bytes(), f.detail(),
+                    ObservedDocument.of(f.observed()),
                     history == null ? null : history.firstSeen().toString(),
                     history == null ? null : history.consecutiveScans());
+        }
+    }
+
+    /** The observed version of a finding's subject as JSON: only the facts that apply (a row's or an object's). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ObservedDocument(String changedAt, Long size, String lastModified, String etag) {
+
+        static ObservedDocument of(ObservedVersion v) {
+            if (v == null) {
+                return null;
+            }
+            return new ObservedDocument(text(v.changedAt()), v.size(), text(v.lastModified()), v.etag());
+        }
+
+        private static String text(Instant instant) {
+            return instant == null ? null : instant.toString();
         }
     }
 
@@ -81,7 +102,7 @@ public record ReportDocument(
         }
         Map<String, Double> phases = new LinkedHashMap<>();
         r.phaseDurations().forEach((p, d) -> phases.put(p, d.toNanos() / 1e9));
-        return new ReportDocument(r.runId(), r.result().name().toLowerCase(java.util.Locale.ROOT), r.error(), r.failedPhase(),
+        return new ReportDocument(r.runId(), r.result().name().toLowerCase(Locale.ROOT), r.error(), r.failedPhase(),
                 r.startedAt().toString(), r.finishedAt().toString(), r.duration().toNanos() / 1e9, scanned, summary,
                 r.findings().stream().map(f -> FindingDocument.of(f, r.ledger().historyOf(f))).toList(), r.findingsTruncated(),
                 phases, r.notes(), state(r.state()));

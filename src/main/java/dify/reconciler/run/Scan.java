@@ -1,5 +1,6 @@
 package dify.reconciler.run;
 
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.detect.AssetDetector;
@@ -7,7 +8,6 @@ import dify.reconciler.detect.DatabaseConsistencyDetector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.detect.InstalledObjectDetector;
-import dify.reconciler.detect.KeyOrder;
 import dify.reconciler.detect.PackageDetector;
 import dify.reconciler.detect.RowDetector;
 import dify.reconciler.detect.TenantStorageDetector;
@@ -24,24 +24,24 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
  * One scan: every check of the catalog, database first (one snapshot), then each storage prefix merged
  * against it, then (optionally) the package bytes. Any exception ends the scan; {@link ScanRunner} turns it
- * into a failed report. Not reusable: one instance per run.
+ * into a failed report that names {@link #phase()}. Not reusable: one instance per run.
  */
 final class Scan {
-
-    /** The phase a failure happened in, for the report and the metrics. */
-    String phase = "database";
 
     private final DaemonDatabaseReader db;
     private final ObjectStorage storage;
@@ -50,7 +50,7 @@ final class Scan {
     private final Instant installTasksStuckBefore;
     private final boolean deepVerify;
     private final FindingSink sink;
-    private final Map<String, Duration> phases = new LinkedHashMap<>();
+    private final PhaseClock clock = new PhaseClock();
     private final Map<String, Long> objectsListed = new LinkedHashMap<>();
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
@@ -64,8 +64,14 @@ final class Scan {
         this.sink = sink;
     }
 
+    /** The phase running now; after a failure, the phase it happened in. */
+    ScanPhase phase() {
+        return clock.current();
+    }
+
+    /** Time per phase label, for the phases that completed. */
     Map<String, Duration> phases() {
-        return phases;
+        return clock.durations();
     }
 
     Map<String, Long> objectsListed() {
@@ -73,35 +79,63 @@ final class Scan {
     }
 
     void run() throws SQLException {
-        long t0 = System.nanoTime();
-        phase = "database";
+        Tables tables = clock.time(ScanPhase.DATABASE, this::readTables);
+        Verdict verdict = clock.time(ScanPhase.DETECT, () -> detectAmongTables(tables));
+        clock.time(ScanPhase.DATABASE, () -> checkNarrowedRows(tables, verdict));
+        Listed listed = clock.time(ScanPhase.STORAGE, () -> mergeStorage(tables));
+        if (deepVerify) {
+            clock.time(ScanPhase.VERIFY, () -> new DeepVerifier(storage, sink)
+                    .verify(layout.packages(), listed.packages(), layout.installed(), listed.installedCopies()));
+        }
+        db.notes().forEach(sink::note);
+    }
+
+    /** What the database phase reads before detection; bounded by plugins and declarations, not installations. */
+    private record Tables(List<PluginRow> plugins, List<DeclarationRow> declarations,
+            Map<String, InstallationTally> tallies, List<TableRow> serverlessRows, Set<String> serverlessUids) {
+    }
+
+    /** What detection among the tables decided: what is known, and which installations to read row by row. */
+    private record Verdict(DatabaseConsistencyDetector.Knowledge knowledge, Set<String> suspects) {
+    }
+
+    /** Objects kept from the listings for deep verification (empty lists when it is off). */
+    private record Listed(List<StoredObject> packages, List<StoredObject> installedCopies) {
+    }
+
+    private Tables readTables() throws SQLException {
         List<PluginRow> plugins = sortedByUid(db.plugins(), PluginRow::uid);
         List<DeclarationRow> declarations = sortedByUid(db.declarations(), DeclarationRow::uid);
         Map<String, InstallationTally> tallies = db.installationTallies(grace.cutoff());
-        Set<String> serverlessUids = null;
+        Set<String> serverlessUids = null; // null: the table does not exist, so serverless plugins are not checked
         List<TableRow> serverlessRows = List.of();
         if (db.schema().hasTable(DaemonSchema.SERVERLESS_RUNTIMES)) {
             serverlessRows = db.serverlessRuntimes();
-            serverlessUids = serverlessRows.stream().map(TableRow::uid).filter(u -> u != null).collect(Collectors.toSet());
+            serverlessUids = serverlessRows.stream().map(TableRow::uid).filter(Objects::nonNull).collect(Collectors.toSet());
         }
-        long tDetect = System.nanoTime();
-        DatabaseConsistencyDetector consistency = new DatabaseConsistencyDetector(grace, sink);
-        DatabaseConsistencyDetector.Knowledge knowledge = consistency.knowledge(plugins, declarations);
-        consistency.detect(plugins, declarations, tallies, serverlessUids, knowledge);
-        Set<String> suspects = consistency.suspectInstallationUids(tallies, knowledge);
-        Duration detect = Duration.ofNanos(System.nanoTime() - tDetect);
+        return new Tables(plugins, declarations, tallies, serverlessRows, serverlessUids);
+    }
 
-        RowDetector rows = new RowDetector(grace, sink, knowledge);
-        serverlessRows.stream().filter(r -> !PluginIdentifier.isValid(r.uid())).forEach(rows::invalidIdentifier);
-        db.installationsUsing(suspects, rows::installation);
+    private Verdict detectAmongTables(Tables t) {
+        DatabaseConsistencyDetector consistency = new DatabaseConsistencyDetector(grace, sink);
+        DatabaseConsistencyDetector.Knowledge knowledge = consistency.knowledge(t.plugins(), t.declarations());
+        consistency.detect(t.plugins(), t.declarations(), t.tallies(), t.serverlessUids(), knowledge);
+        return new Verdict(knowledge, consistency.suspectInstallationUids(t.tallies(), knowledge));
+    }
+
+    /** Row-level checks on the rows PostgreSQL narrows down; the still-open transaction keeps them in the snapshot. */
+    private void checkNarrowedRows(Tables t, Verdict v) throws SQLException {
+        RowDetector rows = new RowDetector(grace, sink, v.knowledge());
+        t.serverlessRows().stream().filter(r -> !PluginIdentifier.isValid(r.uid())).forEach(rows::invalidIdentifier);
+        db.installationsUsing(v.suspects(), rows::installation);
         db.duplicatePlugins(grace.cutoff(), rows::duplicates);
         db.duplicateInstallations(grace.cutoff(), rows::duplicates);
         List<String> categoryTables = DaemonSchema.CATEGORY_TABLES.stream().filter(db.schema()::hasTable).toList();
         // A category row with an invalid identifier either shares it with an installation (found through the
         // installations' invalid identifiers, a handful at most) or has none (the anti-join returns it).
         // Either way no category table is read row by row.
-        Set<String> invalidInstalledUids = new java.util.HashSet<>();
-        tallies.keySet().stream().filter(u -> !PluginIdentifier.isValid(u)).forEach(invalidInstalledUids::add);
+        Set<String> invalidInstalledUids = new HashSet<>();
+        t.tallies().keySet().stream().filter(u -> !PluginIdentifier.isValid(u)).forEach(invalidInstalledUids::add);
         for (String table : categoryTables) {
             db.countRows(table);
             db.rowsUsing(table, invalidInstalledUids, rows::invalidIdentifier);
@@ -119,11 +153,9 @@ final class Scan {
         if (db.schema().hasTable(DaemonSchema.INSTALL_TASKS)) {
             db.stuckInstallTasks(installTasksStuckBefore, rows::stuckInstallTask);
         }
-        phases.put("database", Duration.ofNanos(System.nanoTime() - t0).minus(detect));
-        phases.put("detect", detect);
+    }
 
-        long t1 = System.nanoTime();
-        phase = "storage";
+    private Listed mergeStorage(Tables t) throws SQLException {
         // tenant_storages is the one table still streamed here, merged with the persistence listing: read it
         // first, then end the database transaction, so no lock is held across the other listings.
         if (db.schema().hasTable(DaemonSchema.TENANT_STORAGES)) {
@@ -136,25 +168,18 @@ final class Scan {
         Consumer<StoredObject> keepInstalled = deepVerify ? installedCopies::add : o -> { };
         Consumer<StoredObject> keepPackage = deepVerify ? packages::add : o -> { };
         withListing(layout.installed(), listing -> new InstalledObjectDetector(layout.installed(), grace, sink)
-                .detect(listing, plugins, keepInstalled));
-        Set<String> remoteUids = plugins.stream().filter(PluginRow::isRemote).map(PluginRow::uid).collect(Collectors.toSet());
+                .detect(listing, t.plugins(), keepInstalled));
+        Set<String> remoteUids = t.plugins().stream().filter(PluginRow::isRemote).map(PluginRow::uid)
+                .collect(Collectors.toSet());
         withListing(layout.packages(), listing -> new PackageDetector(layout.packages(), grace, sink)
-                .detect(listing, declarations, remoteUids, keepPackage));
+                .detect(listing, t.declarations(), remoteUids, keepPackage));
         if (!db.allDeclarationsParsed()) {
             sink.note("some declarations could not be parsed: their assets are unknown, so asset findings are not reported");
         } else {
             withListing(layout.assets(), listing -> new AssetDetector(layout.assets(), grace, sink)
-                    .detect(listing, declarations, plugins));
+                    .detect(listing, t.declarations(), t.plugins()));
         }
-        phases.put("storage", Duration.ofNanos(System.nanoTime() - t1));
-
-        if (deepVerify) {
-            long t2 = System.nanoTime();
-            phase = "verify";
-            new DeepVerifier(storage, sink).verify(layout.packages(), packages, layout.installed(), installedCopies);
-            phases.put("verify", Duration.ofNanos(System.nanoTime() - t2));
-        }
-        db.notes().forEach(sink::note);
+        return new Listed(packages, installedCopies);
     }
 
     private void withListing(String prefix, Consumer<Iterator<StoredObject>> consumer) {
@@ -166,7 +191,7 @@ final class Scan {
     }
 
     /** Sorted in {@link KeyOrder}; rows without an identifier first (they are invalid and never merged). */
-    private static <T> List<T> sortedByUid(List<T> rows, java.util.function.Function<T, String> uid) {
+    private static <T> List<T> sortedByUid(List<T> rows, Function<T, String> uid) {
         List<T> sorted = new ArrayList<>(rows);
         sorted.sort(Comparator.comparing(uid, Comparator.nullsFirst(KeyOrder.COMPARATOR)));
         return sorted;

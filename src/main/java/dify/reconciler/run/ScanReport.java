@@ -18,12 +18,13 @@ import java.util.Map;
  * @param finishedAt     when it ended
  * @param result         success or failure
  * @param error          the cause of a failure (no secrets), null on success
- * @param failedPhase    the phase that failed ({@code config|database|storage|detect|verify}), null on success
+ * @param failedPhase    the {@link ScanPhase#label() label} of the phase that failed, null on success
  * @param scope          what was scanned
  * @param findings       the findings, at most {@code reconciler.report.max-findings} of them (see {@code findingsTruncated})
  * @param findingsTruncated true when more findings were detected than the report keeps (counts stay exact)
  * @param summary        exact counts
- * @param phaseDurations how long each phase took
+ * @param phaseDurations how long each completed phase took, by {@link ScanPhase#label() label}, and the
+ *                       {@link ScanPhase#TOTAL total}
  * @param notes          things the operator should know that are not drift (e.g. a table the daemon has not created yet)
  * @param state          where the reconciler's own state lives ({@code persisted} or {@code memory}, with the reason)
  * @param ledger         the finding ledger after this scan (first seen, consecutive scans); empty for a failed run

@@ -1,6 +1,7 @@
 package dify.reconciler.run;
 
 import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.detect.FindingSink;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
@@ -79,13 +81,13 @@ public class ScanRunner {
     }
 
     /** Runs a scan unless one is already running; empty when it was skipped for that reason. */
-    public java.util.Optional<ScanReport> scanIfIdle() {
+    public Optional<ScanReport> scanIfIdle() {
         if (!oneAtATime.tryLock()) {
             LOG.info("scan skipped: the previous scan is still running");
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
-            return java.util.Optional.of(scanNow());
+            return Optional.of(scanNow());
         } finally {
             oneAtATime.unlock();
         }
@@ -123,9 +125,9 @@ public class ScanRunner {
         } catch (Exception | Error e) {
             // Errors too: an OutOfMemoryError on a huge listing or a StackOverflowError on a deep tree is a failed
             // run, not an escape that leaves the previous success in the report, the metrics and readiness.
-            String phase = scan == null ? "database" : scan.phase;
+            ScanPhase phase = scan == null ? ScanPhase.DATABASE : scan.phase();
             String cause = describe(e);
-            LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase, cause);
+            LOG.errorf(e, "scan %s failed in phase %s: %s", runId, phase.label(), cause);
             ledgerUpdate.abandon();
             report = report(runId, started, ScanReport.Result.FAILURE, cause, phase, sink, scan, rows, skipped, t0,
                     LedgerView.EMPTY);
@@ -140,11 +142,11 @@ public class ScanRunner {
         return report;
     }
 
-    private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, String failedPhase,
+    private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, ScanPhase failedPhase,
             FindingSink sink, Scan scan, Map<String, Long> rows, List<String> skipped, long t0, LedgerView view) {
         boolean ok = result == ScanReport.Result.SUCCESS;
         Map<String, Duration> phases = new LinkedHashMap<>(scan == null ? Map.of() : scan.phases());
-        phases.put("total", Duration.ofNanos(System.nanoTime() - t0));
+        phases.put(ScanPhase.TOTAL, Duration.ofNanos(System.nanoTime() - t0));
         ScanReport.Scope scope = new ScanReport.Scope(daemon.storageType().label(), daemon.storageDescription(),
                 daemon.databaseDescription(), config.deepVerify(), config.gracePeriod(), rows,
                 scan == null ? Map.of() : scan.objectsListed(), skipped);
@@ -155,7 +157,8 @@ public class ScanRunner {
                         sink.rowsInGrace(), sink.objectsInGrace(), sink.unrecognizedKeys(),
                         sink.packagesUnverified())
                 : null;
-        return new ScanReport(runId, started, clock.instant(), result, error, failedPhase, scope, findings,
+        return new ScanReport(runId, started, clock.instant(), result, error,
+                failedPhase == null ? null : failedPhase.label(), scope, findings,
                 ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of(),
                 new ScanReport.State(state.mode().name().toLowerCase(Locale.ROOT), state.reason()), view);
     }
@@ -184,9 +187,9 @@ public class ScanRunner {
             ScanReport.Summary s = r.summary();
             LOG.infof("scan %s result=success duration=%.3fs findings=%d critical=%d warning=%d info=%d"
                     + " rows_in_grace=%d objects_in_grace=%d", r.runId(), r.duration().toNanos() / 1e9, s.total(),
-                    s.bySeverity().get(dify.reconciler.catalog.Severity.CRITICAL),
-                    s.bySeverity().get(dify.reconciler.catalog.Severity.WARNING),
-                    s.bySeverity().get(dify.reconciler.catalog.Severity.INFO), s.rowsInGrace(), s.objectsInGrace());
+                    s.bySeverity().get(Severity.CRITICAL),
+                    s.bySeverity().get(Severity.WARNING),
+                    s.bySeverity().get(Severity.INFO), s.rowsInGrace(), s.objectsInGrace());
         } else {
             LOG.errorf("scan %s result=failure duration=%.3fs phase=%s error=%s", r.runId(),
                     r.duration().toNanos() / 1e9, r.failedPhase(), r.error());

@@ -99,6 +99,15 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         e.put("tenantId", f.tenantId());
         e.put("bytes", f.bytes());
         e.put("detail", f.detail());
+        if (f.observed() != null) {
+            // The subject's version as this scan saw it: what a later action compares before it changes anything.
+            Map<String, Object> observed = new LinkedHashMap<>();
+            observed.put("changedAt", f.observed().changedAt() == null ? null : f.observed().changedAt().toString());
+            observed.put("size", f.observed().size());
+            observed.put("lastModified", f.observed().lastModified() == null ? null : f.observed().lastModified().toString());
+            observed.put("etag", f.observed().etag());
+            e.put("observed", observed);
+        }
         try {
             return mapper.writeValueAsString(e);
         } catch (JsonProcessingException ex) {

@@ -572,7 +572,7 @@ public final class Benchmark {
 
     private static Map<String, Long> nonZero(JsonNode byKind) {
         Map<String, Long> m = new LinkedHashMap<>();
-        byKind.fields().forEachRemaining(e -> {
+        byKind.properties().forEach(e -> {
             if (e.getValue().asLong() != 0) {
                 m.put(e.getKey(), e.getValue().asLong());
             }

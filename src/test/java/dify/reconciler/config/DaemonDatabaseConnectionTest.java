@@ -131,9 +131,9 @@ class DaemonDatabaseConnectionTest {
                         "env", 300))
                 .withSources(new DaemonDatasourceConfigSourceFactory())
                 .build();
-        assertEquals("0", config.getRawValue("quarkus.datasource.jdbc.additional-jdbc-properties.prepareThreshold"));
+        assertEquals("0", config.getConfigValue("quarkus.datasource.jdbc.additional-jdbc-properties.prepareThreshold").getRawValue());
         assertEquals("-c search_path=plugin_daemon",
-                config.getRawValue("quarkus.datasource.jdbc.additional-jdbc-properties.options"));
+                config.getConfigValue("quarkus.datasource.jdbc.additional-jdbc-properties.options").getRawValue());
     }
 
     @Test

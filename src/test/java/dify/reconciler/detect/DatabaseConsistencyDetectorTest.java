@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
@@ -113,6 +114,19 @@ class DatabaseConsistencyDetectorTest {
     void reportsAnUnreferencedPluginAndItsRefersWhenTheyDisagree() {
         FindingSink sink = detect(List.of(plugin(A, 1, "local", OLD)), List.of(declaration(A, OLD)), tallies(), Set.of());
         assertEquals(Map.of(FindingKind.PLUGIN_UNREFERENCED, 1L, FindingKind.REFERS_DRIFT, 1L), nonZero(sink));
+    }
+
+    @Test
+    void carriesTheChangeTimeOfTheRowEachFindingIsAbout() {
+        Instant pluginChanged = OLD.plusSeconds(1);
+        Instant declarationChanged = OLD.plusSeconds(2);
+        FindingSink sink = detect(List.of(plugin(A, 1, "serverless", pluginChanged)), List.of(declaration(B, declarationChanged)),
+                tallies(), Set.of());
+        assertEquals(4, sink.total(), sink.findings().toString());
+        for (Finding f : sink.findings()) {
+            Instant expected = f.table().equals("plugins") ? pluginChanged : declarationChanged;
+            assertEquals(ObservedVersion.row(expected), f.observed(), f.kind().label());
+        }
     }
 
     @Test

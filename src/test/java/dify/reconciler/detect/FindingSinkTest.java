@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class FindingSinkTest {
 
     private static Finding finding(FindingKind kind, String id) {
-        return Finding.row(kind, "t", id, null, null, null, "detail " + id);
+        return Finding.row(kind, "t", id, null, null, null, ObservedVersion.row(null), "detail " + id);
     }
 
     private static List<String> ids(FindingSink sink) {
@@ -91,8 +92,8 @@ class FindingSinkTest {
     @Test
     void countsBytesOfFindingsTheListNoLongerHolds() {
         FindingSink sink = new FindingSink(1);
-        sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, "plugin_packages/a", null, 100L, "a"));
-        sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, "plugin_packages/b", null, 50L, "b"));
+        sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, "plugin_packages/a", null, ObservedVersion.object(100, null, null), "a"));
+        sink.add(Finding.object(FindingKind.PACKAGE_ORPHANED, "plugin_packages/b", null, ObservedVersion.object(50, null, null), "b"));
         sink.add(finding(FindingKind.PACKAGE_MISSING, "c1"));
 
         assertEquals(List.of("c1"), ids(sink));

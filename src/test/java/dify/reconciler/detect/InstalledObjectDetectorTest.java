@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.time.Instant;
@@ -42,6 +43,7 @@ class InstalledObjectDetectorTest {
         Finding f = sink.findings().get(0);
         assertEquals(FindingKind.INVALID_INSTALLED_KEY, f.kind());
         assertEquals(key, f.key());
+        assertEquals(ObservedVersion.object(0, OLD, null), f.observed());
     }
 
     @Test
@@ -64,6 +66,25 @@ class InstalledObjectDetectorTest {
         assertEquals(1, sink.count(FindingKind.INSTALLED_OBJECT_ORPHANED));
         assertEquals(1, sink.count(FindingKind.INSTALLED_OBJECT_MISSING));
         assertEquals(20L, sink.bytesByKind().get(FindingKind.INSTALLED_OBJECT_ORPHANED));
+    }
+
+    @Test
+    void carriesTheVersionOfTheObjectOrTheRowItSaw() {
+        Instant rowChanged = OLD.plusSeconds(42);
+        Instant objectModified = OLD.plusSeconds(7);
+        FindingSink sink = detect(List.of(new StoredObject("plugin/" + UID2, 20, objectModified, "\"etag-2\"")),
+                List.of(plugin(UID, "local", rowChanged)), new ArrayList<>());
+
+        Finding orphaned = only(sink, FindingKind.INSTALLED_OBJECT_ORPHANED);
+        assertEquals(new ObservedVersion(null, 20L, objectModified, "\"etag-2\""), orphaned.observed());
+        Finding missing = only(sink, FindingKind.INSTALLED_OBJECT_MISSING);
+        assertEquals(new ObservedVersion(rowChanged, null, null, null), missing.observed());
+    }
+
+    private static Finding only(FindingSink sink, FindingKind kind) {
+        List<Finding> found = sink.findings().stream().filter(f -> f.kind() == kind).toList();
+        assertEquals(1, found.size(), found.toString());
+        return found.get(0);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.time.Instant;
@@ -16,11 +17,42 @@ class PackageDetectorTest {
 
     private static final Instant OLD = Instant.parse("2026-01-01T00:00:00Z");
     private static final GraceWindow GRACE = new GraceWindow(Instant.parse("2026-06-01T00:00:00Z"));
+    private static final String A = "langgenius/openai:0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a";
+    private static final String B = "langgenius/tongyi:1.0.0@a2dd9bb656a2722292e8936f3287d53ba176cfbbe9b8bfafc596d4a2ddd99eb2";
+    private static final String C = "langgenius/bedrock:0.0.9@4484b4097187376df28408110fa951c64a18588689746ed4eefc4ee4dc3ec9f2";
+
+    @Test
+    void reportsBothDirectionsWithTheVersionOfWhatItSaw() {
+        Instant declarationChanged = OLD.plusSeconds(3);
+        Instant packageModified = OLD.plusSeconds(9);
+        FindingSink sink = new FindingSink(10);
+        List<StoredObject> present = new ArrayList<>();
+        // Sorted by identifier in key order: bedrock (C) < openai (A) < tongyi (B).
+        new PackageDetector("plugin_packages/", GRACE, sink).detect(
+                List.of(new StoredObject("plugin_packages/" + A, 50, OLD, "\"a\""),
+                        new StoredObject("plugin_packages/" + B, 70, packageModified, "\"b\"")).iterator(),
+                List.of(new DeclarationRow("d-c", C, "langgenius/bedrock", declarationChanged, List.of()),
+                        new DeclarationRow("d-a", A, "langgenius/openai", OLD, List.of())),
+                Set.of(), present::add);
+
+        assertEquals(List.of("plugin_packages/" + A), present.stream().map(StoredObject::key).toList());
+        assertEquals(2, sink.total(), sink.findings().toString());
+        Finding orphaned = sink.findings().stream().filter(f -> f.kind() == FindingKind.PACKAGE_ORPHANED).findFirst()
+                .orElseThrow();
+        assertEquals("plugin_packages/" + B, orphaned.key());
+        assertEquals(70L, orphaned.bytes());
+        assertEquals(ObservedVersion.object(70, packageModified, "\"b\""), orphaned.observed());
+        Finding missing = sink.findings().stream().filter(f -> f.kind() == FindingKind.PACKAGE_MISSING).findFirst()
+                .orElseThrow();
+        assertEquals("d-c", missing.id());
+        assertEquals(ObservedVersion.row(declarationChanged), missing.observed());
+    }
+
     private static final String DECLARED = "langgenius/email:0.0.7@" + "6c".repeat(32);
     private static final String UNDECLARED = "acme/uploaded:0.1.0@" + "ab".repeat(32);
 
     private static StoredObject object(String key) {
-        return new StoredObject(key, 10, OLD);
+        return new StoredObject(key, 10, OLD, null);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.TenantStorageRow;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.time.Instant;
@@ -21,7 +22,12 @@ class TenantStorageDetectorTest {
     }
 
     private static TenantStorageRow row(String id, String tenant, String plugin, long size) {
-        return new TenantStorageRow(id, tenant, plugin, size, OLD);
+        return new TenantStorageRow(id, tenant, plugin, size, changedAt(id));
+    }
+
+    /** Each row its own old change time ("r2" two seconds after OLD), so a finding shows whose version it carries. */
+    private static Instant changedAt(String id) {
+        return OLD.plusSeconds(Integer.parseInt(id.substring(1)));
     }
 
     private static FindingSink detect(List<StoredObject> objects, List<TenantStorageRow> rows) {
@@ -38,6 +44,7 @@ class TenantStorageDetectorTest {
         assertEquals(1, sink.total());
         Finding f = sink.findings().get(0);
         assertEquals(FindingKind.TENANT_STORAGE_DRIFT, f.kind());
+        assertEquals(ObservedVersion.row(changedAt("r2")), f.observed()); // the row's, not an object's
         assertEquals("r2", f.id());
         assertEquals("size is 8 bytes but 7 bytes are stored under persistence/t1/a/y/", f.detail());
     }

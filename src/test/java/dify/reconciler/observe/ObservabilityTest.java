@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -120,7 +121,10 @@ class ObservabilityTest {
                 .body("findings[0].kind", equalTo("package_missing"))
                 .body("findings[0].severity", equalTo("critical"))
                 .body("findings[0].pluginUniqueIdentifier", equalTo(broken.uid()))
-                .body("findings[0].pluginId", equalTo(broken.pluginId()));
+                .body("findings[0].pluginId", equalTo(broken.pluginId()))
+                // The declaration row's version as read; an object's facts (size, lastModified, etag) are omitted.
+                .body("findings[0].observed.keySet()", contains("changedAt"))
+                .body("findings[0].observed.changedAt", matchesPattern("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:[0-9.]+Z"));
         given().queryParam("severity", "critical").queryParam("plugin_id", broken.pluginId()).when().get("/api/v1/findings")
                 .then().statusCode(200).body("total", equalTo(1));
         given().queryParam("plugin_id", "langgenius/nobody").when().get("/api/v1/findings").then().statusCode(200)

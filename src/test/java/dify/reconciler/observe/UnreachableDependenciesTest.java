@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.LedgerView;
@@ -110,7 +111,7 @@ class UnreachableDependenciesTest {
             byKind.put(kind, n);
             bySeverity.merge(kind.severity(), n, Long::sum);
             for (int i = 0; i < n; i++) {
-                findings.add(Finding.row(kind, "plugins", kind.label() + "-" + i, null, null, null, "planted"));
+                findings.add(Finding.row(kind, "plugins", kind.label() + "-" + i, null, null, null, ObservedVersion.row(started), "planted"));
             }
         }
         ScanReport.Summary summary = new ScanReport.Summary(findings.size(), byKind, bySeverity, Map.of(), 0, 0, 0, 0);

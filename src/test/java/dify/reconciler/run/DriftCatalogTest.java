@@ -2,20 +2,27 @@ package dify.reconciler.run;
 
 import static dify.reconciler.catalog.FindingKind.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.detect.FindingSink;
+import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.run.DriftFixture.Store;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.UUID;
@@ -299,6 +306,9 @@ class DriftCatalogTest {
             Finding finding = only(f.scan(true));
             assertEquals(CHECKSUM_MISMATCH, finding.kind());
             assertEquals("plugin_packages/" + p.uid(), finding.key());
+            // The version of the object whose bytes were read (the truncated one), ETag included on S3.
+            assertEquals(f.storage.head("plugin_packages/" + p.uid()).orElseThrow().version(), finding.observed());
+            assertEquals((long) p.pkg().bytes().length / 2, finding.observed().size());
         }
     }
 
@@ -327,6 +337,39 @@ class DriftCatalogTest {
             assertEquals(p.uid(), signed.identifier(), "precondition: same identifier");
             f.put("plugin/" + p.uid(), signed.bytes());
             assertOnly(Map.of(INSTALLED_COPY_DIFFERS, 1L), f.scan(true));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Store.class)
+    void findingsCarryTheVersionOfTheRowOrObjectTheScanSaw(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            DifyDataset.Plugin p = f.dataset.localPlugin(2);
+            f.delete("plugin_packages/" + p.uid());
+            Instant created = Instant.parse("2026-01-02T03:04:05.123456Z");
+            Instant updated = Instant.parse("2026-01-03T03:04:05.654321Z");
+            f.rows.execute("UPDATE plugin_declarations SET created_at = ?, updated_at = ? WHERE id = ?",
+                    OffsetDateTime.ofInstant(created, ZoneOffset.UTC), OffsetDateTime.ofInstant(updated, ZoneOffset.UTC),
+                    p.declarationId());
+            BuiltPackage pkg = DifyPackageBuilder.aPackage().author("acme").name("uploaded").version("0.1.0").build();
+            String key = "plugin_packages/" + pkg.identifier();
+            f.put(key, pkg.bytes());
+
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(PACKAGE_MISSING, 1L, PACKAGE_ORPHANED, 1L), sink);
+            Finding missing = sink.findings().stream().filter(x -> x.kind() == PACKAGE_MISSING).findFirst().orElseThrow();
+            assertEquals(ObservedVersion.row(updated), missing.observed(), "the row's updated_at as read, to the microsecond");
+            Finding orphaned = sink.findings().stream().filter(x -> x.kind() == PACKAGE_ORPHANED).findFirst().orElseThrow();
+            StoredObject stored = f.storage.head(key).orElseThrow();
+            assertEquals(stored.version(), orphaned.observed());
+            assertEquals((long) pkg.bytes().length, orphaned.observed().size());
+            if (store == Store.S3) {
+                String etag = S3ProxyServer.shared().client().headObject(b -> b.bucket(f.bucket).key(key)).eTag();
+                assertNotNull(etag);
+                assertEquals(etag, orphaned.observed().etag(), "the ETag S3 listed");
+            } else {
+                assertNull(orphaned.observed().etag(), "local storage has no entity tags");
+            }
         }
     }
 

@@ -50,7 +50,7 @@ final class DriftFixture implements AutoCloseable {
     final StorageLayout layout = StorageLayout.DEFAULT;
     final DifyDataset dataset;
     private final Path localRoot;
-    private final String bucket;
+    final String bucket;
 
     DriftFixture(Store store, SchemaFixture schema) {
         this.store = store;

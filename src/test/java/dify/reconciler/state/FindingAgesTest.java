@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -19,11 +20,12 @@ class FindingAgesTest {
     private final FindingAges ages = new FindingAges();
 
     private static Finding missing(String id) {
-        return Finding.row(FindingKind.PACKAGE_MISSING, "plugin_declarations", id, null, null, null, "no package");
+        return Finding.row(FindingKind.PACKAGE_MISSING, "plugin_declarations", id, null, null, null, ObservedVersion.row(T1),
+                "no package");
     }
 
     private static Finding orphan(String key) {
-        return Finding.object(FindingKind.PACKAGE_ORPHANED, key, null, 10L, "no declaration");
+        return Finding.object(FindingKind.PACKAGE_ORPHANED, key, null, ObservedVersion.object(10, T1, null), "no declaration");
     }
 
     @Test

@@ -441,6 +441,8 @@ public final class DaemonRows {
 
     /** An SQL failure from a helper call, carrying the statement and the SQLState. */
     public static final class DaemonRowsException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
         private final String sqlState;
 
         DaemonRowsException(String sql, SQLException cause) {

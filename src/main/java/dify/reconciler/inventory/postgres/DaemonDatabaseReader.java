@@ -21,8 +21,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -71,14 +73,14 @@ public final class DaemonDatabaseReader implements AutoCloseable {
 
     public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
             String databaseDescription) throws SQLException {
-        return open(dataSource, schemaName, fetchSize, java.time.Duration.ofSeconds(30), databaseDescription);
+        return open(dataSource, schemaName, fetchSize, Duration.ofSeconds(30), databaseDescription);
     }
 
     /**
      * @param lockTimeout how long a statement may wait for a table lock (a daemon migration) before the scan fails
      */
     public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
-            java.time.Duration lockTimeout, String databaseDescription) throws SQLException {
+            Duration lockTimeout, String databaseDescription) throws SQLException {
         Connection c = dataSource.getConnection();
         LockRequestWatch watch = null;
         try {
@@ -458,7 +460,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     }
 
     private static OffsetDateTime timestamp(Instant instant) {
-        return instant.atOffset(java.time.ZoneOffset.UTC);
+        return instant.atOffset(ZoneOffset.UTC);
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {

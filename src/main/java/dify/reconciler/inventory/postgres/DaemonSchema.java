@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -122,7 +123,7 @@ public final class DaemonSchema {
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String[] cols = (String[]) rs.getArray(2).getArray();
-                    unique.computeIfAbsent(rs.getString(1), k -> new java.util.ArrayList<>()).add(Set.of(cols));
+                    unique.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(Set.of(cols));
                 }
             }
         }

@@ -26,7 +26,7 @@ import java.util.stream.StreamSupport;
 
 import org.jboss.logging.Logger;
 
-import dify.reconciler.detect.KeyOrder;
+import dify.reconciler.catalog.KeyOrder;
 
 /**
  * The daemon's {@code local} storage type: every key is a path relative to a root folder

@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The daemon's bucket, read-only as far as detection goes. Implementations: S3 (ListObjectsV2) and the
+ * The daemon's bucket, read-only. Implementations: S3 (ListObjectsV2) and the
  * daemon's {@code local} storage type (a folder with the same key layout).
  */
 public interface ObjectStorage extends AutoCloseable {

@@ -16,7 +16,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
-import dify.reconciler.detect.KeyOrder;
+import dify.reconciler.catalog.KeyOrder;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -137,7 +137,7 @@ public final class S3ObjectStorage implements ObjectStorage {
         try {
             HeadObjectResponse response = client.headObject(b -> b.bucket(bucket).key(key));
             listener.onRequest("head", true);
-            return Optional.of(new StoredObject(key, response.contentLength(), response.lastModified()));
+            return Optional.of(new StoredObject(key, response.contentLength(), response.lastModified(), response.eTag()));
         } catch (S3Exception e) {
             // A HEAD response has no body, so a 404 for a missing bucket looks exactly like one for a missing
             // key (the SDK calls both NoSuchKey). Confirm the bucket once before answering "absent".
@@ -281,7 +281,7 @@ public final class S3ObjectStorage implements ObjectStorage {
                         + " returned key '" + key + "' outside the prefix");
             }
             previousKey = key;
-            return new StoredObject(key, object.size(), object.lastModified());
+            return new StoredObject(key, object.size(), object.lastModified(), object.eTag());
         }
 
         private void fetchPage() {

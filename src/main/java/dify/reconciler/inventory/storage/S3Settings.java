@@ -63,11 +63,6 @@ public record S3Settings(String endpoint, boolean usePathStyle, boolean useAws, 
         return accessKey.isEmpty() || (useAws && useManagedIam) ? Credentials.DEFAULT_CHAIN : Credentials.STATIC_KEYS;
     }
 
-    /** True when the default AWS credential chain applies; see {@link #credentials()}. */
-    public boolean useDefaultCredentials() {
-        return credentials() == Credentials.DEFAULT_CHAIN;
-    }
-
     /** Whether the client addresses the bucket in the path ({@code endpoint/bucket/key}) rather than the host name. */
     public boolean forcePathStyle() {
         return usePathStyle;

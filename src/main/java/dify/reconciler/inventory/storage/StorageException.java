@@ -5,6 +5,8 @@ package dify.reconciler.inventory.storage;
  * answered by an empty {@code Optional} from {@link ObjectStorage#head}. The scan fails on this exception.
  */
 public class StorageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public StorageException(String message, Throwable cause) {
         super(message, cause);
     }

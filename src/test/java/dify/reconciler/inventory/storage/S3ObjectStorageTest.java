@@ -2,6 +2,8 @@ package dify.reconciler.inventory.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dify.reconciler.detect.KeyOrder;
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.testsupport.ObjectWriter;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -61,6 +63,22 @@ class S3ObjectStorageTest extends ObjectStorageContract {
 
     private static List<String> numberedKeys(String prefix, int count) {
         return IntStream.range(0, count).mapToObj(i -> prefix + String.format("%04d:1.0.%d@c%d", i, i, i)).toList();
+    }
+
+    @Test
+    void carriesTheETagS3ReturnsInListingsAndHeads() {
+        writer.put("plugin_packages/a/b:1@c", new byte[] {1, 2, 3});
+        writer.put("plugin_packages/a/b:2@c", new byte[] {4, 5, 6});
+        String etag1 = s3.client().headObject(b -> b.bucket(bucket).key("plugin_packages/a/b:1@c")).eTag();
+        String etag2 = s3.client().headObject(b -> b.bucket(bucket).key("plugin_packages/a/b:2@c")).eTag();
+        assertNotNull(etag1);
+        assertNotEquals(etag1, etag2, "different content, different entity tags");
+
+        try (Stream<StoredObject> listing = storage.list("plugin_packages/")) {
+            assertEquals(List.of(etag1, etag2), listing.map(StoredObject::etag).toList());
+        }
+        assertEquals(etag1, storage.head("plugin_packages/a/b:1@c").orElseThrow().etag());
+        assertEquals(etag2, storage.head("plugin_packages/a/b:2@c").orElseThrow().version().etag());
     }
 
     @Test

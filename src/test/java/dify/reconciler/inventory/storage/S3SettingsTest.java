@@ -30,8 +30,9 @@ class S3SettingsTest {
 
     @Test
     void usesTheDefaultCredentialChainOnlyWhenBothKeysAreEmpty() {
-        assertTrue(new S3Settings(null, true, true, null, null, "us-east-1", "b").useDefaultCredentials());
-        assertFalse(new S3Settings(null, true, true, "k", "s", "us-east-1", "b").useDefaultCredentials());
+        assertEquals(S3Settings.Credentials.DEFAULT_CHAIN,
+                new S3Settings(null, true, true, null, null, "us-east-1", "b").credentials());
+        assertEquals(S3Settings.Credentials.STATIC_KEYS, new S3Settings(null, true, true, "k", "s", "us-east-1", "b").credentials());
         assertThrows(IllegalArgumentException.class, () -> new S3Settings(null, true, true, "k", "", "us-east-1", "b"));
     }
 

@@ -1,4 +1,4 @@
-package dify.reconciler.detect;
+package dify.reconciler.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dify.reconciler.detect;
+package dify.reconciler.catalog;
 
 import java.util.Comparator;
 

@@ -1,0 +1,26 @@
+package dify.reconciler.run;
+
+import java.util.Locale;
+
+/**
+ * The phases of a scan, in the order they run. Their labels are a public contract: the report's
+ * {@code phaseSeconds} and {@code failedPhase}, and the {@code phase} tag of the run duration metric.
+ */
+public enum ScanPhase {
+    /** Reading the daemon's tables (one snapshot) and the row-level checks on what PostgreSQL narrowed down. */
+    DATABASE,
+    /** The checks among the tables that need no further I/O. */
+    DETECT,
+    /** Each storage prefix merged against the rows; the database transaction ends at its start. */
+    STORAGE,
+    /** Reading package bytes ({@code reconciler.deep-verify}). */
+    VERIFY;
+
+    /** The label of the whole run's duration, beside the phases' labels in {@link ScanReport#phaseDurations()}. */
+    public static final String TOTAL = "total";
+
+    /** The stable lowercase name, e.g. {@code storage}. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,51 @@
+package dify.reconciler.detect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.inventory.DuplicateGroup;
+import dify.reconciler.inventory.InstallationRow;
+import dify.reconciler.inventory.TableRow;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RowDetectorTest {
+
+    private static final Instant OLD = Instant.parse("2026-01-01T00:00:00Z");
+    private static final GraceWindow GRACE = new GraceWindow(Instant.parse("2026-06-01T00:00:00Z"));
+    private static final String A = "langgenius/openai:0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a";
+
+    private final FindingSink sink = new FindingSink(10);
+    private final RowDetector detector = new RowDetector(GRACE, sink,
+            new DatabaseConsistencyDetector.Knowledge(Set.of(), Set.of()));
+
+    @Test
+    void carriesTheChangeTimeOfEachRowItReports() {
+        detector.installation(new InstallationRow("i1", "t1", "langgenius/openai", A, "local", OLD.plusSeconds(1)));
+        detector.invalidIdentifier(new TableRow("tool_installations", "c1", "t1", "x/y", "broken", OLD.plusSeconds(2), null));
+        detector.orphanedCategoryRow(new TableRow("tool_installations", "c2", "t1", "x/y", A, OLD.plusSeconds(3), "provider p"));
+        detector.orphanedEndpoint(new TableRow("endpoints", "e1", "t1", "x/y", null, OLD.plusSeconds(4), "hook_id h"));
+        detector.stuckInstallTask(new TableRow("install_tasks", "k1", "t1", null, null, OLD.plusSeconds(5), "status 'pending'"));
+
+        assertEquals(List.of("i1", "i1", "c1", "c2", "e1", "k1"), sink.findings().stream().map(Finding::id).toList());
+        assertEquals(List.of(OLD.plusSeconds(1), OLD.plusSeconds(1), OLD.plusSeconds(2), OLD.plusSeconds(3),
+                OLD.plusSeconds(4), OLD.plusSeconds(5)),
+                sink.findings().stream().map(Finding::observed).map(ObservedVersion::changedAt).toList());
+        sink.findings().forEach(f -> assertEquals(ObservedVersion.row(f.observed().changedAt()), f.observed()));
+    }
+
+    @Test
+    void carriesNoVersionForAGroupOfDuplicatesAggregatedInPostgres() {
+        detector.duplicates(new DuplicateGroup("plugins", "plugin_unique_identifier " + A, A, "langgenius/openai", null, 2,
+                List.of("p1", "p2")));
+
+        Finding f = sink.findings().get(0);
+        assertEquals(FindingKind.DUPLICATE_ROWS, f.kind());
+        assertNull(f.observed());
+    }
+}
