@@ -90,4 +90,8 @@ public interface ReconcilerConfig {
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();
+
+    /** Schema of the reconciler's own state. */
+    @WithDefault("plugin_reconciler")
+    String stateSchema();
 }

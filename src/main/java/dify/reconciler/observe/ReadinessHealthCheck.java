@@ -3,6 +3,8 @@ package dify.reconciler.observe;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.leader.LeaderElection;
+import dify.reconciler.leader.LeaderStatus;
 import dify.reconciler.run.RunHistory;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
@@ -22,7 +24,9 @@ import org.eclipse.microprofile.health.Readiness;
 
 /**
  * {@code /q/health/ready}: whether the database and the bucket answer now ({@code SELECT 1}; listing one key
- * of the bucket or the root folder), each with a deadline, and how and when the last scan ended.
+ * of the bucket or the root folder), each with a deadline, how and when the last scan ended, and whether this
+ * replica leads ({@code leader}, {@code leaderLockKey}, {@code leaderElection}, {@code leaderHolder}: data only,
+ * never the status, since every replica scans and reports whoever leads).
  *
  * <p><b>An unreachable dependency does not make the service not-ready</b> unless
  * {@code reconciler.health.readiness-requires-dependencies=true} and {@code reconciler.sidecar} is off: see
@@ -61,6 +65,9 @@ public class ReadinessHealthCheck implements HealthCheck {
     @Inject
     ReconcilerConfig reconciler;
 
+    @Inject
+    LeaderElection leadership;
+
     private volatile DependencyProbe database;
     private volatile DependencyProbe bucket;
 
@@ -80,6 +87,14 @@ public class ReadinessHealthCheck implements HealthCheck {
                 .withData("readinessRequiresDependencies", requiresDependencies)
                 .withData("sidecar", reconciler.sidecar())
                 .withData("scanning", runner.isScanning());
+        // Data only: who leads decides who may act, not whether this replica is healthy.
+        LeaderStatus leader = leadership.status();
+        response.withData("leader", leader.leader())
+                .withData("leaderLockKey", leader.key())
+                .withData("leaderElection", leader.state());
+        if (leader.holder() != null) {
+            response.withData("leaderHolder", leader.holder());
+        }
         Optional<ScanReport> last = history.latest();
         if (last.isEmpty()) {
             response.withData("lastScan", "none yet");

@@ -7,6 +7,7 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.run.ScanReport;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -73,7 +74,7 @@ public class ReconcilerMetrics {
     @Inject
     public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version,
-            @ConfigProperty(name = "reconciler.mode", defaultValue = "service") String mode) {
+            @ConfigProperty(name = "reconciler.mode", defaultValue = "service") String mode, LeaderElection leadership) {
         this.registry = registry;
         this.daemon = daemon;
         for (FindingKind kind : FindingKind.values()) {
@@ -111,6 +112,10 @@ public class ReconcilerMetrics {
         // InvalidConfigurationServer, which replaces the service in a sidecar whose configuration does not start.
         Gauge.builder(CONFIGURATION_VALID, configurationValid, AtomicLong::get)
                 .description("1 = the configuration is valid and the service runs; 0 = invalid (sidecar keeps running, no scans)")
+                .register(registry);
+        // Read at each scrape from the election's current status (never blocks): 0 until the first try succeeds.
+        Gauge.builder(LEADER, leadership, l -> l.isLeader() ? 1 : 0).strongReference(true)
+                .description("1 = this instance leads (holds the advisory lock of its state schema), 0 = it does not")
                 .register(registry);
         Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
                 .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
