@@ -95,6 +95,27 @@ class LeaderElectionIT {
     }
 
     @Test
+    void aLeaderStoppedWithSigtermUnlocksOnItsWayOutAndTheOtherLeadsWithinOneInterval(@TempDir Path tmp) throws Exception {
+        try (Service a = Service.start(env(tmp), tmp, "a"); Service b = Service.start(env(tmp), tmp, "b")) {
+            a.awaitLive();
+            b.awaitLive();
+            Service leader = awaitExactlyOneLeader(a, b);
+            Service follower = leader == a ? b : a;
+            leader.close(); // SIGTERM, as a rolling update stops the old pod; returns once the process has ended
+            long stopped = System.nanoTime();
+            assertTrue(leader.output().contains("leadership released: advisory lock " + LeaderLockKey.of("plugin_reconciler")
+                    + " unlocked"), leader.output());
+            Duration limit = INTERVAL.plus(SLACK);
+            while (!"1.0".equals(follower.metric("plugin_reconciler_leader"))) {
+                if (System.nanoTime() - stopped > limit.toNanos()) {
+                    fail("the survivor did not lead within " + limit + ": " + follower.readinessData() + "\n" + follower.output());
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    @Test
     void theOneShotScanNeverTakesTheLock(@TempDir Path tmp) throws Exception {
         Map<String, String> env = env(tmp);
         Path out = tmp.resolve("scan.out");
