@@ -107,21 +107,19 @@ public final class LeaderElector {
     }
 
     private void tryToLead() {
+        boolean reused = connection != null;
         try {
-            if (connection == null) {
-                connection = open();
-            }
-            if (tryLock()) {
-                leader = true;
-                String self = holder();
-                status = new LeaderStatus(true, key, self, "leading");
-                LOG.infof("leading: this instance holds advisory lock %d (%s)", key, self);
-            } else {
-                String holder = holder();
-                if (failure != null || !status.state().equals("following")) {
-                    LOG.infof("following: advisory lock %d is held by %s", key, holder == null ? "a session that just ended" : holder);
+            try {
+                attempt();
+            } catch (SQLException stale) {
+                if (!reused) {
+                    throw stale;
                 }
-                status = new LeaderStatus(false, key, holder, "following");
+                // A follower's idle connection may have died since the last tick (a server restart, an idle
+                // timeout): that says nothing about the database now, so try once more on a fresh one.
+                LOG.debugf("the idle lock connection failed (%s); trying a new one", stale.getMessage());
+                closeConnection();
+                attempt();
             }
             failure = null;
         } catch (SQLException e) {
@@ -131,8 +129,28 @@ public final class LeaderElector {
                 LOG.debugf("leader election still failing: %s", e.getMessage());
             }
             failure = e.getMessage();
+            // Closing the session releases a lock it may have just taken (the holder read failed after it).
+            leader = false;
             status = new LeaderStatus(false, key, null, "cannot reach the database: " + e.getMessage());
             closeConnection();
+        }
+    }
+
+    private void attempt() throws SQLException {
+        if (connection == null) {
+            connection = open();
+        }
+        if (tryLock()) {
+            leader = true;
+            String self = holder();
+            status = new LeaderStatus(true, key, self, "leading");
+            LOG.infof("leading: this instance holds advisory lock %d (%s)", key, self);
+        } else {
+            String holder = holder();
+            if (failure != null || !status.state().equals("following")) {
+                LOG.infof("following: advisory lock %d is held by %s", key, holder == null ? "a session that just ended" : holder);
+            }
+            status = new LeaderStatus(false, key, holder, "following");
         }
     }
 

@@ -136,6 +136,18 @@ class LeaderElectorTest {
     }
 
     @Test
+    void aFollowerWhoseIdleConnectionDiedStillTakesOverAtItsNextTick() throws Exception {
+        Replica a = new Replica("elector-a");
+        Replica b = new Replica("elector-b");
+        a.elector.tick();
+        assertFalse(b.elector.tick().leader());
+        terminate(b.pid()); // e.g. an idle-session timeout or a server restart between two ticks
+        a.elector.release();
+        assertTrue(b.elector.tick().leader(), b.elector.status().state());
+        assertEquals(2, b.opened.size(), "on a new connection");
+    }
+
+    @Test
     void releaseUnlocksSoTheOtherLeadsAtItsNextTickWithoutWaitingForTheSessionToEnd() {
         Replica a = new Replica("elector-a");
         Replica b = new Replica("elector-b");
