@@ -63,6 +63,7 @@ public class LeaderElection {
 
     private volatile LeaderElector elector;
     private volatile LeaderStatus idle;
+    private volatile boolean stopping;
     private ScheduledExecutorService ticks;
 
     /** This replica's view of leadership; never blocks (the readiness check and the gauge read it). */
@@ -114,6 +115,9 @@ public class LeaderElection {
     }
 
     private void tick() {
+        if (stopping) {
+            return; // released for shutdown: a tick now would take the lock again
+        }
         try {
             elector.tick();
         } catch (RuntimeException e) {
@@ -126,6 +130,7 @@ public class LeaderElection {
         if (ticks == null) {
             return;
         }
+        stopping = true;
         try {
             // On the election thread, after any tick in flight, so no tick runs on a released elector.
             ticks.submit(elector::release).get(config.statementTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
