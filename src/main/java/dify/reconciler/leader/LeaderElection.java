@@ -85,7 +85,7 @@ public class LeaderElection {
         return LeaderLockKey.of(reconciler.stateSchema());
     }
 
-    void start(@Observes StartupEvent started) {
+    void start(@Observes StartupEvent event) {
         long key = key();
         Optional<String> reason = reasonNotToTakePart(reconciler.mode(), daemon.dbType());
         if (reason.isPresent()) {
@@ -126,7 +126,7 @@ public class LeaderElection {
         }
     }
 
-    void stop(@Observes ShutdownEvent stopping) {
+    void stop(@Observes ShutdownEvent event) {
         if (ticks == null) {
             return;
         }
