@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 /**
@@ -52,14 +52,13 @@ public class LeaderElection {
     @Inject
     DaemonSettings daemon;
 
-    @ConfigProperty(name = "quarkus.datasource.jdbc.url")
-    String url;
-
-    @ConfigProperty(name = "quarkus.datasource.username")
-    String username;
-
-    @ConfigProperty(name = "quarkus.datasource.password")
-    Optional<String> password;
+    /**
+     * Read in {@link #start}, after {@link DaemonSettings}: the datasource settings are built from {@code DB_HOST}
+     * and friends, and an injected {@code @ConfigProperty} would fail start-up with "Failed to load config value
+     * … quarkus.datasource.jdbc.url" before DaemonSettings names the missing variable.
+     */
+    @Inject
+    Config settings;
 
     private volatile LeaderElector elector;
     private volatile LeaderStatus idle;
@@ -101,9 +100,10 @@ public class LeaderElection {
         }
         Duration period = tickPeriod(config.retryInterval(), reconciler.interval());
         String applicationName = "dify-plugin-reconciler leader " + hostName();
-        Properties properties = LockConnectionSettings.properties(username, password.orElse(null), daemon.jdbcProperties(),
+        Properties properties = LockConnectionSettings.properties(settings.getValue("quarkus.datasource.username", String.class),
+                settings.getOptionalValue("quarkus.datasource.password", String.class).orElse(null), daemon.jdbcProperties(),
                 applicationName, config.statementTimeout());
-        String lockUrl = LockConnectionSettings.url(url);
+        String lockUrl = LockConnectionSettings.url(settings.getValue("quarkus.datasource.jdbc.url", String.class));
         elector = new LeaderElector(() -> DriverManager.getConnection(lockUrl, properties), key, config.statementTimeout());
         ticks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reconciler-leader-election");
