@@ -109,4 +109,5 @@ public interface ReconcilerConfig {
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();
+
 }

@@ -48,6 +48,13 @@ public final class MetricNames {
      */
     public static final String CONFIGURATION_VALID = "plugin_reconciler_configuration_valid";
 
+    /**
+     * Gauge: 1 while this replica leads (holds the PostgreSQL advisory lock of its state schema, see
+     * {@code dify.reconciler.leader.LeaderElection}), else 0; 0 from start-up until the first try succeeds, and
+     * always 0 in the one-shot command. Across the replicas of one database at most one reports 1.
+     */
+    public static final String LEADER = "plugin_reconciler_leader";
+
     public static final String TAG_KIND = "kind";
     public static final String TAG_SEVERITY = "severity";
     public static final String TAG_RESULT = "result";

@@ -3,6 +3,8 @@ package dify.reconciler.observe;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.leader.LeaderElection;
+import dify.reconciler.leader.LeaderStatus;
 import dify.reconciler.run.RunHistory;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
@@ -24,7 +26,9 @@ import org.eclipse.microprofile.health.Readiness;
 
 /**
  * {@code /q/health/ready}: whether the database and the bucket answer now ({@code SELECT 1}; listing one key
- * of the bucket or the root folder), each with a deadline, and how and when the last scan ended.
+ * of the bucket or the root folder), each with a deadline, how and when the last scan ended, and whether this
+ * replica leads ({@code leader}, {@code leaderLockKey}, {@code leaderElection}, {@code leaderHolder}: data only,
+ * never the status, since every replica scans and reports whoever leads).
  *
  * <p><b>An unreachable dependency does not make the service not-ready</b> unless
  * {@code reconciler.health.readiness-requires-dependencies=true} and {@code reconciler.sidecar} is off: see
@@ -66,6 +70,9 @@ public class ReadinessHealthCheck implements HealthCheck {
     @Inject
     StateStore state;
 
+    @Inject
+    LeaderElection leadership;
+
     private volatile DependencyProbe database;
     private volatile DependencyProbe bucket;
 
@@ -89,6 +96,14 @@ public class ReadinessHealthCheck implements HealthCheck {
         response.withData("state", stateMode == null ? "not decided yet" : stateMode.name().toLowerCase(Locale.ROOT));
         if (stateMode == StateStore.Mode.MEMORY) {
             response.withData("stateReason", String.valueOf(state.reason()));
+        }
+        // Data only: who leads decides who may act, not whether this replica is healthy.
+        LeaderStatus leader = leadership.status();
+        response.withData("leader", leader.leader())
+                .withData("leaderLockKey", leader.key())
+                .withData("leaderElection", leader.state());
+        if (leader.holder() != null) {
+            response.withData("leaderHolder", leader.holder());
         }
         Optional<ScanReport> last = history.latest();
         if (last.isEmpty()) {

@@ -8,6 +8,7 @@ import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.run.ScanPhase;
+import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.FindingLedger;
 import dify.reconciler.state.RunStore;
@@ -84,7 +85,7 @@ public class ReconcilerMetrics {
     @Inject
     public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version,
-            @ConfigProperty(name = "reconciler.mode", defaultValue = "service") String mode) {
+            @ConfigProperty(name = "reconciler.mode", defaultValue = "service") String mode, LeaderElection leadership) {
         this.registry = registry;
         this.daemon = daemon;
         for (FindingKind kind : FindingKind.values()) {
@@ -125,6 +126,10 @@ public class ReconcilerMetrics {
                 .register(registry));
         own(Gauge.builder(STATE_PERSISTED, statePersisted, AtomicLong::get)
                 .description("1 = runs and the finding ledger are kept in our schema; 0 = in memory (lost on restart)")
+                .register(registry));
+        // Read at each scrape from the election's current status (never blocks): 0 until the first try succeeds.
+        own(Gauge.builder(LEADER, leadership, l -> l.isLeader() ? 1 : 0).strongReference(true)
+                .description("1 = this instance leads (holds the advisory lock of its state schema), 0 = it does not")
                 .register(registry));
         own(Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
                 .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
