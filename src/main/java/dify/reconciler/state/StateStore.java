@@ -1,10 +1,14 @@
 package dify.reconciler.state;
 
 import dify.reconciler.config.ReconcilerConfig;
-import io.agroal.api.AgroalDataSource;
+import javax.sql.DataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.FlywayException;
@@ -35,7 +39,7 @@ public class StateStore {
     ReconcilerConfig config;
 
     @Inject
-    AgroalDataSource dataSource;
+    DataSource dataSource;
 
 
     private Mode mode;
@@ -55,6 +59,8 @@ public class StateStore {
                     .defaultSchema(schema).createSchemas(true).table("flyway_schema_history")
                     .resourceProvider(new StateMigrations()).locations(StateMigrations.FOLDER)
                     .load().migrate();
+            // A schema another role created migrates as a no-op for us: check that we may also write it.
+            requireWriteAccess(schema);
             mode = Mode.PERSISTED;
             reason = null;
             settled = true;
@@ -105,8 +111,28 @@ public class StateStore {
         return "\"" + schema() + "\"." + name;
     }
 
-    AgroalDataSource dataSource() {
+    DataSource dataSource() {
         return dataSource;
+    }
+
+    /** Our tables that a scan writes; without INSERT, UPDATE and DELETE on each, state stays in memory. */
+    private static final List<String> WRITTEN_TABLES = List.of("runs", "finding_ledger", "scan_findings", "listing_history");
+
+    private void requireWriteAccess(String schema) {
+        String sql = "SELECT bool_and(has_table_privilege(current_user, format('%I.%I', ?, t), 'INSERT, UPDATE, DELETE'))"
+                + " FROM unnest(?::text[]) AS t";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, schema);
+            ps.setArray(2, c.createArrayOf("text", WRITTEN_TABLES.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    throw new IllegalStateException("no right to write the tables of schema " + schema
+                            + " (another role created them; grant INSERT, UPDATE, DELETE on them to this user)");
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot check the rights on schema " + schema + ": " + e.getMessage(), e);
+        }
     }
 
     private static boolean isConnectionFailure(Throwable e) {
