@@ -15,7 +15,7 @@ CREATE TABLE remediation_actions (
     before     jsonb,
     after      jsonb,
     outcome    text        NOT NULL CHECK (outcome IN ('planned', 'applied', 'skipped_changed', 'failed', 'dry_run',
-                                                       'restored', 'restore_refused')),
+                                                       'withheld', 'restored', 'restore_refused')),
     detail     text,
     at         timestamptz NOT NULL
 );
@@ -30,9 +30,13 @@ CREATE TABLE quarantine_rows (
     table_name     text        NOT NULL,
     row_id         text        NOT NULL,
     row            jsonb       NOT NULL,
+    -- the same row as row_to_json wrote it: jsonb would reorder the keys of a json-typed column, and restore
+    -- must put back exactly what was there
+    row_text       text        NOT NULL,
     -- update_row: the columns we set and their new values, so restore can tell whether someone changed them since
     set_columns    jsonb,
     quarantined_at timestamptz NOT NULL,
     restored_at    timestamptz
 );
-CREATE UNIQUE INDEX quarantine_rows_action ON quarantine_rows (action_id);
+-- Not unique: a plan applied, restored and applied again quarantines the same action's row twice.
+CREATE INDEX quarantine_rows_action ON quarantine_rows (action_id);
