@@ -80,12 +80,16 @@ public class RemediationService {
         return daemon.databaseIdentity();
     }
 
-    /** The plan after a successful scan. */
+    /** The plan after a successful scan, with the configured policy. */
     public RemediationPlan plan(ScanReport report) throws SQLException {
+        return plan(report, policy());
+    }
+
+    /** The plan after a successful scan, with the given policy (the service's own planning will pass its own). */
+    public RemediationPlan plan(ScanReport report, RemediationPolicy policy) throws SQLException {
         if (!report.succeeded()) {
             throw new IllegalStateException("no plan after a failed scan");
         }
-        RemediationPolicy policy = policy();
         RemediationPlanner planner = new RemediationPlanner(policy);
         String planId = UUID.randomUUID().toString();
         Map<FindingKind, Long> population = population(report.scope().rowsScanned());
