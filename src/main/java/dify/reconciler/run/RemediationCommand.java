@@ -147,16 +147,16 @@ public class RemediationCommand {
     }
 
     /** Why this plan must not be applied here and now; null when it may. */
-    String refusal(RemediationPlan plan, RemediationPolicy policy) {
+    String refusal(RemediationPlan plan, RemediationPolicy policy) throws java.sql.SQLException {
         if (plan.expired(clock.instant())) {
             return "the plan expired at " + plan.expiresAt() + " (reconciler.remediation.plan-ttl); make a new one";
         }
         if (!plan.database().equals(remediation.database())) {
             return "the plan was made for " + plan.database() + ", this is " + remediation.database();
         }
-        if (policy.armed() && !state.persisted()) {
-            return "armed remediation needs persisted state (quarantine and audit live in our schema), but state is in"
-                    + " memory: " + state.reason();
+        String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
+        if (unrecorded != null) {
+            return "armed remediation needs persisted state it can write (quarantine and audit live in our schema): " + unrecorded;
         }
         if (policy.armed() && !permission.mayAct()) {
             return "this process may not act now (not the leader)";
@@ -186,6 +186,11 @@ public class RemediationCommand {
             RemediationPolicy policy = remediation.policy();
             if (!state.persisted()) {
                 System.err.println("restore: refused: state is in memory (" + state.reason() + "), so there is no quarantine to restore from");
+                return ScanCommand.EXIT_FAILED;
+            }
+            String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
+            if (unrecorded != null) {
+                System.err.println("restore: refused: " + unrecorded);
                 return ScanCommand.EXIT_FAILED;
             }
             if (!policy.armed()) {
