@@ -12,7 +12,8 @@ import org.jboss.logging.Logger;
 /**
  * Entry point. Without arguments the jar runs as a service (scheduled scans, HTTP API, metrics, health).
  * With {@code scan} it runs one scan and exits 0 (clean), 1 (drift at or above {@code reconciler.fail-on})
- * or 2 (the scan failed, including a configuration that does not start).
+ * or 2 (the scan failed, including a configuration that does not start). {@code plan}, {@code apply} and
+ * {@code restore} are the one-shot remediation commands ({@link RemediationCommand}).
  *
  * <p>A service whose configuration does not start exits non-zero, unless it is a sidecar
  * ({@code reconciler.sidecar=true}): then it keeps running and serves {@link InvalidConfigurationServer}, so
