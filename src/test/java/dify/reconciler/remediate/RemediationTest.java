@@ -129,6 +129,33 @@ class RemediationTest {
     }
 
     @Test
+    void aRowTheDaemonHoldsLockedFailsWithinTheLockTimeoutInsteadOfWaiting() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin1");
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", pluginRow);
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(1, plan.actions().size(), plan.toString());
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        try (var daemonTx = db().connect()) {
+            // The daemon's install holds the plugins row (SELECT … FOR UPDATE) in an open transaction.
+            daemonTx.setAutoCommit(false);
+            try (var ps = daemonTx.prepareStatement("SELECT refers FROM plugins WHERE id = ?::uuid FOR UPDATE")) {
+                ps.setString(1, pluginRow);
+                ps.executeQuery().close();
+            }
+            long t0 = System.nanoTime();
+            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
+            assertTrue(results.get(0).detail().contains("lock_timeout"), results.get(0).detail());
+            assertTrue(millis < 5_000, "gave up after the 2 s lock timeout, not later: " + millis + " ms");
+            daemonTx.rollback();
+        }
+        assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
+        assertEquals(0L, quarantined(plan));
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+    }
+
+    @Test
     void unconfirmedAndCappedFindingsAreWithheldAndReportOnlyKindsSaidSo() throws Exception {
         Map<String, List<String>> original = TableDump.daemon(db());
         List<String> hooks = new ArrayList<>();
@@ -245,6 +272,9 @@ class RemediationTest {
                     + after.findings());
             assertEquals(clean.summary().byKind(), after.summary().byKind(), "back to the clean dataset's findings");
             assertEquals(1L, quarantined(plan));
+            String series = "plugin_reconciler_remediation_actions_total{action=\"" + action.action().label() + "\",kind=\""
+                    + kind.label() + "\",outcome=\"applied\"}";
+            assertTrue(io.restassured.RestAssured.get("/q/metrics").asString().contains(series), series);
             assertEquals(1L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE action_id = ?"
                     + " AND outcome = 'applied'", action.id()));
 
