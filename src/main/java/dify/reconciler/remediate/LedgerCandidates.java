@@ -40,16 +40,21 @@ public final class LedgerCandidates {
         this.json = json;
     }
 
-    public <T> T read(Collection<FindingKind> kinds, int confirmations, Consumer<T> consumer) throws SQLException {
+    /**
+     * @param runId the scan just completed: only entries that scan saw (and so confirmed or opened) are read, so a
+     *              ledger the scan could not update never yields stale candidates
+     */
+    public <T> T read(String runId, Collection<FindingKind> kinds, int confirmations, Consumer<T> consumer) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(false); // a cursor (fetch size) needs a transaction
             try (PreparedStatement ps = c.prepareStatement("SELECT evidence::text, first_seen, consecutive_scans FROM "
-                    + ledgerTable + " WHERE closed_at IS NULL AND kind = ANY(?)"
+                    + ledgerTable + " WHERE closed_at IS NULL AND last_run = CAST(? AS uuid) AND kind = ANY(?)"
                     + " ORDER BY (consecutive_scans >= ?) DESC, first_seen, id")) {
                 Array labels = c.createArrayOf("text", kinds.stream().map(FindingKind::label).toArray());
-                ps.setArray(1, labels);
-                ps.setInt(2, confirmations);
+                ps.setString(1, runId);
+                ps.setArray(2, labels);
+                ps.setInt(3, confirmations);
                 ps.setFetchSize(500);
                 try (ResultSet rs = ps.executeQuery()) {
                     return consumer.accept(new Cursor(rs));

@@ -110,7 +110,7 @@ public class RemediationService {
             return planner.plan(planId, report.runId(), clock.instant(), database(), others.iterator(), population);
         }
         LedgerCandidates ledger = new LedgerCandidates(dataSource, state.table("finding_ledger"), mapper);
-        return ledger.read(allowed, policy.confirmations(), fromLedger -> planner.plan(planId, report.runId(),
+        return ledger.read(report.runId(), allowed, policy.confirmations(), fromLedger -> planner.plan(planId, report.runId(),
                 clock.instant(), database(), concat(fromLedger, others.iterator()), population));
     }
 

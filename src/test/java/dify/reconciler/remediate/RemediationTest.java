@@ -129,6 +129,30 @@ class RemediationTest {
     }
 
     @Test
+    void restoreLeavesARefersTheDaemonChangedSinceAlone() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin2");
+        Map<String, List<String>> original = TableDump.daemon(db());
+        daemon().execute("UPDATE plugins SET refers = 9 WHERE id = ?::uuid", pluginRow);
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+        assertEquals(2L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
+
+        // A later install (as the daemon does it) moved refers on: putting back 9 would break it again.
+        daemon().execute("UPDATE plugins SET refers = 3 WHERE id = ?::uuid", pluginRow);
+        List<ActionResult> refused = remediation.restorer().restore(plan.actions().get(0).id(), "test");
+        assertEquals(ActionOutcome.RESTORE_REFUSED, refused.get(0).outcome(), refused.toString());
+        assertTrue(refused.get(0).detail().contains("changed since"), refused.get(0).detail());
+        assertEquals(3L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
+        assertEquals(1, remediation.restorer().pending(plan.actions().get(0).id()).size(), "still in quarantine");
+
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+        assertEquals(ActionOutcome.RESTORED, remediation.restorer().restore(plan.actions().get(0).id(), "test").get(0).outcome());
+        assertEquals(9L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
     void aRowTheDaemonHoldsLockedFailsWithinTheLockTimeoutInsteadOfWaiting() throws Exception {
         String pluginRow = pluginRowId("langgenius/plugin1");
         daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", pluginRow);
