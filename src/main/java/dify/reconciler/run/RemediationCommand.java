@@ -52,8 +52,9 @@ public class RemediationCommand {
     @Inject
     Clock clock;
 
-    /** Where leadership will be checked; the one-shot commands may act. */
-    ActingPermission permission = ActingPermission.ONE_SHOT;
+    /** Where leadership will be checked (see ActingPermissionProducer); the one-shot commands may act. */
+    @Inject
+    ActingPermission permission;
 
     public int plan(String... args) {
         Path output = null;
