@@ -240,6 +240,13 @@ class RemediationTest {
 
     @Test
     void applyRefusesAnExpiredPlanAndOneMadeForAnotherDatabase(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        // The clean dataset has only package_missing (report-only): nothing to do, exit 0, said in text too.
+        Path text = tmp.resolve("plan.txt");
+        assertEquals(0, command.plan("--format", "text", "--output", text.toString()));
+        String rendered = Files.readString(text);
+        assertTrue(rendered.startsWith("Plan ") && rendered.contains("Actions: 0; withheld: 1")
+                && rendered.contains("withheld report_only package_missing"), rendered);
+        assertEquals(2, command.plan("--format", "yaml"), "a bad option fails before any scan");
         RemediationPlan plan = remediation.plan(scan());
         PlanDocument doc = PlanDocument.of(plan);
         Path other = tmp.resolve("other.json");
