@@ -113,6 +113,14 @@ public record DaemonSettings(
     }
 
     /** Where the database is, for logs and reports (no password). */
+    /**
+     * Which database this is, without the user or connection options: a remediation plan made as one user is
+     * applied as another (the writer), and must be refused only on another database.
+     */
+    public String databaseIdentity() {
+        return "postgresql://" + dbHost + ":" + dbPort + "/" + dbDatabase;
+    }
+
     public String databaseDescription() {
         return "postgresql://" + dbHost + ":" + dbPort + "/" + dbDatabase + " (user " + dbUsername + ", sslmode " + dbSslMode
                 + (dbType == DatabaseType.PGBOUNCER ? ", through pgbouncer" : "")

@@ -4,6 +4,7 @@ import dify.reconciler.catalog.Severity;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -104,6 +105,47 @@ public interface ReconcilerConfig {
         /** Closed finding-ledger entries, runs and listing history older than this are deleted. */
         @WithDefault("30d")
         Duration retention();
+    }
+
+    /** Remediation: plans that repair or quarantine rows, applied only when armed (see README "Remediation"). */
+    Remediation remediation();
+
+    /** Settings of remediation. Nothing is changed unless {@link #dryRun()} is the literal {@code false} and the kind is listed. */
+    interface Remediation {
+
+        /**
+         * Only the literal {@code false} arms remediation. Dry run computes the same plan and shows what would
+         * be done; only the applier reads this, at the last moment.
+         */
+        @WithDefault("true")
+        String dryRun();
+
+        /** Finding kinds whose remedies may be applied (e.g. {@code refers_too_low,refers_drift}); empty = none. */
+        Optional<List<String>> kinds();
+
+        /** Consecutive successful scans that must have seen a finding before it is acted on. */
+        @WithDefault("3")
+        int confirmations();
+
+        /** A finding (warning or critical) must have been first seen at least this long ago. */
+        @WithDefault("1h")
+        Duration minAge();
+
+        /** Like {@link #minAge()} for info kinds (e.g. {@code endpoint_orphaned}), which are never urgent. */
+        @WithDefault("7d")
+        Duration minAgeInfo();
+
+        /** At most this many actions per plan; the rest is withheld with reason {@code cap}. */
+        @WithDefault("50")
+        int maxActionsPerRun();
+
+        /** Per kind, at most this share of the kind's population (rows of its tables) is acted on per plan. */
+        @WithDefault("0.1")
+        double maxShare();
+
+        /** A plan older than this is refused by {@code apply}. */
+        @WithDefault("1h")
+        Duration planTtl();
     }
 
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */

@@ -55,7 +55,15 @@ public final class MetricNames {
      */
     public static final String LEADER = "plugin_reconciler_leader";
 
+    /**
+     * Counter {@code {kind,action,outcome}}: remediation actions (exposed as
+     * {@code plugin_reconciler_remediation_actions_total}); outcome is planned, applied, skipped_changed, failed,
+     * dry_run, withheld, restored or restore_refused; kind is {@code restore} for restores.
+     */
+    public static final String REMEDIATION_ACTIONS = "plugin_reconciler_remediation_actions";
+
     public static final String TAG_KIND = "kind";
+    public static final String TAG_ACTION = "action";
     public static final String TAG_SEVERITY = "severity";
     public static final String TAG_RESULT = "result";
     public static final String TAG_PHASE = "phase";

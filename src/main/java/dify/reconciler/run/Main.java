@@ -12,7 +12,8 @@ import org.jboss.logging.Logger;
 /**
  * Entry point. Without arguments the jar runs as a service (scheduled scans, HTTP API, metrics, health).
  * With {@code scan} it runs one scan and exits 0 (clean), 1 (drift at or above {@code reconciler.fail-on})
- * or 2 (the scan failed, including a configuration that does not start).
+ * or 2 (the scan failed, including a configuration that does not start). {@code plan}, {@code apply} and
+ * {@code restore} are the one-shot remediation commands ({@link RemediationCommand}).
  *
  * <p>A service whose configuration does not start exits non-zero, unless it is a sidecar
  * ({@code reconciler.sidecar=true}): then it keeps running and serves {@link InvalidConfigurationServer}, so
@@ -23,11 +24,17 @@ public class Main implements QuarkusApplication {
 
     private static final Logger LOG = Logger.getLogger(Main.class);
 
+    /** Commands that run once and exit (everything else with arguments is an error; no arguments is the service). */
+    private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("scan", "plan", "apply", "restore");
+
     @Inject
     ScanCommand scanCommand;
 
+    @Inject
+    RemediationCommand remediationCommand;
+
     public static void main(String... args) {
-        boolean oneShot = args.length > 0 && "scan".equals(args[0]);
+        boolean oneShot = args.length > 0 && ONE_SHOT.contains(args[0]);
         if (oneShot) {
             // A one-shot scan must not open the service port (it may run beside the service in the same pod),
             // must not run scheduled scans, and keeps stdout for the report.
@@ -43,7 +50,7 @@ public class Main implements QuarkusApplication {
         Quarkus.run(Main.class, (exitCode, failure) -> {
             if (failure != null && oneShot) {
                 // Startup failed: bad or missing configuration. The exit code says "failed".
-                System.err.println("scan failed before it started: " + startupError(failure));
+                System.err.println(args[0] + " failed before it started: " + startupError(failure));
                 System.exit(ScanCommand.EXIT_FAILED);
             }
             if (failure != null && sidecar && serveInvalidConfiguration(failure)) {
@@ -92,12 +99,25 @@ public class Main implements QuarkusApplication {
 
     @Override
     public int run(String... args) {
-        if (args.length > 0 && "scan".equals(args[0])) {
-            return scanCommand.run(Arrays.copyOfRange(args, 1, args.length));
+        if (args.length > 0) {
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
+            switch (args[0]) {
+                case "scan":
+                    return scanCommand.run(rest);
+                case "plan":
+                    return remediationCommand.plan(rest);
+                case "apply":
+                    return remediationCommand.apply(rest);
+                case "restore":
+                    return remediationCommand.restore(rest);
+                default:
+                    break;
+            }
         }
         if (args.length > 0) {
             System.err.println("unknown command '" + args[0] + "'; usage: [scan [--output FILE] [--format json|text]"
-                    + " [--fail-on info|warning|critical]] (no command runs the service)");
+                    + " [--fail-on info|warning|critical]] | plan [--output FILE] [--format json|text] | apply --plan FILE"
+                    + " | restore (--action ID | --all) (no command runs the service)");
             return ScanCommand.EXIT_FAILED;
         }
         Quarkus.waitForExit();

@@ -165,8 +165,8 @@ public final class DaemonSchema {
         return OPTIONAL.keySet().stream().filter(t -> !columns.containsKey(t)).sorted().toList();
     }
 
-    /** The qualified, quoted name of a table we know (never of user input). */
-    String qualified(String table) {
+    /** The qualified, quoted name of a table we know (never of user input); throws for any other name. */
+    public String qualified(String table) {
         if (!REQUIRED.containsKey(table) && !OPTIONAL.containsKey(table)) {
             throw new IllegalArgumentException("not a daemon table: " + table);
         }

@@ -1,0 +1,216 @@
+package dify.reconciler.remediate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.observe.MetricNames;
+import dify.reconciler.run.ScanReport;
+import dify.reconciler.state.StateStore;
+import io.agroal.api.AgroalDataSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Wires remediation to the application: the policy from {@code reconciler.remediation.*}, the candidates (the
+ * ledger's open entries when state is persisted, else the report's findings with their in-memory history),
+ * the applier and restorer on the service's datasource, the audit and the metric.
+ */
+@ApplicationScoped
+public class RemediationService {
+
+    /** Lock and statement timeouts of every write transaction: the daemon waits behind us, so ours are short. */
+    static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(10);
+
+    @Inject
+    ReconcilerConfig config;
+
+    @Inject
+    DaemonSettings daemon;
+
+    @Inject
+    StateStore state;
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    @Inject
+    ObjectMapper mapper;
+
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    Clock clock;
+
+    /** The configured policy (validated: a bad setting fails the command with its name). */
+    public RemediationPolicy policy() {
+        ReconcilerConfig.Remediation r = config.remediation();
+        Set<FindingKind> kinds = EnumSet.noneOf(FindingKind.class);
+        for (String k : r.kinds().orElse(List.of())) {
+            if (!k.isBlank()) {
+                kinds.add(FindingKind.parse(k));
+            }
+        }
+        return new RemediationPolicy(RemediationPolicy.armedBy(r.dryRun()), kinds, r.confirmations(), r.minAge(), r.minAgeInfo(),
+                r.maxActionsPerRun(), r.maxShare(), r.planTtl());
+    }
+
+    /** Which database plans are made for and applied to (no user, no options). */
+    public String database() {
+        return daemon.databaseIdentity();
+    }
+
+    /** The plan after a successful scan, with the configured policy. */
+    public RemediationPlan plan(ScanReport report) throws SQLException {
+        return plan(report, policy());
+    }
+
+    /** The plan after a successful scan, with the given policy (the service's own planning will pass its own). */
+    public RemediationPlan plan(ScanReport report, RemediationPolicy policy) throws SQLException {
+        if (!report.succeeded()) {
+            throw new IllegalStateException("no plan after a failed scan");
+        }
+        RemediationPlanner planner = new RemediationPlanner(policy);
+        String planId = UUID.randomUUID().toString();
+        Map<FindingKind, Long> population = population(report.scope().rowsScanned());
+        // Findings of kinds we will not act on: from the report's list (bounded by its cap), after the ledger's.
+        List<RemediationCandidate> others = new ArrayList<>();
+        Set<FindingKind> allowed = EnumSet.noneOf(FindingKind.class);
+        allowed.addAll(policy.allowed());
+        allowed.retainAll(RemediationPolicy.remediableKinds());
+        boolean persisted = state.persisted();
+        for (Finding f : report.findings()) {
+            if (!persisted || !allowed.contains(f.kind())) {
+                others.add(new RemediationCandidate(f, report.ledger().historyOf(f)));
+            }
+        }
+        if (!persisted || allowed.isEmpty()) {
+            return planner.plan(planId, report.runId(), clock.instant(), database(), others.iterator(), population);
+        }
+        LedgerCandidates ledger = new LedgerCandidates(dataSource, state.table("finding_ledger"), mapper);
+        return ledger.read(report.runId(), allowed, policy.confirmations(), fromLedger -> planner.plan(planId, report.runId(),
+                clock.instant(), database(), concat(fromLedger, others.iterator()), population));
+    }
+
+    /** Rows of the tables each kind is about, from the scan's counts: the base of {@code max-share}. */
+    static Map<FindingKind, Long> population(Map<String, Long> rows) {
+        Map<FindingKind, Long> p = new EnumMap<>(FindingKind.class);
+        long plugins = rows.getOrDefault(DaemonSchema.PLUGINS, 0L);
+        long categories = DaemonSchema.CATEGORY_TABLES.stream().mapToLong(t -> rows.getOrDefault(t, 0L)).sum();
+        p.put(FindingKind.REFERS_TOO_LOW, plugins);
+        p.put(FindingKind.REFERS_DRIFT, plugins);
+        p.put(FindingKind.CATEGORY_ROW_ORPHANED, categories);
+        p.put(FindingKind.ENDPOINT_ORPHANED, rows.getOrDefault(DaemonSchema.ENDPOINTS, 0L));
+        p.put(FindingKind.INVALID_IDENTIFIER_ROW, plugins + categories + rows.getOrDefault(DaemonSchema.DECLARATIONS, 0L)
+                + rows.getOrDefault(DaemonSchema.INSTALLATIONS, 0L) + rows.getOrDefault(DaemonSchema.SERVERLESS_RUNTIMES, 0L));
+        return p;
+    }
+
+    /**
+     * Why quarantine and audit could not be written now, or null when they can: state must be persisted, and our
+     * role must be allowed to write those tables. The second check matters because StateStore reports
+     * "persisted" for a SELECT-only role once another role has created and migrated our schema.
+     */
+    public String whyNothingCanBeRecorded() throws SQLException {
+        if (!state.persisted()) {
+            return "state is in memory (" + state.reason() + ")";
+        }
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT has_table_privilege(?, 'INSERT') AND has_table_privilege(?, 'INSERT, UPDATE')")) {
+            ps.setString(1, state.table("remediation_actions"));
+            ps.setString(2, state.table("quarantine_rows"));
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next() && rs.getBoolean(1)) {
+                    return null;
+                }
+            }
+        }
+        return "the database user may not write " + state.table("remediation_actions") + " and "
+                + state.table("quarantine_rows") + " (a read-only role?)";
+    }
+
+    /** Writes one {@code planned} audit row per action (our schema only); nothing when it cannot be written. */
+    public void auditPlanned(RemediationPlan plan) throws SQLException {
+        if (plan.actions().isEmpty() || whyNothingCanBeRecorded() != null) {
+            return;
+        }
+        RemediationAudit audit = audit();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(true);
+            for (PlannedAction a : plan.actions()) {
+                audit.record(c, plan.planId(), plan.runId(), a, null, null, ActionOutcome.PLANNED, a.detail());
+                counter(a.kind().label(), a.action().label(), ActionOutcome.PLANNED);
+            }
+        }
+    }
+
+    /** An applier for this database (its schema read now, outside any write transaction). */
+    public RowRemedyApplier applier() throws SQLException {
+        return new RowRemedyApplier(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, clock);
+    }
+
+    public RowRestorer restorer() throws SQLException {
+        return new RowRestorer(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, mapper, clock);
+    }
+
+    private WriteTransactions transactions() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            DaemonSchema schema = DaemonSchema.inspect(c, config.databaseSchema().orElse(null), daemon.databaseDescription());
+            return new WriteTransactions(schema, LOCK_TIMEOUT, STATEMENT_TIMEOUT);
+        }
+    }
+
+    private RemediationAudit audit() {
+        return new RemediationAudit(state.table("remediation_actions"), instance(), clock);
+    }
+
+    private void counter(String kind, String action, ActionOutcome outcome) {
+        Counter.builder(MetricNames.REMEDIATION_ACTIONS).description("Remediation actions by kind, action and outcome")
+                .tag(MetricNames.TAG_KIND, kind).tag(MetricNames.TAG_ACTION, action).tag(MetricNames.TAG_OUTCOME, outcome.label())
+                .register(registry).increment();
+    }
+
+    private static String instance() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "unknown";
+        }
+    }
+
+    private static <T> Iterator<T> concat(Iterator<T> a, Iterator<T> b) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return a.hasNext() || b.hasNext();
+            }
+
+            @Override
+            public T next() {
+                return a.hasNext() ? a.next() : b.next();
+            }
+        };
+    }
+}

@@ -1,0 +1,252 @@
+package dify.reconciler.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dify.reconciler.remediate.ActingPermission;
+import dify.reconciler.remediate.ActionOutcome;
+import dify.reconciler.remediate.ActionResult;
+import dify.reconciler.remediate.PlanDocument;
+import dify.reconciler.remediate.PlannedAction;
+import dify.reconciler.remediate.RemediationPlan;
+import dify.reconciler.remediate.RemediationPolicy;
+import dify.reconciler.remediate.RemediationService;
+import dify.reconciler.remediate.WithheldItem;
+import dify.reconciler.state.StateStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The one-shot remediation commands. {@code plan [--output FILE] [--format json|text]} scans, updates the
+ * ledger and writes the plan; it never changes the daemon's data (exit 0 no actions, 1 actions planned, 2
+ * failure). {@code apply --plan FILE} applies that plan's actions that are still allowed, each re-checked
+ * (exit 0 all applied or skipped as changed, 1 one failed, 2 refused). {@code restore (--action ID | --all)}
+ * puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). Not armed, apply and
+ * restore print what they would do and write nothing. Standard output is their interface, as for {@code scan}.
+ */
+@ApplicationScoped
+public class RemediationCommand {
+
+    private static final Logger LOG = Logger.getLogger(RemediationCommand.class);
+
+    @Inject
+    ScanRunner runner;
+
+    @Inject
+    RemediationService remediation;
+
+    @Inject
+    StateStore state;
+
+    @Inject
+    ObjectMapper mapper;
+
+    @Inject
+    Clock clock;
+
+    /** Where leadership will be checked (see ActingPermissionProducer); the one-shot commands may act. */
+    @Inject
+    ActingPermission permission;
+
+    public int plan(String... args) {
+        Path output = null;
+        String format = "json";
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--output", "-o" -> output = Path.of(value(args, ++i, "--output"));
+                    case "--format", "-f" -> format = value(args, ++i, "--format").toLowerCase(Locale.ROOT);
+                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+                }
+            }
+            if (!format.equals("json") && !format.equals("text")) {
+                throw new IllegalArgumentException("--format must be json or text, not '" + format + "'");
+            }
+            remediation.policy(); // a bad setting fails before the scan
+        } catch (IllegalArgumentException e) {
+            System.err.println("plan: " + e.getMessage());
+            System.err.println("usage: plan [--output FILE] [--format json|text]");
+            return ScanCommand.EXIT_FAILED;
+        }
+        ScanReport report = runner.scanIfIdle().orElseThrow(() -> new IllegalStateException("a scan is already running"));
+        if (!report.succeeded()) {
+            System.err.println("plan: the scan failed in phase " + report.failedPhase() + ": " + report.error()
+                    + "; no plan is made from a failed scan");
+            return ScanCommand.EXIT_FAILED;
+        }
+        try {
+            RemediationPlan plan = remediation.plan(report);
+            remediation.auditPlanned(plan);
+            String rendered = "json".equals(format)
+                    ? mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(PlanDocument.of(plan)) + "\n"
+                    : text(plan);
+            if (output == null) {
+                System.out.print(rendered);
+                System.out.flush();
+                if (System.out.checkError()) {
+                    throw new IOException("standard output refused the plan");
+                }
+            } else {
+                Files.writeString(output, rendered, StandardCharsets.UTF_8);
+                System.out.print(text(plan));
+                System.out.println("Plan written to " + output);
+            }
+            return plan.actions().isEmpty() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
+        } catch (Exception e) {
+            LOG.error("plan failed", e);
+            System.err.println("plan failed: " + ScanRunner.describe(e));
+            return ScanCommand.EXIT_FAILED;
+        }
+    }
+
+    public int apply(String... args) {
+        Path file = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--plan") && i + 1 < args.length) {
+                file = Path.of(args[++i]);
+            } else {
+                System.err.println("usage: apply --plan FILE");
+                return ScanCommand.EXIT_FAILED;
+            }
+        }
+        if (file == null) {
+            System.err.println("usage: apply --plan FILE");
+            return ScanCommand.EXIT_FAILED;
+        }
+        try {
+            RemediationPolicy policy = remediation.policy();
+            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan();
+            String refusal = refusal(plan, policy);
+            if (refusal != null) {
+                System.err.println("apply: refused: " + refusal);
+                return ScanCommand.EXIT_FAILED;
+            }
+            String runId = UUID.randomUUID().toString();
+            List<ActionResult> results = remediation.applier().apply(plan, policy, runId);
+            for (ActionResult r : results) {
+                System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label()));
+            }
+            long failed = results.stream().filter(r -> r.outcome() == ActionOutcome.FAILED).count();
+            System.out.printf(Locale.ROOT, "%s: %d action(s); applied %d, skipped_changed %d, failed %d, dry_run %d, withheld %d%n",
+                    policy.armed() ? "Applied plan " + plan.planId() : "[DRY RUN] plan " + plan.planId() + " (nothing changed)",
+                    results.size(), count(results, ActionOutcome.APPLIED), count(results, ActionOutcome.SKIPPED_CHANGED), failed,
+                    count(results, ActionOutcome.DRY_RUN), count(results, ActionOutcome.WITHHELD));
+            return failed > 0 ? ScanCommand.EXIT_DRIFT : ScanCommand.EXIT_CLEAN;
+        } catch (Exception e) {
+            LOG.error("apply failed", e);
+            System.err.println("apply failed: " + ScanRunner.describe(e));
+            return ScanCommand.EXIT_FAILED;
+        }
+    }
+
+    /** Why this plan must not be applied here and now; null when it may. */
+    String refusal(RemediationPlan plan, RemediationPolicy policy) throws java.sql.SQLException {
+        if (plan.expired(clock.instant())) {
+            return "the plan expired at " + plan.expiresAt() + " (reconciler.remediation.plan-ttl); make a new one";
+        }
+        if (!plan.database().equals(remediation.database())) {
+            return "the plan was made for " + plan.database() + ", this is " + remediation.database();
+        }
+        String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
+        if (unrecorded != null) {
+            return "armed remediation needs persisted state it can write (quarantine and audit live in our schema): " + unrecorded;
+        }
+        if (policy.armed() && !permission.mayAct()) {
+            return "this process may not act now (not the leader)";
+        }
+        return null;
+    }
+
+    public int restore(String... args) {
+        String action = null;
+        boolean all = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--action") && i + 1 < args.length) {
+                action = args[++i];
+            } else if (args[i].equals("--all")) {
+                all = true;
+            } else {
+                action = null;
+                all = false;
+                break;
+            }
+        }
+        if ((action == null) == !all) {
+            System.err.println("usage: restore (--action ID | --all)");
+            return ScanCommand.EXIT_FAILED;
+        }
+        try {
+            RemediationPolicy policy = remediation.policy();
+            if (!state.persisted()) {
+                System.err.println("restore: refused: state is in memory (" + state.reason() + "), so there is no quarantine to restore from");
+                return ScanCommand.EXIT_FAILED;
+            }
+            String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
+            if (unrecorded != null) {
+                System.err.println("restore: refused: " + unrecorded);
+                return ScanCommand.EXIT_FAILED;
+            }
+            if (!policy.armed()) {
+                // Restore changes the daemon's tables too: only armed.
+                for (ActionResult r : remediation.restorer().pending(action)) {
+                    System.out.println(line(r, "[DRY RUN] would restore"));
+                }
+                System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
+                return ScanCommand.EXIT_CLEAN;
+            }
+            if (!permission.mayAct()) {
+                System.err.println("restore: refused: this process may not act now (not the leader)");
+                return ScanCommand.EXIT_FAILED;
+            }
+            List<ActionResult> results = remediation.restorer().restore(action, UUID.randomUUID().toString());
+            results.forEach(r -> System.out.println(line(r, r.outcome().label())));
+            long restored = count(results, ActionOutcome.RESTORED);
+            System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s)%n", restored, results.size());
+            return restored == results.size() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
+        } catch (Exception e) {
+            LOG.error("restore failed", e);
+            System.err.println("restore failed: " + ScanRunner.describe(e));
+            return ScanCommand.EXIT_FAILED;
+        }
+    }
+
+    static String text(RemediationPlan plan) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Plan ").append(plan.planId()).append(" for ").append(plan.database()).append(", expires ")
+                .append(plan.expiresAt()).append(plan.dryRun() ? " (dry run: apply will only show it)" : " (armed)").append('\n');
+        for (PlannedAction a : plan.actions()) {
+            sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ').append(a.table()).append('/')
+                    .append(a.rowId()).append(" (").append(a.kind().label()).append("): ").append(a.detail()).append('\n');
+        }
+        sb.append("Actions: ").append(plan.actions().size()).append("; withheld: ").append(plan.withheldTotal()).append('\n');
+        for (WithheldItem w : plan.withheld()) {
+            sb.append("  withheld ").append(w.reason().label()).append(' ').append(w.kind().label()).append(' ')
+                    .append(w.table() != null ? w.table() + "/" + w.rowId() : w.key()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String line(ActionResult r, String what) {
+        return what + " " + r.table() + "/" + r.rowId() + " (action " + r.actionId() + (r.kind() == null ? "" : ", " + r.kind())
+                + ")" + (r.detail() == null ? "" : ": " + r.detail());
+    }
+
+    private static long count(List<ActionResult> results, ActionOutcome outcome) {
+        return results.stream().filter(r -> r.outcome() == outcome).count();
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+}

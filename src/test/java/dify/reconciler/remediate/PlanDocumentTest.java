@@ -1,0 +1,59 @@
+package dify.reconciler.remediate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.FindingKind;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A plan file is input: apply accepts only the actions we make, on the tables each remedy touches. */
+class PlanDocumentTest {
+
+    private static final Instant AT = Instant.parse("2026-11-29T12:00:00Z");
+
+    private static PlanDocument withAction(String kind, String action, String table) {
+        return new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "postgresql://h:5432/d", "r",
+                List.of(new PlanDocument.Action("p/1", kind, action, table, "00000000-0000-0000-0000-000000000001", null, null,
+                        null, "d")), List.of(), 0);
+    }
+
+    @Test
+    void roundTripsAPlan() {
+        RemediationPlan plan = new RemediationPlan("p", AT, AT.plusSeconds(3600), false, "db", "r",
+                List.of(new PlannedAction("p/1", FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW, "plugins", "id", "a/b:1@x",
+                        "a/b", null, "d")), List.of(new WithheldItem(FindingKind.PACKAGE_MISSING, WithheldReason.REPORT_ONLY, null,
+                                null, "plugin_packages/x")), 1);
+        PlanDocument doc = PlanDocument.of(plan);
+        assertEquals("refers_too_low", doc.actions().get(0).kind());
+        assertEquals("update_row", doc.actions().get(0).action());
+        assertEquals("report_only", doc.withheld().get(0).reason());
+        RemediationPlan back = doc.toPlan();
+        assertEquals(plan.actions(), back.actions());
+        assertEquals(plan.expiresAt(), back.expiresAt());
+        assertEquals("db", back.database());
+    }
+
+    @Test
+    void refusesActionsOnTablesTheirRemedyNeverTouches() {
+        for (String table : new String[] {"account_plugin_permissions", "plugin_installations", "endpoints", "pg_authid", "x; DROP"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> withAction("refers_too_low", "update_row", table).toPlan(), table);
+            assertTrue(e.getMessage().contains("is not one we make"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> withAction("endpoint_orphaned", "quarantine_row", "plugins").toPlan());
+        assertThrows(IllegalArgumentException.class,
+                () -> withAction("category_row_orphaned", "quarantine_row", "plugin_declarations").toPlan());
+        withAction("category_row_orphaned", "quarantine_row", "tool_installations").toPlan();
+        withAction("invalid_identifier_row", "quarantine_row", "plugin_installations").toPlan();
+    }
+
+    @Test
+    void refusesAnActionThatIsNotTheKindsRemedyOrAReportOnlyKind() {
+        assertThrows(IllegalArgumentException.class, () -> withAction("refers_drift", "quarantine_row", "plugins").toPlan());
+        assertThrows(IllegalArgumentException.class, () -> withAction("plugin_unreferenced", "quarantine_row", "plugins").toPlan());
+        assertThrows(IllegalArgumentException.class, () -> withAction("refers_drift", "drop_table", "plugins").toPlan());
+    }
+}

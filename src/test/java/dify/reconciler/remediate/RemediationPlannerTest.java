@@ -1,0 +1,179 @@
+package dify.reconciler.remediate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.state.FindingHistory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+class RemediationPlannerTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
+    private static final Set<FindingKind> ALL_ROW_KINDS = RemediationPolicy.remediableKinds();
+    private static final Map<FindingKind, Long> BIG = Map.of(FindingKind.REFERS_TOO_LOW, 1000L, FindingKind.REFERS_DRIFT,
+            1000L, FindingKind.CATEGORY_ROW_ORPHANED, 1000L, FindingKind.ENDPOINT_ORPHANED, 1000L,
+            FindingKind.INVALID_IDENTIFIER_ROW, 1000L);
+
+    private static RemediationPolicy policy(Set<FindingKind> allowed, int maxActions, double maxShare) {
+        return new RemediationPolicy(false, allowed, 3, Duration.ofHours(1), Duration.ofDays(7), maxActions, maxShare,
+                Duration.ofHours(1));
+    }
+
+    private static Finding finding(FindingKind kind, String id) {
+        String table = switch (kind) {
+            case REFERS_TOO_LOW, REFERS_DRIFT -> "plugins";
+            case ENDPOINT_ORPHANED -> "endpoints";
+            case CATEGORY_ROW_ORPHANED -> "tool_installations";
+            default -> "plugin_declarations";
+        };
+        return Finding.row(kind, table, id, "a/b:0.0.1@" + "0".repeat(64), "a/b", "t", ObservedVersion.row(null), "detail " + id);
+    }
+
+    private static FindingHistory seen(int scans, Duration ago) {
+        return new FindingHistory(NOW.minus(ago), scans);
+    }
+
+    static Stream<Arguments> guards() {
+        return Stream.of(
+                // kind, allowed, history, expected reason (null = an action)
+                Arguments.of(FindingKind.REFERS_TOO_LOW, ALL_ROW_KINDS, seen(3, Duration.ofHours(2)), null),
+                Arguments.of(FindingKind.REFERS_DRIFT, ALL_ROW_KINDS, seen(5, Duration.ofHours(1)), null),
+                Arguments.of(FindingKind.CATEGORY_ROW_ORPHANED, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),
+                Arguments.of(FindingKind.INVALID_IDENTIFIER_ROW, ALL_ROW_KINDS, seen(3, Duration.ofDays(1)), null),
+                Arguments.of(FindingKind.ENDPOINT_ORPHANED, ALL_ROW_KINDS, seen(3, Duration.ofDays(7)), null),
+                Arguments.of(FindingKind.ENDPOINT_ORPHANED, ALL_ROW_KINDS, seen(3, Duration.ofDays(6)), WithheldReason.TOO_YOUNG),
+                Arguments.of(FindingKind.REFERS_TOO_LOW, ALL_ROW_KINDS, seen(3, Duration.ofMinutes(59)), WithheldReason.TOO_YOUNG),
+                Arguments.of(FindingKind.REFERS_TOO_LOW, ALL_ROW_KINDS, seen(2, Duration.ofDays(2)), WithheldReason.UNCONFIRMED),
+                Arguments.of(FindingKind.REFERS_TOO_LOW, ALL_ROW_KINDS, null, WithheldReason.UNCONFIRMED),
+                Arguments.of(FindingKind.REFERS_TOO_LOW, Set.of(FindingKind.REFERS_DRIFT), seen(9, Duration.ofDays(2)),
+                        WithheldReason.NOT_ALLOWED),
+                Arguments.of(FindingKind.REFERS_TOO_LOW, Set.of(), seen(9, Duration.ofDays(2)), WithheldReason.NOT_ALLOWED),
+                Arguments.of(FindingKind.PACKAGE_MISSING, Set.of(FindingKind.PACKAGE_MISSING), seen(9, Duration.ofDays(2)),
+                        WithheldReason.REPORT_ONLY),
+                Arguments.of(FindingKind.DUPLICATE_ROWS, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)), WithheldReason.REPORT_ONLY),
+                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
+                        WithheldReason.REPORT_ONLY));
+    }
+
+    @ParameterizedTest
+    @MethodSource("guards")
+    void actsOnlyOnAllowedConfirmedOldEnoughRowKinds(FindingKind kind, Set<FindingKind> allowed, FindingHistory history,
+            WithheldReason expected) {
+        RemediationPlan plan = new RemediationPlanner(policy(allowed, 50, 1.0)).plan("p", "r", NOW, "db",
+                List.of(new RemediationCandidate(finding(kind, "row-1"), history)).iterator(), BIG);
+        if (expected == null) {
+            assertEquals(1, plan.actions().size(), plan.toString());
+            PlannedAction a = plan.actions().get(0);
+            assertEquals(kind, a.kind());
+            assertEquals("row-1", a.rowId());
+            assertEquals(kind == FindingKind.REFERS_TOO_LOW || kind == FindingKind.REFERS_DRIFT ? RemedyAction.UPDATE_ROW
+                    : RemedyAction.QUARANTINE_ROW, a.action());
+            assertTrue(plan.withheld().isEmpty());
+        } else {
+            assertTrue(plan.actions().isEmpty(), plan.toString());
+            assertEquals(List.of(expected), plan.withheld().stream().map(WithheldItem::reason).toList());
+            assertEquals(1, plan.withheldTotal());
+        }
+    }
+
+    @Test
+    void capsActionsPerRunAndStopsReadingOnceTheCapTripped() {
+        List<RemediationCandidate> all = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            all.add(new RemediationCandidate(finding(FindingKind.ENDPOINT_ORPHANED, "e" + i), seen(3, Duration.ofDays(8))));
+        }
+        Iterator<RemediationCandidate> source = all.iterator();
+        int[] read = {0};
+        Iterator<RemediationCandidate> counting = new Iterator<>() {
+            public boolean hasNext() {
+                return source.hasNext();
+            }
+
+            public RemediationCandidate next() {
+                read[0]++;
+                return source.next();
+            }
+        };
+        RemediationPlan plan = new RemediationPlanner(policy(ALL_ROW_KINDS, 4, 1.0)).plan("p", "r", NOW, "db", counting, BIG);
+        assertEquals(List.of("e0", "e1", "e2", "e3"), plan.actions().stream().map(PlannedAction::rowId).toList());
+        assertEquals(List.of("p/1", "p/2", "p/3", "p/4"), plan.actions().stream().map(PlannedAction::id).toList());
+        assertEquals(List.of(WithheldReason.CAP), plan.withheld().stream().map(WithheldItem::reason).toList());
+        assertEquals(5, read[0], "reading stops at the first finding beyond the cap");
+    }
+
+    @Test
+    void capsEachKindAtItsShareOfThePopulationRoundingDown() {
+        List<RemediationCandidate> all = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            all.add(new RemediationCandidate(finding(FindingKind.REFERS_DRIFT, "p" + i), seen(3, Duration.ofDays(1))));
+            all.add(new RemediationCandidate(finding(FindingKind.CATEGORY_ROW_ORPHANED, "c" + i), seen(3, Duration.ofDays(1))));
+        }
+        // 0.1 of 29 plugins rows = 2.9 -> 2 actions; 0.1 of 10 category rows = 1 action.
+        RemediationPlan plan = new RemediationPlanner(policy(ALL_ROW_KINDS, 50, 0.1)).plan("p", "r", NOW, "db",
+                all.iterator(), Map.of(FindingKind.REFERS_DRIFT, 29L, FindingKind.CATEGORY_ROW_ORPHANED, 10L));
+        assertEquals(List.of("p0", "c0", "p1"), plan.actions().stream().map(PlannedAction::rowId).toList());
+        assertEquals(7, plan.withheldTotal());
+        assertTrue(plan.withheld().stream().allMatch(w -> w.reason() == WithheldReason.CAP));
+    }
+
+    @Test
+    void aKindWithoutKnownPopulationGetsNoAction() {
+        RemediationPlan plan = new RemediationPlanner(policy(ALL_ROW_KINDS, 50, 1.0)).plan("p", "r", NOW, "db",
+                List.of(new RemediationCandidate(finding(FindingKind.REFERS_DRIFT, "x"), seen(3, Duration.ofDays(1)))).iterator(),
+                Map.of());
+        assertTrue(plan.actions().isEmpty());
+        assertEquals(WithheldReason.CAP, plan.withheld().get(0).reason());
+    }
+
+    @Test
+    void planIsTheSameArmedOrNotAndExpiresAfterItsTtl() {
+        List<RemediationCandidate> one = List.of(new RemediationCandidate(finding(FindingKind.REFERS_TOO_LOW, "x"),
+                seen(3, Duration.ofDays(1))));
+        RemediationPolicy dry = policy(ALL_ROW_KINDS, 50, 1.0);
+        RemediationPolicy armed = new RemediationPolicy(true, ALL_ROW_KINDS, 3, Duration.ofHours(1), Duration.ofDays(7), 50,
+                1.0, Duration.ofHours(1));
+        RemediationPlan a = new RemediationPlanner(dry).plan("p", "r", NOW, "db", one.iterator(), BIG);
+        RemediationPlan b = new RemediationPlanner(armed).plan("p", "r", NOW, "db", one.iterator(), BIG);
+        assertEquals(a.actions(), b.actions());
+        assertTrue(a.dryRun());
+        assertFalse(b.dryRun());
+        assertEquals(NOW.plus(Duration.ofHours(1)), a.expiresAt());
+        assertFalse(a.expired(NOW.plus(Duration.ofMinutes(59))));
+        assertTrue(a.expired(NOW.plus(Duration.ofHours(1))));
+    }
+
+    @Test
+    void onlyTheLiteralFalseArms() {
+        assertTrue(RemediationPolicy.armedBy("false"));
+        for (String s : new String[] {null, "", "true", "False", "FALSE", " false", "no", "0"}) {
+            assertFalse(RemediationPolicy.armedBy(s), String.valueOf(s));
+        }
+    }
+
+    @Test
+    void refusesNonsenseSettings() {
+        assertThrows(IllegalArgumentException.class, () -> new RemediationPolicy(false, Set.of(), 0, Duration.ZERO,
+                Duration.ZERO, 1, 0.1, Duration.ofHours(1)));
+        assertThrows(IllegalArgumentException.class, () -> new RemediationPolicy(false, Set.of(), 1, Duration.ZERO,
+                Duration.ZERO, 1, 1.5, Duration.ofHours(1)));
+        assertNull(new RemediationPlanner(policy(ALL_ROW_KINDS, 1, 1)).reasonToWithhold(FindingKind.REFERS_DRIFT,
+                seen(3, Duration.ofHours(1)), NOW), "exactly min-age old is old enough");
+    }
+}

@@ -1,0 +1,417 @@
+package dify.reconciler.remediate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.Severity;
+import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.run.RemediationCommand;
+import dify.reconciler.run.ScanReport;
+import dify.reconciler.run.ScanRunner;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.TableDump;
+import dify.reconciler.testsupport.TestDatabase;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every row remedy against the real database (the daemon's owner credentials, so state is persisted and writes
+ * are allowed): plant one drift on a clean dataset, scan, plan (nothing changes), apply unarmed (nothing
+ * changes), apply armed (the finding is gone on the next scan, no critical appeared, every other row is
+ * identical), restore (every table equals the original, column by column). Also the re-check (a row changed
+ * between plan and apply is skipped), the guards (unconfirmed, cap) and a restore that would overwrite.
+ * The configured dry-run stays true here; armed application passes an armed copy of the configured policy.
+ */
+@QuarkusTest
+@TestProfile(RemediationTest.Confirmed.class)
+@WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+class RemediationTest {
+
+    /** One scan confirms, no minimum age, every row kind allowed, no share cap: the guards are tested on their own. */
+    public static class Confirmed implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
+                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
+                    "reconciler.remediation.kinds",
+                    "refers_too_low,refers_drift,category_row_orphaned,endpoint_orphaned,invalid_identifier_row");
+        }
+    }
+
+    @Inject
+    ScanRunner runner;
+
+    @Inject
+    RemediationService remediation;
+
+    @Inject
+    RemediationCommand command;
+
+    @Inject
+    ObjectMapper mapper;
+
+    @Test
+    void refersTooLowIsSetToTheInstallationCountThenRestored() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin1");
+        roundTrip(FindingKind.REFERS_TOO_LOW, () -> daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", pluginRow),
+                pluginRow, RemedyAction.UPDATE_ROW);
+    }
+
+    @Test
+    void refersDriftIsSetToTheInstallationCountThenRestored() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin2");
+        roundTrip(FindingKind.REFERS_DRIFT, () -> daemon().execute("UPDATE plugins SET refers = 7 WHERE id = ?::uuid", pluginRow),
+                pluginRow, RemedyAction.UPDATE_ROW);
+    }
+
+    @Test
+    void orphanedCategoryRowIsQuarantinedThenRestored() throws Exception {
+        UUID[] row = new UUID[1];
+        String uid = uidOf("langgenius/plugin1");
+        roundTrip(FindingKind.CATEGORY_ROW_ORPHANED, () -> row[0] = daemon().insertCategoryRow("tool_installations",
+                UUID.randomUUID(), "plugin1", uid, "langgenius/plugin1"), null, RemedyAction.QUARANTINE_ROW);
+    }
+
+    @Test
+    void orphanedEndpointIsQuarantinedThenRestored() throws Exception {
+        roundTrip(FindingKind.ENDPOINT_ORPHANED, () -> daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone",
+                "hook-" + UUID.randomUUID(), "default"), null, RemedyAction.QUARANTINE_ROW);
+    }
+
+    @Test
+    void rowWithInvalidIdentifierIsQuarantinedThenRestored() throws Exception {
+        roundTrip(FindingKind.INVALID_IDENTIFIER_ROW, () -> daemon().insertDeclaration("not an identifier", "acme/broken",
+                "{\"name\":\"broken\"}"), null, RemedyAction.QUARANTINE_ROW);
+    }
+
+    @Test
+    void aRowChangedBetweenPlanAndApplyIsSkippedNotForced() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin1");
+        Map<String, List<String>> original = TableDump.daemon(db());
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", pluginRow);
+        String hook = "hook-" + UUID.randomUUID();
+        String tenant = UUID.randomUUID().toString();
+        daemon().insertEndpoint(tenant, "langgenius/plugin2", hook, "default");
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(2, plan.actions().size(), plan.toString());
+
+        // The daemon acts in between: refers was set right, and the endpoint's tenant installed its plugin.
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+        UUID installation = daemon().insertInstallation(UUID.fromString(tenant), "langgenius/plugin2", uidOf("langgenius/plugin2"),
+                "local", "marketplace");
+        Map<String, List<String>> beforeApply = TableDump.daemon(db());
+        List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+        assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED),
+                results.stream().map(ActionResult::outcome).toList(), results.toString());
+        assertEquals(beforeApply, TableDump.daemon(db()), "nothing was forced");
+        assertEquals(0L, quarantined(plan), "nothing was quarantined");
+        assertEquals(2L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE plan_id = ?"
+                + " AND outcome = 'skipped_changed'", plan.planId()));
+
+        daemon().execute("DELETE FROM plugin_installations WHERE id = ?", installation);
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+        daemon().execute("DELETE FROM endpoints WHERE hook_id = ?", hook);
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
+    void restoreLeavesARefersTheDaemonChangedSinceAlone() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin2");
+        Map<String, List<String>> original = TableDump.daemon(db());
+        daemon().execute("UPDATE plugins SET refers = 9 WHERE id = ?::uuid", pluginRow);
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+        assertEquals(2L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
+
+        // A later install (as the daemon does it) moved refers on: putting back 9 would break it again.
+        daemon().execute("UPDATE plugins SET refers = 3 WHERE id = ?::uuid", pluginRow);
+        List<ActionResult> refused = remediation.restorer().restore(plan.actions().get(0).id(), "test");
+        assertEquals(ActionOutcome.RESTORE_REFUSED, refused.get(0).outcome(), refused.toString());
+        assertTrue(refused.get(0).detail().contains("changed since"), refused.get(0).detail());
+        assertEquals(3L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
+        assertEquals(1, remediation.restorer().pending(plan.actions().get(0).id()).size(), "still in quarantine");
+
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+        assertEquals(ActionOutcome.RESTORED, remediation.restorer().restore(plan.actions().get(0).id(), "test").get(0).outcome());
+        assertEquals(9L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
+    void aRowTheDaemonHoldsLockedFailsWithinTheLockTimeoutInsteadOfWaiting() throws Exception {
+        String pluginRow = pluginRowId("langgenius/plugin1");
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", pluginRow);
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(1, plan.actions().size(), plan.toString());
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        try (var daemonTx = db().connect()) {
+            // The daemon's install holds the plugins row (SELECT … FOR UPDATE) in an open transaction.
+            daemonTx.setAutoCommit(false);
+            try (var ps = daemonTx.prepareStatement("SELECT refers FROM plugins WHERE id = ?::uuid FOR UPDATE")) {
+                ps.setString(1, pluginRow);
+                ps.executeQuery().close();
+            }
+            long t0 = System.nanoTime();
+            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
+            assertTrue(results.get(0).detail().contains("lock_timeout"), results.get(0).detail());
+            assertTrue(millis < 5_000, "gave up after the 2 s lock timeout, not later: " + millis + " ms");
+            daemonTx.rollback();
+        }
+        assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
+        assertEquals(0L, quarantined(plan));
+        daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
+    }
+
+    @Test
+    void unconfirmedAndCappedFindingsAreWithheldAndReportOnlyKindsSaidSo() throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        List<String> hooks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            hooks.add("hook-" + UUID.randomUUID());
+            daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", hooks.get(i), "default");
+        }
+        ScanReport first = scan();
+        RemediationPolicy configured = remediation.policy();
+        RemediationPolicy twoScans = new RemediationPolicy(false, configured.allowed(), 2, configured.minAge(),
+                configured.minAgeInfo(), 2, 1.0, configured.planTtl());
+        RemediationPlan unconfirmed = remediation.plan(first, twoScans);
+        assertTrue(unconfirmed.actions().isEmpty(), unconfirmed.toString());
+        assertEquals(3, unconfirmed.withheld().stream().filter(w -> w.reason() == WithheldReason.UNCONFIRMED).count());
+        assertEquals(List.of(FindingKind.PACKAGE_MISSING), unconfirmed.withheld().stream()
+                .filter(w -> w.reason() == WithheldReason.REPORT_ONLY).map(WithheldItem::kind).toList());
+
+        RemediationPlan capped = remediation.plan(scan(), twoScans);
+        assertEquals(2, capped.actions().size(), capped.toString());
+        assertEquals(1, capped.withheld().stream().filter(w -> w.reason() == WithheldReason.CAP).count());
+
+        RemediationPolicy quarterShare = new RemediationPolicy(false, configured.allowed(), 1, configured.minAge(),
+                configured.minAgeInfo(), 50, 0.25, configured.planTtl());
+        // 3 orphaned among the dataset's endpoints plus these: a quarter of them rounds down to fewer than 3.
+        long endpoints = daemon().count("endpoints");
+        RemediationPlan shared = remediation.plan(scan(), quarterShare);
+        assertEquals(Math.min(3, (int) Math.floor(0.25 * endpoints)), shared.actions().size(), shared.toString());
+
+        for (String hook : hooks) {
+            daemon().execute("DELETE FROM endpoints WHERE hook_id = ?", hook);
+        }
+        assertEquals(original, TableDump.daemon(db()), "planning changed nothing");
+    }
+
+    @Test
+    void restoreRefusesToOverwriteADifferentRowWithTheSameId() throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        UUID endpoint = daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", "hook-" + UUID.randomUUID(), "default");
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(1, plan.actions().size(), plan.toString());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+
+        // Someone re-created a row with that id but other content.
+        daemon().execute("INSERT INTO endpoints (id, created_at, updated_at, name, hook_id, tenant_id, user_id, plugin_id,"
+                + " enabled, settings) VALUES (?, now(), now(), 'other', 'hook-other', 't', 'u', 'acme/other', true, '{}')", endpoint);
+        List<ActionResult> refused = remediation.restorer().restore(plan.actions().get(0).id(), "test");
+        assertEquals(ActionOutcome.RESTORE_REFUSED, refused.get(0).outcome(), refused.toString());
+        assertEquals("hook-other", daemon().queryLong("SELECT count(*) FROM endpoints WHERE hook_id = 'hook-other'") == 1
+                ? "hook-other" : "overwritten");
+
+        daemon().execute("DELETE FROM endpoints WHERE id = ?", endpoint);
+        assertEquals(ActionOutcome.RESTORED, remediation.restorer().restore(plan.actions().get(0).id(), "test").get(0).outcome());
+        assertEquals(planted, TableDump.daemon(db()));
+        daemon().execute("DELETE FROM endpoints WHERE id = ?", endpoint);
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
+    void applyRefusesAnExpiredPlanAndOneMadeForAnotherDatabase(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        // The clean dataset has only package_missing (report-only): nothing to do, exit 0, said in text too.
+        Path text = tmp.resolve("plan.txt");
+        assertEquals(0, command.plan("--format", "text", "--output", text.toString()));
+        String rendered = Files.readString(text);
+        assertTrue(rendered.startsWith("Plan ") && rendered.contains("Actions: 0; withheld: 1")
+                && rendered.contains("withheld report_only package_missing"), rendered);
+        assertEquals(2, command.plan("--format", "yaml"), "a bad option fails before any scan");
+        RemediationPlan plan = remediation.plan(scan());
+        PlanDocument doc = PlanDocument.of(plan);
+        Path other = tmp.resolve("other.json");
+        mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
+                "postgresql://elsewhere:5432/dify_plugin", doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
+        assertEquals(2, command.apply("--plan", other.toString()));
+        Path expired = tmp.resolve("expired.json");
+        mapper.writeValue(expired.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.createdAt(), doc.dryRun(),
+                doc.database(), doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
+        assertEquals(2, command.apply("--plan", expired.toString()));
+        Path good = tmp.resolve("good.json");
+        mapper.writeValue(good.toFile(), doc);
+        assertEquals(0, command.apply("--plan", good.toString()), "unarmed, a valid plan is shown and exits 0");
+    }
+
+    // --- the round trip every row remedy goes through ---
+
+    private void roundTrip(FindingKind kind, Runnable plant, String expectedRow, RemedyAction expectedAction) throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        ScanReport clean = scan();
+        long criticalBefore = clean.summary().bySeverity().get(Severity.CRITICAL);
+        plant.run();
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        ScanReport drifted = scan();
+        assertEquals(1, drifted.summary().byKind().getOrDefault(kind, 0L), drifted.findings().toString());
+
+        // plan: the command (as an operator runs it), then the plan it wrote
+        Path file = Files.createTempFile("plan", ".json");
+        try {
+            assertEquals(1, command.plan("--output", file.toString()), "exit 1: actions planned");
+            assertEquals(planted, TableDump.daemon(db()), "plan changes nothing");
+            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan();
+            assertEquals(1, plan.actions().size(), plan.toString());
+            PlannedAction action = plan.actions().get(0);
+            assertEquals(kind, action.kind());
+            assertEquals(expectedAction, action.action());
+            if (expectedRow != null) {
+                assertEquals(expectedRow, action.rowId());
+            }
+
+            // apply, not armed (the configured dry-run is true): exit 0, nothing written
+            assertEquals(0, command.apply("--plan", file.toString()));
+            assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes nothing");
+            assertEquals(0L, quarantined(plan));
+
+            // apply, armed
+            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
+            Map<String, List<String>> applied = TableDump.daemon(db());
+            assertOnlyTargetChanged(planted, applied, action);
+            ScanReport after = scan();
+            assertEquals(0L, after.summary().byKind().getOrDefault(kind, 0L), after.findings().toString());
+            assertTrue(after.summary().bySeverity().get(Severity.CRITICAL) <= criticalBefore, "no critical appeared: "
+                    + after.findings());
+            assertEquals(clean.summary().byKind(), after.summary().byKind(), "back to the clean dataset's findings");
+            assertEquals(1L, quarantined(plan));
+            String series = "plugin_reconciler_remediation_actions_total{action=\"" + action.action().label() + "\",kind=\""
+                    + kind.label() + "\",outcome=\"applied\"}";
+            assertTrue(io.restassured.RestAssured.get("/q/metrics").asString().contains(series), series);
+            assertEquals(1L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE action_id = ?"
+                    + " AND outcome = 'applied'", action.id()));
+
+            // applying the same plan again finds nothing to do
+            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+
+            // restore: every table as it was before apply, column for column
+            List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");
+            assertEquals(List.of(ActionOutcome.RESTORED), restored.stream().map(ActionResult::outcome).toList(), restored.toString());
+            assertEquals(planted, TableDump.daemon(db()), "restore puts back exactly what was there");
+            assertTrue(remediation.restorer().pending(action.id()).isEmpty());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        // undo the planted drift, so other tests start from the clean dataset
+        undo(planted, original);
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    /** Everything but the action's row is identical; a quarantined row is gone, an updated one differs only in refers. */
+    private void assertOnlyTargetChanged(Map<String, List<String>> before, Map<String, List<String>> after, PlannedAction a)
+            throws Exception {
+        for (String table : before.keySet()) {
+            List<String> was = before.get(table).stream().filter(r -> !isRow(r, table, a)).toList();
+            List<String> now = after.get(table).stream().filter(r -> !isRow(r, table, a)).toList();
+            assertEquals(was, now, "untouched rows of " + table);
+        }
+        List<String> target = after.get(a.table()).stream().filter(r -> isRow(r, a.table(), a)).toList();
+        if (a.action() == RemedyAction.QUARANTINE_ROW) {
+            assertTrue(target.isEmpty(), "the row is gone from " + a.table());
+        } else {
+            var old = mapper.readTree(before.get(a.table()).stream().filter(r -> isRow(r, a.table(), a)).findFirst().orElseThrow());
+            var now = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(target.get(0));
+            long installed = daemon().queryLong("SELECT count(*) FROM plugin_installations WHERE plugin_unique_identifier = ?",
+                    a.pluginUniqueIdentifier());
+            assertEquals(installed, now.get("refers").asLong());
+            assertNotEquals(old.get("refers"), now.get("refers"));
+            now.set("refers", old.get("refers"));
+            assertEquals(old, now, "only refers changed");
+        }
+    }
+
+    private boolean isRow(String json, String table, PlannedAction a) {
+        return table.equals(a.table()) && json.contains("\"id\":\"" + a.rowId() + "\"");
+    }
+
+    /** Removes rows the test inserted and puts back updated ones (by re-reading the original dump). */
+    private void undo(Map<String, List<String>> planted, Map<String, List<String>> original) throws Exception {
+        for (String table : planted.keySet()) {
+            for (String row : planted.get(table)) {
+                if (!original.get(table).contains(row)) {
+                    String id = mapper.readTree(row).get("id").asText();
+                    daemon().execute("DELETE FROM " + table + " WHERE id = ?::uuid", id);
+                    String was = original.get(table).stream().filter(r -> r.contains("\"id\":\"" + id + "\"")).findFirst().orElse(null);
+                    if (was != null) {
+                        daemon().execute("INSERT INTO " + table + " SELECT * FROM json_populate_record(NULL::" + table + ", ?::json)", was);
+                    }
+                }
+            }
+        }
+    }
+
+    private RemediationPolicy armed() {
+        RemediationPolicy p = remediation.policy();
+        return new RemediationPolicy(true, p.allowed(), p.confirmations(), p.minAge(), p.minAgeInfo(), p.maxActionsPerRun(),
+                p.maxShare(), p.planTtl());
+    }
+
+    private ScanReport scan() {
+        ScanReport r = runner.scanIfIdle().orElseThrow();
+        assertTrue(r.succeeded(), r.error());
+        return r;
+    }
+
+    private long quarantined(RemediationPlan plan) {
+        return daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE action_id LIKE ?",
+                plan.planId() + "/%");
+    }
+
+    private String pluginRowId(String pluginId) {
+        return daemon().queryLong("SELECT count(*) FROM plugins WHERE plugin_id = ?", pluginId) == 1
+                ? queryText("SELECT id::text FROM plugins WHERE plugin_id = ?", pluginId) : null;
+    }
+
+    private String uidOf(String pluginId) {
+        return queryText("SELECT plugin_unique_identifier FROM plugins WHERE plugin_id = ?", pluginId);
+    }
+
+    private String queryText(String sql, String param) {
+        try (var c = db().connect(); var ps = c.prepareStatement(sql)) {
+            ps.setString(1, param);
+            try (var rs = ps.executeQuery()) {
+                assertTrue(rs.next(), sql);
+                return rs.getString(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static TestDatabase db() {
+        return DriftedDaemonAccess.database();
+    }
+
+    private static DaemonRows daemon() {
+        return DaemonRows.on(db());
+    }
+
+}

@@ -1,0 +1,53 @@
+package dify.reconciler.testsupport;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Every column of every row of every table in one schema (the daemon's), each row as {@code row_to_json} text,
+ * ordered: two dumps are equal exactly when the tables hold the same data.
+ */
+public final class TableDump {
+
+    private TableDump() {
+    }
+
+    public static Map<String, List<String>> of(TestDatabase db, String schema) throws SQLException {
+        Map<String, List<String>> dump = new TreeMap<>();
+        try (Connection c = db.connect()) {
+            List<String> tables = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT table_name FROM information_schema.tables"
+                    + " WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1")) {
+                ps.setString(1, schema);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        tables.add(rs.getString(1));
+                    }
+                }
+            }
+            for (String table : tables) {
+                List<String> rows = new ArrayList<>();
+                String q = "\"" + schema + "\".\"" + table + "\"";
+                try (PreparedStatement ps = c.prepareStatement("SELECT row_to_json(t)::text FROM " + q + " t ORDER BY 1");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rows.add(rs.getString(1));
+                    }
+                }
+                dump.put(table, rows);
+            }
+        }
+        return dump;
+    }
+
+    /** The daemon's tables (schema {@code public} in the fixtures). */
+    public static Map<String, List<String>> daemon(TestDatabase db) throws SQLException {
+        return of(db, "public");
+    }
+}
