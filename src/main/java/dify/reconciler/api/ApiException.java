@@ -7,7 +7,6 @@ import java.util.List;
 public class ApiException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-
     private final Response.Status status;
     private final List<String> allowed;
 

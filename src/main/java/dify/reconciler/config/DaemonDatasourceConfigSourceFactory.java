@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.spi.ConfigSource;
 
@@ -38,7 +39,7 @@ public class DaemonDatasourceConfigSourceFactory implements ConfigSourceFactory 
     }
 
     /** The datasource properties for these daemon variables; empty when they ask for nothing or are invalid. */
-    static Map<String, String> derive(java.util.function.Function<String, Optional<String>> lookup) {
+    static Map<String, String> derive(Function<String, Optional<String>> lookup) {
         DatabaseType type;
         try {
             type = DatabaseType.parse(lookup.apply("DB_TYPE").map(String::trim).filter(v -> !v.isEmpty()).orElse("postgresql"));

@@ -1,10 +1,12 @@
 package dify.reconciler.config;
 
 import dify.reconciler.catalog.StorageLayout;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -59,7 +61,7 @@ public record DaemonSettings(
         String dbUser = get.apply("DB_USERNAME").orElseThrow(() -> missing("DB_USERNAME", "the PostgreSQL user"));
         String dbName = get.apply("DB_DATABASE").orElse("dify_plugin");
         String sslMode = get.apply("DB_SSL_MODE").orElse("disable").toLowerCase(Locale.ROOT);
-        if (!java.util.Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(sslMode)) {
+        if (!Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full").contains(sslMode)) {
             throw new IllegalArgumentException("DB_SSL_MODE='" + sslMode
                     + "' is not one of disable, allow, prefer, require, verify-ca, verify-full");
         }
@@ -130,7 +132,8 @@ public record DaemonSettings(
     /** Where the storage is, for logs and reports (no keys): for local storage, the absolute folder read. */
     public String storageDescription() {
         if (storageType == StorageType.LOCAL) {
-            return "local:" + localRoot + (Path.of(localRootSetting).isAbsolute() ? ""
+            return "local:" + localRoot + (Path.of(localRootSetting).isAbsolute()
+                    ? ""
                     : " (PLUGIN_STORAGE_LOCAL_ROOT=" + localRootSetting
                             + " relative to the daemon's working directory, reconciler.daemon-working-directory)");
         }
@@ -158,7 +161,7 @@ public record DaemonSettings(
         Path root;
         try {
             root = Path.of(setting);
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             throw new IllegalArgumentException("PLUGIN_STORAGE_LOCAL_ROOT='" + setting + "' is not a valid path", e);
         }
         return daemonWorkingDirectory.resolve(root).normalize();

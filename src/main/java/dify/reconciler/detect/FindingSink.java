@@ -38,7 +38,7 @@ public final class FindingSink {
     private final Consumer<Finding> everyFinding;
 
     public FindingSink(int maxFindings) {
-        this(maxFindings, finding -> { });
+        this(maxFindings, finding -> {});
     }
 
     /**

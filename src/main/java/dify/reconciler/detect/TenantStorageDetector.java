@@ -104,7 +104,8 @@ public final class TenantStorageDetector {
             sink.add(new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", o.row.id(),
                     prefix + o.relativePrefix, null, o.row.pluginId(), o.row.tenantId(), null,
                     "size is " + o.row.size() + " bytes but " + o.bytes + " bytes are stored under "
-                            + prefix + o.relativePrefix, ObservedVersion.row(o.row.changedAt())));
+                            + prefix + o.relativePrefix,
+                    ObservedVersion.row(o.row.changedAt())));
         }
     }
 }

@@ -7,8 +7,8 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
-import dify.reconciler.run.ScanPhase;
 import dify.reconciler.leader.LeaderElection;
+import dify.reconciler.run.ScanPhase;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.FindingLedger;
 import dify.reconciler.state.RunStore;
@@ -59,8 +59,8 @@ public class ReconcilerMetrics {
 
     /** Histogram buckets: scans take from a fraction of a second (small daemon) to an hour (deep verify of a large bucket). */
     private static final Duration[] DURATION_BUCKETS = {Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
-        Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2),
-        Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofHours(1)};
+            Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2),
+            Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(30), Duration.ofHours(1)};
 
     private final MeterRegistry registry;
     private final DaemonSettings daemon;
@@ -201,8 +201,7 @@ public class ReconcilerMetrics {
             oldest.get(kind).set(first == null ? 0 : epochSeconds(first));
         }
         if (report.scope() != null) {
-            report.scope().rowsScanned().forEach((table, rows) ->
-                    rowsScanned.computeIfAbsent(table, this::rowsGauge).set(rows));
+            report.scope().rowsScanned().forEach((table, rows) -> rowsScanned.computeIfAbsent(table, this::rowsGauge).set(rows));
             exportObjectsListed(report.scope().objectsListed());
         }
         lastSuccess.set(epochSeconds(report.finishedAt()));

@@ -14,6 +14,7 @@ import jakarta.inject.Inject;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Counts the storage adapters' requests by operation and outcome. All six series exist from start-up
@@ -30,7 +31,7 @@ public class StorageRequestMetrics implements StorageRequestListener {
     private final Map<String, Counter> ok = new HashMap<>();
     private final Map<String, Counter> error = new HashMap<>();
     private final MeterRegistry registry;
-    private final List<Counter> owned = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Counter> owned = new CopyOnWriteArrayList<>();
 
     @Inject
     public StorageRequestMetrics(MeterRegistry registry) {

@@ -3,6 +3,7 @@ package dify.reconciler.remediate;
 import dify.reconciler.catalog.FindingKind;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The plan as written by {@code plan} and read by {@code apply}: labels instead of enum names, times as
@@ -34,11 +35,12 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
             throw new IllegalArgumentException("not a remediation plan: planId, createdAt, expiresAt, database and actions are required");
         }
         List<PlannedAction> planned = actions.stream().map(a -> new PlannedAction(a.id(), FindingKind.parse(a.kind()),
-                RemedyAction.valueOf(a.action().toUpperCase(java.util.Locale.ROOT)), a.table(), a.rowId(),
+                RemedyAction.valueOf(a.action().toUpperCase(Locale.ROOT)), a.table(), a.rowId(),
                 a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail())).toList();
         for (PlannedAction a : planned) {
             if (RemediationPolicy.remedyFor(a.kind()).orElse(null) != a.action()) {
-                throw new IllegalArgumentException("action " + a.id() + ": " + a.action().label() + " is not the remedy of " + a.kind().label());
+                throw new IllegalArgumentException(
+                        "action " + a.id() + ": " + a.action().label() + " is not the remedy of " + a.kind().label());
             }
             RowRecheck.requireTable(a);
         }

@@ -39,7 +39,8 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
             throw new IllegalArgumentException("reconciler.remediation.max-share must be between 0 and 1, not " + maxShare);
         }
         if (minAge.isNegative() || minAgeInfo.isNegative() || planTtl.isNegative() || planTtl.isZero()) {
-            throw new IllegalArgumentException("reconciler.remediation min-age, min-age-info must not be negative and plan-ttl must be positive");
+            throw new IllegalArgumentException(
+                    "reconciler.remediation min-age, min-age-info must not be negative and plan-ttl must be positive");
         }
     }
 

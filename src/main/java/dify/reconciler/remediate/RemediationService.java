@@ -137,8 +137,9 @@ public class RemediationService {
         if (!state.persisted()) {
             return "state is in memory (" + state.reason() + ")";
         }
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT has_table_privilege(?, 'INSERT') AND has_table_privilege(?, 'INSERT, UPDATE')")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT has_table_privilege(?, 'INSERT') AND has_table_privilege(?, 'INSERT, UPDATE')")) {
             ps.setString(1, state.table("remediation_actions"));
             ps.setString(2, state.table("quarantine_rows"));
             try (ResultSet rs = ps.executeQuery()) {

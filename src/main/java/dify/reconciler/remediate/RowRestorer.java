@@ -2,6 +2,7 @@ package dify.reconciler.remediate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -74,9 +75,10 @@ public final class RowRestorer {
 
     private List<Entry> entries(String actionId) throws SQLException {
         List<Entry> entries = new ArrayList<>();
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT id, action_id,"
-                + " action, table_name, row_id, row_text, set_columns::text FROM " + quarantineTable
-                + " WHERE restored_at IS NULL AND (CAST(? AS text) IS NULL OR action_id = ?) ORDER BY id DESC")) {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT id, action_id,"
+                        + " action, table_name, row_id, row_text, set_columns::text FROM " + quarantineTable
+                        + " WHERE restored_at IS NULL AND (CAST(? AS text) IS NULL OR action_id = ?) ORDER BY id DESC")) {
             ps.setString(1, actionId);
             ps.setString(2, actionId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -121,7 +123,7 @@ public final class RowRestorer {
                 c.commit();
                 LOG.infof("restore %s (%s/%s): %s", e.actionId(), e.table(), e.rowId(), detail);
                 return new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), outcome, detail);
-            } catch (SQLException | RuntimeException | java.io.IOException ex) {
+            } catch (SQLException | RuntimeException | IOException ex) {
                 WriteTransactions.rollbackQuietly(c, ex);
                 LOG.errorf(ex, "restore %s failed", e.actionId());
                 return new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), ActionOutcome.FAILED,
@@ -134,7 +136,7 @@ public final class RowRestorer {
     }
 
     /** Null when done, else why not. */
-    private String restoreRemoved(Connection c, Entry e, String target, String current) throws SQLException, java.io.IOException {
+    private String restoreRemoved(Connection c, Entry e, String target, String current) throws SQLException, IOException {
         if (current != null) {
             if (json.readTree(current).equals(json.readTree(e.rowText()))) {
                 return null; // already back (restored by hand, or re-created identically)
@@ -149,7 +151,7 @@ public final class RowRestorer {
         return null;
     }
 
-    private String restoreUpdate(Connection c, Entry e, String target, String current) throws SQLException, java.io.IOException {
+    private String restoreUpdate(Connection c, Entry e, String target, String current) throws SQLException, IOException {
         if (current == null) {
             return "the row is gone from " + e.table() + " (uninstalled since?): nothing to put the old values into";
         }

@@ -7,6 +7,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -25,7 +26,7 @@ public class Main implements QuarkusApplication {
     private static final Logger LOG = Logger.getLogger(Main.class);
 
     /** Commands that run once and exit (everything else with arguments is an error; no arguments is the service). */
-    private static final java.util.Set<String> ONE_SHOT = java.util.Set.of("scan", "plan", "apply", "restore");
+    private static final Set<String> ONE_SHOT = Set.of("scan", "plan", "apply", "restore");
 
     @Inject
     ScanCommand scanCommand;

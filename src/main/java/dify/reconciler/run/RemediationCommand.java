@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -148,7 +149,7 @@ public class RemediationCommand {
     }
 
     /** Why this plan must not be applied here and now; null when it may. */
-    String refusal(RemediationPlan plan, RemediationPolicy policy) throws java.sql.SQLException {
+    String refusal(RemediationPlan plan, RemediationPolicy policy) throws SQLException {
         if (plan.expired(clock.instant())) {
             return "the plan expired at " + plan.expiresAt() + " (reconciler.remediation.plan-ttl); make a new one";
         }
@@ -186,7 +187,8 @@ public class RemediationCommand {
         try {
             RemediationPolicy policy = remediation.policy();
             if (!state.persisted()) {
-                System.err.println("restore: refused: state is in memory (" + state.reason() + "), so there is no quarantine to restore from");
+                System.err.println(
+                        "restore: refused: state is in memory (" + state.reason() + "), so there is no quarantine to restore from");
                 return ScanCommand.EXIT_FAILED;
             }
             String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;

@@ -165,8 +165,8 @@ final class Scan {
         db.endTransaction();
         List<StoredObject> installedCopies = new ArrayList<>();
         List<StoredObject> packages = new ArrayList<>();
-        Consumer<StoredObject> keepInstalled = deepVerify ? installedCopies::add : o -> { };
-        Consumer<StoredObject> keepPackage = deepVerify ? packages::add : o -> { };
+        Consumer<StoredObject> keepInstalled = deepVerify ? installedCopies::add : o -> {};
+        Consumer<StoredObject> keepPackage = deepVerify ? packages::add : o -> {};
         withListing(layout.installed(), listing -> new InstalledObjectDetector(layout.installed(), grace, sink)
                 .detect(listing, t.plugins(), keepInstalled));
         Set<String> remoteUids = t.plugins().stream().filter(PluginRow::isRemote).map(PluginRow::uid)

@@ -164,7 +164,8 @@ public class ScanCommand {
             sb.append("Report written to ").append(options.output()).append('\n');
         }
         int code = exitCode(r, options.failOn());
-        sb.append(code == EXIT_CLEAN ? "Result: clean (nothing at or above " + options.failOn().label() + ")"
+        sb.append(code == EXIT_CLEAN
+                ? "Result: clean (nothing at or above " + options.failOn().label() + ")"
                 : "Result: drift found at or above " + options.failOn().label()).append(", exit code ").append(code).append('\n');
         return sb.toString();
     }

@@ -157,8 +157,9 @@ public class RunStore {
      */
     public OptionalLong maxObjectsListed(String prefix, Instant now, Duration window) {
         if (store.persisted()) {
-            try (Connection c = store.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
-                    "SELECT max(objects) FROM " + store.table("listing_history") + " WHERE prefix = ? AND listed_at >= ?")) {
+            try (Connection c = store.dataSource().getConnection();
+                    PreparedStatement ps = c.prepareStatement(
+                            "SELECT max(objects) FROM " + store.table("listing_history") + " WHERE prefix = ? AND listed_at >= ?")) {
                 ps.setString(1, prefix);
                 ps.setTimestamp(2, Timestamp.from(now.minus(window)));
                 try (ResultSet rs = ps.executeQuery()) {
@@ -179,9 +180,10 @@ public class RunStore {
 
     private List<RunRecord> query(String tail, int limit) throws SQLException {
         List<RunRecord> runs = new ArrayList<>();
-        try (Connection c = store.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT run_id, started_at, finished_at, result, failed_phase, error, summary::text, scanned::text FROM "
-                        + store.table("runs") + " " + tail)) {
+        try (Connection c = store.dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT run_id, started_at, finished_at, result, failed_phase, error, summary::text, scanned::text FROM "
+                                + store.table("runs") + " " + tail)) {
             ps.setInt(1, limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -1,7 +1,6 @@
 package dify.reconciler.state;
 
 import dify.reconciler.config.ReconcilerConfig;
-import javax.sql.DataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.Connection;
@@ -10,8 +9,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.flywaydb.core.api.configuration.FluentConfiguration;
+import javax.sql.DataSource;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,7 +40,6 @@ public class StateStore {
 
     @Inject
     DataSource dataSource;
-
 
     private Mode mode;
     private String reason;

@@ -104,7 +104,8 @@ public final class Benchmark {
      * system property {@code reconciler.mode}, which no {@code @ConfigMapping} declares, so SmallRye's unknown-property
      * validation (SRCFG00050) stops every {@code scan} before it starts (exit 2).
      */
-    private final List<String> appOptions = Arrays.stream(System.getProperty("bench.app-opts", "").trim().split("\\s+")).filter(o -> !o.isEmpty()).toList();
+    private final List<String> appOptions = Arrays.stream(System.getProperty("bench.app-opts", "").trim().split("\\s+"))
+            .filter(o -> !o.isEmpty()).toList();
     private final Path yardstick = Path.of(System.getProperty("bench.yardstick", "scripts/yardstick.sh"));
 
     private final StringBuilder log = new StringBuilder();
@@ -135,6 +136,8 @@ public final class Benchmark {
 
     /** The planted drift was not found exactly: the run's figures measure something else and are not reported. */
     static final class MismatchException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
         MismatchException(String message) {
             super(message);
         }
@@ -550,7 +553,7 @@ public final class Benchmark {
                 bad.add(e.getKey() + "=" + got + " (planted " + e.getValue() + ")");
             }
         }
-        byKind.fields().forEachRemaining(e -> {
+        byKind.properties().forEach(e -> {
             if (!EXPECTED.containsKey(e.getKey()) && e.getValue().asLong() != 0) {
                 bad.add(e.getKey() + "=" + e.getValue().asLong() + " (planted 0)");
             }
@@ -742,7 +745,8 @@ public final class Benchmark {
             sql("VACUUM (ANALYZE)");
             sql("CHECKPOINT");
             say("seed VACUUM ANALYZE + CHECKPOINT: %.1fs", secs(t3));
-            say("seed total: %.1fs; database size %s", secs(t0), querySingle("SELECT pg_size_pretty(pg_database_size(current_database()))"));
+            say("seed total: %.1fs; database size %s", secs(t0),
+                    querySingle("SELECT pg_size_pretty(pg_database_size(current_database()))"));
         }
 
         /** The j-th plugin of tenant t: consecutive plugins, so a tenant never installs one twice (needs perTenant <= distinct). */

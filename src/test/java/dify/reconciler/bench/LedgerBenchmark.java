@@ -56,7 +56,8 @@ public final class LedgerBenchmark {
             long open = single(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL"
                     + " AND kind = 'category_row_orphaned' AND consecutive_scans = 2");
             long staged = single(db, "SELECT count(*) FROM plugin_reconciler.scan_findings");
-            System.out.printf(Locale.ROOT, "ledger: %,d open entries seen by both scans (expected %,d), %,d staged rows left (expected 0)%n",
+            System.out.printf(Locale.ROOT,
+                    "ledger: %,d open entries seen by both scans (expected %,d), %,d staged rows left (expected 0)%n",
                     open, n, staged);
             if (!ok || open != n || staged != 0) {
                 System.out.println("LEDGER BENCHMARK FAILED");

@@ -64,10 +64,10 @@ class AssetReferencesTest {
      */
     @ParameterizedTest
     @CsvSource({
-        "icon.svg, <svg/>, 21acddfae829fa1f96934f4c3e956931144de514f302edb95e8323e6c84d844b.svg",
-        "c, c, 355b1bbfc96725cdce8f4a2708fda310a80e6d13315aec4e5eed2a75fe8032ce",
-        "icons/a.b/logo, x, 1b0f5ef2f5a476a6678a39ede43ef279d79d3ee7d664b80573da552dc8f23cae",
-        "archive.tar.gz, x, 79849e7d23c771f3b59d9ca496f56df36c0cf82be62e19e8fb96b67f46fa6714.gz"})
+            "icon.svg, <svg/>, 21acddfae829fa1f96934f4c3e956931144de514f302edb95e8323e6c84d844b.svg",
+            "c, c, 355b1bbfc96725cdce8f4a2708fda310a80e6d13315aec4e5eed2a75fe8032ce",
+            "icons/a.b/logo, x, 1b0f5ef2f5a476a6678a39ede43ef279d79d3ee7d664b80573da552dc8f23cae",
+            "archive.tar.gz, x, 79849e7d23c771f3b59d9ca496f56df36c0cf82be62e19e8fb96b67f46fa6714.gz"})
     void computesAssetIdsAsTheDaemonDoes(String fileName, String content, String expected) {
         assertEquals(expected, BuiltPackage.assetId(fileName, content.getBytes(StandardCharsets.UTF_8)));
         assertTrue(AssetReferences.isAssetId(expected));

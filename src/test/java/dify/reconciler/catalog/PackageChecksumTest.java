@@ -44,11 +44,11 @@ class PackageChecksumTest {
     @Test
     void equalsTheIndependentImplementationOnBuiltPackages() throws Exception {
         DifyPackageBuilder[] builders = {
-            aPackage(),
-            aPackage().stored(),
-            aPackage().author("junjiem").name("mcp_see_agent").version("0.2.2").comment("{\"signature\":\"abc\",\"time\":1}"),
-            aPackage().file("\uFF1A/odd.py", "1").file("\uD83D\uDE00/odd.py", "2").file("z.py", "3"),
-            aPackage().icon("logo.png", new byte[] {(byte) 0x89, 'P', 'N', 'G'}).paddedTo(300_000, 7),
+                aPackage(),
+                aPackage().stored(),
+                aPackage().author("junjiem").name("mcp_see_agent").version("0.2.2").comment("{\"signature\":\"abc\",\"time\":1}"),
+                aPackage().file("\uFF1A/odd.py", "1").file("\uD83D\uDE00/odd.py", "2").file("z.py", "3"),
+                aPackage().icon("logo.png", new byte[] {(byte) 0x89, 'P', 'N', 'G'}).paddedTo(300_000, 7),
         };
         for (DifyPackageBuilder builder : builders) {
             BuiltPackage pkg = builder.build();
@@ -180,8 +180,7 @@ class PackageChecksumTest {
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
+        outer : for (int i = 0; i + needle.length <= haystack.length; i++) {
             for (int j = 0; j < needle.length; j++) {
                 if (haystack[i + j] != needle[j]) {
                     continue outer;

@@ -46,14 +46,14 @@ class PackageManifestTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-        "name: a\nname: b\n",
-        "name: |\n  a\n",
-        "name: [a]\n",
-        "name: a\n  continued\n",
-        "name: \"open\n",
-        "name: 'x' y\n",
-        "name: a: b\n",
-        "{name: a}\n",
+            "name: a\nname: b\n",
+            "name: |\n  a\n",
+            "name: [a]\n",
+            "name: a\n  continued\n",
+            "name: \"open\n",
+            "name: 'x' y\n",
+            "name: a: b\n",
+            "{name: a}\n",
     })
     void refusesWhatItDoesNotUnderstand(String yaml) {
         InvalidPackageException e = assertThrows(InvalidPackageException.class, () -> parse(yaml));

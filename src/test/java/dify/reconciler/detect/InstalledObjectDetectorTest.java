@@ -34,9 +34,10 @@ class InstalledObjectDetectorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"plugin/", "plugin//junjiem/mcp_see_agent:0.2.2@2b54607cf4d6a03b39cdae1425af2d8bafd4dd87f3eef6dc3eaaa945c71c2231",
-            "plugin/langgenius\\openai:0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a",
-            "plugin/langgenius/openai\uF03A0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a"})
+    @ValueSource(
+            strings = {"plugin/", "plugin//junjiem/mcp_see_agent:0.2.2@2b54607cf4d6a03b39cdae1425af2d8bafd4dd87f3eef6dc3eaaa945c71c2231",
+                    "plugin/langgenius\\openai:0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a",
+                    "plugin/langgenius/openai\uF03A0.0.19@6b2b2e115b1b9d34a63eb26fadcc33d74330fd2ec06071bb30b8a24b1fab107a"})
     void reportsEveryInvalidKeyShape(String key) {
         FindingSink sink = detect(List.of(new StoredObject(key, 0, OLD)), List.of(), new ArrayList<>());
         assertEquals(1, sink.total());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
@@ -74,8 +75,10 @@ class RemediationCommandIT {
             assertEquals("postgresql://" + db.host() + ":" + db.port() + "/" + db.name(), doc.get("database").asText());
             assertEquals(2, doc.get("actions").size(), doc.toString());
             assertEquals(List.of("endpoint_orphaned/quarantine_row/endpoints", "refers_too_low/update_row/plugins"),
-                    JSON.convertValue(doc.get("actions"), List.class).stream()
-                            .map(a -> ((Map<?, ?>) a).get("kind") + "/" + ((Map<?, ?>) a).get("action") + "/" + ((Map<?, ?>) a).get("table"))
+                    JSON.convertValue(doc.get("actions"), new TypeReference<List<Map<String, Object>>>() {
+                    }).stream()
+                            .map(a -> ((Map<?, ?>) a).get("kind") + "/" + ((Map<?, ?>) a).get("action") + "/"
+                                    + ((Map<?, ?>) a).get("table"))
                             .sorted().toList());
             assertTrue(doc.get("withheld").toString().contains("\"reason\":\"report_only\""), "package_missing is report-only: "
                     + doc.get("withheld"));

@@ -71,7 +71,8 @@ class SidecarModeIT {
     /** Broken configurations a sidecar can meet, each with the text its log must name. */
     static Stream<Arguments> brokenConfigurations() {
         return Stream.of(
-                Arguments.of("unsupported storage type", (Consumer<Map<String, String>>) env -> env.put("PLUGIN_STORAGE_TYPE", "azure_blob"),
+                Arguments.of("unsupported storage type",
+                        (Consumer<Map<String, String>>) env -> env.put("PLUGIN_STORAGE_TYPE", "azure_blob"),
                         "PLUGIN_STORAGE_TYPE=azure_blob"),
                 Arguments.of("DB_HOST missing", (Consumer<Map<String, String>>) env -> env.remove("DB_HOST"), "DB_HOST"),
                 Arguments.of("S3 without a bucket", (Consumer<Map<String, String>>) env -> {
@@ -80,7 +81,8 @@ class SidecarModeIT {
                     env.put("AWS_SECRET_KEY", AWS_SECRET);
                     env.put("AWS_REGION", "us-east-1");
                 }, "PLUGIN_STORAGE_OSS_BUCKET"),
-                Arguments.of("malformed reconciler setting", (Consumer<Map<String, String>>) env -> env.put("RECONCILER_GRACE_PERIOD", "banana"),
+                Arguments.of("malformed reconciler setting",
+                        (Consumer<Map<String, String>>) env -> env.put("RECONCILER_GRACE_PERIOD", "banana"),
                         "reconciler.grace-period"));
     }
 

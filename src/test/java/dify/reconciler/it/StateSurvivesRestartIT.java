@@ -89,8 +89,9 @@ class StateSurvivesRestartIT {
                 assertEquals(1, report.get("summary").get("total").asInt(), report.toString());
                 assertEquals(2, JSON.readTree(after.get("/api/v1/runs").body()).get("runs").size());
             }
-            try (Connection c = db.connect(); ResultSet rs = c.createStatement().executeQuery(
-                    "SELECT closed_at IS NOT NULL, consecutive_scans FROM plugin_reconciler.finding_ledger WHERE kind = 'refers_drift'")) {
+            try (Connection c = db.connect();
+                    ResultSet rs = c.createStatement().executeQuery(
+                            "SELECT closed_at IS NOT NULL, consecutive_scans FROM plugin_reconciler.finding_ledger WHERE kind = 'refers_drift'")) {
                 assertTrue(rs.next());
                 assertTrue(rs.getBoolean(1), "the fixed finding's entry is closed");
                 assertEquals(1, rs.getInt(2));

@@ -111,7 +111,8 @@ class UnreachableDependenciesTest {
             byKind.put(kind, n);
             bySeverity.merge(kind.severity(), n, Long::sum);
             for (int i = 0; i < n; i++) {
-                findings.add(Finding.row(kind, "plugins", kind.label() + "-" + i, null, null, null, ObservedVersion.row(started), "planted"));
+                findings.add(
+                        Finding.row(kind, "plugins", kind.label() + "-" + i, null, null, null, ObservedVersion.row(started), "planted"));
             }
         }
         ScanReport.Summary summary = new ScanReport.Summary(findings.size(), byKind, bySeverity, Map.of(), 0, 0, 0, 0);

@@ -17,15 +17,18 @@ class PlanDocumentTest {
     private static PlanDocument withAction(String kind, String action, String table) {
         return new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "postgresql://h:5432/d", "r",
                 List.of(new PlanDocument.Action("p/1", kind, action, table, "00000000-0000-0000-0000-000000000001", null, null,
-                        null, "d")), List.of(), 0);
+                        null, "d")),
+                List.of(), 0);
     }
 
     @Test
     void roundTripsAPlan() {
         RemediationPlan plan = new RemediationPlan("p", AT, AT.plusSeconds(3600), false, "db", "r",
                 List.of(new PlannedAction("p/1", FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW, "plugins", "id", "a/b:1@x",
-                        "a/b", null, "d")), List.of(new WithheldItem(FindingKind.PACKAGE_MISSING, WithheldReason.REPORT_ONLY, null,
-                                null, "plugin_packages/x")), 1);
+                        "a/b", null, "d")),
+                List.of(new WithheldItem(FindingKind.PACKAGE_MISSING, WithheldReason.REPORT_ONLY, null,
+                        null, "plugin_packages/x")),
+                1);
         PlanDocument doc = PlanDocument.of(plan);
         assertEquals("refers_too_low", doc.actions().get(0).kind());
         assertEquals("update_row", doc.actions().get(0).action());

@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class RemediationPlannerTest {
 
@@ -83,7 +83,8 @@ class RemediationPlannerTest {
             PlannedAction a = plan.actions().get(0);
             assertEquals(kind, a.kind());
             assertEquals("row-1", a.rowId());
-            assertEquals(kind == FindingKind.REFERS_TOO_LOW || kind == FindingKind.REFERS_DRIFT ? RemedyAction.UPDATE_ROW
+            assertEquals(kind == FindingKind.REFERS_TOO_LOW || kind == FindingKind.REFERS_DRIFT
+                    ? RemedyAction.UPDATE_ROW
                     : RemedyAction.QUARANTINE_ROW, a.action());
             assertTrue(plan.withheld().isEmpty());
         } else {

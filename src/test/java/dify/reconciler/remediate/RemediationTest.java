@@ -229,7 +229,8 @@ class RemediationTest {
         List<ActionResult> refused = remediation.restorer().restore(plan.actions().get(0).id(), "test");
         assertEquals(ActionOutcome.RESTORE_REFUSED, refused.get(0).outcome(), refused.toString());
         assertEquals("hook-other", daemon().queryLong("SELECT count(*) FROM endpoints WHERE hook_id = 'hook-other'") == 1
-                ? "hook-other" : "overwritten");
+                ? "hook-other"
+                : "overwritten");
 
         daemon().execute("DELETE FROM endpoints WHERE id = ?", endpoint);
         assertEquals(ActionOutcome.RESTORED, remediation.restorer().restore(plan.actions().get(0).id(), "test").get(0).outcome());
@@ -387,7 +388,8 @@ class RemediationTest {
 
     private String pluginRowId(String pluginId) {
         return daemon().queryLong("SELECT count(*) FROM plugins WHERE plugin_id = ?", pluginId) == 1
-                ? queryText("SELECT id::text FROM plugins WHERE plugin_id = ?", pluginId) : null;
+                ? queryText("SELECT id::text FROM plugins WHERE plugin_id = ?", pluginId)
+                : null;
     }
 
     private String uidOf(String pluginId) {

@@ -73,7 +73,8 @@ final class DriftFixture implements AutoCloseable {
             objects = new S3ObjectWriter(s3.client(), bucket);
             storage = new S3ObjectStorage(s3.client(), bucket);
         }
-        List<String> categories = schema == SchemaFixture.CURRENT ? DaemonRows.CATEGORY_TABLES
+        List<String> categories = schema == SchemaFixture.CURRENT
+                ? DaemonRows.CATEGORY_TABLES
                 : DaemonRows.CATEGORY_TABLES.stream().filter(t -> !t.startsWith("trigger") && !t.startsWith("datasource")).toList();
         this.dataset = new DifyDataset(3, 7, categories).seed(rows, objects, layout, SEEDED_AT);
     }

@@ -37,7 +37,7 @@ class PhaseClockTest {
     @Test
     void namesThePhaseThatFailedAndTimesOnlyThePhasesThatCompleted() throws SQLException {
         PhaseClock clock = new PhaseClock();
-        clock.time(ScanPhase.DATABASE, () -> { });
+        clock.time(ScanPhase.DATABASE, () -> {});
         SQLException failure = new SQLException("bucket gone");
 
         SQLException thrown = assertThrows(SQLException.class, () -> clock.time(ScanPhase.STORAGE, () -> {

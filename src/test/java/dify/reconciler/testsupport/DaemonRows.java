@@ -78,8 +78,8 @@ public final class DaemonRows {
     public UUID insertPlugin(String uid, String pluginId, long refers, String installType, String remoteDeclarationJson) {
         UUID id = newId();
         execute("INSERT INTO plugins (id, created_at, updated_at, plugin_unique_identifier, plugin_id, refers,"
-                        + " install_type, manifest_type, remote_declaration, source)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, 'plugin', ?, '')",
+                + " install_type, manifest_type, remote_declaration, source)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, 'plugin', ?, '')",
                 id, ts(), ts(), uid, pluginId, refers, installType, remoteDeclarationJson);
         return id;
     }
@@ -92,7 +92,7 @@ public final class DaemonRows {
     public UUID insertDeclaration(String uid, String pluginId, String declarationJson) {
         UUID id = newId();
         execute("INSERT INTO plugin_declarations (id, created_at, updated_at, plugin_unique_identifier, plugin_id, declaration)"
-                        + " VALUES (?, ?, ?, ?, ?, ?)",
+                + " VALUES (?, ?, ?, ?, ?, ?)",
                 id, ts(), ts(), uid, pluginId, declarationJson);
         return id;
     }
@@ -108,8 +108,8 @@ public final class DaemonRows {
     public UUID insertInstallation(UUID tenantId, String pluginId, String uid, String runtimeType, String source) {
         UUID id = newId();
         execute("INSERT INTO plugin_installations (id, created_at, updated_at, tenant_id, plugin_id, plugin_unique_identifier,"
-                        + " runtime_type, endpoints_setups, endpoints_active, source, meta)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, '{}')",
+                + " runtime_type, endpoints_setups, endpoints_active, source, meta)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, '{}')",
                 id, ts(), ts(), tenantId, pluginId, uid, runtimeType, source);
         return id;
     }
@@ -123,7 +123,7 @@ public final class DaemonRows {
         requireCategoryTable(table);
         UUID id = newId();
         execute("INSERT INTO " + table + " (id, created_at, updated_at, tenant_id, provider, plugin_unique_identifier, plugin_id)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 id, ts(), ts(), tenantId, provider, uid, pluginId);
         return id;
     }
@@ -136,7 +136,7 @@ public final class DaemonRows {
     public UUID insertEndpoint(String tenantId, String pluginId, String hookId, String name) {
         UUID id = newId();
         execute("INSERT INTO endpoints (id, created_at, updated_at, name, hook_id, tenant_id, user_id, plugin_id,"
-                        + " expired_at, enabled, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, true, '{}')",
+                + " expired_at, enabled, settings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, true, '{}')",
                 id, ts(), ts(), name, hookId, tenantId, UUID.randomUUID().toString(), pluginId);
         return id;
     }
@@ -148,7 +148,7 @@ public final class DaemonRows {
     public UUID insertServerlessRuntime(String uid, String functionUrl, String functionName, String type, String checksum) {
         UUID id = newId();
         execute("INSERT INTO serverless_runtimes (id, created_at, updated_at, plugin_unique_identifier, function_url,"
-                        + " function_name, type, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                + " function_name, type, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 id, ts(), ts(), uid, functionUrl, functionName, type, checksum);
         return id;
     }
@@ -161,7 +161,7 @@ public final class DaemonRows {
     public UUID insertInstallTask(String status, UUID tenantId, long totalPlugins, long completedPlugins) {
         UUID id = newId();
         execute("INSERT INTO install_tasks (id, created_at, updated_at, status, tenant_id, total_plugins, completed_plugins, plugins)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, '[]')",
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, '[]')",
                 id, ts(), ts(), status, tenantId, totalPlugins, completedPlugins);
         return id;
     }

@@ -71,7 +71,8 @@ class DaemonRowsTest {
             Instant older = Instant.parse("2024-06-01T00:00:00Z");
             rows.age("plugin_installations", inst, older);
             assertEquals(older, createdAt(db, "plugin_installations", inst));
-            assertEquals(1, rows.queryLong("SELECT count(*) FROM plugin_installations WHERE updated_at < ?", Instant.parse("2025-01-01T00:00:00Z")));
+            assertEquals(1, rows.queryLong("SELECT count(*) FROM plugin_installations WHERE updated_at < ?",
+                    Instant.parse("2025-01-01T00:00:00Z")));
             assertThrows(IllegalStateException.class, () -> rows.age("plugins", UUID.randomUUID(), older));
 
             assertThrows(IllegalArgumentException.class,
@@ -92,7 +93,8 @@ class DaemonRowsTest {
             assertEquals(n, copied);
             assertEquals(n, rows.count("plugin_installations"));
             assertEquals(n / 2, rows.queryLong("SELECT count(*) FROM plugin_installations WHERE source IS NULL"));
-            assertEquals(n, rows.queryLong("SELECT count(DISTINCT id) FROM plugin_installations WHERE meta = '{}' AND endpoints_setups = 0"));
+            assertEquals(n,
+                    rows.queryLong("SELECT count(DISTINCT id) FROM plugin_installations WHERE meta = '{}' AND endpoints_setups = 0"));
 
             Instant old = Instant.parse("2025-03-04T05:06:07Z");
             long cats = rows.at(old).copyCategoryRows("tool_installations", n, i -> new DaemonRows.CategoryRow(
@@ -138,7 +140,7 @@ class DaemonRowsTest {
 
     static Instant createdAt(TestDatabase db, String table, UUID id) throws Exception {
         try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT created_at FROM " + table + " WHERE id = ?")) {
+                PreparedStatement ps = c.prepareStatement("SELECT created_at FROM " + table + " WHERE id = ?")) {
             ps.setObject(1, id);
             try (ResultSet rs = ps.executeQuery()) {
                 assertTrue(rs.next());

@@ -141,7 +141,8 @@ public final class DifyPackageBuilder {
             }
         }
         String checksum = directories.isEmpty() ? independentChecksum(files) : null;
-        String identifier = checksum == null ? null
+        String identifier = checksum == null
+                ? null
                 : (author == null || author.isEmpty() ? "" : author + "/") + name + ":" + version + "@" + checksum;
         return new BuiltPackage(bytes, identifier, author, name, version, checksum);
     }

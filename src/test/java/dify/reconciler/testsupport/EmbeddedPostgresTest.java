@@ -33,7 +33,8 @@ class EmbeddedPostgresTest {
                         + " WHERE datname = current_database()"));
                 assertEquals("17", single(st, "SHOW server_version").split("\\.")[0]);
                 // byte order only where asked for: 'B' (0x42) < 'a' (0x61) < 'é' (0xC3 0xA9); en-US otherwise
-                assertEquals("B,a,é", single(st, "SELECT string_agg(x, ',' ORDER BY x COLLATE \"C\") FROM (VALUES ('a'),('é'),('B')) v(x)"));
+                assertEquals("B,a,é",
+                        single(st, "SELECT string_agg(x, ',' ORDER BY x COLLATE \"C\") FROM (VALUES ('a'),('é'),('B')) v(x)"));
                 assertEquals("a,B,é", single(st, "SELECT string_agg(x, ',' ORDER BY x) FROM (VALUES ('a'),('é'),('B')) v(x)"));
                 st.execute("CREATE TABLE only_in_a (x int)");
             }

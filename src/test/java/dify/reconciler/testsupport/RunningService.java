@@ -109,9 +109,9 @@ public final class RunningService implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process.isAlive()) {
-            kill();
+            process.destroyForcibly();
         }
         try {
             Files.deleteIfExists(log);

@@ -48,8 +48,8 @@ class SchemaFixtureTest {
         assertTrue(!indexes.contains("idx_plugins_plugin_unique_identifier"));
         // column order and types the daemon relies on
         assertEquals(List.of("id:uuid", "created_at:timestamp with time zone", "updated_at:timestamp with time zone",
-                        "provider:character varying(127)", "tenant_id:uuid", "plugin_unique_identifier:character varying(255)",
-                        "plugin_id:character varying(255)"),
+                "provider:character varying(127)", "tenant_id:uuid", "plugin_unique_identifier:character varying(255)",
+                "plugin_id:character varying(255)"),
                 columns(db, "ai_model_installations"));
         assertTrue(columns(db, "endpoints").contains("tenant_id:character varying(64)"));
         assertEquals(0, countWhere(db, "SELECT count(*) FROM pg_extension WHERE extname = 'uuid-ossp'"));
@@ -124,8 +124,8 @@ class SchemaFixtureTest {
     static Set<String> tables(TestDatabase db) throws Exception {
         Set<String> out = new TreeSet<>();
         try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-             ResultSet rs = ps.executeQuery()) {
+                PreparedStatement ps = c.prepareStatement("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }
@@ -136,8 +136,8 @@ class SchemaFixtureTest {
     static Set<String> indexes(TestDatabase db) throws Exception {
         Set<String> out = new TreeSet<>();
         try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'");
-             ResultSet rs = ps.executeQuery()) {
+                PreparedStatement ps = c.prepareStatement("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'");
+                ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }
@@ -148,8 +148,8 @@ class SchemaFixtureTest {
     static List<String> columns(TestDatabase db, String table) throws Exception {
         List<String> out = new ArrayList<>();
         try (Connection c = db.connect();
-             PreparedStatement ps = c.prepareStatement("SELECT a.attname || ':' || format_type(a.atttypid, a.atttypmod)"
-                     + " FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
+                PreparedStatement ps = c.prepareStatement("SELECT a.attname || ':' || format_type(a.atttypid, a.atttypmod)"
+                        + " FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")) {
             ps.setString(1, table);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -297,7 +297,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     public List<TableRow> serverlessRuntimes() throws SQLException {
         List<TableRow> rows = new ArrayList<>();
         query("SELECT id::text, plugin_unique_identifier, " + schema.changedAt(null, SERVERLESS_RUNTIMES) + " FROM "
-                + schema.qualified(SERVERLESS_RUNTIMES), List.of(), rs -> rows.add(new TableRow(SERVERLESS_RUNTIMES,
+                + schema.qualified(SERVERLESS_RUNTIMES), List.of(),
+                rs -> rows.add(new TableRow(SERVERLESS_RUNTIMES,
                         rs.getString(1), null, null, rs.getString(2), instant(rs, 3), null)));
         rowsScanned.put(SERVERLESS_RUNTIMES, (long) rows.size());
         return rows;

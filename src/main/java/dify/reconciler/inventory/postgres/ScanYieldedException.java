@@ -6,6 +6,8 @@ package dify.reconciler.inventory.postgres;
  */
 public final class ScanYieldedException extends DatabaseReadException {
 
+    private static final long serialVersionUID = 1L;
+
     public ScanYieldedException(String waiter, Throwable cause) {
         super("yielded to a lock request from " + waiter + "; the scan is retried at the next interval", cause);
     }

@@ -1,5 +1,6 @@
 package dify.reconciler.inventory.storage;
 
+import dify.reconciler.catalog.KeyOrder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
@@ -23,10 +24,7 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
-
 import org.jboss.logging.Logger;
-
-import dify.reconciler.catalog.KeyOrder;
 
 /**
  * The daemon's {@code local} storage type: every key is a path relative to a root folder

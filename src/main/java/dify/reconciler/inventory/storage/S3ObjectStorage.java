@@ -1,5 +1,6 @@
 package dify.reconciler.inventory.storage;
 
+import dify.reconciler.catalog.KeyOrder;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -15,8 +16,6 @@ import java.util.Spliterators;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
-
-import dify.reconciler.catalog.KeyOrder;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;

@@ -8,8 +8,7 @@ package dify.reconciler.inventory.storage;
 public interface StorageRequestListener {
 
     /** Ignores everything; the default. */
-    StorageRequestListener NO_OP = (operation, ok) -> {
-    };
+    StorageRequestListener NO_OP = (operation, ok) -> {};
 
     /**
      * @param operation {@code list} (one page), {@code head} or {@code get}

@@ -13,7 +13,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashSet;
-import javax.sql.DataSource;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -21,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 
 class DaemonDatabaseReaderTest {
@@ -132,8 +132,9 @@ class DaemonDatabaseReaderTest {
                 migration.createStatement().execute("SET lock_timeout = '2s'");
                 migration.createStatement().execute("ALTER TABLE plugins ADD COLUMN added_by_migration text");
             }
-            try (Connection c = db.connect(); ResultSet rs = c.createStatement().executeQuery(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")) {
+            try (Connection c = db.connect();
+                    ResultSet rs = c.createStatement().executeQuery(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")) {
                 rs.next();
                 assertEquals(0, rs.getInt(1), "no transaction of the scan is left open");
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dify.reconciler.testsupport.ObjectWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -13,10 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.Test;
-
-import dify.reconciler.testsupport.ObjectWriter;
 
 /**
  * Behaviour every {@link ObjectStorage} must share, run against real S3 (S3Proxy) and a real folder.

@@ -7,21 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.testsupport.ObjectWriter;
+import dify.reconciler.testsupport.S3ObjectWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import dify.reconciler.catalog.KeyOrder;
-import dify.reconciler.testsupport.ObjectWriter;
-import dify.reconciler.testsupport.S3ObjectWriter;
-import dify.reconciler.testsupport.S3ProxyServer;
 import software.amazon.awssdk.services.s3.S3Client;
 
 class S3ObjectStorageTest extends ObjectStorageContract {
@@ -119,7 +117,7 @@ class S3ObjectStorageTest extends ObjectStorageContract {
             numberedKeys("plugin/a/p", 10).forEach(key -> client.deleteObject(b -> b.bucket(bucket).key(key)));
             client.deleteBucket(b -> b.bucket(bucket));
 
-            StorageException e = assertThrows(StorageException.class, () -> it.forEachRemaining(o -> { }));
+            StorageException e = assertThrows(StorageException.class, () -> it.forEachRemaining(o -> {}));
             assertTrue(e.getMessage().contains("bucket '" + bucket + "' does not exist at " + s3.endpoint()), e.getMessage());
             assertEquals("list:false", requests.get(requests.size() - 1));
         }
