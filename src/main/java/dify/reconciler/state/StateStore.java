@@ -52,6 +52,8 @@ public class StateStore {
         }
         String schema = schema();
         try {
+            // Asked first: Flyway retries a schema it may not create for ten seconds, which a one-shot would wait out.
+            requireSchemaOrTheRightToCreateIt(schema);
             // Flyway keeps its history table in our schema too; it migrates under its own advisory lock, so
             // replicas starting together run each migration once.
             new FluentConfiguration(StateStore.class.getClassLoader()).dataSource(dataSource).schemas(schema)
@@ -116,6 +118,22 @@ public class StateStore {
 
     /** Our tables that a scan writes; without INSERT, UPDATE and DELETE on each, state stays in memory. */
     private static final List<String> WRITTEN_TABLES = List.of("runs", "finding_ledger", "scan_findings", "listing_history");
+
+    private void requireSchemaOrTheRightToCreateIt(String schema) {
+        String sql = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)"
+                + " OR has_database_privilege(current_user, current_database(), 'CREATE')";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, schema);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    throw new IllegalStateException("permission denied to create schema " + schema
+                            + " (this user has no CREATE on the database; report mode's SELECT-only role never has)");
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot check the rights on the database: " + e.getMessage(), e);
+        }
+    }
 
     private void requireWriteAccess(String schema) {
         String sql = "SELECT bool_and(has_table_privilege(current_user, format('%I.%I', ?, t), 'INSERT, UPDATE, DELETE'))"

@@ -331,7 +331,7 @@ public final class Benchmark {
     }
 
     /** VmHWM of a running process (kB), polled until it exits; for machines without GNU time. */
-    private static long pollHwm(Process p) throws InterruptedException {
+    static long pollHwm(Process p) throws InterruptedException {
         long hwm = 0;
         Path status = Path.of("/proc", String.valueOf(p.pid()), "status");
         while (p.isAlive()) {

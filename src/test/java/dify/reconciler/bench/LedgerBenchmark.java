@@ -5,7 +5,6 @@ import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The finding ledger at scale: seeds N orphaned tool_installations rows (N findings of one scan), then runs
@@ -73,11 +71,7 @@ public final class LedgerBenchmark {
         long t0 = System.nanoTime();
         Process p = PackagedApp.builder(env, List.of("-Xmx" + xmx), "scan", "--output", report.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long hwm = 0;
-        Path status = Path.of("/proc", String.valueOf(p.pid()), "status");
-        while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
-            hwm = Math.max(hwm, hwm(status));
-        }
+        long hwm = Benchmark.pollHwm(p);
         double seconds = (System.nanoTime() - t0) / 1e9;
         String json = Files.readString(report);
         boolean found = json.contains("\"category_row_orphaned\" : " + n);
@@ -88,19 +82,6 @@ public final class LedgerBenchmark {
             return false;
         }
         return true;
-    }
-
-    private static long hwm(Path status) {
-        try {
-            for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // the process has just exited
-        }
-        return 0;
     }
 
     private static long single(TestDatabase db, String sql) throws Exception {
