@@ -10,13 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.leader.LeaderLockKey;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,7 +42,6 @@ class LeaderElectionIT {
     private static final Duration INTERVAL = Duration.ofSeconds(2);
     /** Slack on top of one interval: the killed backend's exit, a scrape, a loaded 2-core CI machine. */
     private static final Duration SLACK = Duration.ofSeconds(3);
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static TestDatabase db;
@@ -62,9 +58,7 @@ class LeaderElectionIT {
 
     @Test
     void exactlyOneOfTwoServicesLeadsAndWhenItIsKilledTheOtherLeadsWithinOneInterval(@TempDir Path tmp) throws Exception {
-        try (Service a = Service.start(env(tmp), tmp, "a"); Service b = Service.start(env(tmp), tmp, "b")) {
-            a.awaitLive();
-            b.awaitLive();
+        try (Service a = Service.start(env(tmp)); Service b = Service.start(env(tmp))) {
             Service leader = awaitExactlyOneLeader(a, b);
             Service follower = leader == a ? b : a;
             assertEquals("0.0", follower.metric("plugin_reconciler_leader"));
@@ -81,8 +75,8 @@ class LeaderElectionIT {
             assertEquals(200, follower.get("/q/health/ready").statusCode(), "following is not a health problem");
 
             long killed = System.nanoTime();
-            leader.process.destroyForcibly(); // SIGKILL: no shutdown, no unlock; only the session's end frees the lock
-            assertTrue(leader.process.waitFor(10, TimeUnit.SECONDS));
+            leader.process().destroyForcibly(); // SIGKILL: no shutdown, no unlock; only the session's end frees the lock
+            assertTrue(leader.process().waitFor(10, TimeUnit.SECONDS));
             Duration limit = INTERVAL.plus(SLACK);
             while (!"1.0".equals(follower.metric("plugin_reconciler_leader"))) {
                 if (System.nanoTime() - killed > limit.toNanos()) {
@@ -96,12 +90,10 @@ class LeaderElectionIT {
 
     @Test
     void aLeaderStoppedWithSigtermUnlocksOnItsWayOutAndTheOtherLeadsWithinOneInterval(@TempDir Path tmp) throws Exception {
-        try (Service a = Service.start(env(tmp), tmp, "a"); Service b = Service.start(env(tmp), tmp, "b")) {
-            a.awaitLive();
-            b.awaitLive();
+        try (Service a = Service.start(env(tmp)); Service b = Service.start(env(tmp))) {
             Service leader = awaitExactlyOneLeader(a, b);
             Service follower = leader == a ? b : a;
-            leader.close(); // SIGTERM, as a rolling update stops the old pod; returns once the process has ended
+            leader.stop(); // SIGTERM, as a rolling update stops the old pod; returns once the process has ended
             long stopped = System.nanoTime();
             assertTrue(leader.output().contains("leadership released: advisory lock " + LeaderLockKey.of("plugin_reconciler")
                     + " unlocked"), leader.output());
@@ -179,46 +171,22 @@ class LeaderElectionIT {
         env.put("PLUGIN_STORAGE_LOCAL_ROOT", Files.createDirectories(tmp.resolve("storage")).toString());
         env.put("RECONCILER_INTERVAL", INTERVAL.toSeconds() + "s");
         env.put("RECONCILER_FIRST_SCAN_DELAY", "1s");
-        env.put("PORT", Integer.toString(freePort()));
         return env;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    /** One packaged service ({@link RunningService}) and what these tests read from it. */
+    private record Service(RunningService running) implements AutoCloseable {
 
-    /** One packaged service in the background. */
-    private record Service(Process process, int port, Path log) implements AutoCloseable {
-
-        static Service start(Map<String, String> env, Path dir, String name) throws IOException {
-            Path log = dir.resolve("service-" + name + ".log");
-            Process p = PackagedApp.builder(env, List.of("-Xmx256m")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new Service(p, Integer.parseInt(env.get("PORT")), log);
+        static Service start(Map<String, String> env) throws Exception {
+            return new Service(RunningService.start(env));
         }
 
-        void awaitLive() throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    fail("the process exited with " + process.exitValue() + ": " + output());
-                }
-                try {
-                    if (get("/q/health/live").statusCode() == 200) {
-                        return;
-                    }
-                } catch (IOException notYet) {
-                    // not listening yet
-                }
-                Thread.sleep(200);
-            }
-            fail("no answer on /q/health/live within 90 s: " + output());
+        Process process() {
+            return running.process();
         }
 
         HttpResponse<String> get(String path) throws IOException, InterruptedException {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10))
-                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            return running.get(path);
         }
 
         /** The value of an unlabelled series of /q/metrics, or null. */
@@ -239,24 +207,17 @@ class LeaderElectionIT {
         }
 
         String output() {
-            try {
-                return Files.readString(log, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "(no log: " + e + ")";
-            }
+            return running.log();
+        }
+
+        /** SIGTERM, as a rolling update stops the old pod; returns once the process has ended. */
+        void stop() throws InterruptedException {
+            running.stop();
         }
 
         @Override
         public void close() {
-            process.destroy();
-            try {
-                if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+            running.close();
         }
     }
 }
