@@ -17,8 +17,6 @@ import jakarta.inject.Inject;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -129,27 +127,11 @@ public class RemediationService {
     }
 
     /**
-     * Why quarantine and audit could not be written now, or null when they can: state must be persisted, and our
-     * role must be allowed to write those tables. The second check matters because StateStore reports
-     * "persisted" for a SELECT-only role once another role has created and migrated our schema.
+     * Why quarantine and audit could not be written now, or null when they can. {@link StateStore} only says
+     * "persisted" when our role may write every table of our schema, these two included.
      */
-    public String whyNothingCanBeRecorded() throws SQLException {
-        if (!state.persisted()) {
-            return "state is in memory (" + state.reason() + ")";
-        }
-        try (Connection c = dataSource.getConnection();
-                PreparedStatement ps = c.prepareStatement(
-                        "SELECT has_table_privilege(?, 'INSERT') AND has_table_privilege(?, 'INSERT, UPDATE')")) {
-            ps.setString(1, state.table("remediation_actions"));
-            ps.setString(2, state.table("quarantine_rows"));
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next() && rs.getBoolean(1)) {
-                    return null;
-                }
-            }
-        }
-        return "the database user may not write " + state.table("remediation_actions") + " and "
-                + state.table("quarantine_rows") + " (a read-only role?)";
+    public String whyNothingCanBeRecorded() {
+        return state.persisted() ? null : "state is in memory (" + state.reason() + ")";
     }
 
     /** Writes one {@code planned} audit row per action (our schema only); nothing when it cannot be written. */

@@ -14,7 +14,7 @@ import java.util.Objects;
  * ledger of a service whose state is not persisted (lost on restart: a restarted service starts every age
  * again at its first scan).
  *
- * <p>Identity is {@code kind + table + id + key}. The input is a report's finding list, which is capped at
+ * <p>Identity is {@link FindingIdentity}'s, the persisted ledger's. The input is a report's finding list, which is capped at
  * {@code reconciler.max-findings-per-report}: that cap also bounds this map. A kind whose findings were cut
  * from the list (the report's counts are larger than what the list holds) falls back to the time since
  * which the kind has been continuously non-zero, so its age is never reset by truncation; for such a kind
@@ -24,14 +24,7 @@ import java.util.Objects;
  */
 public final class FindingAges {
 
-    /** What makes two findings "the same" from one scan to the next. */
-    record Identity(FindingKind kind, String table, String id, String key) {
-        static Identity of(Finding f) {
-            return new Identity(f.kind(), f.table(), f.id(), f.key());
-        }
-    }
-
-    private Map<Identity, FindingHistory> seen = new HashMap<>();
+    private Map<String, FindingHistory> seen = new HashMap<>();
     private final Map<FindingKind, Instant> kindPresentSince = new EnumMap<>(FindingKind.class);
     private final Map<FindingKind, Instant> oldest = new EnumMap<>(FindingKind.class);
 
@@ -44,11 +37,11 @@ public final class FindingAges {
      */
     public void update(Instant seenAt, List<Finding> findings, Map<FindingKind, Long> counts) {
         Objects.requireNonNull(seenAt, "seenAt");
-        Map<Identity, FindingHistory> next = new HashMap<>();
+        Map<String, FindingHistory> next = new HashMap<>();
         Map<FindingKind, Long> listed = new EnumMap<>(FindingKind.class);
         Map<FindingKind, Instant> minByKind = new EnumMap<>(FindingKind.class);
         for (Finding f : findings) {
-            Identity identity = Identity.of(f);
+            String identity = FindingIdentity.of(f);
             FindingHistory before = seen.get(identity);
             Instant first = before == null ? seenAt : before.firstSeen();
             if (!next.containsKey(identity)) {
@@ -79,7 +72,7 @@ public final class FindingAges {
 
     /** Since when, and by how many successful scans in a row, {@code f} has been seen; null if not tracked. */
     public FindingHistory history(Finding f) {
-        return seen.get(Identity.of(f));
+        return seen.get(FindingIdentity.of(f));
     }
 
     /** The oldest first-seen time of each kind present. */

@@ -116,8 +116,12 @@ public class StateStore {
         return dataSource;
     }
 
-    /** Our tables that a scan writes; without INSERT, UPDATE and DELETE on each, state stays in memory. */
-    private static final List<String> WRITTEN_TABLES = List.of("runs", "finding_ledger", "scan_findings", "listing_history");
+    /**
+     * Our tables that scans and remediation write; without INSERT, UPDATE and DELETE on each, state stays in
+     * memory (and remediation, which needs persisted state, refuses to act).
+     */
+    private static final List<String> WRITTEN_TABLES = List.of("runs", "finding_ledger", "scan_findings", "listing_history",
+            "remediation_actions", "quarantine_rows");
 
     private void requireSchemaOrTheRightToCreateIt(String schema) {
         String sql = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)"

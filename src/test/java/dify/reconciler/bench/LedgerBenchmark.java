@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,15 +37,7 @@ public final class LedgerBenchmark {
             }
             System.out.printf(Locale.ROOT, "seeded %,d orphaned category rows in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
             Path root = Files.createTempDirectory("ledger-bench-storage");
-            Map<String, String> env = new HashMap<>();
-            env.put("DB_HOST", db.host());
-            env.put("DB_PORT", Integer.toString(db.port()));
-            env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
-            env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
-            env.put("DB_DATABASE", db.name());
-            env.put("PLUGIN_STORAGE_TYPE", "local");
-            env.put("PLUGIN_STORAGE_LOCAL_ROOT", root.toString());
-            env.put("RECONCILER_GRACE_PERIOD", "0s");
+            Map<String, String> env = db.ownerEnvironment(root);
             boolean ok = true;
             for (int run = 1; run <= 2; run++) {
                 ok &= oneShot(run, env, xmx, n);

@@ -19,7 +19,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,16 +43,7 @@ class StateSurvivesRestartIT {
             DaemonRows daemon = DaemonRows.on(db);
             daemon.execute("UPDATE plugins SET refers = refers + 1 WHERE install_type = 'serverless'");
 
-            Map<String, String> env = new HashMap<>();
-            env.put("DB_HOST", db.host());
-            env.put("DB_PORT", Integer.toString(db.port()));
-            // The daemon's own user, as a sidecar sharing its Secret has: it may create our schema.
-            env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
-            env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
-            env.put("DB_DATABASE", db.name());
-            env.put("PLUGIN_STORAGE_TYPE", "local");
-            env.put("PLUGIN_STORAGE_LOCAL_ROOT", root.toString());
-            env.put("RECONCILER_GRACE_PERIOD", "0s");
+            Map<String, String> env = db.ownerEnvironment(root);
             env.put("RECONCILER_INTERVAL", "off");
 
             String firstRun;

@@ -1,7 +1,10 @@
 package dify.reconciler.testsupport;
 
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -91,5 +94,23 @@ public final class TestDatabase implements AutoCloseable {
     @Override
     public String toString() {
         return "TestDatabase[" + jdbcUrl() + "]";
+    }
+
+    /**
+     * The environment of a reconciler connecting as the daemon's own user (as a sidecar sharing the daemon's
+     * Secret does: it may create our schema, so state is persisted) and reading {@code localRoot} as {@code local}
+     * storage, with no grace period. Mutable: tests add their own settings.
+     */
+    public Map<String, String> ownerEnvironment(Path localRoot) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DB_HOST", host());
+        env.put("DB_PORT", Integer.toString(port()));
+        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
+        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
+        env.put("DB_DATABASE", name);
+        env.put("PLUGIN_STORAGE_TYPE", "local");
+        env.put("PLUGIN_STORAGE_LOCAL_ROOT", localRoot.toString());
+        env.put("RECONCILER_GRACE_PERIOD", "0s");
+        return env;
     }
 }
