@@ -75,6 +75,29 @@ kubectl kustomize "$root/k8s/base" > "$tmp/base.yaml"
 echo "  ok  kubectl kustomize k8s/base ($(grep -c '^kind:' "$tmp/base.yaml") objects: $(grep '^kind:' "$tmp/base.yaml" | awk '{print $2}' | sort | paste -sd, -))"
 kubectl kustomize "$root/k8s/sidecar" > "$tmp/sidecar.yaml"
 echo "  ok  kubectl kustomize k8s/sidecar ($(grep '^kind:' "$tmp/sidecar.yaml" | awk '{print $2}' | sort | paste -sd, -))"
+# The base only reports; only the armed overlay arms remediation and gives the API token.
+if grep -qE 'RECONCILER_REMEDIATION_DRY_RUN|RECONCILER_API_TOKEN' "$tmp/base.yaml" "$tmp/sidecar.yaml"; then
+  echo "FAIL: k8s/base or k8s/sidecar sets RECONCILER_REMEDIATION_DRY_RUN or RECONCILER_API_TOKEN (only k8s/armed may)"; exit 1
+fi
+kubectl kustomize "$root/k8s/armed" > "$tmp/armed.yaml"
+grep -q '^  RECONCILER_REMEDIATION_DRY_RUN: "false"$' "$tmp/armed.yaml" \
+  || { echo "FAIL: k8s/armed does not set RECONCILER_REMEDIATION_DRY_RUN: \"false\""; exit 1; }
+grep -q '^  RECONCILER_REMEDIATION_KINDS: ' "$tmp/armed.yaml" || { echo "FAIL: k8s/armed lists no RECONCILER_REMEDIATION_KINDS"; exit 1; }
+grep -q 'name: RECONCILER_API_TOKEN' "$tmp/armed.yaml" || { echo "FAIL: k8s/armed does not pass RECONCILER_API_TOKEN"; exit 1; }
+# local-storage.yaml must render too (it is commented out of the overlay: check it through a throwaway copy).
+cp -r "$root/k8s" "$tmp/k8s-copy"
+sed -i 's|^  # - path: local-storage.yaml.*|  - path: local-storage.yaml|' "$tmp/k8s-copy/armed/kustomization.yaml"
+kubectl kustomize "$tmp/k8s-copy/armed" > "$tmp/armed-local.yaml"
+python3 - "$tmp/armed-local.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+dep = next(d for d in docs if d["kind"] == "Deployment")
+c = dep["spec"]["template"]["spec"]["containers"][0]
+m = next(m for m in c["volumeMounts"] if m["name"] == "plugin-storage")
+assert m["mountPath"] == "/app/storage" and not m.get("readOnly"), m
+assert any(v["name"] == "plugin-storage" for v in dep["spec"]["template"]["spec"]["volumes"])
+PY
+echo "  ok  kubectl kustomize k8s/armed: dry-run false, kinds listed, API token from a Secret; local-storage.yaml mounts read-write"
 if grep -qE '^kind: (Deployment|ServiceAccount)$' "$tmp/sidecar.yaml"; then
   echo "FAIL: the sidecar overlay still renders a Deployment or ServiceAccount"; exit 1
 fi
@@ -114,15 +137,24 @@ renderer="$root/k8s/helm/post-renderer.sh"
 [[ -x "$renderer" ]] || { echo "FAIL: $renderer is not executable"; exit 1; }
 for chart in borispolonsky douban; do
   for local_storage in false true; do
-    echo "-- $chart, RECONCILER_LOCAL_STORAGE=$local_storage"
-    RECONCILER_LOCAL_STORAGE="$local_storage" "$renderer" "$chart" \
-      < "$root/scripts/testdata/charts/$chart.yaml" > "$tmp/$chart-$local_storage.yaml"
-    python3 "$helper" post-rendered "$chart" "$root/scripts/testdata/charts/$chart.yaml" "$tmp/$chart-$local_storage.yaml" "$local_storage"
+    for armed in false true; do
+      echo "-- $chart, RECONCILER_LOCAL_STORAGE=$local_storage RECONCILER_ARMED=$armed"
+      out="$tmp/$chart-$local_storage$([[ $armed == true ]] && echo -armed || true).yaml"
+      RECONCILER_LOCAL_STORAGE="$local_storage" RECONCILER_ARMED="$armed" "$renderer" "$chart" \
+        < "$root/scripts/testdata/charts/$chart.yaml" > "$out"
+      python3 "$helper" post-rendered "$chart" "$root/scripts/testdata/charts/$chart.yaml" "$out" "$local_storage" "$armed"
+    done
   done
 done
+# The check must notice an armed sidecar that still mounts read-only, and a report-only one that mounts read-write.
+sed 's/readOnly: false/readOnly: true/' "$tmp/douban-true-armed.yaml" > "$tmp/douban-armed-ro.yaml"
+if python3 "$helper" post-rendered douban "$root/scripts/testdata/charts/douban.yaml" "$tmp/douban-armed-ro.yaml" true true > /dev/null; then
+  echo "FAIL: an armed sidecar with a read-only storage mount was not caught"; exit 1
+fi
+echo "  ok  an armed sidecar that cannot write its storage is rejected"
 # The check itself must catch the outage of the issue: a sidecar port named like the daemon's (`http`) on douban.
 sed 's/reconciler-http/http/' "$tmp/douban-false.yaml" > "$tmp/douban-clash.yaml"
-if python3 "$helper" post-rendered douban "$root/scripts/testdata/charts/douban.yaml" "$tmp/douban-clash.yaml" false > "$tmp/clash.log"; then
+if python3 "$helper" post-rendered douban "$root/scripts/testdata/charts/douban.yaml" "$tmp/douban-clash.yaml" false false > "$tmp/clash.log"; then
   echo "FAIL: a sidecar port named 'http' on the douban chart was not caught"; exit 1
 fi
 grep -q "port name 'http' resolves to container 'dify-plugin-reconciler'" "$tmp/clash.log" \

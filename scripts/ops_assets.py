@@ -319,7 +319,7 @@ CHARTS = {
 SIDECAR = "dify-plugin-reconciler"
 
 
-def cmd_post_rendered(chart, input_path, output_path, local_storage):
+def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
     spec_of = CHARTS.get(chart) or fail(f"unknown chart {chart}")
     daemon_name = spec_of["container"]
     key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
@@ -412,20 +412,32 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage):
         m = mounts.get(storage) or fail(f"the sidecar does not mount the daemon's storage volume {storage}")
         daemon_mount = next((d for d in daemon.get("volumeMounts", []) if d["name"] == storage), None) or fail(
             f"the daemon does not mount {storage}")
-        if m["mountPath"] != "/app/storage" or daemon_mount["mountPath"] != "/app/storage" or m.get("readOnly") is not True:
-            fail(f"the sidecar must mount {storage} read-only at the daemon's /app/storage: {m}")
+        read_only = armed != "true"  # only armed remediation writes to the daemon's folder
+        if m["mountPath"] != "/app/storage" or daemon_mount["mountPath"] != "/app/storage" or bool(m.get("readOnly")) is not read_only:
+            fail(f"the sidecar must mount {storage} {'read-only' if read_only else 'read-write'} at the daemon's /app/storage: {m}")
         if (m.get("subPath") or "") != (daemon_mount.get("subPath") or ""):
             fail(f"subPath differs: sidecar {m.get('subPath')!r}, daemon {daemon_mount.get('subPath')!r}")
         if env.get("PLUGIN_STORAGE_LOCAL_ROOT", {}).get("value") != "/app/storage":
             fail("the sidecar must set PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
-        print(f"  ok  local storage: volume {storage} read-only at /app/storage, PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
+        print(f"  ok  local storage: volume {storage} {'read-only' if read_only else 'read-write'} at /app/storage, PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
     elif storage in mounts:
         fail(f"the sidecar mounts {storage} although local storage was not asked for")
+
+    dry_run = env.get("RECONCILER_REMEDIATION_DRY_RUN", {}).get("value")
+    token = env.get("RECONCILER_API_TOKEN", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    if armed == "true":
+        if dry_run != "false" or not env.get("RECONCILER_REMEDIATION_KINDS", {}).get("value"):
+            fail("armed: the sidecar must set RECONCILER_REMEDIATION_DRY_RUN=false and a RECONCILER_REMEDIATION_KINDS list")
+        if token.get("name") != "dify-plugin-reconciler-api" or token.get("optional") is not True:
+            fail(f"armed: RECONCILER_API_TOKEN must come from the optional Secret dify-plugin-reconciler-api: {token}")
+        print(f"  ok  armed: dry-run false for {env['RECONCILER_REMEDIATION_KINDS']['value']}, API token from Secret {token['name']}")
+    elif dry_run is not None or token:
+        fail("not armed, yet the sidecar sets RECONCILER_REMEDIATION_DRY_RUN or RECONCILER_API_TOKEN")
 
 
 COMMANDS = {"alerts": (cmd_alerts, 1), "metrics": (cmd_metrics, 3), "dashboard-rules": (cmd_dashboard_rules, 2),
             "anchors": (cmd_anchors, 2), "same-container": (cmd_same_container, 2),
-            "post-rendered": (cmd_post_rendered, 4)}
+            "post-rendered": (cmd_post_rendered, 5)}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or len(sys.argv) - 2 != COMMANDS[sys.argv[1]][1]:

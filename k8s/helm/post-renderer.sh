@@ -17,6 +17,10 @@
 #                                 default false (S3: the daemon's volume may not exist, never mount it then)
 #   RECONCILER_STORAGE_SUBPATH    the subPath the daemon mounts its volume with (BorisPolonsky's
 #                                 pluginDaemon.persistence.persistentVolumeClaim.subPath); default empty
+#   RECONCILER_ARMED              true: armed remediation (k8s/sidecar/armed-patch.yaml: dry-run off for the
+#                                 kinds listed there, the API token from a Secret) and, with local storage,
+#                                 the daemon's volume mounted read-write; default false (the sidecar only
+#                                 reports, and mounts read-only)
 #
 # The reconciler's own objects (Service, ConfigMap, ServiceMonitor, PrometheusRule) are not part of the chart:
 # `kubectl apply -k k8s/sidecar -n <ns>` once. Needs kubectl (kustomize built in). Exits non-zero, printing why,
@@ -30,6 +34,7 @@ chart="${1:-${RECONCILER_CHART:-}}"
 deployment="${RECONCILER_DAEMON_DEPLOYMENT:-dify-plugin-daemon}"
 local_storage="${RECONCILER_LOCAL_STORAGE:-false}"
 subpath="${RECONCILER_STORAGE_SUBPATH:-}"
+armed="${RECONCILER_ARMED:-false}"
 
 die() { echo "post-renderer.sh: $*" >&2; exit 1; }
 case "$chart" in
@@ -38,6 +43,7 @@ case "$chart" in
   *) die "unknown chart '$chart' (borispolonsky | douban)" ;;
 esac
 case "$local_storage" in true | false) ;; *) die "RECONCILER_LOCAL_STORAGE must be true or false, not '$local_storage'" ;; esac
+case "$armed" in true | false) ;; *) die "RECONCILER_ARMED must be true or false, not '$armed'" ;; esac
 [[ "$deployment" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "RECONCILER_DAEMON_DEPLOYMENT='$deployment' is not a Kubernetes name"
 [[ "$subpath" != *[\"\\@]* && "$subpath" != *$'\n'* ]] || die "RECONCILER_STORAGE_SUBPATH contains a character it cannot have"
 command -v kubectl >/dev/null || die "kubectl not found (it builds the kustomization)"
@@ -63,7 +69,17 @@ target="    target: {group: apps, kind: Deployment, name: $deployment}"
   echo "$target"
   if [[ "$local_storage" == true ]]; then
     fill "$sidecar/charts/$chart/local-storage.yaml" "$tmp/local-storage.yaml"
+    if [[ "$armed" == true ]]; then
+      # Remediation copies and quarantines objects in the daemon's folder.
+      grep -q '^ *readOnly: true$' "$tmp/local-storage.yaml" || die "charts/$chart/local-storage.yaml has no readOnly line to flip"
+      sed -i 's/^\( *\)readOnly: true$/\1readOnly: false/' "$tmp/local-storage.yaml"
+    fi
     echo "  - path: local-storage.yaml"
+    echo "$target"
+  fi
+  if [[ "$armed" == true ]]; then
+    fill "$sidecar/armed-patch.yaml" "$tmp/armed-patch.yaml"
+    echo "  - path: armed-patch.yaml"
     echo "$target"
   fi
   if [[ -f "$sidecar/charts/$chart/replacements.yaml" ]]; then
