@@ -1,0 +1,171 @@
+package dify.reconciler.testsupport;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded generators of hostile input for property tests: strings from every Unicode plane (and broken
+ * UTF-16), keys with {@code ..}, {@code //}, very long names and keys that are prefixes of others. Plain
+ * {@link SplittableRandom} with a seed per try, so a failure names the seed that reproduces it
+ * ({@code -Dhostile.seed=N -Dhostile.tries=1}); {@code -Dhostile.tries} runs a longer sweep.
+ */
+public final class HostileInput {
+
+    /** The first seed of a run; fixed so CI is reproducible, overridable to explore. */
+    public static final long BASE_SEED = Long.getLong("hostile.seed", 20261129L);
+
+    private final SplittableRandom random;
+
+    private HostileInput(long seed) {
+        this.random = new SplittableRandom(seed);
+    }
+
+    /**
+     * Runs {@code property} for {@code defaultTries} seeds (or {@code -Dhostile.tries}); a failure is rethrown
+     * with the seed that reproduces it.
+     */
+    public static void forEachSeed(int defaultTries, SeededProperty property) {
+        int tries = Integer.getInteger("hostile.tries", defaultTries);
+        for (int i = 0; i < tries; i++) {
+            long seed = BASE_SEED + i;
+            try {
+                property.check(new HostileInput(seed));
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("property failed for seed " + seed + " (reproduce with -Dhostile.seed=" + seed
+                        + " -Dhostile.tries=1): " + e.getMessage(), e);
+            } catch (Exception e) {
+                throw new AssertionError("property failed for seed " + seed + ": " + e, e);
+            }
+        }
+    }
+
+    /** One try of a property. */
+    @FunctionalInterface
+    public interface SeededProperty {
+        void check(HostileInput in) throws Exception;
+    }
+
+    public int nextInt(int bound) {
+        return random.nextInt(bound);
+    }
+
+    public int between(int min, int max) {
+        return min + random.nextInt(max - min + 1);
+    }
+
+    public boolean chance(double p) {
+        return random.nextDouble() < p;
+    }
+
+    public <T> T pick(List<T> options) {
+        return options.get(random.nextInt(options.size()));
+    }
+
+    public byte[] bytes(int length) {
+        byte[] b = new byte[length];
+        random.nextBytes(b);
+        return b;
+    }
+
+    /** A string from the given alphabet. */
+    public String of(String alphabet, int length) {
+        StringBuilder sb = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Any string: code points from every plane (BMP, supplementary, private use), controls, NUL, look-alikes
+     * of {@code : / @}, and, when {@code brokenUtf16}, unpaired surrogates (which no UTF-8 key can hold).
+     */
+    public String anyString(int maxLength, boolean brokenUtf16) {
+        int length = random.nextInt(maxLength + 1);
+        StringBuilder sb = new StringBuilder();
+        while (sb.length() < length) {
+            int kind = random.nextInt(10);
+            switch (kind) {
+                case 0 -> sb.append((char) random.nextInt(0x20)); // controls and NUL
+                case 1 -> sb.append(pick(List.of(":", "/", "@", ".", "..", "\\", "\uFF1A", "\u2215", "\uFF20", "%2F", " ")));
+                case 2 -> sb.appendCodePoint(0x10000 + random.nextInt(0x10FFFF - 0x10000 + 1)); // supplementary planes
+                case 3 -> sb.appendCodePoint(0xE000 + random.nextInt(0x1900)); // private use
+                case 4 -> {
+                    if (brokenUtf16) {
+                        sb.append((char) (0xD800 + random.nextInt(0x800))); // a lone surrogate
+                    } else {
+                        sb.append('x');
+                    }
+                }
+                default -> {
+                    int cp = random.nextInt(0xD800);
+                    sb.appendCodePoint(cp);
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * A key a bucket could hold: under one of {@code prefixes} (a daemon prefix, a look-alike or none), made of
+     * segments that may be empty ({@code //}), {@code .} or {@code ..}, very long, or any string; sometimes a
+     * prefix of another key it returned before. At most 1,024 UTF-8 bytes, as S3 allows.
+     */
+    public String key(List<String> prefixes, List<String> earlier) {
+        if (!earlier.isEmpty() && chance(0.1)) {
+            String other = pick(earlier);
+            return other.substring(0, Math.max(1, random.nextInt(other.length()) + 1));
+        }
+        StringBuilder sb = new StringBuilder(pick(prefixes));
+        int segments = between(1, 4);
+        for (int i = 0; i < segments; i++) {
+            if (i > 0 || !sb.isEmpty()) {
+                sb.append('/');
+            }
+            sb.append(switch (random.nextInt(8)) {
+                case 0 -> "";
+                case 1 -> ".";
+                case 2 -> "..";
+                case 3 -> of("abcdef0123456789", between(200, 600));
+                case 4 -> validLookingIdentifier();
+                default -> anyString(40, false);
+            });
+        }
+        String key = sb.toString();
+        while (key.getBytes(StandardCharsets.UTF_8).length > 1024) {
+            key = key.substring(0, key.length() - 1);
+        }
+        if (Character.isHighSurrogate(key.charAt(key.length() - 1))) {
+            key = key.substring(0, key.length() - 1) + "x";
+        }
+        return key;
+    }
+
+    /** {@code count} distinct keys. */
+    public List<String> keys(int count, List<String> prefixes) {
+        List<String> keys = new ArrayList<>();
+        while (keys.size() < count) {
+            String k = key(prefixes, keys);
+            if (!k.isEmpty() && !keys.contains(k)) {
+                keys.add(k);
+            }
+        }
+        return keys;
+    }
+
+    /** Something shaped like an identifier, valid or one edit away from it. */
+    public String validLookingIdentifier() {
+        String author = chance(0.3) ? "" : of("abcdefghijklmnopqrstuvwxyz0123456789_-", between(1, 64)) + "/";
+        String name = of("abcdefghijklmnopqrstuvwxyz0123456789_-", between(1, 40));
+        String version = between(0, 9999) + "." + between(0, 9999) + (chance(0.5) ? "." + between(0, 9) : "");
+        String checksum = of("0123456789abcdef", chance(0.8) ? 64 : between(30, 66));
+        String uid = author + name + ":" + version + "@" + checksum;
+        return switch (random.nextInt(6)) {
+            case 0 -> uid.replace(":", "\uFF1A");
+            case 1 -> uid.toUpperCase();
+            default -> uid;
+        };
+    }
+}
