@@ -137,7 +137,7 @@ public final class HostileInput {
         while (key.getBytes(StandardCharsets.UTF_8).length > 1024) {
             key = key.substring(0, key.length() - 1);
         }
-        if (Character.isHighSurrogate(key.charAt(key.length() - 1))) {
+        if (!key.isEmpty() && Character.isHighSurrogate(key.charAt(key.length() - 1))) {
             key = key.substring(0, key.length() - 1) + "x";
         }
         return key;
