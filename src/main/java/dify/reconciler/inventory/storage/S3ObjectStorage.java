@@ -128,7 +128,10 @@ public final class S3ObjectStorage implements ObjectStorage {
 
     @Override
     public InputStream open(String key) {
-        return call("get", "read '" + key + "'", () -> client.getObject(b -> b.bucket(bucket).key(key)));
+        var response = call("get", "read '" + key + "'", () -> client.getObject(b -> b.bucket(bucket).key(key)));
+        Long length = response.response().contentLength();
+        // The URL-connection client ends a body cut short by the network as if it were complete: count it.
+        return length == null ? response : new ExactLengthInputStream(response, length, "'" + key + "' (HTTP Content-Length)");
     }
 
     @Override
