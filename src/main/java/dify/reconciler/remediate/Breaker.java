@@ -127,6 +127,10 @@ public class Breaker {
                 LOG.errorf(e, "the breaker trip could not be written to %s; kept in this process's memory", state.table("breaker_events"));
             }
         }
+        if (!state.persisted()) {
+            LOG.warnf("state is in memory (%s): the breaker stays tripped in this process only, not across a restart",
+                    state.reason());
+        }
         synchronized (memory) {
             memory.add(new BreakerEvent(++memoryIds, now, trip.guard().label(), trip.detail(), planId, runId, instance(), null, null,
                     null));
