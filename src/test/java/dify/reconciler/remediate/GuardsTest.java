@@ -136,6 +136,9 @@ class GuardsTest {
             assertEquals(List.of(), after.guards());
             assertEquals(3, after.actions().size(), after.toString());
         } finally {
+            if (breaker.status().tripped()) {
+                breaker.ack("test cleanup after a failure", "test"); // the other tests start untripped
+            }
             delete(hooks);
         }
     }
@@ -156,6 +159,10 @@ class GuardsTest {
             assertTrue(plan.guards().get(0).detail().startsWith("plugin_packages/ listed no objects while "), plan.guards().toString());
             assertGuardedOnly(plan);
             assertEquals(empty + 1, trips(GuardName.EMPTY_LISTING));
+            Captured text = capture(() -> command.plan("--format", "text"));
+            assertEquals(0, text.exit(), text.err());
+            assertTrue(text.out().contains("  GUARD empty_listing: plugin_packages/ listed no objects"), text.out());
+            assertTrue(text.out().contains("withheld guard endpoint_orphaned endpoints/"), text.out());
             assertEquals(before, TableDump.daemon(DriftedDaemonAccess.database()), "planning changed nothing");
         } finally {
             if (Files.isDirectory(aside)) {
