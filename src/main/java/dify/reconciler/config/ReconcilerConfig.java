@@ -146,6 +146,14 @@ public interface ReconcilerConfig {
         /** A plan older than this is refused by {@code apply}. */
         @WithDefault("1h")
         Duration planTtl();
+
+        /**
+         * How far back the listing guard looks for a prefix's recent maximum: a listing below half of it (while the
+         * database says objects exist) stops the plan. From our {@code listing_history}, or this process's runs
+         * when state is in memory.
+         */
+        @WithDefault("7d")
+        Duration listingWindow();
     }
 
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */

@@ -7,7 +7,7 @@ package dify.reconciler.observe;
  * names, and {@code scripts/check-ops-assets.sh} fails when they name one that is not exported.
  *
  * <p>Tags are bounded enums only ({@code kind}, {@code severity}, {@code result}, {@code phase}, {@code table},
- * {@code prefix}, {@code operation}, {@code outcome}, and the three {@code info} labels): never a tenant,
+ * {@code prefix}, {@code operation}, {@code outcome}, {@code guard}, and the three {@code info} labels): never a tenant,
  * plugin, key or row id.
  */
 public final class MetricNames {
@@ -62,6 +62,15 @@ public final class MetricNames {
      */
     public static final String REMEDIATION_ACTIONS = "plugin_reconciler_remediation_actions";
 
+    /**
+     * Counter {@code {guard}}: plans a guard stopped (exposed as {@code plugin_reconciler_guard_trips_total}); guard is
+     * failed_scan, empty_listing, shrunk_listing, unknown_schema, cap or breaker. Every guard at 0 from start-up.
+     */
+    public static final String GUARD_TRIPS = "plugin_reconciler_guard_trips";
+
+    /** Gauge 0/1: 1 while the remediation breaker is tripped (a cap was exceeded and nobody acknowledged it yet). */
+    public static final String BREAKER_TRIPPED = "plugin_reconciler_breaker_tripped";
+
     public static final String TAG_KIND = "kind";
     public static final String TAG_ACTION = "action";
     public static final String TAG_SEVERITY = "severity";
@@ -71,6 +80,7 @@ public final class MetricNames {
     public static final String TAG_PREFIX = "prefix";
     public static final String TAG_OPERATION = "operation";
     public static final String TAG_OUTCOME = "outcome";
+    public static final String TAG_GUARD = "guard";
 
     private MetricNames() {
     }

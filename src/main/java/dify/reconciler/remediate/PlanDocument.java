@@ -10,7 +10,17 @@ import java.util.Locale;
  * ISO-8601 text. {@code database} is the database it was made for.
  */
 public record PlanDocument(String planId, String createdAt, String expiresAt, boolean dryRun, String database, String runId,
-        List<Action> actions, List<Withheld> withheld, long withheldTotal) {
+        List<Action> actions, List<Withheld> withheld, long withheldTotal, List<Guard> guards) {
+
+    /** A document without {@code guards} (written before guards existed, or by hand): none tripped. */
+    public PlanDocument(String planId, String createdAt, String expiresAt, boolean dryRun, String database, String runId,
+            List<Action> actions, List<Withheld> withheld, long withheldTotal) {
+        this(planId, createdAt, expiresAt, dryRun, database, runId, actions, withheld, withheldTotal, List.of());
+    }
+
+    /** A guard that stopped the whole plan: {@code guard} is its label ({@code cap}, {@code empty_listing}, …). */
+    public record Guard(String guard, String detail) {
+    }
 
     public record Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
             String pluginId, String tenantId, String detail) {
@@ -26,7 +36,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
                         a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail())).toList(),
                 p.withheld().stream().map(w -> new Withheld(w.kind().label(), w.reason().label(), w.table(), w.rowId(), w.key()))
                         .toList(),
-                p.withheldTotal());
+                p.withheldTotal(), p.guards().stream().map(g -> new Guard(g.guard().label(), g.detail())).toList());
     }
 
     /** Back to a plan; throws IllegalArgumentException on a document that is not one of ours. */
@@ -44,7 +54,13 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
             }
             RowRecheck.requireTable(a);
         }
+        List<GuardTrip> trips = guards == null
+                ? List.of()
+                : guards.stream().map(g -> new GuardTrip(GuardName.parse(g.guard()), g.detail())).toList();
+        if (!trips.isEmpty() && !planned.isEmpty()) {
+            throw new IllegalArgumentException("a plan that guards stopped has no actions, this one has " + planned.size());
+        }
         return new RemediationPlan(planId, Instant.parse(createdAt), Instant.parse(expiresAt), dryRun, database, runId, planned,
-                List.of(), withheldTotal);
+                List.of(), withheldTotal, trips);
     }
 }

@@ -8,9 +8,20 @@ import java.util.List;
  * ({@code dryRun} only records what the configuration said when it was made); {@code database} names the
  * database it was made for, so {@code apply} refuses it elsewhere; {@code expiresAt} bounds how stale it may be.
  * {@code withheldTotal} counts every withheld finding, {@code withheld} lists at most a bounded number.
+ * {@code guards} lists the guards that stopped the whole plan (then it has no actions); empty when none did.
  */
 public record RemediationPlan(String planId, Instant createdAt, Instant expiresAt, boolean dryRun, String database,
-        String runId, List<PlannedAction> actions, List<WithheldItem> withheld, long withheldTotal) {
+        String runId, List<PlannedAction> actions, List<WithheldItem> withheld, long withheldTotal, List<GuardTrip> guards) {
+
+    public RemediationPlan {
+        guards = guards == null ? List.of() : List.copyOf(guards);
+    }
+
+    /** A plan no guard stopped. */
+    public RemediationPlan(String planId, Instant createdAt, Instant expiresAt, boolean dryRun, String database, String runId,
+            List<PlannedAction> actions, List<WithheldItem> withheld, long withheldTotal) {
+        this(planId, createdAt, expiresAt, dryRun, database, runId, actions, withheld, withheldTotal, List.of());
+    }
 
     public boolean expired(Instant now) {
         return !now.isBefore(expiresAt);

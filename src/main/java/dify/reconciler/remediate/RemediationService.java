@@ -62,6 +62,15 @@ public class RemediationService {
     @Inject
     Clock clock;
 
+    @Inject
+    GuardInputs guardInputs;
+
+    @Inject
+    Breaker breaker;
+
+    @Inject
+    GuardTrips guardTrips;
+
     /** The configured policy (validated: a bad setting fails the command with its name). */
     public RemediationPolicy policy() {
         ReconcilerConfig.Remediation r = config.remediation();
@@ -85,11 +94,39 @@ public class RemediationService {
         return plan(report, policy());
     }
 
-    /** The plan after a successful scan, with the given policy (the service's own planning will pass its own). */
+    /**
+     * The plan after a successful scan, with the given policy (the service's own planning will pass its own). The
+     * guards come first: untrustworthy inputs or a tripped breaker stop the whole plan; a plan that hits a cap
+     * trips the breaker and is stopped too. A failed scan is counted as a trip and refused (no plan at all).
+     */
     public RemediationPlan plan(ScanReport report, RemediationPolicy policy) throws SQLException {
         if (!report.succeeded()) {
+            failedScan(report);
             throw new IllegalStateException("no plan after a failed scan");
         }
+        List<GuardTrip> trips = new ArrayList<>(guardInputs.check(report));
+        BreakerStatus before = breaker.status();
+        if (before.tripped()) {
+            trips.add(new GuardTrip(GuardName.BREAKER, before.describe()));
+        }
+        RemediationPlan plan = unguarded(report, policy);
+        if (trips.isEmpty()) {
+            // Inputs trusted: a cap now means more eligible findings than we may act on in one run.
+            PlanGuards.capTrip(plan, policy).ifPresent(cap -> {
+                breaker.trip(cap, plan.planId(), plan.runId());
+                trips.add(cap);
+            });
+        }
+        guardTrips.count(trips, plan.planId());
+        return PlanGuards.withheldByGuards(plan, trips);
+    }
+
+    /** Counts the {@code failed_scan} trip of a plan refused after a failed scan (callers that refuse before {@link #plan}). */
+    public void failedScan(ScanReport report) {
+        guardTrips.count(List.of(InputGuards.failedScan(report.failedPhase(), report.error())), "(none)");
+    }
+
+    private RemediationPlan unguarded(ScanReport report, RemediationPolicy policy) throws SQLException {
         RemediationPlanner planner = new RemediationPlanner(policy);
         String planId = UUID.randomUUID().toString();
         Map<FindingKind, Long> population = population(report.scope().rowsScanned());

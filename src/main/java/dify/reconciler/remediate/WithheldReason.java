@@ -13,7 +13,9 @@ public enum WithheldReason {
     /** First seen less than {@code min-age} ({@code min-age-info} for info kinds) ago. */
     TOO_YOUNG,
     /** {@code max-actions-per-run} or the kind's {@code max-share} of its population was reached. */
-    CAP;
+    CAP,
+    /** A guard stopped the whole plan (the plan's {@code guards} say which): untrustworthy inputs, a cap, the breaker. */
+    GUARD;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dify.reconciler.remediate.ActingPermission;
 import dify.reconciler.remediate.ActionOutcome;
 import dify.reconciler.remediate.ActionResult;
+import dify.reconciler.remediate.Breaker;
+import dify.reconciler.remediate.BreakerStatus;
+import dify.reconciler.remediate.GuardTrip;
 import dify.reconciler.remediate.PlanDocument;
 import dify.reconciler.remediate.PlannedAction;
 import dify.reconciler.remediate.RemediationPlan;
@@ -57,6 +60,9 @@ public class RemediationCommand {
     @Inject
     ActingPermission permission;
 
+    @Inject
+    Breaker breaker;
+
     public int plan(String... args) {
         Path output = null;
         String format = "json";
@@ -79,6 +85,7 @@ public class RemediationCommand {
         }
         ScanReport report = runner.scanIfIdle().orElseThrow(() -> new IllegalStateException("a scan is already running"));
         if (!report.succeeded()) {
+            remediation.failedScan(report);
             System.err.println("plan: the scan failed in phase " + report.failedPhase() + ": " + report.error()
                     + "; no plan is made from a failed scan");
             return ScanCommand.EXIT_FAILED;
@@ -156,6 +163,10 @@ public class RemediationCommand {
         if (!plan.database().equals(remediation.database())) {
             return "the plan was made for " + plan.database() + ", this is " + remediation.database();
         }
+        BreakerStatus breakerStatus = breaker.status();
+        if (breakerStatus.tripped()) {
+            return "the remediation breaker is " + breakerStatus.describe();
+        }
         String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
         if (unrecorded != null) {
             return "armed remediation needs persisted state it can write (quarantine and audit live in our schema): " + unrecorded;
@@ -227,6 +238,9 @@ public class RemediationCommand {
         for (PlannedAction a : plan.actions()) {
             sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ').append(a.table()).append('/')
                     .append(a.rowId()).append(" (").append(a.kind().label()).append("): ").append(a.detail()).append('\n');
+        }
+        for (GuardTrip g : plan.guards()) {
+            sb.append("  GUARD ").append(g.guard().label()).append(": ").append(g.detail()).append('\n');
         }
         sb.append("Actions: ").append(plan.actions().size()).append("; withheld: ").append(plan.withheldTotal()).append('\n');
         for (WithheldItem w : plan.withheld()) {

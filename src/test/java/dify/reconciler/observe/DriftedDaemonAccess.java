@@ -11,4 +11,8 @@ public final class DriftedDaemonAccess {
     public static TestDatabase database() {
         return DriftedDaemon.database;
     }
+
+    public static java.nio.file.Path storageRoot() {
+        return DriftedDaemon.storageRoot;
+    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.FindingKind;
 import java.time.Instant;
 import java.util.List;
@@ -58,5 +59,28 @@ class PlanDocumentTest {
         assertThrows(IllegalArgumentException.class, () -> withAction("refers_drift", "quarantine_row", "plugins").toPlan());
         assertThrows(IllegalArgumentException.class, () -> withAction("plugin_unreferenced", "quarantine_row", "plugins").toPlan());
         assertThrows(IllegalArgumentException.class, () -> withAction("refers_drift", "drop_table", "plugins").toPlan());
+    }
+
+    @Test
+    void guardsSurviveJsonAndAGuardedDocumentMayNotCarryActions() throws Exception {
+        GuardTrip trip = new GuardTrip(GuardName.SHRUNK_LISTING, "plugin/ listed 1 objects");
+        RemediationPlan guarded = new RemediationPlan("p", AT, AT.plusSeconds(3600), true, "db", "r", List.of(),
+                List.of(new WithheldItem(FindingKind.ENDPOINT_ORPHANED, WithheldReason.GUARD, "endpoints", "id", null)), 1,
+                List.of(trip));
+        ObjectMapper json = new ObjectMapper();
+        String text = json.writeValueAsString(PlanDocument.of(guarded));
+        assertTrue(text.contains("\"guards\":[{\"guard\":\"shrunk_listing\",\"detail\":\"plugin/ listed 1 objects\"}]"), text);
+        assertTrue(text.contains("\"reason\":\"guard\""), text);
+        assertEquals(List.of(trip), json.readValue(text, PlanDocument.class).toPlan().guards());
+
+        // A plan file from before guards existed reads as unguarded.
+        String old = json.writeValueAsString(withAction("refers_drift", "update_row", "plugins")).replace(",\"guards\":[]", "");
+        assertTrue(!old.contains("guards"), old);
+        assertEquals(List.of(), json.readValue(old, PlanDocument.class).toPlan().guards());
+
+        PlanDocument doc = withAction("refers_drift", "update_row", "plugins");
+        PlanDocument tampered = new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(), doc.database(),
+                doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal(), List.of(new PlanDocument.Guard("breaker", "tripped")));
+        assertThrows(IllegalArgumentException.class, tampered::toPlan);
     }
 }

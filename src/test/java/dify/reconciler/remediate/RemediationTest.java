@@ -64,6 +64,9 @@ class RemediationTest {
     @Inject
     ObjectMapper mapper;
 
+    @Inject
+    Breaker breaker;
+
     @Test
     void refersTooLowIsSetToTheInstallationCountThenRestored() throws Exception {
         String pluginRow = pluginRowId("langgenius/plugin1");
@@ -197,16 +200,24 @@ class RemediationTest {
         assertEquals(List.of(FindingKind.PACKAGE_MISSING), unconfirmed.withheld().stream()
                 .filter(w -> w.reason() == WithheldReason.REPORT_ONLY).map(WithheldItem::kind).toList());
 
+        // 3 eligible, at most 2 per run: the cap trips the breaker, which stops this plan too (GuardsTest: it stays).
         RemediationPlan capped = remediation.plan(scan(), twoScans);
-        assertEquals(2, capped.actions().size(), capped.toString());
-        assertEquals(1, capped.withheld().stream().filter(w -> w.reason() == WithheldReason.CAP).count());
+        assertTrue(capped.actions().isEmpty(), capped.toString());
+        assertEquals(List.of(GuardName.CAP), capped.guards().stream().map(GuardTrip::guard).toList());
+        assertTrue(capped.guards().get(0).detail().startsWith("max-actions-per-run 2 reached"), capped.guards().toString());
+        assertEquals(3, capped.withheld().stream().filter(w -> w.reason() == WithheldReason.GUARD
+                && w.kind() == FindingKind.ENDPOINT_ORPHANED).count(), capped.toString());
+        assertEquals(1, breaker.ack("test: the three orphaned endpoints are expected", "test").size());
 
         RemediationPolicy quarterShare = new RemediationPolicy(false, configured.allowed(), 1, configured.minAge(),
                 configured.minAgeInfo(), 50, 0.25, configured.planTtl());
         // 3 orphaned among the dataset's endpoints plus these: a quarter of them rounds down to fewer than 3.
         long endpoints = daemon().count("endpoints");
         RemediationPlan shared = remediation.plan(scan(), quarterShare);
-        assertEquals(Math.min(3, (int) Math.floor(0.25 * endpoints)), shared.actions().size(), shared.toString());
+        assertTrue(Math.floor(0.25 * endpoints) < 3, "endpoints: " + endpoints);
+        assertTrue(shared.actions().isEmpty(), shared.toString());
+        assertTrue(shared.guards().get(0).detail().startsWith("max-share 0.25"), shared.guards().toString());
+        assertEquals(1, breaker.ack("test: share cap checked", "test").size());
 
         for (String hook : hooks) {
             daemon().execute("DELETE FROM endpoints WHERE hook_id = ?", hook);

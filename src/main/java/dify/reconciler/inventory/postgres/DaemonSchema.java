@@ -30,6 +30,15 @@ public final class DaemonSchema {
     public static final List<String> CATEGORY_TABLES = List.of("tool_installations", "agent_strategy_installations",
             "datasource_installations", "trigger_installations", "ai_model_installations");
 
+    /** The column that names a plugin package; a table we do not know that has it may reference packages. */
+    public static final String IDENTIFIER_COLUMN = "plugin_unique_identifier";
+
+    /**
+     * Tables the daemon has that we know and do not read: caches of what packages contain (README texts), which
+     * keep no package alive. The current {@code plugin_readme_records} and the legacy {@code plugin_readmes}.
+     */
+    public static final Set<String> KNOWN_UNREAD_TABLES = Set.of("plugin_readme_records", "plugin_readmes");
+
     /** Tables without which no scan can be trusted, with the columns we read from them. */
     static final Map<String, List<String>> REQUIRED = Map.of(
             PLUGINS, List.of("id", "plugin_unique_identifier", "plugin_id", "refers", "install_type"),
@@ -73,21 +82,7 @@ public final class DaemonSchema {
         if (schema == null) {
             schema = currentSchema(connection, databaseDescription);
         }
-        Map<String, Set<String>> columns = new HashMap<>();
-        try (PreparedStatement ps = connection.prepareStatement("""
-                SELECT c.relname, a.attname
-                  FROM pg_catalog.pg_class c
-                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
-                 WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-                   AND a.attnum > 0 AND NOT a.attisdropped""")) {
-            ps.setString(1, schema);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    columns.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
-                }
-            }
-        }
+        Map<String, Set<String>> columns = readColumns(connection, schema);
         for (Map.Entry<String, List<String>> required : REQUIRED.entrySet()) {
             if (!columns.containsKey(required.getKey())) {
                 throw new DaemonSchemaException("table " + schema + "." + required.getKey() + " does not exist in "
@@ -128,6 +123,46 @@ public final class DaemonSchema {
             }
         }
         return new DaemonSchema(schema, columns, unique);
+    }
+
+    /**
+     * The tables (and views) of the daemon's schema with their columns, as the catalog has them, without judging
+     * them: for the remediation guard that refuses to act on a schema it does not know.
+     *
+     * @param schema as for {@link #inspect}
+     */
+    public static Map<String, Set<String>> columnsOf(Connection connection, String schema, String databaseDescription)
+            throws SQLException {
+        return readColumns(connection, schema == null ? currentSchema(connection, databaseDescription) : schema);
+    }
+
+    /** Tables we cannot work without, with the columns we read. */
+    public static Map<String, List<String>> requiredColumns() {
+        return REQUIRED;
+    }
+
+    /** Tables an older daemon may lack, with the columns we read when they exist. */
+    public static Map<String, List<String>> optionalColumns() {
+        return OPTIONAL;
+    }
+
+    private static Map<String, Set<String>> readColumns(Connection connection, String schema) throws SQLException {
+        Map<String, Set<String>> columns = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement("""
+                SELECT c.relname, a.attname
+                  FROM pg_catalog.pg_class c
+                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+                 WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                   AND a.attnum > 0 AND NOT a.attisdropped""")) {
+            ps.setString(1, schema);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2));
+                }
+            }
+        }
+        return columns;
     }
 
     private static String currentSchema(Connection connection, String databaseDescription) throws SQLException {
