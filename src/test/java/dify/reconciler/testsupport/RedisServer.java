@@ -31,19 +31,43 @@ public final class RedisServer implements AutoCloseable {
     private final Path binary;
     private final Path dir;
     private final int port;
+    /** Null for a plain server; a Sentinel's configuration file (Sentinel rewrites it, so it lives in {@link #dir}). */
+    private final Path sentinelConfig;
     private Process process;
 
-    private RedisServer(Path binary, Path dir, int port) {
+    private RedisServer(Path binary, Path dir, int port, Path sentinelConfig) {
         this.binary = binary;
         this.dir = dir;
         this.port = port;
+        this.sentinelConfig = sentinelConfig;
     }
 
     /** Starts a new server; fails when {@code redis-server} is not installed. */
     public static RedisServer started() {
         Path binary = binary();
         try {
-            RedisServer s = new RedisServer(binary, Files.createTempDirectory("reconciler-redis-"), freePort());
+            RedisServer s = new RedisServer(binary, Files.createTempDirectory("reconciler-redis-"), freePort(), null);
+            s.start();
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts a Sentinel ({@code redis-server --sentinel}) that monitors {@code master} as {@code masterName}
+     * (quorum 1), authenticates to it with {@link #PASSWORD} and requires {@code sentinelPassword} itself.
+     */
+    public static RedisServer sentinelFor(RedisServer master, String masterName, String sentinelPassword) {
+        Path binary = binary();
+        try {
+            Path dir = Files.createTempDirectory("reconciler-sentinel-");
+            int port = freePort();
+            Path config = dir.resolve("sentinel.conf");
+            Files.writeString(config, String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + dir,
+                    "requirepass " + sentinelPassword, "sentinel monitor " + masterName + " " + master.host() + " " + master.port() + " 1",
+                    "sentinel auth-pass " + masterName + " " + PASSWORD, "") + "\n");
+            RedisServer s = new RedisServer(binary, dir, port, config);
             s.start();
             return s;
         } catch (IOException e) {
@@ -65,9 +89,12 @@ public final class RedisServer implements AutoCloseable {
             return;
         }
         try {
-            process = new ProcessBuilder(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                    "--requirepass", PASSWORD, "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no",
-                    "--databases", "16").redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+            List<String> command = sentinelConfig != null
+                    ? List.of(binary.toString(), sentinelConfig.toString(), "--sentinel")
+                    : List.of(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1", "--requirepass", PASSWORD,
+                            "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--databases", "16");
+            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
+                    .start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start " + binary, e);
         }
