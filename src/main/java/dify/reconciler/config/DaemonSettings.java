@@ -180,7 +180,7 @@ public record DaemonSettings(
     }
 
     /** Every spelling the daemon's Go strconv.ParseBool accepts (t, f, 1, 0, true, false), plus yes/no/on/off. */
-    private static boolean parseBoolean(String name, String value) {
+    static boolean parseBoolean(String name, String value) {
         switch (value.toLowerCase(Locale.ROOT)) {
             case "true", "t", "1", "yes", "on":
                 return true;

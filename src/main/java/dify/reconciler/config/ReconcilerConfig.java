@@ -156,6 +156,24 @@ public interface ReconcilerConfig {
         Duration listingWindow();
     }
 
+    /** Clearing the plugin daemon's Redis cache after a repair (Redis itself: the daemon's {@code REDIS_*} variables). */
+    Cache cache();
+
+    /** Settings of cache clearing. */
+    interface Cache {
+
+        /**
+         * Each stale key is deleted right after the repair's commit and once more this long after: a daemon reader
+         * that loaded the old row just before the commit may store it again. Must cover a daemon query.
+         */
+        @WithDefault("5s")
+        Duration secondDeleteAfter();
+
+        /** How long connecting to Redis, or one command, may take before the delete counts as failed. */
+        @WithDefault("2s")
+        Duration timeout();
+    }
+
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();

@@ -71,6 +71,14 @@ public final class MetricNames {
     /** Gauge 0/1: 1 while the remediation breaker is tripped (a cap was exceeded and nobody acknowledged it yet). */
     public static final String BREAKER_TRIPPED = "plugin_reconciler_breaker_tripped";
 
+    /**
+     * Counter {@code {outcome}}: the daemon's stale Redis keys after a committed repair or restore, per delete pass
+     * (each key is deleted right after the commit and once more a few seconds later); outcome is deleted, absent
+     * (not cached), failed (Redis unreachable or refusing, or invalid Redis settings) or not_configured (no
+     * {@code REDIS_HOST}). Failed and not_configured keys may be served by the daemon for up to 30 minutes.
+     */
+    public static final String CACHE_INVALIDATIONS = "plugin_reconciler_cache_invalidations";
+
     public static final String TAG_KIND = "kind";
     public static final String TAG_ACTION = "action";
     public static final String TAG_SEVERITY = "severity";

@@ -71,6 +71,10 @@ public class RemediationService {
     @Inject
     GuardTrips guardTrips;
 
+    /** Clears the daemon's cached rows after each commit (dify.reconciler.cache.CacheInvalidation). */
+    @Inject
+    AppliedRowsListener cache;
+
     /** The configured policy (validated: a bad setting fails the command with its name). */
     public RemediationPolicy policy() {
         ReconcilerConfig.Remediation r = config.remediation();
@@ -188,11 +192,13 @@ public class RemediationService {
 
     /** An applier for this database (its schema read now, outside any write transaction). */
     public RowRemedyApplier applier() throws SQLException {
-        return new RowRemedyApplier(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, clock);
+        return new RowRemedyApplier(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, cache,
+                clock);
     }
 
     public RowRestorer restorer() throws SQLException {
-        return new RowRestorer(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, mapper, clock);
+        return new RowRestorer(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, cache, mapper,
+                clock);
     }
 
     private WriteTransactions transactions() throws SQLException {

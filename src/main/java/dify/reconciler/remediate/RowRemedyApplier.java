@@ -7,6 +7,7 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -26,17 +27,25 @@ public final class RowRemedyApplier {
     private final String quarantineTable;
     private final RemediationAudit audit;
     private final ActionListener listener;
+    private final AppliedRowsListener committedRows;
     private final Clock clock;
 
     /** @param quarantineTable our {@code quarantine_rows}, schema-qualified */
     public RowRemedyApplier(DataSource dataSource, WriteTransactions tx, String quarantineTable, RemediationAudit audit,
             ActionListener listener, Clock clock) {
+        this(dataSource, tx, quarantineTable, audit, listener, AppliedRowsListener.NONE, clock);
+    }
+
+    /** @param committedRows told each applied action's changed rows after its commit (the daemon's cache is cleared there) */
+    public RowRemedyApplier(DataSource dataSource, WriteTransactions tx, String quarantineTable, RemediationAudit audit,
+            ActionListener listener, AppliedRowsListener committedRows, Clock clock) {
         this.dataSource = dataSource;
         this.tx = tx;
         this.recheck = new RowRecheck(tx);
         this.quarantineTable = quarantineTable;
         this.audit = audit;
         this.listener = listener;
+        this.committedRows = committedRows;
         this.clock = clock;
     }
 
@@ -79,6 +88,9 @@ public final class RowRemedyApplier {
                 c.commit();
                 LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),
                         a.kind().label(), detail);
+                notifyCommitted(committedRows, a.id(), a.action() == RemedyAction.UPDATE_ROW
+                        ? new ChangedRow(a.table(), v.rowJson(), Set.of("refers"))
+                        : ChangedRow.whole(a.table(), v.rowJson()));
                 return result(a, ActionOutcome.APPLIED, detail);
             } catch (SQLException | RuntimeException e) {
                 WriteTransactions.rollbackQuietly(c, e);
@@ -138,6 +150,15 @@ public final class RowRemedyApplier {
 
     private static ActionResult result(PlannedAction a, ActionOutcome outcome, String detail) {
         return new ActionResult(a.id(), a.kind().label(), a.action().label(), a.table(), a.rowId(), outcome, detail);
+    }
+
+    /** After the commit: whatever the listener does (or throws) cannot turn an applied action into a failed one. */
+    static void notifyCommitted(AppliedRowsListener listener, String actionId, ChangedRow row) {
+        try {
+            listener.committed(actionId, List.of(row));
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "remediation %s: the post-commit listener failed (the change stays applied)", actionId);
+        }
     }
 
     static String describe(Throwable e) {

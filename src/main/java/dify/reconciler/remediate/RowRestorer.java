@@ -39,16 +39,24 @@ public final class RowRestorer {
     private final String quarantineTable;
     private final RemediationAudit audit;
     private final ActionListener listener;
+    private final AppliedRowsListener committedRows;
     private final ObjectMapper json;
     private final Clock clock;
 
     public RowRestorer(DataSource dataSource, WriteTransactions tx, String quarantineTable, RemediationAudit audit,
             ActionListener listener, ObjectMapper json, Clock clock) {
+        this(dataSource, tx, quarantineTable, audit, listener, AppliedRowsListener.NONE, json, clock);
+    }
+
+    /** @param committedRows told each restored row after its commit (the daemon's cache is cleared there) */
+    public RowRestorer(DataSource dataSource, WriteTransactions tx, String quarantineTable, RemediationAudit audit,
+            ActionListener listener, AppliedRowsListener committedRows, ObjectMapper json, Clock clock) {
         this.dataSource = dataSource;
         this.tx = tx;
         this.quarantineTable = quarantineTable;
         this.audit = audit;
         this.listener = listener;
+        this.committedRows = committedRows;
         this.json = json;
         this.clock = clock;
     }
@@ -122,6 +130,12 @@ public final class RowRestorer {
                         outcome, detail);
                 c.commit();
                 LOG.infof("restore %s (%s/%s): %s", e.actionId(), e.table(), e.rowId(), detail);
+                if (refused == null) {
+                    // A restored update set back only columns in SETTABLE (anything else is refused above).
+                    RowRemedyApplier.notifyCommitted(committedRows, e.actionId(), RemedyAction.UPDATE_ROW.label().equals(e.action())
+                            ? new ChangedRow(e.table(), e.rowText(), SETTABLE)
+                            : ChangedRow.whole(e.table(), e.rowText()));
+                }
                 return new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), outcome, detail);
             } catch (SQLException | RuntimeException | IOException ex) {
                 WriteTransactions.rollbackQuietly(c, ex);

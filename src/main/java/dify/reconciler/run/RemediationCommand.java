@@ -2,6 +2,7 @@ package dify.reconciler.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dify.reconciler.cache.CacheInvalidation;
 import dify.reconciler.remediate.ActingPermission;
 import dify.reconciler.remediate.ActionOutcome;
 import dify.reconciler.remediate.ActionResult;
@@ -62,6 +63,9 @@ public class RemediationCommand {
 
     @Inject
     Breaker breaker;
+
+    @Inject
+    CacheInvalidation cache;
 
     public int plan(String... args) {
         Path output = null;
@@ -139,8 +143,10 @@ public class RemediationCommand {
             }
             String runId = UUID.randomUUID().toString();
             List<ActionResult> results = remediation.applier().apply(plan, policy, runId);
+            cache.awaitSecondDeletes(); // a few seconds at most, so the lines below say what both deletes did
             for (ActionResult r : results) {
-                System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label()));
+                System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label())
+                        + cacheLine(r));
             }
             long failed = results.stream().filter(r -> r.outcome() == ActionOutcome.FAILED).count();
             System.out.printf(Locale.ROOT, "%s: %d action(s); applied %d, skipped_changed %d, failed %d, dry_run %d, withheld %d%n",
@@ -220,7 +226,8 @@ public class RemediationCommand {
                 return ScanCommand.EXIT_FAILED;
             }
             List<ActionResult> results = remediation.restorer().restore(action, UUID.randomUUID().toString());
-            results.forEach(r -> System.out.println(line(r, r.outcome().label())));
+            cache.awaitSecondDeletes();
+            results.forEach(r -> System.out.println(line(r, r.outcome().label()) + cacheLine(r)));
             long restored = count(results, ActionOutcome.RESTORED);
             System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s)%n", restored, results.size());
             return restored == results.size() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
@@ -253,6 +260,14 @@ public class RemediationCommand {
     private static String line(ActionResult r, String what) {
         return what + " " + r.table() + "/" + r.rowId() + " (action " + r.actionId() + (r.kind() == null ? "" : ", " + r.kind())
                 + ")" + (r.detail() == null ? "" : ": " + r.detail());
+    }
+
+    /** The daemon's cache for an applied or restored action, on its own indented line; empty for other outcomes. */
+    private String cacheLine(ActionResult r) {
+        if (r.outcome() != ActionOutcome.APPLIED && r.outcome() != ActionOutcome.RESTORED) {
+            return "";
+        }
+        return cache.note(r.actionId()).map(n -> System.lineSeparator() + "    cache: " + n).orElse("");
     }
 
     private static long count(List<ActionResult> results, ActionOutcome outcome) {
