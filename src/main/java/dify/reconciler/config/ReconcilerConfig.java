@@ -146,6 +146,13 @@ public interface ReconcilerConfig {
         /** A plan older than this is refused by {@code apply}. */
         @WithDefault("1h")
         Duration planTtl();
+
+        /**
+         * Quarantined items not restored within this are purged (really deleted): by {@code purge}, and daily by
+         * the leader of an armed service.
+         */
+        @WithDefault("30d")
+        Duration retention();
     }
 
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
