@@ -12,6 +12,7 @@ import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
+import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
@@ -80,6 +81,19 @@ class ServiceRemediationIT {
                 assertFalse(a.log().contains(token), "the token is never logged");
                 assertFalse(b.log().contains(token), "the token is never logged");
             }
+            // The one-shot commands on what the service applied (their own processes, outside the election).
+            String run = appliedRun(db);
+            PackagedApp.Outcome list = PackagedApp.run(env, "quarantine", "list", "--format", "json");
+            assertEquals(0, list.exitCode(), list.stdout() + list.stderr());
+            assertEquals(planted.pluginRow(), JSON.readTree(list.stdout()).get("items").get(0).get("rowId").asText(), list.stdout());
+            PackagedApp.Outcome purge = PackagedApp.run(env, "purge");
+            assertEquals(0, purge.exitCode(), purge.stdout() + purge.stderr());
+            assertTrue(purge.stdout().contains("Purged 0 quarantined rows"), "nothing is past the retention: " + purge.stdout());
+            PackagedApp.Outcome restore = PackagedApp.run(env, "restore", "--run", run);
+            assertEquals(0, restore.exitCode(), restore.stdout() + restore.stderr());
+            assertTrue(restore.stdout().contains("Restored 1 of 1"), restore.stdout());
+            assertEquals(planted.drifted(), TableDump.daemon(db), "restore --run put the drifted refers back");
+            assertFalse(list.stderr().contains(token) || purge.stderr().contains(token) || restore.stderr().contains(token));
         }
     }
 
@@ -114,7 +128,7 @@ class ServiceRemediationIT {
         }
     }
 
-    private record Planted(String pluginRow, Map<String, List<String>> original) {
+    private record Planted(String pluginRow, Map<String, List<String>> original, Map<String, List<String>> drifted) {
     }
 
     /** A clean dataset whose second local plugin's refers is 1 below its installations. */
@@ -124,7 +138,7 @@ class ServiceRemediationIT {
         Map<String, List<String>> original = TableDump.daemon(db);
         String row = dataset.localPlugin(1).pluginRowId().toString();
         DaemonRows.on(db).execute("UPDATE plugins SET refers = 1 WHERE id = ?", dataset.localPlugin(1).pluginRowId());
-        return new Planted(row, original);
+        return new Planted(row, original, TableDump.daemon(db));
     }
 
     private static Map<String, String> env(TestDatabase db, Path tmp, String token) {
