@@ -55,7 +55,9 @@ class ServiceRemediationTest {
             return Map.of("reconciler.remediation.dry-run", "false", "reconciler.remediation.confirmations", "1",
                     "reconciler.remediation.min-age", "0s", "reconciler.remediation.min-age-info", "0s",
                     "reconciler.remediation.max-share", "1", "reconciler.remediation.kinds", "refers_too_low,endpoint_orphaned",
-                    "reconciler.leader.retry-interval", "1s");
+                    "reconciler.leader.retry-interval", "1s",
+                    // No scheduled scans or daily purge: the tests start both themselves.
+                    "quarkus.scheduler.enabled", "false");
         }
     }
 
