@@ -75,9 +75,9 @@ kubectl kustomize "$root/k8s/base" > "$tmp/base.yaml"
 echo "  ok  kubectl kustomize k8s/base ($(grep -c '^kind:' "$tmp/base.yaml") objects: $(grep '^kind:' "$tmp/base.yaml" | awk '{print $2}' | sort | paste -sd, -))"
 kubectl kustomize "$root/k8s/sidecar" > "$tmp/sidecar.yaml"
 echo "  ok  kubectl kustomize k8s/sidecar ($(grep '^kind:' "$tmp/sidecar.yaml" | awk '{print $2}' | sort | paste -sd, -))"
-# The base only reports; only the armed overlay arms remediation and gives the API token.
-if grep -qE 'RECONCILER_REMEDIATION_DRY_RUN|RECONCILER_API_TOKEN' "$tmp/base.yaml" "$tmp/sidecar.yaml"; then
-  echo "FAIL: k8s/base or k8s/sidecar sets RECONCILER_REMEDIATION_DRY_RUN or RECONCILER_API_TOKEN (only k8s/armed may)"; exit 1
+# The base only reports; only the armed overlay arms remediation.
+if grep -qE 'RECONCILER_REMEDIATION_DRY_RUN' "$tmp/base.yaml" "$tmp/sidecar.yaml"; then
+  echo "FAIL: k8s/base or k8s/sidecar sets RECONCILER_REMEDIATION_DRY_RUN (only k8s/armed may)"; exit 1
 fi
 kubectl kustomize "$root/k8s/armed" > "$tmp/armed.yaml"
 grep -q '^  RECONCILER_REMEDIATION_DRY_RUN: "false"$' "$tmp/armed.yaml" \

@@ -431,8 +431,8 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
         if token.get("name") != "dify-plugin-reconciler-api" or token.get("optional") is not True:
             fail(f"armed: RECONCILER_API_TOKEN must come from the optional Secret dify-plugin-reconciler-api: {token}")
         print(f"  ok  armed: dry-run false for {env['RECONCILER_REMEDIATION_KINDS']['value']}, API token from Secret {token['name']}")
-    elif dry_run is not None or token:
-        fail("not armed, yet the sidecar sets RECONCILER_REMEDIATION_DRY_RUN or RECONCILER_API_TOKEN")
+    elif dry_run is not None:
+        fail("not armed, yet the sidecar sets RECONCILER_REMEDIATION_DRY_RUN")
 
 
 COMMANDS = {"alerts": (cmd_alerts, 1), "metrics": (cmd_metrics, 3), "dashboard-rules": (cmd_dashboard_rules, 2),

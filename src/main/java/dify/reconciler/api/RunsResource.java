@@ -23,7 +23,8 @@ import java.util.Map;
  * {@code GET /api/v1/runs}: the last {@code reconciler.run-history-size} runs, newest first (from our schema when state
  * is persisted, so they survive restarts).
  * {@code POST /api/v1/runs}: one scan now, in the request (it can take minutes on a large bucket), returning
- * the run; 409 when a scan is already running (scheduled or requested).
+ * the run; 409 when a scan is already running (scheduled or requested). It starts work on the daemon's database
+ * and bucket, so it needs the API token ({@link MutatingEndpoint}).
  */
 @Path("/api/v1/runs")
 @Produces(MediaType.APPLICATION_JSON)
@@ -73,6 +74,7 @@ public class RunsResource {
     }
 
     @POST
+    @MutatingEndpoint
     @Blocking
     public Response runNow() {
         return runner.scanIfIdle()

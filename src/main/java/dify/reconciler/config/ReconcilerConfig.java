@@ -154,6 +154,13 @@ public interface ReconcilerConfig {
          */
         @WithDefault("7d")
         Duration listingWindow();
+
+        /**
+         * Quarantined items not restored within this are purged (really deleted): by {@code purge}, and daily by
+         * the leader of an armed service.
+         */
+        @WithDefault("30d")
+        Duration retention();
     }
 
     /** Clearing the plugin daemon's Redis cache after a repair (Redis itself: the daemon's {@code REDIS_*} variables). */

@@ -14,6 +14,7 @@ import java.net.UnknownHostException;
 import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -77,6 +78,17 @@ public class LeaderElection {
 
     public boolean isLeader() {
         return status().leader();
+    }
+
+    /** Whether this process takes part in the election (the service, not through PgBouncer); false in one-shot commands. */
+    public boolean active() {
+        return elector != null;
+    }
+
+    /** The backend pid of our lock session while we lead (see {@link LeaderElector#lockBackendPid()}). */
+    public OptionalInt lockBackendPid() {
+        LeaderElector e = elector;
+        return e == null ? OptionalInt.empty() : e.lockBackendPid();
     }
 
     /** The advisory lock key of this replica's state schema. */

@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.OptionalInt;
 import org.jboss.logging.Logger;
 
 /**
@@ -48,6 +49,8 @@ public final class LeaderElector {
     private boolean leader;
     private String failure;
     private volatile LeaderStatus status;
+    /** The lock connection's backend pid ({@code pg_backend_pid()}), 0 without one: what the write fence looks for. */
+    private volatile int lockPid;
 
     /**
      * @param statementTimeout the longest any statement on the lock connection may run (also its lock
@@ -66,6 +69,15 @@ public final class LeaderElector {
 
     public boolean isLeader() {
         return status.leader();
+    }
+
+    /**
+     * The backend pid of the session that holds the lock for us, while we lead; empty otherwise. A write
+     * transaction checks in {@code pg_locks} that this session still holds it (the fence).
+     */
+    public OptionalInt lockBackendPid() {
+        int pid = lockPid;
+        return status.leader() && pid != 0 ? OptionalInt.of(pid) : OptionalInt.empty();
     }
 
     /**
@@ -170,6 +182,10 @@ public final class LeaderElector {
                 s.execute("SET tcp_keepalives_idle = " + keepAliveSeconds);
                 s.execute("SET tcp_keepalives_interval = " + keepAliveSeconds);
                 s.execute("SET tcp_keepalives_count = 3");
+                try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    lockPid = rs.getInt(1);
+                }
             }
             return c;
         } catch (SQLException e) {
@@ -226,6 +242,7 @@ public final class LeaderElector {
             LOG.debugf("closing the lock connection: %s", e.getMessage());
         } finally {
             connection = null;
+            lockPid = 0;
         }
     }
 }

@@ -58,7 +58,8 @@ public final class MetricNames {
     /**
      * Counter {@code {kind,action,outcome}}: remediation actions (exposed as
      * {@code plugin_reconciler_remediation_actions_total}); outcome is planned, applied, skipped_changed, failed,
-     * dry_run, withheld, restored or restore_refused; kind is {@code restore} for restores.
+     * dry_run, withheld, restored, restore_refused or purged; kind is {@code restore} for restores, {@code purge}
+     * for purges.
      */
     public static final String REMEDIATION_ACTIONS = "plugin_reconciler_remediation_actions";
 
@@ -79,6 +80,12 @@ public final class MetricNames {
      */
     public static final String CACHE_INVALIDATIONS = "plugin_reconciler_cache_invalidations";
 
+    /**
+     * Gauge {@code {store=rows}}: quarantined items neither restored nor purged (the object store adds
+     * {@code store=objects}); refreshed after each scan, restore and purge of the service.
+     */
+    public static final String QUARANTINE_ITEMS = "plugin_reconciler_quarantine_items";
+
     public static final String TAG_KIND = "kind";
     public static final String TAG_ACTION = "action";
     public static final String TAG_SEVERITY = "severity";
@@ -89,6 +96,7 @@ public final class MetricNames {
     public static final String TAG_OPERATION = "operation";
     public static final String TAG_OUTCOME = "outcome";
     public static final String TAG_GUARD = "guard";
+    public static final String TAG_STORE = "store";
 
     private MetricNames() {
     }

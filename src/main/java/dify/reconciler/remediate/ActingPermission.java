@@ -1,9 +1,9 @@
 package dify.reconciler.remediate;
 
 /**
- * The one place that decides whether this process may change the daemon's data now. Leader election (an
- * advisory lock, built separately) will implement it for the service; the one-shot {@code apply} and
- * {@code restore} commands are run by an operator, one at a time, and may act.
+ * The one place that decides whether this process may change the daemon's data now. In the service only the
+ * leader may ({@code dify.reconciler.leader.LeaderPermission}); the one-shot {@code apply}, {@code restore} and
+ * {@code purge} commands are run by an operator, one at a time, and may act.
  */
 @FunctionalInterface
 public interface ActingPermission {

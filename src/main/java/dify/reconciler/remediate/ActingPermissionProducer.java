@@ -18,4 +18,12 @@ public class ActingPermissionProducer {
     ActingPermission oneShot() {
         return ActingPermission.ONE_SHOT;
     }
+
+    /** No write fence unless leader election provides one ({@code dify.reconciler.leader.LeaderPermission}). */
+    @Produces
+    @DefaultBean
+    @Singleton
+    WriteFence noFence() {
+        return WriteFence.NONE;
+    }
 }

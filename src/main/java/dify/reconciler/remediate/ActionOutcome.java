@@ -16,7 +16,9 @@ public enum ActionOutcome {
     WITHHELD,
     RESTORED,
     /** Restore found something else where the row was, or a changed value: left alone and reported. */
-    RESTORE_REFUSED;
+    RESTORE_REFUSED,
+    /** The quarantined copy was deleted after {@code reconciler.remediation.retention}: the action can no longer be undone. */
+    PURGED;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

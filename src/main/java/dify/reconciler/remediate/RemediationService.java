@@ -75,6 +75,10 @@ public class RemediationService {
     @Inject
     AppliedRowsListener cache;
 
+    /** Leadership, checked in every write transaction (see {@link WriteFence}). */
+    @Inject
+    WriteFence fence;
+
     /** The configured policy (validated: a bad setting fails the command with its name). */
     public RemediationPolicy policy() {
         ReconcilerConfig.Remediation r = config.remediation();
@@ -201,10 +205,20 @@ public class RemediationService {
                 clock);
     }
 
+    /** The quarantined rows (our schema only: no daemon table is read). */
+    public RowQuarantine rowQuarantine() {
+        return new RowQuarantine(dataSource, state.table("quarantine_rows"), audit(), this::counter);
+    }
+
+    /** The audit, for reading. */
+    public AuditLog auditLog() {
+        return new AuditLog(dataSource, state.table("remediation_actions"));
+    }
+
     private WriteTransactions transactions() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             DaemonSchema schema = DaemonSchema.inspect(c, config.databaseSchema().orElse(null), daemon.databaseDescription());
-            return new WriteTransactions(schema, LOCK_TIMEOUT, STATEMENT_TIMEOUT);
+            return new WriteTransactions(schema, LOCK_TIMEOUT, STATEMENT_TIMEOUT, fence);
         }
     }
 

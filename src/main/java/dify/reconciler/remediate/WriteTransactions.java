@@ -20,19 +20,29 @@ public final class WriteTransactions {
     private final DaemonSchema schema;
     private final Duration lockTimeout;
     private final Duration statementTimeout;
+    private final WriteFence fence;
     private final Map<String, String> idTypes = new HashMap<>();
 
     public WriteTransactions(DaemonSchema schema, Duration lockTimeout, Duration statementTimeout) {
+        this(schema, lockTimeout, statementTimeout, WriteFence.NONE);
+    }
+
+    /** @param fence checked first in every transaction (leadership in the service, see {@link WriteFence}) */
+    public WriteTransactions(DaemonSchema schema, Duration lockTimeout, Duration statementTimeout, WriteFence fence) {
         this.schema = schema;
         this.lockTimeout = lockTimeout;
         this.statementTimeout = statementTimeout;
+        this.fence = fence;
     }
 
     DaemonSchema schema() {
         return schema;
     }
 
-    /** Starts one item's transaction on {@code c} (autocommit off, READ COMMITTED, both timeouts set locally). */
+    /**
+     * Starts one item's transaction on {@code c} (autocommit off, READ COMMITTED, both timeouts set locally), then
+     * checks the fence in it: a process that may no longer write fails here, before it locks anything.
+     */
     void begin(Connection c) throws SQLException {
         c.setAutoCommit(false);
         c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
@@ -41,6 +51,7 @@ public final class WriteTransactions {
             s.execute("SET LOCAL lock_timeout = " + Math.max(1, lockTimeout.toMillis()));
             s.execute("SET LOCAL statement_timeout = " + Math.max(1, statementTimeout.toMillis()));
         }
+        fence.check(c);
     }
 
     /**

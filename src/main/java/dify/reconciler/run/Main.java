@@ -14,8 +14,9 @@ import org.jboss.logging.Logger;
  * Entry point. Without arguments the jar runs as a service (scheduled scans, HTTP API, metrics, health).
  * With {@code scan} it runs one scan and exits 0 (clean), 1 (drift at or above {@code reconciler.fail-on})
  * or 2 (the scan failed, including a configuration that does not start). {@code plan}, {@code apply} and
- * {@code restore} are the one-shot remediation commands ({@link RemediationCommand}), {@code breaker} shows or
- * acknowledges the remediation breaker ({@link BreakerCommand}).
+ * {@code restore}, {@code purge} and {@code quarantine list} are the one-shot remediation commands
+ * ({@link RemediationCommand}), {@code breaker} shows or acknowledges the remediation breaker
+ * ({@link BreakerCommand}).
  *
  * <p>A service whose configuration does not start exits non-zero, unless it is a sidecar
  * ({@code reconciler.sidecar=true}): then it keeps running and serves {@link InvalidConfigurationServer}, so
@@ -27,7 +28,7 @@ public class Main implements QuarkusApplication {
     private static final Logger LOG = Logger.getLogger(Main.class);
 
     /** Commands that run once and exit (everything else with arguments is an error; no arguments is the service). */
-    private static final Set<String> ONE_SHOT = Set.of("scan", "plan", "apply", "restore", "breaker");
+    private static final Set<String> ONE_SHOT = Set.of("scan", "plan", "apply", "restore", "purge", "quarantine", "breaker");
 
     @Inject
     ScanCommand scanCommand;
@@ -117,6 +118,10 @@ public class Main implements QuarkusApplication {
                     return remediationCommand.restore(rest);
                 case "breaker":
                     return breakerCommand.run(rest);
+                case "purge":
+                    return remediationCommand.purge(rest);
+                case "quarantine":
+                    return remediationCommand.quarantine(rest);
                 default:
                     break;
             }
@@ -124,7 +129,8 @@ public class Main implements QuarkusApplication {
         if (args.length > 0) {
             System.err.println("unknown command '" + args[0] + "'; usage: [scan [--output FILE] [--format json|text]"
                     + " [--fail-on info|warning|critical]] | plan [--output FILE] [--format json|text] | apply --plan FILE"
-                    + " | restore (--action ID | --all) | breaker status | breaker ack --reason TEXT (no command runs the service)");
+                    + " | restore (--action ID | --run RUN_ID | --all) | purge | quarantine list [--format json|text]"
+                    + " | breaker status | breaker ack --reason TEXT (no command runs the service)");
             return ScanCommand.EXIT_FAILED;
         }
         Quarkus.waitForExit();

@@ -11,9 +11,12 @@ import dify.reconciler.remediate.BreakerStatus;
 import dify.reconciler.remediate.GuardTrip;
 import dify.reconciler.remediate.PlanDocument;
 import dify.reconciler.remediate.PlannedAction;
+import dify.reconciler.remediate.QuarantinePurge;
 import dify.reconciler.remediate.RemediationPlan;
 import dify.reconciler.remediate.RemediationPolicy;
 import dify.reconciler.remediate.RemediationService;
+import dify.reconciler.remediate.Restores;
+import dify.reconciler.remediate.RowQuarantine;
 import dify.reconciler.remediate.WithheldItem;
 import dify.reconciler.state.StateStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,8 +27,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -33,8 +40,9 @@ import org.jboss.logging.Logger;
  * The one-shot remediation commands. {@code plan [--output FILE] [--format json|text]} scans, updates the
  * ledger and writes the plan; it never changes the daemon's data (exit 0 no actions, 1 actions planned, 2
  * failure). {@code apply --plan FILE} applies that plan's actions that are still allowed, each re-checked
- * (exit 0 all applied or skipped as changed, 1 one failed, 2 refused). {@code restore (--action ID | --all)}
- * puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). Not armed, apply and
+ * (exit 0 all applied or skipped as changed, 1 one failed, 2 refused). {@code restore (--action ID | --run RUN_ID
+ * | --all)} puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). {@code purge}
+ * deletes quarantined rows past the retention; {@code quarantine list} shows what is quarantined. Not armed, apply and
  * restore print what they would do and write nothing. Standard output is their interface, as for {@code scan}.
  */
 @ApplicationScoped
@@ -66,6 +74,14 @@ public class RemediationCommand {
 
     @Inject
     CacheInvalidation cache;
+
+    @Inject
+    Restores restores;
+
+    @Inject
+    QuarantinePurge purge;
+
+    private static final int QUARANTINE_PAGE = 1000;
 
     public int plan(String... args) {
         Path output = null;
@@ -185,22 +201,25 @@ public class RemediationCommand {
 
     public int restore(String... args) {
         String action = null;
+        String run = null;
         boolean all = false;
+        boolean valid = true;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--action") && i + 1 < args.length) {
                 action = args[++i];
+            } else if (args[i].equals("--run") && i + 1 < args.length) {
+                run = args[++i];
             } else if (args[i].equals("--all")) {
                 all = true;
             } else {
-                action = null;
-                all = false;
-                break;
+                valid = false;
             }
         }
-        if ((action == null) == !all) {
-            System.err.println("usage: restore (--action ID | --all)");
+        if (!valid || (action != null ? 1 : 0) + (run != null ? 1 : 0) + (all ? 1 : 0) != 1) {
+            System.err.println("usage: restore (--action ID | --run RUN_ID | --all)");
             return ScanCommand.EXIT_FAILED;
         }
+        Restores.Selection selection = new Restores.Selection(action, run);
         try {
             RemediationPolicy policy = remediation.policy();
             if (!state.persisted()) {
@@ -208,24 +227,20 @@ public class RemediationCommand {
                         "restore: refused: state is in memory (" + state.reason() + "), so there is no quarantine to restore from");
                 return ScanCommand.EXIT_FAILED;
             }
-            String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
-            if (unrecorded != null) {
-                System.err.println("restore: refused: " + unrecorded);
-                return ScanCommand.EXIT_FAILED;
-            }
             if (!policy.armed()) {
                 // Restore changes the daemon's tables too: only armed.
-                for (ActionResult r : remediation.restorer().pending(action)) {
+                for (ActionResult r : restores.pending(selection)) {
                     System.out.println(line(r, "[DRY RUN] would restore"));
                 }
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
-            if (!permission.mayAct()) {
-                System.err.println("restore: refused: this process may not act now (not the leader)");
+            String refusal = restores.refusal(policy);
+            if (refusal != null) {
+                System.err.println("restore: refused: " + refusal);
                 return ScanCommand.EXIT_FAILED;
             }
-            List<ActionResult> results = remediation.restorer().restore(action, UUID.randomUUID().toString());
+            List<ActionResult> results = restores.restore(selection);
             cache.awaitSecondDeletes();
             results.forEach(r -> System.out.println(line(r, r.outcome().label()) + cacheLine(r)));
             long restored = count(results, ActionOutcome.RESTORED);
@@ -234,6 +249,105 @@ public class RemediationCommand {
         } catch (Exception e) {
             LOG.error("restore failed", e);
             System.err.println("restore failed: " + ScanRunner.describe(e));
+            return ScanCommand.EXIT_FAILED;
+        }
+    }
+
+    /**
+     * {@code purge}: deletes quarantined items older than {@code reconciler.remediation.retention} that were not
+     * restored (they can no longer be undone). Unarmed it prints how many it would purge. Exit 0 done, 2 refused.
+     */
+    public int purge(String... args) {
+        if (args.length > 0) {
+            System.err.println("usage: purge");
+            return ScanCommand.EXIT_FAILED;
+        }
+        try {
+            RemediationPolicy policy = remediation.policy();
+            String unrecorded = remediation.whyNothingCanBeRecorded();
+            if (unrecorded != null) {
+                System.err.println("purge: refused: " + unrecorded + ", so there is no quarantine to purge");
+                return ScanCommand.EXIT_FAILED;
+            }
+            if (!policy.armed()) {
+                for (QuarantinePurge.Result r : purge.purgeable()) {
+                    System.out.printf(Locale.ROOT, "[DRY RUN] would purge %d quarantined %s (quarantined before %s)%n", r.items(),
+                            r.store(), purge.cutoff());
+                }
+                System.out.println("[DRY RUN] nothing purged (reconciler.remediation.dry-run is not false)");
+                return ScanCommand.EXIT_CLEAN;
+            }
+            if (!permission.mayAct()) {
+                System.err.println("purge: refused: this process may not act now (not the leader)");
+                return ScanCommand.EXIT_FAILED;
+            }
+            Instant cutoff = purge.cutoff();
+            for (QuarantinePurge.Result r : purge.purge()) {
+                System.out.printf(Locale.ROOT, "Purged %d quarantined %s (quarantined before %s, not restored)%n", r.items(),
+                        r.store(), cutoff);
+            }
+            return ScanCommand.EXIT_CLEAN;
+        } catch (Exception e) {
+            LOG.error("purge failed", e);
+            System.err.println("purge failed: " + ScanRunner.describe(e));
+            return ScanCommand.EXIT_FAILED;
+        }
+    }
+
+    /** {@code quarantine list [--format json|text]}: quarantined items neither restored nor purged, oldest first. */
+    public int quarantine(String... args) {
+        String format = "text";
+        boolean valid = args.length > 0 && args[0].equals("list");
+        for (int i = 1; valid && i < args.length; i++) {
+            if ((args[i].equals("--format") || args[i].equals("-f")) && i + 1 < args.length) {
+                format = args[++i].toLowerCase(Locale.ROOT);
+            } else {
+                valid = false;
+            }
+        }
+        if (!valid || !(format.equals("json") || format.equals("text"))) {
+            System.err.println("usage: quarantine list [--format json|text]");
+            return ScanCommand.EXIT_FAILED;
+        }
+        try {
+            String unrecorded = remediation.whyNothingCanBeRecorded();
+            if (unrecorded != null) {
+                System.err.println("quarantine: " + unrecorded + ", so there is no quarantine");
+                return ScanCommand.EXIT_FAILED;
+            }
+            RowQuarantine rows = remediation.rowQuarantine();
+            List<RowQuarantine.Item> items = new ArrayList<>();
+            for (int offset = 0;; offset += QUARANTINE_PAGE) {
+                List<RowQuarantine.Item> page = rows.page(offset, QUARANTINE_PAGE);
+                items.addAll(page);
+                if (page.size() < QUARANTINE_PAGE) {
+                    break;
+                }
+            }
+            if (format.equals("json")) {
+                List<Map<String, String>> docs = new ArrayList<>();
+                for (RowQuarantine.Item i : items) {
+                    Map<String, String> d = new LinkedHashMap<>();
+                    d.put("store", "rows");
+                    d.put("actionId", i.actionId());
+                    d.put("action", i.action());
+                    d.put("table", i.table());
+                    d.put("rowId", i.rowId());
+                    d.put("quarantinedAt", i.quarantinedAt().toString());
+                    docs.add(d);
+                }
+                System.out.println(mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(Map.of("items", docs)));
+            } else {
+                for (RowQuarantine.Item i : items) {
+                    System.out.println("rows " + i.table() + "/" + i.rowId() + " (" + i.action() + ", action " + i.actionId()
+                            + ") since " + i.quarantinedAt());
+                }
+                System.out.printf(Locale.ROOT, "Quarantined: %d row(s) not restored%n", items.size());
+            }
+            return ScanCommand.EXIT_CLEAN;
+        } catch (Exception e) {
+            LOG.error("quarantine list failed", e);
+            System.err.println("quarantine list failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
         }
     }

@@ -11,6 +11,7 @@ import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TestApi;
 import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.common.WithTestResource;
@@ -39,7 +40,7 @@ class FindingsCapTest {
 
     @Test
     void keepsTheCriticalFindingWhenInfoFindingsExceedTheCap() {
-        given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"))
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"))
                 .body("findings", equalTo(ORPHANED_ENDPOINTS + 1)).body("bySeverity.critical", equalTo(1));
 
         given().queryParam("severity", "critical").when().get("/api/v1/findings").then().statusCode(200)

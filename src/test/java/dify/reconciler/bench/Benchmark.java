@@ -248,6 +248,7 @@ public final class Benchmark {
         env.put("DB_DATABASE", db.name());
         env.put("RECONCILER_GRACE_PERIOD", "0s");
         env.put("RECONCILER_INTERVAL", "off");
+        env.put("RECONCILER_API_TOKEN", API_TOKEN); // POST /api/v1/runs needs it
         if ("s3".equals(storage)) {
             env.put("PLUGIN_STORAGE_TYPE", "s3");
             env.put("PLUGIN_STORAGE_OSS_BUCKET", BUCKET);
@@ -450,10 +451,14 @@ public final class Benchmark {
         }
     }
 
+    /** The service's API token in this benchmark (a throw-away value: the service lives as long as the run). */
+    private static final String API_TOKEN = "benchmark-api-token";
+
     private static Timed post(int port, String path) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofMinutes(30)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                .timeout(Duration.ofMinutes(30)).header("Authorization", "Bearer " + API_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
         return new Timed(r, secs(t0));
     }

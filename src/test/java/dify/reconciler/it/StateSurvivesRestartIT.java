@@ -45,6 +45,7 @@ class StateSurvivesRestartIT {
 
             Map<String, String> env = db.ownerEnvironment(root);
             env.put("RECONCILER_INTERVAL", "off");
+            env.put("RECONCILER_API_TOKEN", "state-survives-restart-token");
 
             String firstRun;
             String packageMissingSince;

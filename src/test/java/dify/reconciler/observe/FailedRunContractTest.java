@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -52,7 +53,7 @@ class FailedRunContractTest {
         BreakableStorage.gate = new CountDownLatch(1);
         ExecutorService background = Executors.newSingleThreadExecutor();
         try (Connection migration = DriftedDaemon.database.connect()) {
-            Future<String> run = background.submit(() -> given().when().post("/api/v1/runs").then().extract().asString());
+            Future<String> run = background.submit(() -> TestApi.authorized().when().post("/api/v1/runs").then().extract().asString());
             // The scan is in its storage phase, its database transaction still open (tenant_storages streams).
             assertTrue(BreakableStorage.listing.await(30, TimeUnit.SECONDS));
             migration.setAutoCommit(false);
@@ -106,7 +107,7 @@ class FailedRunContractTest {
     }
 
     private static double scanSucceedsWithOnePackageMissing() {
-        given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"))
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"))
                 .body("findings", equalTo(1));
         Exposition m = Exposition.scrape();
         assertEquals(1.0, m.value(PACKAGE_MISSING));
@@ -115,7 +116,7 @@ class FailedRunContractTest {
 
     private static void scanFailsInStorage(String cause, double failuresBefore) {
         double lastSuccess = Exposition.scrape().value("plugin_reconciler_last_success_timestamp_seconds");
-        given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("failure"))
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("failure"))
                 .body("failedPhase", equalTo("storage")).body("error", containsString(cause));
         given().when().get("/api/v1/report").then().statusCode(200).body("result", equalTo("failure"))
                 .body("failedPhase", equalTo("storage")).body("findings", hasSize(0)).body("summary.size()", equalTo(0));

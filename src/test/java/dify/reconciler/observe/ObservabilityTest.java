@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -39,14 +40,14 @@ class ObservabilityTest {
 
     /** Starts a scan through the API, expects it to succeed and returns its run id. */
     private static String scan() {
-        return given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"))
+        return TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"))
                 .extract().path("runId");
     }
 
     @Test
     void aScanRequestedThroughTheApiRunsAndReturnsTheRun() {
         Instant before = Instant.now();
-        JsonPath run = given().when().post("/api/v1/runs").then().statusCode(200).contentType(ContentType.JSON)
+        JsonPath run = TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).contentType(ContentType.JSON)
                 .body("result", equalTo("success")).body("findings", equalTo(1)).body("bySeverity.critical", equalTo(1))
                 .extract().jsonPath();
         assertTrue(Instant.parse(run.getString("startedAt")).compareTo(before) >= 0);

@@ -14,6 +14,7 @@ import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.LedgerView;
+import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
@@ -69,7 +70,7 @@ class UnreachableDependenciesTest {
         assertEquals(3.0, before.value(PACKAGE_MISSING), "precondition: the earlier scan's findings are exported");
         assertEquals((double) earlier.plusSeconds(1).getEpochSecond(), before.value(LAST_SUCCESS));
 
-        given().when().post("/api/v1/runs").then().statusCode(200).contentType(ContentType.JSON)
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).contentType(ContentType.JSON)
                 .body("result", equalTo("failure")).body("failedPhase", equalTo("database"))
                 .body("findings", nullValue()).body("error", containsString("Connection"));
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.observe.DriftedDaemon;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -27,7 +28,7 @@ class MemoryStateTest {
 
     @Test
     void aReadOnlyRoleScansAndReportsWithStateInMemoryAndSaysWhy() throws Exception {
-        given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
         JsonPath report = given().when().get("/api/v1/report").then().statusCode(200).extract().jsonPath();
         assertEquals("memory", report.getString("state.mode"));
         assertTrue(report.getString("state.reason").contains("permission denied"), report.getString("state.reason"));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.TestApi;
 import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -80,7 +81,7 @@ class PersistedStateTest {
     }
 
     private static JsonPath scan() {
-        given().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
         return given().when().get("/api/v1/report").then().statusCode(200).extract().jsonPath();
     }
 

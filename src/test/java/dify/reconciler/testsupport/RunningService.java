@@ -26,11 +26,14 @@ public final class RunningService implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path log;
+    /** {@code RECONCILER_API_TOKEN} of the environment, sent with every POST; null when none was set. */
+    private final String token;
 
-    private RunningService(Process process, int port, Path log) {
+    private RunningService(Process process, int port, Path log, String token) {
         this.process = process;
         this.port = port;
         this.log = log;
+        this.token = token;
     }
 
     /** Starts the service and waits (at most a minute) until its startup probe answers 200. */
@@ -44,7 +47,7 @@ public final class RunningService implements AutoCloseable {
         Path log = Files.createTempFile("service", ".log");
         Process p = PackagedApp.builder(withPort, List.of("-Xmx256m")).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
-        RunningService service = new RunningService(p, port, log);
+        RunningService service = new RunningService(p, port, log, env.get("RECONCILER_API_TOKEN"));
         Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
         while (Instant.now().isBefore(deadline)) {
             if (!p.isAlive()) {
@@ -68,9 +71,18 @@ public final class RunningService implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A POST with the environment's API token (mutating endpoints need it), if it had one. */
     public HttpResponse<String> post(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofMinutes(2))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        return post(path, token);
+    }
+
+    /** A POST with {@code Authorization: Bearer <token>}, or without that header when {@code token} is null. */
+    public HttpResponse<String> post(String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private URI uri(String path) {

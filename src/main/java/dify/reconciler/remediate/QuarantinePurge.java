@@ -1,0 +1,68 @@
+package dify.reconciler.remediate;
+
+import dify.reconciler.config.ReconcilerConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Deletes quarantined items older than {@code reconciler.remediation.retention} that were not restored, in every
+ * quarantine store, each purged item audited as {@code purged}. Those actions can no longer be undone, so the
+ * callers only purge when armed (the {@code purge} command, the service's leader once a day).
+ */
+@ApplicationScoped
+public class QuarantinePurge {
+
+    /** One store's count: purged, or (dry run) that would be purged. */
+    public record Result(String store, long items) {
+    }
+
+    @Inject
+    RemediationService remediation;
+
+    @Inject
+    ReconcilerConfig config;
+
+    @Inject
+    Clock clock;
+
+    /** Items quarantined before this are purged. */
+    public Instant cutoff() {
+        Duration retention = config.remediation().retention();
+        if (retention.isNegative() || retention.isZero()) {
+            throw new IllegalArgumentException("reconciler.remediation.retention must be a positive duration, not " + retention);
+        }
+        return clock.instant().minus(retention);
+    }
+
+    /** What a purge would delete now, per store. */
+    public List<Result> purgeable() throws Exception {
+        Instant cutoff = cutoff();
+        List<Result> results = new ArrayList<>();
+        for (QuarantineStore s : stores()) {
+            results.add(new Result(s.store(), s.purgeable(cutoff)));
+        }
+        return results;
+    }
+
+    /** Purges every store; one run id names this purge in the audit. */
+    public List<Result> purge() throws Exception {
+        Instant cutoff = cutoff();
+        String purgeRunId = UUID.randomUUID().toString();
+        List<Result> results = new ArrayList<>();
+        for (QuarantineStore s : stores()) {
+            results.add(new Result(s.store(), s.purge(cutoff, purgeRunId)));
+        }
+        return results;
+    }
+
+    /** Every quarantine store; the object store is one more entry here. */
+    List<QuarantineStore> stores() {
+        return List.of(remediation.rowQuarantine());
+    }
+}
