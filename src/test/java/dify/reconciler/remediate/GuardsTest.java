@@ -16,6 +16,7 @@ import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
+import dify.reconciler.testsupport.TestApi;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -49,11 +50,14 @@ import org.junit.jupiter.api.io.TempDir;
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
 class GuardsTest {
 
-    /** One scan confirms, no minimum age, no share cap: only the guard under test can stop the plan. */
+    /**
+     * One scan confirms, no minimum age, no share cap: only the guard under test can stop the plan. Mode {@code scan},
+     * as the one-shot commands run: a service would also plan after each of the test's scans and count its trips.
+     */
     public static class Confirmed implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
+            return Map.of("reconciler.mode", "scan", "reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
                     "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
                     "reconciler.remediation.kinds", "endpoint_orphaned");
         }
@@ -138,6 +142,39 @@ class GuardsTest {
         } finally {
             if (breaker.status().tripped()) {
                 breaker.ack("test cleanup after a failure", "test"); // the other tests start untripped
+            }
+            delete(hooks);
+        }
+    }
+
+    @Test
+    void theBreakerIsShownAndAcknowledgedOverHttpOnlyWithTheToken() throws Exception {
+        List<String> hooks = orphanedEndpoints(3);
+        try {
+            RemediationPolicy configured = remediation.policy();
+            RemediationPolicy maxTwo = new RemediationPolicy(false, configured.allowed(), 1, configured.minAge(), configured.minAgeInfo(),
+                    2, 1.0, configured.planTtl());
+            RemediationPlan capped = remediation.plan(scan(), maxTwo);
+            assertEquals(List.of(GuardName.CAP), guards(capped));
+
+            io.restassured.RestAssured.get("/api/v1/breaker").then().statusCode(200).body("tripped", org.hamcrest.Matchers.is(true))
+                    .body("open[0].planId", org.hamcrest.Matchers.is(capped.planId()));
+            io.restassured.RestAssured.post("/api/v1/breaker/ack?reason=checked").then().statusCode(401);
+            io.restassured.RestAssured.given().header("Authorization", "Bearer wrong-" + TestApi.TOKEN)
+                    .post("/api/v1/breaker/ack?reason=checked").then().statusCode(401);
+            assertTrue(breaker.status().tripped(), "neither a missing nor a wrong token acknowledges");
+            TestApi.authorized().post("/api/v1/breaker/ack").then().statusCode(400);
+            assertTrue(breaker.status().tripped(), "no acknowledgement without a reason");
+
+            TestApi.authorized().post("/api/v1/breaker/ack?reason=three test endpoints over http").then().statusCode(200)
+                    .body("acknowledged", org.hamcrest.Matchers.is(1)).body("status.tripped", org.hamcrest.Matchers.is(false));
+            assertEquals(0.0, breakerGauge());
+            assertEquals(1L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.breaker_events WHERE plan_id = ?"
+                    + " AND ack_reason = 'three test endpoints over http' AND acked_by = 'api'", capped.planId()));
+            io.restassured.RestAssured.get("/api/v1/breaker").then().statusCode(200).body("tripped", org.hamcrest.Matchers.is(false));
+        } finally {
+            if (breaker.status().tripped()) {
+                breaker.ack("test cleanup after a failure", "test");
             }
             delete(hooks);
         }
