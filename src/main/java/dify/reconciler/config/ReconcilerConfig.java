@@ -146,6 +146,14 @@ public interface ReconcilerConfig {
         /** A plan older than this is refused by {@code apply}. */
         @WithDefault("1h")
         Duration planTtl();
+
+        /**
+         * Where objects' old bytes go before they are removed or overwritten: a relative key prefix ending in
+         * {@code /}, outside every daemon prefix (see {@code remediate.QuarantinePrefix}); the original key is
+         * kept as the suffix.
+         */
+        @WithDefault("reconciler-quarantine/")
+        String quarantinePrefix();
     }
 
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -124,14 +125,18 @@ public class RemediationCommand {
         }
         try {
             RemediationPolicy policy = remediation.policy();
-            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan();
+            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan(remediation.layout());
             String refusal = refusal(plan, policy);
             if (refusal != null) {
                 System.err.println("apply: refused: " + refusal);
                 return ScanCommand.EXIT_FAILED;
             }
             String runId = UUID.randomUUID().toString();
-            List<ActionResult> results = remediation.applier().apply(plan, policy, runId);
+            // Row actions, then object actions (each applier takes its own kind of action).
+            List<ActionResult> results = new ArrayList<>(remediation.applier().apply(rowActionsOf(plan), policy, runId));
+            if (plan.actions().stream().anyMatch(a -> a.action().onObject())) {
+                results.addAll(remediation.objectApplier().apply(plan, policy, runId));
+            }
             for (ActionResult r : results) {
                 System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label()));
             }
@@ -146,6 +151,11 @@ public class RemediationCommand {
             System.err.println("apply failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
         }
+    }
+
+    private static RemediationPlan rowActionsOf(RemediationPlan p) {
+        return new RemediationPlan(p.planId(), p.createdAt(), p.expiresAt(), p.dryRun(), p.database(), p.runId(),
+                p.actions().stream().filter(a -> !a.action().onObject()).toList(), p.withheld(), p.withheldTotal());
     }
 
     /** Why this plan must not be applied here and now; null when it may. */
@@ -201,6 +211,9 @@ public class RemediationCommand {
                 for (ActionResult r : remediation.restorer().pending(action)) {
                     System.out.println(line(r, "[DRY RUN] would restore"));
                 }
+                for (ActionResult r : remediation.objectQuarantine().pending(action)) {
+                    System.out.println(line(r, "[DRY RUN] would restore"));
+                }
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
@@ -208,10 +221,13 @@ public class RemediationCommand {
                 System.err.println("restore: refused: this process may not act now (not the leader)");
                 return ScanCommand.EXIT_FAILED;
             }
-            List<ActionResult> results = remediation.restorer().restore(action, UUID.randomUUID().toString());
+            String restoreRun = UUID.randomUUID().toString();
+            // Objects first (newest first), then rows: an action's object step came after its row step.
+            List<ActionResult> results = new ArrayList<>(remediation.objectQuarantine().restore(action, restoreRun));
+            results.addAll(remediation.restorer().restore(action, restoreRun));
             results.forEach(r -> System.out.println(line(r, r.outcome().label())));
             long restored = count(results, ActionOutcome.RESTORED);
-            System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s)%n", restored, results.size());
+            System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s) and object(s)%n", restored, results.size());
             return restored == results.size() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
         } catch (Exception e) {
             LOG.error("restore failed", e);
@@ -225,8 +241,11 @@ public class RemediationCommand {
         sb.append("Plan ").append(plan.planId()).append(" for ").append(plan.database()).append(", expires ")
                 .append(plan.expiresAt()).append(plan.dryRun() ? " (dry run: apply will only show it)" : " (armed)").append('\n');
         for (PlannedAction a : plan.actions()) {
-            sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ').append(a.table()).append('/')
-                    .append(a.rowId()).append(" (").append(a.kind().label()).append("): ").append(a.detail()).append('\n');
+            sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ')
+                    .append(a.action().onObject()
+                            ? a.key() + (a.targetKey() == null ? "" : " -> " + a.targetKey())
+                            : a.table() + "/" + a.rowId())
+                    .append(" (").append(a.kind().label()).append("): ").append(a.detail()).append('\n');
         }
         sb.append("Actions: ").append(plan.actions().size()).append("; withheld: ").append(plan.withheldTotal()).append('\n');
         for (WithheldItem w : plan.withheld()) {
@@ -237,7 +256,8 @@ public class RemediationCommand {
     }
 
     private static String line(ActionResult r, String what) {
-        return what + " " + r.table() + "/" + r.rowId() + " (action " + r.actionId() + (r.kind() == null ? "" : ", " + r.kind())
+        return what + " " + (r.table() == null ? "" : r.table() + "/") + r.rowId() + " (action " + r.actionId()
+                + (r.kind() == null ? "" : ", " + r.kind())
                 + ")" + (r.detail() == null ? "" : ": " + r.detail());
     }
 

@@ -31,6 +31,8 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
     static volatile DifyDataset dataset;
     /** The daemon's database, for tests that act as the daemon (its owner's connections). */
     static volatile TestDatabase database;
+    /** The daemon's local storage root, for tests that act on objects. */
+    static volatile Path storageRoot;
 
     private TestDatabase db;
     private Path root;
@@ -63,6 +65,7 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
         }
         dataset = seeded;
         database = db;
+        storageRoot = root;
         return Map.of(
                 "DB_HOST", db.host(),
                 "DB_PORT", String.valueOf(db.port()),

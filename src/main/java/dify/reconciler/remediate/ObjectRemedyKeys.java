@@ -1,0 +1,84 @@
+package dify.reconciler.remediate;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.PluginIdentifier;
+import dify.reconciler.catalog.StorageLayout;
+
+/**
+ * Which keys an object remedy touches, from the finding and the daemon's layout, and the check that a plan
+ * read back names only such keys (a plan file is input: a key outside its kind's daemon prefix is refused
+ * before anything is read or written). Pure.
+ */
+final class ObjectRemedyKeys {
+
+    /** The object acted on (or the copy's source) and the copy's target (null for a quarantine). */
+    record Keys(String key, String targetKey) {
+    }
+
+    private ObjectRemedyKeys() {
+    }
+
+    static Keys of(Finding f, StorageLayout layout) {
+        return switch (f.kind()) {
+            case INSTALLED_OBJECT_MISSING -> new Keys(layout.packages() + f.pluginUniqueIdentifier(),
+                    layout.installed() + f.pluginUniqueIdentifier());
+            case PACKAGE_MISSING -> new Keys(layout.installed() + f.pluginUniqueIdentifier(),
+                    layout.packages() + f.pluginUniqueIdentifier());
+            default -> new Keys(f.key(), null);
+        };
+    }
+
+    /** Throws IllegalArgumentException unless the action's keys are the ones its kind's remedy uses. */
+    static void require(PlannedAction a, StorageLayout layout) {
+        String why = problem(a, layout);
+        if (why != null) {
+            throw new IllegalArgumentException("a " + a.kind().label() + " action on key '" + a.key() + "'"
+                    + (a.targetKey() == null ? "" : " to '" + a.targetKey() + "'") + " is not one we make: " + why);
+        }
+    }
+
+    private static String problem(PlannedAction a, StorageLayout layout) {
+        if (a.key() == null) {
+            return "no key";
+        }
+        if (a.observed() == null && a.action() == RemedyAction.QUARANTINE_OBJECT) {
+            return "no observed version to compare";
+        }
+        FindingKind k = a.kind();
+        return switch (k) {
+            case INVALID_INSTALLED_KEY -> under(a.key(), layout.installed(), false, a.targetKey());
+            case INSTALLED_OBJECT_ORPHANED -> under(a.key(), layout.installed(), true, a.targetKey());
+            case PACKAGE_ORPHANED -> under(a.key(), layout.packages(), true, a.targetKey());
+            case ASSET_ORPHANED -> under(a.key(), layout.assets(), false, a.targetKey());
+            case INSTALLED_OBJECT_MISSING -> copy(a, layout.packages(), layout.installed());
+            case PACKAGE_MISSING -> copy(a, layout.installed(), layout.packages());
+            default -> "no object remedy for this kind";
+        };
+    }
+
+    private static String under(String key, String prefix, boolean identifier, String targetKey) {
+        if (targetKey != null) {
+            return "a quarantine has no target key";
+        }
+        if (!key.startsWith(prefix) || key.length() == prefix.length()) {
+            return "not under " + prefix;
+        }
+        String rest = key.substring(prefix.length());
+        if (identifier && !PluginIdentifier.isValid(rest)) {
+            return "not " + prefix + " followed by a plugin unique identifier";
+        }
+        return null;
+    }
+
+    private static String copy(PlannedAction a, String from, String to) {
+        String uid = a.pluginUniqueIdentifier();
+        if (uid == null || !PluginIdentifier.isValid(uid)) {
+            return "no valid plugin unique identifier";
+        }
+        if (!(from + uid).equals(a.key()) || !(to + uid).equals(a.targetKey())) {
+            return "the copy must go from " + from + uid + " to " + to + uid;
+        }
+        return null;
+    }
+}
