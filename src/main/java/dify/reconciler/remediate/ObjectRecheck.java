@@ -24,6 +24,8 @@ final class ObjectRecheck {
         String uid = a.pluginUniqueIdentifier();
         return switch (a.kind()) {
             case INVALID_INSTALLED_KEY -> null; // the key can never become valid: always quarantined
+            // bytes against bytes: the object's version and the source's recomputed identifier decide
+            case INSTALLED_COPY_DIFFERS, CHECKSUM_MISMATCH -> null;
             case INSTALLED_OBJECT_ORPHANED -> firstOf(
                     exists(c, DaemonSchema.PLUGINS, uid) ? "a plugins row with identifier " + uid + " exists now" : null,
                     installInFlight(c, uid));

@@ -147,11 +147,27 @@ public final class ObjectRemedyApplier {
         return new Done(ActionOutcome.APPLIED, "moved to " + quarantineKey, versionJson(original), null);
     }
 
+    /**
+     * Copies the verified source to the target. A plan without an observed target version copies to an absent
+     * target only; with one (the finding's object: a differing or corrupt copy) the target at that version is
+     * quarantined first and then replaced, and both steps are recorded so restore can undo them in reverse.
+     */
     private Done copyObject(PlannedAction a) throws SQLException, IOException {
         Optional<StoredObject> target = storage.head(a.targetKey());
-        if (target.isPresent()) {
-            return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' exists now (" + target.get().describeVersion()
-                    + "): not overwritten", null, null);
+        StoredObject replaced = null;
+        if (a.observed() == null) {
+            if (target.isPresent()) {
+                return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' exists now ("
+                        + target.get().describeVersion() + "): not overwritten", null, null);
+            }
+        } else {
+            StoredObject observed = observed(a.targetKey(), a.observed());
+            if (!observed.sameVersionAs(target.orElse(null))) {
+                return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' changed since the scan: observed "
+                        + observed.describeVersion() + ", now " + target.map(StoredObject::describeVersion).orElse("gone"), null,
+                        null);
+            }
+            replaced = target.get();
         }
         Optional<StoredObject> source = storage.head(a.key());
         if (source.isEmpty()) {
@@ -170,24 +186,71 @@ public final class ObjectRemedyApplier {
             return new Done(ActionOutcome.FAILED, "the source's recomputed identifier is " + identifier + ", not "
                     + a.pluginUniqueIdentifier() + ": not copied", null, null);
         }
+        Quarantined quarantined = null;
+        if (replaced != null) {
+            quarantined = quarantineCopy(a, replaced);
+            if (quarantined == null) {
+                return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' changed while it was quarantined", null,
+                        null);
+            }
+        }
         long entry = quarantine.recordIntent(a, a.targetKey(), null, null, true);
         StoredObject written;
         try {
-            // Guarded by the version we verified: a source rewritten since is not copied.
-            written = storage.copy(source.get(), a.targetKey(), null);
+            // Guarded by the versions we verified: a source rewritten since is not copied, a target changed is not replaced.
+            written = storage.copy(source.get(), a.targetKey(), replaced);
         } catch (ObjectChangedException e) {
             quarantine.forget(entry);
-            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage() + (quarantined == null
+                    ? ""
+                    : " (the quarantined copy " + quarantined + " stays recorded; restore removes it)"), null, null);
         } catch (RuntimeException e) {
             quarantine.forget(entry);
             throw e;
         }
         quarantine.recordCreated(entry, written);
+        String before = replaced == null ? null : versionJson(replaced);
         if (written.size() != source.get().size()) {
             return new Done(ActionOutcome.FAILED, "the copy has " + written.size() + " bytes, the source " + source.get().size()
-                    + " (recorded: restore removes it)", null, versionJson(written));
+                    + " (recorded: restore removes it)", before, versionJson(written));
         }
-        return new Done(ActionOutcome.APPLIED, "copied verified " + a.key() + " to " + a.targetKey(), null, versionJson(written));
+        return new Done(ActionOutcome.APPLIED, "copied verified " + a.key() + " to " + a.targetKey()
+                + (quarantined == null ? "" : " (old bytes in " + quarantined.copy().key() + ")"), before, versionJson(written));
+    }
+
+    /** A quarantine copy made before a replace, and its entry. */
+    private record Quarantined(long entry, StoredObject copy) {
+    }
+
+    /** The target was not replaced after all: its quarantine copy and entry go (the original stays where it is). */
+    private void undo(Quarantined q) throws SQLException {
+        if (q != null) {
+            storage.delete(q.copy());
+            quarantine.forget(q.entry());
+        }
+    }
+
+    /** Copies {@code old} under the quarantine prefix and records it; null when it changed meanwhile. */
+    private Quarantined quarantineCopy(PlannedAction a, StoredObject old) throws SQLException {
+        String quarantineKey = prefix.keyFor(old.key());
+        long entry = quarantine.recordIntent(a, old.key(), quarantineKey, old, false);
+        StoredObject copy;
+        try {
+            copy = storage.copy(old, quarantineKey, null);
+        } catch (ObjectChangedException e) {
+            quarantine.forget(entry);
+            return null;
+        } catch (RuntimeException e) {
+            quarantine.forget(entry);
+            throw e;
+        }
+        if (!sameContent(old, copy)) {
+            storage.delete(copy);
+            quarantine.forget(entry);
+            throw new IllegalStateException("the quarantine copy " + copy.describeVersion() + " does not match "
+                    + old.describeVersion() + ": removed it, nothing replaced");
+        }
+        return new Quarantined(entry, copy);
     }
 
     /** Same size, and the same ETag where both have a plain (non-multipart) one. */

@@ -25,6 +25,11 @@ final class ObjectRemedyKeys {
                     layout.installed() + f.pluginUniqueIdentifier());
             case PACKAGE_MISSING -> new Keys(layout.installed() + f.pluginUniqueIdentifier(),
                     layout.packages() + f.pluginUniqueIdentifier());
+            // the finding's object is replaced by its verified counterpart under the other prefix
+            case INSTALLED_COPY_DIFFERS -> new Keys(layout.packages() + f.pluginUniqueIdentifier(), f.key());
+            case CHECKSUM_MISMATCH -> new Keys(f.key().startsWith(layout.installed())
+                    ? layout.packages() + f.pluginUniqueIdentifier()
+                    : layout.installed() + f.pluginUniqueIdentifier(), f.key());
             default -> new Keys(f.key(), null);
         };
     }
@@ -53,6 +58,10 @@ final class ObjectRemedyKeys {
             case ASSET_ORPHANED -> under(a.key(), layout.assets(), false, a.targetKey());
             case INSTALLED_OBJECT_MISSING -> copy(a, layout.packages(), layout.installed());
             case PACKAGE_MISSING -> copy(a, layout.installed(), layout.packages());
+            case INSTALLED_COPY_DIFFERS -> replace(a, layout.packages(), layout.installed());
+            case CHECKSUM_MISMATCH -> a.targetKey() != null && a.targetKey().startsWith(layout.installed())
+                    ? replace(a, layout.packages(), layout.installed())
+                    : replace(a, layout.installed(), layout.packages());
             default -> "no object remedy for this kind";
         };
     }
@@ -69,6 +78,14 @@ final class ObjectRemedyKeys {
             return "not " + prefix + " followed by a plugin unique identifier";
         }
         return null;
+    }
+
+    /** A copy over the finding's object: its observed version is what may be replaced (after quarantine). */
+    private static String replace(PlannedAction a, String from, String to) {
+        if (a.observed() == null) {
+            return "no observed version of the object to replace";
+        }
+        return copy(a, from, to);
     }
 
     private static String copy(PlannedAction a, String from, String to) {

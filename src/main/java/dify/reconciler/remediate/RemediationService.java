@@ -147,6 +147,8 @@ public class RemediationService {
         p.put(FindingKind.PACKAGE_ORPHANED, packages);
         p.put(FindingKind.PACKAGE_MISSING, packages);
         p.put(FindingKind.ASSET_ORPHANED, assets);
+        p.put(FindingKind.INSTALLED_COPY_DIFFERS, installed);
+        p.put(FindingKind.CHECKSUM_MISMATCH, installed + packages);
         return p;
     }
 

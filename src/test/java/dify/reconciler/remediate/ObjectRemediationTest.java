@@ -56,8 +56,9 @@ class ObjectRemediationTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
                     "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
+                    "reconciler.deep-verify", "true",
                     "reconciler.remediation.kinds", "invalid_installed_key,installed_object_orphaned,package_orphaned,"
-                            + "asset_orphaned,installed_object_missing,package_missing");
+                            + "asset_orphaned,installed_object_missing,package_missing,checksum_mismatch,installed_copy_differs");
         }
     }
 
@@ -116,6 +117,42 @@ class ObjectRemediationTest {
     }
 
     @Test
+    void corruptInstalledCopyIsQuarantinedAndReplacedByTheVerifiedPackageThenRestored() throws Exception {
+        DifyDataset.Plugin p = dataset().localPlugin(2);
+        String installed = p.pkg().key(LAYOUT.installed());
+        roundTrip(FindingKind.CHECKSUM_MISMATCH, () -> writer().put(installed, "not a zip".getBytes(StandardCharsets.UTF_8)),
+                () -> writer().put(installed, p.pkg().bytes()), p.pkg().key(LAYOUT.packages()), installed);
+    }
+
+    @Test
+    void corruptPackageIsQuarantinedAndReplacedByTheVerifiedInstalledCopyThenRestored() throws Exception {
+        DifyDataset.Plugin p = dataset().localPlugin(2);
+        String pkg = p.pkg().key(LAYOUT.packages());
+        roundTrip(FindingKind.CHECKSUM_MISMATCH, () -> writer().put(pkg, "truncated".getBytes(StandardCharsets.UTF_8)),
+                () -> writer().put(pkg, p.pkg().bytes()), p.pkg().key(LAYOUT.installed()), pkg);
+    }
+
+    @Test
+    void installedCopyThatDiffersFromItsPackageIsReplacedThenRestored() throws Exception {
+        DifyDataset.Plugin p = dataset().localPlugin(2);
+        String installed = p.pkg().key(LAYOUT.installed());
+        // The same entries (same identifier) with a zip comment: other bytes, not another package.
+        roundTrip(FindingKind.INSTALLED_COPY_DIFFERS, () -> writer().put(installed, withZipComment(p.pkg().bytes(), "re-zipped")),
+                () -> writer().put(installed, p.pkg().bytes()), p.pkg().key(LAYOUT.packages()), installed);
+    }
+
+    /** The zip with a comment in its end-of-central-directory record (which ends the file when it has none). */
+    private static byte[] withZipComment(byte[] zip, String comment) {
+        byte[] text = comment.getBytes(StandardCharsets.UTF_8);
+        assertEquals(0, zip[zip.length - 2] | zip[zip.length - 1], "the package has no comment yet");
+        byte[] out = java.util.Arrays.copyOf(zip, zip.length + text.length);
+        out[zip.length - 2] = (byte) text.length;
+        out[zip.length - 1] = 0;
+        System.arraycopy(text, 0, out, zip.length, text.length);
+        return out;
+    }
+
+    @Test
     void anObjectChangedBetweenPlanAndApplyIsSkippedNotForced() throws Exception {
         Map<String, String> original = objects();
         String key = "plugin_packages/" + DifyDataset.fakeUid("ghost", 3);
@@ -149,6 +186,29 @@ class ObjectRemediationTest {
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
         assertEquals(appeared, objects());
         delete(target);
+    }
+
+    @Test
+    void purgeDeletesQuarantinedCopiesPastRetentionOnly() throws Exception {
+        Map<String, String> original = objects();
+        String key = "plugin_packages/" + DifyDataset.fakeUid("ghost", 4);
+        writer().put(key, "to be purged".getBytes(StandardCharsets.UTF_8));
+        RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_ORPHANED));
+        assertEquals(List.of(ActionOutcome.APPLIED),
+                outcomes(remediation.objectApplier().apply(plan, policy(true, FindingKind.PACKAGE_ORPHANED), "test")));
+        Map<String, String> quarantined = objects();
+        assertTrue(quarantined.containsKey(QUARANTINE + key), quarantined.toString());
+
+        ObjectQuarantine q = remediation.objectQuarantine();
+        assertEquals(0, q.purge(java.time.Instant.now().minus(Duration.ofHours(1))), "younger than the retention: kept");
+        assertEquals(quarantined, objects());
+        assertEquals(1, q.purge(java.time.Instant.now().plusSeconds(1)));
+        assertEquals(original, objects(), "the quarantined copy is gone, nothing else");
+        assertEquals(1L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_objects WHERE action_id = ?"
+                + " AND purged_at IS NOT NULL", plan.actions().get(0).id()));
+        assertTrue(q.pending(plan.actions().get(0).id()).isEmpty(), "a purged action cannot be restored");
+        assertTrue(q.restore(plan.actions().get(0).id(), "test").isEmpty());
+        assertEquals(original, objects());
     }
 
     // --- round trips ---
@@ -197,11 +257,14 @@ class ObjectRemediationTest {
             if (targetKey == null) {
                 expected.put(QUARANTINE + key, expected.remove(key));
             } else {
+                if (planted.containsKey(targetKey)) {
+                    expected.put(QUARANTINE + targetKey, planted.get(targetKey)); // replaced: old bytes kept first
+                }
                 expected.put(targetKey, planted.get(key));
             }
             assertEquals(expected, objects(), "only the target changed; a quarantined object's bytes are under the prefix");
             assertEquals(tables, TableDump.daemon(db()), "object remedies change no row");
-            assertEquals(1L, quarantineEntries(plan));
+            assertEquals(targetKey != null && planted.containsKey(targetKey) ? 2L : 1L, quarantineEntries(plan));
             ScanReport after = scan();
             assertEquals(0L, after.summary().byKind().get(kind), after.findings().toString());
             for (FindingKind k : FindingKind.values()) {
@@ -218,7 +281,10 @@ class ObjectRemediationTest {
 
             // restore: every object as it was before apply
             List<ActionResult> restored = remediation.objectQuarantine().restore(action.id(), "test");
-            assertEquals(List.of(ActionOutcome.RESTORED), outcomes(restored), restored.toString());
+            // a replace restores in reverse: our copy removed, then the old bytes copied back
+            assertEquals(targetKey != null && planted.containsKey(targetKey)
+                    ? List.of(ActionOutcome.RESTORED, ActionOutcome.RESTORED)
+                    : List.of(ActionOutcome.RESTORED), outcomes(restored), restored.toString());
             assertEquals(planted, objects(), "restore puts back exactly the bytes that were there");
             assertEquals(tables, TableDump.daemon(db()));
             assertTrue(remediation.objectQuarantine().pending(action.id()).isEmpty());
