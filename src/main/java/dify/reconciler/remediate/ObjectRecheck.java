@@ -13,6 +13,8 @@ import java.sql.SQLException;
  */
 final class ObjectRecheck {
 
+    private static final String NO_DECLARATIONS = "plugin_declarations has no declaration column: asset references cannot be re-checked";
+
     private final WriteTransactions tx;
 
     ObjectRecheck(WriteTransactions tx) {
@@ -32,8 +34,19 @@ final class ObjectRecheck {
             case PACKAGE_ORPHANED -> firstOf(
                     exists(c, DaemonSchema.DECLARATIONS, uid) ? "a declaration with identifier " + uid + " exists now" : null,
                     installInFlight(c, uid));
-            case ASSET_ORPHANED -> assetReferenced(c, a.key().substring(a.key().lastIndexOf('/') + 1));
+            case ASSET_ORPHANED -> {
+                String name = fileName(a.key());
+                yield !canSeeDeclarations()
+                        ? NO_DECLARATIONS
+                        : mentioned(c, name) ? "a declaration refers to " + name + " now" : null;
+            }
             case INSTALLED_OBJECT_MISSING -> installedCopyNeeded(c, uid);
+            case ASSET_MISSING -> {
+                String name = fileName(a.targetKey());
+                yield !canSeeDeclarations()
+                        ? NO_DECLARATIONS
+                        : mentioned(c, name) ? null : "no declaration refers to " + name + " any more";
+            }
             case PACKAGE_MISSING -> exists(c, DaemonSchema.DECLARATIONS, uid)
                     ? null
                     : "no declaration with identifier " + uid + " exists any more";
@@ -59,15 +72,18 @@ final class ObjectRecheck {
         return n > 0 ? "an install task in flight names " + uid : null;
     }
 
-    /** The asset's file name in any declaration (an asset id is its file name; conservative: any mention counts). */
-    private String assetReferenced(Connection c, String fileName) throws SQLException {
-        DaemonSchema s = tx.schema();
-        if (!s.hasColumn(DaemonSchema.DECLARATIONS, "declaration")) {
-            return "plugin_declarations has no declaration column: cannot re-check asset references";
-        }
-        long n = count(c, "SELECT count(*) FROM " + s.qualified(DaemonSchema.DECLARATIONS)
-                + " WHERE strpos(CAST(declaration AS text), ?) > 0", fileName);
-        return n > 0 ? "a declaration refers to " + fileName + " now" : null;
+    private static String fileName(String key) {
+        return key.substring(key.lastIndexOf('/') + 1);
+    }
+
+    private boolean canSeeDeclarations() {
+        return tx.schema().hasColumn(DaemonSchema.DECLARATIONS, "declaration");
+    }
+
+    /** Whether any declaration names the asset (an asset id is its file name; conservative: any mention counts). */
+    private boolean mentioned(Connection c, String assetId) throws SQLException {
+        return count(c, "SELECT count(*) FROM " + tx.schema().qualified(DaemonSchema.DECLARATIONS)
+                + " WHERE strpos(CAST(declaration AS text), ?) > 0", assetId) > 0;
     }
 
     private String installedCopyNeeded(Connection c, String uid) throws SQLException {

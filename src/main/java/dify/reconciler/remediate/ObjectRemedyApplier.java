@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.InvalidPackageException;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PackageIdentity;
@@ -86,6 +87,8 @@ public final class ObjectRemedyApplier {
                 done = new Done(ActionOutcome.SKIPPED_CHANGED, skip, null, null);
             } else if (a.action() == RemedyAction.QUARANTINE_OBJECT) {
                 done = quarantineObject(a);
+            } else if (a.kind() == FindingKind.ASSET_MISSING) {
+                done = recreateAsset(a);
             } else {
                 done = copyObject(a);
             }
@@ -216,6 +219,54 @@ public final class ObjectRemedyApplier {
         }
         return new Done(ActionOutcome.APPLIED, "copied verified " + a.key() + " to " + a.targetKey()
                 + (quarantined == null ? "" : " (old bytes in " + quarantined.copy().key() + ")"), before, versionJson(written));
+    }
+
+    /**
+     * Re-creates a missing asset from the package's {@code _assets/} folder: asset ids are deterministic
+     * ({@code hex(sha256(bytes || file name))} plus the extension), so the entry whose id is the missing one holds
+     * its bytes. Only from a package whose recomputed identifier is the declaration's, unchanged between reads;
+     * written only where no object is.
+     */
+    private Done recreateAsset(PlannedAction a) throws SQLException, IOException {
+        Optional<StoredObject> target = storage.head(a.targetKey());
+        if (target.isPresent()) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' exists now: not overwritten", null, null);
+        }
+        Optional<StoredObject> source = storage.head(a.key());
+        if (source.isEmpty()) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "the package '" + a.key() + "' is gone: nothing verified to copy from",
+                    null, null);
+        }
+        try (InputStream in = storage.open(a.key())) {
+            String identifier = PluginPackageInspector.inspect(in).identifier();
+            if (!identifier.equals(a.pluginUniqueIdentifier())) {
+                return new Done(ActionOutcome.FAILED, "the package's recomputed identifier is " + identifier + ": not used", null,
+                        null);
+            }
+        } catch (InvalidPackageException e) {
+            return new Done(ActionOutcome.FAILED, "the package does not verify (" + e.getMessage() + "): not used", null, null);
+        }
+        String assetId = a.targetKey().substring(a.targetKey().lastIndexOf('/') + 1);
+        byte[] bytes = PackageAssets.find(storage, a.key(), assetId);
+        if (!source.get().sameVersionAs(storage.head(a.key()).orElse(null))) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "the package changed while it was read", null, null);
+        }
+        if (bytes == null) {
+            return new Done(ActionOutcome.FAILED, "the verified package has no _assets/ file with id " + assetId, null, null);
+        }
+        long entry = quarantine.recordIntent(a, a.targetKey(), null, null, true);
+        StoredObject written;
+        try {
+            written = storage.put(a.targetKey(), bytes, null);
+        } catch (ObjectChangedException e) {
+            quarantine.forget(entry);
+            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+        } catch (RuntimeException e) {
+            quarantine.forget(entry);
+            throw e;
+        }
+        quarantine.recordCreated(entry, written);
+        return new Done(ActionOutcome.APPLIED, "re-created from " + a.key() + " _assets/", null, versionJson(written));
     }
 
     /** A quarantine copy made before a replace, and its entry. */

@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.catalog.AssetReferences;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.PluginIdentifier;
@@ -30,6 +31,8 @@ final class ObjectRemedyKeys {
             case CHECKSUM_MISMATCH -> new Keys(f.key().startsWith(layout.installed())
                     ? layout.packages() + f.pluginUniqueIdentifier()
                     : layout.installed() + f.pluginUniqueIdentifier(), f.key());
+            // re-created from the package's _assets/ folder
+            case ASSET_MISSING -> new Keys(layout.packages() + f.pluginUniqueIdentifier(), f.key());
             default -> new Keys(f.key(), null);
         };
     }
@@ -62,6 +65,7 @@ final class ObjectRemedyKeys {
             case CHECKSUM_MISMATCH -> a.targetKey() != null && a.targetKey().startsWith(layout.installed())
                     ? replace(a, layout.packages(), layout.installed())
                     : replace(a, layout.installed(), layout.packages());
+            case ASSET_MISSING -> asset(a, layout);
             default -> "no object remedy for this kind";
         };
     }
@@ -76,6 +80,19 @@ final class ObjectRemedyKeys {
         String rest = key.substring(prefix.length());
         if (identifier && !PluginIdentifier.isValid(rest)) {
             return "not " + prefix + " followed by a plugin unique identifier";
+        }
+        return null;
+    }
+
+    private static String asset(PlannedAction a, StorageLayout layout) {
+        String uid = a.pluginUniqueIdentifier();
+        if (uid == null || !PluginIdentifier.isValid(uid) || !(layout.packages() + uid).equals(a.key())) {
+            return "an asset is re-created from its declaration's package " + layout.packages() + "<identifier>";
+        }
+        String target = a.targetKey();
+        if (target == null || !target.startsWith(layout.assets())
+                || !AssetReferences.isAssetId(target.substring(layout.assets().length()))) {
+            return "the target is not an asset id under " + layout.assets();
         }
         return null;
     }

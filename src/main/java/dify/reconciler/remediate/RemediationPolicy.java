@@ -34,7 +34,8 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
             Map.entry(FindingKind.INSTALLED_OBJECT_MISSING, RemedyAction.COPY_OBJECT),
             Map.entry(FindingKind.PACKAGE_MISSING, RemedyAction.COPY_OBJECT),
             Map.entry(FindingKind.INSTALLED_COPY_DIFFERS, RemedyAction.COPY_OBJECT),
-            Map.entry(FindingKind.CHECKSUM_MISMATCH, RemedyAction.COPY_OBJECT)));
+            Map.entry(FindingKind.CHECKSUM_MISMATCH, RemedyAction.COPY_OBJECT),
+            Map.entry(FindingKind.ASSET_MISSING, RemedyAction.COPY_OBJECT)));
 
     public RemediationPolicy {
         allowed = Set.copyOf(allowed);

@@ -149,6 +149,7 @@ public class RemediationService {
         p.put(FindingKind.ASSET_ORPHANED, assets);
         p.put(FindingKind.INSTALLED_COPY_DIFFERS, installed);
         p.put(FindingKind.CHECKSUM_MISMATCH, installed + packages);
+        p.put(FindingKind.ASSET_MISSING, assets);
         return p;
     }
 

@@ -153,6 +153,14 @@ class ObjectRemediationTest {
     }
 
     @Test
+    void missingAssetIsRecreatedFromTheVerifiedPackageThenRemovedByRestore() throws Exception {
+        DifyDataset.Plugin p = dataset().localPlugin(1);
+        String asset = LAYOUT.assets() + p.assetId();
+        roundTrip(FindingKind.ASSET_MISSING, () -> delete(asset), () -> writer().put(asset, p.iconBytes()),
+                p.pkg().key(LAYOUT.packages()), asset, sha256(p.iconBytes()));
+    }
+
+    @Test
     void anObjectChangedBetweenPlanAndApplyIsSkippedNotForced() throws Exception {
         Map<String, String> original = objects();
         String key = "plugin_packages/" + DifyDataset.fakeUid("ghost", 3);
@@ -222,6 +230,12 @@ class ObjectRemediationTest {
      * @param targetKey the copy's target, null for a quarantine
      */
     private void roundTrip(FindingKind kind, Runnable plant, Runnable unplant, String key, String targetKey) throws Exception {
+        roundTrip(kind, plant, unplant, key, targetKey, null);
+    }
+
+    /** @param targetHash the SHA-256 the target has after apply; null: the source's */
+    private void roundTrip(FindingKind kind, Runnable plant, Runnable unplant, String key, String targetKey, String targetHash)
+            throws Exception {
         Map<String, List<String>> tables = TableDump.daemon(db());
         Map<String, String> original = objects();
         ScanReport clean = scan();
@@ -260,7 +274,7 @@ class ObjectRemediationTest {
                 if (planted.containsKey(targetKey)) {
                     expected.put(QUARANTINE + targetKey, planted.get(targetKey)); // replaced: old bytes kept first
                 }
-                expected.put(targetKey, planted.get(key));
+                expected.put(targetKey, targetHash != null ? targetHash : planted.get(key));
             }
             assertEquals(expected, objects(), "only the target changed; a quarantined object's bytes are under the prefix");
             assertEquals(tables, TableDump.daemon(db()), "object remedies change no row");
