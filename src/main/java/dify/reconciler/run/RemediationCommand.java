@@ -133,7 +133,7 @@ public class RemediationCommand {
             }
             String runId = UUID.randomUUID().toString();
             // Row actions, then object actions (each applier takes its own kind of action).
-            List<ActionResult> results = new ArrayList<>(remediation.applier().apply(rowActionsOf(plan), policy, runId));
+            List<ActionResult> results = new ArrayList<>(remediation.applier().apply(plan, policy, runId));
             if (plan.actions().stream().anyMatch(a -> a.action().onObject())) {
                 results.addAll(remediation.objectApplier().apply(plan, policy, runId));
             }
@@ -151,11 +151,6 @@ public class RemediationCommand {
             System.err.println("apply failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
         }
-    }
-
-    private static RemediationPlan rowActionsOf(RemediationPlan p) {
-        return new RemediationPlan(p.planId(), p.createdAt(), p.expiresAt(), p.dryRun(), p.database(), p.runId(),
-                p.actions().stream().filter(a -> !a.action().onObject()).toList(), p.withheld(), p.withheldTotal());
     }
 
     /** Why this plan must not be applied here and now; null when it may. */
