@@ -2,6 +2,7 @@ package dify.reconciler.remediate;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.state.FindingHistory;
 import java.time.Instant;
@@ -65,7 +66,7 @@ public final class RemediationPlanner {
                             : new ObjectRemedyKeys.Keys(null, null);
                     actions.add(new PlannedAction(planId + "/" + (actions.size() + 1), f.kind(), remedy, f.table(), f.id(),
                             f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.detail(), keys.key(), keys.targetKey(),
-                            remedy.onObject() ? f.observed() : null));
+                            remedy.onObject() ? objectVersion(f) : null));
                     perKind.put(f.kind(), done + 1);
                 }
             }
@@ -81,6 +82,14 @@ public final class RemediationPlanner {
         }
         return new RemediationPlan(planId, now, now.plus(policy.planTtl()), !policy.armed(), database, runId,
                 List.copyOf(actions), List.copyOf(withheld), withheldTotal);
+    }
+
+    /**
+     * The object's version an object action compares, when the finding is about that object (a quarantine, or a
+     * replace of the finding's object); null for a finding about a row (a missing object: the target must be absent).
+     */
+    private static ObservedVersion objectVersion(Finding f) {
+        return f.observed() != null && f.observed().size() != null ? f.observed() : null;
     }
 
     /** The guard a finding trips, in the order an operator fixes them; null when it may be acted on. */

@@ -172,6 +172,7 @@ class ObjectRemediationTest {
         Map<String, String> changed = objects();
         List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true, FindingKind.PACKAGE_ORPHANED), "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
+        assertTrue(results.get(0).detail().contains("changed since the scan"), results.get(0).detail());
         assertEquals(changed, objects(), "nothing was forced, nothing quarantined");
         assertEquals(0L, quarantineEntries(plan));
         assertEquals(1L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE plan_id = ?"
@@ -192,8 +193,50 @@ class ObjectRemediationTest {
         Map<String, String> appeared = objects();
         List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true, FindingKind.PACKAGE_MISSING), "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
+        assertTrue(results.get(0).detail().contains("exists now"), results.get(0).detail());
         assertEquals(appeared, objects());
         delete(target);
+    }
+
+    @Test
+    void restoreRefusesToOverwriteADifferentObjectAndToDeleteACopyChangedSince() throws Exception {
+        Map<String, String> original = objects();
+        String key = "plugin/" + DifyDataset.fakeUid("ghost", 5);
+        writer().put(key, "quarantined".getBytes(StandardCharsets.UTF_8));
+        Map<String, String> planted = objects();
+        RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.INSTALLED_OBJECT_ORPHANED));
+        String action = plan.actions().get(0).id();
+        assertEquals(List.of(ActionOutcome.APPLIED),
+                outcomes(remediation.objectApplier().apply(plan, policy(true, FindingKind.INSTALLED_OBJECT_ORPHANED), "test")));
+
+        // Someone put another object at that key since.
+        writer().put(key, "someone else's object".getBytes(StandardCharsets.UTF_8));
+        Map<String, String> occupied = objects();
+        List<ActionResult> refused = remediation.objectQuarantine().restore(action, "test");
+        assertEquals(List.of(ActionOutcome.RESTORE_REFUSED), outcomes(refused), refused.toString());
+        assertEquals(occupied, objects(), "nothing overwritten, the quarantined copy kept");
+        assertEquals(1, remediation.objectQuarantine().pending(action).size());
+
+        delete(key);
+        assertEquals(List.of(ActionOutcome.RESTORED), outcomes(remediation.objectQuarantine().restore(action, "test")));
+        assertEquals(planted, objects());
+        delete(key);
+
+        // A copy we created and someone changed afterwards is not deleted by restore.
+        DifyDataset.Plugin p = dataset().localPlugin(0);
+        RemediationPlan copy = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_MISSING));
+        assertEquals(List.of(ActionOutcome.APPLIED),
+                outcomes(remediation.objectApplier().apply(copy, policy(true, FindingKind.PACKAGE_MISSING), "test")));
+        String created = p.pkg().key(LAYOUT.packages());
+        writer().put(created, "re-uploaded, different".getBytes(StandardCharsets.UTF_8));
+        Map<String, String> changed = objects();
+        String copyAction = copy.actions().get(0).id();
+        assertEquals(List.of(ActionOutcome.RESTORE_REFUSED), outcomes(remediation.objectQuarantine().restore(copyAction, "test")));
+        assertEquals(changed, objects());
+        delete(created);
+        assertEquals(List.of(ActionOutcome.RESTORED), outcomes(remediation.objectQuarantine().restore(copyAction, "test")),
+                "gone already: nothing left to remove");
+        assertEquals(original, objects());
     }
 
     @Test
