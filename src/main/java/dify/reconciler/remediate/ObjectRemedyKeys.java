@@ -59,8 +59,8 @@ final class ObjectRemedyKeys {
             case INSTALLED_OBJECT_ORPHANED -> under(a.key(), layout.installed(), true, a.targetKey());
             case PACKAGE_ORPHANED -> under(a.key(), layout.packages(), true, a.targetKey());
             case ASSET_ORPHANED -> under(a.key(), layout.assets(), false, a.targetKey());
-            case INSTALLED_OBJECT_MISSING -> copy(a, layout.packages(), layout.installed());
-            case PACKAGE_MISSING -> copy(a, layout.installed(), layout.packages());
+            case INSTALLED_OBJECT_MISSING -> toAbsent(a, layout.packages(), layout.installed());
+            case PACKAGE_MISSING -> toAbsent(a, layout.installed(), layout.packages());
             case INSTALLED_COPY_DIFFERS -> replace(a, layout.packages(), layout.installed());
             case CHECKSUM_MISMATCH -> a.targetKey() != null && a.targetKey().startsWith(layout.installed())
                     ? replace(a, layout.packages(), layout.installed())
@@ -85,6 +85,9 @@ final class ObjectRemedyKeys {
     }
 
     private static String asset(PlannedAction a, StorageLayout layout) {
+        if (a.observed() != null) {
+            return "a re-created asset replaces nothing, so it has no observed version";
+        }
         String uid = a.pluginUniqueIdentifier();
         if (uid == null || !PluginIdentifier.isValid(uid) || !(layout.packages() + uid).equals(a.key())) {
             return "an asset is re-created from its declaration's package " + layout.packages() + "<identifier>";
@@ -95,6 +98,14 @@ final class ObjectRemedyKeys {
             return "the target is not an asset id under " + layout.assets();
         }
         return null;
+    }
+
+    /** A copy to a missing key: it must not carry a version to replace (it never overwrites). */
+    private static String toAbsent(PlannedAction a, String from, String to) {
+        if (a.observed() != null) {
+            return "a copy to a missing key replaces nothing, so it has no observed version";
+        }
+        return copy(a, from, to);
     }
 
     /** A copy over the finding's object: its observed version is what may be replaced (after quarantine). */

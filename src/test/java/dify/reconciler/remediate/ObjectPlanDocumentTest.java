@@ -62,8 +62,16 @@ class ObjectPlanDocumentTest {
                 "plugin_packages/" + UID, "persistence/" + UID).toPlan(StorageLayout.DEFAULT));
         assertThrows(IllegalArgumentException.class, () -> withAction("installed_object_missing", "copy_object", UID,
                 "plugin/" + UID, "plugin_packages/" + UID).toPlan(StorageLayout.DEFAULT), "the wrong direction");
-        PlanDocument good = withAction("installed_object_missing", "copy_object", UID, "plugin_packages/" + UID, "plugin/" + UID);
+        PlanDocument overwriting = withAction("installed_object_missing", "copy_object", UID, "plugin_packages/" + UID,
+                "plugin/" + UID);
+        assertThrows(IllegalArgumentException.class, () -> overwriting.toPlan(StorageLayout.DEFAULT),
+                "a copy to a missing key with an observed version would replace what is there");
+        PlanDocument good = new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "db", "r",
+                List.of(new PlanDocument.Action("p/1", "installed_object_missing", "copy_object", "plugins", "row", UID, null,
+                        null, "d", "plugin_packages/" + UID, "plugin/" + UID, null)),
+                List.of(), 0);
         good.toPlan(StorageLayout.DEFAULT);
+        withAction("checksum_mismatch", "copy_object", UID, "plugin_packages/" + UID, "plugin/" + UID).toPlan(StorageLayout.DEFAULT);
         StorageLayout other = StorageLayout.of("pkgs", "installed", "assets", "persistence");
         assertThrows(IllegalArgumentException.class, () -> good.toPlan(other), "made for another layout");
     }
