@@ -247,6 +247,19 @@ public final class ObjectQuarantine {
         return purged;
     }
 
+    /** How many entries {@link #purge} would end now: quarantined before {@code olderThan}, not restored or purged. */
+    public long purgeable(Instant olderThan) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + table
+                        + " WHERE restored_at IS NULL AND purged_at IS NULL AND quarantined_at < ?")) {
+            ps.setTimestamp(1, Timestamp.from(olderThan));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     private boolean quarantinedBefore(long id, Instant olderThan) throws SQLException {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("SELECT quarantined_at < ? FROM " + table + " WHERE id = ?")) {

@@ -251,6 +251,8 @@ class ObjectRemediationTest {
         assertTrue(quarantined.containsKey(QUARANTINE + key), quarantined.toString());
 
         ObjectQuarantine q = remediation.objectQuarantine();
+        assertEquals(0L, q.purgeable(java.time.Instant.now().minus(Duration.ofHours(1))));
+        assertEquals(1L, q.purgeable(java.time.Instant.now().plusSeconds(1)));
         assertEquals(0, q.purge(java.time.Instant.now().minus(Duration.ofHours(1))), "younger than the retention: kept");
         assertEquals(quarantined, objects());
         assertEquals(1, q.purge(java.time.Instant.now().plusSeconds(1)));
