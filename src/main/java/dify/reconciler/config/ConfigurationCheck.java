@@ -1,6 +1,7 @@
 package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.remediate.QuarantinePrefix;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.DurationConverter;
 import jakarta.annotation.PostConstruct;
@@ -43,6 +44,8 @@ public class ConfigurationCheck {
             throw new IllegalArgumentException(
                     "reconciler.fetch-size, reconciler.max-findings-per-report and reconciler.run-history-size must be positive");
         }
+        // An unsafe quarantine prefix would put our copies where the daemon reads: refuse it at start.
+        QuarantinePrefix.of(config.remediation().quarantinePrefix(), daemon.layout());
         LOG.infof("configuration: database %s, storage %s, layout %s, grace period %s, interval %s, deep verify %s",
                 daemon.databaseDescription(), storage.describe(), daemon.layout(), config.gracePeriod(),
                 config.interval(), config.deepVerify());

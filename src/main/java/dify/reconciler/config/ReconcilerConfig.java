@@ -161,6 +161,14 @@ public interface ReconcilerConfig {
          */
         @WithDefault("30d")
         Duration retention();
+
+        /**
+         * Where objects' old bytes go before they are removed or overwritten: a relative key prefix ending in
+         * {@code /}, outside every daemon prefix (see {@code remediate.QuarantinePrefix}); the original key is
+         * kept as the suffix.
+         */
+        @WithDefault("reconciler-quarantine/")
+        String quarantinePrefix();
     }
 
     /** Clearing the plugin daemon's Redis cache after a repair (Redis itself: the daemon's {@code REDIS_*} variables). */

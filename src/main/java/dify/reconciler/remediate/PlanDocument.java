@@ -1,6 +1,8 @@
 package dify.reconciler.remediate;
 
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.catalog.StorageLayout;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -22,8 +24,28 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
     public record Guard(String guard, String detail) {
     }
 
+    /** {@code key}, {@code targetKey} and {@code observed} are for object actions (null for rows). */
     public record Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
-            String pluginId, String tenantId, String detail) {
+            String pluginId, String tenantId, String detail, String key, String targetKey, Version observed) {
+
+        public Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
+                String pluginId, String tenantId, String detail) {
+            this(id, kind, action, table, rowId, pluginUniqueIdentifier, pluginId, tenantId, detail, null, null, null);
+        }
+    }
+
+    /** An object's version as the scan saw it: compared before the object is copied or deleted. */
+    public record Version(Long size, String etag, String lastModified) {
+
+        static Version of(ObservedVersion v) {
+            return v == null || v.size() == null
+                    ? null
+                    : new Version(v.size(), v.etag(), v.lastModified() == null ? null : v.lastModified().toString());
+        }
+
+        ObservedVersion toObserved() {
+            return ObservedVersion.object(size == null ? -1 : size, lastModified == null ? null : Instant.parse(lastModified), etag);
+        }
     }
 
     public record Withheld(String kind, String reason, String table, String rowId, String key) {
@@ -33,26 +55,40 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
         return new PlanDocument(p.planId(), p.createdAt().toString(), p.expiresAt().toString(), p.dryRun(), p.database(),
                 p.runId(),
                 p.actions().stream().map(a -> new Action(a.id(), a.kind().label(), a.action().label(), a.table(), a.rowId(),
-                        a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail())).toList(),
+                        a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.key(), a.targetKey(),
+                        a.action().onObject() ? Version.of(a.observed()) : null)).toList(),
                 p.withheld().stream().map(w -> new Withheld(w.kind().label(), w.reason().label(), w.table(), w.rowId(), w.key()))
                         .toList(),
                 p.withheldTotal(), p.guards().stream().map(g -> new Guard(g.guard().label(), g.detail())).toList());
     }
 
-    /** Back to a plan; throws IllegalArgumentException on a document that is not one of ours. */
+    /** Back to a plan for the default layout; see {@link #toPlan(StorageLayout)}. */
     public RemediationPlan toPlan() {
+        return toPlan(StorageLayout.DEFAULT);
+    }
+
+    /**
+     * Back to a plan; throws IllegalArgumentException on a document that is not one of ours, including an object
+     * action whose keys are not under its kind's daemon prefixes in {@code layout}.
+     */
+    public RemediationPlan toPlan(StorageLayout layout) {
         if (planId == null || createdAt == null || expiresAt == null || database == null || actions == null) {
             throw new IllegalArgumentException("not a remediation plan: planId, createdAt, expiresAt, database and actions are required");
         }
         List<PlannedAction> planned = actions.stream().map(a -> new PlannedAction(a.id(), FindingKind.parse(a.kind()),
                 RemedyAction.valueOf(a.action().toUpperCase(Locale.ROOT)), a.table(), a.rowId(),
-                a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail())).toList();
+                a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.key(), a.targetKey(),
+                a.observed() == null ? null : a.observed().toObserved())).toList();
         for (PlannedAction a : planned) {
             if (RemediationPolicy.remedyFor(a.kind()).orElse(null) != a.action()) {
                 throw new IllegalArgumentException(
                         "action " + a.id() + ": " + a.action().label() + " is not the remedy of " + a.kind().label());
             }
-            RowRecheck.requireTable(a);
+            if (a.action().onObject()) {
+                ObjectRemedyKeys.require(a, layout);
+            } else {
+                RowRecheck.requireTable(a);
+            }
         }
         List<GuardTrip> trips = guards == null
                 ? List.of()

@@ -61,8 +61,8 @@ public class QuarantinePurge {
         return results;
     }
 
-    /** Every quarantine store; the object store is one more entry here. */
+    /** Every quarantine store: rows in our schema, objects under the quarantine prefix. */
     List<QuarantineStore> stores() {
-        return List.of(remediation.rowQuarantine());
+        return List.of(remediation.rowQuarantine(), new ObjectQuarantineStore(remediation.objectQuarantine()));
     }
 }

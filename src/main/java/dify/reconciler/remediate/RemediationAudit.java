@@ -50,4 +50,27 @@ public final class RemediationAudit {
             ps.executeUpdate();
         }
     }
+
+    /** An object action's outcome: no table or row, the key (and the copy's target) instead. */
+    public void recordObject(Connection c, String actionId, String planId, String runId, String kind, String action,
+            String key, String targetKey, String before, String after, ActionOutcome outcome, String detail) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (action_id, run_id, plan_id, instance, kind,"
+                + " action, object_key, target_key, before, after, outcome, detail, at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?)")) {
+            ps.setString(1, actionId);
+            ps.setString(2, runId);
+            ps.setString(3, planId);
+            ps.setString(4, instance);
+            ps.setString(5, kind);
+            ps.setString(6, action);
+            ps.setString(7, key);
+            ps.setString(8, targetKey);
+            ps.setString(9, before);
+            ps.setString(10, after);
+            ps.setString(11, outcome.label());
+            ps.setString(12, detail);
+            ps.setTimestamp(13, Timestamp.from(clock.instant()));
+            ps.executeUpdate();
+        }
+    }
 }

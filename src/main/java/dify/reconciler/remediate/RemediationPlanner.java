@@ -2,6 +2,8 @@ package dify.reconciler.remediate;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.state.FindingHistory;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,9 +25,16 @@ public final class RemediationPlanner {
     static final int WITHHELD_LISTED = 1000;
 
     private final RemediationPolicy policy;
+    private final StorageLayout layout;
 
     public RemediationPlanner(RemediationPolicy policy) {
+        this(policy, StorageLayout.DEFAULT);
+    }
+
+    /** @param layout the daemon's prefixes, for the keys object remedies touch */
+    public RemediationPlanner(RemediationPolicy policy, StorageLayout layout) {
         this.policy = policy;
+        this.layout = layout;
     }
 
     /**
@@ -51,9 +60,13 @@ public final class RemediationPlanner {
                     reason = WithheldReason.CAP;
                     capReached = actions.size() >= policy.maxActionsPerRun();
                 } else {
-                    actions.add(new PlannedAction(planId + "/" + (actions.size() + 1), f.kind(),
-                            RemediationPolicy.remedyFor(f.kind()).orElseThrow(), f.table(), f.id(),
-                            f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.detail()));
+                    RemedyAction remedy = RemediationPolicy.remedyFor(f.kind()).orElseThrow();
+                    ObjectRemedyKeys.Keys keys = remedy.onObject()
+                            ? ObjectRemedyKeys.of(f, layout)
+                            : new ObjectRemedyKeys.Keys(null, null);
+                    actions.add(new PlannedAction(planId + "/" + (actions.size() + 1), f.kind(), remedy, f.table(), f.id(),
+                            f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.detail(), keys.key(), keys.targetKey(),
+                            remedy.onObject() ? objectVersion(f) : null));
                     perKind.put(f.kind(), done + 1);
                 }
             }
@@ -69,6 +82,14 @@ public final class RemediationPlanner {
         }
         return new RemediationPlan(planId, now, now.plus(policy.planTtl()), !policy.armed(), database, runId,
                 List.copyOf(actions), List.copyOf(withheld), withheldTotal);
+    }
+
+    /**
+     * The object's version an object action compares, when the finding is about that object (a quarantine, or a
+     * replace of the finding's object); null for a finding about a row (a missing object: the target must be absent).
+     */
+    private static ObservedVersion objectVersion(Finding f) {
+        return f.observed() != null && f.observed().size() != null ? f.observed() : null;
     }
 
     /** The guard a finding trips, in the order an operator fixes them; null when it may be acted on. */

@@ -19,13 +19,23 @@ import java.util.Set;
 public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int confirmations, Duration minAge,
         Duration minAgeInfo, int maxActionsPerRun, double maxShare, Duration planTtl) {
 
-    /** The row remedies of this version; every other kind is report-only. */
-    private static final Map<FindingKind, RemedyAction> REMEDIES = new EnumMap<>(Map.of(
-            FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW,
-            FindingKind.REFERS_DRIFT, RemedyAction.UPDATE_ROW,
-            FindingKind.CATEGORY_ROW_ORPHANED, RemedyAction.QUARANTINE_ROW,
-            FindingKind.ENDPOINT_ORPHANED, RemedyAction.QUARANTINE_ROW,
-            FindingKind.INVALID_IDENTIFIER_ROW, RemedyAction.QUARANTINE_ROW));
+    /** The remedies of this version; every other kind is report-only. */
+    private static final Map<FindingKind, RemedyAction> REMEDIES = new EnumMap<>(Map.ofEntries(
+            Map.entry(FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW),
+            Map.entry(FindingKind.REFERS_DRIFT, RemedyAction.UPDATE_ROW),
+            Map.entry(FindingKind.CATEGORY_ROW_ORPHANED, RemedyAction.QUARANTINE_ROW),
+            Map.entry(FindingKind.ENDPOINT_ORPHANED, RemedyAction.QUARANTINE_ROW),
+            Map.entry(FindingKind.INVALID_IDENTIFIER_ROW, RemedyAction.QUARANTINE_ROW),
+            // objects (ObjectRemedyApplier)
+            Map.entry(FindingKind.INVALID_INSTALLED_KEY, RemedyAction.QUARANTINE_OBJECT),
+            Map.entry(FindingKind.INSTALLED_OBJECT_ORPHANED, RemedyAction.QUARANTINE_OBJECT),
+            Map.entry(FindingKind.PACKAGE_ORPHANED, RemedyAction.QUARANTINE_OBJECT),
+            Map.entry(FindingKind.ASSET_ORPHANED, RemedyAction.QUARANTINE_OBJECT),
+            Map.entry(FindingKind.INSTALLED_OBJECT_MISSING, RemedyAction.COPY_OBJECT),
+            Map.entry(FindingKind.PACKAGE_MISSING, RemedyAction.COPY_OBJECT),
+            Map.entry(FindingKind.INSTALLED_COPY_DIFFERS, RemedyAction.COPY_OBJECT),
+            Map.entry(FindingKind.CHECKSUM_MISMATCH, RemedyAction.COPY_OBJECT),
+            Map.entry(FindingKind.ASSET_MISSING, RemedyAction.COPY_OBJECT)));
 
     public RemediationPolicy {
         allowed = Set.copyOf(allowed);

@@ -3,9 +3,11 @@ package dify.reconciler.remediate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.observe.MetricNames;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.StateStore;
@@ -79,6 +81,9 @@ public class RemediationService {
     @Inject
     WriteFence fence;
 
+    @Inject
+    ObjectStorage storage;
+
     /** The configured policy (validated: a bad setting fails the command with its name). */
     public RemediationPolicy policy() {
         ReconcilerConfig.Remediation r = config.remediation();
@@ -135,9 +140,10 @@ public class RemediationService {
     }
 
     private RemediationPlan unguarded(ScanReport report, RemediationPolicy policy) throws SQLException {
-        RemediationPlanner planner = new RemediationPlanner(policy);
+        RemediationPlanner planner = new RemediationPlanner(policy, layout());
         String planId = UUID.randomUUID().toString();
         Map<FindingKind, Long> population = population(report.scope().rowsScanned());
+        population.putAll(objectPopulation(report.scope().objectsListed(), layout()));
         // Findings of kinds we will not act on: from the report's list (bounded by its cap), after the ledger's.
         List<RemediationCandidate> others = new ArrayList<>();
         Set<FindingKind> allowed = EnumSet.noneOf(FindingKind.class);
@@ -172,6 +178,37 @@ public class RemediationService {
     }
 
     /**
+     * Objects under each object kind's prefix, from the scan's listing counts: the base of {@code max-share}. A
+     * missing object's kind counts the prefix it would be copied into, so an emptied prefix allows nothing.
+     */
+    static Map<FindingKind, Long> objectPopulation(Map<String, Long> listed, StorageLayout layout) {
+        Map<FindingKind, Long> p = new EnumMap<>(FindingKind.class);
+        long installed = listed.getOrDefault(StorageLayout.label(layout.installed()), 0L);
+        long packages = listed.getOrDefault(StorageLayout.label(layout.packages()), 0L);
+        long assets = listed.getOrDefault(StorageLayout.label(layout.assets()), 0L);
+        p.put(FindingKind.INVALID_INSTALLED_KEY, installed);
+        p.put(FindingKind.INSTALLED_OBJECT_ORPHANED, installed);
+        p.put(FindingKind.INSTALLED_OBJECT_MISSING, installed);
+        p.put(FindingKind.PACKAGE_ORPHANED, packages);
+        p.put(FindingKind.PACKAGE_MISSING, packages);
+        p.put(FindingKind.ASSET_ORPHANED, assets);
+        p.put(FindingKind.INSTALLED_COPY_DIFFERS, installed);
+        p.put(FindingKind.CHECKSUM_MISMATCH, installed + packages);
+        p.put(FindingKind.ASSET_MISSING, assets);
+        return p;
+    }
+
+    /** The daemon's storage layout (the prefixes object remedies are confined to). */
+    public StorageLayout layout() {
+        return daemon.layout();
+    }
+
+    /** The configured quarantine prefix, validated against the layout. */
+    public QuarantinePrefix quarantinePrefix() {
+        return QuarantinePrefix.of(config.remediation().quarantinePrefix(), layout());
+    }
+
+    /**
      * Why quarantine and audit could not be written now, or null when they can. {@link StateStore} only says
      * "persisted" when our role may write every table of our schema, these two included.
      */
@@ -198,6 +235,29 @@ public class RemediationService {
     public RowRemedyApplier applier() throws SQLException {
         return new RowRemedyApplier(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, cache,
                 clock);
+    }
+
+    /** The object applier for this database and bucket. */
+    public ObjectRemedyApplier objectApplier() throws SQLException {
+        return new ObjectRemedyApplier(dataSource, transactions(), storage, quarantinePrefix(), objectQuarantine(), audit(),
+                this::counter);
+    }
+
+    /**
+     * Applies a plan: its row actions, then its object actions (each applier passes over the other kind). The
+     * service and the {@code apply} command both come here, so neither forgets one kind.
+     */
+    public List<ActionResult> applyAll(RemediationPlan plan, RemediationPolicy policy, String runId) throws SQLException {
+        List<ActionResult> results = new ArrayList<>(applier().apply(plan, policy, runId));
+        if (plan.actions().stream().anyMatch(a -> a.action().onObject())) {
+            results.addAll(objectApplier().apply(plan, policy, runId));
+        }
+        return results;
+    }
+
+    /** Restore and purge of quarantined objects ({@link ObjectQuarantine#purge} is for the purge command). */
+    public ObjectQuarantine objectQuarantine() {
+        return new ObjectQuarantine(dataSource, storage, state.table("quarantine_objects"), audit(), this::counter, clock);
     }
 
     public RowRestorer restorer() throws SQLException {

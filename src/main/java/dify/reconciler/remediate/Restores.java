@@ -4,6 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
@@ -57,35 +58,43 @@ public class Restores {
         return null;
     }
 
-    /** The quarantined rows the selection names, not restored yet. */
+    /** The quarantined objects and rows the selection names, not restored yet. */
     public List<ActionResult> pending(Selection s) throws SQLException {
         RowRestorer restorer = remediation.restorer();
-        if (s.runId() == null) {
-            return restorer.pending(s.actionId());
-        }
+        ObjectQuarantine objects = remediation.objectQuarantine();
         List<ActionResult> out = new ArrayList<>();
-        for (String id : remediation.auditLog().appliedBy(s.runId())) {
+        for (String id : actionIds(s)) {
+            out.addAll(objects.pending(id));
             out.addAll(restorer.pending(id));
         }
         return out;
     }
 
-    /** Restores what the selection names; the caller has checked {@link #refusal}. */
+    /**
+     * Restores what the selection names; the caller has checked {@link #refusal}. Per action, objects first, then
+     * rows: an action's object step came after its row step, so it is undone first.
+     */
     public List<ActionResult> restore(Selection s) throws SQLException {
         RowRestorer restorer = remediation.restorer();
+        ObjectQuarantine objects = remediation.objectQuarantine();
         String restoreRunId = UUID.randomUUID().toString();
         List<ActionResult> results = new ArrayList<>();
         try {
-            if (s.runId() == null) {
-                results.addAll(restorer.restore(s.actionId(), restoreRunId));
-            } else {
-                for (String id : remediation.auditLog().appliedBy(s.runId())) {
-                    results.addAll(restorer.restore(id, restoreRunId));
-                }
+            for (String id : actionIds(s)) {
+                results.addAll(objects.restore(id, restoreRunId));
+                results.addAll(restorer.restore(id, restoreRunId));
             }
         } finally {
             gauge.refresh();
         }
         return results;
+    }
+
+    /** One action, a run's applied actions (newest first), or a single null meaning "everything not restored". */
+    private List<String> actionIds(Selection s) throws SQLException {
+        if (s.runId() == null) {
+            return Collections.singletonList(s.actionId());
+        }
+        return remediation.auditLog().appliedBy(s.runId());
     }
 }

@@ -49,9 +49,13 @@ public final class RowRemedyApplier {
         this.clock = clock;
     }
 
+    /** Applies the plan's row actions (object actions are the {@link ObjectRemedyApplier}'s and are left out). */
     public List<ActionResult> apply(RemediationPlan plan, RemediationPolicy policy, String runId) {
         List<ActionResult> results = new ArrayList<>();
         for (PlannedAction a : plan.actions()) {
+            if (a.action().onObject()) {
+                continue;
+            }
             ActionResult r = applyOne(plan, a, policy, runId);
             listener.outcome(a.kind().label(), a.action().label(), r.outcome());
             results.add(r);

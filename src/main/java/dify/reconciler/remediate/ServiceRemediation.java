@@ -98,7 +98,7 @@ public class ServiceRemediation {
             return new LatestPlan(plan, clock.instant(), policy.armed(), leader, false, note, List.of());
         }
         remediation.auditPlanned(plan);
-        List<ActionResult> results = remediation.applier().apply(plan, policy, report.runId());
+        List<ActionResult> results = remediation.applyAll(plan, policy, report.runId());
         LOG.infof("remediation plan %s after scan %s: %d action(s) applied as %s", plan.planId(), report.runId(), results.size(),
                 results.stream().map(r -> r.outcome().label()).toList());
         return new LatestPlan(plan, clock.instant(), true, true, true, null, results);

@@ -151,14 +151,14 @@ public class RemediationCommand {
         }
         try {
             RemediationPolicy policy = remediation.policy();
-            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan();
+            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan(remediation.layout());
             String refusal = refusal(plan, policy);
             if (refusal != null) {
                 System.err.println("apply: refused: " + refusal);
                 return ScanCommand.EXIT_FAILED;
             }
             String runId = UUID.randomUUID().toString();
-            List<ActionResult> results = remediation.applier().apply(plan, policy, runId);
+            List<ActionResult> results = remediation.applyAll(plan, policy, runId);
             cache.awaitSecondDeletes(); // a few seconds at most, so the lines below say what both deletes did
             for (ActionResult r : results) {
                 System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label())
@@ -232,6 +232,9 @@ public class RemediationCommand {
                 for (ActionResult r : restores.pending(selection)) {
                     System.out.println(line(r, "[DRY RUN] would restore"));
                 }
+                for (ActionResult r : remediation.objectQuarantine().pending(action)) {
+                    System.out.println(line(r, "[DRY RUN] would restore"));
+                }
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
@@ -244,7 +247,7 @@ public class RemediationCommand {
             cache.awaitSecondDeletes();
             results.forEach(r -> System.out.println(line(r, r.outcome().label()) + cacheLine(r)));
             long restored = count(results, ActionOutcome.RESTORED);
-            System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s)%n", restored, results.size());
+            System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s) and object(s)%n", restored, results.size());
             return restored == results.size() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
         } catch (Exception e) {
             LOG.error("restore failed", e);
@@ -357,8 +360,11 @@ public class RemediationCommand {
         sb.append("Plan ").append(plan.planId()).append(" for ").append(plan.database()).append(", expires ")
                 .append(plan.expiresAt()).append(plan.dryRun() ? " (dry run: apply will only show it)" : " (armed)").append('\n');
         for (PlannedAction a : plan.actions()) {
-            sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ').append(a.table()).append('/')
-                    .append(a.rowId()).append(" (").append(a.kind().label()).append("): ").append(a.detail()).append('\n');
+            sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ')
+                    .append(a.action().onObject()
+                            ? a.key() + (a.targetKey() == null ? "" : " -> " + a.targetKey())
+                            : a.table() + "/" + a.rowId())
+                    .append(" (").append(a.kind().label()).append("): ").append(a.detail()).append('\n');
         }
         for (GuardTrip g : plan.guards()) {
             sb.append("  GUARD ").append(g.guard().label()).append(": ").append(g.detail()).append('\n');
@@ -372,7 +378,8 @@ public class RemediationCommand {
     }
 
     private static String line(ActionResult r, String what) {
-        return what + " " + r.table() + "/" + r.rowId() + " (action " + r.actionId() + (r.kind() == null ? "" : ", " + r.kind())
+        return what + " " + (r.table() == null ? "" : r.table() + "/") + r.rowId() + " (action " + r.actionId()
+                + (r.kind() == null ? "" : ", " + r.kind())
                 + ")" + (r.detail() == null ? "" : ": " + r.detail());
     }
 

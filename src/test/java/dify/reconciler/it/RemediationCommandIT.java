@@ -80,7 +80,7 @@ class RemediationCommandIT {
                             .map(a -> ((Map<?, ?>) a).get("kind") + "/" + ((Map<?, ?>) a).get("action") + "/"
                                     + ((Map<?, ?>) a).get("table"))
                             .sorted().toList());
-            assertTrue(doc.get("withheld").toString().contains("\"reason\":\"report_only\""), "package_missing is report-only: "
+            assertTrue(doc.get("withheld").toString().contains("\"reason\":\"not_allowed\""), "package_missing is not listed: "
                     + doc.get("withheld"));
 
             PackagedApp.Outcome dry = PackagedApp.run(env, "apply", "--plan", planFile.toString());

@@ -73,6 +73,21 @@ public class BreakableStorage implements ObjectStorage {
     }
 
     @Override
+    public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
+        return real.copy(source, targetKey, expectedTarget);
+    }
+
+    @Override
+    public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
+        return real.put(key, content, length, expectedTarget);
+    }
+
+    @Override
+    public void delete(StoredObject expected) {
+        real.delete(expected);
+    }
+
+    @Override
     public void checkReachable() {
         real.checkReachable();
     }

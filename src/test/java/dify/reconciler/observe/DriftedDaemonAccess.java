@@ -12,7 +12,13 @@ public final class DriftedDaemonAccess {
         return DriftedDaemon.database;
     }
 
+    /** The local storage root the service reads. */
     public static java.nio.file.Path storageRoot() {
         return DriftedDaemon.storageRoot;
+    }
+
+    /** What was seeded. */
+    public static dify.reconciler.testsupport.DifyDataset dataset() {
+        return DriftedDaemon.dataset;
     }
 }

@@ -197,8 +197,9 @@ class RemediationTest {
         RemediationPlan unconfirmed = remediation.plan(first, twoScans);
         assertTrue(unconfirmed.actions().isEmpty(), unconfirmed.toString());
         assertEquals(3, unconfirmed.withheld().stream().filter(w -> w.reason() == WithheldReason.UNCONFIRMED).count());
+        // package_missing has an object remedy now, not listed in this profile's kinds
         assertEquals(List.of(FindingKind.PACKAGE_MISSING), unconfirmed.withheld().stream()
-                .filter(w -> w.reason() == WithheldReason.REPORT_ONLY).map(WithheldItem::kind).toList());
+                .filter(w -> w.reason() == WithheldReason.NOT_ALLOWED).map(WithheldItem::kind).toList());
 
         // 3 eligible, at most 2 per run: the cap trips the breaker, which stops this plan too (GuardsTest: it stays).
         RemediationPlan capped = remediation.plan(scan(), twoScans);
@@ -252,12 +253,12 @@ class RemediationTest {
 
     @Test
     void applyRefusesAnExpiredPlanAndOneMadeForAnotherDatabase(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        // The clean dataset has only package_missing (report-only): nothing to do, exit 0, said in text too.
+        // The clean dataset has only package_missing (not allowed here): nothing to do, exit 0, said in text too.
         Path text = tmp.resolve("plan.txt");
         assertEquals(0, command.plan("--format", "text", "--output", text.toString()));
         String rendered = Files.readString(text);
         assertTrue(rendered.startsWith("Plan ") && rendered.contains("Actions: 0; withheld: 1")
-                && rendered.contains("withheld report_only package_missing"), rendered);
+                && rendered.contains("withheld not_allowed package_missing"), rendered);
         assertEquals(2, command.plan("--format", "yaml"), "a bad option fails before any scan");
         RemediationPlan plan = remediation.plan(scan());
         PlanDocument doc = PlanDocument.of(plan);

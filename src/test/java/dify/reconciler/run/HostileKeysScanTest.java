@@ -150,6 +150,21 @@ class HostileKeysScanTest {
         }
 
         @Override
+        public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
+            throw new UnsupportedOperationException("a scan never writes: copy of " + source.key());
+        }
+
+        @Override
+        public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
+            throw new UnsupportedOperationException("a scan never writes: put of " + key);
+        }
+
+        @Override
+        public void delete(StoredObject expected) {
+            throw new UnsupportedOperationException("a scan never writes: delete of " + expected.key());
+        }
+
+        @Override
         public void checkReachable() {
         }
 

@@ -6,12 +6,15 @@ import java.io.InputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,6 +43,9 @@ import org.jboss.logging.Logger;
 public final class LocalObjectStorage implements ObjectStorage {
 
     private static final Logger LOG = Logger.getLogger(LocalObjectStorage.class);
+
+    /** Where writes are staged: a folder of the root that no daemon prefix names. */
+    public static final String TEMPORARY_FOLDER = ".reconciler-tmp";
 
     private final Path root;
     private final StorageRequestListener listener;
@@ -129,6 +135,156 @@ public final class LocalObjectStorage implements ObjectStorage {
         } catch (IOException e) {
             listener.onRequest("head", false);
             throw new StorageException("cannot read attributes of " + file.get() + ": " + e, e);
+        }
+    }
+
+    /**
+     * Written to a temporary file under {@link #TEMPORARY_FOLDER} (outside every daemon prefix, so the daemon
+     * and our scan never list a half-written object), then published: a new key with a hard link, which the
+     * file system refuses atomically when the key exists; a replaced key with an atomic rename after its
+     * version was checked. The copy keeps the source's modification time, so a quarantined or restored object
+     * keeps its age. Remaining window: between that last check and the rename (a replace) or the unlink (a
+     * delete), a writer that changes the same file within microseconds is not seen; the daemon writes a key
+     * once per install and never rewrites it in place.
+     */
+    @Override
+    public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
+        Path from = existingFile(source.key(), "copy");
+        requireVersion(source, "copy source");
+        Path target = writableFile(targetKey, "copy");
+        requireTarget(targetKey, expectedTarget, "copy");
+        Path tmp = temporaryFile("copy");
+        try {
+            try {
+                Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.setLastModifiedTime(tmp, FileTime.from(source.lastModified()));
+            } catch (IOException e) {
+                listener.onRequest("copy", false);
+                throw new StorageException("cannot copy " + from + " to " + tmp + ": " + e, e);
+            }
+            requireVersion(source, "copy source"); // unchanged while it was read
+            publish(tmp, target, targetKey, expectedTarget, "copy");
+        } finally {
+            deleteQuietly(tmp);
+        }
+        listener.onRequest("copy", true);
+        return head(targetKey).orElseThrow(() -> new StorageException("'" + targetKey + "' vanished right after it was written"));
+    }
+
+    @Override
+    public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
+        Path target = writableFile(key, "put");
+        requireTarget(key, expectedTarget, "put");
+        Path tmp = temporaryFile("put");
+        try {
+            long written;
+            try {
+                written = Files.copy(content, tmp, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                listener.onRequest("put", false);
+                throw new StorageException("cannot write " + tmp + ": " + e, e);
+            }
+            if (written != length) {
+                listener.onRequest("put", false);
+                throw new StorageException("put '" + key + "': expected " + length + " bytes, got " + written);
+            }
+            publish(tmp, target, key, expectedTarget, "put");
+        } finally {
+            deleteQuietly(tmp);
+        }
+        listener.onRequest("put", true);
+        return head(key).orElseThrow(() -> new StorageException("'" + key + "' vanished right after it was written"));
+    }
+
+    @Override
+    public void delete(StoredObject expected) {
+        Path file = existingFile(expected.key(), "delete");
+        requireVersion(expected, "delete");
+        try {
+            Files.delete(file);
+            listener.onRequest("delete", true);
+        } catch (NoSuchFileException e) {
+            listener.onRequest("delete", false);
+            throw new ObjectChangedException("'" + expected.key() + "' is gone: not deleted by us", e);
+        } catch (IOException e) {
+            listener.onRequest("delete", false);
+            throw new StorageException("cannot delete " + file + ": " + e, e);
+        }
+    }
+
+    private Path temporaryFile(String operation) {
+        requireRootDirectory(operation);
+        try {
+            Path folder = Files.createDirectories(root.resolve(TEMPORARY_FOLDER));
+            return Files.createTempFile(folder, "write-", ".tmp");
+        } catch (IOException e) {
+            listener.onRequest(operation, false);
+            throw new StorageException("cannot create a temporary file under " + root.resolve(TEMPORARY_FOLDER) + ": " + e, e);
+        }
+    }
+
+    private void publish(Path tmp, Path target, String key, StoredObject expectedTarget, String operation) {
+        try {
+            Files.createDirectories(target.getParent());
+            if (expectedTarget == null) {
+                try {
+                    Files.createLink(target, tmp); // fails atomically when the key exists
+                } catch (UnsupportedOperationException e) {
+                    Files.move(tmp, target); // no hard links here: checks existence, then renames
+                }
+            } else {
+                requireTarget(key, expectedTarget, operation);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (FileAlreadyExistsException e) {
+            listener.onRequest(operation, false);
+            throw new ObjectChangedException("'" + key + "' appeared while it was written: not overwritten", e);
+        } catch (IOException e) {
+            listener.onRequest(operation, false);
+            throw new StorageException("cannot write " + target + ": " + e, e);
+        }
+    }
+
+    private void requireVersion(StoredObject expected, String what) {
+        Optional<StoredObject> now = head(expected.key());
+        if (!expected.sameVersionAs(now.orElse(null))) {
+            throw new ObjectChangedException(what + " '" + expected.key() + "' changed: expected " + expected.describeVersion()
+                    + ", found " + now.map(StoredObject::describeVersion).orElse("nothing"));
+        }
+    }
+
+    private void requireTarget(String key, StoredObject expectedTarget, String operation) {
+        if (expectedTarget == null) {
+            Optional<StoredObject> now = head(key);
+            if (now.isPresent()) {
+                throw new ObjectChangedException(operation + " target '" + key + "' exists (" + now.get().describeVersion()
+                        + "): not overwritten");
+            }
+        } else {
+            requireVersion(expectedTarget, operation + " target");
+        }
+    }
+
+    private Path existingFile(String key, String operation) {
+        return fileOf(key).orElseThrow(() -> {
+            listener.onRequest(operation, false);
+            return new StorageException("'" + key + "' is not a valid key in " + describe());
+        });
+    }
+
+    private Path writableFile(String key, String operation) {
+        Path file = existingFile(key, operation);
+        if (key.startsWith(TEMPORARY_FOLDER + "/")) {
+            throw new StorageException("'" + key + "' is in our temporary folder, which is not for objects");
+        }
+        return file;
+    }
+
+    private static void deleteQuietly(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException e) {
+            LOG.warnf("could not delete temporary file %s: %s", tmp, e);
         }
     }
 

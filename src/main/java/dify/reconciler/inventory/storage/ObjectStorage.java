@@ -5,8 +5,12 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The daemon's bucket, read-only. Implementations: S3 (ListObjectsV2) and the
- * daemon's {@code local} storage type (a folder with the same key layout).
+ * The daemon's bucket. Implementations: S3 (ListObjectsV2) and the daemon's {@code local} storage type (a
+ * folder with the same key layout). Scans only read; remediation writes through the guarded operations
+ * below, each of which refuses ({@link ObjectChangedException}, nothing written) when an object is not at the
+ * version the caller observed, and never overwrites or removes an object the caller did not name with its
+ * version. Where the store cannot make the check and the write one atomic step, the remaining window is
+ * documented on the implementation.
  */
 public interface ObjectStorage extends AutoCloseable {
 
@@ -26,6 +30,37 @@ public interface ObjectStorage extends AutoCloseable {
      * {@link StorageException}: unlike the daemon, an error is never taken for "does not exist".
      */
     Optional<StoredObject> head(String key);
+
+    /**
+     * Copies {@code source} (as observed: key and version) to {@code targetKey}, server-side where the store can.
+     *
+     * @param expectedTarget null: the target must not exist (a copy never overwrites by surprise); else the
+     *                       target's observed version, which is replaced (the caller quarantined its bytes first)
+     * @return the target as written
+     * @throws ObjectChangedException when the source or the target is not as expected; nothing was written
+     */
+    StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget);
+
+    /**
+     * Writes {@code length} bytes from {@code content} to {@code key}.
+     *
+     * @param expectedTarget null: the key must not exist; else its observed version, which is replaced
+     * @return the object as written
+     * @throws ObjectChangedException when the key is not as expected; nothing was written
+     */
+    StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget);
+
+    /** {@link #put(String, InputStream, long, StoredObject)} for bytes in memory. */
+    default StoredObject put(String key, byte[] content, StoredObject expectedTarget) {
+        return put(key, new java.io.ByteArrayInputStream(content), content.length, expectedTarget);
+    }
+
+    /**
+     * Deletes {@code expected} only while it is at that version.
+     *
+     * @throws ObjectChangedException when it is gone or changed; nothing was deleted
+     */
+    void delete(StoredObject expected);
 
     /** Checks that the bucket or root folder exists and can be listed; throws {@link StorageException} if not. */
     void checkReachable();

@@ -25,6 +25,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -37,7 +38,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * The daemon's bucket over the S3 API (AWS or any S3-compatible server), read-only.
+ * The daemon's bucket over the S3 API (AWS or any S3-compatible server); scans only read, remediation writes
+ * through the guarded copy, put and delete.
  *
  * <p>Listing uses ListObjectsV2 one page at a time as the stream is consumed, and checks that keys
  * arrive in strictly ascending byte order, because the detectors merge this stream with sorted database
@@ -154,6 +156,98 @@ public final class S3ObjectStorage implements ObjectStorage {
             listener.onRequest("head", false);
             throw translate("head '" + key + "'", e);
         }
+    }
+
+    /**
+     * Server-side CopyObject, guarded twice: HEAD first (the source at the observed version, the target absent
+     * or at its observed version), then conditional headers that S3 evaluates atomically with the copy:
+     * {@code x-amz-copy-source-if-match} (the source's ETag) and, on the target, {@code If-None-Match: *} (a
+     * new key) or {@code If-Match} (a replaced key). S3Proxy 4.1.0 honours {@code x-amz-copy-source-if-match}
+     * (a mismatch answers 412; S3ObjectStorageTest proves it) but ignores conditions on the copy's target, so
+     * there the window between our HEAD and the copy remains (milliseconds; the daemon writes a key once per
+     * install). A single CopyObject copies up to 5 GB, far above any plugin package.
+     */
+    @Override
+    public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
+        requireVersion(source, "copy source");
+        requireTarget(targetKey, expectedTarget, "copy");
+        String action = "copy '" + source.key() + "' to '" + targetKey + "'";
+        try {
+            client.copyObject(b -> b.sourceBucket(bucket).sourceKey(source.key()).destinationBucket(bucket)
+                    .destinationKey(targetKey).copySourceIfMatch(source.etag())
+                    .ifNoneMatch(expectedTarget == null ? "*" : null)
+                    .ifMatch(expectedTarget == null ? null : expectedTarget.etag()));
+            listener.onRequest("copy", true);
+        } catch (SdkException e) {
+            listener.onRequest("copy", false);
+            throw translateWrite(action, e);
+        }
+        return head(targetKey).orElseThrow(() -> new StorageException("'" + targetKey + "' vanished right after it was written"));
+    }
+
+    /**
+     * PutObject with {@code If-None-Match: *} or {@code If-Match}, after the same HEAD check as {@link #copy}; S3
+     * and S3Proxy 4.1.0 evaluate both atomically with the write.
+     */
+    @Override
+    public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
+        requireTarget(key, expectedTarget, "put");
+        try {
+            client.putObject(b -> b.bucket(bucket).key(key).contentLength(length)
+                    .ifNoneMatch(expectedTarget == null ? "*" : null)
+                    .ifMatch(expectedTarget == null ? null : expectedTarget.etag()),
+                    RequestBody.fromInputStream(content, length));
+            listener.onRequest("put", true);
+        } catch (SdkException e) {
+            listener.onRequest("put", false);
+            throw translateWrite("put '" + key + "'", e);
+        }
+        return head(key).orElseThrow(() -> new StorageException("'" + key + "' vanished right after it was written"));
+    }
+
+    /**
+     * HEAD, compare, then DeleteObject with {@code If-Match}, which S3 (since 2024) and S3Proxy 4.1.0 evaluate
+     * atomically with the delete. A store that ignores it leaves the window between HEAD and delete.
+     */
+    @Override
+    public void delete(StoredObject expected) {
+        requireVersion(expected, "delete");
+        try {
+            client.deleteObject(b -> b.bucket(bucket).key(expected.key()).ifMatch(expected.etag()));
+            listener.onRequest("delete", true);
+        } catch (SdkException e) {
+            listener.onRequest("delete", false);
+            throw translateWrite("delete '" + expected.key() + "'", e);
+        }
+    }
+
+    private void requireVersion(StoredObject expected, String what) {
+        Optional<StoredObject> now = head(expected.key());
+        if (!expected.sameVersionAs(now.orElse(null))) {
+            throw new ObjectChangedException(what + " '" + expected.key() + "' changed: expected " + expected.describeVersion()
+                    + ", found " + now.map(StoredObject::describeVersion).orElse("nothing"));
+        }
+    }
+
+    private void requireTarget(String key, StoredObject expectedTarget, String operation) {
+        if (expectedTarget == null) {
+            Optional<StoredObject> now = head(key);
+            if (now.isPresent()) {
+                throw new ObjectChangedException(operation + " target '" + key + "' exists (" + now.get().describeVersion()
+                        + "): not overwritten");
+            }
+        } else {
+            requireVersion(expectedTarget, operation + " target");
+        }
+    }
+
+    /** A failed precondition (412, or 409 for a concurrent conditional write) means "changed", not "broken". */
+    private StorageException translateWrite(String action, SdkException e) {
+        if (e instanceof S3Exception s3 && (s3.statusCode() == 412 || s3.statusCode() == 409)) {
+            return new ObjectChangedException(action + ": the object changed (HTTP " + s3.statusCode() + " "
+                    + errorCode(s3) + "): nothing written", e);
+        }
+        return translate(action, e);
     }
 
     @Override

@@ -14,6 +14,26 @@ public record StoredObject(String key, long size, Instant lastModified, String e
         this(key, size, lastModified, null);
     }
 
+    /**
+     * Whether {@code other} is this object at the same version: same key and size, and the same entity tag
+     * where both have one, else the same last-modified time (local storage, whose listing and head read the
+     * same file attributes). A null {@code other} (absent) is never the same.
+     */
+    public boolean sameVersionAs(StoredObject other) {
+        if (other == null || !key.equals(other.key) || size != other.size) {
+            return false;
+        }
+        if (etag != null && other.etag != null) {
+            return etag.equals(other.etag);
+        }
+        return lastModified != null && lastModified.equals(other.lastModified);
+    }
+
+    /** A short description of the version, for audit lines and refusals. */
+    public String describeVersion() {
+        return size + " bytes" + (etag != null ? ", ETag " + etag : "") + (lastModified != null ? ", modified " + lastModified : "");
+    }
+
     /** The version a finding about this object carries. */
     public ObservedVersion version() {
         return ObservedVersion.object(size, lastModified, etag);

@@ -136,4 +136,105 @@ abstract class ObjectStorageContract {
     void checkReachableAcceptsAnExistingStore() {
         storage().checkReachable();
     }
+
+    // --- guarded writes (remediation) ---
+
+    private byte[] read(String key) {
+        try (InputStream in = storage().open(key)) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private StoredObject headOf(String key) {
+        return storage().head(key).orElseThrow(() -> new AssertionError(key + " is missing"));
+    }
+
+    @Test
+    void copyWritesTheSameBytesToANewKeyAndLeavesTheSource() {
+        writer().put("plugin_packages/a/b:1@c", "package bytes");
+        StoredObject source = headOf("plugin_packages/a/b:1@c");
+
+        StoredObject copied = storage().copy(source, "reconciler-quarantine/plugin_packages/a/b:1@c", null);
+
+        assertEquals("reconciler-quarantine/plugin_packages/a/b:1@c", copied.key());
+        assertEquals(source.size(), copied.size());
+        assertArrayEquals("package bytes".getBytes(), read(copied.key()));
+        assertTrue(source.sameVersionAs(headOf(source.key())), "the source is untouched");
+    }
+
+    @Test
+    void copyNeverOverwritesATargetItWasNotGiven() {
+        writer().put("plugin_packages/a/b:1@c", "new");
+        writer().put("plugin/a/b:1@c", "already there");
+        StoredObject source = headOf("plugin_packages/a/b:1@c");
+
+        assertThrows(ObjectChangedException.class, () -> storage().copy(source, "plugin/a/b:1@c", null));
+        assertArrayEquals("already there".getBytes(), read("plugin/a/b:1@c"));
+    }
+
+    @Test
+    void copyOfASourceThatChangedSinceItWasObservedWritesNothing() {
+        writer().put("plugin_packages/a/b:1@c", "observed");
+        StoredObject observed = headOf("plugin_packages/a/b:1@c");
+        writer().put("plugin_packages/a/b:1@c", "changed since, longer");
+
+        assertThrows(ObjectChangedException.class, () -> storage().copy(observed, "plugin/a/b:1@c", null));
+        assertEquals(Optional.empty(), storage().head("plugin/a/b:1@c"));
+    }
+
+    @Test
+    void copyReplacesATargetOnlyAtItsObservedVersion() {
+        writer().put("plugin_packages/a/b:1@c", "verified package");
+        writer().put("plugin/a/b:1@c", "old copy");
+        StoredObject source = headOf("plugin_packages/a/b:1@c");
+        StoredObject oldTarget = headOf("plugin/a/b:1@c");
+        writer().put("plugin/a/b:1@c", "rewritten meanwhile");
+
+        assertThrows(ObjectChangedException.class, () -> storage().copy(source, "plugin/a/b:1@c", oldTarget));
+        assertArrayEquals("rewritten meanwhile".getBytes(), read("plugin/a/b:1@c"));
+
+        StoredObject current = headOf("plugin/a/b:1@c");
+        storage().copy(source, "plugin/a/b:1@c", current);
+        assertArrayEquals("verified package".getBytes(), read("plugin/a/b:1@c"));
+    }
+
+    @Test
+    void putCreatesANewKeyAndReplacesOnlyAtTheObservedVersion() {
+        StoredObject created = storage().put("assets/0a.png", new byte[] {1, 2, 3}, null);
+        assertEquals(3, created.size());
+        assertArrayEquals(new byte[] {1, 2, 3}, read("assets/0a.png"));
+
+        assertThrows(ObjectChangedException.class, () -> storage().put("assets/0a.png", new byte[] {9}, null));
+        writer().put("assets/0a.png", new byte[] {4, 5, 6, 7});
+        assertThrows(ObjectChangedException.class, () -> storage().put("assets/0a.png", new byte[] {9}, created));
+        assertArrayEquals(new byte[] {4, 5, 6, 7}, read("assets/0a.png"));
+
+        storage().put("assets/0a.png", new byte[] {9}, headOf("assets/0a.png"));
+        assertArrayEquals(new byte[] {9}, read("assets/0a.png"));
+    }
+
+    @Test
+    void deleteRemovesOnlyTheObservedVersion() {
+        writer().put("plugin/bad key", "observed");
+        StoredObject observed = headOf("plugin/bad key");
+        writer().put("plugin/bad key", "changed since, longer");
+
+        assertThrows(ObjectChangedException.class, () -> storage().delete(observed));
+        assertArrayEquals("changed since, longer".getBytes(), read("plugin/bad key"));
+
+        storage().delete(headOf("plugin/bad key"));
+        assertEquals(Optional.empty(), storage().head("plugin/bad key"));
+        assertThrows(ObjectChangedException.class, () -> storage().delete(observed), "a gone object is not deleted again");
+    }
+
+    @Test
+    void writesLeaveNothingButTheirObjectsBehind() {
+        writer().put("plugin_packages/a/b:1@c", "bytes");
+        storage().copy(headOf("plugin_packages/a/b:1@c"), "plugin/a/b:1@c", null);
+        storage().put("assets/x.png", new byte[] {1}, null);
+
+        assertEquals(List.of("assets/x.png", "plugin/a/b:1@c", "plugin_packages/a/b:1@c"), keys(""));
+    }
 }

@@ -14,6 +14,7 @@ import dify.reconciler.testsupport.S3ProxyServer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 class S3ObjectStorageTest extends ObjectStorageContract {
 
@@ -318,5 +320,41 @@ class S3ObjectStorageTest extends ObjectStorageContract {
             }
         }
         return text.toString();
+    }
+
+    /**
+     * What S3Proxy 4.1.0 itself evaluates, sent without our HEAD checks: {@code x-amz-copy-source-if-match},
+     * {@code If-None-Match} on PutObject and {@code If-Match} on DeleteObject are honoured (412); the target's
+     * {@code If-None-Match: *} on CopyObject is not (documented on {@link S3ObjectStorage#copy}: there our HEAD
+     * check is the guard).
+     */
+    @Test
+    void s3ProxyHonoursTheSourcePutAndDeleteConditionsButNotTheCopyTargetOne() {
+        writer.put("plugin_packages/a/b:1@c", "source");
+        writer.put("plugin/a/b:1@c", "target");
+        var client = s3.client();
+        S3Exception stale = assertThrows(S3Exception.class, () -> client.copyObject(b -> b.sourceBucket(bucket)
+                .sourceKey("plugin_packages/a/b:1@c").destinationBucket(bucket).destinationKey("plugin/x:1@y")
+                .copySourceIfMatch("\"0123456789abcdef0123456789abcdef\"")));
+        assertEquals(412, stale.statusCode());
+        assertEquals(Optional.empty(), storage.head("plugin/x:1@y"));
+
+        assertFalse(honoured(() -> client.copyObject(b -> b.sourceBucket(bucket).sourceKey("plugin_packages/a/b:1@c")
+                .destinationBucket(bucket).destinationKey("plugin/a/b:1@c").ifNoneMatch("*"))),
+                "S3Proxy now honours If-None-Match on CopyObject: update the comment on S3ObjectStorage.copy");
+        assertTrue(honoured(() -> client.putObject(b -> b.bucket(bucket).key("plugin/a/b:1@c").ifNoneMatch("*"),
+                software.amazon.awssdk.core.sync.RequestBody.fromString("put"))));
+        assertTrue(honoured(() -> client.deleteObject(b -> b.bucket(bucket).key("plugin/a/b:1@c")
+                .ifMatch("\"0123456789abcdef0123456789abcdef\""))));
+        assertTrue(storage.head("plugin/a/b:1@c").isPresent(), "the refused delete deleted nothing");
+    }
+
+    private static boolean honoured(Runnable conditionalRequest) {
+        try {
+            conditionalRequest.run();
+            return false;
+        } catch (S3Exception e) {
+            return e.statusCode() == 412;
+        }
     }
 }

@@ -1,0 +1,348 @@
+package dify.reconciler.remediate;
+
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.InvalidPackageException;
+import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.catalog.PackageIdentity;
+import dify.reconciler.catalog.PluginPackageInspector;
+import dify.reconciler.inventory.storage.ObjectChangedException;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.StoredObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.jboss.logging.Logger;
+
+/**
+ * Applies a plan's object actions, one at a time: re-check the finding's condition on the daemon's rows in a
+ * short READ COMMITTED transaction, committed before any storage I/O (no database lock is ever held across a
+ * bucket request); then compare the object's version with the one the scan observed; record the intent in
+ * {@code quarantine_objects}; write (quarantine: copy under the quarantine prefix, verify the copy, delete the
+ * original at its observed version; copy: verify the source's recomputed identifier, copy to an absent target);
+ * audit. A changed object is skipped ({@code skipped_changed}), never forced. Not armed or not allowed: nothing is
+ * written (same pattern as {@link RowRemedyApplier}); the flag is read here, per action, last.
+ */
+public final class ObjectRemedyApplier {
+
+    private static final Logger LOG = Logger.getLogger(ObjectRemedyApplier.class);
+
+    /** The outcome of the storage part, before it is audited. */
+    private record Done(ActionOutcome outcome, String detail, String before, String after) {
+    }
+
+    private final DataSource dataSource;
+    private final WriteTransactions tx;
+    private final ObjectRecheck recheck;
+    private final ObjectStorage storage;
+    private final QuarantinePrefix prefix;
+    private final ObjectQuarantine quarantine;
+    private final RemediationAudit audit;
+    private final ActionListener listener;
+
+    public ObjectRemedyApplier(DataSource dataSource, WriteTransactions tx, ObjectStorage storage, QuarantinePrefix prefix,
+            ObjectQuarantine quarantine, RemediationAudit audit, ActionListener listener) {
+        this.dataSource = dataSource;
+        this.tx = tx;
+        this.recheck = new ObjectRecheck(tx);
+        this.storage = storage;
+        this.prefix = prefix;
+        this.quarantine = quarantine;
+        this.audit = audit;
+        this.listener = listener;
+    }
+
+    /** Applies the plan's object actions (row actions are the {@link RowRemedyApplier}'s and are left out). */
+    public List<ActionResult> apply(RemediationPlan plan, RemediationPolicy policy, String runId) {
+        List<ActionResult> results = new ArrayList<>();
+        for (PlannedAction a : plan.actions()) {
+            if (!a.action().onObject()) {
+                continue;
+            }
+            ActionResult r = applyOne(plan, a, policy, runId);
+            listener.outcome(a.kind().label(), a.action().label(), r.outcome());
+            results.add(r);
+        }
+        return results;
+    }
+
+    private ActionResult applyOne(RemediationPlan plan, PlannedAction a, RemediationPolicy policy, String runId) {
+        if (!policy.armed()) {
+            LOG.infof("[DRY RUN] would %s %s%s (%s): %s", a.action().label(), a.key(),
+                    a.targetKey() == null ? "" : " to " + a.targetKey(), a.kind().label(), a.detail());
+            return result(a, ActionOutcome.DRY_RUN, "not armed (reconciler.remediation.dry-run is not false): nothing changed");
+        }
+        if (!policy.mayApply(a.kind())) {
+            return audited(plan, a, runId, new Done(ActionOutcome.WITHHELD,
+                    a.kind().label() + " is not listed in reconciler.remediation.kinds", null, null));
+        }
+        Done done;
+        try {
+            String skip = recheckRows(a);
+            if (skip != null) {
+                done = new Done(ActionOutcome.SKIPPED_CHANGED, skip, null, null);
+            } else if (a.action() == RemedyAction.QUARANTINE_OBJECT) {
+                done = quarantineObject(a);
+            } else if (a.kind() == FindingKind.ASSET_MISSING) {
+                done = recreateAsset(a);
+            } else {
+                done = copyObject(a);
+            }
+        } catch (SQLException | RuntimeException | IOException e) {
+            LOG.errorf(e, "remediation %s: %s on %s failed", a.id(), a.action().label(), a.key());
+            done = new Done(ActionOutcome.FAILED, RowRemedyApplier.describe(e), null, null);
+        }
+        return audited(plan, a, runId, done);
+    }
+
+    /** The rows' half of the re-check, committed (and every lock released) before the bucket is touched. */
+    private String recheckRows(PlannedAction a) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            try {
+                tx.begin(c);
+                String skip = recheck.skipReason(c, a);
+                c.commit();
+                return skip;
+            } catch (SQLException | RuntimeException e) {
+                WriteTransactions.rollbackQuietly(c, e);
+                throw e;
+            }
+        }
+    }
+
+    private Done quarantineObject(PlannedAction a) throws SQLException {
+        StoredObject observed = observed(a.key(), a.observed());
+        Optional<StoredObject> now = storage.head(a.key());
+        if (!observed.sameVersionAs(now.orElse(null))) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "the object changed since the scan: observed " + observed.describeVersion()
+                    + ", now " + now.map(StoredObject::describeVersion).orElse("gone"), null, null);
+        }
+        StoredObject original = now.get();
+        String quarantineKey = prefix.keyFor(a.key());
+        long entry = quarantine.recordIntent(a, a.key(), quarantineKey, original, false);
+        StoredObject copy;
+        try {
+            copy = storage.copy(original, quarantineKey, null);
+        } catch (ObjectChangedException e) {
+            quarantine.forget(entry);
+            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+        } catch (RuntimeException e) {
+            quarantine.forget(entry);
+            throw e;
+        }
+        if (!sameContent(original, copy)) {
+            storage.delete(copy);
+            quarantine.forget(entry);
+            return new Done(ActionOutcome.FAILED, "the quarantine copy " + copy.describeVersion() + " does not match the original "
+                    + original.describeVersion() + ": removed it, the original stays", null, null);
+        }
+        try {
+            storage.delete(original);
+        } catch (ObjectChangedException e) {
+            storage.delete(copy);
+            quarantine.forget(entry);
+            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+        }
+        return new Done(ActionOutcome.APPLIED, "moved to " + quarantineKey, versionJson(original), null);
+    }
+
+    /**
+     * Copies the verified source to the target. A plan without an observed target version copies to an absent
+     * target only; with one (the finding's object: a differing or corrupt copy) the target at that version is
+     * quarantined first and then replaced, and both steps are recorded so restore can undo them in reverse.
+     */
+    private Done copyObject(PlannedAction a) throws SQLException, IOException {
+        Optional<StoredObject> target = storage.head(a.targetKey());
+        StoredObject replaced = null;
+        if (a.observed() == null) {
+            if (target.isPresent()) {
+                return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' exists now ("
+                        + target.get().describeVersion() + "): not overwritten", null, null);
+            }
+        } else {
+            StoredObject observed = observed(a.targetKey(), a.observed());
+            if (!observed.sameVersionAs(target.orElse(null))) {
+                return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' changed since the scan: observed "
+                        + observed.describeVersion() + ", now " + target.map(StoredObject::describeVersion).orElse("gone"), null,
+                        null);
+            }
+            replaced = target.get();
+        }
+        Optional<StoredObject> source = storage.head(a.key());
+        if (source.isEmpty()) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "the source '" + a.key() + "' is gone: nothing verified to copy", null,
+                    null);
+        }
+        String identifier;
+        try (InputStream in = storage.open(a.key())) {
+            PackageIdentity identity = PluginPackageInspector.inspect(in);
+            identifier = identity.identifier();
+        } catch (InvalidPackageException e) {
+            return new Done(ActionOutcome.FAILED, "the source '" + a.key() + "' is not a valid package (" + e.getMessage()
+                    + "): not copied", null, null);
+        }
+        if (!identifier.equals(a.pluginUniqueIdentifier())) {
+            return new Done(ActionOutcome.FAILED, "the source's recomputed identifier is " + identifier + ", not "
+                    + a.pluginUniqueIdentifier() + ": not copied", null, null);
+        }
+        Quarantined quarantined = null;
+        if (replaced != null) {
+            quarantined = quarantineCopy(a, replaced);
+            if (quarantined == null) {
+                return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' changed while it was quarantined", null,
+                        null);
+            }
+        }
+        long entry = quarantine.recordIntent(a, a.targetKey(), null, null, true);
+        StoredObject written;
+        try {
+            // Guarded by the versions we verified: a source rewritten since is not copied, a target changed is not replaced.
+            written = storage.copy(source.get(), a.targetKey(), replaced);
+        } catch (ObjectChangedException e) {
+            quarantine.forget(entry);
+            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage() + (quarantined == null
+                    ? ""
+                    : " (the quarantined copy " + quarantined + " stays recorded; restore removes it)"), null, null);
+        } catch (RuntimeException e) {
+            quarantine.forget(entry);
+            throw e;
+        }
+        quarantine.recordCreated(entry, written);
+        String before = replaced == null ? null : versionJson(replaced);
+        if (written.size() != source.get().size()) {
+            return new Done(ActionOutcome.FAILED, "the copy has " + written.size() + " bytes, the source " + source.get().size()
+                    + " (recorded: restore removes it)", before, versionJson(written));
+        }
+        return new Done(ActionOutcome.APPLIED, "copied verified " + a.key() + " to " + a.targetKey()
+                + (quarantined == null ? "" : " (old bytes in " + quarantined.copy().key() + ")"), before, versionJson(written));
+    }
+
+    /**
+     * Re-creates a missing asset from the package's {@code _assets/} folder: asset ids are deterministic
+     * ({@code hex(sha256(bytes || file name))} plus the extension), so the entry whose id is the missing one holds
+     * its bytes. Only from a package whose recomputed identifier is the declaration's, unchanged between reads;
+     * written only where no object is.
+     */
+    private Done recreateAsset(PlannedAction a) throws SQLException, IOException {
+        Optional<StoredObject> target = storage.head(a.targetKey());
+        if (target.isPresent()) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "'" + a.targetKey() + "' exists now: not overwritten", null, null);
+        }
+        Optional<StoredObject> source = storage.head(a.key());
+        if (source.isEmpty()) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "the package '" + a.key() + "' is gone: nothing verified to copy from",
+                    null, null);
+        }
+        try (InputStream in = storage.open(a.key())) {
+            String identifier = PluginPackageInspector.inspect(in).identifier();
+            if (!identifier.equals(a.pluginUniqueIdentifier())) {
+                return new Done(ActionOutcome.FAILED, "the package's recomputed identifier is " + identifier + ": not used", null,
+                        null);
+            }
+        } catch (InvalidPackageException e) {
+            return new Done(ActionOutcome.FAILED, "the package does not verify (" + e.getMessage() + "): not used", null, null);
+        }
+        String assetId = a.targetKey().substring(a.targetKey().lastIndexOf('/') + 1);
+        byte[] bytes = PackageAssets.find(storage, a.key(), assetId);
+        if (!source.get().sameVersionAs(storage.head(a.key()).orElse(null))) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, "the package changed while it was read", null, null);
+        }
+        if (bytes == null) {
+            return new Done(ActionOutcome.FAILED, "the verified package has no _assets/ file with id " + assetId, null, null);
+        }
+        long entry = quarantine.recordIntent(a, a.targetKey(), null, null, true);
+        StoredObject written;
+        try {
+            written = storage.put(a.targetKey(), bytes, null);
+        } catch (ObjectChangedException e) {
+            quarantine.forget(entry);
+            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+        } catch (RuntimeException e) {
+            quarantine.forget(entry);
+            throw e;
+        }
+        quarantine.recordCreated(entry, written);
+        return new Done(ActionOutcome.APPLIED, "re-created from " + a.key() + " _assets/", null, versionJson(written));
+    }
+
+    /** A quarantine copy made before a replace, and its entry. */
+    private record Quarantined(long entry, StoredObject copy) {
+    }
+
+    /** The target was not replaced after all: its quarantine copy and entry go (the original stays where it is). */
+    private void undo(Quarantined q) throws SQLException {
+        if (q != null) {
+            storage.delete(q.copy());
+            quarantine.forget(q.entry());
+        }
+    }
+
+    /** Copies {@code old} under the quarantine prefix and records it; null when it changed meanwhile. */
+    private Quarantined quarantineCopy(PlannedAction a, StoredObject old) throws SQLException {
+        String quarantineKey = prefix.keyFor(old.key());
+        long entry = quarantine.recordIntent(a, old.key(), quarantineKey, old, false);
+        StoredObject copy;
+        try {
+            copy = storage.copy(old, quarantineKey, null);
+        } catch (ObjectChangedException e) {
+            quarantine.forget(entry);
+            return null;
+        } catch (RuntimeException e) {
+            quarantine.forget(entry);
+            throw e;
+        }
+        if (!sameContent(old, copy)) {
+            storage.delete(copy);
+            quarantine.forget(entry);
+            throw new IllegalStateException("the quarantine copy " + copy.describeVersion() + " does not match "
+                    + old.describeVersion() + ": removed it, nothing replaced");
+        }
+        return new Quarantined(entry, copy);
+    }
+
+    /** Same size, and the same ETag where both have a plain (non-multipart) one. */
+    private static boolean sameContent(StoredObject original, StoredObject copy) {
+        if (original.size() != copy.size()) {
+            return false;
+        }
+        if (original.etag() != null && copy.etag() != null && !original.etag().contains("-")) {
+            return original.etag().equals(copy.etag());
+        }
+        return true;
+    }
+
+    private static StoredObject observed(String key, ObservedVersion v) {
+        return new StoredObject(key, v.size() == null ? -1 : v.size(), v.lastModified(), v.etag());
+    }
+
+    private static String versionJson(StoredObject o) {
+        return "{\"size\": " + o.size() + ", \"etag\": " + quoted(o.etag()) + ", \"lastModified\": "
+                + quoted(o.lastModified() == null ? null : o.lastModified().toString()) + "}";
+    }
+
+    /** A JSON string; ETags are hex and quotes, timestamps ISO text: only '"' and '\' need escaping. */
+    private static String quoted(String s) {
+        return s == null ? "null" : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private ActionResult audited(RemediationPlan plan, PlannedAction a, String runId, Done done) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(true);
+            audit.recordObject(c, a.id(), plan.planId(), runId, a.kind().label(), a.action().label(), a.key(), a.targetKey(),
+                    done.before(), done.after(), done.outcome(), done.detail());
+        } catch (SQLException e) {
+            LOG.errorf(e, "remediation %s: could not audit outcome %s", a.id(), done.outcome().label());
+        }
+        LOG.infof("remediation %s: %s %s %s (%s): %s", a.id(), done.outcome().label(), a.action().label(), a.key(),
+                a.kind().label(), done.detail());
+        return result(a, done.outcome(), done.detail());
+    }
+
+    private static ActionResult result(PlannedAction a, ActionOutcome outcome, String detail) {
+        return new ActionResult(a.id(), a.kind().label(), a.action().label(), null, a.key(), outcome, detail);
+    }
+}
