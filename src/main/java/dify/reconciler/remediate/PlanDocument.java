@@ -22,8 +22,14 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
     public record Guard(String guard, String detail) {
     }
 
+    /** {@code observedValue} and {@code targetValue}: see {@link PlannedAction}; absent for most kinds. */
     public record Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
-            String pluginId, String tenantId, String detail) {
+            String pluginId, String tenantId, String detail, Long observedValue, Long targetValue) {
+
+        public Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
+                String pluginId, String tenantId, String detail) {
+            this(id, kind, action, table, rowId, pluginUniqueIdentifier, pluginId, tenantId, detail, null, null);
+        }
     }
 
     public record Withheld(String kind, String reason, String table, String rowId, String key) {
@@ -33,7 +39,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
         return new PlanDocument(p.planId(), p.createdAt().toString(), p.expiresAt().toString(), p.dryRun(), p.database(),
                 p.runId(),
                 p.actions().stream().map(a -> new Action(a.id(), a.kind().label(), a.action().label(), a.table(), a.rowId(),
-                        a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail())).toList(),
+                        a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.observedValue(), a.targetValue())).toList(),
                 p.withheld().stream().map(w -> new Withheld(w.kind().label(), w.reason().label(), w.table(), w.rowId(), w.key()))
                         .toList(),
                 p.withheldTotal(), p.guards().stream().map(g -> new Guard(g.guard().label(), g.detail())).toList());
@@ -46,7 +52,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
         }
         List<PlannedAction> planned = actions.stream().map(a -> new PlannedAction(a.id(), FindingKind.parse(a.kind()),
                 RemedyAction.valueOf(a.action().toUpperCase(Locale.ROOT)), a.table(), a.rowId(),
-                a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail())).toList();
+                a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.observedValue(), a.targetValue())).toList();
         for (PlannedAction a : planned) {
             if (RemediationPolicy.remedyFor(a.kind()).orElse(null) != a.action()) {
                 throw new IllegalArgumentException(

@@ -25,7 +25,12 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
             FindingKind.REFERS_DRIFT, RemedyAction.UPDATE_ROW,
             FindingKind.CATEGORY_ROW_ORPHANED, RemedyAction.QUARANTINE_ROW,
             FindingKind.ENDPOINT_ORPHANED, RemedyAction.QUARANTINE_ROW,
-            FindingKind.INVALID_IDENTIFIER_ROW, RemedyAction.QUARANTINE_ROW));
+            FindingKind.INVALID_IDENTIFIER_ROW, RemedyAction.QUARANTINE_ROW,
+            FindingKind.TENANT_STORAGE_DRIFT, RemedyAction.UPDATE_ROW,
+            // Uninstalls the plugin for that tenant: like every kind, acted on only when listed in kinds.
+            FindingKind.INSTALLATION_DECLARATION_MISSING, RemedyAction.QUARANTINE_ROW,
+            FindingKind.DECLARATION_UNREFERENCED, RemedyAction.QUARANTINE_ROW,
+            FindingKind.PLUGIN_UNREFERENCED, RemedyAction.QUARANTINE_ROW));
 
     public RemediationPolicy {
         allowed = Set.copyOf(allowed);

@@ -29,7 +29,9 @@ class RemediationPlannerTest {
     private static final Set<FindingKind> ALL_ROW_KINDS = RemediationPolicy.remediableKinds();
     private static final Map<FindingKind, Long> BIG = Map.of(FindingKind.REFERS_TOO_LOW, 1000L, FindingKind.REFERS_DRIFT,
             1000L, FindingKind.CATEGORY_ROW_ORPHANED, 1000L, FindingKind.ENDPOINT_ORPHANED, 1000L,
-            FindingKind.INVALID_IDENTIFIER_ROW, 1000L);
+            FindingKind.INVALID_IDENTIFIER_ROW, 1000L, FindingKind.INSTALLATION_DECLARATION_MISSING, 1000L,
+            FindingKind.PLUGIN_UNREFERENCED, 1000L, FindingKind.DECLARATION_UNREFERENCED, 1000L,
+            FindingKind.TENANT_STORAGE_DRIFT, 1000L);
 
     private static RemediationPolicy policy(Set<FindingKind> allowed, int maxActions, double maxShare) {
         return new RemediationPolicy(false, allowed, 3, Duration.ofHours(1), Duration.ofDays(7), maxActions, maxShare,
@@ -41,6 +43,8 @@ class RemediationPlannerTest {
             case REFERS_TOO_LOW, REFERS_DRIFT -> "plugins";
             case ENDPOINT_ORPHANED -> "endpoints";
             case CATEGORY_ROW_ORPHANED -> "tool_installations";
+            case INSTALLATION_DECLARATION_MISSING -> "plugin_installations";
+            case PLUGIN_UNREFERENCED -> "plugins";
             default -> "plugin_declarations";
         };
         return Finding.row(kind, table, id, "a/b:0.0.1@" + "0".repeat(64), "a/b", "t", ObservedVersion.row(null), "detail " + id);
@@ -68,8 +72,16 @@ class RemediationPlannerTest {
                 Arguments.of(FindingKind.PACKAGE_MISSING, Set.of(FindingKind.PACKAGE_MISSING), seen(9, Duration.ofDays(2)),
                         WithheldReason.REPORT_ONLY),
                 Arguments.of(FindingKind.DUPLICATE_ROWS, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)), WithheldReason.REPORT_ONLY),
-                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
-                        WithheldReason.REPORT_ONLY));
+                Arguments.of(FindingKind.INSTALLATION_PLUGIN_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
+                        WithheldReason.REPORT_ONLY),
+                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),
+                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, Set.of(FindingKind.PLUGIN_UNREFERENCED),
+                        seen(9, Duration.ofDays(2)), WithheldReason.NOT_ALLOWED),
+                Arguments.of(FindingKind.PLUGIN_UNREFERENCED, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),
+                // Info kinds wait min-age-info (7 days here).
+                Arguments.of(FindingKind.DECLARATION_UNREFERENCED, ALL_ROW_KINDS, seen(3, Duration.ofDays(7)), null),
+                Arguments.of(FindingKind.DECLARATION_UNREFERENCED, ALL_ROW_KINDS, seen(3, Duration.ofDays(6)),
+                        WithheldReason.TOO_YOUNG));
     }
 
     @ParameterizedTest
