@@ -189,4 +189,49 @@ class RemediationPlannerTest {
         assertNull(new RemediationPlanner(policy(ALL_ROW_KINDS, 1, 1)).reasonToWithhold(FindingKind.REFERS_DRIFT,
                 seen(3, Duration.ofHours(1)), NOW), "exactly min-age old is old enough");
     }
+
+    @Test
+    void waitsForADeclarationsPackageToBeOlderThanMinAgeInfo() {
+        RemediationPlanner planner = new RemediationPlanner(policy(ALL_ROW_KINDS, 50, 1.0));
+        // Seen for a month, but its package was uploaded again yesterday: an install may follow.
+        Finding reuploaded = Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", "d1", "a/b:0.0.1@"
+                + "0".repeat(64), "a/b", null,
+                new ObservedVersion(NOW.minus(Duration.ofDays(90)), null,
+                        NOW.minus(Duration.ofDays(1)), "\"e\""),
+                "unreferenced");
+        RemediationPlan plan = planner.plan("p", "r", NOW, "db",
+                List.of(new RemediationCandidate(reuploaded, seen(30, Duration.ofDays(30)))).iterator(), BIG);
+        assertEquals(List.of(WithheldReason.TOO_YOUNG), plan.withheld().stream().map(WithheldItem::reason).toList());
+
+        Finding settled = Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", "d1", "a/b:0.0.1@"
+                + "0".repeat(64), "a/b", null,
+                new ObservedVersion(NOW.minus(Duration.ofDays(90)), null,
+                        NOW.minus(Duration.ofDays(8)), "\"e\""),
+                "unreferenced");
+        plan = planner.plan("p", "r", NOW, "db", List.of(new RemediationCandidate(settled, seen(30, Duration.ofDays(30))))
+                .iterator(), BIG);
+        assertEquals(1, plan.actions().size(), plan.toString());
+    }
+
+    @Test
+    void aStorageSizeRepairCarriesTheSizeTheScanReadAndTheBytesItMeasured() {
+        RemediationPlanner planner = new RemediationPlanner(policy(ALL_ROW_KINDS, 50, 1.0));
+        Finding drift = new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", "s1", "persistence/t/a/b/", null, "a/b",
+                "t", 319L, "size is 5 bytes but 319 bytes are stored", new ObservedVersion(NOW.minus(Duration.ofDays(9)), 5L, null,
+                        null));
+        RemediationPlan plan = planner.plan("p", "r", NOW, "db",
+                List.of(new RemediationCandidate(drift, seen(3, Duration.ofDays(8)))).iterator(), BIG);
+        PlannedAction a = plan.actions().get(0);
+        assertEquals(RemedyAction.UPDATE_ROW, a.action());
+        assertEquals(5L, a.observedValue());
+        assertEquals(319L, a.targetValue());
+
+        // Recorded by a version that did not keep the measurement: nothing safe to set until the next scan has it.
+        Finding unmeasured = new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", "s1", "persistence/t/a/b/", null,
+                "a/b", "t", null, "size is 5 bytes but 319 bytes are stored", ObservedVersion.row(NOW.minus(Duration.ofDays(9))));
+        plan = planner.plan("p", "r", NOW, "db", List.of(new RemediationCandidate(unmeasured, seen(3, Duration.ofDays(8))))
+                .iterator(), BIG);
+        assertTrue(plan.actions().isEmpty(), plan.toString());
+        assertEquals(List.of(WithheldReason.UNCONFIRMED), plan.withheld().stream().map(WithheldItem::reason).toList());
+    }
 }

@@ -24,13 +24,17 @@ import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -113,6 +117,39 @@ class RowSetRemediationTest {
                             UNUSED));
                     assertEquals(1L, applied);
                 });
+    }
+
+    @Test
+    void anUnreferencedDeclarationWaitsUntilItsPackageIsOlderThanMinAgeInfo() throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        // Declared a month ago; its package was uploaded again just now (Dify re-uploads before an install).
+        daemon().insertDeclaration(UNUSED, "langgenius/unused", "{\"name\":\"unused\"}", Instant.now().minus(Duration.ofDays(30)));
+        Path pkg = Path.of(ConfigProvider.getConfig().getValue("PLUGIN_STORAGE_LOCAL_ROOT", String.class), "plugin_packages",
+                UNUSED);
+        Files.createDirectories(pkg.getParent());
+        Files.write(pkg, new byte[] {1, 2, 3});
+        try {
+            RemediationPolicy p = remediation.policy();
+            RemediationPolicy hourInfo = new RemediationPolicy(false, p.allowed(), 1, p.minAge(), Duration.ofHours(1),
+                    p.maxActionsPerRun(), p.maxShare(), p.planTtl());
+            RemediationPlan fresh = remediation.plan(scan(), hourInfo);
+            assertTrue(fresh.actions().isEmpty(), fresh.toString());
+            assertEquals(List.of(WithheldReason.TOO_YOUNG), fresh.withheld().stream()
+                    .filter(w -> w.kind() == FindingKind.DECLARATION_UNREFERENCED).map(WithheldItem::reason).toList());
+
+            // The ledger's first sighting guards as for every kind: both must be older than min-age-info.
+            daemon().execute("UPDATE plugin_reconciler.finding_ledger SET first_seen = first_seen - interval '2 hours'"
+                    + " WHERE kind = 'declaration_unreferenced' AND closed_at IS NULL");
+            RemediationPlan stillFresh = remediation.plan(scan(), hourInfo);
+            assertTrue(stillFresh.actions().isEmpty(), "the package is still an hour young: " + stillFresh);
+            Files.setLastModifiedTime(pkg, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+            RemediationPlan settled = remediation.plan(scan(), hourInfo);
+            assertEquals(List.of(FindingKind.DECLARATION_UNREFERENCED), settled.actions().stream().map(PlannedAction::kind).toList());
+        } finally {
+            Files.delete(pkg);
+            daemon().execute("DELETE FROM plugin_declarations WHERE plugin_unique_identifier = ?", UNUSED);
+        }
+        assertEquals(original, TableDump.daemon(db()));
     }
 
     @Test
