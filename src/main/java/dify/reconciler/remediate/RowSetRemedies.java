@@ -73,7 +73,7 @@ final class RowSetRemedies {
     /** The absolute measured value, compared with the value the scan read: changed since means skipped. */
     private Done tenantStorage(Connection c, PlannedAction a) throws SQLException {
         List<Locked> rows = lockById(c, DaemonSchema.TENANT_STORAGES, a.rowId(),
-                List.of("t.tenant_id::text", "t.plugin_id", "t.size::text"));
+                List.of("t.tenant_id::text", "t.plugin_id", "t.size::text"), Wait.WAIT);
         if (rows.isEmpty()) {
             return Done.skipped("the row is gone");
         }
@@ -102,12 +102,12 @@ final class RowSetRemedies {
     private Done installation(Connection c, PlannedAction a) throws SQLException {
         DaemonSchema s = tx.schema();
         String uid = a.pluginUniqueIdentifier();
-        List<Locked> plugins = lockByIdentifier(c, DaemonSchema.PLUGINS, uid, List.of("t.refers::text"));
+        List<Locked> plugins = lockByIdentifier(c, DaemonSchema.PLUGINS, uid, List.of("t.refers::text"), Wait.WAIT);
         if (plugins.size() > 1) {
             return Done.skipped(plugins.size() + " plugins rows share this identifier (duplicate_rows): reported, not acted on");
         }
         List<Locked> found = lockById(c, DaemonSchema.INSTALLATIONS, a.rowId(),
-                List.of("t.tenant_id::text", "t.plugin_id", "t.plugin_unique_identifier", "t.runtime_type"));
+                List.of("t.tenant_id::text", "t.plugin_id", "t.plugin_unique_identifier", "t.runtime_type"), Wait.after(plugins));
         if (found.isEmpty()) {
             return Done.skipped("the installation is gone");
         }
@@ -128,6 +128,7 @@ final class RowSetRemedies {
                 continue;
             }
             for (Locked r : lock(c, table, "t.tenant_id::text = ? AND t.plugin_id = ? AND t.plugin_unique_identifier = ?", List.of(),
+                    Wait.NOWAIT,
                     a.tenantId(), a.pluginId(), uid)) {
                 categoryRows.add(new Locked(r.json(), r.id(), List.of(table)));
             }
@@ -161,7 +162,7 @@ final class RowSetRemedies {
     /** A declaration no plugins row, installation or install in flight uses (the daemon deletes it at the last uninstall). */
     private Done declaration(Connection c, PlannedAction a) throws SQLException {
         DaemonSchema s = tx.schema();
-        List<Locked> found = lockById(c, DaemonSchema.DECLARATIONS, a.rowId(), List.of("t.plugin_unique_identifier"));
+        List<Locked> found = lockById(c, DaemonSchema.DECLARATIONS, a.rowId(), List.of("t.plugin_unique_identifier"), Wait.WAIT);
         if (found.isEmpty()) {
             return Done.skipped("the row is gone");
         }
@@ -191,7 +192,7 @@ final class RowSetRemedies {
     private Done plugin(Connection c, PlannedAction a) throws SQLException {
         DaemonSchema s = tx.schema();
         String uid = a.pluginUniqueIdentifier();
-        List<Locked> found = lockById(c, DaemonSchema.PLUGINS, a.rowId(), List.of("t.plugin_unique_identifier"));
+        List<Locked> found = lockById(c, DaemonSchema.PLUGINS, a.rowId(), List.of("t.plugin_unique_identifier"), Wait.WAIT);
         if (found.isEmpty()) {
             return Done.skipped("the row is gone");
         }
@@ -210,9 +211,9 @@ final class RowSetRemedies {
         if (inFlight != null) {
             return Done.skipped(inFlight);
         }
-        List<Locked> declarations = lockByIdentifier(c, DaemonSchema.DECLARATIONS, uid, List.of());
+        List<Locked> declarations = lockByIdentifier(c, DaemonSchema.DECLARATIONS, uid, List.of(), Wait.NOWAIT);
         List<Locked> runtimes = s.hasTable(DaemonSchema.SERVERLESS_RUNTIMES)
-                ? lockByIdentifier(c, DaemonSchema.SERVERLESS_RUNTIMES, uid, List.of())
+                ? lockByIdentifier(c, DaemonSchema.SERVERLESS_RUNTIMES, uid, List.of(), Wait.NOWAIT)
                 : List.of();
         // Restore takes the newest first: declaration and runtime are back before the plugins row that needs them.
         quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, a.table(), a.rowId(), found.get(0).json(), null);
@@ -247,22 +248,39 @@ final class RowSetRemedies {
         return null;
     }
 
-    private List<Locked> lockById(Connection c, String table, String id, List<String> columns) throws SQLException {
-        return lock(c, table, tx.idPredicate(c, table), columns, id);
+    private List<Locked> lockById(Connection c, String table, String id, List<String> columns, Wait wait) throws SQLException {
+        return lock(c, table, tx.idPredicate(c, table), columns, wait, id);
     }
 
-    private List<Locked> lockByIdentifier(Connection c, String table, String uid, List<String> columns) throws SQLException {
-        return lock(c, table, "t.plugin_unique_identifier = ?", columns, uid);
+    private List<Locked> lockByIdentifier(Connection c, String table, String uid, List<String> columns, Wait wait)
+            throws SQLException {
+        return lock(c, table, "t.plugin_unique_identifier = ?", columns, wait, uid);
+    }
+
+    /**
+     * Whether a lock may be waited for. Only the first lock of a transaction waits (up to lock_timeout); once we
+     * hold one, every further lock is taken NOWAIT, so we never wait while holding a row: the daemon's upgrade
+     * locks an installation and then its plugins rows, the reverse of its uninstall's order (ours), and a wait
+     * of ours there could make the deadlock detector abort the daemon's transaction instead of ours.
+     */
+    private enum Wait {
+        WAIT,
+        NOWAIT;
+
+        static Wait after(List<?> held) {
+            return held.isEmpty() ? WAIT : NOWAIT;
+        }
     }
 
     /** {@code SELECT … FOR UPDATE} in id order (a stable lock order); table from the allow-list, values bound. */
-    private List<Locked> lock(Connection c, String table, String where, List<String> columns, String... params)
+    private List<Locked> lock(Connection c, String table, String where, List<String> columns, Wait wait, String... params)
             throws SQLException {
         List<Locked> rows = new ArrayList<>();
         StringBuilder select = new StringBuilder("SELECT row_to_json(t)::text, t.id::text");
         columns.forEach(col -> select.append(", ").append(col)); // literals of this class
         try (PreparedStatement ps = c.prepareStatement(select + " FROM "
-                + tx.schema().qualified(table) + " t WHERE " + where + " ORDER BY t.id FOR UPDATE")) {
+                + tx.schema().qualified(table) + " t WHERE " + where + " ORDER BY t.id FOR UPDATE"
+                + (wait == Wait.NOWAIT ? " NOWAIT" : ""))) {
             for (int i = 0; i < params.length; i++) {
                 ps.setString(i + 1, params[i]);
             }

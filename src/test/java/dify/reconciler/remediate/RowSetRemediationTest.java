@@ -205,6 +205,35 @@ class RowSetRemediationTest {
     }
 
     @Test
+    void holdingThePluginsRowItNeverWaitsForAnInstallationTheDaemonHolds() throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        String[] ids = new String[2];
+        plantGhostInstallation(UUID.randomUUID(), ids);
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(1, plan.actions().size(), plan.toString());
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        try (var daemonTx = db().connect()) {
+            // The daemon's upgrade holds the installation (it moves it first, then locks the plugins rows): if we
+            // waited for it while holding the plugins row, the two would deadlock.
+            daemonTx.setAutoCommit(false);
+            try (var ps = daemonTx.prepareStatement("SELECT 1 FROM plugin_installations WHERE id = ?::uuid FOR UPDATE")) {
+                ps.setString(1, ids[0]);
+                ps.executeQuery().close();
+            }
+            long t0 = System.nanoTime();
+            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
+            assertTrue(millis < 1_500, "gave up at once (NOWAIT), not after the 2 s lock timeout: " + millis + " ms");
+            daemonTx.rollback();
+        }
+        assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
+        assertEquals(0L, quarantined(plan));
+        undoGhost();
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
     void anActionsRowsAreRestoredAllOrNone() throws Exception {
         Map<String, List<String>> original = TableDump.daemon(db());
         UUID tenant = UUID.randomUUID();
