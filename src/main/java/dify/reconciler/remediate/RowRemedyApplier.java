@@ -142,6 +142,7 @@ public final class RowRemedyApplier {
         c.commit();
         LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),
                 a.kind().label(), d.detail());
+        notifyCommitted(committedRows, a.id(), d.changed());
         return result(a, ActionOutcome.APPLIED, d.detail());
     }
 

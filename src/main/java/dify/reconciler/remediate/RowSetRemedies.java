@@ -35,11 +35,38 @@ final class RowSetRemedies {
     private static final Set<FindingKind> KINDS = Set.of(FindingKind.TENANT_STORAGE_DRIFT,
             FindingKind.INSTALLATION_DECLARATION_MISSING, FindingKind.DECLARATION_UNREFERENCED, FindingKind.PLUGIN_UNREFERENCED);
 
-    /** What was done; {@code skip} non-null when nothing may be (the caller rolls back). */
-    record Done(String skip, String before, String after, String detail) {
+    /** What was done; {@code changed}: every row changed, as it was before (told to the cache listener after commit). */
+    record Done(String skip, String before, String after, String detail, List<ChangedRow> changed) {
 
         static Done skipped(String reason) {
-            return new Done(reason, null, null, null);
+            return new Done(reason, null, null, null, List.of());
+        }
+    }
+
+    /** One action's changes: each row quarantined under the action's id, then removed or updated, and remembered. */
+    private final class Changes {
+        private final String actionId;
+        private final List<ChangedRow> rows = new ArrayList<>();
+
+        Changes(String actionId) {
+            this.actionId = actionId;
+        }
+
+        void remove(Connection c, String table, String id, String rowJson) throws SQLException {
+            quarantine.put(c, actionId, RemedyAction.QUARANTINE_ROW, table, id, rowJson, null);
+            delete(c, table, id);
+            rows.add(ChangedRow.whole(table, rowJson));
+        }
+
+        /** @param column one of this class's literals ({@code size}, {@code refers}), never input */
+        void set(Connection c, String table, String id, String rowJson, String column, long value) throws SQLException {
+            quarantine.put(c, actionId, RemedyAction.UPDATE_ROW, table, id, rowJson, "{\"" + column + "\": " + value + "}");
+            update(c, table, column, value, id);
+            rows.add(new ChangedRow(table, rowJson, Set.of(column)));
+        }
+
+        List<ChangedRow> rows() {
+            return List.copyOf(rows);
         }
     }
 
@@ -61,17 +88,18 @@ final class RowSetRemedies {
 
     Done apply(Connection c, PlannedAction a) throws SQLException {
         RowRecheck.requireTable(a);
+        Changes changes = new Changes(a.id());
         return switch (a.kind()) {
-            case TENANT_STORAGE_DRIFT -> tenantStorage(c, a);
-            case INSTALLATION_DECLARATION_MISSING -> installation(c, a);
-            case DECLARATION_UNREFERENCED -> declaration(c, a);
-            case PLUGIN_UNREFERENCED -> plugin(c, a);
+            case TENANT_STORAGE_DRIFT -> tenantStorage(c, a, changes);
+            case INSTALLATION_DECLARATION_MISSING -> installation(c, a, changes);
+            case DECLARATION_UNREFERENCED -> declaration(c, a, changes);
+            case PLUGIN_UNREFERENCED -> plugin(c, a, changes);
             default -> throw new IllegalArgumentException("no row-set remedy for " + a.kind().label());
         };
     }
 
     /** The absolute measured value, compared with the value the scan read: changed since means skipped. */
-    private Done tenantStorage(Connection c, PlannedAction a) throws SQLException {
+    private Done tenantStorage(Connection c, PlannedAction a, Changes changes) throws SQLException {
         List<Locked> rows = lockById(c, DaemonSchema.TENANT_STORAGES, a.rowId(),
                 List.of("t.tenant_id::text", "t.plugin_id", "t.size::text"), Wait.WAIT);
         if (rows.isEmpty()) {
@@ -86,11 +114,10 @@ final class RowSetRemedies {
             return Done.skipped("size is " + size + " now, not the " + a.observedValue() + " the scan compared: the daemon"
                     + " recorded a new size since");
         }
-        quarantine.put(c, a.id(), RemedyAction.UPDATE_ROW, a.table(), a.rowId(), row.json(), "{\"size\": " + a.targetValue() + "}");
         // Only this column, so updated_at stays the daemon's.
-        update(c, DaemonSchema.TENANT_STORAGES, "size", a.targetValue(), a.rowId());
+        changes.set(c, DaemonSchema.TENANT_STORAGES, a.rowId(), row.json(), "size", a.targetValue());
         return new Done(null, "{\"size\": " + size + "}", "{\"size\": " + a.targetValue() + "}",
-                "size " + size + " -> " + a.targetValue() + " (the bytes stored)");
+                "size " + size + " -> " + a.targetValue() + " (the bytes stored)", changes.rows());
     }
 
     /**
@@ -99,7 +126,7 @@ final class RowSetRemedies {
      * decrements; we set the absolute count, section 9). At 0 the plugins row stays: removing it, its
      * declaration and object is the plugin_unreferenced remedy's step, re-checked on its own.
      */
-    private Done installation(Connection c, PlannedAction a) throws SQLException {
+    private Done installation(Connection c, PlannedAction a, Changes changes) throws SQLException {
         DaemonSchema s = tx.schema();
         String uid = a.pluginUniqueIdentifier();
         List<Locked> plugins = lockByIdentifier(c, DaemonSchema.PLUGINS, uid, List.of("t.refers::text"), Wait.WAIT);
@@ -137,30 +164,27 @@ final class RowSetRemedies {
         // the daemon's install does) is restored first, then the installation, then its category rows.
         for (Locked r : categoryRows) {
             String table = r.values().get(0);
-            quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, table, r.id(), r.json(), null);
-            delete(c, table, r.id());
+            changes.remove(c, table, r.id(), r.json());
         }
-        quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, a.table(), a.rowId(), inst.json(), null);
-        delete(c, a.table(), a.rowId());
+        changes.remove(c, a.table(), a.rowId(), inst.json());
         String detail = "installation and " + categoryRows.size() + " category row(s) moved to quarantine";
         if (plugins.isEmpty()) {
-            return new Done(null, null, null, detail + "; no plugins row to adjust");
+            return new Done(null, null, null, detail + "; no plugins row to adjust", changes.rows());
         }
         Locked plugin = plugins.get(0);
         long refers = plugin.values().get(0) == null ? 0 : Long.parseLong(plugin.values().get(0));
         long left = countInstallations(c, uid);
         if (refers == left) {
-            return new Done(null, null, null, detail + "; refers " + refers + " already matches");
+            return new Done(null, null, null, detail + "; refers " + refers + " already matches", changes.rows());
         }
-        quarantine.put(c, a.id(), RemedyAction.UPDATE_ROW, DaemonSchema.PLUGINS, plugin.id(), plugin.json(),
-                "{\"refers\": " + left + "}");
-        update(c, DaemonSchema.PLUGINS, "refers", left, plugin.id());
+        changes.set(c, DaemonSchema.PLUGINS, plugin.id(), plugin.json(), "refers", left);
         return new Done(null, "{\"refers\": " + refers + "}", "{\"refers\": " + left + "}",
-                detail + "; refers " + refers + " -> " + left + (left == 0 ? " (the plugins row stays: plugin_unreferenced)" : ""));
+                detail + "; refers " + refers + " -> " + left + (left == 0 ? " (the plugins row stays: plugin_unreferenced)" : ""),
+                changes.rows());
     }
 
     /** A declaration no plugins row, installation or install in flight uses (the daemon deletes it at the last uninstall). */
-    private Done declaration(Connection c, PlannedAction a) throws SQLException {
+    private Done declaration(Connection c, PlannedAction a, Changes changes) throws SQLException {
         DaemonSchema s = tx.schema();
         List<Locked> found = lockById(c, DaemonSchema.DECLARATIONS, a.rowId(), List.of("t.plugin_unique_identifier"), Wait.WAIT);
         if (found.isEmpty()) {
@@ -180,16 +204,15 @@ final class RowSetRemedies {
         if (inFlight != null) {
             return Done.skipped(inFlight);
         }
-        quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, a.table(), a.rowId(), found.get(0).json(), null);
-        delete(c, a.table(), a.rowId());
-        return new Done(null, null, null, "declaration moved to quarantine");
+        changes.remove(c, a.table(), a.rowId(), found.get(0).json());
+        return new Done(null, null, null, "declaration moved to quarantine", changes.rows());
     }
 
     /**
      * The rows of the daemon's last uninstall, in one transaction: the plugins row (locked first: install locks it
      * too, so no installation of it can commit while we hold it), its declaration and serverless runtime row.
      */
-    private Done plugin(Connection c, PlannedAction a) throws SQLException {
+    private Done plugin(Connection c, PlannedAction a, Changes changes) throws SQLException {
         DaemonSchema s = tx.schema();
         String uid = a.pluginUniqueIdentifier();
         List<Locked> found = lockById(c, DaemonSchema.PLUGINS, a.rowId(), List.of("t.plugin_unique_identifier"), Wait.WAIT);
@@ -216,18 +239,16 @@ final class RowSetRemedies {
                 ? lockByIdentifier(c, DaemonSchema.SERVERLESS_RUNTIMES, uid, List.of(), Wait.NOWAIT)
                 : List.of();
         // Restore takes the newest first: declaration and runtime are back before the plugins row that needs them.
-        quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, a.table(), a.rowId(), found.get(0).json(), null);
-        delete(c, a.table(), a.rowId());
+        changes.remove(c, a.table(), a.rowId(), found.get(0).json());
         for (Locked r : runtimes) {
-            quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, DaemonSchema.SERVERLESS_RUNTIMES, r.id(), r.json(), null);
-            delete(c, DaemonSchema.SERVERLESS_RUNTIMES, r.id());
+            changes.remove(c, DaemonSchema.SERVERLESS_RUNTIMES, r.id(), r.json());
         }
         for (Locked r : declarations) {
-            quarantine.put(c, a.id(), RemedyAction.QUARANTINE_ROW, DaemonSchema.DECLARATIONS, r.id(), r.json(), null);
-            delete(c, DaemonSchema.DECLARATIONS, r.id());
+            changes.remove(c, DaemonSchema.DECLARATIONS, r.id(), r.json());
         }
         return new Done(null, null, null, "plugins row, " + declarations.size() + " declaration(s) and " + runtimes.size()
-                + " serverless runtime row(s) moved to quarantine; plugin/" + uid + " is left to installed_object_orphaned");
+                + " serverless runtime row(s) moved to quarantine; plugin/" + uid + " is left to installed_object_orphaned",
+                changes.rows());
     }
 
     /**
