@@ -35,7 +35,10 @@ final class RowSetRemedies {
     private static final Set<FindingKind> KINDS = Set.of(FindingKind.TENANT_STORAGE_DRIFT,
             FindingKind.INSTALLATION_DECLARATION_MISSING, FindingKind.DECLARATION_UNREFERENCED, FindingKind.PLUGIN_UNREFERENCED);
 
-    /** What was done; {@code changed}: every row changed, as it was before (told to the cache listener after commit). */
+    /**
+     * What was done: {@code skip} non-null when nothing may be (the caller rolls back); {@code changed} every row
+     * changed, as it was before (told to the cache clearing after the commit).
+     */
     record Done(String skip, String before, String after, String detail, List<ChangedRow> changed) {
 
         static Done skipped(String reason) {
