@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * declaration and serverless runtime, are gone; every other key stays.
  */
 @QuarkusTest
-@TestProfile(RowSetCacheInvalidationTest.Armed.class)
+@TestProfile(RowSetCacheInvalidationTest.Confirmed.class)
 @WithTestResource(value = DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
 @WithTestResource(DaemonRedis.class)
 class RowSetCacheInvalidationTest {
@@ -36,10 +36,11 @@ class RowSetCacheInvalidationTest {
     static final String DECLARATION = CacheInvalidationTest.DECLARATION;
     static final String INSTALLATION = CacheInvalidationTest.INSTALLATION;
 
-    public static class Armed implements QuarkusTestProfile {
+    /** Not armed by configuration (an armed service applies after each scan itself): the test applies armed. */
+    public static class Confirmed implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.dry-run", "false", "reconciler.remediation.confirmations", "1",
+            return Map.of("reconciler.remediation.confirmations", "1",
                     "reconciler.remediation.min-age", "0s", "reconciler.remediation.min-age-info", "0s",
                     "reconciler.remediation.max-share", "1", "reconciler.remediation.kinds",
                     "installation_declaration_missing,plugin_unreferenced");
@@ -80,7 +81,10 @@ class RowSetCacheInvalidationTest {
 
         RemediationPlan plan = remediation.plan(scan());
         assertEquals(2, plan.actions().size(), plan.toString());
-        List<ActionResult> results = remediation.applier().apply(plan, remediation.policy(), "cache");
+        RemediationPolicy p = remediation.policy();
+        RemediationPolicy armed = new RemediationPolicy(true, p.allowed(), p.confirmations(), p.minAge(), p.minAgeInfo(),
+                p.maxActionsPerRun(), p.maxShare(), p.planTtl());
+        List<ActionResult> results = remediation.applier().apply(plan, armed, "cache");
         assertEquals(List.of(ActionOutcome.APPLIED, ActionOutcome.APPLIED), results.stream().map(ActionResult::outcome).toList(),
                 results.toString());
         assertEquals(expected, snapshot(), "exactly the removed rows' keys are gone");
