@@ -10,7 +10,8 @@ import java.time.Instant;
  * @param changedAt    for a row: when it last changed as read, the later of {@code created_at} and
  *                     {@code updated_at} (whichever the table has; {@code updated_at} for every row the daemon
  *                     wrote or updated). Null for a row without either timestamp, and for an object.
- * @param size         for an object: its size in bytes. Null for a row.
+ * @param size         for an object: its size in bytes. For a {@code tenant_storages} row: its {@code size} column
+ *                     as read (the value a repair compares before it sets the measured one). Null for other rows.
  * @param lastModified for an object: its last-modified time. Null for a row.
  * @param etag         for an object: its entity tag as the store returned it (S3 quotes it, e.g. {@code "9b2c…"}).
  *                     Null for a row and for stores without entity tags (local storage).

@@ -14,8 +14,8 @@ import java.util.Set;
 
 /**
  * Checks among the daemon's own tables that need no storage: {@code refers} against the real count (too low
- * is critical, too high a warning), unreferenced plugins and declarations, serverless runtimes, identifiers
- * that fail the daemon's rule.
+ * is critical, too high a warning), unreferenced plugins, serverless runtimes, identifiers that fail the
+ * daemon's rule. (Unreferenced declarations are reported with their package, by {@link PackageDetector}.)
  * It also decides which installation identifiers deserve a row-by-row look, so that only those rows are
  * read (the rest of {@code plugin_installations} is only ever aggregated in PostgreSQL).
  */
@@ -85,12 +85,10 @@ public final class DatabaseConsistencyDetector {
                 continue;
             }
             ObservedVersion seen = ObservedVersion.row(d.changedAt());
+            // An unreferenced (valid) declaration is reported by PackageDetector, with its package's last-modified.
             if (!PluginIdentifier.isValid(d.uid())) {
                 sink.add(Finding.row(FindingKind.INVALID_IDENTIFIER_ROW, "plugin_declarations", d.id(), d.uid(),
                         d.pluginId(), null, seen, invalidDetail(d.uid())));
-            } else if (!knowledge.pluginUids().contains(d.uid())) {
-                sink.add(Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", d.id(), d.uid(),
-                        d.pluginId(), null, seen, "no plugins row uses this declaration (uploaded but not installed anywhere)"));
             }
         }
         tallies.values().forEach(t -> sink.rowsInGrace(t.young()));

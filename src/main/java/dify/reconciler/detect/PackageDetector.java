@@ -29,10 +29,11 @@ public final class PackageDetector {
      * @param listing             every object under the package prefix, in key order
      * @param declarationsByUid   declarations sorted by identifier in {@link KeyOrder}
      * @param remoteUids          identifiers of remote (debugging) plugins: they have no package by design
+     * @param pluginUids          identifiers a {@code plugins} row uses: a declaration none uses is unreferenced
      * @param presentPackages     receives package objects that have a declaration (for deep verification)
      */
     public void detect(Iterator<StoredObject> listing, List<DeclarationRow> declarationsByUid, Set<String> remoteUids,
-            Consumer<StoredObject> presentPackages) {
+            Set<String> pluginUids, Consumer<StoredObject> presentPackages) {
         Iterator<StoredObject> validKeys = new FilteringIterator<>(listing, o -> {
             if (PluginIdentifier.isValid(o.key().substring(prefix.length()))) {
                 return true;
@@ -55,6 +56,9 @@ public final class PackageDetector {
                         }
                         return;
                     }
+                    if (!pluginUids.contains(uid)) {
+                        unreferenced(uid, rows, objects.isEmpty() ? null : objects.get(0));
+                    }
                     if (!objects.isEmpty()) {
                         objects.forEach(presentPackages);
                         return;
@@ -72,5 +76,23 @@ public final class PackageDetector {
                                 ObservedVersion.row(row.changedAt())));
                     }
                 });
+    }
+
+    /**
+     * A declaration no {@code plugins} row uses (uploaded, not installed anywhere). Reported here, next to its
+     * package, because its age is the package's: uploads re-save {@code plugin_packages/U} but never touch the
+     * declaration, so the package's last-modified is the last upload (an install may follow a fresh one). The
+     * finding carries it in its observed version. Young declarations were counted by the database check.
+     */
+    private void unreferenced(String uid, List<DeclarationRow> rows, StoredObject pkg) {
+        for (DeclarationRow row : rows) {
+            if (grace.isYoung(row.changedAt())) {
+                continue;
+            }
+            sink.add(Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", row.id(), uid, row.pluginId(), null,
+                    new ObservedVersion(row.changedAt(), null, pkg == null ? null : pkg.lastModified(),
+                            pkg == null ? null : pkg.etag()),
+                    "no plugins row uses this declaration (uploaded but not installed anywhere)"));
+        }
     }
 }

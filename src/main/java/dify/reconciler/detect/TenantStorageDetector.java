@@ -101,11 +101,13 @@ public final class TenantStorageDetector {
             return;
         }
         if (o.bytes != o.row.size()) {
+            // bytes: what is stored (the value a repair sets); the observed size: the row's value as read (what
+            // the repair compares before it sets anything).
             sink.add(new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", o.row.id(),
-                    prefix + o.relativePrefix, null, o.row.pluginId(), o.row.tenantId(), null,
+                    prefix + o.relativePrefix, null, o.row.pluginId(), o.row.tenantId(), o.bytes,
                     "size is " + o.row.size() + " bytes but " + o.bytes + " bytes are stored under "
                             + prefix + o.relativePrefix,
-                    ObservedVersion.row(o.row.changedAt())));
+                    new ObservedVersion(o.row.changedAt(), o.row.size(), null, null)));
         }
     }
 }

@@ -24,13 +24,29 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
     public record Guard(String guard, String detail) {
     }
 
-    /** {@code key}, {@code targetKey} and {@code observed} are for object actions (null for rows). */
+    /**
+     * {@code key}, {@code targetKey} and {@code observed} are for object actions (null for rows); {@code observedValue}
+     * and {@code targetValue}: see {@link PlannedAction}, absent for most kinds.
+     */
     public record Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
-            String pluginId, String tenantId, String detail, String key, String targetKey, Version observed) {
+            String pluginId, String tenantId, String detail, String key, String targetKey, Version observed, Long observedValue,
+            Long targetValue) {
 
         public Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
                 String pluginId, String tenantId, String detail) {
-            this(id, kind, action, table, rowId, pluginUniqueIdentifier, pluginId, tenantId, detail, null, null, null);
+            this(id, kind, action, table, rowId, pluginUniqueIdentifier, pluginId, tenantId, detail, null, null, null, null, null);
+        }
+
+        public Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
+                String pluginId, String tenantId, String detail, String key, String targetKey, Version observed) {
+            this(id, kind, action, table, rowId, pluginUniqueIdentifier, pluginId, tenantId, detail, key, targetKey, observed, null,
+                    null);
+        }
+
+        public Action(String id, String kind, String action, String table, String rowId, String pluginUniqueIdentifier,
+                String pluginId, String tenantId, String detail, Long observedValue, Long targetValue) {
+            this(id, kind, action, table, rowId, pluginUniqueIdentifier, pluginId, tenantId, detail, null, null, null, observedValue,
+                    targetValue);
         }
     }
 
@@ -56,7 +72,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
                 p.runId(),
                 p.actions().stream().map(a -> new Action(a.id(), a.kind().label(), a.action().label(), a.table(), a.rowId(),
                         a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.key(), a.targetKey(),
-                        a.action().onObject() ? Version.of(a.observed()) : null)).toList(),
+                        a.action().onObject() ? Version.of(a.observed()) : null, a.observedValue(), a.targetValue())).toList(),
                 p.withheld().stream().map(w -> new Withheld(w.kind().label(), w.reason().label(), w.table(), w.rowId(), w.key()))
                         .toList(),
                 p.withheldTotal(), p.guards().stream().map(g -> new Guard(g.guard().label(), g.detail())).toList());
@@ -78,7 +94,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
         List<PlannedAction> planned = actions.stream().map(a -> new PlannedAction(a.id(), FindingKind.parse(a.kind()),
                 RemedyAction.valueOf(a.action().toUpperCase(Locale.ROOT)), a.table(), a.rowId(),
                 a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.key(), a.targetKey(),
-                a.observed() == null ? null : a.observed().toObserved())).toList();
+                a.observed() == null ? null : a.observed().toObserved(), a.observedValue(), a.targetValue())).toList();
         for (PlannedAction a : planned) {
             if (RemediationPolicy.remedyFor(a.kind()).orElse(null) != a.action()) {
                 throw new IllegalArgumentException(

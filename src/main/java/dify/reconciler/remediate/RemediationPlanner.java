@@ -54,6 +54,12 @@ public final class RemediationPlanner {
             RemediationCandidate c = candidates.next();
             Finding f = c.finding();
             WithheldReason reason = reasonToWithhold(f.kind(), c.history(), now);
+            if (reason == null && packageTooYoung(f, now)) {
+                reason = WithheldReason.TOO_YOUNG;
+            }
+            if (reason == null && f.kind() == FindingKind.TENANT_STORAGE_DRIFT && (observedValue(f) == null || targetValue(f) == null)) {
+                reason = WithheldReason.UNCONFIRMED; // recorded by an older version without the measurement: the next scan has it
+            }
             if (reason == null) {
                 int done = perKind.getOrDefault(f.kind(), 0);
                 if (actions.size() >= policy.maxActionsPerRun() || done >= shareCap(f.kind(), population)) {
@@ -65,8 +71,8 @@ public final class RemediationPlanner {
                             ? ObjectRemedyKeys.of(f, layout)
                             : new ObjectRemedyKeys.Keys(null, null);
                     actions.add(new PlannedAction(planId + "/" + (actions.size() + 1), f.kind(), remedy, f.table(), f.id(),
-                            f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), f.detail(), keys.key(), keys.targetKey(),
-                            remedy.onObject() ? objectVersion(f) : null));
+                            f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), detailOf(f), keys.key(), keys.targetKey(),
+                            remedy.onObject() ? objectVersion(f) : null, observedValue(f), targetValue(f)));
                     perKind.put(f.kind(), done + 1);
                 }
             }
@@ -107,6 +113,36 @@ public final class RemediationPlanner {
             return WithheldReason.TOO_YOUNG;
         }
         return null;
+    }
+
+    /**
+     * A declaration's age is measured on its package's last-modified, the upload clock (section 9: uploads re-save
+     * the package but never touch the declaration), when the scan recorded it: a package uploaded again within
+     * {@code min-age-info} means an install may follow, so its declaration is left alone.
+     */
+    private boolean packageTooYoung(Finding f, Instant now) {
+        return f.kind() == FindingKind.DECLARATION_UNREFERENCED && f.observed() != null && f.observed().lastModified() != null
+                && f.observed().lastModified().plus(policy.minAgeOf(f.kind())).isAfter(now);
+    }
+
+    /** The column value the scan read, for updates that set a measured value (compare-and-set at apply). */
+    private static Long observedValue(Finding f) {
+        return f.kind() == FindingKind.TENANT_STORAGE_DRIFT && f.observed() != null ? f.observed().size() : null;
+    }
+
+    /** The measured value such an update sets. */
+    private static Long targetValue(Finding f) {
+        return f.kind() == FindingKind.TENANT_STORAGE_DRIFT ? f.bytes() : null;
+    }
+
+    private static String detailOf(Finding f) {
+        if (f.kind() == FindingKind.PLUGIN_UNREFERENCED) {
+            // The daemon's last uninstall also deletes plugin/U after commit; that object is its own finding here.
+            return f.detail() + "; the plugins row, its declaration and serverless row are quarantined together; the"
+                    + " installed object plugin/" + f.pluginUniqueIdentifier() + " is handled by its own finding"
+                    + " (installed_object_orphaned)";
+        }
+        return f.detail();
     }
 
     /** {@code floor(maxShare × population)}: a share cap never rounds up to an action nobody allowed. */

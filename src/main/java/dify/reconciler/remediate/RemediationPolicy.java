@@ -19,13 +19,18 @@ import java.util.Set;
 public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int confirmations, Duration minAge,
         Duration minAgeInfo, int maxActionsPerRun, double maxShare, Duration planTtl) {
 
-    /** The remedies of this version; every other kind is report-only. */
+    /** The remedies of this version (rows, then objects); every other kind is report-only. */
     private static final Map<FindingKind, RemedyAction> REMEDIES = new EnumMap<>(Map.ofEntries(
             Map.entry(FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW),
             Map.entry(FindingKind.REFERS_DRIFT, RemedyAction.UPDATE_ROW),
             Map.entry(FindingKind.CATEGORY_ROW_ORPHANED, RemedyAction.QUARANTINE_ROW),
             Map.entry(FindingKind.ENDPOINT_ORPHANED, RemedyAction.QUARANTINE_ROW),
             Map.entry(FindingKind.INVALID_IDENTIFIER_ROW, RemedyAction.QUARANTINE_ROW),
+            Map.entry(FindingKind.TENANT_STORAGE_DRIFT, RemedyAction.UPDATE_ROW),
+            // Uninstalls the plugin for that tenant: like every kind, acted on only when listed in kinds.
+            Map.entry(FindingKind.INSTALLATION_DECLARATION_MISSING, RemedyAction.QUARANTINE_ROW),
+            Map.entry(FindingKind.DECLARATION_UNREFERENCED, RemedyAction.QUARANTINE_ROW),
+            Map.entry(FindingKind.PLUGIN_UNREFERENCED, RemedyAction.QUARANTINE_ROW),
             // objects (ObjectRemedyApplier)
             Map.entry(FindingKind.INVALID_INSTALLED_KEY, RemedyAction.QUARANTINE_OBJECT),
             Map.entry(FindingKind.INSTALLED_OBJECT_ORPHANED, RemedyAction.QUARANTINE_OBJECT),

@@ -174,6 +174,10 @@ public class RemediationService {
         p.put(FindingKind.ENDPOINT_ORPHANED, rows.getOrDefault(DaemonSchema.ENDPOINTS, 0L));
         p.put(FindingKind.INVALID_IDENTIFIER_ROW, plugins + categories + rows.getOrDefault(DaemonSchema.DECLARATIONS, 0L)
                 + rows.getOrDefault(DaemonSchema.INSTALLATIONS, 0L) + rows.getOrDefault(DaemonSchema.SERVERLESS_RUNTIMES, 0L));
+        p.put(FindingKind.TENANT_STORAGE_DRIFT, rows.getOrDefault(DaemonSchema.TENANT_STORAGES, 0L));
+        p.put(FindingKind.INSTALLATION_DECLARATION_MISSING, rows.getOrDefault(DaemonSchema.INSTALLATIONS, 0L));
+        p.put(FindingKind.DECLARATION_UNREFERENCED, rows.getOrDefault(DaemonSchema.DECLARATIONS, 0L));
+        p.put(FindingKind.PLUGIN_UNREFERENCED, plugins);
         return p;
     }
 

@@ -53,6 +53,12 @@ final class RowRecheck {
             case CATEGORY_ROW_ORPHANED -> DaemonSchema.CATEGORY_TABLES.contains(a.table());
             case ENDPOINT_ORPHANED -> DaemonSchema.ENDPOINTS.equals(a.table());
             case INVALID_IDENTIFIER_ROW -> IDENTIFIER_TABLES.contains(a.table());
+            // The absolute value to set and the value it replaces both come from the scan: without them, no action.
+            case TENANT_STORAGE_DRIFT -> DaemonSchema.TENANT_STORAGES.equals(a.table()) && a.observedValue() != null
+                    && a.targetValue() != null && a.targetValue() >= 0;
+            case INSTALLATION_DECLARATION_MISSING -> DaemonSchema.INSTALLATIONS.equals(a.table());
+            case DECLARATION_UNREFERENCED -> DaemonSchema.DECLARATIONS.equals(a.table());
+            case PLUGIN_UNREFERENCED -> DaemonSchema.PLUGINS.equals(a.table());
             default -> false;
         };
         if (!ok || a.rowId() == null) {

@@ -3,7 +3,6 @@ package dify.reconciler.remediate;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,11 +23,11 @@ public final class RowRemedyApplier {
     private final DataSource dataSource;
     private final WriteTransactions tx;
     private final RowRecheck recheck;
-    private final String quarantineTable;
+    private final QuarantineRows quarantine;
+    private final RowSetRemedies rowSets;
     private final RemediationAudit audit;
     private final ActionListener listener;
     private final AppliedRowsListener committedRows;
-    private final Clock clock;
 
     /** @param quarantineTable our {@code quarantine_rows}, schema-qualified */
     public RowRemedyApplier(DataSource dataSource, WriteTransactions tx, String quarantineTable, RemediationAudit audit,
@@ -42,11 +41,11 @@ public final class RowRemedyApplier {
         this.dataSource = dataSource;
         this.tx = tx;
         this.recheck = new RowRecheck(tx);
-        this.quarantineTable = quarantineTable;
+        this.quarantine = new QuarantineRows(quarantineTable, clock);
+        this.rowSets = new RowSetRemedies(tx, quarantine);
         this.audit = audit;
         this.listener = listener;
         this.committedRows = committedRows;
-        this.clock = clock;
     }
 
     /** Applies the plan's row actions (object actions are the {@link ObjectRemedyApplier}'s and are left out). */
@@ -75,6 +74,9 @@ public final class RowRemedyApplier {
         try (Connection c = dataSource.getConnection()) {
             try {
                 tx.begin(c);
+                if (RowSetRemedies.handles(a.kind())) {
+                    return applySet(c, plan, a, runId);
+                }
                 RowRecheck.Verdict v = recheck.check(c, a);
                 if (v.skip() != null) {
                     c.rollback(); // releases the row lock before anything else
@@ -108,18 +110,7 @@ public final class RowRemedyApplier {
     }
 
     private void quarantine(Connection c, PlannedAction a, String rowJson, String setColumns) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + quarantineTable + " (action_id, action, table_name,"
-                + " row_id, row, row_text, set_columns, quarantined_at) VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, CAST(? AS jsonb), ?)")) {
-            ps.setString(1, a.id());
-            ps.setString(2, a.action().label());
-            ps.setString(3, a.table());
-            ps.setString(4, a.rowId());
-            ps.setString(5, rowJson);
-            ps.setString(6, rowJson);
-            ps.setString(7, setColumns);
-            ps.setTimestamp(8, Timestamp.from(clock.instant()));
-            ps.executeUpdate();
-        }
+        quarantine.put(c, a.id(), a.action(), a.table(), a.rowId(), rowJson, setColumns);
     }
 
     private void change(Connection c, PlannedAction a, RowRecheck.Verdict v) throws SQLException {
@@ -141,6 +132,24 @@ public final class RowRemedyApplier {
         }
     }
 
+    /** A remedy of {@link RowSetRemedies}: it locks, re-checks, quarantines and changes; this audits and commits. */
+    private ActionResult applySet(Connection c, RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
+        RowSetRemedies.Done d = rowSets.apply(c, a);
+        if (d.skip() != null) {
+            c.rollback(); // releases the row locks before anything else
+            audit.record(c, plan.planId(), runId, a, null, null, ActionOutcome.SKIPPED_CHANGED, d.skip());
+            c.commit();
+            LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), d.skip());
+            return result(a, ActionOutcome.SKIPPED_CHANGED, d.skip());
+        }
+        audit.record(c, plan.planId(), runId, a, d.before(), d.after(), ActionOutcome.APPLIED, d.detail());
+        c.commit();
+        LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),
+                a.kind().label(), d.detail());
+        notifyCommitted(committedRows, a.id(), d.changed());
+        return result(a, ActionOutcome.APPLIED, d.detail());
+    }
+
     /** Audits an outcome in its own short transaction (nothing of the daemon's is touched). */
     private ActionResult auditedOutside(RemediationPlan plan, PlannedAction a, String runId, ActionOutcome outcome, String why) {
         try (Connection c = dataSource.getConnection()) {
@@ -158,8 +167,13 @@ public final class RowRemedyApplier {
 
     /** After the commit: whatever the listener does (or throws) cannot turn an applied action into a failed one. */
     static void notifyCommitted(AppliedRowsListener listener, String actionId, ChangedRow row) {
+        notifyCommitted(listener, actionId, List.of(row));
+    }
+
+    /** The same for every row one action changed (or restored) in its one transaction. */
+    static void notifyCommitted(AppliedRowsListener listener, String actionId, List<ChangedRow> rows) {
         try {
-            listener.committed(actionId, List.of(row));
+            listener.committed(actionId, rows);
         } catch (RuntimeException e) {
             LOG.errorf(e, "remediation %s: the post-commit listener failed (the change stays applied)", actionId);
         }

@@ -11,14 +11,17 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
- * Puts quarantined rows back, newest first (so several actions on one row unwind in order), one item per
- * transaction with the same timeouts as the applier. A removed row is re-inserted from its JSON with
+ * Puts quarantined rows back, newest first (so several actions on one row unwind in order), one action per
+ * transaction with the same timeouts as the applier: an action that changed several rows (an uninstall's
+ * installation, category row and refers) gets all of them back or none. A removed row is re-inserted from its JSON with
  * {@code json_populate_record}, unless a row with its id exists: identical means already back, different is
  * refused. An updated row gets its old values back only where it still holds the values we set; otherwise the
  * daemon (or someone) has changed it since, and restore refuses and reports.
@@ -28,7 +31,7 @@ public final class RowRestorer {
     private static final Logger LOG = Logger.getLogger(RowRestorer.class);
 
     /** Columns an update_row action may have set; anything else in a quarantine entry is refused. */
-    private static final Set<String> SETTABLE = Set.of("refers");
+    private static final Set<String> SETTABLE = Set.of("refers", "size");
 
     private record Entry(long id, String actionId, String action, String table, String rowId, String rowText,
             String setColumns) {
@@ -70,13 +73,19 @@ public final class RowRestorer {
         return out;
     }
 
-    /** Restores one action's rows, or all (actionId null). */
+    /** Restores one action's rows, or all (actionId null); each action's rows together or none of them. */
     public List<ActionResult> restore(String actionId, String runId) throws SQLException {
-        List<ActionResult> results = new ArrayList<>();
+        // Newest action first (its newest row first), so several actions on one row unwind in order.
+        Map<String, List<Entry>> byAction = new LinkedHashMap<>();
         for (Entry e : entries(actionId)) {
-            ActionResult r = restoreOne(e, runId);
-            listener.outcome("restore", e.action(), r.outcome());
-            results.add(r);
+            byAction.computeIfAbsent(e.actionId(), k -> new ArrayList<>()).add(e);
+        }
+        List<ActionResult> results = new ArrayList<>();
+        for (List<Entry> rows : byAction.values()) {
+            for (ActionResult r : restoreAction(rows, runId)) {
+                listener.outcome("restore", r.action(), r.outcome());
+                results.add(r);
+            }
         }
         return results;
     }
@@ -99,54 +108,93 @@ public final class RowRestorer {
         return entries;
     }
 
-    private ActionResult restoreOne(Entry e, String runId) {
+    /**
+     * One action's rows in one transaction (the rows the daemon changes together come back together): when any
+     * of them cannot be put back, none is, and every one is reported refused with the reason.
+     */
+    private List<ActionResult> restoreAction(List<Entry> rows, String runId) {
         try (Connection c = dataSource.getConnection()) {
             try {
                 tx.begin(c);
-                String target = tx.schema().qualified(e.table()); // allow-list: a tampered table name fails here
-                String current;
-                try (PreparedStatement ps = c.prepareStatement("SELECT row_to_json(t)::text FROM " + target + " t WHERE "
-                        + tx.idPredicate(c, e.table()) + " FOR UPDATE")) {
-                    ps.setString(1, e.rowId());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        current = rs.next() ? rs.getString(1) : null;
+                String refused = null;
+                for (Entry e : rows) {
+                    refused = restoreRow(c, e);
+                    if (refused != null) {
+                        refused = rows.size() == 1 ? refused : e.table() + "/" + e.rowId() + ": " + refused;
+                        break;
                     }
                 }
-                String refused = RemedyAction.UPDATE_ROW.label().equals(e.action())
-                        ? restoreUpdate(c, e, target, current)
-                        : restoreRemoved(c, e, target, current);
-                ActionOutcome outcome = refused == null ? ActionOutcome.RESTORED : ActionOutcome.RESTORE_REFUSED;
-                String detail = refused == null ? "row restored" : refused;
-                if (refused == null) {
-                    try (PreparedStatement ps = c.prepareStatement("UPDATE " + quarantineTable + " SET restored_at = ? WHERE id = ?")) {
-                        ps.setTimestamp(1, Timestamp.from(clock.instant()));
-                        ps.setLong(2, e.id());
-                        ps.executeUpdate();
-                    }
-                } else {
-                    c.rollback();
-                }
-                audit.record(c, e.actionId(), "restore", runId, "restore", e.action(), e.table(), e.rowId(), null, null,
-                        outcome, detail);
-                c.commit();
-                LOG.infof("restore %s (%s/%s): %s", e.actionId(), e.table(), e.rowId(), detail);
-                if (refused == null) {
-                    // A restored update set back only columns in SETTABLE (anything else is refused above).
-                    RowRemedyApplier.notifyCommitted(committedRows, e.actionId(), RemedyAction.UPDATE_ROW.label().equals(e.action())
-                            ? new ChangedRow(e.table(), e.rowText(), SETTABLE)
-                            : ChangedRow.whole(e.table(), e.rowText()));
-                }
-                return new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), outcome, detail);
-            } catch (SQLException | RuntimeException | IOException ex) {
+                return finish(c, rows, refused, runId);
+            } catch (SQLException ex) {
                 WriteTransactions.rollbackQuietly(c, ex);
-                LOG.errorf(ex, "restore %s failed", e.actionId());
-                return new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), ActionOutcome.FAILED,
-                        RowRemedyApplier.describe(ex));
+                if ("23505".equals(ex.getSQLState())) {
+                    // A unique key of a row (e.g. an installation's tenant and plugin id) is held by a different row now.
+                    return finish(c, rows, "a different row holds one of its unique keys now: not overwritten ("
+                            + RowRemedyApplier.describe(ex) + ")", runId);
+                }
+                return failed(rows, ex);
+            } catch (RuntimeException | IOException ex) {
+                WriteTransactions.rollbackQuietly(c, ex);
+                return failed(rows, ex);
             }
         } catch (SQLException ex) {
-            return new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), ActionOutcome.FAILED,
-                    RowRemedyApplier.describe(ex));
+            return failed(rows, ex);
         }
+    }
+
+    /** Commits the restore (refused null) or rolls it back; audits each row either way, in the same transaction. */
+    private List<ActionResult> finish(Connection c, List<Entry> rows, String refused, String runId) throws SQLException {
+        ActionOutcome outcome = refused == null ? ActionOutcome.RESTORED : ActionOutcome.RESTORE_REFUSED;
+        String detail = refused == null ? "row restored" : refused;
+        if (refused != null) {
+            c.rollback();
+        }
+        List<ActionResult> results = new ArrayList<>();
+        for (Entry e : rows) {
+            if (refused == null) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE " + quarantineTable + " SET restored_at = ? WHERE id = ?")) {
+                    ps.setTimestamp(1, Timestamp.from(clock.instant()));
+                    ps.setLong(2, e.id());
+                    ps.executeUpdate();
+                }
+            }
+            audit.record(c, e.actionId(), "restore", runId, "restore", e.action(), e.table(), e.rowId(), null, null, outcome,
+                    detail);
+            LOG.infof("restore %s (%s/%s): %s", e.actionId(), e.table(), e.rowId(), detail);
+            results.add(new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), outcome, detail));
+        }
+        c.commit();
+        if (refused == null) {
+            // A restored update set back only columns in SETTABLE (anything else is refused).
+            RowRemedyApplier.notifyCommitted(committedRows, rows.get(0).actionId(), rows.stream()
+                    .map(e -> RemedyAction.UPDATE_ROW.label().equals(e.action())
+                            ? new ChangedRow(e.table(), e.rowText(), SETTABLE)
+                            : ChangedRow.whole(e.table(), e.rowText()))
+                    .toList());
+        }
+        return results;
+    }
+
+    private static List<ActionResult> failed(List<Entry> rows, Exception ex) {
+        LOG.errorf(ex, "restore %s failed", rows.get(0).actionId());
+        return rows.stream().map(e -> new ActionResult(e.actionId(), null, e.action(), e.table(), e.rowId(), ActionOutcome.FAILED,
+                RowRemedyApplier.describe(ex))).toList();
+    }
+
+    /** Locks the row's current version (if any) and puts the quarantined one back; null when done, else why not. */
+    private String restoreRow(Connection c, Entry e) throws SQLException, IOException {
+        String target = tx.schema().qualified(e.table()); // allow-list: a tampered table name fails here
+        String current;
+        try (PreparedStatement ps = c.prepareStatement("SELECT row_to_json(t)::text FROM " + target + " t WHERE "
+                + tx.idPredicate(c, e.table()) + " FOR UPDATE")) {
+            ps.setString(1, e.rowId());
+            try (ResultSet rs = ps.executeQuery()) {
+                current = rs.next() ? rs.getString(1) : null;
+            }
+        }
+        return RemedyAction.UPDATE_ROW.label().equals(e.action())
+                ? restoreUpdate(c, e, target, current)
+                : restoreRemoved(c, e, target, current);
     }
 
     /** Null when done, else why not. */

@@ -171,8 +171,9 @@ final class Scan {
                 .detect(listing, t.plugins(), keepInstalled));
         Set<String> remoteUids = t.plugins().stream().filter(PluginRow::isRemote).map(PluginRow::uid)
                 .collect(Collectors.toSet());
+        Set<String> pluginUids = t.plugins().stream().map(PluginRow::uid).collect(Collectors.toSet());
         withListing(layout.packages(), listing -> new PackageDetector(layout.packages(), grace, sink)
-                .detect(listing, t.declarations(), remoteUids, keepPackage));
+                .detect(listing, t.declarations(), remoteUids, pluginUids, keepPackage));
         if (!db.allDeclarationsParsed()) {
             sink.note("some declarations could not be parsed: their assets are unknown, so asset findings are not reported");
         } else {

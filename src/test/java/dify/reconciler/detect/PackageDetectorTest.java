@@ -33,7 +33,7 @@ class PackageDetectorTest {
                         new StoredObject("plugin_packages/" + B, 70, packageModified, "\"b\"")).iterator(),
                 List.of(new DeclarationRow("d-c", C, "langgenius/bedrock", declarationChanged, List.of()),
                         new DeclarationRow("d-a", A, "langgenius/openai", OLD, List.of())),
-                Set.of(), present::add);
+                Set.of(), Set.of(A, C), present::add);
 
         assertEquals(List.of("plugin_packages/" + A), present.stream().map(StoredObject::key).toList());
         assertEquals(2, sink.total(), sink.findings().toString());
@@ -70,7 +70,8 @@ class PackageDetectorTest {
                 object("plugin_packages/langgenius/email:0.0.7@" + "6c".repeat(32) + "/extra"),
                 object("plugin_packages/tmp/upload-123.part"));
         new PackageDetector("plugin_packages/", GRACE, sink).detect(listing.iterator(),
-                List.of(new DeclarationRow("d1", DECLARED, "langgenius/email", OLD, List.of())), Set.of(), present::add);
+                List.of(new DeclarationRow("d1", DECLARED, "langgenius/email", OLD, List.of())), Set.of(), Set.of(DECLARED),
+                present::add);
 
         assertEquals(4, sink.unrecognizedKeys());
         assertEquals(1, sink.total());
@@ -78,5 +79,31 @@ class PackageDetectorTest {
         assertEquals(FindingKind.PACKAGE_ORPHANED, orphan.kind());
         assertEquals("plugin_packages/" + UNDECLARED, orphan.key());
         assertEquals(List.of("plugin_packages/" + DECLARED), present.stream().map(StoredObject::key).toList());
+    }
+
+    @Test
+    void reportsDeclarationsNoPluginUsesWithTheirPackagesLastModifiedAndSkipsYoungOnes() {
+        Instant reuploaded = OLD.plusSeconds(60);
+        Instant young = Instant.parse("2026-08-01T00:00:00Z");
+        FindingSink sink = new FindingSink(10);
+        // Key order: bedrock (C) < openai (A) < tongyi (B). A is uploaded, not installed; B is installed; C was
+        // uploaded too, but its package is gone; a fourth declaration is younger than the grace period.
+        String d = "langgenius/deepseek:0.0.1@" + "de".repeat(32);
+        new PackageDetector("plugin_packages/", GRACE, sink).detect(
+                List.of(new StoredObject("plugin_packages/" + A, 50, reuploaded, "\"a\""),
+                        new StoredObject("plugin_packages/" + B, 70, OLD, "\"b\"")).iterator(),
+                List.of(new DeclarationRow("d-c", C, "langgenius/bedrock", OLD, List.of()),
+                        new DeclarationRow("d-d", d, "langgenius/deepseek", young, List.of()),
+                        new DeclarationRow("d-a", A, "langgenius/openai", OLD, List.of()),
+                        new DeclarationRow("d-b", B, "langgenius/tongyi", OLD, List.of())),
+                Set.of(), Set.of(B), o -> {});
+
+        List<Finding> unreferenced = sink.findings().stream().filter(f -> f.kind() == FindingKind.DECLARATION_UNREFERENCED)
+                .toList();
+        assertEquals(List.of("d-c", "d-a"), unreferenced.stream().map(Finding::id).toList());
+        // The age a remedy waits for is the package's: its last upload, not the declaration's first.
+        assertEquals(new ObservedVersion(OLD, null, reuploaded, "\"a\""), unreferenced.get(1).observed());
+        assertEquals(ObservedVersion.row(OLD), unreferenced.get(0).observed(), "no package: the declaration's own age");
+        assertEquals(1, sink.count(FindingKind.PACKAGE_MISSING), "C's package is missing too");
     }
 }

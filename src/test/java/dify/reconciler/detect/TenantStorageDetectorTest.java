@@ -44,7 +44,9 @@ class TenantStorageDetectorTest {
         assertEquals(1, sink.total());
         Finding f = sink.findings().get(0);
         assertEquals(FindingKind.TENANT_STORAGE_DRIFT, f.kind());
-        assertEquals(ObservedVersion.row(changedAt("r2")), f.observed()); // the row's, not an object's
+        // The row's version, not an object's, with the size it read (what a repair compares before setting one).
+        assertEquals(new ObservedVersion(changedAt("r2"), 8L, null, null), f.observed());
+        assertEquals(7L, f.bytes(), "the bytes stored: the value a repair sets");
         assertEquals("r2", f.id());
         assertEquals("size is 8 bytes but 7 bytes are stored under persistence/t1/a/y/", f.detail());
     }

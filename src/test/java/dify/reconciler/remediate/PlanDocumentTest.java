@@ -52,12 +52,40 @@ class PlanDocumentTest {
                 () -> withAction("category_row_orphaned", "quarantine_row", "plugin_declarations").toPlan());
         withAction("category_row_orphaned", "quarantine_row", "tool_installations").toPlan();
         withAction("invalid_identifier_row", "quarantine_row", "plugin_installations").toPlan();
+        withAction("installation_declaration_missing", "quarantine_row", "plugin_installations").toPlan();
+        withAction("declaration_unreferenced", "quarantine_row", "plugin_declarations").toPlan();
+        withAction("plugin_unreferenced", "quarantine_row", "plugins").toPlan();
+        assertThrows(IllegalArgumentException.class,
+                () -> withAction("installation_declaration_missing", "quarantine_row", "tool_installations").toPlan());
+        assertThrows(IllegalArgumentException.class, () -> withAction("plugin_unreferenced", "quarantine_row",
+                "plugin_declarations").toPlan());
+    }
+
+    @Test
+    void aStorageSizeRepairCarriesTheValueItComparesAndTheValueItSets() {
+        PlanDocument.Action sized = new PlanDocument.Action("p/1", "tenant_storage_drift", "update_row", "tenant_storages",
+                "00000000-0000-0000-0000-000000000001", null, "a/b", "t", "d", 5L, 319L);
+        PlanDocument doc = new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "db", "r", List.of(sized),
+                List.of(), 0);
+        PlannedAction back = doc.toPlan().actions().get(0);
+        assertEquals(5L, back.observedValue());
+        assertEquals(319L, back.targetValue());
+        // Without them (an edited file, or one from an older version) there is nothing safe to set.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> withAction("tenant_storage_drift", "update_row", "tenant_storages").toPlan());
+        assertTrue(e.getMessage().contains("is not one we make"), e.getMessage());
+        PlanDocument.Action negative = new PlanDocument.Action("p/1", "tenant_storage_drift", "update_row", "tenant_storages",
+                "00000000-0000-0000-0000-000000000001", null, "a/b", "t", "d", 5L, -1L);
+        assertThrows(IllegalArgumentException.class, () -> new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(),
+                true, "db", "r", List.of(negative), List.of(), 0).toPlan());
     }
 
     @Test
     void refusesAnActionThatIsNotTheKindsRemedyOrAReportOnlyKind() {
         assertThrows(IllegalArgumentException.class, () -> withAction("refers_drift", "quarantine_row", "plugins").toPlan());
-        assertThrows(IllegalArgumentException.class, () -> withAction("plugin_unreferenced", "quarantine_row", "plugins").toPlan());
+        assertThrows(IllegalArgumentException.class, () -> withAction("duplicate_rows", "quarantine_row", "plugins").toPlan());
+        assertThrows(IllegalArgumentException.class, () -> withAction("tenant_storage_drift", "quarantine_row", "tenant_storages")
+                .toPlan());
         assertThrows(IllegalArgumentException.class, () -> withAction("refers_drift", "drop_table", "plugins").toPlan());
     }
 

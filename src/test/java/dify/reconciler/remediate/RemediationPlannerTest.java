@@ -29,7 +29,9 @@ class RemediationPlannerTest {
     private static final Set<FindingKind> ALL_ROW_KINDS = RemediationPolicy.remediableKinds();
     private static final Map<FindingKind, Long> BIG = Map.of(FindingKind.REFERS_TOO_LOW, 1000L, FindingKind.REFERS_DRIFT,
             1000L, FindingKind.CATEGORY_ROW_ORPHANED, 1000L, FindingKind.ENDPOINT_ORPHANED, 1000L,
-            FindingKind.INVALID_IDENTIFIER_ROW, 1000L);
+            FindingKind.INVALID_IDENTIFIER_ROW, 1000L, FindingKind.INSTALLATION_DECLARATION_MISSING, 1000L,
+            FindingKind.PLUGIN_UNREFERENCED, 1000L, FindingKind.DECLARATION_UNREFERENCED, 1000L,
+            FindingKind.TENANT_STORAGE_DRIFT, 1000L);
 
     private static RemediationPolicy policy(Set<FindingKind> allowed, int maxActions, double maxShare) {
         return new RemediationPolicy(false, allowed, 3, Duration.ofHours(1), Duration.ofDays(7), maxActions, maxShare,
@@ -41,6 +43,8 @@ class RemediationPlannerTest {
             case REFERS_TOO_LOW, REFERS_DRIFT -> "plugins";
             case ENDPOINT_ORPHANED -> "endpoints";
             case CATEGORY_ROW_ORPHANED -> "tool_installations";
+            case INSTALLATION_DECLARATION_MISSING -> "plugin_installations";
+            case PLUGIN_UNREFERENCED -> "plugins";
             default -> "plugin_declarations";
         };
         return Finding.row(kind, table, id, "a/b:0.0.1@" + "0".repeat(64), "a/b", "t", ObservedVersion.row(null), "detail " + id);
@@ -69,8 +73,16 @@ class RemediationPlannerTest {
                         seen(9, Duration.ofDays(2)),
                         WithheldReason.REPORT_ONLY),
                 Arguments.of(FindingKind.DUPLICATE_ROWS, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)), WithheldReason.REPORT_ONLY),
-                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
-                        WithheldReason.REPORT_ONLY));
+                Arguments.of(FindingKind.INSTALLATION_PLUGIN_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
+                        WithheldReason.REPORT_ONLY),
+                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),
+                Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, Set.of(FindingKind.PLUGIN_UNREFERENCED),
+                        seen(9, Duration.ofDays(2)), WithheldReason.NOT_ALLOWED),
+                Arguments.of(FindingKind.PLUGIN_UNREFERENCED, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),
+                // Info kinds wait min-age-info (7 days here).
+                Arguments.of(FindingKind.DECLARATION_UNREFERENCED, ALL_ROW_KINDS, seen(3, Duration.ofDays(7)), null),
+                Arguments.of(FindingKind.DECLARATION_UNREFERENCED, ALL_ROW_KINDS, seen(3, Duration.ofDays(6)),
+                        WithheldReason.TOO_YOUNG));
     }
 
     @ParameterizedTest
@@ -177,5 +189,50 @@ class RemediationPlannerTest {
                 Duration.ZERO, 1, 1.5, Duration.ofHours(1)));
         assertNull(new RemediationPlanner(policy(ALL_ROW_KINDS, 1, 1)).reasonToWithhold(FindingKind.REFERS_DRIFT,
                 seen(3, Duration.ofHours(1)), NOW), "exactly min-age old is old enough");
+    }
+
+    @Test
+    void waitsForADeclarationsPackageToBeOlderThanMinAgeInfo() {
+        RemediationPlanner planner = new RemediationPlanner(policy(ALL_ROW_KINDS, 50, 1.0));
+        // Seen for a month, but its package was uploaded again yesterday: an install may follow.
+        Finding reuploaded = Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", "d1", "a/b:0.0.1@"
+                + "0".repeat(64), "a/b", null,
+                new ObservedVersion(NOW.minus(Duration.ofDays(90)), null,
+                        NOW.minus(Duration.ofDays(1)), "\"e\""),
+                "unreferenced");
+        RemediationPlan plan = planner.plan("p", "r", NOW, "db",
+                List.of(new RemediationCandidate(reuploaded, seen(30, Duration.ofDays(30)))).iterator(), BIG);
+        assertEquals(List.of(WithheldReason.TOO_YOUNG), plan.withheld().stream().map(WithheldItem::reason).toList());
+
+        Finding settled = Finding.row(FindingKind.DECLARATION_UNREFERENCED, "plugin_declarations", "d1", "a/b:0.0.1@"
+                + "0".repeat(64), "a/b", null,
+                new ObservedVersion(NOW.minus(Duration.ofDays(90)), null,
+                        NOW.minus(Duration.ofDays(8)), "\"e\""),
+                "unreferenced");
+        plan = planner.plan("p", "r", NOW, "db", List.of(new RemediationCandidate(settled, seen(30, Duration.ofDays(30))))
+                .iterator(), BIG);
+        assertEquals(1, plan.actions().size(), plan.toString());
+    }
+
+    @Test
+    void aStorageSizeRepairCarriesTheSizeTheScanReadAndTheBytesItMeasured() {
+        RemediationPlanner planner = new RemediationPlanner(policy(ALL_ROW_KINDS, 50, 1.0));
+        Finding drift = new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", "s1", "persistence/t/a/b/", null, "a/b",
+                "t", 319L, "size is 5 bytes but 319 bytes are stored", new ObservedVersion(NOW.minus(Duration.ofDays(9)), 5L, null,
+                        null));
+        RemediationPlan plan = planner.plan("p", "r", NOW, "db",
+                List.of(new RemediationCandidate(drift, seen(3, Duration.ofDays(8)))).iterator(), BIG);
+        PlannedAction a = plan.actions().get(0);
+        assertEquals(RemedyAction.UPDATE_ROW, a.action());
+        assertEquals(5L, a.observedValue());
+        assertEquals(319L, a.targetValue());
+
+        // Recorded by a version that did not keep the measurement: nothing safe to set until the next scan has it.
+        Finding unmeasured = new Finding(FindingKind.TENANT_STORAGE_DRIFT, "tenant_storages", "s1", "persistence/t/a/b/", null,
+                "a/b", "t", null, "size is 5 bytes but 319 bytes are stored", ObservedVersion.row(NOW.minus(Duration.ofDays(9))));
+        plan = planner.plan("p", "r", NOW, "db", List.of(new RemediationCandidate(unmeasured, seen(3, Duration.ofDays(8))))
+                .iterator(), BIG);
+        assertTrue(plan.actions().isEmpty(), plan.toString());
+        assertEquals(List.of(WithheldReason.UNCONFIRMED), plan.withheld().stream().map(WithheldItem::reason).toList());
     }
 }
