@@ -28,7 +28,8 @@ final class ObjectRecheck {
             case INVALID_INSTALLED_KEY -> null; // the key can never become valid: always quarantined
             // bytes against bytes: the object's version and the source's recomputed identifier decide
             case INSTALLED_COPY_DIFFERS, CHECKSUM_MISMATCH -> null;
-            case INSTALLED_OBJECT_ORPHANED -> firstOf(
+            // plugin_unreferenced's second step, after its rows were quarantined: as an orphaned installed copy
+            case INSTALLED_OBJECT_ORPHANED, PLUGIN_UNREFERENCED -> firstOf(
                     exists(c, DaemonSchema.PLUGINS, uid) ? "a plugins row with identifier " + uid + " exists now" : null,
                     installInFlight(c, uid));
             case PACKAGE_ORPHANED -> firstOf(

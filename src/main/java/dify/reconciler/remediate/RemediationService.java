@@ -253,10 +253,35 @@ public class RemediationService {
      */
     public List<ActionResult> applyAll(RemediationPlan plan, RemediationPolicy policy, String runId) throws SQLException {
         List<ActionResult> results = new ArrayList<>(applier().apply(plan, policy, runId));
-        if (plan.actions().stream().anyMatch(a -> a.action().onObject())) {
-            results.addAll(objectApplier().apply(plan, policy, runId));
+        List<PlannedAction> objectActions = new ArrayList<>(plan.actions().stream().filter(a -> a.action().onObject()).toList());
+        objectActions.addAll(uninstalledCopies(plan, results));
+        if (!objectActions.isEmpty()) {
+            RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
+                    plan.database(), plan.runId(), objectActions, List.of(), 0);
+            results.addAll(objectApplier().apply(objects, policy, runId));
         }
         return results;
+    }
+
+    /**
+     * {@code plugin_unreferenced}'s second step, as the daemon's last uninstall does it: once the rows are in
+     * quarantine (committed), {@code plugin/U} goes too, which stops the runtime on every node. Same action id,
+     * so restoring the action puts back the object first, then the rows. Re-checked like an orphaned installed
+     * copy (no plugins row, no install in flight) at the version read now, after the rows' commit.
+     */
+    private List<PlannedAction> uninstalledCopies(RemediationPlan plan, List<ActionResult> rowResults) {
+        List<PlannedAction> steps = new ArrayList<>();
+        for (PlannedAction a : plan.actions()) {
+            if (a.kind() != FindingKind.PLUGIN_UNREFERENCED || a.pluginUniqueIdentifier() == null || rowResults.stream()
+                    .noneMatch(r -> r.actionId().equals(a.id()) && r.outcome() == ActionOutcome.APPLIED)) {
+                continue;
+            }
+            String key = layout().installed() + a.pluginUniqueIdentifier();
+            storage.head(key).ifPresent(o -> steps.add(new PlannedAction(a.id(), a.kind(), RemedyAction.QUARANTINE_OBJECT, null, null,
+                    a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(),
+                    "the installed copy of the plugin whose rows this action quarantined", key, null, o.version())));
+        }
+        return steps;
     }
 
     /** Restore and purge of quarantined objects ({@link ObjectQuarantine#purge} is for the purge command). */

@@ -1,6 +1,8 @@
 package dify.reconciler.remediate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,8 +14,11 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
+import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
@@ -76,6 +81,9 @@ class RowSetRemediationTest {
 
     @Inject
     ObjectMapper mapper;
+
+    @Inject
+    Restores restores;
 
     @Test
     void tenantStorageSizeIsSetToTheMeasuredBytesThenRestored() throws Exception {
@@ -163,6 +171,49 @@ class RowSetRemediationTest {
                     assertEquals(3L, applied, "one transaction, three rows, one action id");
                 });
         assertTrue(action.detail().contains("installed_object_orphaned"), action.detail());
+    }
+
+    @Test
+    void anUnreferencedLocalPluginLosesItsInstalledCopyInTheSameActionAndRestoreBringsBothBack() throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        BuiltPackage pkg = DifyPackageBuilder.aPackage().author("langgenius").name("leftover").version("0.0.1").build();
+        String uid = pkg.identifier();
+        Path root = DriftedDaemonAccess.storageRoot();
+        Path installed = root.resolve("plugin").resolve(uid);
+        Path quarantined = root.resolve("reconciler-quarantine/plugin").resolve(uid);
+        new LocalObjectWriter(root).put("plugin/" + uid, pkg.bytes());
+        daemon().insertDeclaration(uid, "langgenius/leftover", "{\"name\":\"leftover\"}");
+        daemon().insertPlugin(uid, "langgenius/leftover", 0, "local", null);
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        try {
+            RemediationPlan plan = remediation.plan(scan());
+            List<PlannedAction> actions = plan.actions().stream().filter(a -> uid.equals(a.pluginUniqueIdentifier())).toList();
+            assertEquals(1, actions.size(), plan.toString());
+            assertEquals(FindingKind.PLUGIN_UNREFERENCED, actions.get(0).kind());
+
+            List<ActionResult> results = remediation.applyAll(plan, armed(), "test");
+            List<ActionResult> mine = results.stream().filter(r -> r.actionId().equals(actions.get(0).id())).toList();
+            assertEquals(List.of(ActionOutcome.APPLIED, ActionOutcome.APPLIED), mine.stream().map(ActionResult::outcome).toList(),
+                    "the rows, then the installed copy, under one action id: " + mine);
+            assertEquals(0L, daemon().queryLong("SELECT count(*) FROM plugins WHERE plugin_unique_identifier = ?", uid));
+            assertFalse(Files.exists(installed), "plugin/U is gone: the runtime stops on every node");
+            assertArrayEquals(pkg.bytes(), Files.readAllBytes(quarantined), "its bytes are in quarantine");
+            ScanReport after = scan();
+            assertEquals(0L, after.summary().byKind().getOrDefault(FindingKind.PLUGIN_UNREFERENCED, 0L), after.findings().toString());
+            assertEquals(0L, after.summary().byKind().getOrDefault(FindingKind.INSTALLED_OBJECT_ORPHANED, 0L),
+                    after.findings().toString());
+
+            List<ActionResult> restored = restores.restore(Restores.Selection.action(actions.get(0).id()));
+            assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
+            assertEquals(planted, TableDump.daemon(db()), "the rows are back exactly");
+            assertArrayEquals(pkg.bytes(), Files.readAllBytes(installed), "plugin/U is back, byte for byte");
+        } finally {
+            daemon().execute("DELETE FROM plugins WHERE plugin_unique_identifier = ?", uid);
+            daemon().execute("DELETE FROM plugin_declarations WHERE plugin_unique_identifier = ?", uid);
+            Files.deleteIfExists(installed);
+            Files.deleteIfExists(quarantined);
+        }
+        assertEquals(original, TableDump.daemon(db()));
     }
 
     @Test
