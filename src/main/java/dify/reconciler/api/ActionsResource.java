@@ -33,7 +33,8 @@ import java.util.List;
 public class ActionsResource {
 
     public record Action(long seq, String actionId, String runId, String planId, String instance, String kind, String action,
-            String table, String rowId, JsonNode before, JsonNode after, String outcome, String detail, String at) {
+            String table, String rowId, String objectKey, String targetKey, JsonNode before, JsonNode after, String outcome,
+            String detail, String cache, String at) {
     }
 
     public record ActionsPage(long total, int offset, int limit, List<Action> actions) {
@@ -61,7 +62,8 @@ public class ActionsResource {
         List<Action> actions = new ArrayList<>();
         for (AuditLog.Entry e : p.entries()) {
             actions.add(new Action(e.seq(), e.actionId(), e.runId(), e.planId(), e.instance(), e.kind(), e.action(), e.table(),
-                    e.rowId(), json(e.before()), json(e.after()), e.outcome(), e.detail(), e.at().toString()));
+                    e.rowId(), e.objectKey(), e.targetKey(), json(e.before()), json(e.after()), e.outcome(), e.detail(), e.cache(),
+                    e.at().toString()));
         }
         return new ActionsPage(p.total(), paging.offset(), paging.limit(), actions);
     }

@@ -3,13 +3,10 @@ package dify.reconciler.cache;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.config.RedisSettings;
-import dify.reconciler.observe.MetricNames;
 import dify.reconciler.remediate.AppliedRowsListener;
 import dify.reconciler.remediate.ChangedRow;
 import dify.reconciler.state.StateStore;
 import io.agroal.api.AgroalDataSource;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,9 +53,6 @@ public class CacheInvalidation implements AppliedRowsListener {
     Config settings;
 
     @Inject
-    MeterRegistry registry;
-
-    @Inject
     StateStore state;
 
     @Inject
@@ -81,6 +75,9 @@ public class CacheInvalidation implements AppliedRowsListener {
             return size() > MAX_NOTES;
         }
     });
+
+    @Inject
+    CacheInvalidationCounters counters;
 
     @PostConstruct
     void init() {
@@ -203,9 +200,7 @@ public class CacheInvalidation implements AppliedRowsListener {
 
     private void count(CacheOutcome outcome, int keys) {
         if (keys > 0) {
-            Counter.builder(MetricNames.CACHE_INVALIDATIONS)
-                    .description("Stale daemon cache keys per delete pass after a repair, by outcome")
-                    .tag(MetricNames.TAG_OUTCOME, outcome.label()).register(registry).increment(keys);
+            counters.counter(outcome).increment(keys);
         }
     }
 

@@ -12,9 +12,14 @@ import javax.sql.DataSource;
 /** Reads the audit ({@code remediation_actions}): filtered pages for the API, and what one run applied. */
 public final class AuditLog {
 
-    /** One audit row; {@code before} and {@code after} are the changed columns as JSON text, or null. */
+    /**
+     * One audit row; {@code before} and {@code after} are the changed columns (or an object's version) as JSON text,
+     * or null; {@code objectKey}/{@code targetKey} name an object action's object and copy target; {@code cache} what
+     * became of the daemon's cached copies after the commit.
+     */
     public record Entry(long seq, String actionId, String runId, String planId, String instance, String kind, String action,
-            String table, String rowId, String before, String after, String outcome, String detail, Instant at) {
+            String table, String rowId, String before, String after, String outcome, String detail, Instant at, String objectKey,
+            String targetKey, String cache) {
     }
 
     /** Exact matches; a null field matches everything. */
@@ -49,7 +54,8 @@ public final class AuditLog {
             }
             List<Entry> entries = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT seq, action_id, run_id, plan_id, instance, kind, action,"
-                    + " table_name, row_id, before::text, after::text, outcome, detail, at FROM " + table + WHERE
+                    + " table_name, row_id, before::text, after::text, outcome, detail, at, object_key, target_key, cache FROM " + table
+                    + WHERE
                     + " ORDER BY seq DESC OFFSET ? LIMIT ?")) {
                 int i = bind(ps, f);
                 ps.setLong(i++, offset);
@@ -58,7 +64,8 @@ public final class AuditLog {
                     while (rs.next()) {
                         entries.add(new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                                 rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
-                                rs.getString(11), rs.getString(12), rs.getString(13), rs.getTimestamp(14).toInstant()));
+                                rs.getString(11), rs.getString(12), rs.getString(13), rs.getTimestamp(14).toInstant(),
+                                rs.getString(15), rs.getString(16), rs.getString(17)));
                     }
                 }
             }

@@ -8,12 +8,9 @@ import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.observe.MetricNames;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.state.StateStore;
 import io.agroal.api.AgroalDataSource;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
@@ -59,10 +56,10 @@ public class RemediationService {
     ObjectMapper mapper;
 
     @Inject
-    MeterRegistry registry;
+    Clock clock;
 
     @Inject
-    Clock clock;
+    RemediationActionCounters counters;
 
     @Inject
     GuardInputs guardInputs;
@@ -316,9 +313,7 @@ public class RemediationService {
     }
 
     private void counter(String kind, String action, ActionOutcome outcome) {
-        Counter.builder(MetricNames.REMEDIATION_ACTIONS).description("Remediation actions by kind, action and outcome")
-                .tag(MetricNames.TAG_KIND, kind).tag(MetricNames.TAG_ACTION, action).tag(MetricNames.TAG_OUTCOME, outcome.label())
-                .register(registry).increment();
+        counters.counter(kind, action, outcome).increment();
     }
 
     private static String instance() {

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.remediate.RemediationPolicy;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -46,6 +47,14 @@ class FreshServiceTest {
         assertEquals(0.0, m.value("plugin_reconciler_interval_seconds"), "reconciler.interval=off");
         assertEquals(1.0, m.value("plugin_reconciler_configuration_valid"), "a service that started has a valid configuration");
         assertEquals(0.0, m.value("plugin_reconciler_packages_unverified"));
+        // Alerts take increase() of these: each must exist at 0 before its first event.
+        for (FindingKind kind : RemediationPolicy.remediableKinds()) {
+            assertEquals(0.0, m.value("plugin_reconciler_remediation_actions_total{action=\"" + RemediationPolicy.remedyFor(kind)
+                    .orElseThrow().label() + "\",kind=\"" + kind.label() + "\",outcome=\"failed\"}"), kind.label());
+        }
+        assertEquals(0.0, m.value("plugin_reconciler_guard_trips_total{guard=\"shrunk_listing\"}"));
+        assertEquals(0.0, m.value("plugin_reconciler_cache_invalidations_total{outcome=\"failed\"}"));
+        assertEquals(0.0, m.value("plugin_reconciler_breaker_tripped"));
         assertEquals(0.0, m.value("plugin_reconciler_run_duration_seconds_count{phase=\"total\"}"));
         assertEquals(0.0, m.value("plugin_reconciler_objects_listed{prefix=\"plugin_packages\"}"));
         assertEquals(0.0, m.value("plugin_reconciler_storage_requests_total{operation=\"head\",outcome=\"error\"}"));
