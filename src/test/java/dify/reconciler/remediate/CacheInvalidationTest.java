@@ -58,7 +58,7 @@ class CacheInvalidationTest {
     public static class Armed implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.dry-run", "false", "reconciler.remediation.confirmations", "1",
+            return Map.of("reconciler.mode", "scan", "reconciler.remediation.dry-run", "false", "reconciler.remediation.confirmations", "1",
                     "reconciler.remediation.min-age", "0s", "reconciler.remediation.min-age-info", "0s",
                     "reconciler.remediation.max-share", "1", "reconciler.remediation.kinds",
                     "refers_too_low,refers_drift,category_row_orphaned,endpoint_orphaned,invalid_identifier_row",

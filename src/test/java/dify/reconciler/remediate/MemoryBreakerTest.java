@@ -33,7 +33,7 @@ class MemoryBreakerTest {
     public static class MaxTwo implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
+            return Map.of("reconciler.mode", "scan", "reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
                     "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
                     "reconciler.remediation.max-actions-per-run", "2", "reconciler.remediation.kinds", "endpoint_orphaned");
         }
