@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /** What became of an action (audit column {@code outcome}, metric tag {@code outcome}). */
@@ -20,6 +21,8 @@ public enum ActionOutcome {
     /** The quarantined copy was deleted after {@code reconciler.remediation.retention}: the action can no longer be undone. */
     PURGED;
 
+    /** Also its JSON form (apply --output, the API): the audit's spelling, not the enum constant. */
+    @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -96,7 +96,9 @@ public class RemediationService {
 
     /** Which database plans are made for and applied to (no user, no options). */
     public String database() {
-        return daemon.databaseIdentity();
+        // The bucket or folder too: a plan made against another bucket must not be applied here (its object keys and
+        // versions are another store's). No user, no keys.
+        return daemon.databaseIdentity() + " with " + storage.describe();
     }
 
     /** The plan after a successful scan, with the configured policy. */

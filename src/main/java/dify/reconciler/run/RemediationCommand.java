@@ -137,16 +137,19 @@ public class RemediationCommand {
 
     public int apply(String... args) {
         Path file = null;
+        Path output = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--plan") && i + 1 < args.length) {
                 file = Path.of(args[++i]);
+            } else if ((args[i].equals("--output") || args[i].equals("-o")) && i + 1 < args.length) {
+                output = Path.of(args[++i]);
             } else {
-                System.err.println("usage: apply --plan FILE");
+                System.err.println("usage: apply --plan FILE [--output FILE]");
                 return ScanCommand.EXIT_FAILED;
             }
         }
         if (file == null) {
-            System.err.println("usage: apply --plan FILE");
+            System.err.println("usage: apply --plan FILE [--output FILE]");
             return ScanCommand.EXIT_FAILED;
         }
         try {
@@ -163,6 +166,15 @@ public class RemediationCommand {
             for (ActionResult r : results) {
                 System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label())
                         + cacheLine(r));
+            }
+            if (output != null) {
+                // Every action's outcome as JSON, for a pipeline or a ticket (the lines above are for people).
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("planId", plan.planId());
+                doc.put("armed", policy.armed());
+                doc.put("results", results);
+                Files.writeString(output, mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n",
+                        StandardCharsets.UTF_8);
             }
             long failed = results.stream().filter(r -> r.outcome() == ActionOutcome.FAILED).count();
             System.out.printf(Locale.ROOT, "%s: %d action(s); applied %d, skipped_changed %d, failed %d, dry_run %d, withheld %d%n",

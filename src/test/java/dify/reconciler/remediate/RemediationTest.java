@@ -266,6 +266,13 @@ class RemediationTest {
         mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
                 "postgresql://elsewhere:5432/dify_plugin", doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", other.toString()));
+        // Same database, another bucket: its keys and versions are another store's.
+        assertTrue(doc.database().contains(" with "), doc.database());
+        Path otherBucket = tmp.resolve("other-bucket.json");
+        mapper.writeValue(otherBucket.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
+                doc.database().substring(0, doc.database().indexOf(" with ")) + " with s3://another-bucket (endpoint default)",
+                doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
+        assertEquals(2, command.apply("--plan", otherBucket.toString()));
         Path expired = tmp.resolve("expired.json");
         mapper.writeValue(expired.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.createdAt(), doc.dryRun(),
                 doc.database(), doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
@@ -273,6 +280,26 @@ class RemediationTest {
         Path good = tmp.resolve("good.json");
         mapper.writeValue(good.toFile(), doc);
         assertEquals(0, command.apply("--plan", good.toString()), "unarmed, a valid plan is shown and exits 0");
+    }
+
+    @Test
+    void applyWritesEveryOutcomeAsJsonWithOutput(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String hook = "hook-" + UUID.randomUUID();
+        daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", hook, "default");
+        try {
+            Path planFile = tmp.resolve("plan.json");
+            assertEquals(1, command.plan("--output", planFile.toString()));
+            Path out = tmp.resolve("results.json");
+            assertEquals(0, command.apply("--plan", planFile.toString(), "--output", out.toString()));
+            var doc = mapper.readTree(out.toFile());
+            assertEquals(mapper.readTree(planFile.toFile()).get("planId").asText(), doc.get("planId").asText());
+            assertEquals(false, doc.get("armed").asBoolean());
+            assertEquals("dry_run", doc.at("/results/0/outcome").asText(), doc.toString());
+            assertEquals("endpoint_orphaned", doc.at("/results/0/kind").asText(), doc.toString());
+            assertEquals(2, command.apply("--plan", planFile.toString(), "--output"), "--output needs a file");
+        } finally {
+            daemon().execute("DELETE FROM endpoints WHERE hook_id = ?", hook);
+        }
     }
 
     // --- the round trip every row remedy goes through ---
