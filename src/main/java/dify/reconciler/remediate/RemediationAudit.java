@@ -31,31 +31,21 @@ public final class RemediationAudit {
 
     public void record(Connection c, String actionId, String planId, String runId, String kind, String action, String tableName,
             String rowId, String before, String after, ActionOutcome outcome, String detail) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (action_id, run_id, plan_id, instance, kind,"
-                + " action, table_name, row_id, before, after, outcome, detail, at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?)")) {
-            ps.setString(1, actionId);
-            ps.setString(2, runId);
-            ps.setString(3, planId);
-            ps.setString(4, instance);
-            ps.setString(5, kind);
-            ps.setString(6, action);
-            ps.setString(7, tableName);
-            ps.setString(8, rowId);
-            ps.setString(9, before);
-            ps.setString(10, after);
-            ps.setString(11, outcome.label());
-            ps.setString(12, detail);
-            ps.setTimestamp(13, Timestamp.from(clock.instant()));
-            ps.executeUpdate();
-        }
+        insert(c, "table_name, row_id", actionId, planId, runId, kind, action, tableName, rowId, before, after, outcome, detail);
     }
 
     /** An object action's outcome: no table or row, the key (and the copy's target) instead. */
     public void recordObject(Connection c, String actionId, String planId, String runId, String kind, String action,
             String key, String targetKey, String before, String after, ActionOutcome outcome, String detail) throws SQLException {
+        insert(c, "object_key, target_key", actionId, planId, runId, kind, action, key, targetKey, before, after, outcome, detail);
+    }
+
+    /** @param subjectColumns {@code table_name, row_id} or {@code object_key, target_key}: our two constants, never input */
+    private void insert(Connection c, String subjectColumns, String actionId, String planId, String runId, String kind,
+            String action, String subject, String secondSubject, String before, String after, ActionOutcome outcome, String detail)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (action_id, run_id, plan_id, instance, kind,"
-                + " action, object_key, target_key, before, after, outcome, detail, at)"
+                + " action, " + subjectColumns + ", before, after, outcome, detail, at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?)")) {
             ps.setString(1, actionId);
             ps.setString(2, runId);
@@ -63,8 +53,8 @@ public final class RemediationAudit {
             ps.setString(4, instance);
             ps.setString(5, kind);
             ps.setString(6, action);
-            ps.setString(7, key);
-            ps.setString(8, targetKey);
+            ps.setString(7, subject);
+            ps.setString(8, secondSubject);
             ps.setString(9, before);
             ps.setString(10, after);
             ps.setString(11, outcome.label());

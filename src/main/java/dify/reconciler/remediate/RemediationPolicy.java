@@ -74,6 +74,11 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
         return "false".equals(dryRunSetting);
     }
 
+    /** This policy armed (what {@code dry-run=false} gives): for tests and tools that arm one run explicitly. */
+    public RemediationPolicy asArmed() {
+        return new RemediationPolicy(true, allowed, confirmations, minAge, minAgeInfo, maxActionsPerRun, maxShare, planTtl);
+    }
+
     /** Whether apply may act on this kind now: armed and listed. */
     public boolean mayApply(FindingKind kind) {
         return armed && allowed.contains(kind) && REMEDIES.containsKey(kind);

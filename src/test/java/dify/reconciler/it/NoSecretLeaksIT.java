@@ -139,20 +139,7 @@ class NoSecretLeaksIT {
     }
 
     private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
-        Map<String, String> env = new HashMap<>();
-        env.put("DB_HOST", db.host());
-        env.put("DB_PORT", Integer.toString(db.port()));
-        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
-        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
-        env.put("DB_DATABASE", db.name());
-        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
-        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
-        env.put("S3_ENDPOINT", s3.endpoint().toString());
-        env.put("S3_USE_AWS", "false");
-        env.put("S3_USE_PATH_STYLE", "true");
-        env.put("AWS_ACCESS_KEY", s3.accessKey());
-        env.put("AWS_SECRET_KEY", s3.secretKey());
-        env.put("AWS_REGION", s3.region());
+        Map<String, String> env = db.ownerS3Environment(s3, bucket);
         env.put("RECONCILER_GRACE_PERIOD", "0s");
         env.put("RECONCILER_INTERVAL", "off");
         env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");

@@ -409,9 +409,7 @@ class RemediationTest {
     }
 
     private RemediationPolicy armed() {
-        RemediationPolicy p = remediation.policy();
-        return new RemediationPolicy(true, p.allowed(), p.confirmations(), p.minAge(), p.minAgeInfo(), p.maxActionsPerRun(),
-                p.maxShare(), p.planTtl());
+        return remediation.policy().asArmed();
     }
 
     private ScanReport scan() {

@@ -523,9 +523,7 @@ class RowSetRemediationTest {
     }
 
     private RemediationPolicy armed() {
-        RemediationPolicy p = remediation.policy();
-        return new RemediationPolicy(true, p.allowed(), p.confirmations(), p.minAge(), p.minAgeInfo(), p.maxActionsPerRun(),
-                p.maxShare(), p.planTtl());
+        return remediation.policy().asArmed();
     }
 
     private ScanReport scan() {

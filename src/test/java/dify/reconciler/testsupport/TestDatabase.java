@@ -101,6 +101,24 @@ public final class TestDatabase implements AutoCloseable {
      * Secret does: it may create our schema, so state is persisted) and reading {@code localRoot} as {@code local}
      * storage, with no grace period. Mutable: tests add their own settings.
      */
+    /**
+     * As {@link #ownerEnvironment(Path)}, reading {@code bucket} of S3Proxy with the daemon's {@code S3_*} and
+     * {@code AWS_*} variables (path style, static keys).
+     */
+    public Map<String, String> ownerS3Environment(S3ProxyServer s3, String bucket) {
+        Map<String, String> env = ownerEnvironment(Path.of("unused"));
+        env.remove("PLUGIN_STORAGE_LOCAL_ROOT");
+        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
+        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
+        env.put("S3_ENDPOINT", s3.endpoint().toString());
+        env.put("S3_USE_AWS", "false");
+        env.put("S3_USE_PATH_STYLE", "true");
+        env.put("AWS_ACCESS_KEY", s3.accessKey());
+        env.put("AWS_SECRET_KEY", s3.secretKey());
+        env.put("AWS_REGION", s3.region());
+        return env;
+    }
+
     public Map<String, String> ownerEnvironment(Path localRoot) {
         Map<String, String> env = new HashMap<>();
         env.put("DB_HOST", host());

@@ -150,9 +150,9 @@ public final class LocalObjectStorage implements ObjectStorage {
     @Override
     public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
         Path from = existingFile(source.key(), "copy");
-        requireVersion(source, "copy source");
+        VersionGuard.requireVersion(this, source, "copy source");
         Path target = writableFile(targetKey, "copy");
-        requireTarget(targetKey, expectedTarget, "copy");
+        VersionGuard.requireTarget(this, targetKey, expectedTarget, "copy");
         Path tmp = temporaryFile("copy");
         try {
             try {
@@ -162,7 +162,7 @@ public final class LocalObjectStorage implements ObjectStorage {
                 listener.onRequest("copy", false);
                 throw new StorageException("cannot copy " + from + " to " + tmp + ": " + e, e);
             }
-            requireVersion(source, "copy source"); // unchanged while it was read
+            VersionGuard.requireVersion(this, source, "copy source"); // unchanged while it was read
             publish(tmp, target, targetKey, expectedTarget, "copy");
         } finally {
             deleteQuietly(tmp);
@@ -174,7 +174,7 @@ public final class LocalObjectStorage implements ObjectStorage {
     @Override
     public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
         Path target = writableFile(key, "put");
-        requireTarget(key, expectedTarget, "put");
+        VersionGuard.requireTarget(this, key, expectedTarget, "put");
         Path tmp = temporaryFile("put");
         try {
             long written;
@@ -199,7 +199,7 @@ public final class LocalObjectStorage implements ObjectStorage {
     @Override
     public void delete(StoredObject expected) {
         Path file = existingFile(expected.key(), "delete");
-        requireVersion(expected, "delete");
+        VersionGuard.requireVersion(this, expected, "delete");
         try {
             Files.delete(file);
             listener.onRequest("delete", true);
@@ -233,7 +233,7 @@ public final class LocalObjectStorage implements ObjectStorage {
                     Files.move(tmp, target); // no hard links here: checks existence, then renames
                 }
             } else {
-                requireTarget(key, expectedTarget, operation);
+                VersionGuard.requireTarget(this, key, expectedTarget, operation);
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (FileAlreadyExistsException e) {
@@ -242,26 +242,6 @@ public final class LocalObjectStorage implements ObjectStorage {
         } catch (IOException e) {
             listener.onRequest(operation, false);
             throw new StorageException("cannot write " + target + ": " + e, e);
-        }
-    }
-
-    private void requireVersion(StoredObject expected, String what) {
-        Optional<StoredObject> now = head(expected.key());
-        if (!expected.sameVersionAs(now.orElse(null))) {
-            throw new ObjectChangedException(what + " '" + expected.key() + "' changed: expected " + expected.describeVersion()
-                    + ", found " + now.map(StoredObject::describeVersion).orElse("nothing"));
-        }
-    }
-
-    private void requireTarget(String key, StoredObject expectedTarget, String operation) {
-        if (expectedTarget == null) {
-            Optional<StoredObject> now = head(key);
-            if (now.isPresent()) {
-                throw new ObjectChangedException(operation + " target '" + key + "' exists (" + now.get().describeVersion()
-                        + "): not overwritten");
-            }
-        } else {
-            requireVersion(expectedTarget, operation + " target");
         }
     }
 

@@ -169,8 +169,8 @@ public final class S3ObjectStorage implements ObjectStorage {
      */
     @Override
     public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
-        requireVersion(source, "copy source");
-        requireTarget(targetKey, expectedTarget, "copy");
+        VersionGuard.requireVersion(this, source, "copy source");
+        VersionGuard.requireTarget(this, targetKey, expectedTarget, "copy");
         String action = "copy '" + source.key() + "' to '" + targetKey + "'";
         try {
             client.copyObject(b -> b.sourceBucket(bucket).sourceKey(source.key()).destinationBucket(bucket)
@@ -191,7 +191,7 @@ public final class S3ObjectStorage implements ObjectStorage {
      */
     @Override
     public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
-        requireTarget(key, expectedTarget, "put");
+        VersionGuard.requireTarget(this, key, expectedTarget, "put");
         try {
             client.putObject(b -> b.bucket(bucket).key(key).contentLength(length)
                     .ifNoneMatch(expectedTarget == null ? "*" : null)
@@ -211,33 +211,13 @@ public final class S3ObjectStorage implements ObjectStorage {
      */
     @Override
     public void delete(StoredObject expected) {
-        requireVersion(expected, "delete");
+        VersionGuard.requireVersion(this, expected, "delete");
         try {
             client.deleteObject(b -> b.bucket(bucket).key(expected.key()).ifMatch(expected.etag()));
             listener.onRequest("delete", true);
         } catch (SdkException e) {
             listener.onRequest("delete", false);
             throw translateWrite("delete '" + expected.key() + "'", e);
-        }
-    }
-
-    private void requireVersion(StoredObject expected, String what) {
-        Optional<StoredObject> now = head(expected.key());
-        if (!expected.sameVersionAs(now.orElse(null))) {
-            throw new ObjectChangedException(what + " '" + expected.key() + "' changed: expected " + expected.describeVersion()
-                    + ", found " + now.map(StoredObject::describeVersion).orElse("nothing"));
-        }
-    }
-
-    private void requireTarget(String key, StoredObject expectedTarget, String operation) {
-        if (expectedTarget == null) {
-            Optional<StoredObject> now = head(key);
-            if (now.isPresent()) {
-                throw new ObjectChangedException(operation + " target '" + key + "' exists (" + now.get().describeVersion()
-                        + "): not overwritten");
-            }
-        } else {
-            requireVersion(expectedTarget, operation + " target");
         }
     }
 
