@@ -3,12 +3,12 @@ package dify.reconciler.remediate;
 /**
  * TEST ONLY: halts the JVM at a named step of a multi-step object action, the way SIGKILL would (no shutdown
  * hooks, no finally blocks), so fault tests can prove {@link ObjectRecovery} right. Enabled only by the system
- * property {@code reconciler.test.halt-at=<step>} (e.g. {@code quarantine_object:quarantine-copied}); without it
- * nothing happens. Never set it in production.
+ * property {@code dify.reconciler.test.halt-at=<step>} (e.g. {@code quarantine_object:quarantine-copied}); without it
+ * nothing happens. Never set it in production. (Not under {@code reconciler.}: Quarkus rejects unknown keys there.)
  */
 final class StepHook {
 
-    static final String PROPERTY = "reconciler.test.halt-at";
+    static final String PROPERTY = "dify.reconciler.test.halt-at";
 
     /** What {@code kill -9} leaves as exit status (128 + 9). */
     static final int HALT_STATUS = 137;
