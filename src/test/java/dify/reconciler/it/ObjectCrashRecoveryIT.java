@@ -42,7 +42,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * SIGKILL). Then: each planted object is at its key or under the quarantine prefix, never neither; {@code recover}
  * (for two boundaries the next {@code apply}, which recovers first) rolls the action back or completes it as the
  * step implies, after which no object is in both places and the
- * audit says which; {@code restore --all} gives back every object's bytes and every daemon table as planted.
+ * audit says which; {@code restore --all} gives back every object's bytes and every daemon table as planted. An
+ * original rewritten by someone else after the kill is left alone and reported (exit 1).
  */
 class ObjectCrashRecoveryIT {
 
@@ -145,6 +146,22 @@ class ObjectCrashRecoveryIT {
                 assertEquals(planted, objects(client, bucket), name + ": restore puts back every object's exact bytes");
                 assertEquals(tables, TableDump.daemon(db), name);
             }
+
+            // Someone else rewrote the original after the kill: neither roll back nor complete is safe, so recover
+            // leaves both objects alone, reports it and exits 1.
+            Map<String, String> killed = new HashMap<>(armed);
+            killed.put("JAVA_TOOL_OPTIONS", "-Ddify.reconciler.test.halt-at=quarantine_object:quarantine-copied");
+            assertEquals(137, PackagedApp.run(killed, "apply", "--plan", planFile.toString()).exitCode());
+            writer.put(orphan, "the daemon wrote other bytes here");
+            Map<String, String> tampered = objects(client, bucket);
+            int audited = recoveryAudit(db).size();
+            PackagedApp.Outcome undecided = PackagedApp.run(armed, "recover");
+            assertEquals(1, undecided.exitCode(), undecided.stdout() + undecided.stderr());
+            assertTrue(undecided.stdout().contains("undecided quarantine_object " + orphan), undecided.stdout());
+            assertEquals(tampered, objects(client, bucket), "an undecided action is left alone");
+            assertEquals(planted.get(orphan), tampered.get(QUARANTINE + orphan), "our copy of the old bytes stays");
+            assertEquals(audited, recoveryAudit(db).size(), "nothing recovered, nothing audited");
+            assertEquals(1L, incompleteEntries(db), "still reported by the next recovery");
             assertFalse(recoveryAudit(db).isEmpty());
         }
     }
