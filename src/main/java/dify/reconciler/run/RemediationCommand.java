@@ -43,7 +43,8 @@ import org.jboss.logging.Logger;
  * ledger and writes the plan; it never changes the daemon's data (exit 0 no actions, 1 actions planned, 2
  * failure). {@code apply --plan FILE} applies that plan's actions that are still allowed, each re-checked
  * (exit 0 all applied or skipped as changed, 1 one failed, 2 refused). {@code restore (--action ID | --run RUN_ID
- * | --all)} puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). {@code purge}
+ * | --all)} puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). {@code recover}
+ * settles object actions a killed process left half done (apply does it first too). {@code purge}
  * deletes quarantined rows past the retention; {@code quarantine list} shows what is quarantined. Not armed, apply and
  * restore print what they would do and write nothing. Standard output is their interface, as for {@code scan}.
  */
