@@ -305,11 +305,44 @@ public final class ObjectQuarantine {
             ps.setString(2, actionId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    Long size = rs.getObject(6) == null ? null : rs.getLong(6);
-                    Timestamp lm = rs.getTimestamp(8);
-                    entries.add(new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            size, rs.getString(7), lm == null ? null : lm.toInstant(), rs.getBoolean(9)));
+                    entries.add(entry(rs));
                 }
+            }
+        }
+        return entries;
+    }
+
+    private static Entry entry(ResultSet rs) throws SQLException {
+        Long size = rs.getObject(6) == null ? null : rs.getLong(6);
+        Timestamp lm = rs.getTimestamp(8);
+        return new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), size, rs.getString(7),
+                lm == null ? null : lm.toInstant(), rs.getBoolean(9));
+    }
+
+    // --- crash safety (see ObjectRecovery) ---
+
+    /** Marks an action's open entries complete: its last storage step is done and audited. */
+    void complete(String actionId) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("UPDATE " + table + " SET completed_at = ? WHERE action_id = ?"
+                        + " AND completed_at IS NULL AND restored_at IS NULL AND purged_at IS NULL")) {
+            c.setAutoCommit(true);
+            ps.setTimestamp(1, Timestamp.from(clock.instant()));
+            ps.setString(2, actionId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Entries of actions a killed process left half done (not complete, restored or purged), oldest first. */
+    List<Entry> incomplete() throws SQLException {
+        List<Entry> entries = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT id, action_id, action, original_key, quarantine_key, size, etag,"
+                        + " last_modified, created FROM " + table
+                        + " WHERE completed_at IS NULL AND restored_at IS NULL AND purged_at IS NULL ORDER BY id");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                entries.add(entry(rs));
             }
         }
         return entries;

@@ -81,6 +81,7 @@ public final class ObjectRemedyApplier {
                     a.kind().label() + " is not listed in reconciler.remediation.kinds", null, null));
         }
         Done done;
+        boolean interrupted = false;
         try {
             String skip = recheckRows(a);
             if (skip != null) {
@@ -95,8 +96,23 @@ public final class ObjectRemedyApplier {
         } catch (SQLException | RuntimeException | IOException e) {
             LOG.errorf(e, "remediation %s: %s on %s failed", a.id(), a.action().label(), a.key());
             done = new Done(ActionOutcome.FAILED, RowRemedyApplier.describe(e), null, null);
+            interrupted = true; // a step may be half done: left incomplete for ObjectRecovery to settle
         }
-        return audited(plan, a, runId, done);
+        ActionResult r = audited(plan, a, runId, done);
+        if (!interrupted) {
+            complete(a);
+        }
+        return r;
+    }
+
+    /** The action's steps are done and audited: its entries are no longer ObjectRecovery's business. */
+    private void complete(PlannedAction a) {
+        try {
+            quarantine.complete(a.id());
+        } catch (SQLException e) {
+            // The next recovery finds the entries and completes them from what the store holds.
+            LOG.errorf(e, "remediation %s: could not mark its entries complete", a.id());
+        }
     }
 
     /** The rows' half of the re-check, committed (and every lock released) before the bucket is touched. */
@@ -124,6 +140,7 @@ public final class ObjectRemedyApplier {
         StoredObject original = now.get();
         String quarantineKey = prefix.keyFor(a.key());
         long entry = quarantine.recordIntent(a, a.key(), quarantineKey, original, false);
+        StepHook.reached("quarantine_object:intent-recorded");
         StoredObject copy;
         try {
             copy = storage.copy(original, quarantineKey, null);
@@ -140,6 +157,7 @@ public final class ObjectRemedyApplier {
             return new Done(ActionOutcome.FAILED, "the quarantine copy " + copy.describeVersion() + " does not match the original "
                     + original.describeVersion() + ": removed it, the original stays", null, null);
         }
+        StepHook.reached("quarantine_object:quarantine-copied");
         try {
             storage.delete(original);
         } catch (ObjectChangedException e) {
@@ -147,6 +165,7 @@ public final class ObjectRemedyApplier {
             quarantine.forget(entry);
             return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
         }
+        StepHook.reached("quarantine_object:original-deleted");
         return new Done(ActionOutcome.APPLIED, "moved to " + quarantineKey, versionJson(original), null);
     }
 
@@ -197,7 +216,9 @@ public final class ObjectRemedyApplier {
                         null);
             }
         }
-        long entry = quarantine.recordIntent(a, a.targetKey(), null, null, true);
+        // The expected version (the source's size and ETag) lets recovery tell our half-done copy from another object.
+        long entry = quarantine.recordIntent(a, a.targetKey(), null, source.get(), true);
+        StepHook.reached("copy_object:replacement-intent-recorded");
         StoredObject written;
         try {
             // Guarded by the versions we verified: a source rewritten since is not copied, a target changed is not replaced.
@@ -211,7 +232,9 @@ public final class ObjectRemedyApplier {
             quarantine.forget(entry);
             throw e;
         }
+        StepHook.reached("copy_object:target-replaced");
         quarantine.recordCreated(entry, written);
+        StepHook.reached("copy_object:replacement-recorded");
         String before = replaced == null ? null : versionJson(replaced);
         if (written.size() != source.get().size()) {
             return new Done(ActionOutcome.FAILED, "the copy has " + written.size() + " bytes, the source " + source.get().size()
@@ -254,7 +277,8 @@ public final class ObjectRemedyApplier {
         if (bytes == null) {
             return new Done(ActionOutcome.FAILED, "the verified package has no _assets/ file with id " + assetId, null, null);
         }
-        long entry = quarantine.recordIntent(a, a.targetKey(), null, null, true);
+        long entry = quarantine.recordIntent(a, a.targetKey(), null, new StoredObject(a.targetKey(), bytes.length, null, null),
+                true);
         StoredObject written;
         try {
             written = storage.put(a.targetKey(), bytes, null);
@@ -285,6 +309,7 @@ public final class ObjectRemedyApplier {
     private Quarantined quarantineCopy(PlannedAction a, StoredObject old) throws SQLException {
         String quarantineKey = prefix.keyFor(old.key());
         long entry = quarantine.recordIntent(a, old.key(), quarantineKey, old, false);
+        StepHook.reached("copy_object:intent-recorded");
         StoredObject copy;
         try {
             copy = storage.copy(old, quarantineKey, null);
@@ -301,6 +326,7 @@ public final class ObjectRemedyApplier {
             throw new IllegalStateException("the quarantine copy " + copy.describeVersion() + " does not match "
                     + old.describeVersion() + ": removed it, nothing replaced");
         }
+        StepHook.reached("copy_object:quarantine-copied");
         return new Quarantined(entry, copy);
     }
 

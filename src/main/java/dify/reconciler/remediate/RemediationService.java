@@ -251,6 +251,9 @@ public class RemediationService {
      * service and the {@code apply} command both come here, so neither forgets one kind.
      */
     public List<ActionResult> applyAll(RemediationPlan plan, RemediationPolicy policy, String runId) throws SQLException {
+        if (policy.armed() && whyNothingCanBeRecorded() == null) {
+            recoverInterrupted(true); // a half-done action of a killed process is settled before anything new
+        }
         List<ActionResult> results = new ArrayList<>(applier().apply(plan, policy, runId));
         List<PlannedAction> objectActions = new ArrayList<>(plan.actions().stream().filter(a -> a.action().onObject()).toList());
         objectActions.addAll(uninstalledCopies(plan, results));
@@ -281,6 +284,15 @@ public class RemediationService {
                     "the installed copy of the plugin whose rows this action quarantined", key, null, o.version())));
         }
         return steps;
+    }
+
+    /**
+     * Rolls back or completes object actions a killed process left half done (see {@link ObjectRecovery});
+     * unarmed, only decides. Each recovery is audited under a run id of its own.
+     */
+    public List<InterruptedObjectActions.Recovered> recoverInterrupted(boolean armed) throws SQLException {
+        return new InterruptedObjectActions(dataSource, storage, objectQuarantine(), audit(), this::counter).recover(armed,
+                UUID.randomUUID().toString());
     }
 
     /** Restore and purge of quarantined objects ({@link ObjectQuarantine#purge} is for the purge command). */

@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
  * Entry point. Without arguments the jar runs as a service (scheduled scans, HTTP API, metrics, health).
  * With {@code scan} it runs one scan and exits 0 (clean), 1 (drift at or above {@code reconciler.fail-on})
  * or 2 (the scan failed, including a configuration that does not start). {@code plan}, {@code apply} and
- * {@code restore}, {@code purge} and {@code quarantine list} are the one-shot remediation commands
+ * {@code restore}, {@code recover}, {@code purge} and {@code quarantine list} are the one-shot remediation commands
  * ({@link RemediationCommand}), {@code breaker} shows or acknowledges the remediation breaker
  * ({@link BreakerCommand}).
  *
@@ -28,7 +28,8 @@ public class Main implements QuarkusApplication {
     private static final Logger LOG = Logger.getLogger(Main.class);
 
     /** Commands that run once and exit (everything else with arguments is an error; no arguments is the service). */
-    private static final Set<String> ONE_SHOT = Set.of("scan", "plan", "apply", "restore", "purge", "quarantine", "breaker");
+    private static final Set<String> ONE_SHOT = Set.of("scan", "plan", "apply", "restore", "recover", "purge", "quarantine",
+            "breaker");
 
     @Inject
     ScanCommand scanCommand;
@@ -118,6 +119,8 @@ public class Main implements QuarkusApplication {
                     return remediationCommand.restore(rest);
                 case "breaker":
                     return breakerCommand.run(rest);
+                case "recover":
+                    return remediationCommand.recover(rest);
                 case "purge":
                     return remediationCommand.purge(rest);
                 case "quarantine":
@@ -129,7 +132,7 @@ public class Main implements QuarkusApplication {
         if (args.length > 0) {
             System.err.println("unknown command '" + args[0] + "'; usage: [scan [--output FILE] [--format json|text]"
                     + " [--fail-on info|warning|critical]] | plan [--output FILE] [--format json|text] | apply --plan FILE"
-                    + " | restore (--action ID | --run RUN_ID | --all) | purge | quarantine list [--format json|text]"
+                    + " | restore (--action ID | --run RUN_ID | --all) | recover | purge | quarantine list [--format json|text]"
                     + " | breaker status | breaker ack --reason TEXT (no command runs the service)");
             return ScanCommand.EXIT_FAILED;
         }

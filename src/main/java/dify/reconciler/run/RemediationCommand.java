@@ -9,6 +9,8 @@ import dify.reconciler.remediate.ActionResult;
 import dify.reconciler.remediate.Breaker;
 import dify.reconciler.remediate.BreakerStatus;
 import dify.reconciler.remediate.GuardTrip;
+import dify.reconciler.remediate.InterruptedObjectActions;
+import dify.reconciler.remediate.ObjectRecovery;
 import dify.reconciler.remediate.PlanDocument;
 import dify.reconciler.remediate.PlannedAction;
 import dify.reconciler.remediate.QuarantinePurge;
@@ -41,7 +43,8 @@ import org.jboss.logging.Logger;
  * ledger and writes the plan; it never changes the daemon's data (exit 0 no actions, 1 actions planned, 2
  * failure). {@code apply --plan FILE} applies that plan's actions that are still allowed, each re-checked
  * (exit 0 all applied or skipped as changed, 1 one failed, 2 refused). {@code restore (--action ID | --run RUN_ID
- * | --all)} puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). {@code purge}
+ * | --all)} puts quarantined rows back (exit 0 all restored, 1 one refused or failed, 2 refused). {@code recover}
+ * settles object actions a killed process left half done (apply does it first too). {@code purge}
  * deletes quarantined rows past the retention; {@code quarantine list} shows what is quarantined. Not armed, apply and
  * restore print what they would do and write nothing. Standard output is their interface, as for {@code scan}.
  */
@@ -264,6 +267,48 @@ public class RemediationCommand {
         } catch (Exception e) {
             LOG.error("restore failed", e);
             System.err.println("restore failed: " + ScanRunner.describe(e));
+            return ScanCommand.EXIT_FAILED;
+        }
+    }
+
+    /**
+     * {@code recover}: rolls back or completes object actions a killed process left half done (apply does it
+     * first too). Unarmed it prints what it would do. Exit 0 nothing to do or all settled, 1 something left
+     * undecided (reported, left alone), 2 refused or failed.
+     */
+    public int recover(String... args) {
+        if (args.length > 0) {
+            System.err.println("usage: recover");
+            return ScanCommand.EXIT_FAILED;
+        }
+        try {
+            RemediationPolicy policy = remediation.policy();
+            String unrecorded = remediation.whyNothingCanBeRecorded();
+            if (unrecorded != null) {
+                System.err.println("recover: refused: " + unrecorded + ", so no action was recorded");
+                return ScanCommand.EXIT_FAILED;
+            }
+            if (policy.armed() && !permission.mayAct()) {
+                System.err.println("recover: refused: this process may not act now (not the leader)");
+                return ScanCommand.EXIT_FAILED;
+            }
+            List<InterruptedObjectActions.Recovered> results = remediation.recoverInterrupted(policy.armed());
+            long undecided = 0;
+            for (InterruptedObjectActions.Recovered r : results) {
+                String what = switch (r.verdict()) {
+                    case ROLL_BACK -> r.done() ? "rolled_back" : "[DRY RUN] would roll back";
+                    case COMPLETE -> r.done() ? "completed" : "[DRY RUN] would complete";
+                    case UNDECIDED -> "undecided";
+                };
+                undecided += r.verdict() == ObjectRecovery.Verdict.UNDECIDED ? 1 : 0;
+                System.out.println(what + " " + r.action() + " " + r.key() + " (action " + r.actionId() + "): " + r.detail());
+            }
+            System.out.printf(Locale.ROOT, "%sInterrupted object actions: %d; undecided %d%n", policy.armed() ? "" : "[DRY RUN] ",
+                    results.size(), undecided);
+            return undecided > 0 ? ScanCommand.EXIT_DRIFT : ScanCommand.EXIT_CLEAN;
+        } catch (Exception e) {
+            LOG.error("recover failed", e);
+            System.err.println("recover failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
         }
     }

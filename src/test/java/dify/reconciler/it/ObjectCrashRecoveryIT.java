@@ -1,0 +1,228 @@
+package dify.reconciler.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.S3ObjectWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TableDump;
+import dify.reconciler.testsupport.TestDatabase;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * Crash safety of the multi-step object actions, on the packaged jar and a real S3 API (S3Proxy). For every
+ * step boundary of {@code quarantine_object} (an orphaned package) and of the replacing {@code copy_object} (a
+ * corrupt installed copy replaced by its verified package), an armed {@code apply} is killed there by the
+ * test-only hook {@code -Ddify.reconciler.test.halt-at} (a JVM halt: no shutdown hooks, no finally blocks, like
+ * SIGKILL). Then: each planted object is at its key or under the quarantine prefix, never neither; {@code recover}
+ * (for two boundaries the next {@code apply}, which recovers first) rolls the action back or completes it as the
+ * step implies, after which no object is in both places and the
+ * audit says which; {@code restore --all} gives back every object's bytes and every daemon table as planted. An
+ * original rewritten by someone else after the kill is left alone and reported (exit 1).
+ */
+class ObjectCrashRecoveryIT {
+
+    private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
+    private static final String QUARANTINE = "reconciler-quarantine/";
+
+    /** Each step boundary, and whether recovery must complete (true) or roll back (false) the action killed there. */
+    private static final Map<String, Boolean> STEPS = new LinkedHashMap<>();
+
+    static {
+        STEPS.put("quarantine_object:intent-recorded", false);
+        STEPS.put("quarantine_object:quarantine-copied", false);
+        STEPS.put("quarantine_object:original-deleted", true);
+        STEPS.put("copy_object:intent-recorded", false);
+        STEPS.put("copy_object:quarantine-copied", false);
+        STEPS.put("copy_object:replacement-intent-recorded", false);
+        STEPS.put("copy_object:target-replaced", true);
+        STEPS.put("copy_object:replacement-recorded", true);
+    }
+
+    private static final Set<String> VIA_APPLY = Set.of("quarantine_object:quarantine-copied", "copy_object:target-replaced");
+
+    @Test
+    void everyStepBoundaryIsRecoveredWithNoObjectLostOrDuplicatedAndRestoredExactly(@TempDir Path tmp) throws Exception {
+        S3ProxyServer s3 = S3ProxyServer.shared();
+        String bucket = s3.createBucket("crash-it-" + System.nanoTime());
+        S3Client client = s3.client();
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+            S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
+            DifyDataset dataset = new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
+                    Instant.now().minus(Duration.ofDays(1)));
+            Map<String, String> env = env(db, s3, bucket);
+            assertEquals(0, PackagedApp.run(env, "scan").exitCode(), "the seeded dataset is clean");
+
+            String orphan = LAYOUT.packages() + DifyDataset.fakeUid("ghost", 1);
+            String corrupt = dataset.localPlugin(1).pkg().key(LAYOUT.installed());
+            writer.put(orphan, "a package nobody declared");
+            writer.put(corrupt, "not a zip");
+            Map<String, String> planted = objects(client, bucket);
+            Map<String, List<String>> tables = TableDump.daemon(db);
+            String repaired = planted.get(dataset.localPlugin(1).pkg().key(LAYOUT.packages()));
+
+            Path planFile = tmp.resolve("plan.json");
+            PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
+            assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
+            assertTrue(plan.stdout().contains("Actions: 2;"), plan.stdout());
+
+            Map<String, String> armed = new HashMap<>(env);
+            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            for (Map.Entry<String, Boolean> step : STEPS.entrySet()) {
+                String name = step.getKey();
+                boolean completes = step.getValue();
+                String key = name.startsWith("quarantine_object") ? orphan : corrupt;
+                int audited = recoveryAudit(db).size();
+
+                Map<String, String> killed = new HashMap<>(armed);
+                killed.put("JAVA_TOOL_OPTIONS", "-Ddify.reconciler.test.halt-at=" + name);
+                PackagedApp.Outcome apply = PackagedApp.run(killed, "apply", "--plan", planFile.toString());
+                assertEquals(137, apply.exitCode(), name + ": " + apply.stdout() + apply.stderr());
+                assertTrue(apply.stderr().contains("halting at step " + name), apply.stderr());
+                Map<String, String> afterCrash = objects(client, bucket);
+                for (String k : List.of(orphan, corrupt)) {
+                    assertTrue(planted.get(k).equals(afterCrash.get(k)) || planted.get(k).equals(afterCrash.get(QUARANTINE + k)),
+                            name + ": '" + k + "' is at its key or in quarantine after the crash: " + afterCrash);
+                }
+
+                // Two boundaries are recovered by the next apply (which recovers first, then applies the plan again).
+                boolean viaApply = VIA_APPLY.contains(name);
+                PackagedApp.Outcome recover = viaApply
+                        ? PackagedApp.run(armed, "apply", "--plan", planFile.toString())
+                        : PackagedApp.run(armed, "recover");
+                assertEquals(0, recover.exitCode(), name + ": " + recover.stdout() + recover.stderr());
+                if (!viaApply) {
+                    assertTrue(recover.stdout().contains((completes ? "completed " : "rolled_back ")), name + ": " + recover.stdout());
+                }
+                Map<String, String> recovered = objects(client, bucket);
+                for (String k : List.of(orphan, corrupt)) {
+                    boolean atKey = planted.get(k).equals(recovered.get(k));
+                    boolean inQuarantine = planted.get(k).equals(recovered.get(QUARANTINE + k));
+                    assertTrue(atKey != inQuarantine, name + ": '" + k + "' is in exactly one place after recovery: " + recovered);
+                }
+                // After a roll back the object is at its key again, unless the apply that recovered moved it anew.
+                assertEquals(!completes && !viaApply, planted.get(key).equals(recovered.get(key)), name + ": " + recovered);
+                if (completes && key.equals(corrupt)) {
+                    assertEquals(repaired, recovered.get(corrupt), name + ": the verified package replaced the corrupt copy");
+                }
+                List<String[]> audit = recoveryAudit(db);
+                assertEquals(audited + 1, audit.size(), name + ": one recovery audited");
+                String[] last = audit.get(audit.size() - 1);
+                assertEquals(key, last[0], name);
+                assertEquals(completes ? "applied" : "failed", last[1], name);
+                assertTrue(
+                        last[2].startsWith(completes ? "completed after an interrupted action" : "rolled back after an interrupted action"),
+                        name + ": " + last[2]);
+
+                assertEquals(0L, incompleteEntries(db), name + ": nothing is left half done");
+
+                PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
+                assertEquals(0, restore.exitCode(), name + ": " + restore.stdout() + restore.stderr());
+                assertEquals(planted, objects(client, bucket), name + ": restore puts back every object's exact bytes");
+                assertEquals(tables, TableDump.daemon(db), name);
+            }
+
+            // Someone else rewrote the original after the kill: neither roll back nor complete is safe, so recover
+            // leaves both objects alone, reports it and exits 1.
+            Map<String, String> killed = new HashMap<>(armed);
+            killed.put("JAVA_TOOL_OPTIONS", "-Ddify.reconciler.test.halt-at=quarantine_object:quarantine-copied");
+            assertEquals(137, PackagedApp.run(killed, "apply", "--plan", planFile.toString()).exitCode());
+            writer.put(orphan, "the daemon wrote other bytes here");
+            Map<String, String> tampered = objects(client, bucket);
+            int audited = recoveryAudit(db).size();
+            PackagedApp.Outcome undecided = PackagedApp.run(armed, "recover");
+            assertEquals(1, undecided.exitCode(), undecided.stdout() + undecided.stderr());
+            assertTrue(undecided.stdout().contains("undecided quarantine_object " + orphan), undecided.stdout());
+            assertEquals(tampered, objects(client, bucket), "an undecided action is left alone");
+            assertEquals(planted.get(orphan), tampered.get(QUARANTINE + orphan), "our copy of the old bytes stays");
+            assertEquals(audited, recoveryAudit(db).size(), "nothing recovered, nothing audited");
+            assertEquals(1L, incompleteEntries(db), "still reported by the next recovery");
+            assertFalse(recoveryAudit(db).isEmpty());
+        }
+    }
+
+    /** Entries of actions neither complete, restored nor purged: what the next recovery would look at. */
+    private static long incompleteEntries(TestDatabase db) throws Exception {
+        try (Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.quarantine_objects"
+                        + " WHERE completed_at IS NULL AND restored_at IS NULL AND purged_at IS NULL");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The recovery audit rows, oldest first: object key, outcome, detail. */
+    private static List<String[]> recoveryAudit(TestDatabase db) throws Exception {
+        List<String[]> rows = new ArrayList<>();
+        try (Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT object_key, outcome, detail FROM plugin_reconciler.remediation_actions"
+                        + " WHERE plan_id = 'recover' ORDER BY seq");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+            }
+        }
+        return rows;
+    }
+
+    private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DB_HOST", db.host());
+        env.put("DB_PORT", Integer.toString(db.port()));
+        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
+        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
+        env.put("DB_DATABASE", db.name());
+        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
+        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
+        env.put("S3_ENDPOINT", s3.endpoint().toString());
+        env.put("S3_USE_AWS", "false");
+        env.put("S3_USE_PATH_STYLE", "true");
+        env.put("AWS_ACCESS_KEY", s3.accessKey());
+        env.put("AWS_SECRET_KEY", s3.secretKey());
+        env.put("AWS_REGION", s3.region());
+        env.put("RECONCILER_GRACE_PERIOD", "0s");
+        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
+        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
+        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
+        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        env.put("RECONCILER_DEEP_VERIFY", "true"); // checksum_mismatch is found by reading the bytes
+        env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned,checksum_mismatch");
+        return env;
+    }
+
+    /** Every object in the bucket: key and the SHA-256 of its bytes. */
+    private static Map<String, String> objects(S3Client client, String bucket) throws Exception {
+        Map<String, String> objects = new TreeMap<>();
+        for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
+            byte[] bytes = client.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray();
+            objects.put(o.key(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+        }
+        return objects;
+    }
+}
