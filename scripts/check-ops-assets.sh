@@ -95,6 +95,8 @@ dep = next(d for d in docs if d["kind"] == "Deployment")
 c = dep["spec"]["template"]["spec"]["containers"][0]
 m = next(m for m in c["volumeMounts"] if m["name"] == "plugin-storage")
 assert m["mountPath"] == "/app/storage" and not m.get("readOnly"), m
+sc = c["securityContext"]
+assert sc["runAsUser"] == 0 and sc["capabilities"]["drop"] == ["ALL"] and not sc["allowPrivilegeEscalation"], sc
 assert any(v["name"] == "plugin-storage" for v in dep["spec"]["template"]["spec"]["volumes"])
 PY
 echo "  ok  kubectl kustomize k8s/armed: dry-run false, kinds listed, API token from a Secret; local-storage.yaml mounts read-write"

@@ -420,6 +420,13 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
         if env.get("PLUGIN_STORAGE_LOCAL_ROOT", {}).get("value") != "/app/storage":
             fail("the sidecar must set PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
         print(f"  ok  local storage: volume {storage} {'read-only' if read_only else 'read-write'} at /app/storage, PLUGIN_STORAGE_LOCAL_ROOT=/app/storage")
+        user = (sidecar.get("securityContext") or {}).get("runAsUser")
+        caps = ((sidecar.get("securityContext") or {}).get("capabilities") or {}).get("drop")
+        if read_only and user == 0:
+            fail("a report-only sidecar runs as root")
+        if not read_only and (user != 0 or caps != ["ALL"]):
+            fail(f"an armed sidecar on local storage must run as uid 0 (the daemon's files are root's) with every capability dropped: runAsUser={user}, drop={caps}")
+        print(f"  ok  runs as uid {user}{' (owner of the daemon files, no capabilities)' if user == 0 else ''}")
     elif storage in mounts:
         fail(f"the sidecar mounts {storage} although local storage was not asked for")
 

@@ -18,9 +18,10 @@
 #   RECONCILER_STORAGE_SUBPATH    the subPath the daemon mounts its volume with (BorisPolonsky's
 #                                 pluginDaemon.persistence.persistentVolumeClaim.subPath); default empty
 #   RECONCILER_ARMED              true: armed remediation (k8s/sidecar/armed-patch.yaml: dry-run off for the
-#                                 kinds listed there, the API token from a Secret) and, with local storage,
-#                                 the daemon's volume mounted read-write; default false (the sidecar only
-#                                 reports, and mounts read-only)
+#                                 kinds listed there) and, with local storage, the daemon's volume mounted
+#                                 read-write and the container run as uid 0, the files' owner
+#                                 (armed-local-storage.yaml); default false (the sidecar only reports, and
+#                                 mounts read-only)
 #
 # The reconciler's own objects (Service, ConfigMap, ServiceMonitor, PrometheusRule) are not part of the chart:
 # `kubectl apply -k k8s/sidecar -n <ns>` once. Needs kubectl (kustomize built in). Exits non-zero, printing why,
@@ -76,6 +77,11 @@ target="    target: {group: apps, kind: Deployment, name: $deployment}"
     fi
     echo "  - path: local-storage.yaml"
     echo "$target"
+    if [[ "$armed" == true ]]; then
+      fill "$sidecar/armed-local-storage.yaml" "$tmp/armed-local-storage.yaml"
+      echo "  - path: armed-local-storage.yaml"
+      echo "$target"
+    fi
   fi
   if [[ "$armed" == true ]]; then
     fill "$sidecar/armed-patch.yaml" "$tmp/armed-patch.yaml"
