@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
@@ -15,7 +16,6 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,16 +23,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * Crash safety of the multi-step object actions, on the packaged jar and a real S3 API (S3Proxy). For every
@@ -216,13 +213,7 @@ class ObjectCrashRecoveryIT {
         return env;
     }
 
-    /** Every object in the bucket: key and the SHA-256 of its bytes. */
-    private static Map<String, String> objects(S3Client client, String bucket) throws Exception {
-        Map<String, String> objects = new TreeMap<>();
-        for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
-            byte[] bytes = client.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray();
-            objects.put(o.key(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
-        }
-        return objects;
+    private static Map<String, String> objects(S3Client client, String bucket) {
+        return BucketContents.of(client, bucket);
     }
 }

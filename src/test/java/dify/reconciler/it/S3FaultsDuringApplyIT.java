@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
@@ -16,18 +17,14 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * An armed apply against an S3 that fails (a fault-injecting proxy in front of S3Proxy, the packaged jar): when
@@ -96,13 +93,7 @@ class S3FaultsDuringApplyIT {
         }
     }
 
-    /** Every object in the bucket: key and the SHA-256 of its bytes (read directly, not through the proxy). */
-    private static Map<String, String> objects(S3Client client, String bucket) throws Exception {
-        Map<String, String> objects = new TreeMap<>();
-        for (S3Object o : client.listObjectsV2Paginator(b -> b.bucket(bucket)).contents()) {
-            byte[] bytes = client.getObjectAsBytes(b -> b.bucket(bucket).key(o.key())).asByteArray();
-            objects.put(o.key(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
-        }
-        return objects;
+    private static Map<String, String> objects(S3Client client, String bucket) {
+        return BucketContents.of(client, bucket);
     }
 }

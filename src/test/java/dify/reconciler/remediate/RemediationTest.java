@@ -392,20 +392,8 @@ class RemediationTest {
         return table.equals(a.table()) && json.contains("\"id\":\"" + a.rowId() + "\"");
     }
 
-    /** Removes rows the test inserted and puts back updated ones (by re-reading the original dump). */
-    private void undo(Map<String, List<String>> planted, Map<String, List<String>> original) throws Exception {
-        for (String table : planted.keySet()) {
-            for (String row : planted.get(table)) {
-                if (!original.get(table).contains(row)) {
-                    String id = mapper.readTree(row).get("id").asText();
-                    daemon().execute("DELETE FROM " + table + " WHERE id = ?::uuid", id);
-                    String was = original.get(table).stream().filter(r -> r.contains("\"id\":\"" + id + "\"")).findFirst().orElse(null);
-                    if (was != null) {
-                        daemon().execute("INSERT INTO " + table + " SELECT * FROM json_populate_record(NULL::" + table + ", ?::json)", was);
-                    }
-                }
-            }
-        }
+    private void undo(Map<String, List<String>> planted, Map<String, List<String>> original) {
+        TableDump.undo(db(), planted, original);
     }
 
     private RemediationPolicy armed() {

@@ -506,20 +506,8 @@ class RowSetRemediationTest {
         }
     }
 
-    /** Removes rows the test inserted and puts back updated ones (from the original dump). */
-    private void undo(Map<String, List<String>> planted, Map<String, List<String>> original) throws Exception {
-        for (String table : planted.keySet()) {
-            for (String row : planted.get(table)) {
-                if (!original.get(table).contains(row)) {
-                    String rowId = id(row);
-                    daemon().execute("DELETE FROM " + table + " WHERE id = ?::uuid", rowId);
-                    String was = original.get(table).stream().filter(r -> id(r).equals(rowId)).findFirst().orElse(null);
-                    if (was != null) {
-                        daemon().execute("INSERT INTO " + table + " SELECT * FROM json_populate_record(NULL::" + table + ", ?::json)", was);
-                    }
-                }
-            }
-        }
+    private void undo(Map<String, List<String>> planted, Map<String, List<String>> original) {
+        TableDump.undo(db(), planted, original);
     }
 
     private RemediationPolicy armed() {

@@ -1,5 +1,8 @@
 package dify.reconciler.testsupport;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -50,4 +53,35 @@ public final class TableDump {
     public static Map<String, List<String>> daemon(TestDatabase db) throws SQLException {
         return of(db, "public");
     }
+
+    /**
+     * Puts the daemon's tables back from {@code planted} to {@code original}: rows a test inserted are deleted, rows
+     * it updated are put back as they were (from the original dump's JSON). For tests that plant drift on a shared
+     * dataset and must leave it as they found it.
+     */
+    public static void undo(TestDatabase db, Map<String, List<String>> planted, Map<String, List<String>> original) {
+        DaemonRows daemon = DaemonRows.on(db);
+        for (String table : planted.keySet()) {
+            for (String row : planted.get(table)) {
+                if (!original.get(table).contains(row)) {
+                    String rowId = idOf(row);
+                    daemon.execute("DELETE FROM " + table + " WHERE id = ?::uuid", rowId);
+                    String was = original.get(table).stream().filter(r -> idOf(r).equals(rowId)).findFirst().orElse(null);
+                    if (was != null) {
+                        daemon.execute("INSERT INTO " + table + " SELECT * FROM json_populate_record(NULL::" + table + ", ?::json)", was);
+                    }
+                }
+            }
+        }
+    }
+
+    private static String idOf(String rowJson) {
+        try {
+            return JSON.readTree(rowJson).get("id").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 }
