@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The Lettuce adapter against a real redis-server, directly and through a real Sentinel, as the daemon connects. */
@@ -30,6 +31,12 @@ class RedisKeyDeleterTest {
     @AfterAll
     static void stop() {
         server.close();
+    }
+
+    /** Every test starts from an empty server: the methods run in random order, and each counts what it deleted. */
+    @BeforeEach
+    void empty() {
+        server.withClient(0, r -> r.flushall());
     }
 
     private static RedisSettings settings(Map<String, String> env) {
