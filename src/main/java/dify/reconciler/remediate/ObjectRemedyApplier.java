@@ -138,22 +138,16 @@ public final class ObjectRemedyApplier {
                     + ", now " + now.map(StoredObject::describeVersion).orElse("gone"), null, null);
         }
         StoredObject original = now.get();
-        String quarantineKey = prefix.keyFor(a.key());
-        long entry = quarantine.recordIntent(a, a.key(), quarantineKey, original, false);
-        StepHook.reached("quarantine_object:intent-recorded");
-        StoredObject copy;
+        Quarantined q;
         try {
-            copy = storage.copy(original, quarantineKey, null);
+            q = copyToQuarantine(a, original, "quarantine_object");
         } catch (ObjectChangedException e) {
-            quarantine.forget(entry);
             return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
-        } catch (RuntimeException e) {
-            quarantine.forget(entry);
-            throw e;
         }
+        StoredObject copy = q.copy();
         if (!sameContent(original, copy)) {
             storage.delete(copy);
-            quarantine.forget(entry);
+            quarantine.forget(q.entry());
             return new Done(ActionOutcome.FAILED, "the quarantine copy " + copy.describeVersion() + " does not match the original "
                     + original.describeVersion() + ": removed it, the original stays", null, null);
         }
@@ -162,11 +156,11 @@ public final class ObjectRemedyApplier {
             storage.delete(original);
         } catch (ObjectChangedException e) {
             storage.delete(copy);
-            quarantine.forget(entry);
+            quarantine.forget(q.entry());
             return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
         }
         StepHook.reached("quarantine_object:original-deleted");
-        return new Done(ActionOutcome.APPLIED, "moved to " + quarantineKey, versionJson(original), null);
+        return new Done(ActionOutcome.APPLIED, "moved to " + prefix.keyFor(a.key()), versionJson(original), null);
     }
 
     /**
@@ -307,27 +301,38 @@ public final class ObjectRemedyApplier {
 
     /** Copies {@code old} under the quarantine prefix and records it; null when it changed meanwhile. */
     private Quarantined quarantineCopy(PlannedAction a, StoredObject old) throws SQLException {
+        Quarantined q;
+        try {
+            q = copyToQuarantine(a, old, "copy_object");
+        } catch (ObjectChangedException e) {
+            return null;
+        }
+        if (!sameContent(old, q.copy())) {
+            storage.delete(q.copy());
+            quarantine.forget(q.entry());
+            throw new IllegalStateException("the quarantine copy " + q.copy().describeVersion() + " does not match "
+                    + old.describeVersion() + ": removed it, nothing replaced");
+        }
+        StepHook.reached("copy_object:quarantine-copied");
+        return q;
+    }
+
+    /**
+     * The first two steps of every quarantine: record the intent, then copy {@code old} under the quarantine prefix
+     * (the intent is forgotten when the copy fails). Throws ObjectChangedException when {@code old} changed meanwhile.
+     *
+     * @param action the step hook's prefix, {@code quarantine_object} or {@code copy_object}
+     */
+    private Quarantined copyToQuarantine(PlannedAction a, StoredObject old, String action) throws SQLException {
         String quarantineKey = prefix.keyFor(old.key());
         long entry = quarantine.recordIntent(a, old.key(), quarantineKey, old, false);
-        StepHook.reached("copy_object:intent-recorded");
-        StoredObject copy;
+        StepHook.reached(action + ":intent-recorded");
         try {
-            copy = storage.copy(old, quarantineKey, null);
-        } catch (ObjectChangedException e) {
-            quarantine.forget(entry);
-            return null;
+            return new Quarantined(entry, storage.copy(old, quarantineKey, null));
         } catch (RuntimeException e) {
             quarantine.forget(entry);
             throw e;
         }
-        if (!sameContent(old, copy)) {
-            storage.delete(copy);
-            quarantine.forget(entry);
-            throw new IllegalStateException("the quarantine copy " + copy.describeVersion() + " does not match "
-                    + old.describeVersion() + ": removed it, nothing replaced");
-        }
-        StepHook.reached("copy_object:quarantine-copied");
-        return new Quarantined(entry, copy);
     }
 
     /** Same size, and the same ETag where both have a plain (non-multipart) one. */
