@@ -84,6 +84,7 @@ public final class ObjectRemedyApplier {
         boolean interrupted = false;
         try {
             String skip = recheckRows(a);
+            StepHook.reached(a.action().label() + ":rows-rechecked"); // committed, no lock held, nothing written yet
             if (skip != null) {
                 done = new Done(ActionOutcome.SKIPPED_CHANGED, skip, null, null);
             } else if (a.action() == RemedyAction.QUARANTINE_OBJECT) {

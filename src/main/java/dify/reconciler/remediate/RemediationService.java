@@ -256,7 +256,11 @@ public class RemediationService {
         }
         List<ActionResult> results = new ArrayList<>(applier().apply(plan, policy, runId));
         List<PlannedAction> objectActions = new ArrayList<>(plan.actions().stream().filter(a -> a.action().onObject()).toList());
-        objectActions.addAll(uninstalledCopies(plan, results));
+        List<PlannedAction> uninstalled = uninstalledCopies(plan, results);
+        if (!uninstalled.isEmpty()) {
+            StepHook.reached("plugin_unreferenced:rows-quarantined"); // rows committed, plugin/U not yet moved
+        }
+        objectActions.addAll(uninstalled);
         if (!objectActions.isEmpty()) {
             RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);

@@ -85,6 +85,7 @@ public final class RowRemedyApplier {
                     LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), v.skip());
                     return result(a, ActionOutcome.SKIPPED_CHANGED, v.skip());
                 }
+                StepHook.reached(a.action().label() + ":rechecked"); // the row locked, nothing changed yet
                 String before = v.before() == null ? null : "{\"refers\": " + v.before() + "}";
                 String after = v.after() == null ? null : "{\"refers\": " + v.after() + "}";
                 quarantine(c, a, v.rowJson(), after);
@@ -135,6 +136,7 @@ public final class RowRemedyApplier {
     /** A remedy of {@link RowSetRemedies}: it locks, re-checks, quarantines and changes; this audits and commits. */
     private ActionResult applySet(Connection c, RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
         RowSetRemedies.Done d = rowSets.apply(c, a);
+        StepHook.reached(a.action().label() + ":rows-changed"); // locked and changed, not committed
         if (d.skip() != null) {
             c.rollback(); // releases the row locks before anything else
             audit.record(c, plan.planId(), runId, a, null, null, ActionOutcome.SKIPPED_CHANGED, d.skip());

@@ -1,0 +1,73 @@
+package dify.reconciler.testsupport;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The test's side of the remediation's pause hook ({@code dify.reconciler.test.pause-at}): the application
+ * writes {@code <dir>/<step>.reached} when it reaches the step and waits for {@code <dir>/<step>.resume}. A test
+ * starts the application with {@link #jvmOptions()} (packaged jar) or {@link #setSystemProperties()} (in process),
+ * {@link #awaitReached} the step, does what must happen at that moment, then {@link #resume}s.
+ */
+public final class PausedStep {
+
+    private final Path dir;
+    private final String step;
+
+    public PausedStep(Path dir, String step) {
+        this.dir = dir;
+        this.step = step;
+    }
+
+    /** For a packaged jar's {@code JAVA_TOOL_OPTIONS}. */
+    public String jvmOptions() {
+        return "-Ddify.reconciler.test.pause-at=" + step + " -Ddify.reconciler.test.pause-dir=" + dir;
+    }
+
+    /** The same as {@link #jvmOptions()} as an environment entry. */
+    public Map<String, String> environment() {
+        return Map.of("JAVA_TOOL_OPTIONS", jvmOptions());
+    }
+
+    /** For a test whose application runs in this JVM; undo with {@link #clearSystemProperties()}. */
+    public void setSystemProperties() {
+        System.setProperty("dify.reconciler.test.pause-at", step);
+        System.setProperty("dify.reconciler.test.pause-dir", dir.toString());
+    }
+
+    public static void clearSystemProperties() {
+        System.clearProperty("dify.reconciler.test.pause-at");
+        System.clearProperty("dify.reconciler.test.pause-dir");
+    }
+
+    /** Waits until the application is paused at the step; fails after {@code timeout}. */
+    public void awaitReached(Duration timeout) throws InterruptedException {
+        Path reached = dir.resolve(fileName() + ".reached");
+        Instant giveUp = Instant.now().plus(timeout);
+        while (!Files.exists(reached)) {
+            if (Instant.now().isAfter(giveUp)) {
+                throw new AssertionError("the application did not reach step " + step + " within " + timeout);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Whether the application is paused at the step now. */
+    public boolean isReached() {
+        return Files.exists(dir.resolve(fileName() + ".reached"));
+    }
+
+    /** Lets the paused application go on. */
+    public void resume() throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(fileName() + ".resume"), "go");
+    }
+
+    private String fileName() {
+        return step.replace(':', '_');
+    }
+}
