@@ -9,12 +9,16 @@ import java.util.SplittableRandom;
  * Seeded generators of hostile input for property tests: strings from every Unicode plane (and broken
  * UTF-16), keys with {@code ..}, {@code //}, very long names and keys that are prefixes of others. Plain
  * {@link SplittableRandom} with a seed per try, so a failure names the seed that reproduces it
- * ({@code -Dhostile.seed=N -Dhostile.tries=1}); {@code -Dhostile.tries} runs a longer sweep.
+ * ({@code -Dhostile.seed=N -Dhostile.tries=1}); {@code -Dhostile.tries} runs a longer sweep, and the
+ * {@code fault-sweep} Maven profile ({@code -Dfault.sweep=true}) runs {@link #SWEEP_FACTOR} times the default tries.
  */
 public final class HostileInput {
 
     /** The first seed of a run; fixed so CI is reproducible, overridable to explore. */
     public static final long BASE_SEED = Long.getLong("hostile.seed", 20261129L);
+
+    /** How many times the default tries the opt-in fault sweep runs. */
+    public static final int SWEEP_FACTOR = 20;
 
     private final SplittableRandom random;
 
@@ -23,11 +27,11 @@ public final class HostileInput {
     }
 
     /**
-     * Runs {@code property} for {@code defaultTries} seeds (or {@code -Dhostile.tries}); a failure is rethrown
-     * with the seed that reproduces it.
+     * Runs {@code property} for {@code defaultTries} seeds (or {@code -Dhostile.tries}, or {@link #SWEEP_FACTOR} times
+     * as many in the fault sweep); a failure is rethrown with the seed that reproduces it.
      */
     public static void forEachSeed(int defaultTries, SeededProperty property) {
-        int tries = Integer.getInteger("hostile.tries", defaultTries);
+        int tries = Integer.getInteger("hostile.tries", Boolean.getBoolean("fault.sweep") ? defaultTries * SWEEP_FACTOR : defaultTries);
         for (int i = 0; i < tries; i++) {
             long seed = BASE_SEED + i;
             try {

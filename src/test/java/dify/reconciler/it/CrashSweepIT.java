@@ -1,0 +1,279 @@
+package dify.reconciler.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.BucketContents;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.S3ObjectWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TableDump;
+import dify.reconciler.testsupport.TestDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A deterministic sweep of SIGKILLs through one armed {@code apply} of a plan holding row and object actions of
+ * several kinds (refers, an orphaned endpoint, an unreferenced plugin with its installed copy, an orphaned package,
+ * an invalid installed key, a corrupt installed copy, a missing installed copy), on the packaged jar, real
+ * PostgreSQL and S3Proxy. Each round kills the process when the audit shows {@code k} actions done, {@code d}
+ * milliseconds later ({@code Process.destroyForcibly}: SIGKILL). After every kill: each planted row is in its table
+ * or in quarantine, each planted object's bytes at their key or under the quarantine prefix, never neither; after
+ * {@code recover}: nothing half done, no object in both places; after {@code restore --all}: every daemon table and
+ * every object exactly as planted.
+ *
+ * <p>
+ * The default run kills at two points (about half a minute each); {@code -Dfault.sweep=true} (the {@code fault-sweep} Maven
+ * profile) kills after every action count with several delays (README, "What the reconciler guarantees").
+ */
+class CrashSweepIT {
+
+    private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
+    private static final String QUARANTINE = "reconciler-quarantine/";
+    private static final boolean SWEEP = Boolean.getBoolean("fault.sweep");
+    private static final String KINDS = "refers_too_low,refers_drift,endpoint_orphaned,plugin_unreferenced,package_orphaned,"
+            + "invalid_installed_key,checksum_mismatch,installed_copy_differs,installed_object_missing";
+
+    /** A kill point: after {@code actions} audited actions of the round's apply, {@code delayMillis} later. */
+    private record KillPoint(int actions, int delayMillis) {
+        @Override
+        public String toString() {
+            return "kill after " + actions + " action(s) + " + delayMillis + " ms";
+        }
+    }
+
+    @Test
+    void killedAnywhereInAnApplyNothingIsLostRecoveryLeavesNothingTwiceAndRestoreIsExact(@TempDir Path tmp) throws Exception {
+        S3ProxyServer s3 = S3ProxyServer.shared();
+        String bucket = s3.createBucket("crash-sweep-" + System.nanoTime());
+        S3Client client = s3.client();
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+            S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
+            DifyDataset dataset = new DifyDataset(3, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
+                    Instant.now().minus(Duration.ofDays(1)));
+            Map<String, String> env = env(db, s3, bucket);
+            assertEquals(0, PackagedApp.run(env, "scan").exitCode(), "the seeded dataset is clean");
+
+            DaemonRows daemon = DaemonRows.on(db);
+            daemon.execute("UPDATE plugins SET refers = 1 WHERE id = ?", dataset.localPlugin(1).pluginRowId());
+            daemon.insertEndpoint(UUID.randomUUID().toString(), "acme/gone", "hook-orphan", "default");
+            String leftover = DifyDataset.fakeUid("leftover", 1);
+            daemon.insertPlugin(leftover, "langgenius/leftover", 0, "local", null);
+            writer.put(LAYOUT.installed() + leftover, "the installed copy of a plugin nobody uses");
+            writer.put(LAYOUT.packages() + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
+            writer.put(LAYOUT.installed() + "not-an-identifier", "a key the daemon cannot parse");
+            writer.put(dataset.localPlugin(2).pkg().key(LAYOUT.installed()), "not a zip");
+            client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(0).pkg().key(LAYOUT.installed())));
+
+            Map<String, String> planted = BucketContents.of(client, bucket);
+            Map<String, List<String>> tables = TableDump.daemon(db);
+            Map<String, Set<String>> rowIds = rowIds(db, tables.keySet());
+            Map<String, String> armed = new HashMap<>(env);
+            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+
+            int killed = 0;
+            for (KillPoint point : killPoints()) {
+                Path planFile = tmp.resolve("plan-" + point.actions() + "-" + point.delayMillis() + ".json");
+                PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
+                assertEquals(1, plan.exitCode(), point + ": " + plan.stdout() + plan.stderr());
+                assertTrue(plan.stdout().contains("Actions: 8;"), point + ": every planted drift is planned: " + plan.stdout());
+
+                boolean wasKilled = applyAndKill(db, armed, planFile, point, tmp);
+                System.out.println("crash sweep: " + point + (wasKilled ? ": killed mid-apply" : ": the apply had finished"));
+                if (wasKilled) {
+                    killed++;
+                }
+                Map<String, String> afterKill = BucketContents.of(client, bucket);
+                for (Map.Entry<String, String> o : planted.entrySet()) {
+                    String k = o.getKey();
+                    assertTrue(o.getValue().equals(afterKill.get(k)) || o.getValue().equals(afterKill.get(QUARANTINE + k)),
+                            point + ": '" + k + "' is at its key or in quarantine after the kill");
+                }
+                assertEveryRowInItsTableOrQuarantine(db, rowIds, point);
+
+                PackagedApp.Outcome recover = PackagedApp.run(armed, "recover");
+                assertEquals(0, recover.exitCode(), point + ": " + recover.stdout() + recover.stderr());
+                assertEquals(0L, incompleteEntries(db), point + ": nothing is left half done after recover");
+                Map<String, String> recovered = BucketContents.of(client, bucket);
+                for (Map.Entry<String, String> o : planted.entrySet()) {
+                    String k = o.getKey();
+                    boolean atKey = o.getValue().equals(recovered.get(k));
+                    boolean inQuarantine = o.getValue().equals(recovered.get(QUARANTINE + k));
+                    assertTrue(atKey || inQuarantine, point + ": '" + k + "' lost after recover");
+                    assertFalse(atKey && inQuarantine, point + ": '" + k + "' is in both places after recover");
+                }
+                assertEveryRowInItsTableOrQuarantine(db, rowIds, point);
+
+                PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
+                assertEquals(0, restore.exitCode(), point + ": " + restore.stdout() + restore.stderr());
+                assertEquals(planted, BucketContents.of(client, bucket), point + ": restore puts back every object's exact bytes");
+                assertEquals(tables, TableDump.daemon(db), point + ": restore puts back every daemon table exactly");
+            }
+            assertTrue(killed >= (SWEEP ? 20 : 2), "most rounds must really kill mid-apply, not find it finished: " + killed);
+        }
+    }
+
+    private static List<KillPoint> killPoints() {
+        if (!SWEEP) {
+            return List.of(new KillPoint(1, 0), new KillPoint(5, 2));
+        }
+        List<KillPoint> points = new ArrayList<>();
+        for (int actions = 0; actions < 8; actions++) {
+            for (int delay : new int[] {0, 1, 3, 8, 20}) {
+                points.add(new KillPoint(actions, delay));
+            }
+        }
+        return points;
+    }
+
+    /**
+     * Starts the armed apply and SIGKILLs it at the point; true when it was killed, false when it had finished
+     * first (then it must have succeeded).
+     */
+    private static boolean applyAndKill(TestDatabase db, Map<String, String> armed, Path planFile, KillPoint point, Path tmp)
+            throws Exception {
+        long before = auditedActions(db);
+        Path out = tmp.resolve("apply.out");
+        Process p = PackagedApp.builder(armed, List.of("-Xmx256m"), "apply", "--plan", planFile.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Instant giveUp = Instant.now().plus(Duration.ofMinutes(2));
+        try (Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.remediation_actions")) {
+            while (p.isAlive() && Instant.now().isBefore(giveUp)) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) - before >= point.actions()) {
+                        break;
+                    }
+                }
+                Thread.sleep(1);
+            }
+        }
+        if (point.delayMillis() > 0) {
+            Thread.sleep(point.delayMillis());
+        }
+        boolean wasAlive = p.isAlive();
+        p.destroyForcibly();
+        assertTrue(p.waitFor(1, TimeUnit.MINUTES), point + ": the killed apply did not end");
+        if (!wasAlive) {
+            assertEquals(0, p.exitValue(), point + ": an apply that finished before the kill succeeded: " + Files.readString(out));
+        }
+        return wasAlive;
+    }
+
+    private static void assertEveryRowInItsTableOrQuarantine(TestDatabase db, Map<String, Set<String>> planted, KillPoint point)
+            throws Exception {
+        Map<String, Set<String>> now = rowIds(db, planted.keySet());
+        Set<String> quarantined = new HashSet<>();
+        try (Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT table_name || '/' || row_id FROM plugin_reconciler.quarantine_rows"
+                        + " WHERE restored_at IS NULL");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                quarantined.add(rs.getString(1));
+            }
+        }
+        for (Map.Entry<String, Set<String>> table : planted.entrySet()) {
+            for (String id : table.getValue()) {
+                assertTrue(now.get(table.getKey()).contains(id) || quarantined.contains(table.getKey() + "/" + id),
+                        point + ": row " + table.getKey() + "/" + id + " is in its table or in quarantine");
+            }
+        }
+    }
+
+    /** The ids of every row of the daemon's tables that have an id column. */
+    private static Map<String, Set<String>> rowIds(TestDatabase db, Set<String> tables) throws Exception {
+        Map<String, Set<String>> ids = new HashMap<>();
+        try (Connection c = db.connect()) {
+            for (String table : tables) {
+                Set<String> set = new HashSet<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM information_schema.columns"
+                        + " WHERE table_schema = 'public' AND table_name = ? AND column_name = 'id'")) {
+                    ps.setString(1, table);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        if (rs.getLong(1) == 0) {
+                            continue;
+                        }
+                    }
+                }
+                // the table name comes from the database's own catalog listing (TableDump), never from input
+                try (PreparedStatement ps = c
+                        .prepareStatement("SELECT CAST(id AS text) FROM public.\"" + table.replace("\"", "\"\"") + "\"");
+                        ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        set.add(rs.getString(1));
+                    }
+                }
+                ids.put(table, set);
+            }
+        }
+        return ids;
+    }
+
+    private static long auditedActions(TestDatabase db) throws Exception {
+        try (Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.remediation_actions");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static long incompleteEntries(TestDatabase db) throws Exception {
+        try (Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.quarantine_objects"
+                        + " WHERE completed_at IS NULL AND restored_at IS NULL AND purged_at IS NULL");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DB_HOST", db.host());
+        env.put("DB_PORT", Integer.toString(db.port()));
+        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
+        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
+        env.put("DB_DATABASE", db.name());
+        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
+        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
+        env.put("S3_ENDPOINT", s3.endpoint().toString());
+        env.put("S3_USE_AWS", "false");
+        env.put("S3_USE_PATH_STYLE", "true");
+        env.put("AWS_ACCESS_KEY", s3.accessKey());
+        env.put("AWS_SECRET_KEY", s3.secretKey());
+        env.put("AWS_REGION", s3.region());
+        env.put("RECONCILER_GRACE_PERIOD", "0s");
+        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
+        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
+        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
+        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        env.put("RECONCILER_DEEP_VERIFY", "true"); // a corrupt installed copy is found by reading its bytes
+        env.put("RECONCILER_REMEDIATION_KINDS", KINDS);
+        return env;
+    }
+}
