@@ -1,6 +1,7 @@
 package dify.reconciler.api;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -38,12 +39,24 @@ public class ManagementListener {
     @ConfigProperty(name = "quarkus.http.port")
     int mainPort;
 
+    private volatile Router router;
     private volatile HttpServer server;
 
-    /** Opens the listener when the mutating endpoints belong there; fails startup when the port cannot be bound. */
-    void open(@Observes Router router) {
+    /** The main port's router (every route, the REST endpoints included), as Quarkus builds it. */
+    void remember(@Observes Router router) {
+        this.router = router;
+    }
+
+    /**
+     * Opens the listener when the mutating endpoints belong there, once the application has started (so nothing
+     * answers there half-initialised); fails startup when the port cannot be bound.
+     */
+    void open(@Observes StartupEvent started) {
         if (config.mutatingOn() != ApiConfig.MutatingOn.MANAGEMENT) {
             return;
+        }
+        if (router == null) {
+            throw new IllegalStateException("reconciler.api.mutating-on=management, but the HTTP server has no router");
         }
         int port = config.managementPort();
         if (port != 0 && port == mainPort) {
