@@ -70,8 +70,12 @@ public class ManagementListener {
             server = vertx.createHttpServer(options).requestHandler(router).listen().toCompletionStage()
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot open the management port " + config.managementHost() + ":" + port
-                    + " (reconciler.api.management-port)", e);
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            String message = "cannot open the management port " + config.managementHost() + ":" + port
+                    + " (reconciler.api.management-port): " + cause.getMessage();
+            LOG.error(message, cause);
+            // No cause attached: the startup error printed (Main: the root cause's message) must name the setting.
+            throw new IllegalStateException(message);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while opening the management port", e);
