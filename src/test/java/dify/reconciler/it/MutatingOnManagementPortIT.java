@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * answers the mutating endpoints 404 whatever token they carry and keeps every read-only endpoint, health and
  * metrics; the management port answers them with the token rules (401 without or with a wrong token); the token is
  * never logged. Without the setting nothing listens on the management port and the main port mutates as before; a
- * management port that cannot be bound stops the start.
+ * management port that cannot be bound, or that is the HTTP port, stops the start.
  */
 class MutatingOnManagementPortIT {
 
@@ -93,6 +93,19 @@ class MutatingOnManagementPortIT {
             IllegalStateException failed = assertThrows(IllegalStateException.class, () -> RunningService.start(env));
             assertTrue(failed.getMessage().contains("cannot open the management port 0.0.0.0:" + taken.getLocalPort()
                     + " (reconciler.api.management-port)"), failed.getMessage());
+        }
+    }
+
+    @Test
+    void aManagementPortEqualToTheHttpPortStopsTheStart(@TempDir Path tmp) throws Exception {
+        try (TestDatabase db = seeded(tmp)) {
+            Map<String, String> env = env(db, tmp);
+            env.put("RECONCILER_API_MUTATING_ON", "management");
+            // An expression, as a deployment could write it: the same port as the HTTP server, whatever that is.
+            // Vert.x would share such a port between both servers and serve the mutating endpoints on it by turns.
+            env.put("RECONCILER_API_MANAGEMENT_PORT", "${PORT}");
+            IllegalStateException failed = assertThrows(IllegalStateException.class, () -> RunningService.start(env));
+            assertTrue(failed.getMessage().contains("must differ from the main HTTP port"), failed.getMessage());
         }
     }
 
