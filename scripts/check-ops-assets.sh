@@ -105,6 +105,17 @@ if grep -qE '^kind: (Deployment|ServiceAccount)$' "$tmp/sidecar.yaml"; then
 fi
 grep -q 'targetPort: reconciler-http' "$tmp/base.yaml" || { echo "FAIL: the Service does not target the port reconciler-http"; exit 1; }
 grep -q 'targetPort: reconciler-http' "$tmp/sidecar.yaml" || { echo "FAIL: the sidecar overlay's Service does not target reconciler-http"; exit 1; }
+# The management port (mutating endpoints with RECONCILER_API_MUTATING_ON=management) is declared on the container
+# and kept out of every Service: whoever reaches a Service can read, never change anything.
+grep -q 'name: reconciler-mgmt' "$tmp/base.yaml" || { echo "FAIL: the base Deployment does not declare the port reconciler-mgmt"; exit 1; }
+python3 - "$tmp/base.yaml" "$tmp/sidecar.yaml" <<'PY'
+import sys, yaml
+for path in sys.argv[1:]:
+    for svc in (d for d in yaml.safe_load_all(open(path)) if d and d["kind"] == "Service"):
+        for p in svc["spec"]["ports"]:
+            assert p.get("targetPort") not in ("reconciler-mgmt", 9000) and p.get("port") != 9000, (path, svc["metadata"]["name"], p)
+PY
+echo "  ok  the management port reconciler-mgmt is on the container and in no Service"
 kubectl patch --local -f "$root/scripts/testdata/daemon-deployment.yaml" --type strategic \
   --patch-file "$root/k8s/sidecar/daemon-patch.yaml" -o json > "$tmp/daemon-patched.json"
 python3 - "$tmp/daemon-patched.json" <<'PY'

@@ -371,13 +371,20 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
         if got != daemon_name:
             fail(f"port name {port_name!r} resolves to container {got!r}, not the daemon's {daemon_name!r}")
         print(f"  ok  named port {port_name!r} resolves to the daemon's container {daemon_name}")
+    # Two ports share the pod's network with the daemon: the HTTP port (probes, metrics, API) and the management
+    # port (mutating endpoints with RECONCILER_API_MUTATING_ON=management). Neither name nor number may be the daemon's.
+    daemon_numbers = {q.get("containerPort") for q in daemon.get("ports", [])}
     for p in sidecar.get("ports", []):
         if len(p["name"]) > 15 or any(p["name"] == q.get("name") for q in daemon.get("ports", [])):
             fail(f"the sidecar's port name {p['name']!r} is longer than 15 characters or clashes with the daemon's")
-        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-            if sidecar.get(probe, {}).get("httpGet", {}).get("port") != p["name"]:
-                fail(f"the sidecar's {probe} does not use its port {p['name']!r}")
-    print(f"  ok  the sidecar's port {[p['name'] for p in sidecar.get('ports', [])]} is unique and its probes use it")
+        if p.get("containerPort") in daemon_numbers:
+            fail(f"the sidecar's port {p['name']!r} ({p.get('containerPort')}) is a port number the daemon declares")
+    if {p["name"] for p in sidecar.get("ports", [])} != {"reconciler-http", "reconciler-mgmt"}:
+        fail(f"the sidecar's ports are {[p['name'] for p in sidecar.get('ports', [])]}, want reconciler-http and reconciler-mgmt")
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        if sidecar.get(probe, {}).get("httpGet", {}).get("port") != "reconciler-http":
+            fail(f"the sidecar's {probe} does not use its port 'reconciler-http'")
+    print(f"  ok  the sidecar's ports {[p['name'] for p in sidecar.get('ports', [])]} are unique and its probes use reconciler-http")
 
     if pod["metadata"].get("annotations", {}).get("kubectl.kubernetes.io/default-container") != daemon_name:
         fail(f"annotation kubectl.kubernetes.io/default-container is not {daemon_name}")

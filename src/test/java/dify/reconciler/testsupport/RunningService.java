@@ -78,7 +78,13 @@ public final class RunningService implements AutoCloseable {
 
     /** A POST with {@code Authorization: Bearer <token>}, or without that header when {@code token} is null. */
     public HttpResponse<String> post(String path, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofMinutes(2)).POST(HttpRequest.BodyPublishers.noBody());
+        return post(port, path, token);
+    }
+
+    /** As {@link #post(String, String)}, to another port of the service (the management listener). */
+    public HttpResponse<String> post(int toPort, String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + toPort + path)).timeout(Duration.ofMinutes(2))
+                .POST(HttpRequest.BodyPublishers.noBody());
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
