@@ -83,7 +83,7 @@ class OutagesDuringApplyIT {
             rechecked.awaitReached(BOUND);
             pg.stop();
             rechecked.resume();
-            PackagedApp.Outcome failed = running.await(BOUND);
+            PackagedApp.Outcome failed = awaitEnd(running);
             assertFailedOnce(failed);
             assertTrue(failed.stdout().contains("failed endpoints/" + endpoint), failed.stdout());
             pg.start();
@@ -104,7 +104,7 @@ class OutagesDuringApplyIT {
             copied.awaitReached(BOUND);
             pg.stop();
             copied.resume();
-            failed = running.await(BOUND);
+            failed = awaitEnd(running);
             assertFailedOnce(failed);
             assertTrue(failed.stdout().contains("its audit could not be written"), failed.stdout());
             assertSomewhere(planted, orphan);
@@ -121,7 +121,7 @@ class OutagesDuringApplyIT {
             int port = proxy.port();
             proxy.close();
             copied.resume();
-            failed = running.await(BOUND);
+            failed = awaitEnd(running);
             assertFailedOnce(failed);
             assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
             assertEquals(planted.get(orphan), BucketContents.of(client, bucket).get(orphan), "the original is still at its key");
@@ -137,7 +137,7 @@ class OutagesDuringApplyIT {
             copied.awaitReached(BOUND);
             proxy.policy(r -> new Fault.Hang());
             copied.resume();
-            failed = running.await(BOUND);
+            failed = awaitEnd(running);
             assertFailedOnce(failed);
             assertTrue(proxy.faults() > 0, "requests were held");
             assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
@@ -148,6 +148,15 @@ class OutagesDuringApplyIT {
         } finally {
             proxy.close();
         }
+    }
+
+    /** The apply's outcome once it ends (within {@link #BOUND}); prints how long it took after the resume. */
+    private static PackagedApp.Outcome awaitEnd(PackagedApp.Running running) throws Exception {
+        long t0 = System.nanoTime();
+        PackagedApp.Outcome outcome = running.await(BOUND);
+        System.out.println("[OutagesDuringApplyIT] the apply ended " + Duration.ofNanos(System.nanoTime() - t0).toMillis()
+                + " ms after the outage");
+        return outcome;
     }
 
     /** Plans with {@code env} into {@code file}: exactly one action. */
