@@ -68,44 +68,45 @@ class OutagesDuringApplyIT {
             env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
             env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
             env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
-            // A hanging S3 fails a request after a few seconds here, not after the defaults' minutes.
-            env.put("RECONCILER_S3_READ_TIMEOUT", "2s");
-            env.put("RECONCILER_S3_REQUEST_TIMEOUT", "8s");
             env.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
-            Map<String, String> rows = with(env, "RECONCILER_REMEDIATION_KINDS", "endpoint_orphaned");
+            Map<String, String> both = with(env, "RECONCILER_REMEDIATION_KINDS", "endpoint_orphaned,package_orphaned");
             Map<String, String> objects = with(env, "RECONCILER_REMEDIATION_KINDS", "package_orphaned");
 
-            // 1. PostgreSQL stops while the row action holds its row lock: the transaction is rolled back with it.
-            Path plan = plan(rows, tmp.resolve("rows.json"));
+            // 1. PostgreSQL stops while the row action holds its row lock: the transaction is rolled back with it, and
+            // the object action after it fails without a step taken.
+            Path plan = plan(both, tmp.resolve("both.json"), 2);
             PausedStep rechecked = new PausedStep(tmp.resolve("pause-1"), "quarantine_row:rechecked");
-            PackagedApp.Running running = PackagedApp.start(with(rows, "JAVA_TOOL_OPTIONS", rechecked.jvmOptions()), "apply", "--plan",
+            PackagedApp.Running running = PackagedApp.start(with(both, "JAVA_TOOL_OPTIONS", rechecked.jvmOptions()), "apply", "--plan",
                     plan.toString());
             rechecked.awaitReached(BOUND);
             pg.stop();
             rechecked.resume();
             PackagedApp.Outcome failed = awaitEnd(running);
-            assertFailedOnce(failed);
+            assertFailed(failed, 2);
             assertTrue(failed.stdout().contains("failed endpoints/" + endpoint), failed.stdout());
+            assertTrue(failed.stdout().contains("failed " + orphan), failed.stdout());
+            assertEquals(planted, BucketContents.of(client, bucket), "no object touched");
             pg.start();
             assertEquals(1L, daemon.queryLong("SELECT count(*) FROM endpoints WHERE id = ?", endpoint), "the row is still there");
             assertEquals(0L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE row_id = ?",
                     endpoint.toString()), "nothing in quarantine for it");
             assertEquals(tables, TableDump.daemon(db), "the transaction left nothing behind");
-            PackagedApp.Outcome applied = PackagedApp.run(rows, "apply", "--plan", plan(rows, tmp.resolve("rows-again.json")).toString());
+            PackagedApp.Outcome applied = PackagedApp.run(both, "apply", "--plan",
+                    plan(both, tmp.resolve("both-again.json"), 2).toString());
             assertEquals(0, applied.exitCode(), applied.stdout() + applied.stderr());
-            assertTrue(applied.stdout().contains("applied 1, skipped_changed 0, failed 0"), applied.stdout());
+            assertTrue(applied.stdout().contains("applied 2, skipped_changed 0, failed 0"), applied.stdout());
             assertEquals(0L, daemon.queryLong("SELECT count(*) FROM endpoints WHERE id = ?", endpoint));
-            restoreAll(rows, db, tables, planted);
+            restoreAll(both, db, tables, planted);
 
             // 2. PostgreSQL stops after the object's quarantine copy: the delete goes on, its audit cannot be written.
-            plan = plan(objects, tmp.resolve("objects-1.json"));
+            plan = plan(objects, tmp.resolve("objects-1.json"), 1);
             PausedStep copied = new PausedStep(tmp.resolve("pause-2"), "quarantine_object:quarantine-copied");
             running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
             copied.awaitReached(BOUND);
             pg.stop();
             copied.resume();
             failed = awaitEnd(running);
-            assertFailedOnce(failed);
+            assertFailed(failed, 1);
             assertTrue(failed.stdout().contains("its audit could not be written"), failed.stdout());
             assertSomewhere(planted, orphan);
             pg.start();
@@ -113,7 +114,7 @@ class OutagesDuringApplyIT {
             restoreAll(objects, db, tables, planted);
 
             // 3a. S3 stops (connections refused) after the quarantine copy: the delete fails, the original stays.
-            plan = plan(objects, tmp.resolve("objects-2.json"));
+            plan = plan(objects, tmp.resolve("objects-2.json"), 1);
             copied = new PausedStep(tmp.resolve("pause-3"), "quarantine_object:quarantine-copied");
             long audited = failedAudits(daemon, orphan);
             running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
@@ -122,23 +123,28 @@ class OutagesDuringApplyIT {
             proxy.close();
             copied.resume();
             failed = awaitEnd(running);
-            assertFailedOnce(failed);
+            assertFailed(failed, 1);
             assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
             assertEquals(planted.get(orphan), BucketContents.of(client, bucket).get(orphan), "the original is still at its key");
             proxy = FaultyHttpProxy.on(port, s3.endpoint());
             recover(objects, planted, orphan, "rolled_back");
-            restoreAll(objects, db, tables, planted);
+            assertEquals(planted, BucketContents.of(client, bucket), "rolled back: the bucket as planted");
+            assertEquals(tables, TableDump.daemon(db));
 
-            // 3b. S3 hangs (accepts, never answers) after the quarantine copy: the delete times out, the run ends.
-            plan = plan(objects, tmp.resolve("objects-3.json"));
+            // 3b. S3 hangs (accepts, never answers) after the quarantine copy: the delete times out, the run ends. The
+            // same plan again (the original was never touched), as an operator re-runs it once S3 is back.
             copied = new PausedStep(tmp.resolve("pause-4"), "quarantine_object:quarantine-copied");
             audited = failedAudits(daemon, orphan);
-            running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
+            Map<String, String> impatient = with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions());
+            // A request to a hanging S3 fails after a few seconds here, not after the defaults' two minutes.
+            impatient.put("RECONCILER_S3_READ_TIMEOUT", "2s");
+            impatient.put("RECONCILER_S3_REQUEST_TIMEOUT", "6s");
+            running = PackagedApp.start(impatient, "apply", "--plan", plan.toString());
             copied.awaitReached(BOUND);
             proxy.policy(r -> new Fault.Hang());
             copied.resume();
             failed = awaitEnd(running);
-            assertFailedOnce(failed);
+            assertFailed(failed, 1);
             assertTrue(proxy.faults() > 0, "requests were held");
             assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
             proxy.policy(r -> Fault.PASS);
@@ -159,18 +165,19 @@ class OutagesDuringApplyIT {
         return outcome;
     }
 
-    /** Plans with {@code env} into {@code file}: exactly one action. */
-    private static Path plan(Map<String, String> env, Path file) throws Exception {
+    /** Plans with {@code env} into {@code file}: exactly {@code actions} actions. */
+    private static Path plan(Map<String, String> env, Path file, int actions) throws Exception {
         PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", file.toString());
         assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
-        assertTrue(plan.stdout().contains("Actions: 1;"), plan.stdout());
+        assertTrue(plan.stdout().contains("Actions: " + actions + ";"), plan.stdout());
         return file;
     }
 
-    /** Exit code exactly 1 (never 0, never 2), and the one action counted as failed. */
-    private static void assertFailedOnce(PackagedApp.Outcome apply) {
+    /** Exit code exactly 1 (never 0, never 2), and every action counted as failed. */
+    private static void assertFailed(PackagedApp.Outcome apply, int actions) {
         assertEquals(1, apply.exitCode(), apply.stdout() + apply.stderr());
-        assertTrue(apply.stdout().contains("1 action(s); applied 0, skipped_changed 0, failed 1"), apply.stdout() + apply.stderr());
+        assertTrue(apply.stdout().contains(actions + " action(s); applied 0, skipped_changed 0, failed " + actions),
+                apply.stdout() + apply.stderr());
     }
 
     /** Never neither: the planted bytes are at their key or under the quarantine prefix. */
