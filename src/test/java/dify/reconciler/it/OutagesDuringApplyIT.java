@@ -31,10 +31,12 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The servers go away in the middle of an armed {@code apply} (the packaged jar, a dedicated PostgreSQL that is
  * stopped and started again on the same data and port, S3Proxy behind a proxy that is closed, or hangs): the
- * apply ends within a bound, exits exactly 1 and says the action failed; no row and no object is lost; once the
- * server is back, a new plan applies (rows) or {@code recover} settles the half-done object action, after which
- * each object is in exactly one place; {@code restore --all} gives back every daemon table and every object's bytes
- * exactly. The test's pause hook ({@link PausedStep}) holds the apply at the step where the server is stopped.
+ * apply ends within a bound, exits exactly 1 and says each action failed (an object action whose bucket part was
+ * done but whose audit could not be written included); no row and no object is lost, each object is at its key or in
+ * quarantine; once the server is back, a new plan applies (rows) or {@code recover} settles the half-done object
+ * action, after which each object is in exactly one place; {@code restore --all} gives back every daemon table and
+ * every object's bytes exactly. The test's pause hook ({@link PausedStep}) holds the apply at the step where the
+ * server goes away.
  */
 class OutagesDuringApplyIT {
 
