@@ -12,6 +12,7 @@ import dify.reconciler.testsupport.FaultyHttpProxy;
 import dify.reconciler.testsupport.FaultyHttpProxy.Fault;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.PausedStep;
+import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -64,13 +65,7 @@ class OutagesDuringApplyIT {
             Map<String, String> planted = BucketContents.of(client, bucket);
             Map<String, List<String>> tables = TableDump.daemon(db);
 
-            Map<String, String> env = db.ownerS3Environment(s3, bucket);
-            env.put("S3_ENDPOINT", proxy.endpoint().toString());
-            env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-            env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
-            env.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> env = armed(db);
             Map<String, String> both = with(env, "RECONCILER_REMEDIATION_KINDS", "endpoint_orphaned,package_orphaned");
             Map<String, String> objects = with(env, "RECONCILER_REMEDIATION_KINDS", "package_orphaned");
 
@@ -156,6 +151,76 @@ class OutagesDuringApplyIT {
         } finally {
             proxy.close();
         }
+    }
+
+    /**
+     * The service, armed, applies after its scan; S3 stops after the quarantine copy: the action fails and
+     * {@code /q/metrics} counts it; with S3 back, {@code recover} rolls it back and the bucket is as planted.
+     */
+    @Test
+    void theServiceCountsTheActionFailedWhenS3StopsMidApply(@TempDir Path tmp) throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+            S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
+            DaemonRows daemon = DaemonRows.on(db);
+            new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(daemon, writer, LAYOUT, Instant.now().minus(Duration.ofDays(1)));
+            String orphan = LAYOUT.packages() + DifyDataset.fakeUid("ghost", 2);
+            writer.put(orphan, "another package nobody declared");
+            Map<String, String> planted = BucketContents.of(client, bucket);
+            Map<String, List<String>> tables = TableDump.daemon(db);
+
+            Map<String, String> env = armed(db);
+            env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
+            PausedStep copied = new PausedStep(tmp.resolve("pause"), "quarantine_object:quarantine-copied");
+            Map<String, String> service = with(env, "JAVA_TOOL_OPTIONS", copied.jvmOptions());
+            service.put("RECONCILER_INTERVAL", "2s");
+            service.put("RECONCILER_FIRST_SCAN_DELAY", "1s");
+            String failedSeries = "plugin_reconciler_remediation_actions_total{action=\"quarantine_object\",kind=\"package_orphaned\","
+                    + "outcome=\"failed\"}";
+            try (RunningService s = RunningService.start(service)) {
+                copied.awaitReached(BOUND);
+                int port = proxy.port();
+                proxy.close();
+                copied.resume();
+                Instant giveUp = Instant.now().plus(BOUND);
+                String value = null;
+                while (!"1.0".equals(value) && Instant.now().isBefore(giveUp)) {
+                    Thread.sleep(200);
+                    value = series(s.get("/q/metrics").body(), failedSeries);
+                }
+                assertEquals("1.0", value, "the failed action is counted: " + s.log());
+                assertEquals(1L, failedAudits(daemon, orphan), "and audited");
+                s.stop();
+                proxy = FaultyHttpProxy.on(port, s3.endpoint());
+            }
+            assertSomewhere(planted, orphan);
+            recover(env, planted, orphan, "rolled_back");
+            assertEquals(planted, BucketContents.of(client, bucket), "rolled back: the bucket as planted");
+            assertEquals(tables, TableDump.daemon(db));
+        } finally {
+            proxy.close();
+        }
+    }
+
+    /** The value of one series of a Prometheus text page, or null. */
+    private static String series(String metrics, String series) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return line.substring(series.length() + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    /** Armed, through the proxy, acting on findings at once; the caller names the kinds. */
+    private Map<String, String> armed(TestDatabase db) {
+        Map<String, String> env = db.ownerS3Environment(s3, bucket);
+        env.put("S3_ENDPOINT", proxy.endpoint().toString());
+        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
+        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
+        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
+        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        env.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+        return env;
     }
 
     /** The apply's outcome once it ends (within {@link #BOUND}); prints how long it took after the resume. */
