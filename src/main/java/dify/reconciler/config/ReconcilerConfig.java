@@ -189,6 +189,25 @@ public interface ReconcilerConfig {
         Duration timeout();
     }
 
+    /** Limits on each request to an S3 bucket (the daemon's {@code S3_*} variables say which bucket). */
+    S3 s3();
+
+    /** Request limits of the S3 client; see {@code inventory.storage.S3Timeouts}. */
+    interface S3 {
+
+        /** To open a connection to the S3 endpoint. */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /** The longest silence while waiting for (part of) an answer. */
+        @WithDefault("30s")
+        Duration readTimeout();
+
+        /** One request from start to answer, every retry included: an endpoint that never answers fails it after this. */
+        @WithDefault("2m")
+        Duration requestTimeout();
+    }
+
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();

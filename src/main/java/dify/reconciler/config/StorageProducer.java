@@ -4,6 +4,7 @@ import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.S3Settings;
+import dify.reconciler.inventory.storage.S3Timeouts;
 import dify.reconciler.inventory.storage.StorageRequestListener;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
@@ -16,16 +17,20 @@ public class StorageProducer {
 
     @Produces
     @Singleton
-    ObjectStorage objectStorage(DaemonSettings settings, StorageRequestListener requests) {
+    ObjectStorage objectStorage(DaemonSettings settings, ReconcilerConfig config, StorageRequestListener requests) {
         // `requests` is the metrics layer (observe.StorageRequestMetrics), counting every request by operation and outcome.
         return switch (settings.storageType()) {
             case LOCAL -> new LocalObjectStorage(settings.localRoot(), requests);
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
                     settings.s3UseAws(), settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(),
-                    settings.awsRegion(), settings.bucket()), requests);
+                    settings.awsRegion(), settings.bucket()), timeouts(config.s3()), requests);
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };
+    }
+
+    static S3Timeouts timeouts(ReconcilerConfig.S3 s3) {
+        return new S3Timeouts(s3.connectTimeout(), s3.readTimeout(), s3.requestTimeout());
     }
 
     void close(@Disposes ObjectStorage storage) {

@@ -99,21 +99,37 @@ public final class ObjectRemedyApplier {
             done = new Done(ActionOutcome.FAILED, RowRemedyApplier.describe(e), null, null);
             interrupted = true; // a step may be half done: left incomplete for ObjectRecovery to settle
         }
-        ActionResult r = audited(plan, a, runId, done);
-        if (!interrupted) {
-            complete(a);
+        ActionResult r = result(a, done.outcome(), done.detail());
+        String unwritten = audit(plan, a, runId, done);
+        if (unwritten == null && !interrupted) {
+            unwritten = complete(a);
         }
-        return r;
+        return unwritten == null ? r : unrecorded(r, unwritten + "; recover settles the bucket once the database is back");
     }
 
-    /** The action's steps are done and audited: its entries are no longer ObjectRecovery's business. */
-    private void complete(PlannedAction a) {
+    /**
+     * The action's steps are done and audited: its entries are no longer ObjectRecovery's business. Null when
+     * marked, else what went wrong.
+     */
+    private String complete(PlannedAction a) {
         try {
             quarantine.complete(a.id());
+            return null;
         } catch (SQLException e) {
             // The next recovery finds the entries and completes them from what the store holds.
             LOG.errorf(e, "remediation %s: could not mark its entries complete", a.id());
+            return "its entries could not be marked complete (" + RowRemedyApplier.describe(e) + ")";
         }
+    }
+
+    /**
+     * An action whose outcome could not be written down (the database went away) is reported failed, whatever the
+     * bucket holds: the run must not look successful while its audit, or the end of its quarantine entries, is
+     * missing. Its entries stay incomplete, so {@code recover} settles what the bucket holds and audits it.
+     */
+    static ActionResult unrecorded(ActionResult r, String why) {
+        return new ActionResult(r.actionId(), r.kind(), r.action(), r.table(), r.rowId(), ActionOutcome.FAILED,
+                r.outcome().label() + ", but " + why + ": not recorded" + (r.detail() == null ? "" : " (" + r.detail() + ")"));
     }
 
     /** The rows' half of the re-check, committed (and every lock released) before the bucket is touched. */
@@ -362,16 +378,24 @@ public final class ObjectRemedyApplier {
     }
 
     private ActionResult audited(RemediationPlan plan, PlannedAction a, String runId, Done done) {
+        ActionResult r = result(a, done.outcome(), done.detail());
+        String unwritten = audit(plan, a, runId, done);
+        return unwritten == null ? r : unrecorded(r, unwritten);
+    }
+
+    /** Writes the outcome's audit row; null when written, else what went wrong. */
+    private String audit(RemediationPlan plan, PlannedAction a, String runId, Done done) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(true);
             audit.recordObject(c, a.id(), plan.planId(), runId, a.kind().label(), a.action().label(), a.key(), a.targetKey(),
                     done.before(), done.after(), done.outcome(), done.detail());
         } catch (SQLException e) {
             LOG.errorf(e, "remediation %s: could not audit outcome %s", a.id(), done.outcome().label());
+            return "its audit could not be written (" + RowRemedyApplier.describe(e) + ")";
         }
         LOG.infof("remediation %s: %s %s %s (%s): %s", a.id(), done.outcome().label(), a.action().label(), a.key(),
                 a.kind().label(), done.detail());
-        return result(a, done.outcome(), done.detail());
+        return null;
     }
 
     private static ActionResult result(PlannedAction a, ActionOutcome outcome, String detail) {

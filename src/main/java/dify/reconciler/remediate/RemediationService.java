@@ -264,9 +264,29 @@ public class RemediationService {
         if (!objectActions.isEmpty()) {
             RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);
-            results.addAll(objectApplier().apply(objects, policy, runId));
+            results.addAll(applyObjects(objects, policy, runId));
         }
         return results;
+    }
+
+    /**
+     * The object actions, or, when the database went away during the row actions (the applier reads its schema
+     * first), each of them failed without a step taken: the row actions' results are reported all the same.
+     */
+    private List<ActionResult> applyObjects(RemediationPlan objects, RemediationPolicy policy, String runId) {
+        ObjectRemedyApplier applier;
+        try {
+            applier = objectApplier();
+        } catch (SQLException e) {
+            String why = "not started: the database is unreachable (" + RowRemedyApplier.describe(e) + ")";
+            List<ActionResult> failed = new ArrayList<>();
+            for (PlannedAction a : objects.actions()) {
+                counter(a.kind().label(), a.action().label(), ActionOutcome.FAILED);
+                failed.add(new ActionResult(a.id(), a.kind().label(), a.action().label(), null, a.key(), ActionOutcome.FAILED, why));
+            }
+            return failed;
+        }
+        return applier.apply(objects, policy, runId);
     }
 
     /**

@@ -159,6 +159,8 @@ public final class RowRemedyApplier {
             audit.record(c, plan.planId(), runId, a, null, null, outcome, why);
         } catch (SQLException e) {
             LOG.errorf(e, "remediation %s: could not audit outcome %s", a.id(), outcome.label());
+            // Not recorded: the run must not look successful (nothing of the daemon's was changed here).
+            return ObjectRemedyApplier.unrecorded(result(a, outcome, why), "its audit could not be written (" + describe(e) + ")");
         }
         return result(a, outcome, why);
     }

@@ -12,6 +12,8 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,7 +21,8 @@ import java.util.function.Function;
 
 /**
  * An HTTP/1.1 proxy in front of a real server (S3Proxy) that injects faults per request: an error status
- * (500, 503), a delay, a reset connection, or a response cut short after its headers promised more. Requests
+ * (500, 503), a delay, a reset connection, a response cut short after its headers promised more, or no answer at
+ * all (a hang); closed, it refuses connections like a stopped server. Requests
  * and responses are relayed byte for byte (the SigV4 signature covers the Host header, which stays the
  * proxy's, as the client signed it). Only what S3 clients send is parsed: Content-Length and chunked bodies.
  */
@@ -44,6 +47,10 @@ public final class FaultyHttpProxy implements AutoCloseable {
         /** Forward, then relay only the response's headers and half of its body, and close. */
         record CutBody() implements Fault {
         }
+
+        /** A server that hangs: the request is read and never forwarded nor answered; the connection stays open. */
+        record Hang() implements Fault {
+        }
     }
 
     /** The request as the policy sees it: method, path with query, and its number (1-based) since start. */
@@ -57,24 +64,39 @@ public final class FaultyHttpProxy implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Connections accepted and not yet closed: {@link #close()} cuts them too, as a stopped server would. */
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger faults = new AtomicInteger();
     private volatile Function<Request, Fault> policy = r -> Fault.PASS;
 
-    private FaultyHttpProxy(URI upstream) throws IOException {
+    private FaultyHttpProxy(URI upstream, int port) throws IOException {
         this.upstream = upstream;
         this.server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        server.setReuseAddress(true); // a proxy started again on the port of a closed one binds at once
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         threads.submit(this::accept);
     }
 
     /** Starts a proxy to {@code upstream} (http://host:port) that passes everything until {@link #policy} says otherwise. */
     public static FaultyHttpProxy to(URI upstream) {
+        return on(0, upstream);
+    }
+
+    /**
+     * The same on a given loopback port: after {@link #close()} (the server "stopped": connections refused), a
+     * new proxy on the old one's {@link #port()} is the server back at the same address.
+     */
+    public static FaultyHttpProxy on(int port, URI upstream) {
         try {
-            return new FaultyHttpProxy(upstream);
+            return new FaultyHttpProxy(upstream, port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    public int port() {
+        return server.getLocalPort();
     }
 
     public URI endpoint() {
@@ -107,6 +129,7 @@ public final class FaultyHttpProxy implements AutoCloseable {
     }
 
     private void serve(Socket client) {
+        open.add(client);
         try (client; Socket up = new Socket(upstream.getHost(), upstream.getPort())) {
             InputStream fromClient = client.getInputStream();
             OutputStream toClient = client.getOutputStream();
@@ -123,6 +146,12 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 Fault fault = policy.apply(new Request(requestLine[0], requestLine[1], requests.incrementAndGet()));
                 if (fault != Fault.PASS) {
                     faults.incrementAndGet();
+                }
+                if (fault instanceof Fault.Hang) {
+                    while (fromClient.read() != -1) {
+                        // hold the connection until the client gives up or the proxy closes
+                    }
+                    return;
                 }
                 if (fault instanceof Fault.Reset) {
                     client.setSoLinger(true, 0); // RST, not FIN
@@ -168,6 +197,8 @@ public final class FaultyHttpProxy implements AutoCloseable {
             // a client or upstream that went away: nothing to relay
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            open.remove(client);
         }
     }
 
@@ -236,12 +267,20 @@ public final class FaultyHttpProxy implements AutoCloseable {
         throw new IOException("stream ended inside a chunk header");
     }
 
+    /** Stops listening and cuts every open connection (pooled keep-alive ones too), like a stopped server. */
     @Override
     public void close() {
         try {
             server.close();
         } catch (IOException e) {
             // closing anyway
+        }
+        for (Socket s : open) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
         }
         threads.shutdownNow();
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,46 @@ public final class PackagedApp {
         environment.put("LANG", "C.UTF-8");
         environment.putAll(env);
         return pb;
+    }
+
+    /**
+     * A started application, for tests that act while it runs (e.g. stop a server while it is paused at a step,
+     * see {@link PausedStep}); {@link #await} collects its outcome.
+     */
+    public static final class Running {
+        private final Process process;
+        private final Path out;
+        private final Path err;
+
+        private Running(Process process, Path out, Path err) {
+            this.process = process;
+            this.out = out;
+            this.err = err;
+        }
+
+        /** Waits for the end; fails (and kills the process) when it takes longer than {@code timeout}. */
+        public Outcome await(Duration timeout) throws IOException, InterruptedException {
+            try {
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                    throw new AssertionError("the application did not finish within " + timeout + "; its output so far:\n"
+                            + Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8));
+                }
+                return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                        Files.readString(err, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        }
+    }
+
+    /** Starts {@code args} and returns at once; the caller must {@link Running#await} it. */
+    public static Running start(Map<String, String> env, String... args) throws IOException {
+        Path out = Files.createTempFile("app-out", ".txt");
+        Path err = Files.createTempFile("app-err", ".txt");
+        Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        return new Running(p, out, err);
     }
 
     /** Runs {@code args} to completion (at most two minutes) and captures both streams. */

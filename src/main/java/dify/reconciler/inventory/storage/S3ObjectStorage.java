@@ -23,6 +23,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -97,10 +98,21 @@ public final class S3ObjectStorage implements ObjectStorage {
     }
 
     public static S3ObjectStorage create(S3Settings settings, StorageRequestListener listener) {
+        return create(settings, S3Timeouts.DEFAULTS, listener);
+    }
+
+    /** As {@link #create(S3Settings, StorageRequestListener)}, with the given limits on each request. */
+    public static S3ObjectStorage create(S3Settings settings, S3Timeouts timeouts, StorageRequestListener listener) {
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials(settings))
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClient(UrlConnectionHttpClient.builder()
+                        .connectionTimeout(timeouts.connect())
+                        .socketTimeout(timeouts.read())
+                        .build())
+                // A server that accepts and never answers (or trickles) must not hold an apply: one bound on the whole
+                // call, retries included. A streamed GetObject's body is read after the call, bounded by the read timeout.
+                .overrideConfiguration(o -> o.apiCallTimeout(timeouts.request()))
                 // The SDK's default CRC checksums (since 2.30) are rejected by several S3-compatible
                 // servers; we only read, so ask for checksums only where the API requires them.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
@@ -282,6 +294,10 @@ public final class S3ObjectStorage implements ObjectStorage {
             }
             return new StorageException("S3 request failed for bucket '" + bucket + "' at " + endpoint + ": " + detail
                     + (s3.awsErrorDetails() == null ? "" : " (" + s3.awsErrorDetails().errorMessage() + ")"), e);
+        }
+        if (e instanceof ApiCallTimeoutException) {
+            return new StorageException("S3 " + action + " on bucket '" + bucket + "' at " + endpoint
+                    + " got no answer within reconciler.s3.request-timeout: " + e.getMessage(), e);
         }
         if (e instanceof SdkClientException) {
             Throwable network = networkCause(e);
