@@ -68,7 +68,8 @@ class OneActorIT {
                 assertTrue(refused.stderr().contains("apply: refused: another reconciler is acting"), refused.stderr());
                 assertTrue(refused.stderr().contains("(dify-plugin-reconciler leader "), "the holder is named: " + refused.stderr());
                 assertEquals(drifted, TableDump.daemon(db), "the refused apply wrote nothing");
-                assertEquals(0L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions"));
+                assertEquals(0L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE outcome <> 'planned'"),
+                        "only the plan's own audit rows");
                 assertEquals(0L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows"));
 
                 PackagedApp.Outcome dry = PackagedApp.run(command, "apply", "--plan", planFile.toString());
@@ -105,9 +106,11 @@ class OneActorIT {
             try {
                 paused.awaitReached(Duration.ofSeconds(30));
                 try (RunningService service = RunningService.start(env)) {
-                    Thread.sleep(2_500); // the start-up try and two retries (retry interval 1 s)
+                    await("the replica following", Duration.ofSeconds(10),
+                            () -> "following".equals(readiness(service).path("leaderElection").asText()));
+                    Thread.sleep(1_500); // and one more try (retry interval 1 s)
                     assertEquals("0.0", metric(service, "plugin_reconciler_leader"), service.log());
-                    JsonNode ready = JSON.readTree(service.get("/q/health/ready").body()).get("checks").get(0).get("data");
+                    JsonNode ready = readiness(service);
                     assertEquals("following", ready.get("leaderElection").asText(), ready.toString());
                     assertTrue(ready.get("leaderHolder").asText().contains("(dify-plugin-reconciler apply "), ready.toString());
                     assertTrue(paused.isReached(), "the command still holds the lock, mid-apply");
@@ -145,6 +148,11 @@ class OneActorIT {
         env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
         env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
         return env;
+    }
+
+    /** The leadership data of the readiness check. */
+    private static JsonNode readiness(RunningService s) throws Exception {
+        return JSON.readTree(s.get("/q/health/ready").body()).get("checks").get(0).get("data");
     }
 
     private static String metric(RunningService s, String series) throws Exception {
