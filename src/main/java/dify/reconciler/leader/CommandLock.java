@@ -5,6 +5,7 @@ import dify.reconciler.config.DatabaseType;
 import dify.reconciler.config.ReconcilerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -70,13 +71,9 @@ public class CommandLock {
             }
             return Hold.NONE; // the service's leader acts under the election's lock
         }
-        if (!"scan".equals(reconciler.mode())) {
-            throw new Refused("a service outside the leader election never acts (" + election.status().state() + ")");
-        }
-        if (daemon.dbType() == DatabaseType.PGBOUNCER) {
-            throw new Refused("DB_TYPE=pgbouncer: the actor lock is a session-level advisory lock, which PgBouncer's transaction"
-                    + " pooling would leave on a pooled server connection; run the command against PostgreSQL directly"
-                    + " (DB_TYPE=postgresql, DB_HOST/DB_PORT of the server)");
+        Optional<String> notHere = whyNoLockHere(reconciler.mode(), daemon.dbType());
+        if (notHere.isPresent()) {
+            throw new Refused(notHere.get());
         }
         if (held != null) {
             throw new IllegalStateException("the actor lock is already held by this process");
@@ -109,6 +106,19 @@ public class CommandLock {
             held = null;
             elector.release();
         }
+    }
+
+    /** Why a process outside the election must not take the lock at all; empty for a one-shot command that may. */
+    static Optional<String> whyNoLockHere(String mode, DatabaseType dbType) {
+        if (!"scan".equals(mode)) {
+            return Optional.of("a service outside the leader election never acts");
+        }
+        if (dbType == DatabaseType.PGBOUNCER) {
+            return Optional.of("DB_TYPE=pgbouncer: the actor lock is a session-level advisory lock, which PgBouncer's"
+                    + " transaction pooling would leave on a pooled server connection; run the command against PostgreSQL"
+                    + " directly (DB_TYPE=postgresql, DB_HOST/DB_PORT of the server)");
+        }
+        return Optional.empty();
     }
 
     /** Why the lock was not ours: someone else's (named), or the database could not be asked. */
