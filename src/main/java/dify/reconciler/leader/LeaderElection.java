@@ -30,8 +30,9 @@ import org.jboss.logging.Logger;
  * at shutdown so a rolling update hands over at the new pod's first tick. Leadership only says who may act
  * (remediation, a later issue); every replica scans and reports either way, and it changes no probe's status.
  *
- * <p>Who does not take part (the status says why): the one-shot {@code scan} command (it must never hold the
- * lock a service needs), and {@code DB_TYPE=pgbouncer}: in PgBouncer's transaction pooling a session-level
+ * <p>Who does not take part (the status says why): the one-shot commands ({@code scan} never takes the lock; the
+ * commands that write hold it only while they run, through {@link CommandLock}, so no replica leads meanwhile),
+ * and {@code DB_TYPE=pgbouncer}: in PgBouncer's transaction pooling a session-level
  * lock stays on a server connection that other clients are handed later, so two replicas could both "hold" it.
  *
  * <p>The lock connection is not taken from the pool: a connection held for the life of the process would
@@ -111,12 +112,7 @@ public class LeaderElection {
                     + " must be positive durations");
         }
         Duration period = tickPeriod(config.retryInterval(), reconciler.interval());
-        String applicationName = "dify-plugin-reconciler leader " + hostName();
-        Properties properties = LockConnectionSettings.properties(settings.getValue("quarkus.datasource.username", String.class),
-                settings.getOptionalValue("quarkus.datasource.password", String.class).orElse(null), daemon.jdbcProperties(),
-                applicationName, config.statementTimeout());
-        String lockUrl = LockConnectionSettings.url(settings.getValue("quarkus.datasource.jdbc.url", String.class));
-        elector = new LeaderElector(() -> DriverManager.getConnection(lockUrl, properties), key, config.statementTimeout());
+        elector = new LeaderElector(lockConnections("dify-plugin-reconciler leader " + hostName()), key, config.statementTimeout());
         ticks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "reconciler-leader-election");
             t.setDaemon(true);
@@ -124,6 +120,19 @@ public class LeaderElection {
         });
         LOG.infof("leader election: advisory lock %d (state schema %s), a try every %s", key, reconciler.state().schema(), period);
         ticks.scheduleWithFixedDelay(this::tick, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * New lock connections named {@code applicationName}: the pool's URL, user, password and driver properties
+     * with the lock connection's own timeouts ({@link LockConnectionSettings}). The one-shot commands' actor lock
+     * ({@link CommandLock}) opens its connection here too.
+     */
+    LeaderElector.ConnectionSource lockConnections(String applicationName) {
+        Properties properties = LockConnectionSettings.properties(settings.getValue("quarkus.datasource.username", String.class),
+                settings.getOptionalValue("quarkus.datasource.password", String.class).orElse(null), daemon.jdbcProperties(),
+                applicationName, config.statementTimeout());
+        String lockUrl = LockConnectionSettings.url(settings.getValue("quarkus.datasource.jdbc.url", String.class));
+        return () -> DriverManager.getConnection(lockUrl, properties);
     }
 
     private void tick() {
@@ -178,7 +187,7 @@ public class LeaderElection {
         return !d.isZero() && !d.isNegative();
     }
 
-    private static String hostName() {
+    static String hostName() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {

@@ -12,11 +12,12 @@ import java.sql.SQLException;
 import java.util.OptionalInt;
 
 /**
- * One actor. Where leader election runs (the service), only the leader may apply, restore or purge, and every
- * write transaction first checks in {@code pg_locks}, on its own connection, that our lock session still holds
- * the advisory lock: a leader whose lock connection died (and whose successor may already act) fails that item
- * instead of writing beside the new leader. The one-shot commands never take part in the election and keep
- * the operator's permission; a service that does not take part (PgBouncer) never acts.
+ * One actor. Where leader election runs (the service), only the leader may apply, restore or purge; in a
+ * one-shot command only while it holds the same advisory lock ({@link CommandLock}, taken by the commands that
+ * write); a service that does not take part (PgBouncer) never acts. Every write transaction first checks in
+ * {@code pg_locks}, on its own connection, that our lock session (the leader's or the command's) still holds the
+ * advisory lock: an actor whose lock connection died (and whose successor may already act) fails that item
+ * instead of writing beside the new one.
  *
  * <p>The check and the write are not one atomic step: the lock could be lost in the milliseconds between them.
  * Each item re-checks its row under a row lock anyway, so a second writer finds the item done and skips it.
@@ -35,24 +36,26 @@ public class LeaderPermission implements ActingPermission, WriteFence {
     @Inject
     ReconcilerConfig config;
 
+    @Inject
+    CommandLock commandLock;
+
     @Override
     public boolean mayAct() {
         if (election.active()) {
             return election.isLeader();
         }
-        return "scan".equals(config.mode()); // one-shot command: the operator acts; a service outside the election never
+        // A one-shot command acts while it holds the actor lock; a service outside the election never.
+        return "scan".equals(config.mode()) && commandLock.held();
     }
 
     @Override
     public void check(Connection c) throws SQLException {
-        if (!election.active()) {
-            return;
+        OptionalInt pid = election.active() ? election.lockBackendPid() : commandLock.lockBackendPid();
+        if (pid.isEmpty()) {
+            throw new SQLException("not written: this instance does not hold the actor lock (it does not lead, or the command"
+                    + " took no lock)");
         }
         long key = election.key();
-        OptionalInt pid = election.lockBackendPid();
-        if (pid.isEmpty()) {
-            throw new SQLException("not written: this instance no longer leads (advisory lock " + key + ")");
-        }
         try (PreparedStatement ps = c.prepareStatement(STILL_HELD)) {
             ps.setLong(1, key >>> 32);
             ps.setLong(2, key & 0xffffffffL);

@@ -2,13 +2,13 @@ package dify.reconciler.remediate;
 
 /**
  * The one place that decides whether this process may change the daemon's data now. In the service only the
- * leader may ({@code dify.reconciler.leader.LeaderPermission}); the one-shot {@code apply}, {@code restore} and
- * {@code purge} commands are run by an operator, one at a time, and may act.
+ * leader may ({@code dify.reconciler.leader.LeaderPermission}); the one-shot {@code apply}, {@code restore},
+ * {@code recover} and {@code purge} commands only while they hold the same lock ({@code leader.CommandLock}).
  */
 @FunctionalInterface
 public interface ActingPermission {
 
-    /** The one-shot commands' permission: always. */
+    /** Always (the default bean; {@code leader.LeaderPermission} replaces it in the application). */
     ActingPermission ONE_SHOT = () -> true;
 
     /** True when this process may apply or restore now. */

@@ -6,8 +6,9 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
 /**
- * The default {@link ActingPermission}: the one-shot commands may act. Leader election replaces it by
- * declaring its own {@code ActingPermission} bean (this one then steps aside, being a {@link DefaultBean}).
+ * The default {@link ActingPermission} (always) and {@link WriteFence} (none). The application's
+ * {@code dify.reconciler.leader.LeaderPermission} replaces both (these step aside, being {@link DefaultBean}s):
+ * the service's leader, or a one-shot command holding the same lock, acts.
  */
 @ApplicationScoped
 public class ActingPermissionProducer {

@@ -3,6 +3,7 @@ package dify.reconciler.run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dify.reconciler.cache.CacheInvalidation;
+import dify.reconciler.leader.CommandLock;
 import dify.reconciler.remediate.ActingPermission;
 import dify.reconciler.remediate.ActionOutcome;
 import dify.reconciler.remediate.ActionResult;
@@ -47,6 +48,8 @@ import org.jboss.logging.Logger;
  * settles object actions a killed process left half done (apply does it first too). {@code purge}
  * deletes quarantined rows past the retention; {@code quarantine list} shows what is quarantined. Not armed, apply and
  * restore print what they would do and write nothing. Standard output is their interface, as for {@code scan}.
+ * Armed, the commands that write hold the service leader's advisory lock while they run ({@link CommandLock}):
+ * while an armed service leads, or another command acts, they refuse (exit 2) and write nothing.
  */
 @ApplicationScoped
 public class RemediationCommand {
@@ -68,7 +71,7 @@ public class RemediationCommand {
     @Inject
     Clock clock;
 
-    /** Where leadership will be checked (see ActingPermissionProducer); the one-shot commands may act. */
+    /** May this process act: in a one-shot command, while it holds the actor lock ({@code leader.LeaderPermission}). */
     @Inject
     ActingPermission permission;
 
@@ -83,6 +86,10 @@ public class RemediationCommand {
 
     @Inject
     QuarantinePurge purge;
+
+    /** One actor: the commands that write hold the leader's lock while they run, or refuse (exit 2). */
+    @Inject
+    CommandLock actorLock;
 
     private static final int QUARANTINE_PAGE = 1000;
 
@@ -155,9 +162,11 @@ public class RemediationCommand {
             System.err.println("usage: apply --plan FILE [--output FILE]");
             return ScanCommand.EXIT_FAILED;
         }
+        CommandLock.Hold hold = CommandLock.Hold.NONE;
         try {
             RemediationPolicy policy = remediation.policy();
             RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan(remediation.layout());
+            hold = policy.armed() ? actorLock.acquire("apply") : hold;
             String refusal = refusal(plan, policy);
             if (refusal != null) {
                 System.err.println("apply: refused: " + refusal);
@@ -185,10 +194,15 @@ public class RemediationCommand {
                     results.size(), count(results, ActionOutcome.APPLIED), count(results, ActionOutcome.SKIPPED_CHANGED), failed,
                     count(results, ActionOutcome.DRY_RUN), count(results, ActionOutcome.WITHHELD));
             return failed > 0 ? ScanCommand.EXIT_DRIFT : ScanCommand.EXIT_CLEAN;
+        } catch (CommandLock.Refused e) {
+            System.err.println("apply: refused: " + e.getMessage());
+            return ScanCommand.EXIT_FAILED;
         } catch (Exception e) {
             LOG.error("apply failed", e);
             System.err.println("apply failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
+        } finally {
+            hold.close();
         }
     }
 
@@ -235,6 +249,7 @@ public class RemediationCommand {
             return ScanCommand.EXIT_FAILED;
         }
         Restores.Selection selection = new Restores.Selection(action, run);
+        CommandLock.Hold hold = CommandLock.Hold.NONE;
         try {
             RemediationPolicy policy = remediation.policy();
             if (!state.persisted()) {
@@ -253,6 +268,7 @@ public class RemediationCommand {
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
+            hold = actorLock.acquire("restore");
             String refusal = restores.refusal(policy);
             if (refusal != null) {
                 System.err.println("restore: refused: " + refusal);
@@ -264,10 +280,15 @@ public class RemediationCommand {
             long restored = count(results, ActionOutcome.RESTORED);
             System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s) and object(s)%n", restored, results.size());
             return restored == results.size() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
+        } catch (CommandLock.Refused e) {
+            System.err.println("restore: refused: " + e.getMessage());
+            return ScanCommand.EXIT_FAILED;
         } catch (Exception e) {
             LOG.error("restore failed", e);
             System.err.println("restore failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
+        } finally {
+            hold.close();
         }
     }
 
@@ -281,6 +302,7 @@ public class RemediationCommand {
             System.err.println("usage: recover");
             return ScanCommand.EXIT_FAILED;
         }
+        CommandLock.Hold hold = CommandLock.Hold.NONE;
         try {
             RemediationPolicy policy = remediation.policy();
             String unrecorded = remediation.whyNothingCanBeRecorded();
@@ -288,6 +310,7 @@ public class RemediationCommand {
                 System.err.println("recover: refused: " + unrecorded + ", so no action was recorded");
                 return ScanCommand.EXIT_FAILED;
             }
+            hold = policy.armed() ? actorLock.acquire("recover") : hold;
             if (policy.armed() && !permission.mayAct()) {
                 System.err.println("recover: refused: this process may not act now (not the leader)");
                 return ScanCommand.EXIT_FAILED;
@@ -306,10 +329,15 @@ public class RemediationCommand {
             System.out.printf(Locale.ROOT, "%sInterrupted object actions: %d; undecided %d%n", policy.armed() ? "" : "[DRY RUN] ",
                     results.size(), undecided);
             return undecided > 0 ? ScanCommand.EXIT_DRIFT : ScanCommand.EXIT_CLEAN;
+        } catch (CommandLock.Refused e) {
+            System.err.println("recover: refused: " + e.getMessage());
+            return ScanCommand.EXIT_FAILED;
         } catch (Exception e) {
             LOG.error("recover failed", e);
             System.err.println("recover failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
+        } finally {
+            hold.close();
         }
     }
 
@@ -322,6 +350,7 @@ public class RemediationCommand {
             System.err.println("usage: purge");
             return ScanCommand.EXIT_FAILED;
         }
+        CommandLock.Hold hold = CommandLock.Hold.NONE;
         try {
             RemediationPolicy policy = remediation.policy();
             String unrecorded = remediation.whyNothingCanBeRecorded();
@@ -337,6 +366,7 @@ public class RemediationCommand {
                 System.out.println("[DRY RUN] nothing purged (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
+            hold = actorLock.acquire("purge");
             if (!permission.mayAct()) {
                 System.err.println("purge: refused: this process may not act now (not the leader)");
                 return ScanCommand.EXIT_FAILED;
@@ -347,10 +377,15 @@ public class RemediationCommand {
                         r.store(), cutoff);
             }
             return ScanCommand.EXIT_CLEAN;
+        } catch (CommandLock.Refused e) {
+            System.err.println("purge: refused: " + e.getMessage());
+            return ScanCommand.EXIT_FAILED;
         } catch (Exception e) {
             LOG.error("purge failed", e);
             System.err.println("purge failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
+        } finally {
+            hold.close();
         }
     }
 

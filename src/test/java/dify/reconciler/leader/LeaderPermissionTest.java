@@ -1,29 +1,36 @@
 package dify.reconciler.leader;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.ReconcilerConfig;
 import java.lang.reflect.Proxy;
+import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who may act when this process takes no part in the election: the one-shot commands (the operator acts), never
- * a service (e.g. through PgBouncer, where the election is off: it would act beside the leader). Without an
- * election the write fence lets the one-shot commands' transactions through (it is never asked to fail them).
+ * Who may act when this process takes no part in the election: a one-shot command only while it holds the actor
+ * lock ({@link CommandLock}), never a service (e.g. through PgBouncer, where the election is off: it would act
+ * beside the leader). Without a lock session the write fence fails every write transaction, before it asks the
+ * database anything. (Holding the lock: {@code CommandLockTest}.)
  */
 class LeaderPermissionTest {
 
     @Test
-    void withoutAnElectionOnlyTheOneShotCommandsMayAct() throws Exception {
-        assertTrue(permission("scan").mayAct());
+    void withoutAnElectionNobodyMayActOrWriteUntilACommandTakesTheActorLock() {
+        assertFalse(permission("scan").mayAct(), "a one-shot command that took no lock");
         assertFalse(permission("service").mayAct());
-        permission("scan").check(null); // no election: no fence, and no database call
+        for (String mode : new String[] {"scan", "service"}) {
+            SQLException fenced = assertThrows(SQLException.class, () -> permission(mode).check(null)); // no database call
+            assertTrue(fenced.getMessage().startsWith("not written"), fenced.getMessage());
+        }
     }
 
     private static LeaderPermission permission(String mode) {
         LeaderPermission p = new LeaderPermission();
         p.election = new LeaderElection(); // never started: not active
+        p.commandLock = new CommandLock(); // never acquired
         p.config = (ReconcilerConfig) Proxy.newProxyInstance(ReconcilerConfig.class.getClassLoader(),
                 new Class<?>[] {ReconcilerConfig.class}, (proxy, method, args) -> {
                     if (method.getName().equals("mode")) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.cache.CacheInvalidation;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.leader.CommandLock;
 import dify.reconciler.observe.DriftedDaemon;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
@@ -77,6 +78,9 @@ class CacheInvalidationTest {
 
     @Inject
     CacheInvalidation cache;
+
+    @Inject
+    CommandLock actorLock;
 
     @Inject
     ObjectMapper mapper;
@@ -178,7 +182,13 @@ class CacheInvalidationTest {
             redis(DaemonRedis.DB, r -> r.set(ENDPOINT + hook, "old row"));
             RemediationPlan plan = remediation.plan(scan());
             assertEquals(1, plan.actions().size(), plan.toString());
-            List<ActionResult> results = remediation.applier().apply(plan, remediation.policy(), "second-delete");
+            List<ActionResult> results;
+            CommandLock.Hold held = actorLock.acquire("test"); // as the apply command holds it (the write fence asks)
+            try {
+                results = remediation.applier().apply(plan, remediation.policy(), "second-delete");
+            } finally {
+                held.close();
+            }
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             assertEquals(0L, (long) redis(DaemonRedis.DB, r -> r.exists(ENDPOINT + hook)), "deleted right after the commit");
             // A daemon reader that loaded the row just before our commit stores it now.

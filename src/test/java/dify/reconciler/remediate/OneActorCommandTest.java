@@ -1,0 +1,262 @@
+package dify.reconciler.remediate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.leader.CommandLock;
+import dify.reconciler.leader.LeaderElector;
+import dify.reconciler.leader.LeaderLockKey;
+import dify.reconciler.leader.LeaderStatus;
+import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.run.RemediationCommand;
+import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.TableDump;
+import dify.reconciler.testsupport.TestDatabase;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One actor, one-shot commands included, in the command's own process ({@code reconciler.mode=scan}, armed,
+ * persisted state): while another session holds the leader's advisory lock, as an armed service's leader does,
+ * {@code apply}, {@code restore}, {@code recover} and {@code purge} refuse with exit 2, name the holder, and write
+ * nothing (the daemon's tables, our schema and the storage folder unchanged); read-only commands still run. Once
+ * the lock is free the same commands act, and a command's write transactions are fenced by its own lock session.
+ */
+@QuarkusTest
+@TestProfile(OneActorCommandTest.ArmedCommand.class)
+@WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+class OneActorCommandTest {
+
+    /** A one-shot command's process, armed for refers_too_low, one scan confirms, no minimum age or share cap. */
+    public static class ArmedCommand implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("reconciler.mode", "scan", "reconciler.remediation.dry-run", "false",
+                    "reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
+                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
+                    "reconciler.remediation.kinds", "refers_too_low");
+        }
+    }
+
+    private static final String OTHER_LEADER = "dify-plugin-reconciler leader other-pod";
+
+    @Inject
+    RemediationCommand command;
+
+    @Inject
+    CommandLock actorLock;
+
+    @Inject
+    WriteFence fence;
+
+    @Test
+    void everyWritingCommandRefusesWhileAnotherReconcilerHoldsTheLockAndActsOnceItIsFree() throws Exception {
+        String plugin = pluginRowId("langgenius/plugin2");
+        Map<String, List<String>> original = TableDump.daemon(db());
+        long count = daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", plugin);
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", plugin);
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        Path file = Files.createTempFile("plan", ".json");
+        try {
+            assertEquals(1, capture(() -> command.plan("--output", file.toString())).exit(), "exit 1: actions planned");
+
+            // A service's leader holds the lock: nothing acts beside it.
+            try (OtherLeader leader = OtherLeader.take()) {
+                Snapshot before = Snapshot.now();
+                for (String[] args : List.of(new String[] {"apply", "--plan", file.toString()}, new String[] {"recover"},
+                        new String[] {"purge"}, new String[] {"restore", "--all"})) {
+                    Captured refused = run(args);
+                    assertEquals(2, refused.exit(), String.join(" ", args) + ": " + refused);
+                    assertTrue(refused.err().contains(args[0] + ": refused: another reconciler is acting"), refused.err());
+                    assertTrue(refused.err().contains("pid " + leader.pid() + " (" + OTHER_LEADER + ")"), refused.err());
+                    assertTrue(refused.err().contains("scale it to 0 replicas"), refused.err());
+                    assertEquals(before, Snapshot.now(), String.join(" ", args) + " wrote nothing");
+                }
+                assertFalse(actorLock.held(), "a refused command holds nothing");
+                Captured list = capture(() -> command.quarantine("list"));
+                assertEquals(0, list.exit(), "read-only commands take no lock: " + list);
+            }
+
+            // Free: the same commands act, and release the lock when they end.
+            Captured applied = run("apply", "--plan", file.toString());
+            assertEquals(0, applied.exit(), applied.toString());
+            assertTrue(applied.out().contains("Applied plan"), applied.out());
+            assertEquals(count, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", plugin));
+            assertEquals(original, TableDump.daemon(db()));
+            assertFalse(actorLock.held(), "released when the command ended");
+
+            try (OtherLeader leader = OtherLeader.take()) {
+                Snapshot before = Snapshot.now();
+                Captured refused = run("restore", "--all");
+                assertEquals(2, refused.exit(), refused.toString());
+                assertTrue(refused.err().contains("pid " + leader.pid()), refused.err());
+                assertEquals(before, Snapshot.now(), "the refused restore wrote nothing");
+                assertEquals(original, TableDump.daemon(db()));
+            }
+            Captured restored = run("restore", "--all");
+            assertEquals(0, restored.exit(), restored.toString());
+            assertEquals(planted, TableDump.daemon(db()), "restored exactly");
+            assertEquals(0, run("recover").exit());
+            Captured purged = run("purge");
+            assertEquals(0, purged.exit(), purged.toString());
+            assertTrue(purged.out().contains("Purged 0 quarantined rows"), purged.out());
+            assertFalse(actorLock.held());
+        } finally {
+            Files.deleteIfExists(file);
+            TableDump.undo(db(), TableDump.daemon(db()), original);
+        }
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
+    void aCommandsWriteTransactionsAreFencedByItsOwnLockSession() throws Exception {
+        try (Connection c = db().connect()) {
+            c.setAutoCommit(false);
+            assertThrows(SQLException.class, () -> fence.check(c), "no lock taken: no write");
+            c.rollback();
+            CommandLock.Hold held = actorLock.acquire("apply");
+            try {
+                fence.check(c); // holding: passes
+                c.rollback();
+                // While we hold it, a service replica follows and names us.
+                try (OtherLeader other = OtherLeader.tryTake()) {
+                    assertFalse(other.status().leader());
+                    assertTrue(other.status().holder().contains("(dify-plugin-reconciler apply "), other.status().toString());
+                }
+                try (Connection superuser = db().server().connectTo(db().name());
+                        PreparedStatement kill = superuser.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                + " WHERE datname = ? AND application_name LIKE 'dify-plugin-reconciler apply %'")) {
+                    kill.setString(1, db().name());
+                    kill.execute();
+                }
+                SQLException fenced = assertThrows(SQLException.class, () -> fence.check(c), "the lock session is gone");
+                assertTrue(fenced.getMessage().contains("no longer holds advisory lock"), fenced.getMessage());
+                c.rollback();
+            } finally {
+                held.close();
+            }
+            assertFalse(actorLock.held());
+        }
+    }
+
+    // --- helpers ---
+
+    /** Another reconciler's leader: the service's own elector, on a connection of its own, as another pod. */
+    private record OtherLeader(LeaderElector elector, LeaderStatus status) implements AutoCloseable {
+
+        static OtherLeader take() {
+            OtherLeader l = tryTake();
+            assertTrue(l.status().leader(), "the other leader took the lock: " + l.status());
+            return l;
+        }
+
+        static OtherLeader tryTake() {
+            LeaderElector e = new LeaderElector(() -> {
+                Connection c = db().readerDataSource().getConnection();
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET application_name = '" + OTHER_LEADER + "'"); // a constant
+                }
+                return c;
+            }, LeaderLockKey.of("plugin_reconciler"), Duration.ofSeconds(5));
+            return new OtherLeader(e, e.tick());
+        }
+
+        int pid() {
+            return elector.lockBackendPid().orElseThrow();
+        }
+
+        @Override
+        public void close() {
+            elector.release();
+        }
+    }
+
+    /** The daemon's tables, our schema's tables and every stored object's bytes. */
+    private record Snapshot(Map<String, List<String>> daemon, Map<String, List<String>> ours, Map<String, String> objects) {
+
+        static Snapshot now() throws Exception {
+            Map<String, String> objects = new TreeMap<>();
+            Path root = DriftedDaemonAccess.storageRoot();
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    objects.put(root.relativize(f).toString(),
+                            HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+                }
+            }
+            return new Snapshot(TableDump.daemon(db()), TableDump.of(db(), "plugin_reconciler"), objects);
+        }
+    }
+
+    private Captured run(String... args) throws Exception {
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        return capture(() -> switch (args[0]) {
+            case "apply" -> command.apply(rest);
+            case "restore" -> command.restore(rest);
+            case "recover" -> command.recover(rest);
+            case "purge" -> command.purge(rest);
+            default -> throw new IllegalArgumentException(args[0]);
+        });
+    }
+
+    private record Captured(int exit, String out, String err) {
+    }
+
+    /** Runs a command with standard output and error captured (they are the commands' interface). */
+    private static synchronized Captured capture(Callable<Integer> command) throws Exception {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+        try {
+            return new Captured(command.call(), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    private String pluginRowId(String pluginId) throws SQLException {
+        try (Connection c = db().connect();
+                PreparedStatement ps = c.prepareStatement("SELECT id::text FROM plugins WHERE plugin_id = ?")) {
+            ps.setString(1, pluginId);
+            try (var rs = ps.executeQuery()) {
+                assertTrue(rs.next(), pluginId);
+                return rs.getString(1);
+            }
+        }
+    }
+
+    private static TestDatabase db() {
+        return DriftedDaemonAccess.database();
+    }
+
+    private static DaemonRows daemon() {
+        return DaemonRows.on(db());
+    }
+}
