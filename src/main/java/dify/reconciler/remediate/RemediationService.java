@@ -291,12 +291,17 @@ public class RemediationService {
     }
 
     /**
-     * Rolls back or completes object actions a killed process left half done (see {@link ObjectRecovery});
+     * Rolls back or completes object actions a killed process left half done (see {@link ObjectRecovery}), then
+     * completes plugin_unreferenced actions stopped between their rows and plugin/U ({@link UnfinishedUninstalls});
      * unarmed, only decides. Each recovery is audited under a run id of its own.
      */
     public List<InterruptedObjectActions.Recovered> recoverInterrupted(boolean armed) throws SQLException {
-        return new InterruptedObjectActions(dataSource, storage, objectQuarantine(), audit(), this::counter).recover(armed,
-                UUID.randomUUID().toString());
+        String runId = UUID.randomUUID().toString();
+        List<InterruptedObjectActions.Recovered> out = new ArrayList<>(new InterruptedObjectActions(dataSource, storage,
+                objectQuarantine(), audit(), this::counter).recover(armed, runId));
+        out.addAll(new UnfinishedUninstalls(dataSource, storage, layout().installed(), state.table("remediation_actions"),
+                state.table("quarantine_rows"), state.table("quarantine_objects"), clock).complete(armed, objectApplier(), runId));
+        return out;
     }
 
     /** Restore and purge of quarantined objects ({@link ObjectQuarantine#purge} is for the purge command). */

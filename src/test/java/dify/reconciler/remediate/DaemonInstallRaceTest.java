@@ -2,6 +2,7 @@ package dify.reconciler.remediate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -38,6 +39,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,6 +70,9 @@ class DaemonInstallRaceTest {
 
     @Inject
     RemediationService remediation;
+
+    @Inject
+    Restores restores;
 
     @TempDir
     Path pauses;
@@ -248,6 +253,111 @@ class DaemonInstallRaceTest {
         assertTrue(remediation.restorer().pending(action).isEmpty(), "nothing left that a restore would put in the daemon's way");
         assertTrue(remediation.restorer().restore(action, "race").isEmpty());
         race.undo();
+    }
+
+    @Test
+    void anyTaskStatusButSuccessOrFailedAndAMissingTaskTableHoldAnOrphanedCopyBack() throws Exception {
+        Race race = new Race(FindingKind.INSTALLED_OBJECT_ORPHANED, false);
+        race.install.createTask();
+        for (String status : List.of("pending", "running", "queued")) {
+            daemon().execute("UPDATE install_tasks SET status = ? WHERE plugins LIKE ?", status, "%" + race.install.uid() + "%");
+            race.results = race.applyAll();
+            assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), race.outcomes(), status + ": " + race.results);
+            assertTrue(race.results.get(0).detail().contains("install task in flight"), race.results.get(0).detail());
+        }
+        daemon().execute("UPDATE install_tasks SET status = 'failed' WHERE plugins LIKE ?", "%" + race.install.uid() + "%");
+        daemon().execute("ALTER TABLE install_tasks RENAME TO install_tasks_away"); // a daemon that never created it
+        try {
+            race.results = race.applyAll();
+        } finally {
+            daemon().execute("ALTER TABLE install_tasks_away RENAME TO install_tasks");
+        }
+        assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), race.outcomes(), race.results.toString());
+        assertTrue(race.results.get(0).detail().contains("cannot tell"), race.results.get(0).detail());
+        assertEquals(race.plantedObjects, BucketContents.of(root()), "plugin/U stays");
+        assertEquals(0L, ourEntries(race.plan));
+
+        race.results = race.applyAll(); // the task failed: nothing is installing it
+        assertEquals(List.of(ActionOutcome.APPLIED), race.outcomes(), race.results.toString());
+        assertFalse(Files.exists(race.installed()));
+        List<ActionResult> restored = remediation.objectQuarantine().restore(race.plan.actions().get(0).id(), "race");
+        assertEquals(List.of(ActionOutcome.RESTORED), restored.stream().map(ActionResult::outcome).toList(), restored.toString());
+        assertEquals(race.plantedObjects, BucketContents.of(root()), "restored byte for byte");
+        race.undo();
+    }
+
+    // --- plugin_unreferenced stopped between its two steps (what a kill at plugin_unreferenced:rows-quarantined leaves) ---
+
+    @Test
+    void aPluginUnreferencedStoppedBetweenItsRowsAndPluginUIsCompletedByRecoverThenRestoredWhole() throws Exception {
+        Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
+        String action = race.plan.actions().get(0).id();
+        // The rows' step alone, committed: the object step (applyAll's next step) never runs, as after the kill.
+        assertEquals(List.of(ActionOutcome.APPLIED), remediation.applier().apply(race.plan, race.armed, "killed").stream()
+                .map(ActionResult::outcome).toList());
+        Map<String, List<String>> rowsQuarantined = TableDump.daemon(db());
+        assertTrue(Files.exists(race.installed()), "plugin/U left in place: the runtime would keep running");
+
+        List<InterruptedObjectActions.Recovered> dry = mine(remediation.recoverInterrupted(false), action);
+        assertEquals(1, dry.size(), dry.toString());
+        assertEquals(ObjectRecovery.Verdict.COMPLETE, dry.get(0).verdict());
+        assertFalse(dry.get(0).done());
+        assertEquals(rowsQuarantined, TableDump.daemon(db()), "an unarmed recover changes no row");
+        assertEquals(race.plantedObjects, BucketContents.of(root()), "an unarmed recover changes no object");
+
+        List<InterruptedObjectActions.Recovered> done = mine(remediation.recoverInterrupted(true), action);
+        assertEquals(1, done.size(), done.toString());
+        assertTrue(done.get(0).done(), done.toString());
+        assertFalse(Files.exists(race.installed()), "plugin/U moved: the runtime stops on every node");
+        assertArrayEquals(race.pkg.bytes(), Files.readAllBytes(root().resolve("reconciler-quarantine/plugin")
+                .resolve(race.pkg.identifier())), "its bytes in quarantine, under the same action id");
+        assertEquals(1, remediation.objectQuarantine().pending(action).size());
+        assertEquals(List.of("applied", "applied"), auditOutcomes(action), "the rows, then the object, audited");
+        assertEquals(rowsQuarantined, TableDump.daemon(db()), "recover changes no row");
+        assertTrue(mine(remediation.recoverInterrupted(true), action).isEmpty(), "completed once, not again");
+
+        List<ActionResult> restored = restores.restore(Restores.Selection.action(action));
+        assertTrue(!restored.isEmpty() && restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
+        assertEquals(race.planted, TableDump.daemon(db()), "the rows back exactly");
+        assertEquals(race.plantedObjects, BucketContents.of(root()), "plugin/U back byte for byte");
+        race.undo();
+    }
+
+    @Test
+    void recoverLeavesAPluginUWrittenSinceTheRowsStepOrWhileAnInstallIsInFlight() throws Exception {
+        for (boolean rewritten : List.of(true, false)) {
+            Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
+            String action = race.plan.actions().get(0).id();
+            assertEquals(List.of(ActionOutcome.APPLIED), remediation.applier().apply(race.plan, race.armed, "killed").stream()
+                    .map(ActionResult::outcome).toList());
+            Map<String, List<String>> rowsQuarantined = TableDump.daemon(db());
+            UUID task = null;
+            if (rewritten) {
+                Thread.sleep(20);
+                writer().put("plugin/" + race.pkg.identifier(), race.pkg.bytes()); // someone's copy, after our rows' commit
+            } else {
+                task = daemon().insertInstallTask("running", UUID.randomUUID(), 1, 0);
+                daemon().execute("UPDATE install_tasks SET plugins = ? WHERE id = ?", "[{\"plugin_unique_identifier\":\""
+                        + race.pkg.identifier() + "\"}]", task);
+            }
+            Map<String, List<String>> before = TableDump.daemon(db());
+            assertTrue(mine(remediation.recoverInterrupted(true), action).isEmpty(), rewritten ? "written since" : "in flight");
+            assertEquals(race.plantedObjects, BucketContents.of(root()), "plugin/U stays, nothing in quarantine");
+            assertEquals(before, TableDump.daemon(db()));
+            assertEquals(0, remediation.objectQuarantine().pending(action).size());
+            if (task != null) {
+                daemon().execute("DELETE FROM install_tasks WHERE id = ?", task);
+            }
+            assertEquals(rowsQuarantined, TableDump.daemon(db()));
+            List<ActionResult> restored = restores.restore(Restores.Selection.action(action));
+            assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
+            assertEquals(race.planted, TableDump.daemon(db()));
+            race.undo();
+        }
+    }
+
+    private static List<InterruptedObjectActions.Recovered> mine(List<InterruptedObjectActions.Recovered> all, String action) {
+        return all.stream().filter(r -> r.actionId().equals(action)).toList();
     }
 
     // --- the race's set-up, checks and undo ---
