@@ -264,9 +264,31 @@ public class RemediationService {
         if (!objectActions.isEmpty()) {
             RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);
-            results.addAll(objectApplier().apply(objects, policy, runId));
+            List<ActionResult> objectResults = objectApplier().apply(objects, policy, runId);
+            results.addAll(objectResults);
+            installWon(plan, uninstalled, objectResults, runId);
         }
         return results;
+    }
+
+    /**
+     * An install that began after the rows' step of plugin_unreferenced (the daemon read the declaration from its
+     * cache) stops the object step; the declaration it needs comes back then too ({@link InstallRace}).
+     */
+    private void installWon(RemediationPlan plan, List<PlannedAction> steps, List<ActionResult> objectResults, String runId)
+            throws SQLException {
+        for (PlannedAction step : steps) {
+            boolean skipped = objectResults.stream().anyMatch(r -> r.actionId().equals(step.id())
+                    && r.outcome() == ActionOutcome.SKIPPED_CHANGED);
+            if (skipped) {
+                installRace().settle(plan, plan.actions().stream().filter(a -> a.id().equals(step.id())).findFirst()
+                        .orElse(step), runId);
+            }
+        }
+    }
+
+    InstallRace installRace() throws SQLException {
+        return new InstallRace(dataSource, transactions(), state.table("quarantine_rows"), audit(), cache, clock);
     }
 
     /**
@@ -300,7 +322,8 @@ public class RemediationService {
         List<InterruptedObjectActions.Recovered> out = new ArrayList<>(new InterruptedObjectActions(dataSource, storage,
                 objectQuarantine(), audit(), this::counter).recover(armed, runId));
         out.addAll(new UnfinishedUninstalls(dataSource, storage, layout().installed(), state.table("remediation_actions"),
-                state.table("quarantine_rows"), state.table("quarantine_objects"), clock).complete(armed, objectApplier(), runId));
+                state.table("quarantine_rows"), state.table("quarantine_objects"), clock).complete(armed, objectApplier(), installRace(),
+                        runId));
         return out;
     }
 

@@ -81,7 +81,8 @@ final class UnfinishedUninstalls {
      * Decides (and, when {@code armed}, carries out with {@code applier}) each unfinished action's object step. An
      * action without an object to take (none there, or one written since) is left and not listed.
      */
-    List<InterruptedObjectActions.Recovered> complete(boolean armed, ObjectRemedyApplier applier, String runId) throws SQLException {
+    List<InterruptedObjectActions.Recovered> complete(boolean armed, ObjectRemedyApplier applier, InstallRace race, String runId)
+            throws SQLException {
         List<InterruptedObjectActions.Recovered> out = new ArrayList<>();
         for (Unfinished u : find()) {
             if (u.uid() == null) {
@@ -113,6 +114,9 @@ final class UnfinishedUninstalls {
                 out.add(new InterruptedObjectActions.Recovered(u.actionId(), label, key, ObjectRecovery.Verdict.COMPLETE, true,
                         "completed plugin_unreferenced's object step after an interrupted apply: " + r.detail()));
             } else {
+                if (r.outcome() == ActionOutcome.SKIPPED_CHANGED) {
+                    race.settle(plan, step, runId); // an install in flight gets the declaration it needs back
+                }
                 // Audited by the applier (an object audit row: not found again); a later scan's finding takes over.
                 LOG.infof("recover %s: plugin_unreferenced's object step not completed (%s): %s", u.actionId(),
                         r.outcome().label(), r.detail());

@@ -39,6 +39,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -286,6 +287,27 @@ class DaemonInstallRaceTest {
         race.undo();
     }
 
+    @Test
+    void anInstallFromTheDaemonsCacheBetweenOurRowsAndOurObjectStepKeepsPluginUAndGetsTheDeclarationBack() throws Exception {
+        for (boolean reCopies : List.of(true, false)) {
+            Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
+            race.applyPausedAt("plugin_unreferenced:rows-quarantined", () -> {
+                race.install.createTask(true); // our rows are committed: only the daemon's cache still has the declaration
+                if (reCopies) {
+                    race.install.copyInstalledObject();
+                }
+                race.install.commitInstall();
+                race.install.finishTask();
+            });
+            assertEquals(List.of(ActionOutcome.APPLIED, ActionOutcome.SKIPPED_CHANGED), race.outcomes(),
+                    "the rows, then the object step skipped: " + race.results);
+            race.assertInstallWholeAndNothingOfOursLeft();
+            assertEquals(List.of("applied", "skipped_changed", "skipped_changed"), auditOutcomes(race.plan.actions().get(0).id()),
+                    "the rows applied, the object step skipped, the declaration put back");
+            race.undo();
+        }
+    }
+
     // --- plugin_unreferenced stopped between its two steps (what a kill at plugin_unreferenced:rows-quarantined leaves) ---
 
     @Test
@@ -324,7 +346,7 @@ class DaemonInstallRaceTest {
     }
 
     @Test
-    void recoverLeavesAPluginUWrittenSinceTheRowsStepOrWhileAnInstallIsInFlight() throws Exception {
+    void recoverLeavesAPluginUWrittenSinceTheRowsStepAndAnInstallInFlightGetsItsDeclarationBack() throws Exception {
         for (boolean rewritten : List.of(true, false)) {
             Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
             String action = race.plan.actions().get(0).id();
@@ -343,15 +365,21 @@ class DaemonInstallRaceTest {
             Map<String, List<String>> before = TableDump.daemon(db());
             assertTrue(mine(remediation.recoverInterrupted(true), action).isEmpty(), rewritten ? "written since" : "in flight");
             assertEquals(race.plantedObjects, BucketContents.of(root()), "plugin/U stays, nothing in quarantine");
-            assertEquals(before, TableDump.daemon(db()));
             assertEquals(0, remediation.objectQuarantine().pending(action).size());
-            if (task != null) {
+            if (rewritten) {
+                assertEquals(before, TableDump.daemon(db()), "nothing changed");
+                List<ActionResult> restored = restores.restore(Restores.Selection.action(action));
+                assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
+                assertEquals(race.planted, TableDump.daemon(db()), "the rows back exactly");
+            } else {
+                // The install in flight (its declaration read from the daemon's cache) gets the declaration back;
+                // the plugins row is left for its install to write.
                 daemon().execute("DELETE FROM install_tasks WHERE id = ?", task);
+                Map<String, List<String>> expected = new TreeMap<>(rowsQuarantined);
+                expected.put("plugin_declarations", race.planted.get("plugin_declarations"));
+                assertEquals(expected, new TreeMap<>(TableDump.daemon(db())), "the declaration back exactly, nothing else");
+                assertEquals(0L, ourEntries(race.plan), "nothing left that a restore would put in the install's way");
             }
-            assertEquals(rowsQuarantined, TableDump.daemon(db()));
-            List<ActionResult> restored = restores.restore(Restores.Selection.action(action));
-            assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
-            assertEquals(race.planted, TableDump.daemon(db()));
             race.undo();
         }
     }

@@ -51,8 +51,17 @@ public final class DaemonInstall {
 
     /** The install request: the declaration is read (it must exist), then the task is created. */
     public void createTask() {
+        createTask(false);
+    }
+
+    /**
+     * @param declarationCached the daemon read the declaration from its cache (Redis for 30 minutes, and each
+     *                          process's memory, which nothing outside can clear): the row need not exist now
+     */
+    public void createTask(boolean declarationCached) {
         DaemonRows rows = DaemonRows.on(db);
-        if (rows.queryLong("SELECT count(*) FROM plugin_declarations WHERE plugin_unique_identifier = ?", uid()) == 0) {
+        if (!declarationCached
+                && rows.queryLong("SELECT count(*) FROM plugin_declarations WHERE plugin_unique_identifier = ?", uid()) == 0) {
             throw new IllegalStateException("the daemon answers 'failed to get plugin declaration': no declaration of " + uid());
         }
         task = rows.insertInstallTask("running", tenant, 1, 0);
