@@ -288,6 +288,19 @@ class DaemonInstallRaceTest {
     }
 
     @Test
+    void anUnreferencedDeclarationRemovedWhileAnInstallStartsComesBackAndTheInstallEndsWhole() throws Exception {
+        for (String step : List.of("quarantine_row:rows-changed", "quarantine_row:last-looked")) {
+            Race race = new Race(FindingKind.DECLARATION_UNREFERENCED, false);
+            race.applyPausedAt(step, () -> race.install.createTask()); // reads the declaration our open tx is removing
+            race.install.commitInstall();
+            race.install.finishTask();
+            assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), race.outcomes(), step + ": " + race.results);
+            race.assertInstallWholeAndNothingOfOursLeft();
+            race.undo();
+        }
+    }
+
+    @Test
     void anInstallFromTheDaemonsCacheBetweenOurRowsAndOurObjectStepKeepsPluginUAndGetsTheDeclarationBack() throws Exception {
         for (boolean reCopies : List.of(true, false)) {
             Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
