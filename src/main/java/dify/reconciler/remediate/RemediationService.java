@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * Wires remediation to the application: the policy from {@code reconciler.remediation.*}, the candidates (the
@@ -35,6 +36,8 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class RemediationService {
+
+    private static final Logger LOG = Logger.getLogger(RemediationService.class);
 
     /** Lock and statement timeouts of every write transaction: the daemon waits behind us, so ours are short. */
     static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
@@ -281,8 +284,13 @@ public class RemediationService {
             boolean skipped = objectResults.stream().anyMatch(r -> r.actionId().equals(step.id())
                     && r.outcome() == ActionOutcome.SKIPPED_CHANGED);
             if (skipped) {
-                installRace().settle(plan, plan.actions().stream().filter(a -> a.id().equals(step.id())).findFirst()
-                        .orElse(step), runId);
+                try {
+                    installRace().settle(plan, plan.actions().stream().filter(a -> a.id().equals(step.id())).findFirst()
+                            .orElse(step), runId);
+                } catch (SQLException e) {
+                    // The object step is audited skipped; the rows stay in quarantine for restore. The rest of the plan goes on.
+                    LOG.errorf(e, "remediation %s: could not put back what the daemon's install needs", step.id());
+                }
             }
         }
     }
