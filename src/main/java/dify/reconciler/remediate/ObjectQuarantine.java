@@ -104,6 +104,11 @@ public final class ObjectQuarantine {
         }
     }
 
+    /** Marks an entry whose bytes the applier itself put back (the daemon's install won the race): nothing left to restore. */
+    void restored(long id) throws SQLException {
+        mark(id, "restored_at");
+    }
+
     private static void setVersion(PreparedStatement ps, int first, StoredObject v) throws SQLException {
         ps.setObject(first, v == null ? null : v.size(), java.sql.Types.BIGINT);
         ps.setString(first + 1, v == null ? null : v.etag());

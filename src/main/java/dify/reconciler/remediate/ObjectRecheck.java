@@ -63,14 +63,9 @@ final class ObjectRecheck {
         return count(c, "SELECT count(*) FROM " + tx.schema().qualified(table) + " WHERE plugin_unique_identifier = ?", uid) > 0;
     }
 
-    /** {@code install_tasks.plugins} is JSON text naming the identifiers of an install in progress (section 9). */
+    /** The same rule as the row remedies' (see {@link InstallsInFlight}): a database that cannot say refuses. */
     private String installInFlight(Connection c, String uid) throws SQLException {
-        if (!tx.schema().hasTable(DaemonSchema.INSTALL_TASKS)) {
-            return null;
-        }
-        long n = count(c, "SELECT count(*) FROM " + tx.schema().qualified(DaemonSchema.INSTALL_TASKS)
-                + " WHERE status IN ('pending', 'running') AND strpos(plugins, ?) > 0", uid);
-        return n > 0 ? "an install task in flight names " + uid : null;
+        return InstallsInFlight.reason(c, tx.schema(), uid);
     }
 
     private static String fileName(String key) {

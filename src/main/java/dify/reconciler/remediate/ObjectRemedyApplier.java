@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -30,6 +31,10 @@ import org.jboss.logging.Logger;
 public final class ObjectRemedyApplier {
 
     private static final Logger LOG = Logger.getLogger(ObjectRemedyApplier.class);
+
+    /** Kinds whose object a daemon install needs back: re-checked once more after the original is deleted. */
+    private static final Set<FindingKind> REINSTALLABLE = Set.of(FindingKind.INSTALLED_OBJECT_ORPHANED,
+            FindingKind.PLUGIN_UNREFERENCED);
 
     /** The outcome of the storage part, before it is audited. */
     private record Done(ActionOutcome outcome, String detail, String before, String after) {
@@ -177,7 +182,35 @@ public final class ObjectRemedyApplier {
             return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
         }
         StepHook.reached("quarantine_object:original-deleted");
+        if (REINSTALLABLE.contains(a.kind())) {
+            // The daemon's install may have started between our re-check and the delete: its task row comes before
+            // its copy of plugin/U and its transaction, so a second look now sees every install the delete can hurt.
+            String installed = recheckRows(a);
+            if (installed != null) {
+                return putBack(a, original, q, installed);
+            }
+        }
         return new Done(ActionOutcome.APPLIED, "moved to " + prefix.keyFor(a.key()), versionJson(original), null);
+    }
+
+    /**
+     * The daemon installed the identifier while we moved its installed copy: its write wins. The moved bytes go back
+     * to the original key while it is still free (a copy the daemon wrote there since is left alone; ours then
+     * stays recorded in quarantine), and the action is skipped.
+     */
+    private Done putBack(PlannedAction a, StoredObject original, Quarantined q, String why) throws SQLException {
+        String meanwhile = "the daemon installed " + a.pluginUniqueIdentifier() + " meanwhile (" + why + ")";
+        try {
+            storage.copy(q.copy(), a.key(), null); // only to an absent key: never over what the daemon wrote
+        } catch (ObjectChangedException e) {
+            return new Done(ActionOutcome.SKIPPED_CHANGED, meanwhile + ": '" + a.key() + "' was written again by the daemon ("
+                    + e.getMessage() + "); the moved bytes stay recorded in " + q.copy().key(), versionJson(original), null);
+        }
+        StepHook.reached("quarantine_object:put-back");
+        storage.delete(q.copy());
+        quarantine.restored(q.entry());
+        return new Done(ActionOutcome.SKIPPED_CHANGED, meanwhile + ": '" + a.key() + "' put back from " + q.copy().key(), null,
+                null);
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * Wires remediation to the application: the policy from {@code reconciler.remediation.*}, the candidates (the
@@ -35,6 +36,8 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class RemediationService {
+
+    private static final Logger LOG = Logger.getLogger(RemediationService.class);
 
     /** Lock and statement timeouts of every write transaction: the daemon waits behind us, so ours are short. */
     static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
@@ -264,7 +267,9 @@ public class RemediationService {
         if (!objectActions.isEmpty()) {
             RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);
-            results.addAll(applyObjects(objects, policy, runId));
+            List<ActionResult> objectResults = applyObjects(objects, policy, runId);
+            results.addAll(objectResults);
+            installWon(plan, uninstalled, objectResults, runId);
         }
         return results;
     }
@@ -290,6 +295,31 @@ public class RemediationService {
     }
 
     /**
+     * An install that began after the rows' step of plugin_unreferenced (the daemon read the declaration from its
+     * cache) stops the object step; the declaration it needs comes back then too ({@link InstallRace}).
+     */
+    private void installWon(RemediationPlan plan, List<PlannedAction> steps, List<ActionResult> objectResults, String runId)
+            throws SQLException {
+        for (PlannedAction step : steps) {
+            boolean skipped = objectResults.stream().anyMatch(r -> r.actionId().equals(step.id())
+                    && r.outcome() == ActionOutcome.SKIPPED_CHANGED);
+            if (skipped) {
+                try {
+                    installRace().settle(plan, plan.actions().stream().filter(a -> a.id().equals(step.id())).findFirst()
+                            .orElse(step), runId);
+                } catch (SQLException e) {
+                    // The object step is audited skipped; the rows stay in quarantine for restore. The rest of the plan goes on.
+                    LOG.errorf(e, "remediation %s: could not put back what the daemon's install needs", step.id());
+                }
+            }
+        }
+    }
+
+    InstallRace installRace() throws SQLException {
+        return new InstallRace(dataSource, transactions(), state.table("quarantine_rows"), audit(), cache, clock);
+    }
+
+    /**
      * {@code plugin_unreferenced}'s second step, as the daemon's last uninstall does it: once the rows are in
      * quarantine (committed), {@code plugin/U} goes too, which stops the runtime on every node. Same action id,
      * so restoring the action puts back the object first, then the rows. Re-checked like an orphaned installed
@@ -311,12 +341,18 @@ public class RemediationService {
     }
 
     /**
-     * Rolls back or completes object actions a killed process left half done (see {@link ObjectRecovery});
+     * Rolls back or completes object actions a killed process left half done (see {@link ObjectRecovery}), then
+     * completes plugin_unreferenced actions stopped between their rows and plugin/U ({@link UnfinishedUninstalls});
      * unarmed, only decides. Each recovery is audited under a run id of its own.
      */
     public List<InterruptedObjectActions.Recovered> recoverInterrupted(boolean armed) throws SQLException {
-        return new InterruptedObjectActions(dataSource, storage, objectQuarantine(), audit(), this::counter).recover(armed,
-                UUID.randomUUID().toString());
+        String runId = UUID.randomUUID().toString();
+        List<InterruptedObjectActions.Recovered> out = new ArrayList<>(new InterruptedObjectActions(dataSource, storage,
+                objectQuarantine(), audit(), this::counter).recover(armed, runId));
+        out.addAll(new UnfinishedUninstalls(dataSource, storage, layout().installed(), state.table("remediation_actions"),
+                state.table("quarantine_rows"), state.table("quarantine_objects"), clock).complete(armed, objectApplier(), installRace(),
+                        runId));
+        return out;
     }
 
     /** Restore and purge of quarantined objects ({@link ObjectQuarantine#purge} is for the purge command). */

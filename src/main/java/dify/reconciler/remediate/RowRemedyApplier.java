@@ -28,6 +28,7 @@ public final class RowRemedyApplier {
     private final RemediationAudit audit;
     private final ActionListener listener;
     private final AppliedRowsListener committedRows;
+    private final InstallRace installRace;
 
     /** @param quarantineTable our {@code quarantine_rows}, schema-qualified */
     public RowRemedyApplier(DataSource dataSource, WriteTransactions tx, String quarantineTable, RemediationAudit audit,
@@ -46,6 +47,7 @@ public final class RowRemedyApplier {
         this.audit = audit;
         this.listener = listener;
         this.committedRows = committedRows;
+        this.installRace = new InstallRace(dataSource, tx, quarantineTable, audit, committedRows, clock);
     }
 
     /** Applies the plan's row actions (object actions are the {@link ObjectRemedyApplier}'s and are left out). */
@@ -137,18 +139,24 @@ public final class RowRemedyApplier {
     private ActionResult applySet(Connection c, RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
         RowSetRemedies.Done d = rowSets.apply(c, a);
         StepHook.reached(a.action().label() + ":rows-changed"); // locked and changed, not committed
-        if (d.skip() != null) {
+        String skip = d.skip() != null ? d.skip() : rowSets.lastLook(c, a);
+        if (skip != null) {
             c.rollback(); // releases the row locks before anything else
-            audit.record(c, plan.planId(), runId, a, null, null, ActionOutcome.SKIPPED_CHANGED, d.skip());
+            audit.record(c, plan.planId(), runId, a, null, null, ActionOutcome.SKIPPED_CHANGED, skip);
             c.commit();
-            LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), d.skip());
-            return result(a, ActionOutcome.SKIPPED_CHANGED, d.skip());
+            LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), skip);
+            return result(a, ActionOutcome.SKIPPED_CHANGED, skip);
         }
+        StepHook.reached(a.action().label() + ":last-looked"); // no install in flight at the last look; the commit is next
         audit.record(c, plan.planId(), runId, a, d.before(), d.after(), ActionOutcome.APPLIED, d.detail());
         c.commit();
         LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),
                 a.kind().label(), d.detail());
         notifyCommitted(committedRows, a.id(), d.changed());
+        String lost = installRace.settle(plan, a, runId);
+        if (lost != null) {
+            return result(a, ActionOutcome.SKIPPED_CHANGED, lost);
+        }
         return result(a, ActionOutcome.APPLIED, d.detail());
     }
 

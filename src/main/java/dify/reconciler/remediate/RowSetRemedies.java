@@ -255,21 +255,20 @@ final class RowSetRemedies {
     }
 
     /**
-     * Why an install in flight may name the identifier, or null. {@code install_tasks.plugins} is JSON text naming
-     * the identifiers of an install in progress; every status but the two final ones counts as in flight, and a
-     * database without the table cannot say, so nothing is removed (fail closed).
+     * The last look before commit, with every row still locked and changed: an install the daemon started since our
+     * re-check (its task row is committed before it copies plugin/U and before its transaction, which now waits
+     * behind our locks) makes us roll back, so its write wins. Null when the commit may go ahead.
      */
+    String lastLook(Connection c, PlannedAction a) throws SQLException {
+        return switch (a.kind()) {
+            case PLUGIN_UNREFERENCED, DECLARATION_UNREFERENCED -> installInFlight(c, a.pluginUniqueIdentifier());
+            default -> null;
+        };
+    }
+
+    /** Why an install in flight may name the identifier, or null (see {@link InstallsInFlight}: fail closed). */
     private String installInFlight(Connection c, String uid) throws SQLException {
-        DaemonSchema s = tx.schema();
-        if (!s.hasTable(DaemonSchema.INSTALL_TASKS)) {
-            return "install_tasks does not exist: cannot tell whether an install of this identifier is in flight";
-        }
-        // strpos, not LIKE: identifiers contain '_', a LIKE wildcard. Also the form with '/' escaped as JSON may write it.
-        if (exists(c, "SELECT 1 FROM " + s.qualified(DaemonSchema.INSTALL_TASKS) + " WHERE status NOT IN ('success', 'failed')"
-                + " AND (strpos(plugins, ?) > 0 OR strpos(plugins, ?) > 0)", uid, uid.replace("/", "\\/"))) {
-            return "an install task in flight names this identifier";
-        }
-        return null;
+        return InstallsInFlight.reason(c, tx.schema(), uid);
     }
 
     private List<Locked> lockById(Connection c, String table, String id, List<String> columns, Wait wait) throws SQLException {
