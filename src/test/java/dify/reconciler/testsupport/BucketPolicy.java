@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,23 @@ public final class BucketPolicy {
     }
 
     private record Statement(List<Pattern> actions, List<Pattern> resources, Map<String, List<Pattern>> stringLike) {
+    }
+
+    /** One grant of a statement: an action pattern on a resource pattern, and for a condition one of its values. */
+    private record Grant(Pattern action, Pattern resource, String conditionKey, Pattern conditionValue) {
+        boolean covers(Permission p) {
+            if (!action.matcher(p.action()).matches() || !resource.matcher(p.resource()).matches()) {
+                return false;
+            }
+            String value = conditionKey == null ? null : p.conditionKeys().get(conditionKey);
+            return conditionKey == null || value != null && conditionValue.matcher(value).matches();
+        }
+
+        @Override
+        public String toString() {
+            return unquote(action) + " on " + unquote(resource)
+                    + (conditionKey == null ? "" : " with " + conditionKey + " like " + unquote(conditionValue));
+        }
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -102,6 +120,39 @@ public final class BucketPolicy {
     /** Whether some statement allows this permission. */
     public boolean allows(Permission p) {
         return statements.stream().anyMatch(s -> matches(s, p));
+    }
+
+    /**
+     * The grants (each action on each resource, each allowed condition value apart) that none of {@code used}
+     * needed: in a least-privilege policy, none. Only meaningful for statements with at most one condition key.
+     */
+    public List<String> grantsNotNeededBy(Collection<Permission> used) {
+        List<String> unused = new ArrayList<>();
+        for (Statement s : statements) {
+            for (Grant g : grants(s)) {
+                if (used.stream().noneMatch(p -> g.covers(p) && matches(s, p))) {
+                    unused.add(g.toString());
+                }
+            }
+        }
+        return unused;
+    }
+
+    private static List<Grant> grants(Statement s) {
+        List<Grant> grants = new ArrayList<>();
+        for (Pattern a : s.actions()) {
+            for (Pattern r : s.resources()) {
+                if (s.stringLike().isEmpty()) {
+                    grants.add(new Grant(a, r, null, null));
+                }
+                s.stringLike().forEach((key, values) -> values.forEach(v -> grants.add(new Grant(a, r, key, v))));
+            }
+        }
+        return grants;
+    }
+
+    private static String unquote(Pattern p) {
+        return p.pattern().replace("\\Q", "").replace("\\E", "").replace(".*", "*");
     }
 
     private static boolean matches(Statement s, Permission p) {

@@ -33,6 +33,7 @@ class BucketPolicyTest {
     @Test
     void objectActionsNeedTheirActionOnTheKeysPrefix() {
         assertTrue(REPORT.allows(new Permission("s3:GetObject", "arn:aws:s3:::b/plugin/x/y")));
+        assertFalse(REPORT.allows(new Permission("s3:GetObject", "arn:aws:s3:::b/assets/x")), "no scan reads an asset");
         assertTrue(REPORT.allows(new Permission("S3:GETOBJECT", "arn:aws:s3:::b/plugin/x")), "actions are case-insensitive");
         assertFalse(REPORT.allows(new Permission("s3:GetObject", "arn:aws:s3:::b/persistence/x")), "persistence is only listed");
         assertFalse(REPORT.allows(new Permission("s3:GetObject", "arn:aws:s3:::B/plugin/x")), "resources are case-sensitive");
@@ -61,6 +62,16 @@ class BucketPolicyTest {
             assertThrows(IllegalArgumentException.class,
                     () -> BucketPolicy.parse("{\"Version\":\"2012-10-17\",\"Statement\":[" + unsupported + "]}", "b"), unsupported);
         }
+    }
+
+    @Test
+    void grantsNoRequestNeededAreNamed() {
+        List<Permission> used = List.of(list("plugin/"), list("assets/"), new Permission("s3:GetObject", "arn:aws:s3:::b/plugin/k"),
+                new Permission("s3:GetObject", "arn:aws:s3:::b/persistence/k"));
+        assertEquals(List.of("s3:ListBucket on arn:aws:s3:::b with s3:prefix like plugin_packages/*",
+                "s3:ListBucket on arn:aws:s3:::b with s3:prefix like persistence/*",
+                "s3:GetObject on arn:aws:s3:::b/plugin_packages/*"),
+                REPORT.grantsNotNeededBy(used));
     }
 
     @Test
