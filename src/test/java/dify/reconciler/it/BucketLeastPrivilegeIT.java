@@ -1,6 +1,7 @@
 package dify.reconciler.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,11 +27,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
@@ -40,12 +41,16 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The README's bucket policies ({@code docs/bucket-policy-report.json}, {@code docs/bucket-policy-armed.json}),
- * enforced in front of S3Proxy by {@link BucketPolicyProxy}, against the packaged jar: a deep-verifying scan under
- * the report policy is allowed every request and reports exactly what it reports without the policy; every object
- * remedy kind plans, applies, restores and purges under the armed policy with no request denied, and every grant of
- * either policy is needed by some request (nothing broader than the reconciler uses). Without DeleteObject on
- * {@code plugin/*} the quarantines there fail cleanly and lose nothing; a scan that may not list a daemon prefix
- * is a failed run, never a clean report.
+ * enforced in front of S3Proxy by {@link BucketPolicyProxy}, against the packaged jar: (a) a deep-verifying scan
+ * under the report policy makes no request the policy denies and reports exactly what the same scan reports
+ * without it; (d) a scan that may not list a daemon prefix is a failed run; (b) every object remedy kind is
+ * planned, applied and restored byte for byte under the armed policy; (c) without DeleteObject on {@code plugin/*}
+ * the quarantines there fail cleanly (exit 1, audited, the original stays, {@code recover} leaves no copy) while
+ * the other remedies apply, and {@code purge} then deletes only the quarantine copies. No request under either
+ * policy is denied, and every grant of either policy is needed by some request (but the armed policy's listing of
+ * the quarantine prefix, needed only when a process's first 404 is a quarantine key: S3ObjectStorageBucketPolicyTest
+ * proves that case). Every request is written to
+ * {@code target/bucket-least-privilege-requests.txt}.
  */
 class BucketLeastPrivilegeIT {
 
@@ -92,7 +97,7 @@ class BucketLeastPrivilegeIT {
                     "asset_orphaned", "invalid_installed_key", "installed_object_missing", "installed_object_orphaned",
                     "package_missing", "package_orphaned")), kinds(JSON.readTree(guarded.stdout()).get("findings")),
                     guarded.stdout());
-            assertEquals(List.of(), report.grantsNotNeededBy(used(proxy)), "a report policy grant no scan request needs");
+            assertEquals(List.of(), report.grantsNotNeededBy(needs(proxy.calls())), "a report policy grant no scan request needs");
 
             // (d) A daemon prefix the scan may not list: a failed run, never a clean (or any) report.
             proxy.enforce(BucketPolicy.parse(Files.readString(REPORT_POLICY).replace(", \"assets/*\"", ""), bucket));
@@ -104,17 +109,28 @@ class BucketLeastPrivilegeIT {
                     proxy.denied().toString());
             assertTrue(!proxy.denied().isEmpty(), "the listing was denied");
 
-            // One plan with every object remedy kind, made under the armed policy.
+            // (b) Every object remedy kind under the armed policy: planned, applied, restored byte for byte.
             proxy.enforce(armedPolicy);
             Path planFile = tmp.resolve("plan.json");
             PackagedApp.Outcome plan = PackagedApp.run(armed, "plan", "--output", planFile.toString());
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
             assertEquals(9, JSON.readTree(planFile.toFile()).get("actions").size(), Files.readString(planFile));
-            List<BucketPolicyProxy.Call> planning = proxy.calls();
+            PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
+            assertEquals(0, apply.exitCode(), apply.stdout() + apply.stderr());
+            assertTrue(apply.stdout().contains("applied 9, skipped_changed 0, failed 0"), apply.stdout());
+            assertNotEquals(planted, BucketContents.of(client, bucket), "the remedies changed the bucket");
+            PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
+            assertEquals(0, restore.exitCode(), restore.stdout() + restore.stderr());
+            // 11: a replaced target is two items, its old bytes copied back and the copy we wrote removed.
+            assertTrue(restore.stdout().contains("Restored 11 of 11"), restore.stdout());
+            assertEquals(planted, BucketContents.of(client, bucket), "restored under the armed policy, byte for byte");
 
-            // (c) Applied without DeleteObject on plugin/*: the two quarantines there fail (the original stays, the
-            // copy under the quarantine prefix is removed again), the other seven apply, nothing is lost.
-            proxy.enforce(withoutDeleteOn("plugin/*", bucket));
+            // (c) The same remedies without DeleteObject on plugin/*: the two quarantines there fail (exit 1,
+            // audited), the original stays, recover leaves no quarantine copy behind; the other seven apply.
+            PackagedApp.Outcome replan = PackagedApp.run(armed, "plan", "--output", planFile.toString());
+            assertEquals(1, replan.exitCode(), replan.stdout() + replan.stderr());
+            BucketPolicy noDelete = withoutDeleteOn("plugin/*", bucket);
+            proxy.enforce(noDelete);
             PackagedApp.Outcome failed = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
             assertEquals(1, failed.exitCode(), failed.stdout() + failed.stderr());
             assertTrue(failed.stdout().contains("applied 7, skipped_changed 0, failed 2"), failed.stdout());
@@ -132,28 +148,26 @@ class BucketLeastPrivilegeIT {
             planted.forEach((key, hash) -> assertTrue(hash.equals(afterFailure.get(key))
                     || hash.equals(afterFailure.get(QUARANTINE + key)), key + " is at its key or in quarantine"));
 
-            // (b) The rest under the armed policy: the two left apply, restore --all gives back every byte, purge runs.
+            // Purge under the armed policy: the quarantine copies of the seven are deleted, nothing else changes.
             proxy.enforce(armedPolicy);
-            PackagedApp.Outcome replan = PackagedApp.run(armed, "plan", "--output", planFile.toString());
-            assertEquals(1, replan.exitCode(), replan.stdout() + replan.stderr());
-            PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
-            assertEquals(0, apply.exitCode(), apply.stdout() + apply.stderr());
-            assertTrue(apply.stdout().contains("applied 2, skipped_changed 0, failed 0"), apply.stdout());
-            PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
-            assertEquals(0, restore.exitCode(), restore.stdout() + restore.stderr());
-            // 11: a replaced target is two items, its old bytes copied back and the copy we wrote removed.
-            assertTrue(restore.stdout().contains("Restored 11 of 11"), restore.stdout());
-            assertEquals(planted, BucketContents.of(client, bucket), "restored under the armed policy, byte for byte");
             Map<String, String> purging = new HashMap<>(armed);
             purging.put("RECONCILER_REMEDIATION_RETENTION", "1s");
             PackagedApp.Outcome purge = PackagedApp.run(purging, "purge");
             assertEquals(0, purge.exitCode(), purge.stdout() + purge.stderr());
-            assertEquals(planted, BucketContents.of(client, bucket), "nothing left to purge after restore --all");
+            Map<String, String> expected = new TreeMap<>(afterFailure);
+            expected.keySet().removeIf(k -> k.startsWith(QUARANTINE));
+            assertTrue(expected.size() < afterFailure.size(), "there was something to purge");
+            assertEquals(expected, BucketContents.of(client, bucket), "only the quarantine copies were purged");
 
-            assertEquals(List.of(), proxy.denied(), "armed mode under the armed policy");
-            List<Permission> armedUse = new ArrayList<>(used(proxy));
-            planning.stream().flatMap(c -> c.request().needs().stream()).forEach(armedUse::add);
-            assertEquals(List.of(), armedPolicy.grantsNotNeededBy(armedUse), "an armed policy grant no request needs");
+            Files.writeString(Path.of("target/bucket-least-privilege-requests.txt"), proxy.history().stream()
+                    .map(BucketPolicyProxy.Call::toString).collect(Collectors.joining("\n", "", "\n")));
+            List<BucketPolicyProxy.Call> underArmed = proxy.callsUnder(armedPolicy);
+            assertEquals(List.of(), underArmed.stream().filter(c -> !c.allowed()).toList(), "armed mode under the armed policy");
+            // Listing the quarantine prefix is what confirms the bucket when a process's first 404 is a quarantine key;
+            // whether that happens here depends on the order of the actions (S3ObjectStorageBucketPolicyTest proves it).
+            List<String> unused = armedPolicy.grantsNotNeededBy(needs(underArmed)).stream()
+                    .filter(g -> !g.endsWith("with s3:prefix like " + QUARANTINE + "*")).toList();
+            assertEquals(List.of(), unused, "an armed policy grant no request needs");
         }
     }
 
@@ -203,9 +217,9 @@ class BucketLeastPrivilegeIT {
         return StreamSupport.stream(array.spliterator(), false).toList();
     }
 
-    /** The permissions every allowed request so far needed. */
-    private static List<Permission> used(BucketPolicyProxy proxy) {
-        return proxy.calls().stream().filter(BucketPolicyProxy.Call::allowed).flatMap(c -> c.request().needs().stream()).toList();
+    /** The permissions the allowed ones of these requests needed. */
+    private static List<Permission> needs(List<BucketPolicyProxy.Call> calls) {
+        return calls.stream().filter(BucketPolicyProxy.Call::allowed).flatMap(c -> c.request().needs().stream()).toList();
     }
 
     /** A report without what differs between two runs of the same scan (ids, times, the endpoint, ledger counts). */

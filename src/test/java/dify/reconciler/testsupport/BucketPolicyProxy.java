@@ -13,8 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class BucketPolicyProxy implements AutoCloseable {
 
-    /** One request seen and what the policy said; {@code denied} lists the permissions it lacked. */
-    public record Call(S3Request request, List<Permission> denied) {
+    /** One request seen, the policy in force, and the permissions it lacked ({@code denied}; empty: allowed). */
+    public record Call(S3Request request, BucketPolicy policy, List<Permission> denied) {
         public boolean allowed() {
             return denied.isEmpty();
         }
@@ -27,6 +27,7 @@ public final class BucketPolicyProxy implements AutoCloseable {
 
     private final FaultyHttpProxy proxy;
     private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final List<Call> history = new CopyOnWriteArrayList<>();
     private volatile BucketPolicy policy;
 
     private BucketPolicyProxy(URI upstream, BucketPolicy policy) {
@@ -36,7 +37,9 @@ public final class BucketPolicyProxy implements AutoCloseable {
             S3Request request = S3Request.of(r.method(), r.target(), r.headers());
             BucketPolicy current = this.policy;
             List<Permission> denied = request.needs().stream().filter(p -> !current.allows(p)).toList();
-            calls.add(new Call(request, denied));
+            Call call = new Call(request, current, denied);
+            calls.add(call);
+            history.add(call);
             return denied.isEmpty() ? Fault.PASS : new Fault.Status(403);
         });
     }
@@ -59,6 +62,16 @@ public final class BucketPolicyProxy implements AutoCloseable {
     /** Every request since start or the last {@link #enforce}, in arrival order. */
     public List<Call> calls() {
         return List.copyOf(calls);
+    }
+
+    /** Every request since start, whatever policy was in force. */
+    public List<Call> history() {
+        return List.copyOf(history);
+    }
+
+    /** Every request since start that met this policy (the same instance). */
+    public List<Call> callsUnder(BucketPolicy policy) {
+        return history.stream().filter(c -> c.policy() == policy).toList();
     }
 
     public List<Call> denied() {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class S3ObjectStorageBucketPolicyTest {
 
     @Test
-    void theReadinessProbeAndTheBucketCheckAfterAMissingKeyAreAllowedByTheReportPolicy() {
+    void theReadinessProbeAndTheBucketCheckAfterAMissingKeyAreAllowedByTheReadmePolicies() {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("policy-" + System.nanoTime());
         try (BucketPolicyProxy proxy = BucketPolicyProxy.to(s3.endpoint(),
@@ -34,6 +34,16 @@ class S3ObjectStorageBucketPolicyTest {
             assertEquals(List.of(), proxy.denied());
             assertEquals(List.of("HeadObject", "ListObjectsV2", "ListObjectsV2"),
                     proxy.calls().stream().map(c -> c.request().operation()).toList(), proxy.calls().toString());
+
+            // A missing quarantine key checked first: the armed policy's listing of the quarantine prefix is needed.
+            proxy.enforce(BucketPolicy.read(Path.of("docs/bucket-policy-armed.json"), bucket));
+            try (S3ObjectStorage storage = S3ObjectStorage.create(settings, S3Timeouts.DEFAULTS, StorageRequestListener.NO_OP,
+                    "plugin_packages/")) {
+                assertTrue(storage.head("reconciler-quarantine/plugin/langgenius/absent:0.0.1@c").isEmpty());
+            }
+            assertEquals(List.of(), proxy.denied());
+            assertEquals(List.of("HeadObject", "ListObjectsV2"), proxy.calls().stream().map(c -> c.request().operation()).toList());
+            assertEquals("reconciler-quarantine/plugin/langgenius/absent:0.0.1@c", proxy.calls().get(1).request().query().get("prefix"));
 
             // The proxy does enforce: the whole bucket may not be listed under this policy.
             try (S3ObjectStorage unprefixed = S3ObjectStorage.create(settings, S3Timeouts.DEFAULTS, StorageRequestListener.NO_OP, null)) {
