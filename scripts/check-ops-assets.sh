@@ -67,6 +67,10 @@ current="(e) every runbook_url anchor is a heading of $runbook"
 step "$current"
 python3 "$helper" anchors "$rules" "$runbook"
 
+current="(e') the README's bucket policies are the files docs/bucket-policy-*.json (which BucketLeastPrivilegeIT enforces)"
+step "$current"
+python3 "$helper" bucket-policies "$root/README.md" "$root/docs/bucket-policy-report.json" "$root/docs/bucket-policy-armed.json"
+
 current="(f) Kubernetes manifests"
 step "$current"
 # kustomize v4.1+ (kubectl 1.21+) for `replacements`; Debian bookworm's kubernetes-client 1.20 is too old.

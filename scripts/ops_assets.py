@@ -8,6 +8,7 @@ converted to JSON by `kubectl patch --local`). Each subcommand prints what it ch
   ops_assets.py anchors    RULES_YAML RUNBOOK_MD
   ops_assets.py same-container BASE_DEPLOYMENT_YAML PATCH_YAML
   ops_assets.py post-rendered CHART INPUT_YAML OUTPUT_YAML LOCAL_STORAGE(true|false)
+  ops_assets.py bucket-policies README_MD REPORT_POLICY_JSON ARMED_POLICY_JSON
 
 RULES_YAML may be the plain rules file or the PrometheusRule (its .spec is used).
 """
@@ -449,9 +450,40 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
         fail("not armed, yet the sidecar sets RECONCILER_REMEDIATION_DRY_RUN")
 
 
+
+def cmd_bucket_policies(readme_path, *policy_paths):
+    """Each policy file is shown in the README, verbatim, as the ```json block under a `<!-- docs/NAME -->` line
+    (BucketLeastPrivilegeIT tests the files, operators copy the README: they must be the same policy)."""
+    with open(readme_path, encoding="utf-8") as f:
+        readme = f.read()
+    ok = True
+    for path in policy_paths:
+        name = "docs/" + os.path.basename(path)
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+        try:
+            json.loads(text)
+        except ValueError as e:
+            print(f"FAIL: {path} is not JSON: {e}")
+            ok = False
+            continue
+        blocks = re.findall(r"^<!-- " + re.escape(name) + r" -->\n```json\n(.*?)\n```$", readme, re.M | re.S)
+        if len(blocks) != 1:
+            print(f"FAIL: {readme_path} has {len(blocks)} ```json blocks under '<!-- {name} -->' (want exactly 1)")
+            ok = False
+        elif blocks[0].strip() != text:
+            print(f"FAIL: the README's block for {name} differs from the file")
+            ok = False
+        else:
+            print(f"  ok  {name} is in {os.path.basename(readme_path)} verbatim")
+    if not ok:
+        sys.exit(1)
+
+
 COMMANDS = {"alerts": (cmd_alerts, 1), "metrics": (cmd_metrics, 3), "dashboard-rules": (cmd_dashboard_rules, 2),
             "anchors": (cmd_anchors, 2), "same-container": (cmd_same_container, 2),
-            "post-rendered": (cmd_post_rendered, 5)}
+            "post-rendered": (cmd_post_rendered, 5), "bucket-policies": (cmd_bucket_policies, 3)}
+
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or len(sys.argv) - 2 != COMMANDS[sys.argv[1]][1]:

@@ -18,12 +18,14 @@ public class StorageProducer {
     @Produces
     @Singleton
     ObjectStorage objectStorage(DaemonSettings settings, ReconcilerConfig config, StorageRequestListener requests) {
+        // The readiness probe lists the package prefix: a least-privilege bucket policy allows no listing without one.
         // `requests` is the metrics layer (observe.StorageRequestMetrics), counting every request by operation and outcome.
         return switch (settings.storageType()) {
             case LOCAL -> new LocalObjectStorage(settings.localRoot(), requests);
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
                     settings.s3UseAws(), settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(),
-                    settings.awsRegion(), settings.bucket()), timeouts(config.s3()), requests);
+                    settings.awsRegion(), settings.bucket()), timeouts(config.s3()), requests,
+                    settings.layout().packages());
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };

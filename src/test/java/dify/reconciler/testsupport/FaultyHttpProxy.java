@@ -11,7 +11,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -53,8 +55,11 @@ public final class FaultyHttpProxy implements AutoCloseable {
         }
     }
 
-    /** The request as the policy sees it: method, path with query, and its number (1-based) since start. */
-    public record Request(String method, String target, int number) {
+    /**
+     * The request as the policy sees it: method, path with query, its number (1-based) since start, and its
+     * headers (names lower-cased; a repeated header keeps its last value).
+     */
+    public record Request(String method, String target, int number, Map<String, String> headers) {
     }
 
     private final ServerSocket server;
@@ -143,7 +148,7 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 String headText = new String(head, StandardCharsets.ISO_8859_1);
                 String[] requestLine = headText.substring(0, headText.indexOf("\r\n")).split(" ");
                 byte[] body = readBody(fromClient, headText);
-                Fault fault = policy.apply(new Request(requestLine[0], requestLine[1], requests.incrementAndGet()));
+                Fault fault = policy.apply(new Request(requestLine[0], requestLine[1], requests.incrementAndGet(), headers(headText)));
                 if (fault != Fault.PASS) {
                     faults.incrementAndGet();
                 }
@@ -159,7 +164,7 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 }
                 if (fault instanceof Fault.Status s) {
                     byte[] xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>"
-                            + (s.code() == 503 ? "SlowDown" : "InternalError")
+                            + errorCode(s.code())
                             + "</Code><Message>injected by FaultyHttpProxy</Message></Error>").getBytes(StandardCharsets.UTF_8);
                     boolean head_ = requestLine[0].equals("HEAD");
                     toClient.write(("HTTP/1.1 " + s.code() + " Injected\r\nContent-Type: application/xml\r\nContent-Length: "
@@ -200,6 +205,28 @@ public final class FaultyHttpProxy implements AutoCloseable {
         } finally {
             open.remove(client);
         }
+    }
+
+    /** The S3 error code S3 answers with this status. */
+    private static String errorCode(int status) {
+        return switch (status) {
+            case 403 -> "AccessDenied";
+            case 503 -> "SlowDown";
+            default -> "InternalError";
+        };
+    }
+
+    private static Map<String, String> headers(String head) {
+        Map<String, String> headers = new HashMap<>();
+        String[] lines = head.split("\r\n");
+        for (int i = 1; i < lines.length; i++) { // lines[0] is the request line
+            String line = lines[i];
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+            }
+        }
+        return Map.copyOf(headers);
     }
 
     private static int statusOf(String head) {

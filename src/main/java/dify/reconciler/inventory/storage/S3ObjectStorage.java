@@ -60,6 +60,8 @@ public final class S3ObjectStorage implements ObjectStorage {
     private final String endpoint;
     /** What to check when access is denied: the static keys, or whatever the default chain found. */
     private final String credentialsHint;
+    /** What {@link #checkReachable} lists; null lists the whole bucket. */
+    private final String probePrefix;
     /** Set once a request has proven the bucket exists; see {@link #head}. */
     private volatile boolean bucketConfirmed;
 
@@ -73,11 +75,11 @@ public final class S3ObjectStorage implements ObjectStorage {
      * @param listener told about every request; {@link StorageRequestListener#NO_OP} when nothing listens
      */
     public S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener) {
-        this(client, bucket, pageSize, listener, S3Settings.Credentials.STATIC_KEYS);
+        this(client, bucket, pageSize, listener, S3Settings.Credentials.STATIC_KEYS, null);
     }
 
     private S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener,
-            S3Settings.Credentials credentials) {
+            S3Settings.Credentials credentials, String probePrefix) {
         if (pageSize < 1 || pageSize > DEFAULT_PAGE_SIZE) {
             throw new IllegalArgumentException("page size must be between 1 and 1000, was " + pageSize);
         }
@@ -86,6 +88,7 @@ public final class S3ObjectStorage implements ObjectStorage {
         this.pageSize = pageSize;
         this.listener = listener;
         this.endpoint = describeEndpoint(client);
+        this.probePrefix = probePrefix;
         this.credentialsHint = credentials == S3Settings.Credentials.STATIC_KEYS
                 ? "check AWS_ACCESS_KEY / AWS_SECRET_KEY"
                 : "check the credentials the default AWS credential chain found: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
@@ -103,6 +106,12 @@ public final class S3ObjectStorage implements ObjectStorage {
 
     /** As {@link #create(S3Settings, StorageRequestListener)}, with the given limits on each request. */
     public static S3ObjectStorage create(S3Settings settings, S3Timeouts timeouts, StorageRequestListener listener) {
+        return create(settings, timeouts, listener, null);
+    }
+
+    /** @param probePrefix what {@link #checkReachable} lists (a prefix the credentials may list); null: the whole bucket */
+    public static S3ObjectStorage create(S3Settings settings, S3Timeouts timeouts, StorageRequestListener listener,
+            String probePrefix) {
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials(settings))
@@ -122,7 +131,8 @@ public final class S3ObjectStorage implements ObjectStorage {
         }
         // Same as the daemon (dify-cloud-kit v0.1.0+): S3_USE_PATH_STYLE applies on AWS and custom endpoints alike.
         builder.forcePathStyle(settings.forcePathStyle());
-        return new S3ObjectStorage(builder.build(), settings.bucket(), DEFAULT_PAGE_SIZE, listener, settings.credentials());
+        return new S3ObjectStorage(builder.build(), settings.bucket(), DEFAULT_PAGE_SIZE, listener, settings.credentials(),
+                probePrefix);
     }
 
     private static AwsCredentialsProvider credentials(S3Settings settings) {
@@ -159,7 +169,7 @@ public final class S3ObjectStorage implements ObjectStorage {
             // key (the SDK calls both NoSuchKey). Confirm the bucket once before answering "absent".
             if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
                 listener.onRequest("head", true);
-                confirmBucketExists();
+                confirmBucketExists(key);
                 return Optional.empty();
             }
             listener.onRequest("head", false);
@@ -242,15 +252,22 @@ public final class S3ObjectStorage implements ObjectStorage {
         return translate(action, e);
     }
 
+    /**
+     * Lists at most one key under the probe prefix (the daemon's package prefix when set): a least-privilege
+     * policy grants {@code s3:ListBucket} only with an {@code s3:prefix} condition (docs/bucket-policy-*.json), so
+     * a listing without a prefix would be denied there although every scan is allowed.
+     */
     @Override
     public void checkReachable() {
-        call("list", "list", () -> client.listObjectsV2(b -> b.bucket(bucket).maxKeys(1)));
+        call("list", "list", () -> client.listObjectsV2(b -> b.bucket(bucket).prefix(probePrefix).maxKeys(1)));
         bucketConfirmed = true;
     }
 
-    private void confirmBucketExists() {
+    /** Lists the key itself: needs {@code s3:ListBucket} only on the prefix the key is read from anyway. */
+    private void confirmBucketExists(String key) {
         if (!bucketConfirmed) {
-            checkReachable();
+            call("list", "list of prefix '" + key + "'", () -> client.listObjectsV2(b -> b.bucket(bucket).prefix(key).maxKeys(1)));
+            bucketConfirmed = true;
         }
     }
 
