@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
@@ -47,10 +48,7 @@ class BreakerRestartIT {
             }
             Map<String, List<String>> planted = TableDump.daemon(db);
             Map<String, String> env = new HashMap<>(db.ownerEnvironment(root));
-            env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-            env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+            EagerRemediation.on(env);
             env.put("RECONCILER_REMEDIATION_KINDS", "endpoint_orphaned");
             Map<String, String> maxTwo = new HashMap<>(env);
             maxTwo.put("RECONCILER_REMEDIATION_MAX_ACTIONS_PER_RUN", "2");

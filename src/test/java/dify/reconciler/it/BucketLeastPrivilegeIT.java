@@ -16,6 +16,7 @@ import dify.reconciler.testsupport.BucketPolicyProxy;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
@@ -83,8 +84,7 @@ class BucketLeastPrivilegeIT {
             Map<String, String> direct = env(db, s3, bucket);
             Map<String, String> env = new HashMap<>(direct);
             env.put("S3_ENDPOINT", proxy.endpoint().toString());
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
 
             // (a) Report mode, deep verify on: every request allowed, the same report as without the policy.
             PackagedApp.Outcome unguarded = PackagedApp.run(direct, "scan", "--format", "json");
@@ -239,11 +239,7 @@ class BucketLeastPrivilegeIT {
     private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
         Map<String, String> env = db.ownerS3Environment(s3, bucket);
         env.put("RECONCILER_DEEP_VERIFY", "true");
-        env.put("RECONCILER_GRACE_PERIOD", "0s");
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        EagerRemediation.on(env);
         env.put("RECONCILER_REMEDIATION_KINDS", ALL_OBJECT_KINDS);
         return env;
     }

@@ -8,8 +8,10 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.RemediationRecords;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -90,8 +92,7 @@ class CrashSweepIT {
             Map<String, String> planted = BucketContents.of(client, bucket);
             Map<String, List<String>> tables = TableDump.daemon(db);
             Map<String, Set<String>> rowIds = rowIds(db, tables.keySet());
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
 
             int killed = 0;
             for (KillPoint point : killPoints()) {
@@ -115,7 +116,7 @@ class CrashSweepIT {
 
                 PackagedApp.Outcome recover = PackagedApp.run(armed, "recover");
                 assertEquals(0, recover.exitCode(), point + ": " + recover.stdout() + recover.stderr());
-                assertEquals(0L, incompleteEntries(db), point + ": nothing is left half done after recover");
+                assertEquals(0L, RemediationRecords.incompleteObjectEntries(db), point + ": nothing is left half done after recover");
                 Map<String, String> recovered = BucketContents.of(client, bucket);
                 for (Map.Entry<String, String> o : planted.entrySet()) {
                     String k = o.getKey();
@@ -154,7 +155,7 @@ class CrashSweepIT {
      */
     private static boolean applyAndKill(TestDatabase db, Map<String, String> armed, Path planFile, KillPoint point, Path tmp)
             throws Exception {
-        long before = auditedActions(db);
+        long before = RemediationRecords.auditedActions(db);
         Path out = tmp.resolve("apply.out");
         Process p = PackagedApp.builder(armed, List.of("-Xmx256m"), "apply", "--plan", planFile.toString())
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
@@ -233,45 +234,9 @@ class CrashSweepIT {
         return ids;
     }
 
-    private static long auditedActions(TestDatabase db) throws Exception {
-        try (Connection c = db.connect();
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.remediation_actions");
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    private static long incompleteEntries(TestDatabase db) throws Exception {
-        try (Connection c = db.connect();
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.quarantine_objects"
-                        + " WHERE completed_at IS NULL AND restored_at IS NULL AND purged_at IS NULL");
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
     private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
-        Map<String, String> env = new HashMap<>();
-        env.put("DB_HOST", db.host());
-        env.put("DB_PORT", Integer.toString(db.port()));
-        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
-        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
-        env.put("DB_DATABASE", db.name());
-        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
-        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
-        env.put("S3_ENDPOINT", s3.endpoint().toString());
-        env.put("S3_USE_AWS", "false");
-        env.put("S3_USE_PATH_STYLE", "true");
-        env.put("AWS_ACCESS_KEY", s3.accessKey());
-        env.put("AWS_SECRET_KEY", s3.secretKey());
-        env.put("AWS_REGION", s3.region());
-        env.put("RECONCILER_GRACE_PERIOD", "0s");
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        Map<String, String> env = db.ownerS3Environment(s3, bucket);
+        EagerRemediation.on(env);
         env.put("RECONCILER_DEEP_VERIFY", "true"); // a corrupt installed copy is found by reading its bytes
         env.put("RECONCILER_REMEDIATION_KINDS", KINDS);
         return env;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
@@ -77,10 +78,7 @@ class LeastPrivilegeIT {
             Map<String, String> env = db.ownerEnvironment(root);
             env.put("DB_USERNAME", ROLE);
             env.put("DB_PASSWORD", PASSWORD);
-            env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-            env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+            EagerRemediation.on(env);
             env.put("RECONCILER_REMEDIATION_KINDS", "refers_too_low,category_row_orphaned,endpoint_orphaned,invalid_identifier_row,"
                     + "tenant_storage_drift,installation_declaration_missing,plugin_unreferenced");
             env.put("RECONCILER_REMEDIATION_DRY_RUN", "false");

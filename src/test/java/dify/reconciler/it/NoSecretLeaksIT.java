@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
@@ -51,8 +52,7 @@ class NoSecretLeaksIT {
                     Instant.now().minus(Duration.ofDays(1)));
             writer.put("plugin_packages/" + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
             Map<String, String> env = env(db, s3, bucket);
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
 
             Path report = tmp.resolve("report.json");
             Path plan = tmp.resolve("plan.json");
@@ -142,10 +142,7 @@ class NoSecretLeaksIT {
         Map<String, String> env = db.ownerS3Environment(s3, bucket);
         env.put("RECONCILER_GRACE_PERIOD", "0s");
         env.put("RECONCILER_INTERVAL", "off");
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        EagerRemediation.on(env);
         env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
         return env;
     }

@@ -8,20 +8,18 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.RemediationRecords;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,13 +86,12 @@ class ObjectCrashRecoveryIT {
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
             assertTrue(plan.stdout().contains("Actions: 2;"), plan.stdout());
 
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
             for (Map.Entry<String, Boolean> step : STEPS.entrySet()) {
                 String name = step.getKey();
                 boolean completes = step.getValue();
                 String key = name.startsWith("quarantine_object") ? orphan : corrupt;
-                int audited = recoveryAudit(db).size();
+                int audited = RemediationRecords.recoveryAudit(db).size();
 
                 Map<String, String> killed = new HashMap<>(armed);
                 killed.put("JAVA_TOOL_OPTIONS", "-Ddify.reconciler.test.halt-at=" + name);
@@ -127,7 +124,7 @@ class ObjectCrashRecoveryIT {
                 if (completes && key.equals(corrupt)) {
                     assertEquals(repaired, recovered.get(corrupt), name + ": the verified package replaced the corrupt copy");
                 }
-                List<String[]> audit = recoveryAudit(db);
+                List<String[]> audit = RemediationRecords.recoveryAudit(db);
                 assertEquals(audited + 1, audit.size(), name + ": one recovery audited");
                 String[] last = audit.get(audit.size() - 1);
                 assertEquals(key, last[0], name);
@@ -136,7 +133,7 @@ class ObjectCrashRecoveryIT {
                         last[2].startsWith(completes ? "completed after an interrupted action" : "rolled back after an interrupted action"),
                         name + ": " + last[2]);
 
-                assertEquals(0L, incompleteEntries(db), name + ": nothing is left half done");
+                assertEquals(0L, RemediationRecords.incompleteObjectEntries(db), name + ": nothing is left half done");
 
                 PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
                 assertEquals(0, restore.exitCode(), name + ": " + restore.stdout() + restore.stderr());
@@ -151,63 +148,21 @@ class ObjectCrashRecoveryIT {
             assertEquals(137, PackagedApp.run(killed, "apply", "--plan", planFile.toString()).exitCode());
             writer.put(orphan, "the daemon wrote other bytes here");
             Map<String, String> tampered = objects(client, bucket);
-            int audited = recoveryAudit(db).size();
+            int audited = RemediationRecords.recoveryAudit(db).size();
             PackagedApp.Outcome undecided = PackagedApp.run(armed, "recover");
             assertEquals(1, undecided.exitCode(), undecided.stdout() + undecided.stderr());
             assertTrue(undecided.stdout().contains("undecided quarantine_object " + orphan), undecided.stdout());
             assertEquals(tampered, objects(client, bucket), "an undecided action is left alone");
             assertEquals(planted.get(orphan), tampered.get(QUARANTINE + orphan), "our copy of the old bytes stays");
-            assertEquals(audited, recoveryAudit(db).size(), "nothing recovered, nothing audited");
-            assertEquals(1L, incompleteEntries(db), "still reported by the next recovery");
-            assertFalse(recoveryAudit(db).isEmpty());
+            assertEquals(audited, RemediationRecords.recoveryAudit(db).size(), "nothing recovered, nothing audited");
+            assertEquals(1L, RemediationRecords.incompleteObjectEntries(db), "still reported by the next recovery");
+            assertFalse(RemediationRecords.recoveryAudit(db).isEmpty());
         }
-    }
-
-    /** Entries of actions neither complete, restored nor purged: what the next recovery would look at. */
-    private static long incompleteEntries(TestDatabase db) throws Exception {
-        try (Connection c = db.connect();
-                PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM plugin_reconciler.quarantine_objects"
-                        + " WHERE completed_at IS NULL AND restored_at IS NULL AND purged_at IS NULL");
-                ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    /** The recovery audit rows, oldest first: object key, outcome, detail. */
-    private static List<String[]> recoveryAudit(TestDatabase db) throws Exception {
-        List<String[]> rows = new ArrayList<>();
-        try (Connection c = db.connect();
-                PreparedStatement ps = c.prepareStatement("SELECT object_key, outcome, detail FROM plugin_reconciler.remediation_actions"
-                        + " WHERE plan_id = 'recover' ORDER BY seq");
-                ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                rows.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
-            }
-        }
-        return rows;
     }
 
     private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
-        Map<String, String> env = new HashMap<>();
-        env.put("DB_HOST", db.host());
-        env.put("DB_PORT", Integer.toString(db.port()));
-        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
-        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
-        env.put("DB_DATABASE", db.name());
-        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
-        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
-        env.put("S3_ENDPOINT", s3.endpoint().toString());
-        env.put("S3_USE_AWS", "false");
-        env.put("S3_USE_PATH_STYLE", "true");
-        env.put("AWS_ACCESS_KEY", s3.accessKey());
-        env.put("AWS_SECRET_KEY", s3.secretKey());
-        env.put("AWS_REGION", s3.region());
-        env.put("RECONCILER_GRACE_PERIOD", "0s");
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        Map<String, String> env = db.ownerS3Environment(s3, bucket);
+        EagerRemediation.on(env);
         env.put("RECONCILER_DEEP_VERIFY", "true"); // checksum_mismatch is found by reading the bytes
         env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned,checksum_mismatch");
         return env;

@@ -9,6 +9,7 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
@@ -19,7 +20,6 @@ import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -73,8 +73,7 @@ class ObjectRemediationCommandIT {
             assertTrue(dry.stdout().contains("[DRY RUN] would quarantine_object " + orphan), dry.stdout());
             assertEquals(planted, objects(client, bucket), "an unarmed apply changes no object");
 
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
             PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
             assertEquals(0, apply.exitCode(), apply.stdout() + apply.stderr());
             assertTrue(apply.stdout().contains("applied 3,"), apply.stdout());
@@ -113,11 +112,7 @@ class ObjectRemediationCommandIT {
 
     private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
         Map<String, String> env = db.ownerS3Environment(s3, bucket);
-        env.put("RECONCILER_GRACE_PERIOD", "0s");
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        EagerRemediation.on(env);
         env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned,invalid_installed_key,installed_object_missing");
         return env;
     }

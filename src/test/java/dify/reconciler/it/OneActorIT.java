@@ -3,13 +3,14 @@ package dify.reconciler.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
@@ -27,7 +28,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,14 +55,13 @@ class OneActorIT {
             Path planFile = tmp.resolve("plan.json");
             PackagedApp.Outcome plan = PackagedApp.run(command, "plan", "--output", planFile.toString());
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
-            Map<String, String> armed = new HashMap<>(command);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(command);
 
             // Armed for another kind, so the drift stays for the command; it leads all the same.
             Map<String, String> serviceEnv = env(db, tmp, "endpoint_orphaned");
             serviceEnv.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
             try (RunningService service = RunningService.start(serviceEnv)) {
-                await("the service leads", Duration.ofSeconds(20), () -> "1.0".equals(metric(service, "plugin_reconciler_leader")));
+                Await.until("the service leads", Duration.ofSeconds(20), () -> "1.0".equals(service.metric("plugin_reconciler_leader")));
                 PackagedApp.Outcome refused = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
                 assertEquals(2, refused.exitCode(), refused.stdout() + refused.stderr());
                 assertTrue(refused.stderr().contains("apply: refused: another reconciler is acting"), refused.stderr());
@@ -75,7 +74,7 @@ class OneActorIT {
                 PackagedApp.Outcome dry = PackagedApp.run(command, "apply", "--plan", planFile.toString());
                 assertEquals(0, dry.exitCode(), "a dry run takes no lock: " + dry.stdout() + dry.stderr());
                 assertTrue(dry.stdout().contains("[DRY RUN] would update_row plugins/" + plugin), dry.stdout());
-                assertEquals("1.0", metric(service, "plugin_reconciler_leader"), "the service still leads");
+                assertEquals("1.0", service.metric("plugin_reconciler_leader"), "the service still leads");
                 service.stop();
             }
             PackagedApp.Outcome applied = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
@@ -106,10 +105,10 @@ class OneActorIT {
             try {
                 paused.awaitReached(Duration.ofSeconds(30));
                 try (RunningService service = RunningService.start(env)) {
-                    await("the replica following", Duration.ofSeconds(10),
+                    Await.until("the replica following", Duration.ofSeconds(10),
                             () -> "following".equals(readiness(service).path("leaderElection").asText()));
                     Thread.sleep(1_500); // and one more try (retry interval 1 s)
-                    assertEquals("0.0", metric(service, "plugin_reconciler_leader"), service.log());
+                    assertEquals("0.0", service.metric("plugin_reconciler_leader"), service.log());
                     JsonNode ready = readiness(service);
                     assertEquals("following", ready.get("leaderElection").asText(), ready.toString());
                     assertTrue(ready.get("leaderHolder").asText().contains("(dify-plugin-reconciler apply "), ready.toString());
@@ -118,8 +117,8 @@ class OneActorIT {
                     paused.resume();
                     assertTrue(apply.waitFor(30, TimeUnit.SECONDS), "the apply ended");
                     assertEquals(0, apply.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
-                    await("the service leads once the command ended", Duration.ofSeconds(10),
-                            () -> "1.0".equals(metric(service, "plugin_reconciler_leader")));
+                    Await.until("the service leads once the command ended", Duration.ofSeconds(10),
+                            () -> "1.0".equals(service.metric("plugin_reconciler_leader")));
                     assertFalse(service.log().contains("applied quarantine_row"), "the command applied it, not the service");
                 }
             } finally {
@@ -143,34 +142,12 @@ class OneActorIT {
         env.put("RECONCILER_FIRST_SCAN_DELAY", "1s");
         env.put("RECONCILER_LEADER_RETRY_INTERVAL", "1s");
         env.put("RECONCILER_REMEDIATION_KINDS", kinds);
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        EagerRemediation.on(env);
         return env;
     }
 
     /** The leadership data of the readiness check. */
     private static JsonNode readiness(RunningService s) throws Exception {
         return JSON.readTree(s.get("/q/health/ready").body()).get("checks").get(0).get("data");
-    }
-
-    private static String metric(RunningService s, String series) throws Exception {
-        for (String line : s.get("/q/metrics").body().split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return line.substring(series.length() + 1).trim();
-            }
-        }
-        return null;
-    }
-
-    private static void await(String what, Duration limit, Callable<Boolean> condition) throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.call()) {
-            if (System.nanoTime() > deadline) {
-                fail("no " + what + " within " + limit);
-            }
-            Thread.sleep(200);
-        }
     }
 }

@@ -7,6 +7,7 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.FaultyHttpProxy;
 import dify.reconciler.testsupport.FaultyHttpProxy.Fault;
@@ -185,7 +186,7 @@ class OutagesDuringApplyIT {
                 String value = null;
                 while (!"1.0".equals(value) && Instant.now().isBefore(giveUp)) {
                     Thread.sleep(200);
-                    value = series(s.get("/q/metrics").body(), failedSeries);
+                    value = s.metric(failedSeries);
                 }
                 assertEquals("1.0", value, "the failed action is counted: " + s.log());
                 assertEquals(1L, failedAudits(daemon, orphan), "and audited");
@@ -202,23 +203,12 @@ class OutagesDuringApplyIT {
     }
 
     /** The value of one series of a Prometheus text page, or null. */
-    private static String series(String metrics, String series) {
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return line.substring(series.length() + 1).trim();
-            }
-        }
-        return null;
-    }
 
     /** Armed, through the proxy, acting on findings at once; the caller names the kinds. */
     private Map<String, String> armed(TestDatabase db) {
         Map<String, String> env = db.ownerS3Environment(s3, bucket);
         env.put("S3_ENDPOINT", proxy.endpoint().toString());
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        EagerRemediation.on(env);
         env.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
         return env;
     }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
@@ -59,11 +60,7 @@ class RemediationCommandIT {
             env.put("DB_DATABASE", db.name());
             env.put("PLUGIN_STORAGE_TYPE", "local");
             env.put("PLUGIN_STORAGE_LOCAL_ROOT", root.toString());
-            env.put("RECONCILER_GRACE_PERIOD", "0s");
-            env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-            env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+            EagerRemediation.on(env);
             env.put("RECONCILER_REMEDIATION_KINDS", "refers_too_low,endpoint_orphaned");
 
             Path planFile = tmp.resolve("plan.json");
@@ -99,8 +96,7 @@ class RemediationCommandIT {
             assertTrue(memory.stderr().contains("needs persisted state it can write"), memory.stderr());
             assertEquals(planted, TableDump.daemon(db));
 
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
             PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
             assertEquals(0, apply.exitCode(), apply.stdout() + apply.stderr());
             assertTrue(apply.stdout().contains("applied 2,"), apply.stdout());

@@ -7,6 +7,7 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.FaultyHttpProxy;
 import dify.reconciler.testsupport.FaultyHttpProxy.Fault;
@@ -19,7 +20,6 @@ import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -54,16 +54,12 @@ class S3FaultsDuringApplyIT {
 
             Map<String, String> env = db.ownerS3Environment(s3, bucket);
             env.put("S3_ENDPOINT", proxy.endpoint().toString());
-            env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-            env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-            env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+            EagerRemediation.on(env);
             env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
             Path planFile = tmp.resolve("plan.json");
             PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
 
             // Every delete fails, retries included.
             proxy.policy(r -> r.method().equals("DELETE") ? new Fault.Status(503) : Fault.PASS);

@@ -3,11 +3,11 @@ package dify.reconciler.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
@@ -27,7 +27,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +51,7 @@ class ServiceRemediationIT {
             env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "2");
             try (RunningService a = RunningService.start(env); RunningService b = RunningService.start(env)) {
                 DaemonRows daemon = DaemonRows.on(db);
-                await("refers repaired", Duration.ofSeconds(60),
+                Await.until("refers repaired", Duration.ofSeconds(60),
                         () -> daemon.queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", planted.pluginRow()) == 2L);
                 Thread.sleep(INTERVAL.multipliedBy(3).toMillis()); // both go on scanning and planning
                 assertEquals(planted.original(), TableDump.daemon(db), "repaired to what it was before the drift");
@@ -61,15 +60,15 @@ class ServiceRemediationIT {
                         + " AND outcome = 'applied'", planted.pluginRow()), "applied once");
                 assertEquals(1L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE row_id = ?"
                         + " AND outcome = 'planned'", planted.pluginRow()), "planned (and audited) once, by the leader");
-                RunningService leader = "1.0".equals(metric(a, "plugin_reconciler_leader")) ? a : b;
+                RunningService leader = "1.0".equals(a.metric("plugin_reconciler_leader")) ? a : b;
                 RunningService follower = leader == a ? b : a;
-                assertEquals("0.0", metric(follower, "plugin_reconciler_leader"));
+                assertEquals("0.0", follower.metric("plugin_reconciler_leader"));
                 assertTrue(leader.log().contains("applied update_row on plugins/" + planted.pluginRow()), leader.log());
                 assertFalse(follower.log().contains("applied update_row"), follower.log());
                 JsonNode followerPlan = JSON.readTree(follower.get("/api/v1/plan").body());
                 assertFalse(followerPlan.get("leader").asBoolean(), followerPlan.toString());
                 assertFalse(followerPlan.get("applied").asBoolean(), followerPlan.toString());
-                assertEquals("1.0", metric(leader, "plugin_reconciler_quarantine_items{store=\"rows\"}"));
+                assertEquals("1.0", leader.metric("plugin_reconciler_quarantine_items{store=\"rows\"}"));
 
                 String run = appliedRun(db);
                 HttpResponse<String> refused = follower.post("/api/v1/restore?run=" + run);
@@ -105,7 +104,7 @@ class ServiceRemediationIT {
             Map<String, List<String>> drifted = TableDump.daemon(db);
             try (RunningService service = RunningService.start(env(db, tmp, token))) {
                 JsonNode[] plan = new JsonNode[1];
-                await("a plan", Duration.ofSeconds(60), () -> {
+                Await.until("a plan", Duration.ofSeconds(60), () -> {
                     HttpResponse<String> r = service.get("/api/v1/plan");
                     plan[0] = r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
                     return plan[0] != null;
@@ -161,25 +160,6 @@ class ServiceRemediationIT {
                 ResultSet rs = ps.executeQuery()) {
             assertTrue(rs.next());
             return rs.getString(1);
-        }
-    }
-
-    private static String metric(RunningService s, String series) throws Exception {
-        for (String line : s.get("/q/metrics").body().split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return line.substring(series.length() + 1).trim();
-            }
-        }
-        return null;
-    }
-
-    private static void await(String what, Duration limit, Callable<Boolean> condition) throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.call()) {
-            if (System.nanoTime() > deadline) {
-                fail("no " + what + " within " + limit);
-            }
-            Thread.sleep(200);
         }
     }
 }

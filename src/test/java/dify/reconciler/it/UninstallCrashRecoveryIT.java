@@ -10,6 +10,7 @@ import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
@@ -69,8 +70,7 @@ class UninstallCrashRecoveryIT {
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
             assertTrue(plan.stdout().contains("Actions: 1;"), plan.stdout());
 
-            Map<String, String> armed = new HashMap<>(env);
-            armed.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
+            Map<String, String> armed = EagerRemediation.armed(env);
             Map<String, String> killed = new HashMap<>(armed);
             killed.put("JAVA_TOOL_OPTIONS", "-Ddify.reconciler.test.halt-at=" + STEP);
             PackagedApp.Outcome apply = PackagedApp.run(killed, "apply", "--plan", planFile.toString());
@@ -107,25 +107,8 @@ class UninstallCrashRecoveryIT {
     }
 
     private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
-        Map<String, String> env = new HashMap<>();
-        env.put("DB_HOST", db.host());
-        env.put("DB_PORT", Integer.toString(db.port()));
-        env.put("DB_USERNAME", EmbeddedPostgres.DAEMON_USER);
-        env.put("DB_PASSWORD", EmbeddedPostgres.DAEMON_PASSWORD);
-        env.put("DB_DATABASE", db.name());
-        env.put("PLUGIN_STORAGE_TYPE", "aws_s3");
-        env.put("PLUGIN_STORAGE_OSS_BUCKET", bucket);
-        env.put("S3_ENDPOINT", s3.endpoint().toString());
-        env.put("S3_USE_AWS", "false");
-        env.put("S3_USE_PATH_STYLE", "true");
-        env.put("AWS_ACCESS_KEY", s3.accessKey());
-        env.put("AWS_SECRET_KEY", s3.secretKey());
-        env.put("AWS_REGION", s3.region());
-        env.put("RECONCILER_GRACE_PERIOD", "0s");
-        env.put("RECONCILER_REMEDIATION_CONFIRMATIONS", "1");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE", "0s");
-        env.put("RECONCILER_REMEDIATION_MIN_AGE_INFO", "0s");
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "1");
+        Map<String, String> env = db.ownerS3Environment(s3, bucket);
+        EagerRemediation.on(env);
         env.put("RECONCILER_REMEDIATION_KINDS", "plugin_unreferenced");
         return env;
     }

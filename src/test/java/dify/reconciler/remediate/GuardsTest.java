@@ -14,6 +14,7 @@ import dify.reconciler.run.BreakerCommand;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
+import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
@@ -24,16 +25,12 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,20 +112,20 @@ class GuardsTest {
             assertEquals(breakerTrips + 1, trips(GuardName.BREAKER));
             assertEquals(capTrips + 1, trips(GuardName.CAP), "the breaker's plan does not count as a new cap trip");
 
-            Captured refused = capture(() -> command.apply("--plan", planFile.toString()));
+            CapturedCommand refused = CapturedCommand.of(() -> command.apply("--plan", planFile.toString()));
             assertEquals(2, refused.exit());
             assertTrue(refused.err().contains("the remediation breaker is tripped"), refused.err());
 
-            Captured shown = capture(() -> breakerCommand.run("status"));
+            CapturedCommand shown = CapturedCommand.of(() -> breakerCommand.run("status"));
             assertEquals(0, shown.exit());
             assertTrue(
                     shown.out().startsWith("Breaker: TRIPPED (state persisted)") && shown.out().contains(" cap (plan " + capped.planId()),
                     shown.out());
-            assertEquals(2, capture(() -> breakerCommand.run("ack")).exit(), "a reason is required");
+            assertEquals(2, CapturedCommand.of(() -> breakerCommand.run("ack")).exit(), "a reason is required");
             assertThrows(IllegalArgumentException.class, () -> breaker.ack(" ", "test"));
             assertTrue(breaker.status().tripped());
 
-            Captured acked = capture(() -> breakerCommand.run("ack", "--reason", "three test endpoints, expected"));
+            CapturedCommand acked = CapturedCommand.of(() -> breakerCommand.run("ack", "--reason", "three test endpoints, expected"));
             assertEquals(0, acked.exit(), acked.err());
             assertTrue(acked.out().contains("acknowledged 1 trip(s)"), acked.out());
             assertEquals(0.0, breakerGauge());
@@ -196,7 +193,7 @@ class GuardsTest {
             assertTrue(plan.guards().get(0).detail().startsWith("plugin_packages/ listed no objects while "), plan.guards().toString());
             assertGuardedOnly(plan);
             assertEquals(empty + 1, trips(GuardName.EMPTY_LISTING));
-            Captured text = capture(() -> command.plan("--format", "text"));
+            CapturedCommand text = CapturedCommand.of(() -> command.plan("--format", "text"));
             assertEquals(0, text.exit(), text.err());
             assertTrue(text.out().contains("  GUARD empty_listing: plugin_packages/ listed no objects"), text.out());
             assertTrue(text.out().contains("withheld guard endpoint_orphaned endpoints/"), text.out());
@@ -277,7 +274,7 @@ class GuardsTest {
             assertEquals(failed + 1, trips(GuardName.FAILED_SCAN));
 
             Path file = tmp.resolve("plan.json");
-            Captured plan = capture(() -> command.plan("--output", file.toString()));
+            CapturedCommand plan = CapturedCommand.of(() -> command.plan("--output", file.toString()));
             assertEquals(2, plan.exit());
             assertTrue(plan.err().contains("no plan is made from a failed scan"), plan.err());
             assertTrue(Files.notExists(file), "no plan written");
@@ -338,22 +335,4 @@ class GuardsTest {
         return DriftedDaemonAccess.storageRoot();
     }
 
-    private record Captured(int exit, String out, String err) {
-    }
-
-    /** Runs a command with standard output and error captured (they are the commands' interface). */
-    private static synchronized Captured capture(Callable<Integer> command) throws Exception {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            return new Captured(command.call(), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
 }

@@ -10,6 +10,7 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
+import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
@@ -35,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -378,16 +378,7 @@ class ObjectRemediationTest {
 
     /** Every object in the storage folder: key and the SHA-256 of its bytes. */
     private static Map<String, String> objects() {
-        Path root = DriftedDaemonAccess.storageRoot();
-        Map<String, String> objects = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                objects.put(root.relativize(f).toString().replace('\\', '/'), sha256(Files.readAllBytes(f)));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return objects;
+        return BucketContents.of(DriftedDaemonAccess.storageRoot());
     }
 
     private static String sha256(byte[] bytes) {

@@ -11,6 +11,7 @@ import dify.reconciler.leader.LeaderLockKey;
 import dify.reconciler.leader.LeaderStatus;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
+import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
@@ -20,9 +21,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -35,7 +33,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -82,14 +79,14 @@ class OneActorCommandTest {
         Map<String, List<String>> planted = TableDump.daemon(db());
         Path file = Files.createTempFile("plan", ".json");
         try {
-            assertEquals(1, capture(() -> command.plan("--output", file.toString())).exit(), "exit 1: actions planned");
+            assertEquals(1, CapturedCommand.of(() -> command.plan("--output", file.toString())).exit(), "exit 1: actions planned");
 
             // A service's leader holds the lock: nothing acts beside it.
             try (OtherLeader leader = OtherLeader.take()) {
                 Snapshot before = Snapshot.now();
                 for (String[] args : List.of(new String[] {"apply", "--plan", file.toString()}, new String[] {"recover"},
                         new String[] {"purge"}, new String[] {"restore", "--all"})) {
-                    Captured refused = run(args);
+                    CapturedCommand refused = run(args);
                     assertEquals(2, refused.exit(), String.join(" ", args) + ": " + refused);
                     assertTrue(refused.err().contains(args[0] + ": refused: another reconciler is acting"), refused.err());
                     assertTrue(refused.err().contains("pid " + leader.pid() + " (" + OTHER_LEADER + ")"), refused.err());
@@ -97,12 +94,12 @@ class OneActorCommandTest {
                     assertEquals(before, Snapshot.now(), String.join(" ", args) + " wrote nothing");
                 }
                 assertFalse(actorLock.held(), "a refused command holds nothing");
-                Captured list = capture(() -> command.quarantine("list"));
+                CapturedCommand list = CapturedCommand.of(() -> command.quarantine("list"));
                 assertEquals(0, list.exit(), "read-only commands take no lock: " + list);
             }
 
             // Free: the same commands act, and release the lock when they end.
-            Captured applied = run("apply", "--plan", file.toString());
+            CapturedCommand applied = run("apply", "--plan", file.toString());
             assertEquals(0, applied.exit(), applied.toString());
             assertTrue(applied.out().contains("Applied plan"), applied.out());
             assertEquals(count, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", plugin));
@@ -111,17 +108,17 @@ class OneActorCommandTest {
 
             try (OtherLeader leader = OtherLeader.take()) {
                 Snapshot before = Snapshot.now();
-                Captured refused = run("restore", "--all");
+                CapturedCommand refused = run("restore", "--all");
                 assertEquals(2, refused.exit(), refused.toString());
                 assertTrue(refused.err().contains("pid " + leader.pid()), refused.err());
                 assertEquals(before, Snapshot.now(), "the refused restore wrote nothing");
                 assertEquals(original, TableDump.daemon(db()));
             }
-            Captured restored = run("restore", "--all");
+            CapturedCommand restored = run("restore", "--all");
             assertEquals(0, restored.exit(), restored.toString());
             assertEquals(planted, TableDump.daemon(db()), "restored exactly");
             assertEquals(0, run("recover").exit());
-            Captured purged = run("purge");
+            CapturedCommand purged = run("purge");
             assertEquals(0, purged.exit(), purged.toString());
             assertTrue(purged.out().contains("Purged 0 quarantined rows"), purged.out());
             assertFalse(actorLock.held());
@@ -211,34 +208,15 @@ class OneActorCommandTest {
         }
     }
 
-    private Captured run(String... args) throws Exception {
+    private CapturedCommand run(String... args) throws Exception {
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        return capture(() -> switch (args[0]) {
+        return CapturedCommand.of(() -> switch (args[0]) {
             case "apply" -> command.apply(rest);
             case "restore" -> command.restore(rest);
             case "recover" -> command.recover(rest);
             case "purge" -> command.purge(rest);
             default -> throw new IllegalArgumentException(args[0]);
         });
-    }
-
-    private record Captured(int exit, String out, String err) {
-    }
-
-    /** Runs a command with standard output and error captured (they are the commands' interface). */
-    private static synchronized Captured capture(Callable<Integer> command) throws Exception {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            return new Captured(command.call(), o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
     }
 
     private String pluginRowId(String pluginId) throws SQLException {

@@ -95,6 +95,16 @@ public final class RunningService implements AutoCloseable {
         return URI.create("http://localhost:" + port + path);
     }
 
+    /** The value of one series on {@code /q/metrics} (its name and labels exactly as exposed), or null when absent. */
+    public String metric(String series) throws IOException, InterruptedException {
+        for (String line : get("/q/metrics").body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return line.substring(series.length() + 1).trim();
+            }
+        }
+        return null;
+    }
+
     public int port() {
         return port;
     }
