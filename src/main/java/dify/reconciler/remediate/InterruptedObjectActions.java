@@ -71,6 +71,7 @@ public final class InterruptedObjectActions {
     }
 
     private Recovered carryOut(ObjectRecovery.Decision d, String runId) throws SQLException {
+        quarantine.fenced(); // no step of ours after the actor lock is gone
         try {
             for (StoredObject copy : d.deleteCopies()) {
                 storage.delete(copy); // guarded by its version: a copy changed since it was read stays

@@ -46,16 +46,33 @@ public final class ObjectQuarantine {
     private final RemediationAudit audit;
     private final ActionListener listener;
     private final Clock clock;
+    private final WriteFence fence;
 
-    /** @param table our {@code quarantine_objects}, schema-qualified */
+    /**
+     * @param table our {@code quarantine_objects}, schema-qualified
+     * @param fence checked before each entry's storage step of restore, purge and recovery, as row transactions check
+     *        it: a process whose actor lock is gone writes nothing more to the bucket
+     */
     public ObjectQuarantine(DataSource dataSource, ObjectStorage storage, String table, RemediationAudit audit,
-            ActionListener listener, Clock clock) {
+            ActionListener listener, Clock clock, WriteFence fence) {
         this.dataSource = dataSource;
         this.storage = storage;
         this.table = table;
         this.audit = audit;
         this.listener = listener;
         this.clock = clock;
+        this.fence = fence;
+    }
+
+    /**
+     * Throws when this process may no longer write (see {@link WriteFence}): called before each entry's storage
+     * step. The object applier's steps need no call: each action's committed re-check transaction checks the fence.
+     */
+    void fenced() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(true);
+            fence.check(c);
+        }
     }
 
     // --- records (used by ObjectRemedyApplier) ---
@@ -142,6 +159,7 @@ public final class ObjectQuarantine {
         ActionOutcome outcome;
         String detail;
         try {
+            fenced();
             String refused = e.created() ? removeCreated(e) : putBack(e);
             outcome = refused == null ? ActionOutcome.RESTORED : ActionOutcome.RESTORE_REFUSED;
             detail = refused == null
@@ -243,6 +261,7 @@ public final class ObjectQuarantine {
             if (!quarantinedBefore(e.id(), olderThan)) {
                 continue;
             }
+            fenced();
             if (e.quarantineKey() != null) {
                 Optional<StoredObject> copy = storage.head(e.quarantineKey());
                 if (copy.isPresent()) {

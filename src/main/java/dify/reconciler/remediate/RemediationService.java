@@ -357,7 +357,7 @@ public class RemediationService {
 
     /** Restore and purge of quarantined objects ({@link ObjectQuarantine#purge} is for the purge command). */
     public ObjectQuarantine objectQuarantine() {
-        return new ObjectQuarantine(dataSource, storage, state.table("quarantine_objects"), audit(), this::counter, clock);
+        return new ObjectQuarantine(dataSource, storage, state.table("quarantine_objects"), audit(), this::counter, clock, fence);
     }
 
     public RowRestorer restorer() throws SQLException {

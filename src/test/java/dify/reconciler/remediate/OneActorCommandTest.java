@@ -11,6 +11,7 @@ import dify.reconciler.leader.LeaderLockKey;
 import dify.reconciler.leader.LeaderStatus;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
+import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
@@ -23,17 +24,13 @@ import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -196,14 +193,7 @@ class OneActorCommandTest {
     private record Snapshot(Map<String, List<String>> daemon, Map<String, List<String>> ours, Map<String, String> objects) {
 
         static Snapshot now() throws Exception {
-            Map<String, String> objects = new TreeMap<>();
-            Path root = DriftedDaemonAccess.storageRoot();
-            try (Stream<Path> files = Files.walk(root)) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    objects.put(root.relativize(f).toString(),
-                            HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
-                }
-            }
+            Map<String, String> objects = BucketContents.of(DriftedDaemonAccess.storageRoot());
             return new Snapshot(TableDump.daemon(db()), TableDump.of(db(), "plugin_reconciler"), objects);
         }
     }
