@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
+import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
@@ -17,6 +18,7 @@ import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,8 +40,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A deterministic sweep of SIGKILLs through one armed {@code apply} of a plan holding row and object actions of
- * several kinds (refers, an orphaned endpoint, an unreferenced plugin with its installed copy, an orphaned package,
- * an invalid installed key, a corrupt installed copy, a missing installed copy), on the packaged jar, real
+ * eleven kinds (refers, an orphaned endpoint, an unreferenced plugin with its installed copy, an orphaned package,
+ * an invalid installed key, a corrupt installed copy, a missing installed copy, an orphaned asset, a missing asset
+ * re-created from its package, a missing package copied from its verified installed copy), on the packaged jar, real
  * PostgreSQL and S3Proxy. Each round kills the process when the audit shows {@code k} actions done, {@code d}
  * milliseconds later ({@code Process.destroyForcibly}: SIGKILL). After every kill: each planted row is in its table
  * or in quarantine, each planted object's bytes at their key or under the quarantine prefix, never neither; after
@@ -55,7 +58,10 @@ class CrashSweepIT {
     private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
     private static final String QUARANTINE = "reconciler-quarantine/";
     private static final boolean SWEEP = Boolean.getBoolean("fault.sweep");
+    /** How many actions the planted drifts plan (the object step of plugin_unreferenced shares its action). */
+    private static final int ACTIONS = 11;
     private static final String KINDS = "refers_too_low,refers_drift,endpoint_orphaned,plugin_unreferenced,package_orphaned,"
+            + "asset_orphaned,asset_missing,package_missing,"
             + "invalid_installed_key,checksum_mismatch,installed_copy_differs,installed_object_missing";
 
     /** A kill point: after {@code actions} audited actions of the round's apply, {@code delayMillis} later. */
@@ -73,7 +79,7 @@ class CrashSweepIT {
         S3Client client = s3.client();
         try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
-            DifyDataset dataset = new DifyDataset(3, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
+            DifyDataset dataset = new DifyDataset(3, 4, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
                     Instant.now().minus(Duration.ofDays(1)));
             Map<String, String> env = env(db, s3, bucket);
             assertEquals(0, PackagedApp.run(env, "scan").exitCode(), "the seeded dataset is clean");
@@ -88,6 +94,10 @@ class CrashSweepIT {
             writer.put(LAYOUT.installed() + "not-an-identifier", "a key the daemon cannot parse");
             writer.put(dataset.localPlugin(2).pkg().key(LAYOUT.installed()), "not a zip");
             client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(0).pkg().key(LAYOUT.installed())));
+            client.deleteObject(b -> b.bucket(bucket).key(LAYOUT.assets() + dataset.localPlugin(1).assetId()));
+            byte[] ghostIcon = "<svg>nobody's icon</svg>".getBytes(StandardCharsets.UTF_8);
+            writer.put(LAYOUT.assets() + BuiltPackage.assetId("ghost.svg", ghostIcon), ghostIcon);
+            client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(3).pkg().key(LAYOUT.packages())));
 
             Map<String, String> planted = BucketContents.of(client, bucket);
             Map<String, List<String>> tables = TableDump.daemon(db);
@@ -99,7 +109,8 @@ class CrashSweepIT {
                 Path planFile = tmp.resolve("plan-" + point.actions() + "-" + point.delayMillis() + ".json");
                 PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
                 assertEquals(1, plan.exitCode(), point + ": " + plan.stdout() + plan.stderr());
-                assertTrue(plan.stdout().contains("Actions: 8;"), point + ": every planted drift is planned: " + plan.stdout());
+                assertTrue(plan.stdout().contains("Actions: " + ACTIONS + ";"),
+                        point + ": every planted drift is planned: " + plan.stdout());
 
                 boolean wasKilled = applyAndKill(db, armed, planFile, point, tmp);
                 System.out.println("crash sweep: " + point + (wasKilled ? ": killed mid-apply" : ": the apply had finished"));
@@ -132,7 +143,7 @@ class CrashSweepIT {
                 assertEquals(planted, BucketContents.of(client, bucket), point + ": restore puts back every object's exact bytes");
                 assertEquals(tables, TableDump.daemon(db), point + ": restore puts back every daemon table exactly");
             }
-            assertTrue(killed >= (SWEEP ? 20 : 2), "most rounds must really kill mid-apply, not find it finished: " + killed);
+            assertTrue(killed >= (SWEEP ? 30 : 2), "most rounds must really kill mid-apply, not find it finished: " + killed);
         }
     }
 
@@ -141,7 +152,7 @@ class CrashSweepIT {
             return List.of(new KillPoint(1, 0), new KillPoint(5, 2));
         }
         List<KillPoint> points = new ArrayList<>();
-        for (int actions = 0; actions < 8; actions++) {
+        for (int actions = 0; actions < ACTIONS; actions++) {
             for (int delay : new int[] {0, 1, 3, 8, 20}) {
                 points.add(new KillPoint(actions, delay));
             }
