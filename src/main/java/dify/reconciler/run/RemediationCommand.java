@@ -162,11 +162,14 @@ public class RemediationCommand {
             System.err.println("usage: apply --plan FILE [--output FILE]");
             return ScanCommand.EXIT_FAILED;
         }
-        CommandLock.Hold hold = CommandLock.Hold.NONE;
-        try {
+        Path planFile = file;
+        Path resultsFile = output;
+        return withActorLock("apply", lock -> {
             RemediationPolicy policy = remediation.policy();
-            RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan(remediation.layout());
-            hold = policy.armed() ? actorLock.acquire("apply") : hold;
+            RemediationPlan plan = mapper.readValue(planFile.toFile(), PlanDocument.class).toPlan(remediation.layout());
+            if (policy.armed()) {
+                lock.take();
+            }
             String refusal = refusal(plan, policy);
             if (refusal != null) {
                 System.err.println("apply: refused: " + refusal);
@@ -179,13 +182,13 @@ public class RemediationCommand {
                 System.out.println(line(r, r.outcome() == ActionOutcome.DRY_RUN ? "[DRY RUN] would " + r.action() : r.outcome().label())
                         + cacheLine(r));
             }
-            if (output != null) {
+            if (resultsFile != null) {
                 // Every action's outcome as JSON, for a pipeline or a ticket (the lines above are for people).
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("planId", plan.planId());
                 doc.put("armed", policy.armed());
                 doc.put("results", results);
-                Files.writeString(output, mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n",
+                Files.writeString(resultsFile, mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc) + "\n",
                         StandardCharsets.UTF_8);
             }
             long failed = results.stream().filter(r -> r.outcome() == ActionOutcome.FAILED).count();
@@ -194,15 +197,46 @@ public class RemediationCommand {
                     results.size(), count(results, ActionOutcome.APPLIED), count(results, ActionOutcome.SKIPPED_CHANGED), failed,
                     count(results, ActionOutcome.DRY_RUN), count(results, ActionOutcome.WITHHELD));
             return failed > 0 ? ScanCommand.EXIT_DRIFT : ScanCommand.EXIT_CLEAN;
+        });
+    }
+
+    /** The body of a command that may write: it takes the actor lock (see {@link CommandLock}) when it is armed. */
+    @FunctionalInterface
+    private interface WritingCommand {
+        int run(ActorLockTaker lock) throws Exception;
+    }
+
+    /** Takes the actor lock for one command run and remembers the hold, so {@link #withActorLock} releases it. */
+    private final class ActorLockTaker {
+        private final String command;
+        private CommandLock.Hold hold = CommandLock.Hold.NONE;
+
+        private ActorLockTaker(String command) {
+            this.command = command;
+        }
+
+        void take() throws CommandLock.Refused {
+            hold = actorLock.acquire(command);
+        }
+    }
+
+    /**
+     * Runs a writing command: a refused lock is exit 2 with the reason, any failure exit 2 with its cause (logged
+     * with the exception), and the lock is released however the body ends.
+     */
+    private int withActorLock(String command, WritingCommand body) {
+        ActorLockTaker lock = new ActorLockTaker(command);
+        try {
+            return body.run(lock);
         } catch (CommandLock.Refused e) {
-            System.err.println("apply: refused: " + e.getMessage());
+            System.err.println(command + ": refused: " + e.getMessage());
             return ScanCommand.EXIT_FAILED;
         } catch (Exception e) {
-            LOG.error("apply failed", e);
-            System.err.println("apply failed: " + ScanRunner.describe(e));
+            LOG.error(command + " failed", e);
+            System.err.println(command + " failed: " + ScanRunner.describe(e));
             return ScanCommand.EXIT_FAILED;
         } finally {
-            hold.close();
+            lock.hold.close();
         }
     }
 
@@ -249,8 +283,8 @@ public class RemediationCommand {
             return ScanCommand.EXIT_FAILED;
         }
         Restores.Selection selection = new Restores.Selection(action, run);
-        CommandLock.Hold hold = CommandLock.Hold.NONE;
-        try {
+        String actionId = action;
+        return withActorLock("restore", lock -> {
             RemediationPolicy policy = remediation.policy();
             if (!state.persisted()) {
                 System.err.println(
@@ -262,13 +296,13 @@ public class RemediationCommand {
                 for (ActionResult r : restores.pending(selection)) {
                     System.out.println(line(r, "[DRY RUN] would restore"));
                 }
-                for (ActionResult r : remediation.objectQuarantine().pending(action)) {
+                for (ActionResult r : remediation.objectQuarantine().pending(actionId)) {
                     System.out.println(line(r, "[DRY RUN] would restore"));
                 }
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
-            hold = actorLock.acquire("restore");
+            lock.take();
             String refusal = restores.refusal(policy);
             if (refusal != null) {
                 System.err.println("restore: refused: " + refusal);
@@ -280,16 +314,7 @@ public class RemediationCommand {
             long restored = count(results, ActionOutcome.RESTORED);
             System.out.printf(Locale.ROOT, "Restored %d of %d quarantined row(s) and object(s)%n", restored, results.size());
             return restored == results.size() ? ScanCommand.EXIT_CLEAN : ScanCommand.EXIT_DRIFT;
-        } catch (CommandLock.Refused e) {
-            System.err.println("restore: refused: " + e.getMessage());
-            return ScanCommand.EXIT_FAILED;
-        } catch (Exception e) {
-            LOG.error("restore failed", e);
-            System.err.println("restore failed: " + ScanRunner.describe(e));
-            return ScanCommand.EXIT_FAILED;
-        } finally {
-            hold.close();
-        }
+        });
     }
 
     /**
@@ -302,15 +327,16 @@ public class RemediationCommand {
             System.err.println("usage: recover");
             return ScanCommand.EXIT_FAILED;
         }
-        CommandLock.Hold hold = CommandLock.Hold.NONE;
-        try {
+        return withActorLock("recover", lock -> {
             RemediationPolicy policy = remediation.policy();
             String unrecorded = remediation.whyNothingCanBeRecorded();
             if (unrecorded != null) {
                 System.err.println("recover: refused: " + unrecorded + ", so no action was recorded");
                 return ScanCommand.EXIT_FAILED;
             }
-            hold = policy.armed() ? actorLock.acquire("recover") : hold;
+            if (policy.armed()) {
+                lock.take();
+            }
             if (policy.armed() && !permission.mayAct()) {
                 System.err.println("recover: refused: this process may not act now (not the leader)");
                 return ScanCommand.EXIT_FAILED;
@@ -329,16 +355,7 @@ public class RemediationCommand {
             System.out.printf(Locale.ROOT, "%sInterrupted object actions: %d; undecided %d%n", policy.armed() ? "" : "[DRY RUN] ",
                     results.size(), undecided);
             return undecided > 0 ? ScanCommand.EXIT_DRIFT : ScanCommand.EXIT_CLEAN;
-        } catch (CommandLock.Refused e) {
-            System.err.println("recover: refused: " + e.getMessage());
-            return ScanCommand.EXIT_FAILED;
-        } catch (Exception e) {
-            LOG.error("recover failed", e);
-            System.err.println("recover failed: " + ScanRunner.describe(e));
-            return ScanCommand.EXIT_FAILED;
-        } finally {
-            hold.close();
-        }
+        });
     }
 
     /**
@@ -350,8 +367,7 @@ public class RemediationCommand {
             System.err.println("usage: purge");
             return ScanCommand.EXIT_FAILED;
         }
-        CommandLock.Hold hold = CommandLock.Hold.NONE;
-        try {
+        return withActorLock("purge", lock -> {
             RemediationPolicy policy = remediation.policy();
             String unrecorded = remediation.whyNothingCanBeRecorded();
             if (unrecorded != null) {
@@ -366,7 +382,7 @@ public class RemediationCommand {
                 System.out.println("[DRY RUN] nothing purged (reconciler.remediation.dry-run is not false)");
                 return ScanCommand.EXIT_CLEAN;
             }
-            hold = actorLock.acquire("purge");
+            lock.take();
             if (!permission.mayAct()) {
                 System.err.println("purge: refused: this process may not act now (not the leader)");
                 return ScanCommand.EXIT_FAILED;
@@ -377,16 +393,7 @@ public class RemediationCommand {
                         r.store(), cutoff);
             }
             return ScanCommand.EXIT_CLEAN;
-        } catch (CommandLock.Refused e) {
-            System.err.println("purge: refused: " + e.getMessage());
-            return ScanCommand.EXIT_FAILED;
-        } catch (Exception e) {
-            LOG.error("purge failed", e);
-            System.err.println("purge failed: " + ScanRunner.describe(e));
-            return ScanCommand.EXIT_FAILED;
-        } finally {
-            hold.close();
-        }
+        });
     }
 
     /** {@code quarantine list [--format json|text]}: quarantined items neither restored nor purged, oldest first. */
