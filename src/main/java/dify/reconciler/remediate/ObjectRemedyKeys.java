@@ -37,13 +37,13 @@ final class ObjectRemedyKeys {
         };
     }
 
-    /** Throws IllegalArgumentException unless the action's keys are the ones its kind's remedy uses. */
-    static void require(PlannedAction a, StorageLayout layout) {
+    /** Why the action's keys are not the ones its kind's remedy uses, as a sentence for an error; null when they are. */
+    static String refusal(PlannedAction a, StorageLayout layout) {
         String why = problem(a, layout);
-        if (why != null) {
-            throw new IllegalArgumentException("a " + a.kind().label() + " action on key '" + a.key() + "'"
-                    + (a.targetKey() == null ? "" : " to '" + a.targetKey() + "'") + " is not one we make: " + why);
-        }
+        return why == null
+                ? null
+                : "a " + a.kind().label() + " action on key '" + a.key() + "'"
+                        + (a.targetKey() == null ? "" : " to '" + a.targetKey() + "'") + " is not one we make: " + why;
     }
 
     private static String problem(PlannedAction a, StorageLayout layout) {
@@ -55,10 +55,12 @@ final class ObjectRemedyKeys {
         }
         FindingKind k = a.kind();
         return switch (k) {
-            case INVALID_INSTALLED_KEY -> under(a.key(), layout.installed(), false, a.targetKey());
-            case INSTALLED_OBJECT_ORPHANED -> under(a.key(), layout.installed(), true, a.targetKey());
-            case PACKAGE_ORPHANED -> under(a.key(), layout.packages(), true, a.targetKey());
-            case ASSET_ORPHANED -> under(a.key(), layout.assets(), false, a.targetKey());
+            // The folder placeholder (the installed prefix itself, an empty object that S3 consoles and copy tools
+            // create) is one: the daemon lists it and logs an empty identifier as invalid every 30 s.
+            case INVALID_INSTALLED_KEY -> under(a.key(), layout.installed(), Placeholder.ALLOWED, false, a.targetKey());
+            case INSTALLED_OBJECT_ORPHANED -> under(a.key(), layout.installed(), Placeholder.REFUSED, true, a.targetKey());
+            case PACKAGE_ORPHANED -> under(a.key(), layout.packages(), Placeholder.REFUSED, true, a.targetKey());
+            case ASSET_ORPHANED -> under(a.key(), layout.assets(), Placeholder.REFUSED, false, a.targetKey());
             case INSTALLED_OBJECT_MISSING -> toAbsent(a, layout.packages(), layout.installed());
             case PACKAGE_MISSING -> toAbsent(a, layout.installed(), layout.packages());
             case INSTALLED_COPY_DIFFERS -> replace(a, layout.packages(), layout.installed());
@@ -70,11 +72,17 @@ final class ObjectRemedyKeys {
         };
     }
 
-    private static String under(String key, String prefix, boolean identifier, String targetKey) {
+    /** Whether the prefix's own folder placeholder object is a key the kind's remedy acts on. */
+    private enum Placeholder {
+        ALLOWED,
+        REFUSED
+    }
+
+    private static String under(String key, String prefix, Placeholder placeholder, boolean identifier, String targetKey) {
         if (targetKey != null) {
             return "a quarantine has no target key";
         }
-        if (!key.startsWith(prefix) || key.length() == prefix.length()) {
+        if (!key.startsWith(prefix) || (key.length() == prefix.length() && placeholder == Placeholder.REFUSED)) {
             return "not under " + prefix;
         }
         String rest = key.substring(prefix.length());

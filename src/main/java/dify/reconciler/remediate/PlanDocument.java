@@ -96,14 +96,9 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
                 a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.key(), a.targetKey(),
                 a.observed() == null ? null : a.observed().toObserved(), a.observedValue(), a.targetValue())).toList();
         for (PlannedAction a : planned) {
-            if (RemediationPolicy.remedyFor(a.kind()).orElse(null) != a.action()) {
-                throw new IllegalArgumentException(
-                        "action " + a.id() + ": " + a.action().label() + " is not the remedy of " + a.kind().label());
-            }
-            if (a.action().onObject()) {
-                ObjectRemedyKeys.require(a, layout);
-            } else {
-                RowRecheck.requireTable(a);
+            String refusal = ActionsWeMake.refusal(a, layout);
+            if (refusal != null) {
+                throw new IllegalArgumentException(refusal);
             }
         }
         List<GuardTrip> trips = guards == null

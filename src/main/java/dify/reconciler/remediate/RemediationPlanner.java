@@ -66,14 +66,13 @@ public final class RemediationPlanner {
                     reason = WithheldReason.CAP;
                     capReached = actions.size() >= policy.maxActionsPerRun();
                 } else {
-                    RemedyAction remedy = RemediationPolicy.remedyFor(f.kind()).orElseThrow();
-                    ObjectRemedyKeys.Keys keys = remedy.onObject()
-                            ? ObjectRemedyKeys.of(f, layout)
-                            : new ObjectRemedyKeys.Keys(null, null);
-                    actions.add(new PlannedAction(planId + "/" + (actions.size() + 1), f.kind(), remedy, f.table(), f.id(),
-                            f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), detailOf(f), keys.key(), keys.targetKey(),
-                            remedy.onObject() ? objectVersion(f) : null, observedValue(f), targetValue(f)));
-                    perKind.put(f.kind(), done + 1);
+                    PlannedAction action = actionFor(f, planId + "/" + (actions.size() + 1));
+                    if (ActionsWeMake.refusal(action, layout) != null) {
+                        reason = WithheldReason.UNSUPPORTED;
+                    } else {
+                        actions.add(action);
+                        perKind.put(f.kind(), done + 1);
+                    }
                 }
             }
             if (reason != null) {
@@ -88,6 +87,14 @@ public final class RemediationPlanner {
         }
         return new RemediationPlan(planId, now, now.plus(policy.planTtl()), !policy.armed(), database, runId,
                 List.copyOf(actions), List.copyOf(withheld), withheldTotal);
+    }
+
+    private PlannedAction actionFor(Finding f, String id) {
+        RemedyAction remedy = RemediationPolicy.remedyFor(f.kind()).orElseThrow();
+        ObjectRemedyKeys.Keys keys = remedy.onObject() ? ObjectRemedyKeys.of(f, layout) : new ObjectRemedyKeys.Keys(null, null);
+        return new PlannedAction(id, f.kind(), remedy, f.table(), f.id(), f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(),
+                detailOf(f), keys.key(), keys.targetKey(), remedy.onObject() ? objectVersion(f) : null, observedValue(f),
+                targetValue(f));
     }
 
     /**

@@ -48,6 +48,14 @@ final class RowRecheck {
 
     /** Throws IllegalArgumentException when the plan names a table this kind's remedy never touches. */
     static void requireTable(PlannedAction a) {
+        String why = tableRefusal(a);
+        if (why != null) {
+            throw new IllegalArgumentException(why);
+        }
+    }
+
+    /** Why the plan's table (or values) are not ones this kind's remedy touches, as a sentence; null when they are. */
+    static String tableRefusal(PlannedAction a) {
         boolean ok = switch (a.kind()) {
             case REFERS_TOO_LOW, REFERS_DRIFT -> DaemonSchema.PLUGINS.equals(a.table());
             case CATEGORY_ROW_ORPHANED -> DaemonSchema.CATEGORY_TABLES.contains(a.table());
@@ -61,9 +69,7 @@ final class RowRecheck {
             case PLUGIN_UNREFERENCED -> DaemonSchema.PLUGINS.equals(a.table());
             default -> false;
         };
-        if (!ok || a.rowId() == null) {
-            throw new IllegalArgumentException("a " + a.kind().label() + " action on table " + a.table() + " is not one we make");
-        }
+        return ok && a.rowId() != null ? null : "a " + a.kind().label() + " action on table " + a.table() + " is not one we make";
     }
 
     Verdict check(Connection c, PlannedAction a) throws SQLException {

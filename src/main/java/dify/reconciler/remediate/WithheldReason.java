@@ -14,6 +14,13 @@ public enum WithheldReason {
     TOO_YOUNG,
     /** {@code max-actions-per-run} or the kind's {@code max-share} of its population was reached. */
     CAP,
+    /**
+     * The remedy cannot act on this finding's key or table: apply would refuse the action (see {@link ActionsWeMake}),
+     * so it is reported, never planned. No detector of this version produces such a finding (a property test holds
+     * the planner and the applier to that); the reason exists so that one a future detector produces cannot fail a
+     * whole apply.
+     */
+    UNSUPPORTED,
     /** A guard stopped the whole plan (the plan's {@code guards} say which): untrustworthy inputs, a cap, the breaker. */
     GUARD;
 

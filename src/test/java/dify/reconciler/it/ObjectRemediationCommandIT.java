@@ -29,8 +29,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Object remedies through the packaged commands on a real S3 API (S3Proxy): {@code plan} and an unarmed
- * {@code apply} change no object; armed, an orphaned package and an invalid installed key are moved under the
- * quarantine prefix and a missing installed copy is copied from its verified package (server-side copies), the
+ * {@code apply} change no object; armed, an orphaned package, an invalid installed key and the folder placeholders
+ * {@code plugin/} and {@code plugin/junjiem/} are moved under the quarantine prefix and a missing installed copy is copied from its verified package (server-side copies), the
  * next scan is clean (the quarantine prefix is not drift), and {@code restore --all} puts back every object's
  * exact bytes. A quarantine prefix that starts with a daemon prefix stops the process at start.
  */
@@ -55,8 +55,16 @@ class ObjectRemediationCommandIT {
             String orphan = LAYOUT.packages() + DifyDataset.fakeUid("ghost", 1);
             String invalid = LAYOUT.installed() + "langgenius/broken_0.0.1@abc";
             String lost = dataset.localPlugin(1).pkg().key(LAYOUT.installed());
+            // The folder placeholders S3 consoles and copy tools create: empty objects the daemon lists under plugin/
+            // and logs as an invalid (empty) identifier every 30 s: the case this product started from.
+            String placeholder = LAYOUT.installed();
+            // Not langgenius/: S3Proxy's filesystem backend keeps a placeholder as a folder whose modified time moves
+            // when apply writes a copy below it, so apply (rightly) skips it as changed since the scan.
+            String nestedPlaceholder = LAYOUT.installed() + "junjiem/";
             writer.put(orphan, "a package nobody declared");
             writer.put(invalid, "a key the daemon cannot parse");
+            writer.put(placeholder, "");
+            writer.put(nestedPlaceholder, "");
             client.deleteObject(b -> b.bucket(bucket).key(lost));
             Map<String, String> planted = objects(client, bucket);
 
@@ -64,7 +72,8 @@ class ObjectRemediationCommandIT {
             PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
             JsonNode doc = JSON.readTree(planFile.toFile());
-            assertEquals(3, doc.get("actions").size(), doc.toString());
+            assertEquals(5, doc.get("actions").size(), doc.toString());
+            assertTrue(doc.get("actions").toString().contains("\"key\":\"" + placeholder + "\""), doc.toString());
             assertTrue(doc.get("actions").toString().contains("\"targetKey\":\"" + lost + "\""), doc.toString());
             assertEquals(planted, objects(client, bucket), "plan changes no object");
 
@@ -76,10 +85,12 @@ class ObjectRemediationCommandIT {
             Map<String, String> armed = EagerRemediation.armed(env);
             PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
             assertEquals(0, apply.exitCode(), apply.stdout() + apply.stderr());
-            assertTrue(apply.stdout().contains("applied 3,"), apply.stdout());
+            assertTrue(apply.stdout().contains("applied 5,"), apply.stdout());
             Map<String, String> expected = new TreeMap<>(planted);
             expected.put("reconciler-quarantine/" + orphan, expected.remove(orphan));
             expected.put("reconciler-quarantine/" + invalid, expected.remove(invalid));
+            expected.put("reconciler-quarantine/" + placeholder, expected.remove(placeholder));
+            expected.put("reconciler-quarantine/" + nestedPlaceholder, expected.remove(nestedPlaceholder));
             expected.put(lost, planted.get(dataset.localPlugin(1).pkg().key(LAYOUT.packages())));
             assertEquals(expected, objects(client, bucket), "only the targets changed");
             assertEquals(tables, TableDump.daemon(db), "object remedies change no row");
@@ -90,7 +101,7 @@ class ObjectRemediationCommandIT {
 
             PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
             assertEquals(0, restore.exitCode(), restore.stdout() + restore.stderr());
-            assertTrue(restore.stdout().contains("Restored 3 of 3"), restore.stdout());
+            assertTrue(restore.stdout().contains("Restored 5 of 5"), restore.stdout());
             assertEquals(planted, objects(client, bucket), "restore puts back every object's exact bytes");
             assertEquals(tables, TableDump.daemon(db));
         }
