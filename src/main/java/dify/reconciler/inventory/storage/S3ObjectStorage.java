@@ -190,8 +190,8 @@ public final class S3ObjectStorage implements ObjectStorage {
      * new key) or {@code If-Match} (a replaced key). S3Proxy 4.1.0 honours {@code x-amz-copy-source-if-match}
      * (a mismatch answers 412; S3ObjectStorageTest proves it) but ignores conditions on the copy's target, so
      * there the window between our HEAD and the copy remains (milliseconds; the daemon writes a key once per
-     * install). A single CopyObject copies up to 5 GB, far above any plugin package. A precondition failure after
-     * the client retried is checked against the source's bytes ({@link LostAnswer}).
+     * install). A single CopyObject copies up to 5 GB, far above any plugin package. A failed precondition is
+     * checked against the source's bytes: our own earlier attempt whose answer was lost ({@link LostAnswer}).
      */
     @Override
     public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
@@ -214,15 +214,15 @@ public final class S3ObjectStorage implements ObjectStorage {
 
     /**
      * PutObject with {@code If-None-Match: *} or {@code If-Match}, after the same HEAD check as {@link #copy}; S3
-     * and S3Proxy 4.1.0 evaluate both atomically with the write. A stream is not kept, so a precondition failure
-     * after a retry cannot be compared with what we sent and stays a refusal; the bytes variant can ({@link LostAnswer}).
+     * and S3Proxy 4.1.0 evaluate both atomically with the write. A stream is not kept, so a failed precondition
+     * cannot be compared with what we sent and stays a refusal; the bytes variant can ({@link LostAnswer}).
      */
     @Override
     public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
         return put(key, RequestBody.fromInputStream(content, length), length, expectedTarget, () -> null);
     }
 
-    /** As the stream variant; a precondition failure after a retry is ours when the key holds exactly these bytes. */
+    /** As the stream variant; a failed precondition is our lost earlier attempt when the key holds exactly these bytes. */
     @Override
     public StoredObject put(String key, byte[] content, StoredObject expectedTarget) {
         return put(key, RequestBody.fromBytes(content), content.length, expectedTarget, () -> LostAnswer.sha256(content));
