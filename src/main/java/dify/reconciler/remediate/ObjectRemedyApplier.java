@@ -325,6 +325,8 @@ public final class ObjectRemedyApplier {
                 true);
         StoredObject written;
         try {
+            // Only where no object is. A write whose answer was lost and whose retry met our own bytes comes back as written
+            // (the storage compares the bytes, see S3ObjectStorage), so it is recorded as created like any other.
             written = storage.put(a.targetKey(), bytes, null);
         } catch (ObjectChangedException e) {
             quarantine.forget(entry);

@@ -23,8 +23,8 @@ import java.util.function.Function;
 
 /**
  * An HTTP/1.1 proxy in front of a real server (S3Proxy) that injects faults per request: an error status
- * (500, 503), a delay, a reset connection, a response cut short after its headers promised more, or no answer at
- * all (a hang); closed, it refuses connections like a stopped server. Requests
+ * (500, 503), a delay, a reset connection, a response cut short after its headers promised more, no answer at
+ * all (a hang), or an answer lost after the server acted (a write done, its success never delivered); closed, it refuses connections like a stopped server. Requests
  * and responses are relayed byte for byte (the SigV4 signature covers the Host header, which stays the
  * proxy's, as the client signed it). Only what S3 clients send is parsed: Content-Length and chunked bodies.
  */
@@ -52,6 +52,13 @@ public final class FaultyHttpProxy implements AutoCloseable {
 
         /** A server that hangs: the request is read and never forwarded nor answered; the connection stays open. */
         record Hang() implements Fault {
+        }
+
+        /**
+         * A lost answer: the request is forwarded and the server acts on it (a PUT is written), then the client's
+         * connection is reset instead of relaying the answer, so the client cannot tell success from failure.
+         */
+        record LostAnswer() implements Fault {
         }
     }
 
@@ -189,6 +196,10 @@ public final class FaultyHttpProxy implements AutoCloseable {
                 byte[] responseBody = requestLine[0].equals("HEAD") || statusOf(responseText) == 204 || statusOf(responseText) == 304
                         ? new byte[0]
                         : readBody(fromUp, responseText);
+                if (fault instanceof Fault.LostAnswer) {
+                    client.setSoLinger(true, 0); // RST, not FIN
+                    return;
+                }
                 toClient.write(responseHead);
                 if (fault instanceof Fault.CutBody) {
                     toClient.write(responseBody, 0, responseBody.length / 2);
@@ -211,6 +222,7 @@ public final class FaultyHttpProxy implements AutoCloseable {
     private static String errorCode(int status) {
         return switch (status) {
             case 403 -> "AccessDenied";
+            case 412 -> "PreconditionFailed";
             case 503 -> "SlowDown";
             default -> "InternalError";
         };

@@ -237,6 +237,8 @@ public final class LocalObjectStorage implements ObjectStorage {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (FileAlreadyExistsException e) {
+            // Unlike S3 (LostAnswer), never our own earlier attempt: a file-system call is made once, not retried,
+            // so an existing key here is always another writer's, even with identical bytes.
             listener.onRequest(operation, false);
             throw new ObjectChangedException("'" + key + "' appeared while it was written: not overwritten", e);
         } catch (IOException e) {

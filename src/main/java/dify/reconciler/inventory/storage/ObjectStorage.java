@@ -10,7 +10,9 @@ import java.util.stream.Stream;
  * below, each of which refuses ({@link ObjectChangedException}, nothing written) when an object is not at the
  * version the caller observed, and never overwrites or removes an object the caller did not name with its
  * version. Where the store cannot make the check and the write one atomic step, the remaining window is
- * documented on the implementation.
+ * documented on the implementation. A write that succeeded but whose answer was lost, so that the client's retry
+ * met its own object, is returned as written when the key holds exactly the bytes written (see LostAnswer); it is
+ * never reported as "changed, nothing written" while our object is in the store.
  */
 public interface ObjectStorage extends AutoCloseable {
 

@@ -16,6 +16,7 @@ import java.util.Spliterators;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.jboss.logging.Logger;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -49,6 +50,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * <p>Errors become {@link StorageException}s whose messages say what to fix and never contain the secret key.
  */
 public final class S3ObjectStorage implements ObjectStorage {
+
+    private static final Logger LOG = Logger.getLogger(S3ObjectStorage.class);
 
     /** The largest page S3 returns. */
     public static final int DEFAULT_PAGE_SIZE = 1000;
@@ -187,7 +190,8 @@ public final class S3ObjectStorage implements ObjectStorage {
      * new key) or {@code If-Match} (a replaced key). S3Proxy 4.1.0 honours {@code x-amz-copy-source-if-match}
      * (a mismatch answers 412; S3ObjectStorageTest proves it) but ignores conditions on the copy's target, so
      * there the window between our HEAD and the copy remains (milliseconds; the daemon writes a key once per
-     * install). A single CopyObject copies up to 5 GB, far above any plugin package.
+     * install). A single CopyObject copies up to 5 GB, far above any plugin package. A failed precondition is
+     * checked against the source's bytes: our own earlier attempt whose answer was lost ({@link LostAnswer}).
      */
     @Override
     public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
@@ -202,29 +206,64 @@ public final class S3ObjectStorage implements ObjectStorage {
             listener.onRequest("copy", true);
         } catch (SdkException e) {
             listener.onRequest("copy", false);
-            throw translateWrite(action, e);
+            return answerLost(e, targetKey, source.size(), () -> LostAnswer.sha256AtVersion(this, source))
+                    .orElseThrow(() -> translateWrite(action, e));
         }
         return head(targetKey).orElseThrow(() -> new StorageException("'" + targetKey + "' vanished right after it was written"));
     }
 
     /**
      * PutObject with {@code If-None-Match: *} or {@code If-Match}, after the same HEAD check as {@link #copy}; S3
-     * and S3Proxy 4.1.0 evaluate both atomically with the write.
+     * and S3Proxy 4.1.0 evaluate both atomically with the write. A stream is not kept, so a failed precondition
+     * cannot be compared with what we sent and stays a refusal; the bytes variant can ({@link LostAnswer}).
      */
     @Override
     public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
+        return put(key, RequestBody.fromInputStream(content, length), length, expectedTarget, () -> null);
+    }
+
+    /** As the stream variant; a failed precondition is our lost earlier attempt when the key holds exactly these bytes. */
+    @Override
+    public StoredObject put(String key, byte[] content, StoredObject expectedTarget) {
+        return put(key, RequestBody.fromBytes(content), content.length, expectedTarget, () -> LostAnswer.sha256(content));
+    }
+
+    private StoredObject put(String key, RequestBody body, long length, StoredObject expectedTarget, Supplier<byte[]> intended) {
         VersionGuard.requireTarget(this, key, expectedTarget, "put");
         try {
             client.putObject(b -> b.bucket(bucket).key(key).contentLength(length)
                     .ifNoneMatch(expectedTarget == null ? "*" : null)
                     .ifMatch(expectedTarget == null ? null : expectedTarget.etag()),
-                    RequestBody.fromInputStream(content, length));
+                    body);
             listener.onRequest("put", true);
         } catch (SdkException e) {
             listener.onRequest("put", false);
-            throw translateWrite("put '" + key + "'", e);
+            return answerLost(e, key, length, intended).orElseThrow(() -> translateWrite("put '" + key + "'", e));
         }
         return head(key).orElseThrow(() -> new StorageException("'" + key + "' vanished right after it was written"));
+    }
+
+    /**
+     * The object our write made when its answer was lost: the request was sent again, its precondition failed, and
+     * {@code key} holds exactly the {@code length} bytes whose SHA-256 {@code intended} gives (null: unknown, or
+     * the source changed). Empty for every other failure. See {@link LostAnswer} for why such an object is ours.
+     */
+    private Optional<StoredObject> answerLost(SdkException e, String key, long length, Supplier<byte[]> intended) {
+        if (!(e instanceof S3Exception s3 && (s3.statusCode() == 412 || s3.statusCode() == 409))) {
+            return Optional.empty();
+        }
+        // Not only after a retry the SDK counted: the JDK's HTTP client itself resends a bodiless request (CopyObject)
+        // whose kept-alive connection dropped, so our lost copy comes back 412 with "SDK Attempt Count: 1"
+        // (S3LostAnswerTest). The bytes decide.
+        byte[] sha256 = intended.get();
+        if (sha256 == null) {
+            return Optional.empty();
+        }
+        Optional<StoredObject> ours = LostAnswer.ours(this, key, length, sha256);
+        ours.ifPresent(o -> LOG.warnf("'%s': our conditional write answered HTTP %d (%s attempt(s) counted) and the key holds"
+                + " exactly the bytes we wrote (%s): an earlier attempt's answer was lost; taken as written by us", key,
+                s3.statusCode(), e.numAttempts(), o.describeVersion()));
+        return ours;
     }
 
     /**
