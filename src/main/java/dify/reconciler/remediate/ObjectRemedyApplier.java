@@ -177,9 +177,16 @@ public final class ObjectRemedyApplier {
         try {
             storage.delete(original);
         } catch (ObjectChangedException e) {
-            storage.delete(copy);
-            quarantine.forget(q.entry());
-            return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+            if (storage.head(a.key()).isPresent()) {
+                storage.delete(copy);
+                quarantine.forget(q.entry());
+                return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
+            }
+            // Gone although the delete answered "changed": a resent conditional DELETE whose first attempt removed it
+            // (its answer lost) can answer 412, or another writer removed it meanwhile. Either way the quarantine copy
+            // is now the only copy of those bytes: it is kept, and the move counts as done.
+            LOG.warnf("remediation %s: deleting %s answered '%s' but the object is gone: the move is complete, the"
+                    + " quarantine copy %s is kept", a.id(), a.key(), e.getMessage(), copy.key());
         }
         StepHook.reached("quarantine_object:original-deleted");
         if (REINSTALLABLE.contains(a.kind())) {

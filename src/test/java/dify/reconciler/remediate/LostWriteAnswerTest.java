@@ -53,7 +53,7 @@ class LostWriteAnswerTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
                     "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds", "asset_missing");
+                    "reconciler.remediation.kinds", "asset_missing,package_orphaned");
         }
     }
 
@@ -150,6 +150,52 @@ class LostWriteAnswerTest {
         ProxiedS3Daemon.proxy.policy(r -> Fault.PASS);
         S3ProxyServer.shared().putDirectly(ProxiedS3Daemon.bucket, asset, p.iconBytes());
         assertEquals(original, objects());
+    }
+
+    /**
+     * The quarantine's DELETE of the original is sent, acted on, and its answer lost; the resend answers 412 (as a server
+     * that checks {@code If-Match} against an object now gone may). The quarantine copy is then the only copy: it is
+     * kept, the action is applied, and restore gives back the exact bytes. (Before: "changed", so our copy was deleted
+     * too and the orphaned package's bytes were lost.)
+     */
+    @Test
+    void aQuarantineWhoseDeleteAnswerWasLostKeepsTheOnlyCopyAndRestoresIt() throws Exception {
+        String orphan = LAYOUT.packages() + DifyDataset.fakeUid("lostdelete", 1);
+        Map<String, List<String>> tables = TableDump.daemon(ProxiedS3Daemon.database);
+        S3ProxyServer.shared().putDirectly(ProxiedS3Daemon.bucket, orphan,
+                "a package nobody declared".getBytes(StandardCharsets.UTF_8));
+        Map<String, String> planted = objects();
+        ScanReport r = runner.scanIfIdle().orElseThrow();
+        assertTrue(r.succeeded(), r.error());
+        RemediationPolicy policy = new RemediationPolicy(true, Set.of(FindingKind.PACKAGE_ORPHANED), 1, Duration.ZERO,
+                Duration.ZERO, 50, 1.0, Duration.ofHours(1));
+        RemediationPlan plan = remediation.plan(r, policy);
+        assertEquals(List.of(orphan), plan.actions().stream().map(PlannedAction::key).toList(), plan.toString());
+
+        List<String> deletes = new CopyOnWriteArrayList<>();
+        ProxiedS3Daemon.proxy.policy(req -> {
+            String path = java.net.URLDecoder.decode(req.target().split("\\?")[0], StandardCharsets.UTF_8);
+            if (!req.method().equals("DELETE") || !path.endsWith("/" + ProxiedS3Daemon.bucket + "/" + orphan)) {
+                return Fault.PASS;
+            }
+            deletes.add(req.target());
+            return deletes.size() == 1 ? new Fault.LostAnswer() : new Fault.Status(412);
+        });
+        List<ActionResult> results = remediation.objectApplier().apply(plan, policy, "test");
+        ProxiedS3Daemon.proxy.policy(req -> Fault.PASS);
+
+        assertEquals(2, deletes.size(), "deleted, answer lost, sent again (answered 412): " + deletes);
+        assertEquals(List.of(ActionOutcome.APPLIED), outcomes(results), results.toString());
+        Map<String, String> moved = new TreeMap<>(planted);
+        moved.put("reconciler-quarantine/" + orphan, moved.remove(orphan));
+        assertEquals(moved, objects(), "the original is gone and its only copy is kept in quarantine");
+        assertEquals(tables, TableDump.daemon(ProxiedS3Daemon.database));
+
+        List<ActionResult> restored = remediation.objectQuarantine().restore(plan.actions().get(0).id(), "test");
+        assertEquals(List.of(ActionOutcome.RESTORED), outcomes(restored), restored.toString());
+        assertEquals(planted, objects(), "restore gives back the exact bytes");
+        assertEquals(tables, TableDump.daemon(ProxiedS3Daemon.database));
+        s3().deleteObject(b -> b.bucket(ProxiedS3Daemon.bucket).key(orphan));
     }
 
     /** Scans (one asset_missing, nothing else new) and plans its re-creation. */
