@@ -33,11 +33,16 @@ public class QuarantinePurge {
 
     /** Items quarantined before this are purged. */
     public Instant cutoff() {
+        return cutoff(clock.instant());
+    }
+
+    /** Items quarantined more than the retention before {@code now}. */
+    Instant cutoff(Instant now) {
         Duration retention = config.remediation().retention();
         if (retention.isNegative() || retention.isZero()) {
             throw new IllegalArgumentException("reconciler.remediation.retention must be a positive duration, not " + retention);
         }
-        return clock.instant().minus(retention);
+        return now.minus(retention);
     }
 
     /** What a purge would delete now, per store. */
@@ -52,7 +57,12 @@ public class QuarantinePurge {
 
     /** Purges every store; one run id names this purge in the audit. */
     public List<Result> purge() throws Exception {
-        Instant cutoff = cutoff();
+        return purge(clock.instant());
+    }
+
+    /** As {@link #purge()}, as of {@code now} (the service's daily purge passes the instant it decided at). */
+    public List<Result> purge(Instant now) throws Exception {
+        Instant cutoff = cutoff(now);
         String purgeRunId = UUID.randomUUID().toString();
         List<Result> results = new ArrayList<>();
         for (QuarantineStore s : stores()) {

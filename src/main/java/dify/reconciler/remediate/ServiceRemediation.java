@@ -7,7 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +25,6 @@ import org.jboss.logging.Logger;
 public class ServiceRemediation {
 
     private static final Logger LOG = Logger.getLogger(ServiceRemediation.class);
-    static final Duration PURGE_EVERY = Duration.ofDays(1);
 
     /**
      * The latest plan and what became of it.
@@ -57,7 +55,7 @@ public class ServiceRemediation {
     Clock clock;
 
     private volatile LatestPlan latest;
-    private volatile Instant lastPurge;
+    private volatile DailyPurge daily;
 
     public Optional<LatestPlan> latest() {
         return Optional.ofNullable(latest);
@@ -104,7 +102,7 @@ public class ServiceRemediation {
         return new LatestPlan(plan, clock.instant(), true, true, true, null, results);
     }
 
-    /** Hourly; purges at most once a day, and only as the leader of an armed service. */
+    /** Hourly; purges at most once a day, and only as the leader of an armed service ({@link DailyPurge} decides). */
     @Scheduled(identity = "reconciler-quarantine-purge", every = "1h", delayed = "1m",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void dailyPurge() {
@@ -112,21 +110,26 @@ public class ServiceRemediation {
             return;
         }
         try {
-            Instant now = clock.instant();
-            Instant last = lastPurge;
-            if (last != null && Duration.between(last, now).compareTo(PURGE_EVERY) < 0) {
-                return;
-            }
-            if (!remediation.policy().armed() || !permission.mayAct() || remediation.whyNothingCanBeRecorded() != null) {
-                return;
-            }
-            lastPurge = now;
-            List<QuarantinePurge.Result> purged = purge.purge();
-            LOG.infof("quarantine purge (retention %s): %s", config.remediation().retention(), purged);
+            Optional<List<QuarantinePurge.Result>> purged = daily().runIfDue(remediation.policy().armed(), permission.mayAct(),
+                    remediation.whyNothingCanBeRecorded());
+            purged.ifPresent(p -> LOG.infof("quarantine purge (retention %s): %s", config.remediation().retention(), p));
         } catch (Exception e) {
             LOG.errorf(e, "quarantine purge failed: %s", RowRemedyApplier.describe(e));
         } finally {
             gauge.refresh();
         }
+    }
+
+    private DailyPurge daily() {
+        DailyPurge d = daily;
+        if (d == null) {
+            synchronized (this) {
+                if (daily == null) {
+                    daily = new DailyPurge(clock, purge::purge);
+                }
+                d = daily;
+            }
+        }
+        return d;
     }
 }
