@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The production artifact ({@code target/quarkus-app/}, what the image ships) holds nothing of the tests: no test hook
@@ -100,7 +101,7 @@ class ProductionArtifactIT {
     }
 
     @Test
-    void aTestSettingInAProductionProcessRefusesToStartNamingIt() throws Exception {
+    void aTestSettingInAProductionProcessRefusesToStartNamingIt(@TempDir Path tmp) throws Exception {
         String halt = "-D" + TestStepHook.HALT_PROPERTY + "=quarantine_object:quarantine-copied";
         // a one-shot command, through JAVA_TOOL_OPTIONS as a Deployment would set it
         PackagedApp.Outcome command = PackagedApp.runWithoutTestHook(Map.of("JAVA_TOOL_OPTIONS", halt), "scan");
@@ -113,6 +114,16 @@ class ProductionArtifactIT {
         assertEquals(2, service.exitCode(), service.stdout() + service.stderr());
         assertTrue(service.stderr().contains("refuses to start") && service.stderr().contains("DIFY_RECONCILER_TEST_PAUSE_AT"),
                 service.stderr());
+
+        // a configuration file (here through QUARKUS_CONFIG_LOCATIONS), caught by the start-up configuration check
+        Path file = tmp.resolve("extra.properties");
+        Files.writeString(file, TestStepHook.HALT_PROPERTY + "=quarantine_object:quarantine-copied\n");
+        PackagedApp.Outcome configured = PackagedApp.runWithoutTestHook(Map.of("QUARKUS_CONFIG_LOCATIONS", file.toUri().toString(),
+                "DB_HOST", "127.0.0.1", "DB_PORT", "1", "DB_USERNAME", "nobody", "PLUGIN_STORAGE_TYPE", "local",
+                "PLUGIN_STORAGE_LOCAL_ROOT", tmp.toString()), "scan");
+        assertEquals(2, configured.exitCode(), configured.stdout() + configured.stderr());
+        assertTrue(configured.stderr().contains("configuration " + TestStepHook.HALT_PROPERTY)
+                && configured.stderr().contains("production build"), configured.stderr());
 
         // The same setting with the test hook on the class path (a fault test) gets past the check to Quarkus' start-up,
         // which stops at the missing database setting: the refusal is the hook's absence, nothing else.
