@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.remediate.QuarantinePrefix;
+import dify.reconciler.remediate.StepHook;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.DurationConverter;
 import jakarta.annotation.PostConstruct;
@@ -9,6 +10,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,6 +39,11 @@ public class ConfigurationCheck {
 
     @PostConstruct
     void check() {
+        // Main refuses system properties and variables; this also catches a config file (e.g. config/application.properties).
+        String refusal = StepHook.refusal(Map.of(), Map.of(), ConfigProvider.getConfig().getPropertyNames());
+        if (refusal != null) {
+            throw new IllegalStateException(refusal);
+        }
         if (config.gracePeriod().isNegative()) {
             throw new IllegalArgumentException("reconciler.grace-period must not be negative: " + config.gracePeriod());
         }

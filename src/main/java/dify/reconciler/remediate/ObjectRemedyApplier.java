@@ -89,7 +89,7 @@ public final class ObjectRemedyApplier {
         boolean interrupted = false;
         try {
             String skip = recheckRows(a);
-            StepHook.reached(a.action().label() + ":rows-rechecked"); // committed, no lock held, nothing written yet
+            StepHook.reached(Step.rowsRechecked(a.action())); // committed, no lock held, nothing written yet
             if (skip != null) {
                 done = new Done(ActionOutcome.SKIPPED_CHANGED, skip, null, null);
             } else if (a.action() == RemedyAction.QUARANTINE_OBJECT) {
@@ -162,7 +162,7 @@ public final class ObjectRemedyApplier {
         StoredObject original = now.get();
         Quarantined q;
         try {
-            q = copyToQuarantine(a, original, "quarantine_object");
+            q = copyToQuarantine(a, original, Step.QUARANTINE_OBJECT_INTENT_RECORDED);
         } catch (ObjectChangedException e) {
             return new Done(ActionOutcome.SKIPPED_CHANGED, e.getMessage(), null, null);
         }
@@ -173,7 +173,7 @@ public final class ObjectRemedyApplier {
             return new Done(ActionOutcome.FAILED, "the quarantine copy " + copy.describeVersion() + " does not match the original "
                     + original.describeVersion() + ": removed it, the original stays", null, null);
         }
-        StepHook.reached("quarantine_object:quarantine-copied");
+        StepHook.reached(Step.QUARANTINE_OBJECT_QUARANTINE_COPIED);
         try {
             storage.delete(original);
         } catch (ObjectChangedException e) {
@@ -188,7 +188,7 @@ public final class ObjectRemedyApplier {
             LOG.warnf("remediation %s: deleting %s answered '%s' but the object is gone: the move is complete, the"
                     + " quarantine copy %s is kept", a.id(), a.key(), e.getMessage(), copy.key());
         }
-        StepHook.reached("quarantine_object:original-deleted");
+        StepHook.reached(Step.QUARANTINE_OBJECT_ORIGINAL_DELETED);
         if (REINSTALLABLE.contains(a.kind())) {
             // The daemon's install may have started between our re-check and the delete: its task row comes before
             // its copy of plugin/U and its transaction, so a second look now sees every install the delete can hurt.
@@ -213,7 +213,7 @@ public final class ObjectRemedyApplier {
             return new Done(ActionOutcome.SKIPPED_CHANGED, meanwhile + ": '" + a.key() + "' was written again by the daemon ("
                     + e.getMessage() + "); the moved bytes stay recorded in " + q.copy().key(), versionJson(original), null);
         }
-        StepHook.reached("quarantine_object:put-back");
+        StepHook.reached(Step.QUARANTINE_OBJECT_PUT_BACK);
         storage.delete(q.copy());
         quarantine.restored(q.entry());
         return new Done(ActionOutcome.SKIPPED_CHANGED, meanwhile + ": '" + a.key() + "' put back from " + q.copy().key(), null,
@@ -269,7 +269,7 @@ public final class ObjectRemedyApplier {
         }
         // The expected version (the source's size and ETag) lets recovery tell our half-done copy from another object.
         long entry = quarantine.recordIntent(a, a.targetKey(), null, source.get(), true);
-        StepHook.reached("copy_object:replacement-intent-recorded");
+        StepHook.reached(Step.COPY_OBJECT_REPLACEMENT_INTENT_RECORDED);
         StoredObject written;
         try {
             // Guarded by the versions we verified: a source rewritten since is not copied, a target changed is not replaced.
@@ -283,9 +283,9 @@ public final class ObjectRemedyApplier {
             quarantine.forget(entry);
             throw e;
         }
-        StepHook.reached("copy_object:target-replaced");
+        StepHook.reached(Step.COPY_OBJECT_TARGET_REPLACED);
         quarantine.recordCreated(entry, written);
-        StepHook.reached("copy_object:replacement-recorded");
+        StepHook.reached(Step.COPY_OBJECT_REPLACEMENT_RECORDED);
         String before = replaced == null ? null : versionJson(replaced);
         if (written.size() != source.get().size()) {
             return new Done(ActionOutcome.FAILED, "the copy has " + written.size() + " bytes, the source " + source.get().size()
@@ -330,6 +330,7 @@ public final class ObjectRemedyApplier {
         }
         long entry = quarantine.recordIntent(a, a.targetKey(), null, new StoredObject(a.targetKey(), bytes.length, null, null),
                 true);
+        StepHook.reached(Step.COPY_OBJECT_ASSET_INTENT_RECORDED);
         StoredObject written;
         try {
             // Only where no object is. A write whose answer was lost and whose retry met our own bytes comes back as written
@@ -342,6 +343,7 @@ public final class ObjectRemedyApplier {
             quarantine.forget(entry);
             throw e;
         }
+        StepHook.reached(Step.COPY_OBJECT_ASSET_WRITTEN);
         quarantine.recordCreated(entry, written);
         return new Done(ActionOutcome.APPLIED, "re-created from " + a.key() + " _assets/", null, versionJson(written));
     }
@@ -362,7 +364,7 @@ public final class ObjectRemedyApplier {
     private Quarantined quarantineCopy(PlannedAction a, StoredObject old) throws SQLException {
         Quarantined q;
         try {
-            q = copyToQuarantine(a, old, "copy_object");
+            q = copyToQuarantine(a, old, Step.COPY_OBJECT_INTENT_RECORDED);
         } catch (ObjectChangedException e) {
             return null;
         }
@@ -372,7 +374,7 @@ public final class ObjectRemedyApplier {
             throw new IllegalStateException("the quarantine copy " + q.copy().describeVersion() + " does not match "
                     + old.describeVersion() + ": removed it, nothing replaced");
         }
-        StepHook.reached("copy_object:quarantine-copied");
+        StepHook.reached(Step.COPY_OBJECT_QUARANTINE_COPIED);
         return q;
     }
 
@@ -380,12 +382,12 @@ public final class ObjectRemedyApplier {
      * The first two steps of every quarantine: record the intent, then copy {@code old} under the quarantine prefix
      * (the intent is forgotten when the copy fails). Throws ObjectChangedException when {@code old} changed meanwhile.
      *
-     * @param action the step hook's prefix, {@code quarantine_object} or {@code copy_object}
+     * @param intentRecorded the step boundary after the intent is recorded (the action's own)
      */
-    private Quarantined copyToQuarantine(PlannedAction a, StoredObject old, String action) throws SQLException {
+    private Quarantined copyToQuarantine(PlannedAction a, StoredObject old, Step intentRecorded) throws SQLException {
         String quarantineKey = prefix.keyFor(old.key());
         long entry = quarantine.recordIntent(a, old.key(), quarantineKey, old, false);
-        StepHook.reached(action + ":intent-recorded");
+        StepHook.reached(intentRecorded);
         try {
             return new Quarantined(entry, storage.copy(old, quarantineKey, null));
         } catch (RuntimeException e) {

@@ -261,7 +261,7 @@ public class RemediationService {
         List<PlannedAction> objectActions = new ArrayList<>(plan.actions().stream().filter(a -> a.action().onObject()).toList());
         List<PlannedAction> uninstalled = uninstalledCopies(plan, results);
         if (!uninstalled.isEmpty()) {
-            StepHook.reached("plugin_unreferenced:rows-quarantined"); // rows committed, plugin/U not yet moved
+            StepHook.reached(Step.PLUGIN_UNREFERENCED_ROWS_QUARANTINED); // rows committed, plugin/U not yet moved
         }
         objectActions.addAll(uninstalled);
         if (!objectActions.isEmpty()) {

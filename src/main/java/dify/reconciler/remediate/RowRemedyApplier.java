@@ -87,7 +87,7 @@ public final class RowRemedyApplier {
                     LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), v.skip());
                     return result(a, ActionOutcome.SKIPPED_CHANGED, v.skip());
                 }
-                StepHook.reached(a.action().label() + ":rechecked"); // the row locked, nothing changed yet
+                StepHook.reached(Step.rechecked(a.action())); // the row locked, nothing changed yet
                 String before = v.before() == null ? null : "{\"refers\": " + v.before() + "}";
                 String after = v.after() == null ? null : "{\"refers\": " + v.after() + "}";
                 quarantine(c, a, v.rowJson(), after);
@@ -138,7 +138,7 @@ public final class RowRemedyApplier {
     /** A remedy of {@link RowSetRemedies}: it locks, re-checks, quarantines and changes; this audits and commits. */
     private ActionResult applySet(Connection c, RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
         RowSetRemedies.Done d = rowSets.apply(c, a);
-        StepHook.reached(a.action().label() + ":rows-changed"); // locked and changed, not committed
+        StepHook.reached(Step.rowsChanged(a.action())); // locked and changed, not committed
         String skip = d.skip() != null ? d.skip() : rowSets.lastLook(c, a);
         if (skip != null) {
             c.rollback(); // releases the row locks before anything else
@@ -147,7 +147,7 @@ public final class RowRemedyApplier {
             LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), skip);
             return result(a, ActionOutcome.SKIPPED_CHANGED, skip);
         }
-        StepHook.reached(a.action().label() + ":last-looked"); // no install in flight at the last look; the commit is next
+        StepHook.reached(Step.lastLooked(a.action())); // no install in flight at the last look; the commit is next
         audit.record(c, plan.planId(), runId, a, d.before(), d.after(), ActionOutcome.APPLIED, d.detail());
         c.commit();
         LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),

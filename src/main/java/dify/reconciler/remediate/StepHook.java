@@ -1,86 +1,96 @@
 package dify.reconciler.remediate;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
- * TEST ONLY: stops a remediation at a named step so fault tests can act at exactly that moment. Two system
- * properties, both absent in production (then nothing happens; not under {@code reconciler.}: Quarkus rejects unknown
- * keys there):
- * <ul>
- * <li>{@code dify.reconciler.test.halt-at=<step>} halts the JVM there, the way SIGKILL would (no shutdown hooks, no
- * finally blocks), to prove {@link ObjectRecovery} right;</li>
- * <li>{@code dify.reconciler.test.pause-at=<step>} with {@code dify.reconciler.test.pause-dir=<dir>} writes
- * {@code <dir>/<step>.reached} there and waits until the test creates {@code <dir>/<step>.resume} (at most
- * {@link #LONGEST_PAUSE}), so a test can stop a server or run the daemon's install between two steps. Files, not
- * callbacks: the same hook works in a packaged jar driven by another process. Step names contain ':', which the
- * files name with '_'.</li>
- * </ul>
- * Step names: {@code <action>:<step>}, e.g. {@code quarantine_object:quarantine-copied}.
+ * The remediation's step boundaries, where a fault test can stop it ({@link Step}). In the production artifact this is
+ * inert: {@link #reached} does nothing unless the test-only class {@value #TEST_HOOK_CLASS} (in {@code src/test/java},
+ * never in the jar) is on the system class path; only then do its {@code dify.reconciler.test.*} system properties
+ * halt or pause the process. So a {@code JAVA_TOOL_OPTIONS} set on a Deployment cannot stop a production process, and
+ * {@link #refusal} makes the process refuse to start, naming the setting, when such a setting is present without the
+ * hook (a test setting that silently did nothing would hide a mistake).
+ *
+ * <p>
+ * The hook is looked up through the <em>system</em> class loader: the packaged application's own classes are loaded by
+ * Quarkus' class loader from {@code quarkus-app/app/}, so nothing shipped there can switch it on. It is a plain
+ * {@code Consumer<String>} (a JDK type) because the system class loader cannot see this class.
  */
-final class StepHook {
+public final class StepHook {
 
-    static final String PROPERTY = "dify.reconciler.test.halt-at";
-    static final String PAUSE_PROPERTY = "dify.reconciler.test.pause-at";
-    static final String PAUSE_DIR_PROPERTY = "dify.reconciler.test.pause-dir";
+    /** The test-only implementation; its absence makes every step boundary a no-op. */
+    public static final String TEST_HOOK_CLASS = "dify.reconciler.testhook.TestStepHook";
 
-    /** What {@code kill -9} leaves as exit status (128 + 9). */
-    static final int HALT_STATUS = 137;
+    /** System properties (and configuration) under this prefix are the test hook's only. */
+    public static final String TEST_SETTING_PREFIX = "dify.reconciler.test.";
 
-    /** A test that never resumes must not hang the build: the step then goes on. */
-    static final Duration LONGEST_PAUSE = Duration.ofMinutes(3);
+    /** The same prefix as an environment variable (MicroProfile Config's mapping of a property name). */
+    static final String TEST_VARIABLE_PREFIX = "DIFY_RECONCILER_TEST_";
+
+    private static final Consumer<String> HOOK = load();
 
     private StepHook() {
     }
 
-    /** Called at each step boundary; halts or pauses when a property names this step. */
-    static void reached(String step) {
-        String haltAt = System.getProperty(PROPERTY);
-        if (haltAt != null && haltAt.equals(step)) {
-            // stderr, not the logger: the JVM halts at once, an asynchronous log handler might never flush
-            System.err.println("test hook: halting at step " + step);
-            System.err.flush();
-            Runtime.getRuntime().halt(HALT_STATUS);
-        }
-        String pauseAt = System.getProperty(PAUSE_PROPERTY);
-        String pauseDir = System.getProperty(PAUSE_DIR_PROPERTY);
-        if (pauseAt != null && pauseDir != null && pauseAt.equals(step)) {
-            pause(Path.of(pauseDir), step);
+    /** Called at each step boundary: nothing happens unless the test hook is on the class path. */
+    static void reached(Step step) {
+        if (HOOK != null) {
+            HOOK.accept(step.label());
         }
     }
 
-    /** The file a paused step writes when it reaches {@code step}. */
-    static Path reachedFile(Path dir, String step) {
-        return dir.resolve(step.replace(':', '_') + ".reached");
+    /** Whether the test hook is present (only ever in tests). */
+    public static boolean testHookPresent() {
+        return HOOK != null;
     }
 
-    /** The file that lets a paused step go on. */
-    static Path resumeFile(Path dir, String step) {
-        return dir.resolve(step.replace(':', '_') + ".resume");
-    }
-
-    private static void pause(Path dir, String step) {
-        Path resume = resumeFile(dir, step);
-        try {
-            Files.createDirectories(dir);
-            Files.writeString(reachedFile(dir, step), step);
-            System.err.println("test hook: paused at step " + step + " until " + resume + " exists");
-            System.err.flush();
-            Instant giveUp = Instant.now().plus(LONGEST_PAUSE);
-            while (!Files.exists(resume) && Instant.now().isBefore(giveUp)) {
-                Thread.sleep(20);
+    /**
+     * Why the process must not start, or null: a {@code dify.reconciler.test.*} setting (system property, environment
+     * variable or configuration key) is present but the test hook is not, i.e. a test setting reached a production build.
+     */
+    public static String refusal(Map<?, ?> systemProperties, Map<String, String> environment, Iterable<String> configNames) {
+        if (testHookPresent()) {
+            return null;
+        }
+        TreeSet<String> found = new TreeSet<>();
+        for (Object name : systemProperties.keySet()) {
+            if (String.valueOf(name).startsWith(TEST_SETTING_PREFIX)) {
+                found.add("system property " + name);
             }
-            // consumed, so the same step pauses again the next time it is reached
-            Files.deleteIfExists(resume);
-            Files.deleteIfExists(reachedFile(dir, step));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        }
+        for (String name : environment.keySet()) {
+            if (name.startsWith(TEST_VARIABLE_PREFIX)) {
+                found.add("environment variable " + name);
+            }
+        }
+        for (String name : configNames) {
+            if (name.startsWith(TEST_SETTING_PREFIX) || name.startsWith(TEST_VARIABLE_PREFIX)) {
+                found.add("configuration " + name);
+            }
+        }
+        if (found.isEmpty()) {
+            return null;
+        }
+        return "the test-only setting(s) " + String.join(", ", found) + " are set, but this is a production build (the test"
+                + " hook " + TEST_HOOK_CLASS + " is not on the class path): remove them (check JAVA_TOOL_OPTIONS)";
+    }
+
+    @SuppressWarnings("unchecked") // checked: the class must be a Consumer, its type argument is String by contract
+    private static Consumer<String> load() {
+        Class<?> hook;
+        try {
+            hook = Class.forName(TEST_HOOK_CLASS, true, ClassLoader.getSystemClassLoader());
+        } catch (ClassNotFoundException e) {
+            return null; // production: every step boundary is a no-op
+        }
+        if (!Consumer.class.isAssignableFrom(hook)) {
+            throw new IllegalStateException(TEST_HOOK_CLASS + " is not a Consumer<String>");
+        }
+        try {
+            return (Consumer<String>) hook.getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the test hook " + TEST_HOOK_CLASS + " cannot be created", e);
         }
     }
 }

@@ -1,12 +1,14 @@
 package dify.reconciler.run;
 
 import dify.reconciler.observe.InvalidConfigurationServer;
+import dify.reconciler.remediate.StepHook;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
@@ -41,6 +43,13 @@ public class Main implements QuarkusApplication {
     BreakerCommand breakerCommand;
 
     public static void main(String... args) {
+        // Before anything starts: a test-only setting in a production process (e.g. through a Deployment's
+        // JAVA_TOOL_OPTIONS) is a mistake to stop at, loudly, in every mode (service, sidecar, one-shot).
+        String refusal = StepHook.refusal(System.getProperties(), System.getenv(), List.of());
+        if (refusal != null) {
+            System.err.println("dify-plugin-reconciler refuses to start: " + refusal);
+            System.exit(ScanCommand.EXIT_FAILED);
+        }
         boolean oneShot = args.length > 0 && ONE_SHOT.contains(args[0]);
         if (oneShot) {
             // A one-shot scan must not open the service port (it may run beside the service in the same pod),

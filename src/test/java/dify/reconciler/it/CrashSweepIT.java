@@ -195,7 +195,8 @@ class CrashSweepIT {
         return wasAlive;
     }
 
-    private static void assertEveryRowInItsTableOrQuarantine(TestDatabase db, Map<String, Set<String>> planted, KillPoint point)
+    /** Shared with {@link StepBoundariesIT}; {@code point} names the kill in messages. */
+    static void assertEveryRowInItsTableOrQuarantine(TestDatabase db, Map<String, Set<String>> planted, Object point)
             throws Exception {
         Map<String, Set<String>> now = rowIds(db, planted.keySet());
         Set<String> quarantined = new HashSet<>();
@@ -216,7 +217,7 @@ class CrashSweepIT {
     }
 
     /** The ids of every row of the daemon's tables that have an id column. */
-    private static Map<String, Set<String>> rowIds(TestDatabase db, Set<String> tables) throws Exception {
+    static Map<String, Set<String>> rowIds(TestDatabase db, Set<String> tables) throws Exception {
         Map<String, Set<String>> ids = new HashMap<>();
         try (Connection c = db.connect()) {
             for (String table : tables) {

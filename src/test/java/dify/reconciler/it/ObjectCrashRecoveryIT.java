@@ -32,8 +32,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * Crash safety of the multi-step object actions, on the packaged jar and a real S3 API (S3Proxy). For every
  * step boundary of {@code quarantine_object} (an orphaned package) and of the replacing {@code copy_object} (a
- * corrupt installed copy replaced by its verified package), an armed {@code apply} is killed there by the
- * test-only hook {@code -Ddify.reconciler.test.halt-at} (a JVM halt: no shutdown hooks, no finally blocks, like
+ * corrupt installed copy replaced by its verified package) from the intent on (the rows-rechecked boundaries, the
+ * put-back and the asset re-creation's are halted at by {@link StepBoundariesIT}; {@link StepCoverageTest} keeps the
+ * split complete), an armed {@code apply} is killed there by the test-only hook {@code -Ddify.reconciler.test.halt-at} (a JVM halt: no shutdown hooks, no finally blocks, like
  * SIGKILL). Then: each planted object is at its key or under the quarantine prefix, never neither; {@code recover}
  * (for two boundaries the next {@code apply}, which recovers first) rolls the action back or completes it as the
  * step implies, after which no object is in both places and the
@@ -46,7 +47,7 @@ class ObjectCrashRecoveryIT {
     private static final String QUARANTINE = "reconciler-quarantine/";
 
     /** Each step boundary, and whether recovery must complete (true) or roll back (false) the action killed there. */
-    private static final Map<String, Boolean> STEPS = new LinkedHashMap<>();
+    static final Map<String, Boolean> STEPS = new LinkedHashMap<>();
 
     static {
         STEPS.put("quarantine_object:intent-recorded", false);

@@ -39,7 +39,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 class UninstallCrashRecoveryIT {
 
     private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
-    private static final String STEP = "plugin_unreferenced:rows-quarantined";
+    static final String STEP = "plugin_unreferenced:rows-quarantined";
 
     @Test
     void aPluginUnreferencedKilledBetweenItsRowsAndPluginUIsCompletedByRecoverAndRestoredExactly(@TempDir Path tmp)

@@ -1,6 +1,11 @@
 package dify.reconciler.testsupport;
 
+import dify.reconciler.remediate.StepHook;
+import dify.reconciler.testhook.TestStepHook;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +19,12 @@ import java.util.concurrent.TimeUnit;
  * Runs the packaged application ({@code target/quarkus-app/quarkus-run.jar}) as a separate JVM with a
  * given environment, the way a Kubernetes Job or CI step does. The environment starts empty of the
  * daemon's variables, so a test says exactly what the process sees.
+ *
+ * <p>
+ * The production jar holds no test hook. A run whose JVM options or {@code JAVA_TOOL_OPTIONS} set a
+ * {@code dify.reconciler.test.*} property (halt or pause at a step) is started with the test-only {@link TestStepHook},
+ * copied alone into a directory of its own, on the system class path before the jar; every other run is
+ * {@code java -jar quarkus-run.jar}, exactly as in production ({@link #runWithoutTestHook} forces that).
  */
 public final class PackagedApp {
 
@@ -21,6 +32,36 @@ public final class PackagedApp {
     }
 
     private PackagedApp() {
+    }
+
+    /** quarkus-run.jar's Main-Class. */
+    private static final String ENTRY_POINT = "io.quarkus.bootstrap.runner.QuarkusEntryPoint";
+
+    private static Path testHookDirectory;
+
+    /** Whether a run sets a test-only property, so it needs the test hook on its class path. */
+    private static boolean setsTestProperty(Map<String, String> env, List<String> jvmOptions) {
+        String prefix = "-D" + StepHook.TEST_SETTING_PREFIX;
+        return env.getOrDefault("JAVA_TOOL_OPTIONS", "").contains(prefix) || jvmOptions.stream().anyMatch(o -> o.startsWith(prefix));
+    }
+
+    /** A directory holding only the test hook's class (not all test classes: no test configuration may leak in). */
+    private static synchronized Path testHookDirectory() {
+        if (testHookDirectory == null) {
+            try {
+                Path dir = Files.createTempDirectory("test-hook");
+                String resource = TestStepHook.class.getName().replace('.', '/') + ".class";
+                Path target = dir.resolve(resource);
+                Files.createDirectories(target.getParent());
+                try (InputStream in = TestStepHook.class.getClassLoader().getResourceAsStream(resource)) {
+                    Files.copy(in, target);
+                }
+                testHookDirectory = dir;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return testHookDirectory;
     }
 
     public static Path jar() {
@@ -32,14 +73,26 @@ public final class PackagedApp {
     }
 
     public static ProcessBuilder builder(Map<String, String> env, List<String> jvmOptions, String... args) {
+        return builder(setsTestProperty(env, jvmOptions), env, jvmOptions, args);
+    }
+
+    private static ProcessBuilder builder(boolean withTestHook, Map<String, String> env, List<String> jvmOptions,
+            String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Test runs are short: the C1 compiler alone starts them with about a third less CPU (measured with
         // /usr/bin/time on `breaker status`), which matters on a 2-core CI machine. Behaviour is the same.
         command.add("-XX:TieredStopAtLevel=1");
         command.addAll(jvmOptions);
-        command.add("-jar");
-        command.add(jar().toString());
+        if (withTestHook) {
+            // What `java -jar` does (the jar's manifest names its boot class path and main class), with the hook first.
+            command.add("-cp");
+            command.add(testHookDirectory() + File.pathSeparator + jar());
+            command.add(ENTRY_POINT);
+        } else {
+            command.add("-jar");
+            command.add(jar().toString());
+        }
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         Map<String, String> environment = pb.environment();
@@ -90,6 +143,14 @@ public final class PackagedApp {
         return new Running(p, out, err);
     }
 
+    /**
+     * Runs {@code args} as production does ({@code java -jar}, no test hook on the class path), whatever
+     * {@code JAVA_TOOL_OPTIONS} says.
+     */
+    public static Outcome runWithoutTestHook(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return run(builder(false, env, List.of("-Xmx256m"), args), null);
+    }
+
     /** Runs {@code args} to completion (at most two minutes) and captures both streams. */
     public static Outcome run(Map<String, String> env, String... args) throws IOException, InterruptedException {
         return run(env, null, args);
@@ -97,11 +158,14 @@ public final class PackagedApp {
 
     /** Like {@link #run(Map, String...)}, with standard output sent to {@code stdout} (e.g. /dev/full) when not null. */
     public static Outcome run(Map<String, String> env, Path stdout, String... args) throws IOException, InterruptedException {
+        return run(builder(env, List.of("-Xmx256m"), args), stdout);
+    }
+
+    private static Outcome run(ProcessBuilder builder, Path stdout) throws IOException, InterruptedException {
         Path out = Files.createTempFile("app-out", ".txt");
         Path err = Files.createTempFile("app-err", ".txt");
         try {
-            Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput((stdout != null ? stdout : out).toFile())
-                    .redirectError(err.toFile()).start();
+            Process p = builder.redirectOutput((stdout != null ? stdout : out).toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("the application did not finish within two minutes");

@@ -1,5 +1,6 @@
 package dify.reconciler.testsupport;
 
+import dify.reconciler.testhook.TestStepHook;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,7 +9,7 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * The test's side of the remediation's pause hook ({@code dify.reconciler.test.pause-at}): the application
+ * The test's side of the remediation's pause hook ({@link TestStepHook}, {@code dify.reconciler.test.pause-at}): the application
  * writes {@code <dir>/<step>.reached} when it reaches the step and waits for {@code <dir>/<step>.resume}. A test
  * starts the application with {@link #jvmOptions()} (packaged jar) or {@link #setSystemProperties()} (in process),
  * {@link #awaitReached} the step, does what must happen at that moment, then {@link #resume}s.
@@ -25,7 +26,7 @@ public final class PausedStep {
 
     /** For a packaged jar's {@code JAVA_TOOL_OPTIONS}. */
     public String jvmOptions() {
-        return "-Ddify.reconciler.test.pause-at=" + step + " -Ddify.reconciler.test.pause-dir=" + dir;
+        return "-D" + TestStepHook.PAUSE_PROPERTY + "=" + step + " -D" + TestStepHook.PAUSE_DIR_PROPERTY + "=" + dir;
     }
 
     /** The same as {@link #jvmOptions()} as an environment entry. */
@@ -35,18 +36,18 @@ public final class PausedStep {
 
     /** For a test whose application runs in this JVM; undo with {@link #clearSystemProperties()}. */
     public void setSystemProperties() {
-        System.setProperty("dify.reconciler.test.pause-at", step);
-        System.setProperty("dify.reconciler.test.pause-dir", dir.toString());
+        System.setProperty(TestStepHook.PAUSE_PROPERTY, step);
+        System.setProperty(TestStepHook.PAUSE_DIR_PROPERTY, dir.toString());
     }
 
     public static void clearSystemProperties() {
-        System.clearProperty("dify.reconciler.test.pause-at");
-        System.clearProperty("dify.reconciler.test.pause-dir");
+        System.clearProperty(TestStepHook.PAUSE_PROPERTY);
+        System.clearProperty(TestStepHook.PAUSE_DIR_PROPERTY);
     }
 
     /** Waits until the application is paused at the step; fails after {@code timeout}. */
     public void awaitReached(Duration timeout) throws InterruptedException {
-        Path reached = dir.resolve(fileName() + ".reached");
+        Path reached = TestStepHook.reachedFile(dir, step);
         Instant giveUp = Instant.now().plus(timeout);
         while (!Files.exists(reached)) {
             if (Instant.now().isAfter(giveUp)) {
@@ -58,16 +59,12 @@ public final class PausedStep {
 
     /** Whether the application is paused at the step now. */
     public boolean isReached() {
-        return Files.exists(dir.resolve(fileName() + ".reached"));
+        return Files.exists(TestStepHook.reachedFile(dir, step));
     }
 
     /** Lets the paused application go on. */
     public void resume() throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(fileName() + ".resume"), "go");
-    }
-
-    private String fileName() {
-        return step.replace(':', '_');
+        Files.writeString(TestStepHook.resumeFile(dir, step), "go");
     }
 }
