@@ -92,15 +92,27 @@ public final class PackagedApp {
 
     /** Runs {@code args} to completion (at most two minutes) and captures both streams. */
     public static Outcome run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        return run(env, null, args);
+        return run(env, (Path) null, args);
     }
 
     /** Like {@link #run(Map, String...)}, with standard output sent to {@code stdout} (e.g. /dev/full) when not null. */
     public static Outcome run(Map<String, String> env, Path stdout, String... args) throws IOException, InterruptedException {
+        return run(env, stdout, List.of(), args);
+    }
+
+    /** Like {@link #run(Map, String...)}, with more JVM options (e.g. {@link StartedThreads#jvmOptions()}). */
+    public static Outcome run(Map<String, String> env, List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+        return run(env, null, jvmOptions, args);
+    }
+
+    private static Outcome run(Map<String, String> env, Path stdout, List<String> jvmOptions, String... args)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("app-out", ".txt");
         Path err = Files.createTempFile("app-err", ".txt");
+        List<String> options = new ArrayList<>(List.of("-Xmx256m"));
+        options.addAll(jvmOptions);
         try {
-            Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput((stdout != null ? stdout : out).toFile())
+            Process p = builder(env, options, args).redirectOutput((stdout != null ? stdout : out).toFile())
                     .redirectError(err.toFile()).start();
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
