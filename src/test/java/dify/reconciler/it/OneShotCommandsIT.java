@@ -86,7 +86,8 @@ class OneShotCommandsIT {
                 assertTrue(log.contains("leader election: advisory lock"), log);
                 assertEquals("0.0", service.metric("plugin_reconciler_breaker_tripped"), "the breaker's gauge is registered at start-up");
                 service.stop(); // SIGTERM: the recording is written at exit
-                assertTrue(serviceThreads.names().containsAll(SERVICE_ONLY_THREADS), serviceThreads.names().toString());
+                assertTrue(serviceThreads.names().containsAll(SERVICE_ONLY_THREADS),
+                        "the service must start " + SERVICE_ONLY_THREADS + "; it started " + serviceThreads.names());
             }
         }
     }

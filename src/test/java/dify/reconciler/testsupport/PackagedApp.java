@@ -43,11 +43,21 @@ public final class PackagedApp {
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         Map<String, String> environment = pb.environment();
-        environment.keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("PLUGIN_") || k.startsWith("S3_")
-                || k.startsWith("AWS_") || k.startsWith("RECONCILER_") || k.endsWith("_PATH"));
+        withoutInheritedSettings(environment);
         environment.put("LANG", "C.UTF-8");
         environment.putAll(env);
         return pb;
+    }
+
+    /**
+     * Removes from {@code environment} every variable that configures the application or its JVM from outside the
+     * test: the daemon's settings (database, storage, Redis), ours, and JVM options ({@code JAVA_TOOL_OPTIONS} and
+     * friends would also print "Picked up …" into the output tests read).
+     */
+    static void withoutInheritedSettings(Map<String, String> environment) {
+        environment.keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("PLUGIN_") || k.startsWith("S3_")
+                || k.startsWith("AWS_") || k.startsWith("RECONCILER_") || k.startsWith("REDIS_") || k.endsWith("_PATH")
+                || InheritedEnvironment.JVM_OPTIONS.contains(k));
     }
 
     /**
