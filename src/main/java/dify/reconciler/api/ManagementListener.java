@@ -1,5 +1,6 @@
 package dify.reconciler.api;
 
+import dify.reconciler.config.ProcessRole;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -49,10 +50,11 @@ public class ManagementListener {
 
     /**
      * Opens the listener when the mutating endpoints belong there, once the application has started (so nothing
-     * answers there half-initialised); fails startup when the port cannot be bound.
+     * answers there half-initialised); fails startup when the port cannot be bound. Never in a one-shot command,
+     * which opens no port (it may run beside the service in the same pod).
      */
-    void open(@Observes StartupEvent started) {
-        if (config.mutatingOn() != ApiConfig.MutatingOn.MANAGEMENT) {
+    void open(@Observes StartupEvent started, ProcessRole role) {
+        if (config.mutatingOn() != ApiConfig.MutatingOn.MANAGEMENT || role.oneShot()) {
             return;
         }
         if (router == null) {

@@ -2,7 +2,7 @@ package dify.reconciler.leader;
 
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
-import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.config.ProcessRole;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;
@@ -52,7 +52,7 @@ public class CommandLock {
     LeaderConfig config;
 
     @Inject
-    ReconcilerConfig reconciler;
+    ProcessRole role;
 
     @Inject
     DaemonSettings daemon;
@@ -71,7 +71,7 @@ public class CommandLock {
             }
             return Hold.NONE; // the service's leader acts under the election's lock
         }
-        Optional<String> notHere = whyNoLockHere(reconciler.mode(), daemon.dbType());
+        Optional<String> notHere = whyNoLockHere(role, daemon.dbType());
         if (notHere.isPresent()) {
             throw new Refused(notHere.get());
         }
@@ -109,8 +109,8 @@ public class CommandLock {
     }
 
     /** Why a process outside the election must not take the lock at all; empty for a one-shot command that may. */
-    static Optional<String> whyNoLockHere(String mode, DatabaseType dbType) {
-        if (!"scan".equals(mode)) {
+    static Optional<String> whyNoLockHere(ProcessRole role, DatabaseType dbType) {
+        if (role.service()) {
             return Optional.of("a service outside the leader election never acts");
         }
         if (dbType == DatabaseType.PGBOUNCER) {

@@ -3,6 +3,7 @@ package dify.reconciler.leader;
 import dify.reconciler.config.ConfigurationCheck;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.config.ReconcilerConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -52,6 +53,9 @@ public class LeaderElection {
     LeaderConfig config;
 
     @Inject
+    ProcessRole role;
+
+    @Inject
     DaemonSettings daemon;
 
     /**
@@ -99,10 +103,10 @@ public class LeaderElection {
 
     void start(@Observes StartupEvent event) {
         long key = key();
-        Optional<String> reason = reasonNotToTakePart(reconciler.mode(), daemon.dbType());
+        Optional<String> reason = reasonNotToTakePart(role, daemon.dbType());
         if (reason.isPresent()) {
             idle = new LeaderStatus(false, key, null, "not taking part: " + reason.get());
-            if (!"scan".equals(reconciler.mode())) {
+            if (role.service()) {
                 LOG.warnf("leader election off: %s. This instance will never lead.", reason.get());
             }
             return;
@@ -166,9 +170,9 @@ public class LeaderElection {
     }
 
     /** Why this process must not compete for the lock; empty when it should. */
-    static Optional<String> reasonNotToTakePart(String mode, DatabaseType dbType) {
-        if ("scan".equals(mode)) {
-            return Optional.of("the one-shot scan command never leads");
+    static Optional<String> reasonNotToTakePart(ProcessRole role, DatabaseType dbType) {
+        if (role.oneShot()) {
+            return Optional.of("a one-shot command never leads");
         }
         if (dbType == DatabaseType.PGBOUNCER) {
             return Optional.of("DB_TYPE=pgbouncer: a session-level advisory lock is not safe through PgBouncer's"

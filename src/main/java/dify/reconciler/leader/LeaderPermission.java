@@ -1,6 +1,6 @@
 package dify.reconciler.leader;
 
-import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.remediate.ActingPermission;
 import dify.reconciler.remediate.WriteFence;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,7 +34,7 @@ public class LeaderPermission implements ActingPermission, WriteFence {
     LeaderElection election;
 
     @Inject
-    ReconcilerConfig config;
+    ProcessRole role;
 
     @Inject
     CommandLock commandLock;
@@ -45,7 +45,7 @@ public class LeaderPermission implements ActingPermission, WriteFence {
             return election.isLeader();
         }
         // A one-shot command acts while it holds the actor lock; a service outside the election never.
-        return "scan".equals(config.mode()) && commandLock.held();
+        return role.oneShot() && commandLock.held();
     }
 
     @Override

@@ -5,6 +5,7 @@ import static dify.reconciler.observe.MetricNames.*;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.leader.LeaderElection;
@@ -139,9 +140,14 @@ public class ReconcilerMetrics {
     /**
      * After a restart, the gauges that derive from history start where the last run left them (last run, last
      * success, the last successful scan's counts, the ledger's first-seen times), so alerts whose clocks run on
-     * them are not reset by a rollout. In the background: a slow database must not hold up start-up.
+     * them are not reset by a rollout. In the background: a slow database must not hold up start-up. Only in the
+     * service: a one-shot command exports no metrics, and would exit under the thread ({@link ProcessRole}).
      */
-    void restoreAfterRestart(@Observes StartupEvent started, StateStore state, RunStore runs, FindingLedger ledger) {
+    void restoreAfterRestart(@Observes StartupEvent started, ProcessRole role, StateStore state, RunStore runs,
+            FindingLedger ledger) {
+        if (role.oneShot()) {
+            return;
+        }
         Thread restore = new Thread(() -> restore(state, runs, ledger), "metrics-restore");
         restore.setDaemon(true);
         restore.start();

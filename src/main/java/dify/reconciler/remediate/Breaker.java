@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.observe.MetricNames;
 import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Gauge;
@@ -29,8 +30,9 @@ import org.jboss.logging.Logger;
  * (guard {@code breaker}) and {@code apply} refuses. Events live in our schema's {@code breaker_events}, so the
  * breaker stays tripped across restarts and for every replica, until {@link #ack(String, String)}. With state in
  * memory (a role that may not write our schema) the breaker lives in this process only, and says so.
- * {@code plugin_reconciler_breaker_tripped} is 1 while tripped: read from state at start-up (in the
- * background, like the other restored metrics) and after every status, trip and acknowledgement.
+ * {@code plugin_reconciler_breaker_tripped} is 1 while tripped: read from state at the service's start-up (in the
+ * background, like the other restored metrics; a one-shot command starts no such thread, see {@link ProcessRole})
+ * and after every status, trip and acknowledgement.
  */
 @ApplicationScoped
 public class Breaker {
@@ -49,6 +51,9 @@ public class Breaker {
     @Inject
     Clock clock;
 
+    @Inject
+    ProcessRole role;
+
     private final AtomicLong trippedGauge = new AtomicLong();
     private final List<BreakerEvent> memory = new ArrayList<>();
     private long memoryIds;
@@ -58,6 +63,9 @@ public class Breaker {
         gauge = Gauge.builder(MetricNames.BREAKER_TRIPPED, trippedGauge, AtomicLong::get)
                 .description("1 = the remediation breaker is tripped (a cap was exceeded; nothing is applied until acknowledged)")
                 .register(registry);
+        if (role.oneShot()) {
+            return; // a command reads the breaker when it needs it; nothing scrapes its gauge
+        }
         Thread read = new Thread(() -> {
             try {
                 status();

@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.run.ScanReport;
 import io.quarkus.scheduler.Scheduled;
@@ -40,6 +41,9 @@ public class ServiceRemediation {
     ReconcilerConfig config;
 
     @Inject
+    ProcessRole role;
+
+    @Inject
     RemediationService remediation;
 
     @Inject
@@ -62,7 +66,7 @@ public class ServiceRemediation {
     }
 
     void afterScan(@Observes ScanReport report) {
-        if (!"service".equals(config.mode()) || !report.succeeded()) {
+        if (role.oneShot() || !report.succeeded()) {
             return; // one-shot commands plan themselves; nothing is planned from a failed scan
         }
         try {
@@ -106,7 +110,7 @@ public class ServiceRemediation {
     @Scheduled(identity = "reconciler-quarantine-purge", every = "1h", delayed = "1m",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void dailyPurge() {
-        if (!"service".equals(config.mode())) {
+        if (role.oneShot()) {
             return;
         }
         try {

@@ -1,5 +1,6 @@
 package dify.reconciler.run;
 
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.observe.InvalidConfigurationServer;
 import dify.reconciler.remediate.StepHook;
 import io.quarkus.runtime.Quarkus;
@@ -50,14 +51,16 @@ public class Main implements QuarkusApplication {
             System.err.println("dify-plugin-reconciler refuses to start: " + refusal);
             System.exit(ScanCommand.EXIT_FAILED);
         }
+        // The one decision "this process is a one-shot command": every bean reads it through ProcessRole and starts
+        // no service-only work (restore threads, leader election, management port) in a command.
         boolean oneShot = args.length > 0 && ONE_SHOT.contains(args[0]);
         if (oneShot) {
-            // A one-shot scan must not open the service port (it may run beside the service in the same pod),
+            // A one-shot command must not open the service port (it may run beside the service in the same pod),
             // must not run scheduled scans, and keeps stdout for the report.
             System.setProperty("quarkus.http.host-enabled", "false");
             System.setProperty("quarkus.scheduler.enabled", "false");
             System.setProperty("quarkus.log.console.stderr", "true");
-            System.setProperty("reconciler.mode", "scan");
+            System.setProperty("reconciler.mode", ProcessRole.ONE_SHOT_MODE);
         }
         // Read before start-up, because it decides what happens when start-up fails. Only the launcher reads the
         // environment; the service reads the same setting through ReconcilerConfig.sidecar().

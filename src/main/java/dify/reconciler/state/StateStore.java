@@ -1,5 +1,6 @@
 package dify.reconciler.state;
 
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.config.ReconcilerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -41,6 +42,9 @@ public class StateStore {
     @Inject
     DataSource dataSource;
 
+    @Inject
+    ProcessRole role;
+
     private Mode mode;
     private String reason;
     private boolean settled;
@@ -72,8 +76,10 @@ public class StateStore {
             // Unreachable database: try again before the next scan. Anything else (no right to create the
             // schema or write it) will not change while this process runs.
             settled = !isConnectionFailure(e);
-            LOG.warnf("state: memory (%s); finding ages, run history and listing history are lost on restart%s", reason,
-                    settled ? "" : "; retried before the next scan");
+            // Said as it is for this process: a service forgets on restart, a command when it ends.
+            LOG.warnf("state: memory (%s); finding ages, run history and listing history are %s%s", reason,
+                    role.oneShot() ? "not kept after this command" : "lost on restart",
+                    settled || role.oneShot() ? "" : "; retried before the next scan");
         }
         return mode;
     }

@@ -9,10 +9,12 @@ import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.RedisServer;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.SecretForms;
 import dify.reconciler.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -27,58 +29,75 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * No secret in anything the packaged app writes: every command's standard output and error, report and plan
  * files, the service's log, metrics and API answers (including a refused token), failed runs (a wrong bucket,
- * the database going away) and our own tables (audit, quarantine, runs, ledger, breaker). The secrets are
- * the database password, the S3 secret key and the API token, all given the way a deployment gives them.
+ * the database going away, a wrong Redis password) and our own tables (audit, quarantine, runs, ledger, breaker).
+ * Every command's exit code is asserted, so a run that failed early (and printed little) cannot pass for a clean one.
+ *
+ * <p>The secrets are the database password, the daemon's Redis password ({@code REDIS_PASSWORD}, which a repair
+ * and a restore use to clear the daemon's cache), a wrong Redis password, the S3 secret key and the API token, all
+ * given the way a deployment gives them. The passwords and the token hold characters URL encoding changes, and
+ * the output is searched for each secret raw, URL-encoded, base64-encoded at every alignment (standard and URL
+ * alphabets: a secret inside a longer encoded string, such as HTTP Basic's {@code user:password}) and as
+ * {@code user:password} in base64.
  */
 class NoSecretLeaksIT {
 
-    private static final String API_TOKEN = "api-token-never-logged-7f3c9a";
+    private static final String DB_PASSWORD = "db-p@ss/w:rd+=%&?-4e1c";
+    private static final String REDIS_PASSWORD = "redis-p@ss/w:rd+=%-9b2d";
+    private static final String WRONG_REDIS_PASSWORD = "wrong-redis-p@ss/w:rd+=-5f0a";
+    private static final String API_TOKEN = "api-t0ken+/=@:never-logged-7f3c9a";
 
     @Test
     void noCommandServiceAnswerOrTableEverContainsASecret(@TempDir Path tmp) throws Exception {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("secrets-it-" + System.nanoTime());
-        List<String> secrets = List.of(EmbeddedPostgres.DAEMON_PASSWORD, s3.secretKey(), API_TOKEN);
+        // The daemon's database user, with a password URL encoding changes (the shared cluster's own users have plain ones).
+        String dbUser = "leak_owner_" + System.nanoTime();
+        List<String> secrets = List.of(DB_PASSWORD, REDIS_PASSWORD, WRONG_REDIS_PASSWORD, s3.secretKey(), API_TOKEN);
         StringBuilder written = new StringBuilder();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        createDaemonUser(dbUser);
+        try (RedisServer redis = RedisServer.started(REDIS_PASSWORD);
+                TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
             S3ObjectWriter writer = new S3ObjectWriter(s3.client(), bucket);
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, StorageLayout.DEFAULT,
                     Instant.now().minus(Duration.ofDays(1)));
             writer.put("plugin_packages/" + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
-            Map<String, String> env = env(db, s3, bucket);
+            // A cached row to repair, so apply and restore clear the daemon's cache in Redis (with the password).
+            DaemonRows.on(db).insertEndpoint(UUID.randomUUID().toString(), "acme/gone", "hook-orphan", "default");
+            Map<String, String> env = env(db, dbUser, s3, bucket, redis);
             Map<String, String> armed = EagerRemediation.armed(env);
 
             Path report = tmp.resolve("report.json");
             Path plan = tmp.resolve("plan.json");
-            record(written, PackagedApp.run(env, "scan", "--output", report.toString()));
-            record(written, PackagedApp.run(env, "scan", "--format", "text"));
-            record(written, PackagedApp.run(env, "plan", "--output", plan.toString()));
-            record(written, PackagedApp.run(env, "apply", "--plan", plan.toString()));
-            PackagedApp.Outcome applied = PackagedApp.run(armed, "apply", "--plan", plan.toString());
-            assertEquals(0, applied.exitCode(), applied.stdout() + applied.stderr());
-            assertTrue(applied.stdout().contains("applied 1,"), applied.stdout());
-            record(written, applied);
-            record(written, PackagedApp.run(env, "quarantine", "list", "--format", "json"));
-            record(written, PackagedApp.run(env, "breaker", "status"));
-            record(written, PackagedApp.run(armed, "restore", "--all"));
-            record(written, PackagedApp.run(armed, "purge"));
+            record(written, 0, env, "scan", "--output", report.toString()); // info findings only: exit 0
+            record(written, 0, env, "scan", "--format", "text");
+            record(written, 1, env, "plan", "--output", plan.toString());
+            record(written, 0, env, "apply", "--plan", plan.toString());
+            String applied = record(written, 0, armed, "apply", "--plan", plan.toString());
+            assertTrue(applied.contains("applied 2,"), applied);
+            assertTrue(applied.contains("cache: cleared "), "the repair cleared the cache, authenticated to Redis: " + applied);
+            record(written, 0, env, "quarantine", "list", "--format", "json");
+            record(written, 0, env, "breaker", "status");
+            // A wrong Redis password: the restore's cache clearing fails, and says so without the password.
+            Map<String, String> wrongRedis = new HashMap<>(armed);
+            wrongRedis.put("REDIS_PASSWORD", WRONG_REDIS_PASSWORD);
+            String restored = record(written, 0, wrongRedis, "restore", "--all");
+            assertTrue(restored.contains("Restored 2 of 2"), restored);
+            assertTrue(restored.contains("cache: clearing ") && restored.contains(" failed ("), restored);
+            record(written, 0, armed, "purge");
             // Failed runs print their cause: it must name the setting, never the secret.
             Map<String, String> wrongBucket = new HashMap<>(env);
             wrongBucket.put("PLUGIN_STORAGE_OSS_BUCKET", "no-such-bucket-" + System.nanoTime());
-            PackagedApp.Outcome failed = PackagedApp.run(wrongBucket, "scan");
-            assertEquals(2, failed.exitCode(), failed.stdout() + failed.stderr());
-            record(written, failed);
+            record(written, 2, wrongBucket, "scan");
             Map<String, String> wrongPort = new HashMap<>(env);
             wrongPort.put("DB_PORT", Integer.toString(S3ProxyServer.freeLoopbackPort()));
-            PackagedApp.Outcome unreachable = PackagedApp.run(wrongPort, "scan");
-            assertEquals(2, unreachable.exitCode(), unreachable.stdout() + unreachable.stderr());
-            record(written, unreachable);
+            record(written, 2, wrongPort, "scan");
             written.append(Files.readString(report)).append(Files.readString(plan));
 
             Map<String, String> service = new HashMap<>(armed);
@@ -92,30 +111,56 @@ class NoSecretLeaksIT {
                 written.append(refused.body());
                 for (String path : List.of("/q/metrics", "/api/v1/report", "/api/v1/plan", "/api/v1/actions", "/api/v1/quarantine",
                         "/api/v1/breaker", "/api/v1/runs", "/q/health/ready")) {
-                    written.append(s.get(path).body());
+                    HttpResponse<String> answer = s.get(path);
+                    assertEquals(200, answer.statusCode(), path + ": " + answer.body());
+                    written.append(answer.body());
                 }
                 s.stop();
                 written.append(s.log());
             }
             written.append(ourTables(db));
+        } finally {
+            dropDaemonUser(dbUser);
         }
         String everything = written.toString();
         assertTrue(everything.contains("quarantine_object"), "the collected output covers remediation");
+        List<String> leaks = new ArrayList<>();
         for (String secret : secrets) {
-            int at = everything.indexOf(secret);
-            assertEquals(-1, at, () -> "a secret appears in the output: …"
-                    + everything.substring(Math.max(0, at - 200), Math.min(everything.length(), at + 50)).replace(secret, "<SECRET>"));
+            leaks.addAll(SecretForms.findIn(everything, secret, List.of(dbUser, "default", "")));
+        }
+        assertEquals(List.of(), leaks, "secrets (or their encodings) in the output");
+    }
+
+    /**
+     * Runs one command, asserts its exit code and appends both streams to {@code written}; returns its standard
+     * output.
+     */
+    private static String record(StringBuilder written, int exit, Map<String, String> env, String... args) throws Exception {
+        PackagedApp.Outcome o = PackagedApp.run(env, args);
+        assertEquals(exit, o.exitCode(), () -> String.join(" ", args) + ":\n" + o.stdout() + o.stderr());
+        written.append(o.stdout()).append('\n').append(o.stderr()).append('\n');
+        return o.stdout();
+    }
+
+    /** A login that may do what the daemon's user may (a member of it), with {@link #DB_PASSWORD}. */
+    private static void createDaemonUser(String name) throws Exception {
+        try (Connection c = EmbeddedPostgres.shared().connectTo("postgres"); Statement st = c.createStatement()) {
+            // Test constants, no outside input: spliced because CREATE ROLE takes no parameters.
+            st.execute("CREATE ROLE " + name + " LOGIN PASSWORD '" + DB_PASSWORD.replace("'", "''") + "' IN ROLE "
+                    + EmbeddedPostgres.DAEMON_USER);
         }
     }
 
-    private static void record(StringBuilder written, PackagedApp.Outcome o) {
-        written.append(o.stdout()).append('\n').append(o.stderr()).append('\n');
+    private static void dropDaemonUser(String name) throws Exception {
+        try (Connection c = EmbeddedPostgres.shared().connectTo("postgres"); Statement st = c.createStatement()) {
+            st.execute("DROP ROLE IF EXISTS " + name);
+        }
     }
 
-    /** Every row of every table of our schema, as text. */
+    /** Every row of every table of our schema, as text (read as the superuser: the test's login owns them). */
     private static String ourTables(TestDatabase db) throws Exception {
         StringBuilder sb = new StringBuilder();
-        try (Connection c = db.connect();
+        try (Connection c = db.server().connectTo(db.name());
                 Statement st = c.createStatement();
                 ResultSet tables = st
                         .executeQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'plugin_reconciler'")) {
@@ -138,12 +183,18 @@ class NoSecretLeaksIT {
         return new String(sb.toString().getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
     }
 
-    private static Map<String, String> env(TestDatabase db, S3ProxyServer s3, String bucket) {
+    private static Map<String, String> env(TestDatabase db, String dbUser, S3ProxyServer s3, String bucket, RedisServer redis) {
         Map<String, String> env = db.ownerS3Environment(s3, bucket);
+        env.put("DB_USERNAME", dbUser);
+        env.put("DB_PASSWORD", DB_PASSWORD);
+        env.put("REDIS_HOST", redis.host());
+        env.put("REDIS_PORT", Integer.toString(redis.port()));
+        env.put("REDIS_PASSWORD", REDIS_PASSWORD);
+        env.put("RECONCILER_CACHE_SECOND_DELETE_AFTER", "100ms");
         env.put("RECONCILER_GRACE_PERIOD", "0s");
         env.put("RECONCILER_INTERVAL", "off");
         EagerRemediation.on(env);
-        env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
+        env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned,endpoint_orphaned");
         return env;
     }
 }

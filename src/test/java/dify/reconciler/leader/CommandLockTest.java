@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.DatabaseType;
+import dify.reconciler.config.ProcessRole;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -15,9 +16,9 @@ class CommandLockTest {
 
     @Test
     void aCommandTakesTheLockOnlyOnADirectConnectionAndAServiceOutsideTheElectionNever() {
-        assertEquals(Optional.empty(), CommandLock.whyNoLockHere("scan", DatabaseType.POSTGRESQL));
-        assertTrue(CommandLock.whyNoLockHere("scan", DatabaseType.PGBOUNCER).orElseThrow().startsWith("DB_TYPE=pgbouncer"));
-        assertTrue(CommandLock.whyNoLockHere("service", DatabaseType.POSTGRESQL).orElseThrow().contains("never acts"));
+        assertEquals(Optional.empty(), CommandLock.whyNoLockHere(ProcessRole.of("scan"), DatabaseType.POSTGRESQL));
+        assertTrue(CommandLock.whyNoLockHere(ProcessRole.of("scan"), DatabaseType.PGBOUNCER).orElseThrow().startsWith("DB_TYPE=pgbouncer"));
+        assertTrue(CommandLock.whyNoLockHere(ProcessRole.of("service"), DatabaseType.POSTGRESQL).orElseThrow().contains("never acts"));
     }
 
     @Test

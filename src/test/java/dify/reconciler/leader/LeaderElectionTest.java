@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.DatabaseType;
+import dify.reconciler.config.ProcessRole;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -19,8 +20,9 @@ class LeaderElectionTest {
 
     @Test
     void theOneShotCommandAndPgBouncerNeverTakePart() {
-        assertTrue(LeaderElection.reasonNotToTakePart("service", DatabaseType.POSTGRESQL).isEmpty());
-        assertTrue(LeaderElection.reasonNotToTakePart("scan", DatabaseType.POSTGRESQL).orElseThrow().contains("one-shot"));
-        assertTrue(LeaderElection.reasonNotToTakePart("service", DatabaseType.PGBOUNCER).orElseThrow().contains("pgbouncer"));
+        assertTrue(LeaderElection.reasonNotToTakePart(ProcessRole.of("service"), DatabaseType.POSTGRESQL).isEmpty());
+        assertTrue(LeaderElection.reasonNotToTakePart(ProcessRole.of("scan"), DatabaseType.POSTGRESQL).orElseThrow().contains("one-shot"));
+        assertTrue(
+                LeaderElection.reasonNotToTakePart(ProcessRole.of("service"), DatabaseType.PGBOUNCER).orElseThrow().contains("pgbouncer"));
     }
 }

@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dify.reconciler.config.ReconcilerConfig;
-import java.lang.reflect.Proxy;
+import dify.reconciler.config.ProcessRole;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
@@ -31,13 +30,7 @@ class LeaderPermissionTest {
         LeaderPermission p = new LeaderPermission();
         p.election = new LeaderElection(); // never started: not active
         p.commandLock = new CommandLock(); // never acquired
-        p.config = (ReconcilerConfig) Proxy.newProxyInstance(ReconcilerConfig.class.getClassLoader(),
-                new Class<?>[] {ReconcilerConfig.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("mode")) {
-                        return mode;
-                    }
-                    throw new UnsupportedOperationException(method.getName());
-                });
+        p.role = ProcessRole.of(mode);
         return p;
     }
 }

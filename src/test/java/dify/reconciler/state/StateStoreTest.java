@@ -3,6 +3,7 @@ package dify.reconciler.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.config.ProcessRole;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -41,6 +42,7 @@ class StateStoreTest {
         StateStore store = new StateStore();
         store.dataSource = dataSource;
         store.config = config("plugin_reconciler");
+        store.role = ProcessRole.of(ProcessRole.SERVICE_MODE);
         return store;
     }
 

@@ -96,11 +96,21 @@ public final class PackagedApp {
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         Map<String, String> environment = pb.environment();
-        environment.keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("PLUGIN_") || k.startsWith("S3_")
-                || k.startsWith("AWS_") || k.startsWith("RECONCILER_") || k.endsWith("_PATH"));
+        withoutInheritedSettings(environment);
         environment.put("LANG", "C.UTF-8");
         environment.putAll(env);
         return pb;
+    }
+
+    /**
+     * Removes from {@code environment} every variable that configures the application or its JVM from outside the
+     * test: the daemon's settings (database, storage, Redis), ours, and JVM options ({@code JAVA_TOOL_OPTIONS} and
+     * friends would also print "Picked up …" into the output tests read).
+     */
+    static void withoutInheritedSettings(Map<String, String> environment) {
+        environment.keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("PLUGIN_") || k.startsWith("S3_")
+                || k.startsWith("AWS_") || k.startsWith("RECONCILER_") || k.startsWith("REDIS_") || k.endsWith("_PATH")
+                || InheritedEnvironment.JVM_OPTIONS.contains(k));
     }
 
     /**
@@ -153,12 +163,19 @@ public final class PackagedApp {
 
     /** Runs {@code args} to completion (at most two minutes) and captures both streams. */
     public static Outcome run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        return run(env, null, args);
+        return run(env, (Path) null, args);
     }
 
     /** Like {@link #run(Map, String...)}, with standard output sent to {@code stdout} (e.g. /dev/full) when not null. */
     public static Outcome run(Map<String, String> env, Path stdout, String... args) throws IOException, InterruptedException {
         return run(builder(env, List.of("-Xmx256m"), args), stdout);
+    }
+
+    /** Like {@link #run(Map, String...)}, with more JVM options (e.g. {@link StartedThreads#jvmOptions()}). */
+    public static Outcome run(Map<String, String> env, List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+        List<String> options = new ArrayList<>(List.of("-Xmx256m"));
+        options.addAll(jvmOptions);
+        return run(builder(env, options, args), null);
     }
 
     private static Outcome run(ProcessBuilder builder, Path stdout) throws IOException, InterruptedException {

@@ -31,22 +31,30 @@ public final class RedisServer implements AutoCloseable {
     private final Path binary;
     private final Path dir;
     private final int port;
+    /** What {@code requirepass} demands (a Sentinel: its own password, also in its configuration file). */
+    private final String password;
     /** Null for a plain server; a Sentinel's configuration file (Sentinel rewrites it, so it lives in {@link #dir}). */
     private final Path sentinelConfig;
     private Process process;
 
-    private RedisServer(Path binary, Path dir, int port, Path sentinelConfig) {
+    private RedisServer(Path binary, Path dir, int port, String password, Path sentinelConfig) {
         this.binary = binary;
         this.dir = dir;
         this.port = port;
+        this.password = password;
         this.sentinelConfig = sentinelConfig;
     }
 
-    /** Starts a new server; fails when {@code redis-server} is not installed. */
+    /** Starts a new server with {@link #PASSWORD}; fails when {@code redis-server} is not installed. */
     public static RedisServer started() {
+        return started(PASSWORD);
+    }
+
+    /** Starts a new server that requires {@code password}; fails when {@code redis-server} is not installed. */
+    public static RedisServer started(String password) {
         Path binary = binary();
         try {
-            RedisServer s = new RedisServer(binary, Files.createTempDirectory("reconciler-redis-"), freePort(), null);
+            RedisServer s = new RedisServer(binary, Files.createTempDirectory("reconciler-redis-"), freePort(), password, null);
             s.start();
             return s;
         } catch (IOException e) {
@@ -56,7 +64,7 @@ public final class RedisServer implements AutoCloseable {
 
     /**
      * Starts a Sentinel ({@code redis-server --sentinel}) that monitors {@code master} as {@code masterName}
-     * (quorum 1), authenticates to it with {@link #PASSWORD} and requires {@code sentinelPassword} itself.
+     * (quorum 1), authenticates to it with the master's password and requires {@code sentinelPassword} itself.
      */
     public static RedisServer sentinelFor(RedisServer master, String masterName, String sentinelPassword) {
         Path binary = binary();
@@ -66,8 +74,8 @@ public final class RedisServer implements AutoCloseable {
             Path config = dir.resolve("sentinel.conf");
             Files.writeString(config, String.join("\n", "port " + port, "bind 127.0.0.1", "dir " + dir,
                     "requirepass " + sentinelPassword, "sentinel monitor " + masterName + " " + master.host() + " " + master.port() + " 1",
-                    "sentinel auth-pass " + masterName + " " + PASSWORD, "") + "\n");
-            RedisServer s = new RedisServer(binary, dir, port, config);
+                    "sentinel auth-pass " + masterName + " " + master.password, "") + "\n");
+            RedisServer s = new RedisServer(binary, dir, port, sentinelPassword, config);
             s.start();
             return s;
         } catch (IOException e) {
@@ -91,7 +99,7 @@ public final class RedisServer implements AutoCloseable {
         try {
             List<String> command = sentinelConfig != null
                     ? List.of(binary.toString(), sentinelConfig.toString(), "--sentinel")
-                    : List.of(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1", "--requirepass", PASSWORD,
+                    : List.of(binary.toString(), "--port", String.valueOf(port), "--bind", "127.0.0.1", "--requirepass", password,
                             "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no", "--databases", "16");
             process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
                     .start();
@@ -129,9 +137,11 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** Runs {@code work} with a connection to database {@code db}, authenticated with {@link #PASSWORD}. */
+    /** Runs {@code work} with a connection to database {@code db}, authenticated with the server's password. */
     public <T> T withClient(int db, java.util.function.Function<RedisCommands<String, String>, T> work) {
-        RedisClient client = RedisClient.create(RedisURI.create("redis://:" + PASSWORD + "@" + host() + ":" + port + "/" + db));
+        // Built, not parsed from a redis:// URI: a password may hold characters a URI would have to escape.
+        RedisClient client = RedisClient.create(RedisURI.builder().withHost(host()).withPort(port).withDatabase(db)
+                .withPassword(password.toCharArray()).build());
         try (StatefulRedisConnection<String, String> c = client.connect()) {
             return work.apply(c.sync());
         } finally {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,11 @@ public final class RunningService implements AutoCloseable {
 
     /** Starts the service and waits (at most a minute) until its startup probe answers 200. */
     public static RunningService start(Map<String, String> env) throws IOException, InterruptedException {
+        return start(env, List.of());
+    }
+
+    /** Like {@link #start(Map)}, with more JVM options (e.g. {@link StartedThreads#jvmOptions()}). */
+    public static RunningService start(Map<String, String> env, List<String> jvmOptions) throws IOException, InterruptedException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -45,7 +51,9 @@ public final class RunningService implements AutoCloseable {
         Map<String, String> withPort = new HashMap<>(env);
         withPort.put("PORT", Integer.toString(port));
         Path log = Files.createTempFile("service", ".log");
-        Process p = PackagedApp.builder(withPort, List.of("-Xmx256m")).redirectErrorStream(true)
+        List<String> options = new ArrayList<>(List.of("-Xmx256m"));
+        options.addAll(jvmOptions);
+        Process p = PackagedApp.builder(withPort, options).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         RunningService service = new RunningService(p, port, log, env.get("RECONCILER_API_TOKEN"));
         Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
