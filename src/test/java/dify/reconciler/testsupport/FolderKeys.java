@@ -41,6 +41,8 @@ public final class FolderKeys {
     public enum Unholdable {
         /** NUL ends a path in every system call. */
         NUL,
+        /** An unpaired surrogate: no UTF-8 name (file or S3 key) can hold it. */
+        BROKEN_UTF16,
         /** A segment longer than {@link #LONGEST_NAME} bytes (the last one: less what the store appends while writing). */
         LONG_SEGMENT,
         /** A {@code .} or {@code ..} segment names the folder itself or its parent, not a file. */
@@ -69,6 +71,9 @@ public final class FolderKeys {
     public Optional<Unholdable> unholdable(String key) {
         if (key.indexOf('\0') >= 0) {
             return Optional.of(Unholdable.NUL);
+        }
+        if (!StandardCharsets.UTF_8.newEncoder().canEncode(key)) {
+            return Optional.of(Unholdable.BROKEN_UTF16);
         }
         String[] segments = key.split("/", -1);
         for (int i = 0; i < segments.length; i++) {

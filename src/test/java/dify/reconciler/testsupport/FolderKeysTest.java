@@ -15,6 +15,8 @@ class FolderKeysTest {
     void namesWhyAKeyCannotBeAFilePath() {
         assertEquals(Optional.empty(), FolderKeys.LOCAL.unholdable("plugin/a b\u0001\uFF1A/\uD83D\uDE00:1.0@x"));
         assertEquals(Optional.of(Unholdable.NUL), FolderKeys.LOCAL.unholdable("plugin/a\0b"));
+        // A prefix of an earlier key cut inside a surrogate pair (HostileInput does that).
+        assertEquals(Optional.of(Unholdable.BROKEN_UTF16), FolderKeys.LOCAL.unholdable("plugin/a\uD83D"));
         assertEquals(Optional.empty(), FolderKeys.LOCAL.unholdable("plugin/" + "é".repeat(127))); // 254 bytes
         assertEquals(Optional.of(Unholdable.LONG_SEGMENT), FolderKeys.LOCAL.unholdable("plugin/" + "é".repeat(128))); // 256 bytes
         assertEquals(Optional.empty(), FolderKeys.LOCAL.unholdable("plugin/" + "x".repeat(255)));
