@@ -7,29 +7,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.leader.CommandLock;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
+import dify.reconciler.state.StateStore;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -68,6 +75,15 @@ class ObjectWritesFencedTest {
 
     @Inject
     ObjectStorage storage;
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    @Inject
+    StateStore state;
+
+    @Inject
+    WriteFence fence;
 
     @Test
     void aCommandWhoseLockSessionDiedRestoresPurgesAndRecoversNoObject() throws Exception {
@@ -137,17 +153,170 @@ class ObjectWritesFencedTest {
         }
     }
 
-    /** Ends the backend of our command's lock session, as a dropped connection or an operator's kill would. */
-    private static void terminateLockSession(String commandName) throws SQLException {
+    /**
+     * Ends the backend of our command's lock session, as a dropped connection or an operator's kill would, and waits
+     * until it has exited: {@code pg_terminate_backend(pid)} alone only signals it, so the next fence check could still
+     * find the lock held. The wait form returns true once the backend is gone (false, with a warning, after 5 s).
+     */
+    static void terminateLockSession(String commandName) throws SQLException {
         try (Connection superuser = db().server().connectTo(db().name());
-                PreparedStatement kill = superuser.prepareStatement("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                        + " WHERE datname = ? AND application_name LIKE ?")) {
+                PreparedStatement kill = superuser
+                        .prepareStatement("SELECT count(*), count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))"
+                                + " FROM pg_stat_activity WHERE datname = ? AND application_name LIKE ?")) {
             kill.setString(1, db().name());
             kill.setString(2, "dify-plugin-reconciler " + commandName + " %");
             try (var rs = kill.executeQuery()) {
                 rs.next();
-                assertEquals(1, rs.getLong(1), "exactly our lock session was terminated");
+                assertEquals(1, rs.getLong(1), "exactly one lock session of the " + commandName + " command");
+                assertEquals(1, rs.getLong(2), "our lock session was terminated and has exited");
             }
+        }
+    }
+
+    /**
+     * Checked before each entry, not once per command: three quarantined packages, and the lock session dies right after
+     * the first entry's last storage step (a storage wrapper terminates it then, so the moment is exact). Restore puts
+     * the first entry back and fails the other two without touching them; purge, on the two left, deletes the first
+     * one's copy and stops before the second.
+     */
+    @Test
+    void aLockLostBetweenTwoEntriesStopsRestoreAndPurgeAtTheNextEntry() throws Exception {
+        Path root = DriftedDaemonAccess.storageRoot();
+        Map<String, List<String>> tables = TableDump.daemon(db());
+        List<String> orphans = List.of(3, 4, 5).stream().map(i -> "plugin_packages/" + DifyDataset.fakeUid("fenced", i)).toList();
+        for (String orphan : orphans) {
+            Files.createDirectories(root.resolve(orphan).getParent());
+            Files.writeString(root.resolve(orphan), "package nobody declared: " + orphan, StandardCharsets.UTF_8);
+        }
+        Map<String, String> planted = BucketContents.of(root);
+        Path plan = Files.createTempFile("plan", ".json");
+        try {
+            assertEquals(1, CapturedCommand.of(() -> command.plan("--output", plan.toString())).exit());
+            CapturedCommand applied = CapturedCommand.of(() -> command.apply("--plan", plan.toString()));
+            assertEquals(0, applied.exit(), applied.toString());
+            List<String> order = pendingInProcessingOrder();
+            assertEquals(orphans.stream().sorted().toList(), order.stream().sorted().toList(), "the three are quarantined");
+            Map<String, String> quarantined = BucketContents.of(root);
+
+            CommandLock.Hold restoring = actorLock.acquire("restore");
+            List<ActionResult> restored;
+            try {
+                restored = quarantineOn(new LockLostAfterFirstDelete("restore")).restore(null, "fenced-between-test");
+            } finally {
+                restoring.close();
+            }
+            assertEquals(List.of(ActionOutcome.RESTORED, ActionOutcome.FAILED, ActionOutcome.FAILED),
+                    restored.stream().map(ActionResult::outcome).toList(), restored.toString());
+            assertEquals(order, restored.stream().map(ActionResult::rowId).toList(), restored.toString());
+            assertTrue(restored.get(1).detail().contains("not written") && restored.get(2).detail().contains("not written"),
+                    restored.toString());
+            Map<String, String> expected = new java.util.TreeMap<>(quarantined);
+            expected.put(order.get(0), expected.remove(QUARANTINE + order.get(0)));
+            assertEquals(expected, BucketContents.of(root), "the first entry is back, the other two untouched");
+            assertEquals(order.subList(1, 3), pendingInProcessingOrder());
+
+            CommandLock.Hold purging = actorLock.acquire("purge");
+            try {
+                ObjectQuarantine quarantine = quarantineOn(new LockLostAfterFirstDelete("purge"));
+                SQLException purge = assertThrows(SQLException.class, () -> quarantine.purge(Instant.now().plusSeconds(3600)));
+                assertTrue(purge.getMessage().contains("not written"), purge.getMessage());
+            } finally {
+                purging.close();
+            }
+            expected.remove(QUARANTINE + order.get(1));
+            assertEquals(expected, BucketContents.of(root), "the first entry left has its copy purged, the second keeps it");
+            assertEquals(order.subList(2, 3), pendingInProcessingOrder());
+
+            CapturedCommand restoredAll = CapturedCommand.of(() -> command.restore("--all"));
+            assertEquals(0, restoredAll.exit(), restoredAll.toString());
+            Map<String, String> back = new java.util.TreeMap<>(planted);
+            back.remove(order.get(1)); // purged: gone for good, as purge means
+            assertEquals(back, BucketContents.of(root), "with the lock the last entry is restored too");
+            assertEquals(tables, TableDump.daemon(db()), "no daemon row touched");
+        } finally {
+            Files.deleteIfExists(plan);
+            for (String orphan : orphans) {
+                Files.deleteIfExists(root.resolve(orphan));
+            }
+        }
+    }
+
+    /** Restore, purge and recovery of quarantined objects as the service builds them, on the given storage. */
+    private ObjectQuarantine quarantineOn(ObjectStorage on) {
+        return new ObjectQuarantine(dataSource, on, state.table("quarantine_objects"),
+                new RemediationAudit(state.table("remediation_actions"), "fenced-test", Clock.systemUTC()), (a, b, c) -> {},
+                Clock.systemUTC(), fence);
+    }
+
+    /** Original keys of the entries not restored or purged, in the order restore and purge process them (newest first). */
+    private List<String> pendingInProcessingOrder() throws SQLException {
+        List<String> keys = new java.util.ArrayList<>();
+        try (Connection c = db().connect();
+                PreparedStatement ps = c.prepareStatement("SELECT original_key FROM " + state.table("quarantine_objects")
+                        + " WHERE restored_at IS NULL AND purged_at IS NULL ORDER BY id DESC");
+                var rs = ps.executeQuery()) {
+            while (rs.next()) {
+                keys.add(rs.getString(1));
+            }
+        }
+        return keys;
+    }
+
+    /** The service's storage, whose command lock session is terminated right after the first delete went through. */
+    private final class LockLostAfterFirstDelete implements ObjectStorage {
+        private final String commandName;
+        private boolean lost;
+
+        LockLostAfterFirstDelete(String commandName) {
+            this.commandName = commandName;
+        }
+
+        @Override
+        public void delete(StoredObject expected) {
+            storage.delete(expected);
+            if (!lost) {
+                lost = true;
+                try {
+                    terminateLockSession(commandName);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+
+        @Override
+        public Stream<StoredObject> list(String prefix) {
+            return storage.list(prefix);
+        }
+
+        @Override
+        public InputStream open(String key) {
+            return storage.open(key);
+        }
+
+        @Override
+        public Optional<StoredObject> head(String key) {
+            return storage.head(key);
+        }
+
+        @Override
+        public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
+            return storage.copy(source, targetKey, expectedTarget);
+        }
+
+        @Override
+        public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
+            return storage.put(key, content, length, expectedTarget);
+        }
+
+        @Override
+        public void checkReachable() {
+            storage.checkReachable();
+        }
+
+        @Override
+        public String describe() {
+            return storage.describe();
         }
     }
 

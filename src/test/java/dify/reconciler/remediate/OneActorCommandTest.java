@@ -141,12 +141,7 @@ class OneActorCommandTest {
                     assertFalse(other.status().leader());
                     assertTrue(other.status().holder().contains("(dify-plugin-reconciler apply "), other.status().toString());
                 }
-                try (Connection superuser = db().server().connectTo(db().name());
-                        PreparedStatement kill = superuser.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                                + " WHERE datname = ? AND application_name LIKE 'dify-plugin-reconciler apply %'")) {
-                    kill.setString(1, db().name());
-                    kill.execute();
-                }
+                ObjectWritesFencedTest.terminateLockSession("apply"); // waits until the backend has exited
                 SQLException fenced = assertThrows(SQLException.class, () -> fence.check(c), "the lock session is gone");
                 assertTrue(fenced.getMessage().contains("no longer holds advisory lock"), fenced.getMessage());
                 c.rollback();

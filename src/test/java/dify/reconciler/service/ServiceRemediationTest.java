@@ -204,11 +204,18 @@ class ServiceRemediationTest {
             c.setAutoCommit(false);
             fence.check(c); // leading: passes
             c.rollback();
+            // The wait form returns once the backend has exited: pg_terminate_backend(pid) alone only signals it, and
+            // the fence could still see the lock held.
             try (Connection superuser = db().server().connectTo(db().name());
-                    PreparedStatement kill = superuser.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    PreparedStatement kill = superuser.prepareStatement("SELECT count(*), count(*) FILTER (WHERE"
+                            + " pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
                             + " WHERE datname = ? AND application_name LIKE 'dify-plugin-reconciler leader%'")) {
                 kill.setString(1, db().name());
-                kill.execute();
+                try (var rs = kill.executeQuery()) {
+                    rs.next();
+                    assertEquals(1, rs.getLong(1), "exactly one leader lock session");
+                    assertEquals(1, rs.getLong(2), "the leader lock session was terminated and has exited");
+                }
             }
             // Before the election notices (its next tick), the fence already refuses.
             SQLException fenced = assertThrows(SQLException.class, () -> fence.check(c));

@@ -28,14 +28,19 @@ class MemoryStateTest {
 
     @Test
     void aReadOnlyRoleScansAndReportsWithStateInMemoryAndSaysWhy() throws Exception {
-        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
-        JsonPath report = given().when().get("/api/v1/report").then().statusCode(200).extract().jsonPath();
+        JsonPath report = scan();
         assertEquals("memory", report.getString("state.mode"));
         assertTrue(report.getString("state.reason").contains("permission denied"), report.getString("state.reason"));
-        // Ages are still tracked for the listed findings, in memory (other tests of this app may have scanned first).
+        // Ages are still tracked for the listed findings, in memory. Other tests of this app may have scanned first, so
+        // the first scan's count is whatever it is; the next scan of the same drift adds exactly one and keeps firstSeen.
+        String kind = report.getString("findings[0].kind");
         Instant firstSeen = Instant.parse(report.getString("findings[0].firstSeen"));
         assertFalse(firstSeen.isAfter(Instant.parse(report.getString("startedAt"))), firstSeen::toString);
-        assertTrue(report.getInt("findings[0].consecutiveScans") >= 1);
+        int consecutive = report.getInt("findings[0].consecutiveScans");
+        JsonPath next = scan();
+        assertEquals(kind, next.getString("findings[0].kind"), "the same drift is listed first");
+        assertEquals(consecutive + 1, next.getInt("findings[0].consecutiveScans"), "one more consecutive scan");
+        assertEquals(firstSeen, Instant.parse(next.getString("findings[0].firstSeen")), "first seen is kept");
 
         given().when().get("/q/health/ready").then().statusCode(200).body("checks[0].data.state", equalTo("memory"))
                 .body("checks[0].data.stateReason", containsString("permission denied"));
@@ -47,5 +52,10 @@ class MemoryStateTest {
             assertEquals(0, rs.getInt(1), "nothing was created in the daemon's database");
         }
         assertFalse(given().when().get("/api/v1/runs").then().statusCode(200).extract().jsonPath().getList("runs").isEmpty());
+    }
+
+    private static JsonPath scan() {
+        TestApi.authorized().when().post("/api/v1/runs").then().statusCode(200).body("result", equalTo("success"));
+        return given().when().get("/api/v1/report").then().statusCode(200).extract().jsonPath();
     }
 }

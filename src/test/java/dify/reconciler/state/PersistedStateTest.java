@@ -3,7 +3,7 @@ package dify.reconciler.state;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.observe.DriftedDaemonAccess;
@@ -86,20 +86,28 @@ class PersistedStateTest {
     }
 
     private static long openEntries(TestDatabase db, String kind) throws Exception {
-        return count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL"
-                + (kind == null ? "" : " AND kind = '" + kind + "'"));
+        return kind == null
+                ? count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL")
+                : count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL AND kind = ?", kind);
     }
 
     private static long closedEntries(TestDatabase db, String kind) throws Exception {
-        return count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NOT NULL AND kind = '" + kind + "'");
+        return count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NOT NULL AND kind = ?", kind);
     }
 
-    private static long count(TestDatabase db, String sql) throws Exception {
-        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            assertTrue(rs.next());
-            long n = rs.getLong(1);
-            assertNotNull(n);
-            return n;
+    /** The single value of a one-row count query; the callers compare it with the exact count the fixture implies. */
+    private static long count(TestDatabase db, String sql, String... parameters) throws Exception {
+        try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                ps.setString(i + 1, parameters[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next(), "no row: " + sql);
+                long n = rs.getLong(1);
+                assertFalse(rs.wasNull(), "NULL count: " + sql);
+                assertFalse(rs.next(), "more than one row: " + sql);
+                return n;
+            }
         }
     }
 }

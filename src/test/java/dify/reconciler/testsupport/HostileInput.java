@@ -118,6 +118,15 @@ public final class HostileInput {
      * prefix of another key it returned before. At most 1,024 UTF-8 bytes, as S3 allows.
      */
     public String key(List<String> prefixes, List<String> earlier) {
+        return key(prefixes, earlier, false);
+    }
+
+    /**
+     * As {@link #key(List, List)}; when {@code mostlyHoldable}, the segments a folder cannot hold (empty, {@code .},
+     * {@code ..}, longer than 255 bytes) are drawn rarely instead of in nearly half the segments, so a real folder (or
+     * S3Proxy's file-system backend) can hold most keys and a filter drops the rest (see {@code FolderKeys}).
+     */
+    public String key(List<String> prefixes, List<String> earlier, boolean mostlyHoldable) {
         if (!earlier.isEmpty() && chance(0.1)) {
             String other = pick(earlier);
             return other.substring(0, Math.max(1, random.nextInt(other.length()) + 1));
@@ -128,11 +137,15 @@ public final class HostileInput {
             if (i > 0 || !sb.isEmpty()) {
                 sb.append('/');
             }
-            sb.append(switch (random.nextInt(8)) {
+            int kind = random.nextInt(8);
+            if (mostlyHoldable && kind <= 2 && !chance(0.1)) {
+                kind = 4 + random.nextInt(4);
+            }
+            sb.append(switch (kind) {
                 case 0 -> "";
                 case 1 -> ".";
                 case 2 -> "..";
-                case 3 -> of("abcdef0123456789", between(200, 600));
+                case 3 -> of("abcdef0123456789", mostlyHoldable ? between(200, 270) : between(200, 600));
                 case 4 -> validLookingIdentifier();
                 default -> anyString(40, false);
             });
@@ -149,9 +162,14 @@ public final class HostileInput {
 
     /** {@code count} distinct keys. */
     public List<String> keys(int count, List<String> prefixes) {
+        return keys(count, prefixes, false);
+    }
+
+    /** {@code count} distinct keys, {@linkplain #key(List, List, boolean) mostly holdable} by a folder when asked. */
+    public List<String> keys(int count, List<String> prefixes, boolean mostlyHoldable) {
         List<String> keys = new ArrayList<>();
         while (keys.size() < count) {
-            String k = key(prefixes, keys);
+            String k = key(prefixes, keys, mostlyHoldable);
             if (!k.isEmpty() && !keys.contains(k)) {
                 keys.add(k);
             }
