@@ -125,6 +125,8 @@ class HostileKeysScanTest {
         Map<FolderKeys.Unholdable, Integer> dropped = new EnumMap<>(FolderKeys.Unholdable.class);
         int[] generated = {0};
         int[] stored = {0};
+        int[] scanned = {0};
+        int[] refusedOutOfOrder = {0};
         HostileInput.forEachSeed(store == Store.S3 ? 6 : 10, in -> {
             List<String> candidates = in.keys(in.between(1, 40), PREFIXES, true).stream().filter(k -> !clean.containsKey(k)).toList();
             FolderKeys.Selection selection = (store == Store.S3 ? FolderKeys.S3PROXY : FolderKeys.LOCAL).select(candidates, clean.keySet());
@@ -141,11 +143,27 @@ class HostileKeysScanTest {
                     }
                 }
                 // Everything written so far counts as old (S3 objects cannot be back-dated).
-                scanAndCheck(real.storage, new GraceWindow(Instant.now().plus(Duration.ofHours(1))), new HashSet<>(selection.kept()));
+                GraceWindow allOld = new GraceWindow(Instant.now().plus(Duration.ofHours(1)));
+                try {
+                    scanAndCheck(real.storage, allOld, new HashSet<>(selection.kept()));
+                    scanned[0]++;
+                } catch (StorageException e) {
+                    // S3Proxy (a Java server) lists in UTF-16 order, not S3's UTF-8 byte order: with a key holding a
+                    // character outside the Basic Multilingual Plane its listing can come out of order. The scan must
+                    // then fail naming the order problem (never merge out of order); any other failure is a bug.
+                    boolean utf16Order = store == Store.S3 && selection.kept().stream().anyMatch(k -> k.codePoints().anyMatch(
+                            Character::isSupplementaryCodePoint)) && e.getMessage().contains("listing out of order");
+                    if (!utf16Order) {
+                        throw e;
+                    }
+                    refusedOutOfOrder[0]++;
+                }
             }
         });
-        System.out.printf("hostile keys on %s: %d generated, %d stored, dropped as no folder can hold them: %s%n", store,
-                generated[0], stored[0], dropped);
+        System.out.printf("hostile keys on %s: %d generated, %d stored, dropped as no folder can hold them: %s; %d scans"
+                + " checked, %d refused as listed out of order%n", store, generated[0], stored[0], dropped, scanned[0],
+                refusedOutOfOrder[0]);
+        assertTrue(scanned[0] > 0, "no scan ran through, every one was refused: " + refusedOutOfOrder[0] + " refused");
         assertTrue(stored[0] * 2 > generated[0], "the filter dropped most keys: " + stored[0] + " of " + generated[0]
                 + " stored, dropped " + dropped);
     }
