@@ -1,12 +1,10 @@
 package dify.reconciler.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BucketContents;
-import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
@@ -18,7 +16,6 @@ import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -32,7 +29,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,7 +52,6 @@ import software.amazon.awssdk.services.s3.S3Client;
 class CrashSweepIT {
 
     private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
-    private static final String QUARANTINE = "reconciler-quarantine/";
     private static final boolean SWEEP = Boolean.getBoolean("fault.sweep");
     /** How many actions the planted drifts plan (the object step of plugin_unreferenced shares its action). */
     private static final int ACTIONS = 11;
@@ -85,19 +80,7 @@ class CrashSweepIT {
             assertEquals(0, PackagedApp.run(env, "scan").exitCode(), "the seeded dataset is clean");
 
             DaemonRows daemon = DaemonRows.on(db);
-            daemon.execute("UPDATE plugins SET refers = 1 WHERE id = ?", dataset.localPlugin(1).pluginRowId());
-            daemon.insertEndpoint(UUID.randomUUID().toString(), "acme/gone", "hook-orphan", "default");
-            String leftover = DifyDataset.fakeUid("leftover", 1);
-            daemon.insertPlugin(leftover, "langgenius/leftover", 0, "local", null);
-            writer.put(LAYOUT.installed() + leftover, "the installed copy of a plugin nobody uses");
-            writer.put(LAYOUT.packages() + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
-            writer.put(LAYOUT.installed() + "not-an-identifier", "a key the daemon cannot parse");
-            writer.put(dataset.localPlugin(2).pkg().key(LAYOUT.installed()), "not a zip");
-            client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(0).pkg().key(LAYOUT.installed())));
-            client.deleteObject(b -> b.bucket(bucket).key(LAYOUT.assets() + dataset.localPlugin(1).assetId()));
-            byte[] ghostIcon = "<svg>nobody's icon</svg>".getBytes(StandardCharsets.UTF_8);
-            writer.put(LAYOUT.assets() + BuiltPackage.assetId("ghost.svg", ghostIcon), ghostIcon);
-            client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(3).pkg().key(LAYOUT.packages())));
+            CrashDrift.plant(daemon, writer, client, bucket, dataset, LAYOUT);
 
             Map<String, String> planted = BucketContents.of(client, bucket);
             Map<String, List<String>> tables = TableDump.daemon(db);
@@ -118,24 +101,14 @@ class CrashSweepIT {
                     killed++;
                 }
                 Map<String, String> afterKill = BucketContents.of(client, bucket);
-                for (Map.Entry<String, String> o : planted.entrySet()) {
-                    String k = o.getKey();
-                    assertTrue(o.getValue().equals(afterKill.get(k)) || o.getValue().equals(afterKill.get(QUARANTINE + k)),
-                            point + ": '" + k + "' is at its key or in quarantine after the kill");
-                }
+                CrashDrift.assertNothingLost(planted, afterKill, point.toString());
                 assertEveryRowInItsTableOrQuarantine(db, rowIds, point);
 
                 PackagedApp.Outcome recover = PackagedApp.run(armed, "recover");
                 assertEquals(0, recover.exitCode(), point + ": " + recover.stdout() + recover.stderr());
                 assertEquals(0L, RemediationRecords.incompleteObjectEntries(db), point + ": nothing is left half done after recover");
                 Map<String, String> recovered = BucketContents.of(client, bucket);
-                for (Map.Entry<String, String> o : planted.entrySet()) {
-                    String k = o.getKey();
-                    boolean atKey = o.getValue().equals(recovered.get(k));
-                    boolean inQuarantine = o.getValue().equals(recovered.get(QUARANTINE + k));
-                    assertTrue(atKey || inQuarantine, point + ": '" + k + "' lost after recover");
-                    assertFalse(atKey && inQuarantine, point + ": '" + k + "' is in both places after recover");
-                }
+                CrashDrift.assertInExactlyOnePlace(planted, recovered, point.toString());
                 assertEveryRowInItsTableOrQuarantine(db, rowIds, point);
 
                 PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");

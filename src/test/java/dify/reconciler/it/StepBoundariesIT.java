@@ -8,7 +8,6 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.remediate.Step;
 import dify.reconciler.testhook.TestStepHook;
 import dify.reconciler.testsupport.BucketContents;
-import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
@@ -21,7 +20,6 @@ import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,7 +49,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 class StepBoundariesIT {
 
     private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
-    private static final String QUARANTINE = "reconciler-quarantine/";
+    private static final String QUARANTINE = CrashDrift.QUARANTINE;
     private static final String KINDS = "refers_too_low,refers_drift,endpoint_orphaned,plugin_unreferenced,package_orphaned,"
             + "asset_orphaned,asset_missing,package_missing,invalid_installed_key,checksum_mismatch,installed_copy_differs,"
             + "installed_object_missing,tenant_storage_drift";
@@ -100,23 +98,12 @@ class StepBoundariesIT {
 
             // CrashSweepIT's drifts, and a tenant's storage size (a row-set update_row)
             DaemonRows daemon = DaemonRows.on(db);
-            daemon.execute("UPDATE plugins SET refers = 1 WHERE id = ?", dataset.localPlugin(1).pluginRowId());
-            daemon.insertEndpoint(UUID.randomUUID().toString(), "acme/gone", "hook-orphan", "default");
-            String leftover = DifyDataset.fakeUid("leftover", 1);
-            String leftoverInstalled = LAYOUT.installed() + leftover;
-            daemon.insertPlugin(leftover, "langgenius/leftover", 0, "local", null);
-            writer.put(leftoverInstalled, "the installed copy of a plugin nobody uses");
-            writer.put(LAYOUT.packages() + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
-            writer.put(LAYOUT.installed() + "not-an-identifier", "a key the daemon cannot parse");
-            writer.put(dataset.localPlugin(2).pkg().key(LAYOUT.installed()), "not a zip");
-            client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(0).pkg().key(LAYOUT.installed())));
-            client.deleteObject(b -> b.bucket(bucket).key(LAYOUT.assets() + dataset.localPlugin(1).assetId()));
-            byte[] ghostIcon = "<svg>nobody's icon</svg>".getBytes(StandardCharsets.UTF_8);
-            writer.put(LAYOUT.assets() + BuiltPackage.assetId("ghost.svg", ghostIcon), ghostIcon);
-            client.deleteObject(b -> b.bucket(bucket).key(dataset.localPlugin(3).pkg().key(LAYOUT.packages())));
+            CrashDrift.Planted drift = CrashDrift.plant(daemon, writer, client, bucket, dataset, LAYOUT);
+            String leftover = drift.leftover();
+            String leftoverInstalled = drift.leftoverInstalled();
             daemon.execute("UPDATE tenant_storages SET size = 5");
 
-            String missingAsset = LAYOUT.assets() + dataset.localPlugin(1).assetId();
+            String missingAsset = drift.missingAsset();
             // the object each half-done action is about, as recover names it
             Map<Step, String> keys = Map.of(Step.COPY_OBJECT_ASSET_INTENT_RECORDED, missingAsset, Step.COPY_OBJECT_ASSET_WRITTEN,
                     missingAsset, Step.QUARANTINE_OBJECT_PUT_BACK, leftoverInstalled);
@@ -146,11 +133,7 @@ class StepBoundariesIT {
                 assertEquals(TestStepHook.HALT_STATUS, apply.exitCode(), step + ": " + apply.stdout() + apply.stderr());
                 assertTrue(apply.stderr().contains("halting at step " + step), step + ": " + apply.stderr());
                 Map<String, String> afterHalt = BucketContents.of(client, bucket);
-                for (Map.Entry<String, String> o : planted.entrySet()) {
-                    String k = o.getKey();
-                    assertTrue(o.getValue().equals(afterHalt.get(k)) || o.getValue().equals(afterHalt.get(QUARANTINE + k)),
-                            step + ": '" + k + "' is at its key or in quarantine after the halt");
-                }
+                CrashDrift.assertNothingLost(planted, afterHalt, step);
                 CrashSweepIT.assertEveryRowInItsTableOrQuarantine(db, rowIds, step);
 
                 PackagedApp.Outcome recover = PackagedApp.run(armed, "recover");
@@ -166,13 +149,7 @@ class StepBoundariesIT {
                 }
                 assertEquals(0L, RemediationRecords.incompleteObjectEntries(db), step + ": nothing is left half done after recover");
                 Map<String, String> recovered = BucketContents.of(client, bucket);
-                for (Map.Entry<String, String> o : planted.entrySet()) {
-                    String k = o.getKey();
-                    boolean atKey = o.getValue().equals(recovered.get(k));
-                    boolean inQuarantine = o.getValue().equals(recovered.get(QUARANTINE + k));
-                    assertTrue(atKey || inQuarantine, step + ": '" + k + "' lost after recover");
-                    assertFalse(atKey && inQuarantine, step + ": '" + k + "' is in both places after recover");
-                }
+                CrashDrift.assertInExactlyOnePlace(planted, recovered, step);
                 CrashSweepIT.assertEveryRowInItsTableOrQuarantine(db, rowIds, step);
 
                 PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");

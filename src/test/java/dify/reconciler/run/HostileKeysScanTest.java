@@ -22,6 +22,7 @@ import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.ObjectWriter;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
+import dify.reconciler.testsupport.ScanOnlyStorage;
 import dify.reconciler.testsupport.SchemaFixture;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -253,7 +254,7 @@ class HostileKeysScanTest {
     }
 
     /** A store that records every key read ({@code open} or {@code head}), and refuses writes: a scan never writes. */
-    private static final class RecordingStorage implements ObjectStorage {
+    private static final class RecordingStorage implements ScanOnlyStorage {
         private final ObjectStorage real;
         final List<String> opened = new ArrayList<>();
 
@@ -279,21 +280,6 @@ class HostileKeysScanTest {
         }
 
         @Override
-        public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
-            throw new UnsupportedOperationException("a scan never writes: copy of " + source.key());
-        }
-
-        @Override
-        public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
-            throw new UnsupportedOperationException("a scan never writes: put of " + key);
-        }
-
-        @Override
-        public void delete(StoredObject expected) {
-            throw new UnsupportedOperationException("a scan never writes: delete of " + expected.key());
-        }
-
-        @Override
         public void checkReachable() {
             real.checkReachable();
         }
@@ -305,7 +291,7 @@ class HostileKeysScanTest {
     }
 
     /** A bucket in memory that lists like S3 (every key starting with the prefix, in UTF-8 byte order). */
-    private static final class MemoryBucket implements ObjectStorage {
+    private static final class MemoryBucket implements ScanOnlyStorage {
         private final TreeMap<String, StoredObject> objects = new TreeMap<>(KeyOrder.COMPARATOR);
         private final Map<String, byte[]> bytes = new TreeMap<>(KeyOrder.COMPARATOR);
 
@@ -331,21 +317,6 @@ class HostileKeysScanTest {
         @Override
         public Optional<StoredObject> head(String key) {
             return Optional.ofNullable(objects.get(key));
-        }
-
-        @Override
-        public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
-            throw new UnsupportedOperationException("a scan never writes: copy of " + source.key());
-        }
-
-        @Override
-        public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
-            throw new UnsupportedOperationException("a scan never writes: put of " + key);
-        }
-
-        @Override
-        public void delete(StoredObject expected) {
-            throw new UnsupportedOperationException("a scan never writes: delete of " + expected.key());
         }
 
         @Override
