@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 class OpenApiDocumentTest {
 
     private static final List<Class<?>> RESOURCES = List.of(ReportResource.class, FindingsResource.class, RunsResource.class,
-            PlanResource.class, ActionsResource.class, RestoreResource.class, QuarantineResource.class, OpenApiResource.class);
+            PlanResource.class, ActionsResource.class, RestoreResource.class, QuarantineResource.class, BreakerResource.class,
+            OpenApiResource.class);
 
     @Test
     void documentsEveryEndpointAndMethod() throws IOException {
