@@ -275,8 +275,8 @@ class RowSetRemediationTest {
             List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
-            assertEquals("the row is locked by another transaction (the daemon is changing it?); we gave up rather than wait:"
-                    + " ERROR: could not obtain"
+            assertEquals("the row is locked by another transaction (the daemon is changing it?); taken NOWAIT, so we gave up at"
+                    + " once: ERROR: could not obtain"
                     + " lock on row in relation \"plugin_installations\"", results.get(0).detail(),
                     "the reason names the installation the daemon holds");
             assertTrue(millis < 1_500, "gave up at once (NOWAIT), not after the 2 s lock timeout: " + millis + " ms");
