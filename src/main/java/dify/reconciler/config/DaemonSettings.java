@@ -19,6 +19,7 @@ import java.util.function.Function;
  * @param localRoot the absolute folder read for {@code local} storage: {@code PLUGIN_STORAGE_LOCAL_ROOT}, resolved
  *        against the daemon's working directory when relative (never against ours)
  * @param localRootSetting {@code PLUGIN_STORAGE_LOCAL_ROOT} as given (default {@code storage})
+ * @param storageVariables every other storage variable of the daemon, read by the backend's own settings class
  */
 public record DaemonSettings(
         String dbHost,
@@ -39,7 +40,8 @@ public record DaemonSettings(
         String awsAccessKey,
         String awsSecretKey,
         String awsRegion,
-        StorageLayout layout) {
+        StorageLayout layout,
+        StorageVariables storageVariables) {
 
     /** The daemon's working directory in its images, against which it resolves a relative local root. */
     public static final Path DAEMON_IMAGE_WORKING_DIRECTORY = Path.of("/app");
@@ -105,8 +107,23 @@ public record DaemonSettings(
                         + " (or both left empty to use the default AWS credential chain)");
             }
         }
+        StorageVariables storageVariables = new StorageVariables(lookup);
+        checkBackendVariables(type, storageVariables);
         return new DaemonSettings(dbHost, dbPort, dbUser, dbName, sslMode, dbType, dbOptions, type, bucket, localRoot,
-                localRootSetting, endpoint, usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout);
+                localRootSetting, endpoint, usePathStyle, useAws, managedIam, accessKey, secretKey, region, layout,
+                storageVariables);
+    }
+
+    /**
+     * Stops start-up on a missing or wrong variable of the backends that keep their settings in their own class
+     * (each parses them again where it builds its client; parsing is cheap and has no side effect).
+     */
+    private static void checkBackendVariables(StorageType type, StorageVariables variables) {
+        switch (type) {
+            // One line per backend whose settings class reads StorageVariables.
+            default -> {
+            }
+        }
     }
 
     /** The PostgreSQL driver properties {@code DB_TYPE} and {@code DB_EXTRAS} ask for; see {@link JdbcConnectionProperties}. */

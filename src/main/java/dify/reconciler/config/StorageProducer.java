@@ -20,12 +20,19 @@ public class StorageProducer {
     ObjectStorage objectStorage(DaemonSettings settings, ReconcilerConfig config, StorageRequestListener requests) {
         // The readiness probe lists the package prefix: a least-privilege bucket policy allows no listing without one.
         // `requests` is the metrics layer (observe.StorageRequestMetrics), counting every request by operation and outcome.
+        return open(settings, timeouts(config.s3()), requests);
+    }
+
+    /**
+     * The store {@code settings} name, built from the daemon's variables only. Public so tests build each backend
+     * exactly as the product does.
+     */
+    public static ObjectStorage open(DaemonSettings settings, S3Timeouts timeouts, StorageRequestListener requests) {
         return switch (settings.storageType()) {
             case LOCAL -> new LocalObjectStorage(settings.localRoot(), requests);
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
                     settings.s3UseAws(), settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(),
-                    settings.awsRegion(), settings.bucket()), timeouts(config.s3()), requests,
-                    settings.layout().packages());
+                    settings.awsRegion(), settings.bucket()), timeouts, requests, settings.layout().packages());
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };

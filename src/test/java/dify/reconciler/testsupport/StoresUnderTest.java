@@ -1,0 +1,54 @@
+package dify.reconciler.testsupport;
+
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.StorageProducer;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.S3Timeouts;
+import dify.reconciler.inventory.storage.StorageRequestListener;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Every storage backend the tests written once run on: one line per backend. A test parameterised with
+ * {@code @MethodSource("dify.reconciler.testsupport.StoresUnderTest#all")} gets a factory per backend and opens a
+ * fresh store per case.
+ */
+public final class StoresUnderTest {
+
+    /** A named factory, so a parameterised test's display name says which backend failed. */
+    public record Backend(String name, Supplier<StoreUnderTest> factory) {
+
+        public StoreUnderTest open() {
+            return factory.get();
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private StoresUnderTest() {
+    }
+
+    public static List<Backend> all() {
+        return List.of(
+                new Backend("local", LocalStoreUnderTest::new),
+                new Backend("s3", S3StoreUnderTest::new));
+    }
+
+    /**
+     * Our adapter built from the daemon's variables as the product builds it ({@link StorageProducer#open}): the
+     * database variables {@link DaemonSettings} requires are filled with placeholders the storage never reads.
+     */
+    static ObjectStorage productStorage(Map<String, String> daemonEnvironment) {
+        Map<String, String> env = new HashMap<>(daemonEnvironment);
+        env.putIfAbsent("DB_HOST", "unused.invalid");
+        env.putIfAbsent("DB_USERNAME", "unused");
+        DaemonSettings settings = DaemonSettings.from(name -> Optional.ofNullable(env.get(name)));
+        return StorageProducer.open(settings, S3Timeouts.DEFAULTS, StorageRequestListener.NO_OP);
+    }
+}
