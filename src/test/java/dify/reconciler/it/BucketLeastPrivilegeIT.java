@@ -17,7 +17,6 @@ import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -73,7 +72,7 @@ class BucketLeastPrivilegeIT {
         S3Client client = s3.client();
         BucketPolicy report = BucketPolicy.read(REPORT_POLICY, bucket);
         BucketPolicy armedPolicy = BucketPolicy.read(ARMED_POLICY, bucket);
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
                 BucketPolicyProxy proxy = BucketPolicyProxy.to(s3.endpoint(), report)) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DifyDataset dataset = new DifyDataset(2, 5, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,

@@ -9,7 +9,6 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -56,7 +55,7 @@ class LeastPrivilegeIT {
 
     @Test
     void everyRowRemedyAppliesAndRestoresWithExactlyTheReadmeGrants(@TempDir Path root, @TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), new LocalObjectWriter(root),
                     StorageLayout.DEFAULT, Instant.now().minus(Duration.ofDays(2)));
             try (Connection su = db.server().connectTo(db.name()); Statement st = su.createStatement()) {

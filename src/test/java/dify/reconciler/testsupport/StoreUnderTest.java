@@ -36,6 +36,12 @@ public interface StoreUnderTest extends AutoCloseable {
      */
     Map<String, String> contents();
 
+    /**
+     * The version tag the backend's own client reads for {@code key} (S3's ETag, Azure's ETag, GCS's generation), or
+     * null where the store has none (a folder): what a finding's observed version must carry.
+     */
+    String nativeVersionTag(String key);
+
     @Override
     default void close() {
     }
