@@ -5,10 +5,11 @@ converted to JSON by `kubectl patch --local`). Each subcommand prints what it ch
   ops_assets.py alerts     RULES_YAML
   ops_assets.py metrics    RULES_YAML DASHBOARD_JSON EXPORTED_NAMES_TXT
   ops_assets.py dashboard-rules DASHBOARD_JSON OUT_RULES_FILE
-  ops_assets.py anchors    RULES_YAML RUNBOOK_MD
+  ops_assets.py anchors    RULES_YAML RUNBOOK_MD RUNBOOK_URL
+  ops_assets.py runbook-url CONFIGMAP_YAML
   ops_assets.py same-container BASE_DEPLOYMENT_YAML PATCH_YAML
   ops_assets.py post-rendered CHART INPUT_YAML OUTPUT_YAML LOCAL_STORAGE(true|false)
-  ops_assets.py bucket-policies README_MD REPORT_POLICY_JSON ARMED_POLICY_JSON
+  ops_assets.py bucket-policies DOC_MD REPORT_POLICY_JSON ARMED_POLICY_JSON
 
 RULES_YAML may be the plain rules file or the PrometheusRule (its .spec is used).
 """
@@ -19,8 +20,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-
-README_URL = "https://github.com/dify-plugin-reconciler/dify-plugin-reconciler/blob/main/README.md#"
 
 # Series Prometheus itself creates for every target; not exported by the service.
 PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "ALERTS", "ALERTS_FOR_STATE"}
@@ -228,7 +227,20 @@ def github_anchor(heading, seen):
     return slug if n == 0 else f"{slug}-{n}"
 
 
-def cmd_anchors(rules_path, runbook_path):
+def cmd_runbook_url(configmap_path):
+    """Prints the runbook URL the kustomizations put in every runbook_url (k8s/base/runbook-url.yaml's data.url)."""
+    doc = load_yaml(configmap_path)
+    url = (doc.get("data") or {}).get("url", "")
+    if not re.match(r"^https?://[^\s#]+$", url):
+        fail(f"{configmap_path}: data.url {url!r} is not an http(s) URL without a '#'")
+    if doc.get("metadata", {}).get("annotations", {}).get("config.kubernetes.io/local-config") != "true":
+        fail(f"{configmap_path}: not marked config.kubernetes.io/local-config: \"true\" (it would be applied to the cluster)")
+    print(url)
+
+
+def cmd_anchors(rules_path, runbook_path, runbook_url):
+    """Every alert's runbook_url is RUNBOOK_URL#<anchor of a heading of RUNBOOK_MD>."""
+    prefix = runbook_url + "#"
     seen, anchors, in_code = {}, set(), False
     with open(runbook_path, encoding="utf-8") as f:
         for line in f:
@@ -243,11 +255,11 @@ def cmd_anchors(rules_path, runbook_path):
         if "alert" not in r:
             continue
         url = r.get("annotations", {}).get("runbook_url", "")
-        if not url.startswith(README_URL):
-            print(f"FAIL: {r['alert']}: runbook_url {url!r} does not start with {README_URL}")
+        if not url.startswith(prefix):
+            print(f"FAIL: {r['alert']}: runbook_url {url!r} does not start with {prefix}")
             bad += 1
             continue
-        anchor = url[len(README_URL):]
+        anchor = url[len(prefix):]
         if anchor in anchors:
             print(f"  ok  {r['alert']:42s} #{anchor}")
         else:
@@ -452,8 +464,9 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
 
 
 def cmd_bucket_policies(readme_path, *policy_paths):
-    """Each policy file is shown in the README, verbatim, as the ```json block under a `<!-- docs/NAME -->` line
-    (BucketLeastPrivilegeIT tests the files, operators copy the README: they must be the same policy)."""
+    """Each policy file is shown in the documentation (docs/deploying.md), verbatim, as the ```json block under a
+    `<!-- docs/NAME -->` line (BucketLeastPrivilegeIT tests the files, operators copy the page: they must be the same
+    policy)."""
     with open(readme_path, encoding="utf-8") as f:
         readme = f.read()
     ok = True
@@ -472,7 +485,7 @@ def cmd_bucket_policies(readme_path, *policy_paths):
             print(f"FAIL: {readme_path} has {len(blocks)} ```json blocks under '<!-- {name} -->' (want exactly 1)")
             ok = False
         elif blocks[0].strip() != text:
-            print(f"FAIL: the README's block for {name} differs from the file")
+            print(f"FAIL: {readme_path}'s block for {name} differs from the file")
             ok = False
         else:
             print(f"  ok  {name} is in {os.path.basename(readme_path)} verbatim")
@@ -481,7 +494,7 @@ def cmd_bucket_policies(readme_path, *policy_paths):
 
 
 COMMANDS = {"alerts": (cmd_alerts, 1), "metrics": (cmd_metrics, 3), "dashboard-rules": (cmd_dashboard_rules, 2),
-            "anchors": (cmd_anchors, 2), "same-container": (cmd_same_container, 2),
+            "anchors": (cmd_anchors, 3), "runbook-url": (cmd_runbook_url, 1), "same-container": (cmd_same_container, 2),
             "post-rendered": (cmd_post_rendered, 5), "bucket-policies": (cmd_bucket_policies, 3)}
 
 
