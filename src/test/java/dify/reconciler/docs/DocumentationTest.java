@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,6 +40,9 @@ import org.junit.jupiter.api.Test;
  * setting, a group of settings, the environment form (or its prefix) of one, or a variable of
  * {@code k8s/helm/post-renderer.sh}.
  * <li>Every relative link and {@code #anchor} in {@code README.md} and {@code docs/*.md} resolves ({@link MarkdownLinks}).
+ * <li>Every test the pages name in backticks ({@code `FooTest`}, {@code `FooIT`}, {@code `FooTest.method`}: a
+ * CamelCase name ending in {@code Test} or {@code IT}) is a class under {@code src/test/java}, with that method: the
+ * guarantees table cites its proofs by these names.
  * </ul>
  * The failure messages name the setting and the file and table to document it in, or the page, line and broken link.
  */
@@ -71,6 +76,19 @@ class DocumentationTest {
             problems.addAll(MarkdownLinks.broken(ROOT, page, read(page), DocumentationTest::read));
         }
         assertTrue(problems.isEmpty(), () -> "broken links:\n" + String.join("\n", problems));
+    }
+
+    @Test
+    void everyTestTheDocumentationNamesExists() {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> tests = testSources();
+        for (Path page : pages()) {
+            problems.addAll(missingTests(ROOT.relativize(page).toString(), read(page), tests));
+        }
+        assertTrue(problems.isEmpty(), () -> "tests the documentation names that do not exist:\n" + String.join("\n", problems));
+        List<String> renamed = missingTests("x.md", "proven by `LeastPrivilegeIT`, `RemediationTest.noSuchMethod` and `NoSuchTest`", tests);
+        assertEquals(List.of("x.md:1 names the test RemediationTest.noSuchMethod, but RemediationTest has no method noSuchMethod",
+                "x.md:1 names the test NoSuchTest, which is no class under src/test/java"), renamed);
     }
 
     /** The discovery is not vacuous: it finds settings of every kind of source the rule names. */
@@ -152,6 +170,36 @@ class DocumentationTest {
         List<String> added = new ArrayList<>(after);
         added.removeAll(before);
         return added;
+    }
+
+    private static final Pattern TEST_NAME = Pattern.compile("`([A-Z][a-z][A-Za-z0-9]*(?:Test|IT))(?:\\.([A-Za-z_][A-Za-z0-9_]*))?`");
+
+    private static List<String> missingTests(String file, String markdown, Map<String, String> tests) {
+        List<String> problems = new ArrayList<>();
+        Matcher m = TEST_NAME.matcher(markdown);
+        while (m.find()) {
+            String where = file + ":" + CodeSettings.line(markdown, m.start());
+            String source = tests.get(m.group(1));
+            if (source == null) {
+                problems.add(where + " names the test " + m.group(1) + ", which is no class under src/test/java");
+            } else if (m.group(2) != null && !Pattern.compile("\\b" + Pattern.quote(m.group(2)) + "\\s*\\(").matcher(source).find()) {
+                problems.add(where + " names the test " + m.group(1) + "." + m.group(2) + ", but " + m.group(1) + " has no method "
+                        + m.group(2));
+            }
+        }
+        return problems;
+    }
+
+    /** Simple class name → source of every file under src/test/java. */
+    private static Map<String, String> testSources() {
+        Map<String, String> sources = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(ROOT.resolve("src/test/java"))) {
+            files.filter(f -> f.toString().endsWith(".java"))
+                    .forEach(f -> sources.put(f.getFileName().toString().replace(".java", ""), read(f)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return sources;
     }
 
     private static CodeSettings code() {
