@@ -88,31 +88,15 @@ fi
 kubectl kustomize "$root/k8s/armed" > "$tmp/armed.yaml"
 # The runbook URL is a setting: rendered, every alert links the configured URL (the default here, another one in a
 # copy whose runbook-url.yaml was changed), and the setting's ConfigMap itself is never rendered.
-prometheusrule_of() {
-  python3 - "$1" "$2" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-assert not any(d["kind"] == "ConfigMap" and d["metadata"]["name"] == "dify-plugin-reconciler-runbook" for d in docs), \
-    "the runbook-url ConfigMap (local-config) was rendered"
-rules = [d for d in docs if d["kind"] == "PrometheusRule"]
-assert len(rules) == 1, f"{len(rules)} PrometheusRules rendered"
-yaml.safe_dump(rules[0], open(sys.argv[2], "w"))
-PY
-}
-for overlay in base sidecar armed; do
-  prometheusrule_of "$tmp/$overlay.yaml" "$tmp/$overlay-rule.yaml"
-  python3 "$helper" anchors "$tmp/$overlay-rule.yaml" "$runbook" "$runbook_url" > /dev/null \
-    || { python3 "$helper" anchors "$tmp/$overlay-rule.yaml" "$runbook" "$runbook_url"; echo "FAIL: k8s/$overlay's alerts do not link $runbook_url"; exit 1; }
-done
+python3 "$helper" rendered-runbook-urls "$runbook" "$runbook_url" "$tmp/base.yaml" "$tmp/sidecar.yaml" "$tmp/armed.yaml" \
+  > "$tmp/runbook-urls.log" || { cat "$tmp/runbook-urls.log"; exit 1; }
 cp -r "$root/k8s" "$tmp/k8s-runbook"
 forked_url="https://git.example.test/ops/dify-plugin-reconciler/-/blob/main/docs/runbook.md"
 sed -i "s|^  url: .*|  url: $forked_url|" "$tmp/k8s-runbook/base/runbook-url.yaml"
-for overlay in base sidecar; do
-  kubectl kustomize "$tmp/k8s-runbook/$overlay" > "$tmp/forked-$overlay.yaml"
-  prometheusrule_of "$tmp/forked-$overlay.yaml" "$tmp/forked-$overlay-rule.yaml"
-  python3 "$helper" anchors "$tmp/forked-$overlay-rule.yaml" "$runbook" "$forked_url" > /dev/null \
-    || { python3 "$helper" anchors "$tmp/forked-$overlay-rule.yaml" "$runbook" "$forked_url"; echo "FAIL: k8s/$overlay ignores runbook-url.yaml"; exit 1; }
-done
+kubectl kustomize "$tmp/k8s-runbook/base" > "$tmp/forked-base.yaml"
+kubectl kustomize "$tmp/k8s-runbook/sidecar" > "$tmp/forked-sidecar.yaml"
+python3 "$helper" rendered-runbook-urls "$runbook" "$forked_url" "$tmp/forked-base.yaml" "$tmp/forked-sidecar.yaml" \
+  > "$tmp/runbook-urls-forked.log" || { cat "$tmp/runbook-urls-forked.log"; echo "FAIL: a changed k8s/base/runbook-url.yaml is not what the alerts link"; exit 1; }
 echo "  ok  every rendered alert links the runbook URL of k8s/base/runbook-url.yaml (the default, and a changed one in base and sidecar)"
 grep -q '^  RECONCILER_REMEDIATION_DRY_RUN: "false"$' "$tmp/armed.yaml" \
   || { echo "FAIL: k8s/armed does not set RECONCILER_REMEDIATION_DRY_RUN: \"false\""; exit 1; }
