@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The README's bucket policies ({@code docs/bucket-policy-report.json}, {@code docs/bucket-policy-armed.json}),
+ * The documented bucket policies ({@code docs/bucket-policy-report.json}, {@code docs/bucket-policy-armed.json}),
  * enforced in front of S3Proxy by {@link BucketPolicyProxy}, against the packaged jar: (a) a deep-verifying scan
  * under the report policy makes no request the policy denies and reports exactly what the same scan reports
  * without it; (d) a scan that may not list a daemon prefix is a failed run; (b) every object remedy kind is

@@ -46,7 +46,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  *
  * <p>
  * The default run kills at two points (about half a minute each); {@code -Dfault.sweep=true} (the {@code fault-sweep} Maven
- * profile) kills after every action count with several delays (README, "What the reconciler guarantees").
+ * profile) kills after every action count with several delays (docs/guarantees.md).
  */
 class CrashSweepIT {
 
