@@ -106,7 +106,8 @@ public final class S3CompatibleStore implements StoreUnderTest {
     }
 
     /** Where the daemon stores its key {@code key}: {@code path.Join(root, key)} (the key itself without a root). */
-    public String storedKey(String key) {
+    @Override
+    public String storeKey(String key) {
         return root.isEmpty() ? key : GoPath.join(root, key);
     }
 
@@ -136,17 +137,23 @@ public final class S3CompatibleStore implements StoreUnderTest {
 
     @Override
     public ObjectWriter writer() {
-        return (key, content) -> s3.client().putObject(b -> b.bucket(bucket).key(storedKey(key)), RequestBody.fromBytes(content));
+        return (key, content) -> s3.client().putObject(b -> b.bucket(bucket).key(storeKey(key)), RequestBody.fromBytes(content));
     }
 
     @Override
     public void delete(String key) {
-        s3.client().deleteObject(b -> b.bucket(bucket).key(storedKey(key)));
+        s3.client().deleteObject(b -> b.bucket(bucket).key(storeKey(key)));
     }
 
     @Override
     public Map<String, String> contents() {
         return BucketContents.of(s3.client(), bucket);
+    }
+
+    /** The ETag S3's own client reads for the daemon's key {@code key} (at its place under the root). */
+    @Override
+    public String nativeVersionTag(String key) {
+        return s3.client().headObject(b -> b.bucket(bucket).key(storeKey(key))).eTag();
     }
 
     @Override

@@ -67,7 +67,7 @@ class S3CompatibleProvidersTest {
     }
 
     private static String storedContent(S3CompatibleStore store, String daemonKey) {
-        return store.server().client().getObjectAsBytes(b -> b.bucket(store.bucket()).key(store.storedKey(daemonKey)))
+        return store.server().client().getObjectAsBytes(b -> b.bucket(store.bucket()).key(store.storeKey(daemonKey)))
                 .asString(StandardCharsets.UTF_8);
     }
 
