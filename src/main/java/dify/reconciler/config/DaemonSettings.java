@@ -121,6 +121,7 @@ public record DaemonSettings(
     private static void checkBackendVariables(StorageType type, StorageVariables variables) {
         switch (type) {
             // One line per backend whose settings class reads StorageVariables.
+            case ALIYUN_OSS, TENCENT_COS, HUAWEI_OBS, VOLCENGINE_TOS, BAIDU_BOS -> S3CompatibleSettings.check(type, variables);
             default -> {
             }
         }

@@ -208,6 +208,20 @@ public interface ReconcilerConfig {
         Duration requestTimeout();
     }
 
+    /** Where the storage is, beyond the daemon's own variables. */
+    Storage storage();
+
+    interface Storage {
+
+        /**
+         * For {@code aliyun_oss}, {@code tencent_cos}, {@code huawei_obs}, {@code volcengine_tos} and {@code baidu_bos}:
+         * the provider's S3-compatible endpoint ({@code https://host[:port]}), replacing the one derived from the
+         * daemon's variables (for when a provider moves its S3 API, or a private domain has another shape). Unset:
+         * derived (see the README's storage backends table). Ignored for the other storage types.
+         */
+        Optional<String> s3Endpoint();
+    }
+
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */
     @WithDefault("50")
     int runHistorySize();

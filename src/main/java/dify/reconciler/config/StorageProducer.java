@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.RootedObjectStorage;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.S3Settings;
 import dify.reconciler.inventory.storage.S3Timeouts;
@@ -10,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.util.Optional;
 
 /** The bucket or folder named by {@code PLUGIN_STORAGE_TYPE} and its companions. */
 @ApplicationScoped
@@ -20,7 +22,7 @@ public class StorageProducer {
     ObjectStorage objectStorage(DaemonSettings settings, ReconcilerConfig config, StorageRequestListener requests) {
         // The readiness probe lists the package prefix: a least-privilege bucket policy allows no listing without one.
         // `requests` is the metrics layer (observe.StorageRequestMetrics), counting every request by operation and outcome.
-        return open(settings, timeouts(config.s3()), requests);
+        return open(settings, timeouts(config.s3()), requests, config.storage().s3Endpoint());
     }
 
     /**
@@ -28,14 +30,38 @@ public class StorageProducer {
      * exactly as the product does.
      */
     public static ObjectStorage open(DaemonSettings settings, S3Timeouts timeouts, StorageRequestListener requests) {
+        return open(settings, timeouts, requests, Optional.empty());
+    }
+
+    /** @param s3EndpointOverride {@code reconciler.storage.s3-endpoint}, for the S3-compatible clouds */
+    public static ObjectStorage open(DaemonSettings settings, S3Timeouts timeouts, StorageRequestListener requests,
+            Optional<String> s3EndpointOverride) {
         return switch (settings.storageType()) {
             case LOCAL -> new LocalObjectStorage(settings.localRoot(), requests);
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
                     settings.s3UseAws(), settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(),
                     settings.awsRegion(), settings.bucket()), timeouts, requests, settings.layout().packages());
+            case ALIYUN_OSS, TENCENT_COS, HUAWEI_OBS, VOLCENGINE_TOS, BAIDU_BOS -> s3Compatible(
+                    S3CompatibleSettings.from(settings.storageType(), settings.storageVariables(), s3EndpointOverride),
+                    timeouts, requests, settings.layout().packages());
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };
+    }
+
+    /**
+     * The provider's S3 API; for Aliyun every key under the daemon's {@code ALIYUN_OSS_PATH} root (always wrapped: with
+     * no root the daemon still cleans every key with path.Join). The reachability probe lists the package prefix
+     * under the root.
+     */
+    static ObjectStorage s3Compatible(S3CompatibleSettings s, S3Timeouts timeouts, StorageRequestListener requests,
+            String packagesPrefix) {
+        if (s.type() != StorageType.ALIYUN_OSS) {
+            return S3ObjectStorage.create(s.s3Settings(), timeouts, requests, packagesPrefix, s.dialect());
+        }
+        String rootPrefix = RootedObjectStorage.rootPrefix(s.root());
+        return new RootedObjectStorage(S3ObjectStorage.create(s.s3Settings(), timeouts, requests, rootPrefix + packagesPrefix,
+                s.dialect()), s.root(), "ALIYUN_OSS_PATH");
     }
 
     static S3Timeouts timeouts(ReconcilerConfig.S3 s3) {

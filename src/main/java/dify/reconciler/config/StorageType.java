@@ -14,12 +14,12 @@ public enum StorageType {
     LOCAL(true, "local", "local_file"),
     S3(true, "s3", "aws_s3", "aws-s3"),
     AZURE_BLOB(false, "azure_blob", "azure", "azure-blob"),
-    ALIYUN_OSS(false, "aliyun_oss", "aliyun", "aliyun-oss"),
-    TENCENT_COS(false, "tencent_cos", "tencent", "tencent-cos"),
+    ALIYUN_OSS(true, "aliyun_oss", "aliyun", "aliyun-oss"),
+    TENCENT_COS(true, "tencent_cos", "tencent", "tencent-cos"),
     GCS(false, "gcs", "google-storage", "google_storage"),
-    HUAWEI_OBS(false, "huawei_obs", "huawei", "huawei-obs"),
-    VOLCENGINE_TOS(false, "volcengine_tos", "volcengine", "volcengine-tos"),
-    BAIDU_BOS(false, "baidu_bos");
+    HUAWEI_OBS(true, "huawei_obs", "huawei", "huawei-obs"),
+    VOLCENGINE_TOS(true, "volcengine_tos", "volcengine", "volcengine-tos"),
+    BAIDU_BOS(true, "baidu_bos");
 
     private final boolean supported;
     private final List<String> aliases;

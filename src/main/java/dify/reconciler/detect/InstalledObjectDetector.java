@@ -100,6 +100,13 @@ public final class InstalledObjectDetector {
             why.add("it has no ':' between name and version");
         }
         String reason = why.isEmpty() ? "" : ": " + String.join(", ", why);
+        if (rest.length() > 1 && rest.endsWith("/")) {
+            // A folder placeholder below the prefix (plugin/langgenius/): what the daemon does depends on its storage.
+            return "key is not a valid plugin unique identifier" + reason + ", a folder placeholder (it ends in '/'):"
+                    + " the daemon's s3 and huawei_obs storages (dify-cloud-kit v0.1.3) list placeholders as keys, and the"
+                    + " daemon then logs 'plugin_unique_identifier is not valid' for it every 30 s; its aliyun_oss and"
+                    + " tencent_cos listings skip it";
+        }
         return "key is not a valid plugin unique identifier" + reason
                 + "; the daemon logs 'plugin_unique_identifier is not valid' for it every 30 s";
     }

@@ -50,6 +50,10 @@ class InstalledObjectDetectorTest {
     @Test
     void explainsWhatIsWrongWithAKey() {
         assertTrue(InstalledObjectDetector.describeInvalidKey("").contains("folder placeholder"));
+        String placeholder = InstalledObjectDetector.describeInvalidKey("langgenius/");
+        assertTrue(placeholder.contains("a folder placeholder (it ends in '/'): the daemon's s3 and huawei_obs storages"
+                + " (dify-cloud-kit v0.1.3) list placeholders as keys, and the daemon then logs 'plugin_unique_identifier is not"
+                + " valid' for it every 30 s; its aliyun_oss and tencent_cos listings skip it"), placeholder);
         assertTrue(InstalledObjectDetector.describeInvalidKey("/a/b:1.0.0@" + "a".repeat(64)).contains("leading slash"));
         assertTrue(InstalledObjectDetector.describeInvalidKey("a\\b:1.0.0@" + "a".repeat(64)).contains("backslash"));
         assertTrue(InstalledObjectDetector.describeInvalidKey("a/b\uFF1A1.0.0@" + "a".repeat(64)).contains("look-alike colon"));

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -41,19 +43,62 @@ public final class S3ProxyServer implements AutoCloseable {
 
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static S3ProxyServer shared;
+    private static final Map<String, S3ProxyServer> SHARED_VIRTUAL_HOSTS = new HashMap<>();
 
     private final Process process;
     private final Path workDir;
     private final Path dataDir;
     private final URI endpoint;
+    /** {@code http://<virtual host>:<port>}, or {@link #endpoint} when no virtual host is set. */
+    private final URI hostEndpoint;
     private final S3Client client;
 
-    private S3ProxyServer(Process process, Path workDir, URI endpoint) {
+    private S3ProxyServer(Process process, Path workDir, URI endpoint, String virtualHost) {
         this.process = process;
         this.workDir = workDir;
         this.dataDir = workDir.resolve("data");
         this.endpoint = endpoint;
-        this.client = newClient(endpoint, ACCESS_KEY, SECRET_KEY);
+        this.hostEndpoint = virtualHost == null ? endpoint : URI.create("http://" + virtualHost + ":" + endpoint.getPort());
+        // With a virtual host, S3Proxy takes any other Host header for a bucket name (CNAME style): the path-style
+        // client must name the virtual host itself.
+        this.client = newClient(hostEndpoint, ACCESS_KEY, SECRET_KEY);
+    }
+
+    /**
+     * The instance serving virtual-hosted requests for {@code virtualHost} ({@code <bucket>.<virtualHost>}), shared by
+     * every test of this JVM. The names must resolve to this machine ({@code /etc/hosts}; {@code .ci/run} adds them):
+     * {@code requiredNames} are checked first, and a missing one fails the test naming it.
+     */
+    public static synchronized S3ProxyServer sharedVirtualHost(String virtualHost, String... requiredNames) {
+        requireLoopback(virtualHost);
+        for (String name : requiredNames) {
+            requireLoopback(name);
+        }
+        S3ProxyServer server = SHARED_VIRTUAL_HOSTS.get(virtualHost);
+        if (server == null) {
+            S3ProxyServer started = start(virtualHost);
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "s3proxy-stop-" + virtualHost));
+            SHARED_VIRTUAL_HOSTS.put(virtualHost, started);
+            server = started;
+        }
+        return server;
+    }
+
+    private static void requireLoopback(String name) {
+        try {
+            if (!InetAddress.getByName(name).isLoopbackAddress()) {
+                throw new IllegalStateException(name + " does not resolve to this machine: /etc/hosts needs '127.0.0.1 " + name
+                        + "' (.ci/run adds it)");
+            }
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("host name " + name + " does not resolve: add '127.0.0.1 " + name
+                    + "' to /etc/hosts (.ci/run adds every name the S3-compatible storage tests use)", e);
+        }
+    }
+
+    /** {@code http://<virtual host>:<port>} for a virtual-hosted instance; else {@link #endpoint()}. */
+    public URI hostEndpoint() {
+        return hostEndpoint;
     }
 
     /** The instance shared by every test in this JVM, started on first use and stopped at JVM exit. */
@@ -68,6 +113,11 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** Starts a private instance; the caller closes it. */
     public static S3ProxyServer start() {
+        return start(null);
+    }
+
+    /** @param virtualHost {@code s3proxy.virtual-host}: buckets are also served as {@code <bucket>.<virtualHost>}; null: none */
+    private static S3ProxyServer start(String virtualHost) {
         Path jar = locateJar();
         try {
             Path workDir = Files.createTempDirectory("s3proxy-");
@@ -85,6 +135,7 @@ public final class S3ProxyServer implements AutoCloseable {
                     // jclouds' own identity is unused by the filesystem provider but must be present.
                     "jclouds.identity=" + ACCESS_KEY,
                     "jclouds.credential=" + SECRET_KEY,
+                    virtualHost == null ? "" : "s3proxy.virtual-host=" + virtualHost,
                     ""), StandardCharsets.UTF_8);
             Path log = workDir.resolve("s3proxy.log");
             ProcessBuilder builder = new ProcessBuilder(List.of(javaExecutable(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
@@ -98,7 +149,7 @@ public final class S3ProxyServer implements AutoCloseable {
             builder.environment().put("LC_ALL", "C.UTF-8");
             Process process = builder.start();
             awaitReady(process, endpoint, log);
-            return new S3ProxyServer(process, workDir, endpoint);
+            return new S3ProxyServer(process, workDir, endpoint, virtualHost);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start S3Proxy from " + jar, e);
         }

@@ -34,7 +34,12 @@ public final class StoresUnderTest {
     /** One line per backend. */
     private static final List<Backend> BACKENDS = List.of(
             new Backend("local", LocalStoreUnderTest::new),
-            new Backend("s3", S3StoreUnderTest::new));
+            new Backend("s3", S3StoreUnderTest::new),
+            new Backend("aliyun_oss", S3CompatibleStore::aliyun),
+            new Backend("tencent_cos", S3CompatibleStore::tencent),
+            new Backend("huawei_obs", S3CompatibleStore::huawei),
+            new Backend("volcengine_tos", S3CompatibleStore::volcengine),
+            new Backend("baidu_bos", S3CompatibleStore::baidu));
 
     private StoresUnderTest() {
     }

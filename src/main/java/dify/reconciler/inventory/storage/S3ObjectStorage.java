@@ -65,6 +65,8 @@ public final class S3ObjectStorage implements ObjectStorage {
     private final String credentialsHint;
     /** What {@link #checkReachable} lists; null lists the whole bucket. */
     private final String probePrefix;
+    /** Which preconditions the service honours; see {@link S3Dialect}. */
+    private final S3Dialect dialect;
     /** Set once a request has proven the bucket exists; see {@link #head}. */
     private volatile boolean bucketConfirmed;
 
@@ -78,11 +80,11 @@ public final class S3ObjectStorage implements ObjectStorage {
      * @param listener told about every request; {@link StorageRequestListener#NO_OP} when nothing listens
      */
     public S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener) {
-        this(client, bucket, pageSize, listener, S3Settings.Credentials.STATIC_KEYS, null);
+        this(client, bucket, pageSize, listener, S3Settings.Credentials.STATIC_KEYS, null, S3Dialect.S3);
     }
 
     private S3ObjectStorage(S3Client client, String bucket, int pageSize, StorageRequestListener listener,
-            S3Settings.Credentials credentials, String probePrefix) {
+            S3Settings.Credentials credentials, String probePrefix, S3Dialect dialect) {
         if (pageSize < 1 || pageSize > DEFAULT_PAGE_SIZE) {
             throw new IllegalArgumentException("page size must be between 1 and 1000, was " + pageSize);
         }
@@ -92,10 +94,13 @@ public final class S3ObjectStorage implements ObjectStorage {
         this.listener = listener;
         this.endpoint = describeEndpoint(client);
         this.probePrefix = probePrefix;
-        this.credentialsHint = credentials == S3Settings.Credentials.STATIC_KEYS
-                ? "check AWS_ACCESS_KEY / AWS_SECRET_KEY"
-                : "check the credentials the default AWS credential chain found: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
-                        + " web identity, profile or instance role";
+        this.dialect = dialect;
+        this.credentialsHint = dialect.credentialsHint() != null
+                ? dialect.credentialsHint()
+                : credentials == S3Settings.Credentials.STATIC_KEYS
+                        ? "check AWS_ACCESS_KEY / AWS_SECRET_KEY"
+                        : "check the credentials the default AWS credential chain found: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
+                                + " web identity, profile or instance role";
     }
 
     /** Builds the client the way the daemon does from its S3_* and AWS_* variables. */
@@ -115,6 +120,12 @@ public final class S3ObjectStorage implements ObjectStorage {
     /** @param probePrefix what {@link #checkReachable} lists (a prefix the credentials may list); null: the whole bucket */
     public static S3ObjectStorage create(S3Settings settings, S3Timeouts timeouts, StorageRequestListener listener,
             String probePrefix) {
+        return create(settings, timeouts, listener, probePrefix, S3Dialect.S3);
+    }
+
+    /** As above, for an S3-compatible service whose preconditions and wording {@code dialect} describes. */
+    public static S3ObjectStorage create(S3Settings settings, S3Timeouts timeouts, StorageRequestListener listener,
+            String probePrefix, S3Dialect dialect) {
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials(settings))
@@ -135,7 +146,7 @@ public final class S3ObjectStorage implements ObjectStorage {
         // Same as the daemon (dify-cloud-kit v0.1.0+): S3_USE_PATH_STYLE applies on AWS and custom endpoints alike.
         builder.forcePathStyle(settings.forcePathStyle());
         return new S3ObjectStorage(builder.build(), settings.bucket(), DEFAULT_PAGE_SIZE, listener, settings.credentials(),
-                probePrefix);
+                probePrefix, dialect);
     }
 
     private static AwsCredentialsProvider credentials(S3Settings settings) {
@@ -199,10 +210,16 @@ public final class S3ObjectStorage implements ObjectStorage {
         VersionGuard.requireTarget(this, targetKey, expectedTarget, "copy");
         String action = "copy '" + source.key() + "' to '" + targetKey + "'";
         try {
-            client.copyObject(b -> b.sourceBucket(bucket).sourceKey(source.key()).destinationBucket(bucket)
-                    .destinationKey(targetKey).copySourceIfMatch(source.etag())
-                    .ifNoneMatch(expectedTarget == null ? "*" : null)
-                    .ifMatch(expectedTarget == null ? null : expectedTarget.etag()));
+            client.copyObject(b -> {
+                b.sourceBucket(bucket).sourceKey(source.key()).destinationBucket(bucket)
+                        .destinationKey(targetKey).copySourceIfMatch(source.etag());
+                if (dialect.targetPreconditions()) {
+                    b.ifNoneMatch(expectedTarget == null ? "*" : null)
+                            .ifMatch(expectedTarget == null ? null : expectedTarget.etag());
+                } else if (expectedTarget == null && dialect.forbidOverwriteHeader() != null) {
+                    b.overrideConfiguration(o -> o.putHeader(dialect.forbidOverwriteHeader(), "true"));
+                }
+            });
             listener.onRequest("copy", true);
         } catch (SdkException e) {
             listener.onRequest("copy", false);
@@ -231,10 +248,15 @@ public final class S3ObjectStorage implements ObjectStorage {
     private StoredObject put(String key, RequestBody body, long length, StoredObject expectedTarget, Supplier<byte[]> intended) {
         VersionGuard.requireTarget(this, key, expectedTarget, "put");
         try {
-            client.putObject(b -> b.bucket(bucket).key(key).contentLength(length)
-                    .ifNoneMatch(expectedTarget == null ? "*" : null)
-                    .ifMatch(expectedTarget == null ? null : expectedTarget.etag()),
-                    body);
+            client.putObject(b -> {
+                b.bucket(bucket).key(key).contentLength(length);
+                if (dialect.targetPreconditions()) {
+                    b.ifNoneMatch(expectedTarget == null ? "*" : null)
+                            .ifMatch(expectedTarget == null ? null : expectedTarget.etag());
+                } else if (expectedTarget == null && dialect.forbidOverwriteHeader() != null) {
+                    b.overrideConfiguration(o -> o.putHeader(dialect.forbidOverwriteHeader(), "true"));
+                }
+            }, body);
             listener.onRequest("put", true);
         } catch (SdkException e) {
             listener.onRequest("put", false);
@@ -274,7 +296,8 @@ public final class S3ObjectStorage implements ObjectStorage {
     public void delete(StoredObject expected) {
         VersionGuard.requireVersion(this, expected, "delete");
         try {
-            client.deleteObject(b -> b.bucket(bucket).key(expected.key()).ifMatch(expected.etag()));
+            client.deleteObject(b -> b.bucket(bucket).key(expected.key())
+                    .ifMatch(dialect.deletePrecondition() ? expected.etag() : null));
             listener.onRequest("delete", true);
         } catch (SdkException e) {
             listener.onRequest("delete", false);
@@ -312,7 +335,11 @@ public final class S3ObjectStorage implements ObjectStorage {
 
     @Override
     public String describe() {
-        return "s3://" + bucket + " (" + endpoint + ")";
+        return "s3://" + bucket + " (" + endpoint + (dialect.provider() == null
+                ? ""
+                : ", " + dialect.provider()
+                        + " S3-compatible API")
+                + ")";
     }
 
     @Override
