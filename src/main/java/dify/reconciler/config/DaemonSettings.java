@@ -121,6 +121,7 @@ public record DaemonSettings(
     private static void checkBackendVariables(StorageType type, StorageVariables variables) {
         switch (type) {
             // One line per backend whose settings class reads StorageVariables.
+            case AZURE_BLOB -> dify.reconciler.inventory.storage.AzureBlobSettings.from(variables);
             default -> {
             }
         }
