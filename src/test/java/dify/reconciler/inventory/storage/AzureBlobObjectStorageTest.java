@@ -319,6 +319,70 @@ class AzureBlobObjectStorageTest extends ObjectStorageContract {
         }
     }
 
+    /**
+     * Our HEAD check passes, then the blob changes before the write reaches Azurite: only the precondition we send with
+     * the write can refuse it. The proxy rewrites the blob just before forwarding the request.
+     */
+    private FaultyHttpProxy rewritingBefore(String method, String key, String newContent) {
+        FaultyHttpProxy proxy = FaultyHttpProxy.to(upstreamOf(azurite));
+        toClose.add(proxy);
+        AtomicInteger seen = new AtomicInteger();
+        proxy.policy(r -> {
+            if (r.method().equals(method) && isKey(r.target(), key) && seen.incrementAndGet() == 1) {
+                writer.put(key, newContent);
+            }
+            return Fault.PASS;
+        });
+        return proxy;
+    }
+
+    @Test
+    void aDeleteRacingARewriteDeletesNothing() {
+        writer.put("plugin/bad key", "observed");
+        StoredObject observed = storage.head("plugin/bad key").orElseThrow();
+        try (AzureBlobObjectStorage racing = throughProxy(rewritingBefore("DELETE", "plugin/bad key", "rewritten"))) {
+            ObjectChangedException e = assertThrows(ObjectChangedException.class, () -> racing.delete(observed));
+            assertTrue(e.getMessage().contains("HTTP 412"), e.getMessage());
+        }
+        assertArrayEquals("rewritten".getBytes(), container.getBlobClient("plugin/bad key").downloadContent().toBytes());
+    }
+
+    @Test
+    void aCopyWhoseSourceIsRewrittenAfterOurCheckCopiesNothing() {
+        writer.put("plugin_packages/a/b:1@c", "verified");
+        StoredObject source = storage.head("plugin_packages/a/b:1@c").orElseThrow();
+        // The copy is a PUT on the target; the source changes just before it.
+        FaultyHttpProxy proxy = FaultyHttpProxy.to(upstreamOf(azurite));
+        toClose.add(proxy);
+        AtomicInteger seen = new AtomicInteger();
+        proxy.policy(r -> {
+            if (r.method().equals("PUT") && r.headers().containsKey("x-ms-copy-source") && seen.incrementAndGet() == 1) {
+                writer.put("plugin_packages/a/b:1@c", "rewritten meanwhile");
+            }
+            return Fault.PASS;
+        });
+        try (AzureBlobObjectStorage racing = throughProxy(proxy)) {
+            ObjectChangedException e = assertThrows(ObjectChangedException.class,
+                    () -> racing.copy(source, "plugin/a/b:1@c", null));
+            assertTrue(e.getMessage().contains("HTTP 412"), e.getMessage());
+        }
+        assertFalse(container.getBlobClient("plugin/a/b:1@c").exists());
+    }
+
+    @Test
+    void aReplaceRacingARewriteOverwritesNothing() {
+        writer.put("assets/a.png", "observed");
+        StoredObject observed = storage.head("assets/a.png").orElseThrow();
+        try (AzureBlobObjectStorage racing = throughProxy(rewritingBefore("PUT", "assets/a.png", "rewritten"))) {
+            assertThrows(ObjectChangedException.class, () -> racing.put("assets/a.png", "ours".getBytes(), observed));
+        }
+        assertArrayEquals("rewritten".getBytes(), container.getBlobClient("assets/a.png").downloadContent().toBytes());
+    }
+
+    private static boolean isKey(String target, String key) {
+        return java.net.URLDecoder.decode(target.split("\\?")[0], StandardCharsets.UTF_8).endsWith("/" + key);
+    }
+
     /** Whether a request's target is {@link #KEY}: the SDK sends the key's '/' as %2F. */
     private static boolean isKey(String target) {
         return java.net.URLDecoder.decode(target.split("\\?")[0], StandardCharsets.UTF_8).endsWith("/" + KEY);
