@@ -16,6 +16,8 @@ import com.azure.storage.blob.models.BlobRequestConditions;
 import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.blob.options.BlobBeginCopyOptions;
 import com.azure.storage.blob.options.BlobParallelUploadOptions;
+import com.azure.storage.blob.sas.BlobContainerSasPermission;
+import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.config.StorageVariables;
 import dify.reconciler.testsupport.AzureBlobObjectWriter;
@@ -27,6 +29,7 @@ import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SecretForms;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -214,6 +217,57 @@ class AzureBlobObjectStorageTest extends ObjectStorageContract {
     @Test
     void describesContainerAndEndpointWithoutTheKey() {
         assertEquals("azure_blob://" + container.getBlobContainerName() + " (" + azurite.endpoint() + "/)", storage.describe());
+    }
+
+    // --- least privilege: a container SAS in the connection string ---
+
+    /** A container SAS with exactly {@code permissions} (r read, l list, w write, d delete), as a connection string. */
+    private String sasConnectionString(String permissions) {
+        String sas = container.generateSas(new BlobServiceSasSignatureValues(OffsetDateTime.now().plusHours(1),
+                BlobContainerSasPermission.parse(permissions)));
+        return "BlobEndpoint=" + azurite.endpoint() + ";SharedAccessSignature=" + sas;
+    }
+
+    /** Report mode needs list and read only (the README's role for report mode: blobs/read). */
+    @Test
+    void aReadAndListSasScansButCannotWrite() {
+        writer.put("plugin_packages/a/b:1@c", "package");
+        String sas = sasConnectionString("rl");
+        try (AzureBlobObjectStorage readOnly = open(sas, container.getBlobContainerName(), 5000, 100)) {
+            readOnly.checkReachable();
+            assertEquals(List.of("plugin_packages/a/b:1@c"), readOnly.list("").map(StoredObject::key).toList());
+            StoredObject source = readOnly.head("plugin_packages/a/b:1@c").orElseThrow();
+            try (var in = readOnly.open(source.key())) {
+                assertArrayEquals("package".getBytes(), in.readAllBytes());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+
+            StorageException denied = assertThrows(StorageException.class, () -> readOnly.copy(source, "plugin/a/b:1@c", null));
+            assertTrue(denied.getMessage().startsWith("access denied to container '" + container.getBlobContainerName()
+                    + "' at " + azurite.endpoint() + "/ (check the SharedAccessSignature in AZURE_BLOB_STORAGE_CONNECTION_STRING"),
+                    denied.getMessage());
+            assertFalse(denied instanceof ObjectChangedException, "a refusal for rights is not 'changed, skip it'");
+            assertEquals(List.of(), SecretForms.findIn(fullTrace(denied), sas.substring(sas.indexOf("sig=") + 4), List.of()));
+            assertThrows(StorageException.class, () -> readOnly.delete(source));
+        }
+        assertEquals(List.of("plugin_packages/a/b:1@c"), rawListing(""), "nothing written, nothing deleted");
+    }
+
+    /** Armed mode adds write and delete (the README's role for armed mode: blobs/read, blobs/write, blobs/delete). */
+    @Test
+    void aReadListWriteDeleteSasRunsEveryGuardedWrite() {
+        writer.put("plugin_packages/a/b:1@c", "package");
+        try (AzureBlobObjectStorage armed = open(sasConnectionString("rlwd"), container.getBlobContainerName(), 5000, 100)) {
+            StoredObject source = armed.head("plugin_packages/a/b:1@c").orElseThrow();
+            StoredObject copied = armed.copy(source, "reconciler-quarantine/plugin_packages/a/b:1@c", null);
+            StoredObject put = armed.put("assets/x.png", new byte[] {1}, null);
+            armed.delete(source);
+            armed.delete(put);
+            assertEquals(List.of(copied.key()), armed.list("").map(StoredObject::key).toList());
+        }
+        assertArrayEquals("package".getBytes(),
+                container.getBlobClient("reconciler-quarantine/plugin_packages/a/b:1@c").downloadContent().toBytes());
     }
 
     // --- Azurite's own preconditions, sent without our HEAD checks ---
