@@ -54,6 +54,11 @@ final class AzureStoreUnderTest implements StoreUnderTest {
     }
 
     @Override
+    public String nativeVersionTag(String key) {
+        return container.getBlobClient(key).getProperties().getETag();
+    }
+
+    @Override
     public void close() {
         storage.close();
     }

@@ -25,6 +25,10 @@ class InheritedEnvironmentTest {
         Map<String, String> inherited = new HashMap<>(Map.of("JAVA_TOOL_OPTIONS", "-Dpicked.up=1", "JDK_JAVA_OPTIONS", "-Dx=1",
                 "_JAVA_OPTIONS", "-Dy=1", "REDIS_PASSWORD", "from-the-ci-environment", "REDIS_HOST", "redis.example", "PATH", "/usr/bin",
                 "DB_PASSWORD", "not-the-tests"));
+        // The storage variables of every backend the daemon reads, as a developer's shell or a CI runner may hold them.
+        inherited.putAll(Map.of("AZURE_BLOB_STORAGE_CONNECTION_STRING", "AccountKey=x", "GCS_CREDENTIALS", "e30=",
+                "STORAGE_EMULATOR_HOST", "localhost:1", "ALIYUN_OSS_ACCESS_KEY_SECRET", "s", "TENCENT_COS_SECRET_KEY", "s",
+                "HUAWEI_OBS_SECRET_KEY", "s", "VOLCENGINE_TOS_SECRET_KEY", "s", "BAIDU_BOS_SECRET_KEY", "s"));
         PackagedApp.withoutInheritedSettings(inherited);
         assertEquals(Map.of("PATH", "/usr/bin"), inherited);
     }

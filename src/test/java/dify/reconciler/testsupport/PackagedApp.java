@@ -107,10 +107,12 @@ public final class PackagedApp {
      * test: the daemon's settings (database, storage, Redis), ours, and JVM options ({@code JAVA_TOOL_OPTIONS} and
      * friends would also print "Picked up …" into the output tests read).
      */
+    private static final List<String> DAEMON_AND_OUR_PREFIXES = List.of("DB_", "PLUGIN_", "S3_", "AWS_", "AZURE_BLOB_",
+            "GCS_", "ALIYUN_OSS_", "TENCENT_COS_", "HUAWEI_OBS_", "VOLCENGINE_TOS_", "BAIDU_BOS_", "RECONCILER_", "REDIS_");
+
     static void withoutInheritedSettings(Map<String, String> environment) {
-        environment.keySet().removeIf(k -> k.startsWith("DB_") || k.startsWith("PLUGIN_") || k.startsWith("S3_")
-                || k.startsWith("AWS_") || k.startsWith("RECONCILER_") || k.startsWith("REDIS_") || k.endsWith("_PATH")
-                || InheritedEnvironment.JVM_OPTIONS.contains(k));
+        environment.keySet().removeIf(k -> DAEMON_AND_OUR_PREFIXES.stream().anyMatch(k::startsWith) || k.endsWith("_PATH")
+                || k.equals("STORAGE_EMULATOR_HOST") || InheritedEnvironment.JVM_OPTIONS.contains(k));
     }
 
     /**
