@@ -122,6 +122,7 @@ public record DaemonSettings(
         switch (type) {
             // One line per backend whose settings class reads StorageVariables.
             case ALIYUN_OSS, TENCENT_COS, HUAWEI_OBS, VOLCENGINE_TOS, BAIDU_BOS -> S3CompatibleSettings.check(type, variables);
+            case AZURE_BLOB -> dify.reconciler.inventory.storage.AzureBlobSettings.from(variables);
             default -> {
             }
         }

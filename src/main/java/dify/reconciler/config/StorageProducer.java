@@ -1,5 +1,7 @@
 package dify.reconciler.config;
 
+import dify.reconciler.inventory.storage.AzureBlobObjectStorage;
+import dify.reconciler.inventory.storage.AzureBlobSettings;
 import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.RootedObjectStorage;
@@ -44,6 +46,8 @@ public class StorageProducer {
             case ALIYUN_OSS, TENCENT_COS, HUAWEI_OBS, VOLCENGINE_TOS, BAIDU_BOS -> s3Compatible(
                     S3CompatibleSettings.from(settings.storageType(), settings.storageVariables(), s3EndpointOverride),
                     timeouts, requests, settings.layout().packages());
+            case AZURE_BLOB -> AzureBlobObjectStorage.create(AzureBlobSettings.from(settings.storageVariables()), timeouts,
+                    requests, settings.layout().packages());
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
 public enum StorageType {
     LOCAL(true, "local", "local_file"),
     S3(true, "s3", "aws_s3", "aws-s3"),
-    AZURE_BLOB(false, "azure_blob", "azure", "azure-blob"),
+    AZURE_BLOB(true, "azure_blob", "azure", "azure-blob"),
     ALIYUN_OSS(true, "aliyun_oss", "aliyun", "aliyun-oss"),
     TENCENT_COS(true, "tencent_cos", "tencent", "tencent-cos"),
     GCS(false, "gcs", "google-storage", "google_storage"),

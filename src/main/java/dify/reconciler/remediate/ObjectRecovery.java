@@ -87,7 +87,7 @@ public final class ObjectRecovery {
             List<StoredObject> delete = new ArrayList<>();
             StoredObject copy = moved.atQuarantineKey();
             if (copy != null) {
-                if (!sameContent(moved.entry(), copy)) {
+                if (!sameBytesElsewhere(moved.entry(), copy)) {
                     return undecided(seen, "'" + moved.entry().quarantineKey() + "' holds " + copy.describeVersion()
                             + ", not our copy of " + moved.entry().recorded().describeVersion());
                 }
@@ -99,7 +99,7 @@ public final class ObjectRecovery {
                     delete, ids(seen), List.of());
         }
         boolean copyInQuarantine = moved == null
-                || (moved.atQuarantineKey() != null && sameContent(moved.entry(), moved.atQuarantineKey()));
+                || (moved.atQuarantineKey() != null && sameBytesElsewhere(moved.entry(), moved.atQuarantineKey()));
         if (created != null && now != null && sameContent(created.entry(), now) && copyInQuarantine) {
             return new Decision(any.entry().actionId(), any.entry().action(), any.entry().originalKey(), Verdict.COMPLETE,
                     COMPLETED + ": '" + created.entry().originalKey() + "' holds the written copy"
@@ -124,7 +124,20 @@ public final class ObjectRecovery {
                 + ": neither the recorded old version nor the expected new one; left alone");
     }
 
-    /** Same size, and the same ETag where both have one (a server-side copy of a single-part object keeps it). */
+    /**
+     * Whether {@code copy}, at another key, holds the recorded object's bytes: same size, and the same ETag where both
+     * are digests of the bytes (a server-side copy of a single-part S3 object keeps it; an Azure ETag is a version,
+     * another for every copy).
+     */
+    static boolean sameBytesElsewhere(ObjectQuarantine.Entry recorded, StoredObject copy) {
+        if (recorded.size() == null || recorded.size() != copy.size()) {
+            return false;
+        }
+        return !StoredObject.isContentDigest(recorded.etag()) || !StoredObject.isContentDigest(copy.etag())
+                || recorded.etag().equals(copy.etag());
+    }
+
+    /** The object at its own key is the recorded version: same size, and the same ETag where both have one. */
     static boolean sameContent(ObjectQuarantine.Entry recorded, StoredObject now) {
         if (recorded.size() == null || recorded.size() != now.size()) {
             return false;

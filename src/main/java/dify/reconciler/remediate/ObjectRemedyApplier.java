@@ -396,12 +396,15 @@ public final class ObjectRemedyApplier {
         }
     }
 
-    /** Same size, and the same ETag where both have a plain (non-multipart) one. */
+    /**
+     * Same size, and the same ETag where both are digests of the bytes (S3's single-part ETag; an Azure ETag is a
+     * version, another for every copy: there the copy's source precondition is what ties it to the original).
+     */
     private static boolean sameContent(StoredObject original, StoredObject copy) {
         if (original.size() != copy.size()) {
             return false;
         }
-        if (original.etag() != null && copy.etag() != null && !original.etag().contains("-")) {
+        if (StoredObject.isContentDigest(original.etag()) && StoredObject.isContentDigest(copy.etag())) {
             return original.etag().equals(copy.etag());
         }
         return true;

@@ -73,6 +73,26 @@ class ObjectRecoveryTest {
         assertEquals(List.of(), d.deleteCopies());
     }
 
+    /** Azure gives every write its own ETag (a version, not a digest): our copy has another ETag than its original. */
+    @Test
+    void aCopyWithItsOwnVersionTagIsOursWhereTagsAreVersions() {
+        ObjectQuarantine.Entry moved = new ObjectQuarantine.Entry(1, "a1", "quarantine_object", KEY, QKEY, 10L,
+                "0x8DC1A2B3C4D5E6F", T, false);
+        StoredObject copy = new StoredObject(QKEY, 10, T.plusSeconds(5), "0x8DC1A2B3C4D5F00");
+        assertEquals(ObjectRecovery.Verdict.COMPLETE, decide(new ObjectRecovery.Seen(moved, null, copy)).verdict());
+    }
+
+    /** S3's single-part ETag is the MD5 of the bytes, kept by a copy: a same-size object with another MD5 is not ours. */
+    @Test
+    void aSameSizeObjectWithAnotherDigestIsNotOurCopy() {
+        String md5 = "\"0123456789abcdef0123456789abcdef\"";
+        ObjectQuarantine.Entry moved = new ObjectQuarantine.Entry(1, "a1", "quarantine_object", KEY, QKEY, 10L, md5, T, false);
+        StoredObject other = new StoredObject(QKEY, 10, T.plusSeconds(5), "\"fedcba9876543210fedcba9876543210\"");
+        assertEquals(ObjectRecovery.Verdict.UNDECIDED, decide(new ObjectRecovery.Seen(moved, null, other)).verdict());
+        StoredObject ours = new StoredObject(QKEY, 10, T.plusSeconds(5), md5);
+        assertEquals(ObjectRecovery.Verdict.COMPLETE, decide(new ObjectRecovery.Seen(moved, null, ours)).verdict());
+    }
+
     @Test
     void aForeignObjectAtTheQuarantineKeyIsNeverDeleted() {
         StoredObject foreign = new StoredObject(QKEY, 3, T, "\"x\"");

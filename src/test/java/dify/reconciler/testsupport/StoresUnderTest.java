@@ -39,7 +39,8 @@ public final class StoresUnderTest {
             new Backend("tencent_cos", S3CompatibleStore::tencent),
             new Backend("huawei_obs", S3CompatibleStore::huawei),
             new Backend("volcengine_tos", S3CompatibleStore::volcengine),
-            new Backend("baidu_bos", S3CompatibleStore::baidu));
+            new Backend("baidu_bos", S3CompatibleStore::baidu),
+            new Backend("azure_blob", AzureStoreUnderTest::new));
 
     private StoresUnderTest() {
     }

@@ -29,6 +29,16 @@ public record StoredObject(String key, long size, Instant lastModified, String e
         return lastModified != null && lastModified.equals(other.lastModified);
     }
 
+    /**
+     * Whether an entity tag is a digest of the bytes that a server-side copy keeps, so that the tags of two different
+     * keys may be compared: S3's single-part ETag, the quoted MD5 (32 hex digits). A multipart ETag ({@code "…-N"}),
+     * Azure's ({@code 0x8D…}, a version the service assigns to each write) and other stores' are not: a correct copy
+     * has another tag there.
+     */
+    public static boolean isContentDigest(String etag) {
+        return etag != null && etag.matches("\"?[0-9a-fA-F]{32}\"?");
+    }
+
     /** A short description of the version, for audit lines and refusals. */
     public String describeVersion() {
         return size + " bytes" + (etag != null ? ", ETag " + etag : "") + (lastModified != null ? ", modified " + lastModified : "");

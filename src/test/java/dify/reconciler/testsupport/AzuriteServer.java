@@ -1,0 +1,180 @@
+package dify.reconciler.testsupport;
+
+import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.common.StorageSharedKeyCredential;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Azure Blob API server for tests: Azurite's blob service ({@code azurite-blob} from the npm package
+ * {@code azurite} 3.35.0, the last version for Node 20), started on 127.0.0.1 on a free port with its data in memory
+ * (Azurite refuses a --location with it) and its access log in a temp folder that {@link #close()} deletes. Fails, never skips, when {@code azurite-blob} is not
+ * on the PATH ({@code .ci/run} installs it). Uses Azurite's well-known development account {@code devstoreaccount1}.
+ *
+ * <p>Started once per JVM through {@link #shared()} (about two seconds); tests isolate themselves with their own
+ * container ({@link #createContainer(String)}).
+ */
+public final class AzuriteServer implements AutoCloseable {
+
+    public static final String INSTALL = "npm install -g azurite@3.35.0";
+    public static final String ACCOUNT = "devstoreaccount1";
+    /** Azurite's published development key (not a secret); tests check it never appears in our messages. */
+    public static final String ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+    private static AzuriteServer shared;
+
+    private final Process process;
+    private final Path workDir;
+    private final Path log;
+    private final URI endpoint;
+    private final BlobServiceClient client;
+
+    private AzuriteServer(Process process, Path workDir, Path log, URI endpoint) {
+        this.process = process;
+        this.workDir = workDir;
+        this.log = log;
+        this.endpoint = endpoint;
+        this.client = new BlobServiceClientBuilder().endpoint(endpoint.toString())
+                .credential(new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY))
+                .httpClient(new JdkHttpClientBuilder().build())
+                .buildClient();
+    }
+
+    /** The instance shared by every test in this JVM, started on first use and stopped at JVM exit. */
+    public static synchronized AzuriteServer shared() {
+        if (shared == null) {
+            AzuriteServer server = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "azurite-stop"));
+            shared = server;
+        }
+        return shared;
+    }
+
+    /** Starts a private instance; the caller closes it. */
+    public static AzuriteServer start() {
+        String executable = locate();
+        try {
+            Path workDir = Files.createTempDirectory("azurite-");
+            Path log = workDir.resolve("azurite.log");
+            int port = S3ProxyServer.freeLoopbackPort();
+            URI endpoint = URI.create("http://127.0.0.1:" + port + "/" + ACCOUNT);
+            List<String> command = new ArrayList<>(List.of(executable, "--blobHost", "127.0.0.1", "--blobPort",
+                    String.valueOf(port), "--inMemoryPersistence",
+                    // No data leaves this machine; the Java SDK speaks a newer API version than Azurite knows.
+                    "--disableTelemetry", "--skipApiVersionCheck"));
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            awaitReady(process, endpoint, log);
+            return new AzuriteServer(process, workDir, log, endpoint);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start Azurite (" + executable + ")", e);
+        }
+    }
+
+    /** The blob service URL, account included: {@code http://127.0.0.1:<port>/devstoreaccount1}. */
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    /** Where Azurite's output goes: quoted in failures. */
+    public Path log() {
+        return log;
+    }
+
+    /** The daemon's {@code AZURE_BLOB_STORAGE_CONNECTION_STRING} for this server, with the given key. */
+    public String connectionString(String accountKey) {
+        return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT + ";AccountKey=" + accountKey + ";BlobEndpoint="
+                + endpoint + ";";
+    }
+
+    public String connectionString() {
+        return connectionString(ACCOUNT_KEY);
+    }
+
+    /** A client with the development key; owned by this server. */
+    public BlobServiceClient client() {
+        return client;
+    }
+
+    public BlobContainerClient createContainer(String name) {
+        try {
+            return client.createBlobContainer(name);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot create container '" + name + "' on Azurite (log: " + log + ")", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        S3ProxyServer.deleteRecursively(workDir);
+    }
+
+    private static String locate() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            Path candidate = Path.of(dir.isEmpty() ? "." : dir, "azurite-blob");
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        throw new IllegalStateException("azurite-blob is not on the PATH: the Azure Blob tests need Azurite; install it with `"
+                + INSTALL + "` (Node 20), as .ci/run does");
+    }
+
+    private static void awaitReady(Process process, URI endpoint, Path log) throws IOException {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Azurite exited with " + process.exitValue() + " (log " + log + "):\n"
+                        + Files.readString(log));
+            }
+            if (answers(endpoint)) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("Azurite did not answer at " + endpoint + " within " + STARTUP_TIMEOUT + " (log " + log
+                + "):\n" + Files.readString(log));
+    }
+
+    /** Any HTTP status (an anonymous request is refused) means Azurite is serving. */
+    private static boolean answers(URI endpoint) {
+        try {
+            HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection();
+            connection.setConnectTimeout(500);
+            connection.setReadTimeout(1000);
+            try {
+                return connection.getResponseCode() > 0;
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
