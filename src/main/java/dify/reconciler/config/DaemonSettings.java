@@ -1,6 +1,7 @@
 package dify.reconciler.config;
 
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.inventory.storage.GcsSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -121,6 +122,7 @@ public record DaemonSettings(
     private static void checkBackendVariables(StorageType type, StorageVariables variables) {
         switch (type) {
             // One line per backend whose settings class reads StorageVariables.
+            case GCS -> GcsSettings.from(variables);
             default -> {
             }
         }
@@ -153,6 +155,9 @@ public record DaemonSettings(
                     ? ""
                     : " (PLUGIN_STORAGE_LOCAL_ROOT=" + localRootSetting
                             + " relative to the daemon's working directory, reconciler.daemon-working-directory)");
+        }
+        if (storageType == StorageType.GCS) {
+            return "gs://" + bucket;
         }
         return "s3://" + bucket + (s3Endpoint == null ? "" : " at " + s3Endpoint);
     }

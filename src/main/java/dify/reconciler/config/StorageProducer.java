@@ -1,5 +1,7 @@
 package dify.reconciler.config;
 
+import dify.reconciler.inventory.storage.GcsObjectStorage;
+import dify.reconciler.inventory.storage.GcsSettings;
 import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
@@ -33,6 +35,8 @@ public class StorageProducer {
             case S3 -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(),
                     settings.s3UseAws(), settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(),
                     settings.awsRegion(), settings.bucket()), timeouts, requests, settings.layout().packages());
+            case GCS -> GcsObjectStorage.create(GcsSettings.from(settings.storageVariables()), timeouts, requests,
+                    settings.layout().packages());
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };

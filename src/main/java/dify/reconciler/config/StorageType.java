@@ -16,7 +16,7 @@ public enum StorageType {
     AZURE_BLOB(false, "azure_blob", "azure", "azure-blob"),
     ALIYUN_OSS(false, "aliyun_oss", "aliyun", "aliyun-oss"),
     TENCENT_COS(false, "tencent_cos", "tencent", "tencent-cos"),
-    GCS(false, "gcs", "google-storage", "google_storage"),
+    GCS(true, "gcs", "google-storage", "google_storage"),
     HUAWEI_OBS(false, "huawei_obs", "huawei", "huawei-obs"),
     VOLCENGINE_TOS(false, "volcengine_tos", "volcengine", "volcengine-tos"),
     BAIDU_BOS(false, "baidu_bos");

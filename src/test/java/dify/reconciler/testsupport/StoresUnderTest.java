@@ -37,7 +37,8 @@ public final class StoresUnderTest {
     public static List<Backend> all() {
         return List.of(
                 new Backend("local", LocalStoreUnderTest::new),
-                new Backend("s3", S3StoreUnderTest::new));
+                new Backend("s3", S3StoreUnderTest::new),
+                new Backend("gcs", GcsStoreUnderTest::new));
     }
 
     /**
