@@ -80,6 +80,9 @@ public record DaemonSettings(
                 get.apply("PLUGIN_INSTALLED_PATH").orElse("plugin"),
                 get.apply("PLUGIN_MEDIA_CACHE_PATH").orElse("assets"),
                 get.apply("PERSISTENCE_STORAGE_PATH").orElse("persistence"));
+        if (type.daemonListsRawPrefixes()) {
+            layout = layout.listedAsRawPrefixes();
+        }
         String bucket = get.apply("PLUGIN_STORAGE_OSS_BUCKET").orElse("");
         String localRootSetting = get.apply("PLUGIN_STORAGE_LOCAL_ROOT").orElse("storage");
         Path localRoot = resolveLocalRoot(localRootSetting, daemonWorkingDirectory);

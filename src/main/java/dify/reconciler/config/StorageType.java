@@ -39,6 +39,14 @@ public enum StorageType {
         return aliases;
     }
 
+    /**
+     * Whether the daemon's storage of this type lists a prefix as the raw string, without a trailing {@code /}: GCS
+     * (dify-cloud-kit's gcs {@code List} passes {@code plugin} as is; every other backend appends {@code /}).
+     */
+    public boolean daemonListsRawPrefixes() {
+        return this == GCS;
+    }
+
     /** Whether this reconciler can read this type of storage. */
     public boolean supported() {
         return supported;
