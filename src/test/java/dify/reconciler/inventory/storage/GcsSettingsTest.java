@@ -130,6 +130,13 @@ class GcsSettingsTest {
     }
 
     @Test
+    void onlyGcsListsRawPrefixes() {
+        for (StorageType type : StorageType.values()) {
+            assertEquals(type == StorageType.GCS, type.daemonListsRawPrefixes(), type.label());
+        }
+    }
+
+    @Test
     void everyAliasOfTheDaemonSelectsGcsAndAWrongVariableStopsStartUp() throws Exception {
         for (String alias : List.of("gcs", "google-storage", "google_storage")) {
             assertEquals(StorageType.GCS, StorageType.parse(alias));
@@ -138,6 +145,8 @@ class GcsSettingsTest {
             DaemonSettings daemon = DaemonSettings.from(name -> Optional.ofNullable(env.get(name)));
             assertEquals(StorageType.GCS, daemon.storageType());
             assertEquals("gs://b", daemon.storageDescription());
+            assertTrue(daemon.layout().daemonListsRawPrefixes(), "the daemon's GCS storage lists 'plugin' as a raw prefix");
+            assertEquals("plugin", daemon.layout().installedListing());
             try (var storage = StorageProducer.open(daemon, S3Timeouts.DEFAULTS, StorageRequestListener.NO_OP)) {
                 assertTrue(storage instanceof GcsObjectStorage, alias);
                 assertTrue(storage.describe().startsWith("gs://b (https://storage.googleapis.com"), storage.describe());
