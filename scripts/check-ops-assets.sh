@@ -7,8 +7,8 @@
 #   EXPORTED_METRIC_NAMES  one metric name per line, as exported at /q/metrics (the Java tests write
 #                          target/exported-metric-names.txt; scripts/testdata/exported-metric-names.txt is a
 #                          hand-written stand-in)
-#   RUNBOOK_MD             the markdown holding the runbook sections the alerts link to (README.md; the
-#                          runbook is its "Runbook" section)
+#   RUNBOOK_MD             the markdown holding the runbook sections the alerts link to (docs/runbook.md); every
+#                          runbook_url is the URL of k8s/base/runbook-url.yaml + '#' + one of its headings' anchors
 #
 # Needs: promtool (Debian package `prometheus`, 2.42+), python3, kubectl (kustomize builds, the sidecar patch and
 # the Helm post-renderer; Debian package `kubectl` or `kubernetes-client`). A missing tool fails the check.
@@ -63,13 +63,15 @@ step "$current"
 python3 "$helper" dashboard-rules "$dashboard" "$tmp/dashboard-queries.rules.json"
 promtool check rules "$tmp/dashboard-queries.rules.json"
 
-current="(e) every runbook_url anchor is a heading of $runbook"
+current="(e) every runbook_url is the runbook URL (k8s/base/runbook-url.yaml) + the anchor of a heading of $runbook"
 step "$current"
-python3 "$helper" anchors "$rules" "$runbook"
+runbook_url="$(python3 "$helper" runbook-url "$root/k8s/base/runbook-url.yaml")"
+echo "  runbook URL: $runbook_url"
+python3 "$helper" anchors "$rules" "$runbook" "$runbook_url"
 
-current="(e') the README's bucket policies are the files docs/bucket-policy-*.json (which BucketLeastPrivilegeIT enforces)"
+current="(e') the bucket policies shown in docs/deploying.md are the files docs/bucket-policy-*.json (which BucketLeastPrivilegeIT enforces)"
 step "$current"
-python3 "$helper" bucket-policies "$root/README.md" "$root/docs/bucket-policy-report.json" "$root/docs/bucket-policy-armed.json"
+python3 "$helper" bucket-policies "$root/docs/deploying.md" "$root/docs/bucket-policy-report.json" "$root/docs/bucket-policy-armed.json"
 
 current="(f) Kubernetes manifests"
 step "$current"
@@ -84,6 +86,18 @@ if grep -qE 'RECONCILER_REMEDIATION_DRY_RUN' "$tmp/base.yaml" "$tmp/sidecar.yaml
   echo "FAIL: k8s/base or k8s/sidecar sets RECONCILER_REMEDIATION_DRY_RUN (only k8s/armed may)"; exit 1
 fi
 kubectl kustomize "$root/k8s/armed" > "$tmp/armed.yaml"
+# The runbook URL is a setting: rendered, every alert links the configured URL (the default here, another one in a
+# copy whose runbook-url.yaml was changed), and the setting's ConfigMap itself is never rendered.
+python3 "$helper" rendered-runbook-urls "$runbook" "$runbook_url" "$tmp/base.yaml" "$tmp/sidecar.yaml" "$tmp/armed.yaml" \
+  > "$tmp/runbook-urls.log" || { cat "$tmp/runbook-urls.log"; exit 1; }
+cp -r "$root/k8s" "$tmp/k8s-runbook"
+forked_url="https://git.example.test/ops/dify-plugin-reconciler/-/blob/main/docs/runbook.md"
+sed -i "s|^  url: .*|  url: $forked_url|" "$tmp/k8s-runbook/base/runbook-url.yaml"
+kubectl kustomize "$tmp/k8s-runbook/base" > "$tmp/forked-base.yaml"
+kubectl kustomize "$tmp/k8s-runbook/sidecar" > "$tmp/forked-sidecar.yaml"
+python3 "$helper" rendered-runbook-urls "$runbook" "$forked_url" "$tmp/forked-base.yaml" "$tmp/forked-sidecar.yaml" \
+  > "$tmp/runbook-urls-forked.log" || { cat "$tmp/runbook-urls-forked.log"; echo "FAIL: a changed k8s/base/runbook-url.yaml is not what the alerts link"; exit 1; }
+echo "  ok  every rendered alert links the runbook URL of k8s/base/runbook-url.yaml (the default, and a changed one in base and sidecar)"
 grep -q '^  RECONCILER_REMEDIATION_DRY_RUN: "false"$' "$tmp/armed.yaml" \
   || { echo "FAIL: k8s/armed does not set RECONCILER_REMEDIATION_DRY_RUN: \"false\""; exit 1; }
 grep -q '^  RECONCILER_REMEDIATION_KINDS: ' "$tmp/armed.yaml" || { echo "FAIL: k8s/armed lists no RECONCILER_REMEDIATION_KINDS"; exit 1; }

@@ -5,10 +5,12 @@ converted to JSON by `kubectl patch --local`). Each subcommand prints what it ch
   ops_assets.py alerts     RULES_YAML
   ops_assets.py metrics    RULES_YAML DASHBOARD_JSON EXPORTED_NAMES_TXT
   ops_assets.py dashboard-rules DASHBOARD_JSON OUT_RULES_FILE
-  ops_assets.py anchors    RULES_YAML RUNBOOK_MD
+  ops_assets.py anchors    RULES_YAML RUNBOOK_MD RUNBOOK_URL
+  ops_assets.py runbook-url CONFIGMAP_YAML
+  ops_assets.py rendered-runbook-urls RUNBOOK_MD RUNBOOK_URL RENDERED_YAML...
   ops_assets.py same-container BASE_DEPLOYMENT_YAML PATCH_YAML
   ops_assets.py post-rendered CHART INPUT_YAML OUTPUT_YAML LOCAL_STORAGE(true|false)
-  ops_assets.py bucket-policies README_MD REPORT_POLICY_JSON ARMED_POLICY_JSON
+  ops_assets.py bucket-policies DOC_MD REPORT_POLICY_JSON ARMED_POLICY_JSON
 
 RULES_YAML may be the plain rules file or the PrometheusRule (its .spec is used).
 """
@@ -19,8 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-
-README_URL = "https://github.com/dify-plugin-reconciler/dify-plugin-reconciler/blob/main/README.md#"
 
 # Series Prometheus itself creates for every target; not exported by the service.
 PROMETHEUS_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "ALERTS", "ALERTS_FOR_STATE"}
@@ -59,8 +59,8 @@ def load_yaml(path):
     return json.loads(out.stdout)
 
 
-def rule_groups(path):
-    doc = load_yaml(path)
+def rule_groups(path, doc=None):
+    doc = load_yaml(path) if doc is None else doc
     if isinstance(doc, dict) and doc.get("kind") == "PrometheusRule":
         doc = doc["spec"]
     if not isinstance(doc, dict) or "groups" not in doc:
@@ -68,8 +68,8 @@ def rule_groups(path):
     return doc["groups"]
 
 
-def rules(path):
-    for g in rule_groups(path):
+def rules(path, doc=None):
+    for g in rule_groups(path, doc):
         for r in g.get("rules", []):
             yield g["name"], r
 
@@ -228,7 +228,20 @@ def github_anchor(heading, seen):
     return slug if n == 0 else f"{slug}-{n}"
 
 
-def cmd_anchors(rules_path, runbook_path):
+def cmd_runbook_url(configmap_path):
+    """Prints the runbook URL the kustomizations put in every runbook_url (k8s/base/runbook-url.yaml's data.url)."""
+    doc = load_yaml(configmap_path)
+    url = (doc.get("data") or {}).get("url", "")
+    if not re.match(r"^https?://[^\s#]+$", url):
+        fail(f"{configmap_path}: data.url {url!r} is not an http(s) URL without a '#'")
+    if doc.get("metadata", {}).get("annotations", {}).get("config.kubernetes.io/local-config") != "true":
+        fail(f"{configmap_path}: not marked config.kubernetes.io/local-config: \"true\" (it would be applied to the cluster)")
+    print(url)
+
+
+def cmd_anchors(rules_path, runbook_path, runbook_url, doc=None):
+    """Every alert's runbook_url is RUNBOOK_URL#<anchor of a heading of RUNBOOK_MD> (doc: the rules, already read)."""
+    prefix = runbook_url + "#"
     seen, anchors, in_code = {}, set(), False
     with open(runbook_path, encoding="utf-8") as f:
         for line in f:
@@ -239,15 +252,15 @@ def cmd_anchors(rules_path, runbook_path):
             if m:
                 anchors.add(github_anchor(m.group(2), seen))
     bad = 0
-    for _, r in rules(rules_path):
+    for _, r in rules(rules_path, doc):
         if "alert" not in r:
             continue
         url = r.get("annotations", {}).get("runbook_url", "")
-        if not url.startswith(README_URL):
-            print(f"FAIL: {r['alert']}: runbook_url {url!r} does not start with {README_URL}")
+        if not url.startswith(prefix):
+            print(f"FAIL: {r['alert']}: runbook_url {url!r} does not start with {prefix}")
             bad += 1
             continue
-        anchor = url[len(README_URL):]
+        anchor = url[len(prefix):]
         if anchor in anchors:
             print(f"  ok  {r['alert']:42s} #{anchor}")
         else:
@@ -255,6 +268,20 @@ def cmd_anchors(rules_path, runbook_path):
             bad += 1
     if bad:
         sys.exit(1)
+
+
+def cmd_rendered_runbook_urls(runbook_path, runbook_url, *rendered_paths):
+    """In each `kubectl kustomize` output: the runbook-url ConfigMap (local-config) is not rendered, and the one
+    PrometheusRule's every runbook_url is RUNBOOK_URL#<anchor of a heading of RUNBOOK_MD>."""
+    for path in rendered_paths:
+        docs = load_all(path)
+        if any(d.get("kind") == "ConfigMap" and d["metadata"]["name"] == "dify-plugin-reconciler-runbook" for d in docs):
+            fail(f"{path}: the runbook-url ConfigMap (local-config) was rendered")
+        found = [d for d in docs if d.get("kind") == "PrometheusRule"]
+        if len(found) != 1:
+            fail(f"{path}: {len(found)} PrometheusRules rendered, want 1")
+        cmd_anchors(f"{path} (PrometheusRule)", runbook_path, runbook_url, found[0])
+        print(f"  ok  {os.path.basename(path)}: every alert links {runbook_url}#<its heading>")
 
 
 def cmd_same_container(base_path, patch_path):
@@ -452,8 +479,9 @@ def cmd_post_rendered(chart, input_path, output_path, local_storage, armed):
 
 
 def cmd_bucket_policies(readme_path, *policy_paths):
-    """Each policy file is shown in the README, verbatim, as the ```json block under a `<!-- docs/NAME -->` line
-    (BucketLeastPrivilegeIT tests the files, operators copy the README: they must be the same policy)."""
+    """Each policy file is shown in the documentation (docs/deploying.md), verbatim, as the ```json block under a
+    `<!-- docs/NAME -->` line (BucketLeastPrivilegeIT tests the files, operators copy the page: they must be the same
+    policy)."""
     with open(readme_path, encoding="utf-8") as f:
         readme = f.read()
     ok = True
@@ -472,7 +500,7 @@ def cmd_bucket_policies(readme_path, *policy_paths):
             print(f"FAIL: {readme_path} has {len(blocks)} ```json blocks under '<!-- {name} -->' (want exactly 1)")
             ok = False
         elif blocks[0].strip() != text:
-            print(f"FAIL: the README's block for {name} differs from the file")
+            print(f"FAIL: {readme_path}'s block for {name} differs from the file")
             ok = False
         else:
             print(f"  ok  {name} is in {os.path.basename(readme_path)} verbatim")
@@ -481,12 +509,13 @@ def cmd_bucket_policies(readme_path, *policy_paths):
 
 
 COMMANDS = {"alerts": (cmd_alerts, 1), "metrics": (cmd_metrics, 3), "dashboard-rules": (cmd_dashboard_rules, 2),
-            "anchors": (cmd_anchors, 2), "same-container": (cmd_same_container, 2),
+            "anchors": (cmd_anchors, 3), "runbook-url": (cmd_runbook_url, 1), "rendered-runbook-urls": (cmd_rendered_runbook_urls, None), "same-container": (cmd_same_container, 2),
             "post-rendered": (cmd_post_rendered, 5), "bucket-policies": (cmd_bucket_policies, 3)}
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or len(sys.argv) - 2 != COMMANDS[sys.argv[1]][1]:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS or (
+            len(sys.argv) - 2 != COMMANDS[sys.argv[1]][1] if COMMANDS[sys.argv[1]][1] is not None else len(sys.argv) < 5):
         print(__doc__)
         sys.exit(2)
     fn, _ = COMMANDS[sys.argv[1]]

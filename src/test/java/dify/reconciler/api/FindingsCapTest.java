@@ -8,7 +8,6 @@ import static org.hamcrest.Matchers.hasSize;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestApi;
@@ -67,7 +66,7 @@ class FindingsCapTest {
 
         @Override
         public Map<String, String> start() {
-            db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+            db = SchemaFixture.CURRENT.newDatabase();
             Path root;
             try {
                 root = Files.createTempDirectory("reconciler-cap-");

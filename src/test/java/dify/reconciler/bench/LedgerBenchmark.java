@@ -1,7 +1,6 @@
 package dify.reconciler.bench;
 
 import dify.reconciler.testsupport.DaemonRows;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
@@ -27,7 +26,7 @@ public final class LedgerBenchmark {
     public static void main(String[] args) throws Exception {
         long n = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000L;
         String xmx = System.getProperty("bench.xmx", "192m");
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             long t0 = System.nanoTime();
             String uid = "acme/gone:0.0.1@" + "a".repeat(64);
             DaemonRows.on(db).copyCategoryRows("tool_installations", n,

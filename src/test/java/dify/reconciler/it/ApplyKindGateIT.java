@@ -10,7 +10,6 @@ import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -54,7 +53,7 @@ class ApplyKindGateIT {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("kind-gate-it-" + System.nanoTime());
         S3Client client = s3.client();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DifyDataset dataset = new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
                     Instant.now().minus(Duration.ofDays(1)));

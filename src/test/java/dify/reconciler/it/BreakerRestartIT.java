@@ -9,7 +9,6 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
@@ -38,7 +37,7 @@ class BreakerRestartIT {
 
     @Test
     void aCapTripStaysUntilAcknowledged(@TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             Path root = tmp.resolve("storage");
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), new LocalObjectWriter(root), StorageLayout.DEFAULT,
                     Instant.now().minus(Duration.ofDays(1)));

@@ -17,7 +17,6 @@ import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -41,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * The README's bucket policies ({@code docs/bucket-policy-report.json}, {@code docs/bucket-policy-armed.json}),
+ * The documented bucket policies ({@code docs/bucket-policy-report.json}, {@code docs/bucket-policy-armed.json}),
  * enforced in front of S3Proxy by {@link BucketPolicyProxy}, against the packaged jar: (a) a deep-verifying scan
  * under the report policy makes no request the policy denies and reports exactly what the same scan reports
  * without it; (d) a scan that may not list a daemon prefix is a failed run; (b) every object remedy kind is
@@ -73,7 +72,7 @@ class BucketLeastPrivilegeIT {
         S3Client client = s3.client();
         BucketPolicy report = BucketPolicy.read(REPORT_POLICY, bucket);
         BucketPolicy armedPolicy = BucketPolicy.read(ARMED_POLICY, bucket);
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
                 BucketPolicyProxy proxy = BucketPolicyProxy.to(s3.endpoint(), report)) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DifyDataset dataset = new DifyDataset(2, 5, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,

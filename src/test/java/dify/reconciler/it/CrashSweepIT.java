@@ -8,7 +8,6 @@ import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RemediationRecords;
 import dify.reconciler.testsupport.S3ObjectWriter;
@@ -47,7 +46,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  *
  * <p>
  * The default run kills at two points (about half a minute each); {@code -Dfault.sweep=true} (the {@code fault-sweep} Maven
- * profile) kills after every action count with several delays (README, "What the reconciler guarantees").
+ * profile) kills after every action count with several delays (docs/guarantees.md).
  */
 class CrashSweepIT {
 
@@ -72,7 +71,7 @@ class CrashSweepIT {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("crash-sweep-" + System.nanoTime());
         S3Client client = s3.client();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DifyDataset dataset = new DifyDataset(3, 4, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
                     Instant.now().minus(Duration.ofDays(1)));

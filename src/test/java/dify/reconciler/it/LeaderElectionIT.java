@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.leader.LeaderLockKey;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -48,7 +47,7 @@ class LeaderElectionIT {
 
     @BeforeAll
     static void createDatabase() {
-        db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        db = SchemaFixture.CURRENT.newDatabase();
     }
 
     @AfterAll

@@ -9,7 +9,6 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -30,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Armed mode with exactly the grants README "Least privilege per mode" lists, and nothing more: a role that
+ * Armed mode with exactly the grants docs/deploying.md "Least privilege per mode" lists, and nothing more: a role that
  * may SELECT the daemon's tables, change only the columns and tables the remedies change, owns our schema,
  * and is no superuser and not the daemon's owner. Every row remedy is planted, planned, applied and restored
  * through the packaged commands as that role; a missing grant would fail an action (exit 1) or the restore.
@@ -41,7 +40,7 @@ class LeastPrivilegeIT {
     private static final String PASSWORD = "rw-role-pw-for-tests";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The README's armed-mode grants, statement for statement (the role and schema created first). */
+    /** The documented armed-mode grants (docs/deploying.md), statement for statement (the role and schema created first). */
     static final List<String> README_GRANTS = List.of(
             "GRANT USAGE ON SCHEMA public TO " + ROLE,
             "GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + ROLE,
@@ -56,7 +55,7 @@ class LeastPrivilegeIT {
 
     @Test
     void everyRowRemedyAppliesAndRestoresWithExactlyTheReadmeGrants(@TempDir Path root, @TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), new LocalObjectWriter(root),
                     StorageLayout.DEFAULT, Instant.now().minus(Duration.ofDays(2)));
             try (Connection su = db.server().connectTo(db.name()); Statement st = su.createStatement()) {

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -110,7 +109,7 @@ class MutatingOnManagementPortIT {
     }
 
     private static TestDatabase seeded(Path tmp) throws IOException {
-        TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        TestDatabase db = SchemaFixture.CURRENT.newDatabase();
         new DifyDataset(1, 2, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), new LocalObjectWriter(tmp.resolve("storage")),
                 StorageLayout.DEFAULT, Instant.now().minus(Duration.ofDays(1)));
         return db;

@@ -63,7 +63,7 @@ class NoSecretLeaksIT {
         StringBuilder written = new StringBuilder();
         createDaemonUser(dbUser);
         try (RedisServer redis = RedisServer.started(REDIS_PASSWORD);
-                TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+                TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(s3.client(), bucket);
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, StorageLayout.DEFAULT,
                     Instant.now().minus(Duration.ofDays(1)));

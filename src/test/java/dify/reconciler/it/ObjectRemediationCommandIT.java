@@ -10,7 +10,6 @@ import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -44,7 +43,7 @@ class ObjectRemediationCommandIT {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("objects-it-" + System.nanoTime());
         S3Client client = s3.client();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DifyDataset dataset = new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
                     Instant.now().minus(Duration.ofDays(1)));
@@ -111,7 +110,7 @@ class ObjectRemediationCommandIT {
     void aQuarantinePrefixStartingWithADaemonPrefixIsRefusedAtStart() throws Exception {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("objects-it-" + System.nanoTime());
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             Map<String, String> env = env(db, s3, bucket);
             // The daemon's GCS backend lists "plugin" as a raw prefix: this would be read as broken installed keys.
             env.put("RECONCILER_REMEDIATION_QUARANTINE_PREFIX", "plugin_reconciler/");

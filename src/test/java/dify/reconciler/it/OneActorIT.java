@@ -11,7 +11,6 @@ import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.PausedStep;
@@ -45,7 +44,7 @@ class OneActorIT {
 
     @Test
     void aOneShotApplyRefusesWhileAnArmedServiceLeadsAndActsOnceItIsStopped(@TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             DifyDataset dataset = seed(db, tmp);
             DaemonRows daemon = DaemonRows.on(db);
             String plugin = dataset.localPlugin(1).pluginRowId().toString();
@@ -85,7 +84,7 @@ class OneActorIT {
 
     @Test
     void aServiceReplicaDoesNotLeadWhileAOneShotApplyHoldsTheLock(@TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             seed(db, tmp);
             DaemonRows daemon = DaemonRows.on(db);
             String hook = "hook-" + UUID.randomUUID();

@@ -8,7 +8,6 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.S3ObjectWriter;
@@ -44,7 +43,7 @@ class OneShotCommandsIT {
     void quickCommandsExitCleanlyAndTheServiceStillStartsItsBackgroundWork(@TempDir Path tmp) throws Exception {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("oneshot-it-" + System.nanoTime());
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), new S3ObjectWriter(s3.client(), bucket),
                     StorageLayout.DEFAULT, Instant.now().minus(Duration.ofDays(1)));
             Map<String, String> env = db.ownerS3Environment(s3, bucket);

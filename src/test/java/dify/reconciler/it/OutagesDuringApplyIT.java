@@ -160,7 +160,7 @@ class OutagesDuringApplyIT {
      */
     @Test
     void theServiceCountsTheActionFailedWhenS3StopsMidApply(@TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DaemonRows daemon = DaemonRows.on(db);
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(daemon, writer, LAYOUT, Instant.now().minus(Duration.ofDays(1)));

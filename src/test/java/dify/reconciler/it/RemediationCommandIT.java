@@ -40,7 +40,7 @@ class RemediationCommandIT {
 
     @Test
     void planApplyRestoreRoundTripThroughThePackagedCommands(@TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             Path root = tmp.resolve("storage");
             LocalObjectWriter objects = new LocalObjectWriter(root);
             DifyDataset dataset = new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db),

@@ -8,7 +8,6 @@ import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.FaultyHttpProxy;
 import dify.reconciler.testsupport.FaultyHttpProxy.Fault;
 import dify.reconciler.testsupport.PackagedApp;
@@ -42,7 +41,7 @@ class S3FaultsDuringApplyIT {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("faults-apply-" + System.nanoTime());
         S3Client client = s3.client();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
                 FaultyHttpProxy proxy = FaultyHttpProxy.to(s3.endpoint())) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,

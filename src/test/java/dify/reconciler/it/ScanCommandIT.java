@@ -45,7 +45,7 @@ class ScanCommandIT {
 
     @BeforeAll
     static void seed(@TempDir Path tmp) {
-        db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        db = SchemaFixture.CURRENT.newDatabase();
         localRoot = tmp.resolve("storage");
         // The same rows serve both stores: the local folder and the bucket hold the same objects.
         DifyDataset dataset = new DifyDataset(3, 6, DaemonRows.CATEGORY_TABLES)
@@ -212,7 +212,7 @@ class ScanCommandIT {
 
     @Test
     void exitsTwoWhenARequiredTableIsMissing() throws Exception {
-        TestDatabase partial = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        TestDatabase partial = SchemaFixture.CURRENT.newDatabase();
         try {
             DaemonRows.on(partial).execute("DROP TABLE plugin_installations");
             Map<String, String> env = localEnv(partial, localRoot);
@@ -226,7 +226,7 @@ class ScanCommandIT {
 
     @Test
     void skipsAnOptionalTableTheDaemonHasNotCreatedWithANote(@TempDir Path out) throws Exception {
-        TestDatabase older = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        TestDatabase older = SchemaFixture.CURRENT.newDatabase();
         try {
             DaemonRows.on(older).execute("DROP TABLE trigger_installations");
             Map<String, String> env = localEnv(older, out);

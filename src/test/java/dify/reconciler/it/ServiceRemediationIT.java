@@ -10,7 +10,6 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
@@ -44,7 +43,7 @@ class ServiceRemediationIT {
     @Test
     void theArmedLeaderAppliesOnceAndTheOtherReplicaNothing(@TempDir Path tmp) throws Exception {
         String token = "it-token-" + UUID.randomUUID();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             Planted planted = plant(db, tmp);
             Map<String, String> env = env(db, tmp, token);
             env.put("RECONCILER_REMEDIATION_DRY_RUN", "false");
@@ -99,7 +98,7 @@ class ServiceRemediationIT {
     @Test
     void anUnarmedServicePlansAfterEachScanAndChangesNothing(@TempDir Path tmp) throws Exception {
         String token = "it-token-" + UUID.randomUUID();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             Planted planted = plant(db, tmp);
             Map<String, List<String>> drifted = TableDump.daemon(db);
             try (RunningService service = RunningService.start(env(db, tmp, token))) {

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -34,7 +33,7 @@ class StateSurvivesRestartIT {
 
     @Test
     void firstSeenTimesCountsAndRunHistorySurviveARestart(@TempDir Path tmp) throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             Path root = tmp.resolve("storage");
             LocalObjectWriter objects = new LocalObjectWriter(root);
             DifyDataset dataset = new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES)

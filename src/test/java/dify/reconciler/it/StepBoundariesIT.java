@@ -11,7 +11,6 @@ import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.PausedStep;
 import dify.reconciler.testsupport.RemediationRecords;
@@ -89,7 +88,7 @@ class StepBoundariesIT {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("step-boundaries-" + System.nanoTime());
         S3Client client = s3.client();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             DifyDataset dataset = new DifyDataset(3, 4, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
                     Instant.now().minus(Duration.ofDays(1)));

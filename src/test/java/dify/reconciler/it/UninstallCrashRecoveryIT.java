@@ -11,7 +11,6 @@ import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.EagerRemediation;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -47,7 +46,7 @@ class UninstallCrashRecoveryIT {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("uninstall-crash-it-" + System.nanoTime());
         S3Client client = s3.client();
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             S3ObjectWriter writer = new S3ObjectWriter(client, bucket);
             new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), writer, LAYOUT,
                     Instant.now().minus(Duration.ofDays(1)));

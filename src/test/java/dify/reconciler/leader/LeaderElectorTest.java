@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -41,7 +40,7 @@ class LeaderElectorTest {
 
     @BeforeAll
     static void createDatabase() {
-        db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        db = SchemaFixture.CURRENT.newDatabase();
     }
 
     @AfterAll

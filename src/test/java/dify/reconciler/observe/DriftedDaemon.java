@@ -49,7 +49,7 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        db = SchemaFixture.CURRENT.newDatabase();
         try {
             root = Files.createTempDirectory("reconciler-observe-");
         } catch (IOException e) {

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
  * Deployments working (named ports, settings sources, default container, the Helm post-renderer). Fails, never
  * skips, when promtool or kubectl is missing: CI installs them ({@code .ci/run}).
  *
- * <p>The runbook file is the system property {@code ops.runbook} (pom.xml): {@code docs/runbook.md} until
- * the runbook is pasted into README.md, then README.md.
+ * <p>The runbook file is the system property {@code ops.runbook} (pom.xml), {@code docs/runbook.md}; the runbook URL the
+ * alerts link is {@code k8s/base/runbook-url.yaml}'s.
  */
 class OpsAssetsIT {
 
@@ -38,7 +38,7 @@ class OpsAssetsIT {
         Path names = Path.of("target", "exported-metric-names.txt");
         assertTrue(Files.isReadable(names), names + " is missing: it is written by ObservabilityTest (run `./mvnw verify`,"
                 + " not only the integration tests)");
-        String runbook = System.getProperty("ops.runbook", "README.md");
+        String runbook = System.getProperty("ops.runbook", "docs/runbook.md");
         Path log = Path.of("target", "check-ops-assets.log");
         Process p = new ProcessBuilder("bash", "scripts/check-ops-assets.sh", names.toString(), runbook)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

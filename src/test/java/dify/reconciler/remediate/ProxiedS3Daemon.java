@@ -3,7 +3,6 @@ package dify.reconciler.remediate;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.FaultyHttpProxy;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
@@ -31,7 +30,7 @@ public class ProxiedS3Daemon implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         S3ProxyServer s3 = S3ProxyServer.shared();
-        TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        TestDatabase db = SchemaFixture.CURRENT.newDatabase();
         String name = s3.createBucket("proxied-daemon-" + System.nanoTime());
         dataset = new DifyDataset(2, 3, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), new S3ObjectWriter(s3.client(), name),
                 StorageLayout.DEFAULT, Instant.now().minus(Duration.ofHours(2)));

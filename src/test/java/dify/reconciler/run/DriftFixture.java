@@ -5,74 +5,59 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
-import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
-import dify.reconciler.testsupport.EmbeddedPostgres;
-import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.ObjectWriter;
-import dify.reconciler.testsupport.S3ObjectWriter;
-import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.StoreUnderTest;
+import dify.reconciler.testsupport.StoresUnderTest;
 import dify.reconciler.testsupport.TestDatabase;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 
 /**
- * A real PostgreSQL database with the daemon's schema and a real store (S3Proxy bucket or local folder),
+ * A real PostgreSQL database with the daemon's schema and a real store (any backend of {@link StoresUnderTest}),
  * seeded with a consistent {@link DifyDataset}; tests break one thing and scan.
  */
 final class DriftFixture implements AutoCloseable {
 
+    /** The two stores the per-kind catalog runs on; {@link EveryStoreCatalogTest} runs on every backend. */
     enum Store {
-        S3,
-        LOCAL
+        S3("s3"),
+        LOCAL("local");
+
+        final StoresUnderTest.Backend backend;
+
+        Store(String name) {
+            this.backend = StoresUnderTest.named(name);
+        }
     }
 
     /** Rows and objects of the seeded dataset are this old. */
     static final Instant SEEDED_AT = Instant.now().minus(Duration.ofDays(2));
 
-    final Store store;
+    final StoreUnderTest store;
     final TestDatabase db;
     final DaemonRows rows;
     final ObjectWriter objects;
     final ObjectStorage storage;
     final StorageLayout layout = StorageLayout.DEFAULT;
     final DifyDataset dataset;
-    private final Path localRoot;
-    final String bucket;
 
     DriftFixture(Store store, SchemaFixture schema) {
-        this.store = store;
-        this.db = EmbeddedPostgres.shared().createDatabase();
-        schema.applyTo(db);
+        this(store.backend, schema);
+    }
+
+    DriftFixture(StoresUnderTest.Backend backend, SchemaFixture schema) {
+        this.db = schema.newDatabase();
         this.rows = DaemonRows.on(db);
-        if (store == Store.LOCAL) {
-            try {
-                localRoot = Files.createTempDirectory("plugin-storage");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            bucket = null;
-            objects = new LocalObjectWriter(localRoot);
-            storage = new LocalObjectStorage(localRoot);
-        } else {
-            localRoot = null;
-            S3ProxyServer s3 = S3ProxyServer.shared();
-            bucket = s3.createBucket("drift-" + UUID.randomUUID().toString().substring(0, 8));
-            objects = new S3ObjectWriter(s3.client(), bucket);
-            storage = new S3ObjectStorage(s3.client(), bucket);
-        }
+        this.store = backend.open();
+        this.objects = store.writer();
+        this.storage = store.storage();
         List<String> categories = schema == SchemaFixture.CURRENT
                 ? DaemonRows.CATEGORY_TABLES
                 : DaemonRows.CATEGORY_TABLES.stream().filter(t -> !t.startsWith("trigger") && !t.startsWith("datasource")).toList();
@@ -80,15 +65,7 @@ final class DriftFixture implements AutoCloseable {
     }
 
     void delete(String key) {
-        if (store == Store.LOCAL) {
-            try {
-                Files.delete(localRoot.resolve(key));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        } else {
-            S3ProxyServer.shared().client().deleteObject(b -> b.bucket(bucket).key(key));
-        }
+        store.delete(key);
     }
 
     void put(String key, byte[] bytes) {
@@ -123,6 +100,10 @@ final class DriftFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        db.close();
+        try {
+            store.close();
+        } finally {
+            db.close();
+        }
     }
 }

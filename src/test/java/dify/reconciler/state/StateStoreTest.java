@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.ProcessRole;
 import dify.reconciler.config.ReconcilerConfig;
-import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.lang.reflect.Proxy;
@@ -18,7 +17,7 @@ class StateStoreTest {
 
     @Test
     void theOwnerMigratesOurSchemaAndAReadOnlyRoleThatFindsItAlreadyCreatedStaysInMemory() {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             StateStore owner = store(db.dataSource());
             assertEquals(StateStore.Mode.PERSISTED, owner.ensure());
 
@@ -31,7 +30,7 @@ class StateStoreTest {
 
     @Test
     void aReadOnlyRoleThatMayNotCreateTheSchemaStaysInMemoryAndSaysWhy() {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             StateStore reader = store(db.readerDataSource());
             assertEquals(StateStore.Mode.MEMORY, reader.ensure());
             assertTrue(reader.reason().contains("permission denied"), reader.reason());

@@ -15,7 +15,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The subset of an AWS IAM policy our README's bucket policies use, evaluated the way AWS evaluates it, so a
+ * The subset of an AWS IAM policy our documented bucket policies (docs/bucket-policy-*.json) use, evaluated the way AWS evaluates it, so a
  * test proxy can enforce those policies in front of S3Proxy (which enforces none). Supported: {@code Allow}
  * statements with {@code Action} and {@code Resource} (a string or a list, {@code *} and {@code ?} wildcards,
  * actions case-insensitive), and a {@code Condition} of {@code StringLike} on {@code s3:prefix}. Whatever no

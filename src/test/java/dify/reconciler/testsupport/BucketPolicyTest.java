@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The IAM subset the README's bucket policies use, and how S3 requests map to the permissions AWS checks. */
+/** The IAM subset the documented bucket policies use, and how S3 requests map to the permissions AWS checks. */
 class BucketPolicyTest {
 
     private static final BucketPolicy REPORT = BucketPolicy.read(Path.of("docs/bucket-policy-report.json"), "b");

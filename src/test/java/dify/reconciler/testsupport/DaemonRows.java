@@ -57,7 +57,7 @@ public final class DaemonRows {
     }
 
     public static DaemonRows on(TestDatabase db) {
-        return new DaemonRows(db.dataSource());
+        return new DaemonRows(db.fixtureDataSource());
     }
 
     /** A view of this helper whose inserts stamp {@code created_at = updated_at = when}. */

@@ -115,7 +115,7 @@ class DaemonRowsTest {
 
     @org.junit.jupiter.api.Test
     void deferredIndexesComeBackWithTheSameDefinitions() {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             DaemonRows rows = DaemonRows.on(db);
             String defs = "SELECT count(*) FROM pg_indexes WHERE tablename = ? AND indexdef LIKE ?";
             rows.withIndexesDeferred("plugin_installations", () -> {

@@ -47,6 +47,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private static final AtomicInteger DB_COUNTER = new AtomicInteger();
     private static volatile EmbeddedPostgres shared;
 
+    /** The template database of each schema on this server, made on first use, never dropped. */
+    private final java.util.Map<SchemaFixture, String> schemaTemplates = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final boolean isShared;
     private final Path dataDirectory;
     private final int port;
@@ -251,10 +254,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * {@link #READER_USER} (default privileges), and nothing else is granted to the reader.
      */
     public TestDatabase createDatabase() {
-        String name = "t" + DB_COUNTER.incrementAndGet() + "_"
-                + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36).toLowerCase(Locale.ROOT);
+        String name = newDatabaseName();
         try (Connection c = connectTo("postgres"); Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE \"" + name + "\" OWNER " + DAEMON_USER + " TEMPLATE template0 ENCODING 'UTF8'");
+            st.execute("CREATE DATABASE \"" + name + "\" OWNER " + DAEMON_USER + " TEMPLATE template0 ENCODING 'UTF8' STRATEGY FILE_COPY");
         } catch (SQLException e) {
             throw new IllegalStateException("cannot create database " + name, e);
         }
@@ -266,6 +268,28 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new IllegalStateException("cannot grant the reader SELECT in " + name, e);
         }
         return new TestDatabase(this, name);
+    }
+
+    /**
+     * A fresh database holding {@code schema}'s tables, as {@code schema.applyTo(createDatabase())} gives, copied from
+     * a template database made once per schema and server: creating a database and running the schema script cost
+     * about half a second each here, a copy of the template a fraction of that.
+     */
+    public TestDatabase createDatabase(SchemaFixture schema) {
+        String template = schemaTemplates.computeIfAbsent(schema, s -> s.applyTo(createDatabase()).name());
+        String name = newDatabaseName();
+        try (Connection c = connectTo("postgres"); Statement st = c.createStatement()) {
+            // Test-only generated names, no outside input: spliced because CREATE DATABASE takes no parameters.
+            st.execute("CREATE DATABASE \"" + name + "\" OWNER " + DAEMON_USER + " TEMPLATE \"" + template + "\" STRATEGY FILE_COPY");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + name + " from " + template, e);
+        }
+        return new TestDatabase(this, name);
+    }
+
+    private static String newDatabaseName() {
+        return "t" + DB_COUNTER.incrementAndGet() + "_"
+                + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36).toLowerCase(Locale.ROOT);
     }
 
     /** Drops a database made by {@link #createDatabase()}, terminating its sessions first. */

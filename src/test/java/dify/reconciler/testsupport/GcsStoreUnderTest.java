@@ -55,6 +55,13 @@ final class GcsStoreUnderTest implements StoreUnderTest {
         return all;
     }
 
+    /** GCS's version of an object is its generation, which our adapter carries as the entity tag. */
+    @Override
+    public String nativeVersionTag(String key) {
+        Long generation = gcs.generation(bucket, key);
+        return generation == null ? null : generation.toString();
+    }
+
     private static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));

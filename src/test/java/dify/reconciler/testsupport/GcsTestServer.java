@@ -199,6 +199,12 @@ public final class GcsTestServer implements AutoCloseable {
         return bucketOrThrow(bucket).remove(name) != null;
     }
 
+    /** The live generation of an object, or null when it does not exist. */
+    public synchronized Long generation(String bucket, String name) {
+        StoredBlob blob = bucketOrThrow(bucket).get(name);
+        return blob == null ? null : blob.generation;
+    }
+
     /** Every object of the bucket, name to bytes, in UTF-8 byte order. */
     public synchronized Map<String, byte[]> contents(String bucket) {
         Map<String, byte[]> all = new LinkedHashMap<>();

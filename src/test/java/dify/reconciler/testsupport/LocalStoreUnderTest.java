@@ -61,6 +61,11 @@ final class LocalStoreUnderTest implements StoreUnderTest {
     }
 
     @Override
+    public String nativeVersionTag(String key) {
+        return null;
+    }
+
+    @Override
     public String toString() {
         return "local:" + root;
     }

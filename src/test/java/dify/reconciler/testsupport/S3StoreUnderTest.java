@@ -52,6 +52,11 @@ final class S3StoreUnderTest implements StoreUnderTest {
     }
 
     @Override
+    public String nativeVersionTag(String key) {
+        return s3.client().headObject(b -> b.bucket(bucket).key(key)).eTag();
+    }
+
+    @Override
     public void close() {
         storage.close();
     }

@@ -54,6 +54,11 @@ public enum SchemaFixture {
         }
     }
 
+    /** A fresh database with this schema on the shared server (see {@link EmbeddedPostgres#createDatabase(SchemaFixture)}). */
+    public TestDatabase newDatabase() {
+        return EmbeddedPostgres.shared().createDatabase(this);
+    }
+
     /** Runs the script in one transaction on the given database; returns the database for chaining. */
     public TestDatabase applyTo(TestDatabase db) {
         try (Connection c = db.connect()) {

@@ -36,6 +36,20 @@ public interface StoreUnderTest extends AutoCloseable {
      */
     Map<String, String> contents();
 
+    /**
+     * Where the backend stores the daemon's key {@code daemonKey}, as {@link #contents()} names it: the same key,
+     * except on a backend with a root prefix (Aliyun's {@code ALIYUN_OSS_PATH}).
+     */
+    default String storeKey(String daemonKey) {
+        return daemonKey;
+    }
+
+    /**
+     * The version tag the backend's own client reads for {@code key} (S3's ETag, Azure's ETag, GCS's generation), or
+     * null where the store has none (a folder): what a finding's observed version must carry.
+     */
+    String nativeVersionTag(String key);
+
     @Override
     default void close() {
     }

@@ -31,14 +31,37 @@ public final class StoresUnderTest {
         }
     }
 
+    /** One line per backend. */
+    private static final List<Backend> BACKENDS = List.of(
+            new Backend("local", LocalStoreUnderTest::new),
+            new Backend("s3", S3StoreUnderTest::new),
+            new Backend("gcs", GcsStoreUnderTest::new));
+
     private StoresUnderTest() {
     }
 
+    /**
+     * Every backend, or those named in the system property {@code test.stores} (comma-separated, e.g.
+     * {@code -Dtest.stores=azure_blob}) to try one backend while developing it; CI sets none, so all run.
+     */
     public static List<Backend> all() {
-        return List.of(
-                new Backend("local", LocalStoreUnderTest::new),
-                new Backend("s3", S3StoreUnderTest::new),
-                new Backend("gcs", GcsStoreUnderTest::new));
+        List<Backend> all = BACKENDS;
+        String only = System.getProperty("test.stores", "").trim();
+        if (only.isEmpty()) {
+            return all;
+        }
+        List<String> names = List.of(only.split("\\s*,\\s*"));
+        List<Backend> chosen = all.stream().filter(b -> names.contains(b.name())).toList();
+        if (chosen.size() != names.size()) {
+            throw new IllegalArgumentException("test.stores=" + only + " names a backend that is not one of " + all);
+        }
+        return chosen;
+    }
+
+    /** The backend of that name, whatever {@code test.stores} says (for tests that run on one named backend). */
+    public static Backend named(String name) {
+        return BACKENDS.stream().filter(b -> b.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no backend named " + name));
     }
 
     /**

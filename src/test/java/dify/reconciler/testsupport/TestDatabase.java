@@ -20,12 +20,14 @@ public final class TestDatabase implements AutoCloseable {
     private final String name;
     private final PGSimpleDataSource dataSource;
     private final PGSimpleDataSource readerDataSource;
+    private final ReusedConnections fixtureConnections;
 
     TestDatabase(EmbeddedPostgres server, String name) {
         this.server = server;
         this.name = name;
         this.dataSource = dataSource(server, name, EmbeddedPostgres.DAEMON_USER, EmbeddedPostgres.DAEMON_PASSWORD);
         this.readerDataSource = dataSource(server, name, EmbeddedPostgres.READER_USER, EmbeddedPostgres.READER_PASSWORD);
+        this.fixtureConnections = new ReusedConnections(dataSource);
     }
 
     private static PGSimpleDataSource dataSource(EmbeddedPostgres server, String database, String user, String password) {
@@ -74,6 +76,14 @@ public final class TestDatabase implements AutoCloseable {
         return dataSource;
     }
 
+    /**
+     * As the daemon's user, with a few connections kept open between statements: for fixture helpers that run one
+     * statement per connection ({@link DaemonRows#on}). A connection given back is reset as if closed.
+     */
+    public DataSource fixtureDataSource() {
+        return fixtureConnections;
+    }
+
     /** As the reconciler's read-only user; unpooled. */
     public DataSource readerDataSource() {
         return readerDataSource;
@@ -86,6 +96,7 @@ public final class TestDatabase implements AutoCloseable {
     /** Drops the database (no-op if the server is not running). */
     @Override
     public void close() {
+        fixtureConnections.close();
         if (server.isRunning()) {
             server.dropDatabase(name);
         }

@@ -27,7 +27,7 @@ class DaemonDatabaseReaderTest {
 
     @Test
     void streamsEveryOrphanOnceWhenThereAreMoreThanTheParallelResultLimit() throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             int orphans = DaemonDatabaseReader.PARALLEL_RESULT_LIMIT + 7;
             DaemonRows.on(db).copyCategoryRows("tool_installations", orphans,
                     n -> new DaemonRows.CategoryRow(new UUID(1, n), "p" + n, "acme/p:0.0.1@" + "a".repeat(64), "acme/p"));
@@ -55,7 +55,7 @@ class DaemonDatabaseReaderTest {
 
     @Test
     void refusesATableThatLacksAColumnItReads() {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             DaemonRows.on(db).execute("ALTER TABLE plugins DROP COLUMN refers");
             DaemonSchemaException e = assertThrows(DaemonSchemaException.class,
                     () -> DaemonDatabaseReader.open(db.readerDataSource(), "public", 1000, "test"));
@@ -65,7 +65,7 @@ class DaemonDatabaseReaderTest {
 
     @Test
     void failsInsteadOfHangingWhenAMigrationLocksATable() throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
                 java.sql.Connection migration = db.connect()) {
             migration.setAutoCommit(false);
             migration.createStatement().execute("LOCK TABLE plugins IN ACCESS EXCLUSIVE MODE");
@@ -85,7 +85,7 @@ class DaemonDatabaseReaderTest {
 
     @Test
     void yieldsAtOnceToADaemonMigrationSoTheDaemonNeverWaitsOnTheScan() throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
                 DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100, "test")) {
             reader.plugins(); // the scan now holds ACCESS SHARE on plugins, idle between two statements
             ExecutorService daemon = Executors.newFixedThreadPool(2);
@@ -124,7 +124,7 @@ class DaemonDatabaseReaderTest {
 
     @Test
     void endingTheTransactionReleasesTheLocksWithoutYielding() throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase());
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
                 DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100, "test")) {
             reader.plugins();
             reader.endTransaction();
@@ -149,7 +149,7 @@ class DaemonDatabaseReaderTest {
 
     @Test
     void readsInOneReadOnlySnapshotAsTheReadOnlyRole() throws Exception {
-        try (TestDatabase db = SchemaFixture.CURRENT.applyTo(EmbeddedPostgres.shared().createDatabase())) {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             DaemonRows daemon = DaemonRows.on(db);
             daemon.insertPlugin("acme/a:0.0.1@" + "a".repeat(64), "acme/a", 0, "local", null);
             Connection[] used = new Connection[1];

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The requests S3ObjectStorage makes besides listings and reads stay inside the README's least-privilege bucket
+ * The requests S3ObjectStorage makes besides listings and reads stay inside the documented least-privilege bucket
  * policy (a {@code s3:ListBucket} only with an allowed {@code s3:prefix}): the readiness probe lists the package
  * prefix, and the bucket check behind a HEAD that answers 404 lists the key itself, never the whole bucket.
  */

@@ -1,0 +1,91 @@
+package dify.reconciler.run;
+
+import static dify.reconciler.catalog.FindingKind.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.detect.FindingSink;
+import dify.reconciler.testsupport.BuiltPackage;
+import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.StoresUnderTest;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The drift catalog's storage kinds on every backend, from the daemon's own variables: a clean dataset scans clean,
+ * then every kind a store can show is planted at once (each at its own plugin) and each is reported exactly once,
+ * at its key, and nothing else. {@link DriftCatalogTest} proves each kind alone, in detail, on S3 and local storage;
+ * this proves a backend lists, reads and versions what detection needs, at one seed and two scans a backend.
+ * One backend while developing it: {@code -Dtest.stores=<name>}.
+ */
+class EveryStoreCatalogTest {
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dify.reconciler.testsupport.StoresUnderTest#all")
+    void everyStorageKindIsReportedOnceAtItsKey(StoresUnderTest.Backend backend) {
+        try (DriftFixture f = new DriftFixture(backend, SchemaFixture.CURRENT)) {
+            FindingSink clean = f.scan(true);
+            assertEquals(Map.of(), DriftFixture.counts(clean), () -> backend + ": the seeded dataset is clean: " + clean.findings());
+
+            Map<FindingKind, String> expected = new TreeMap<>();
+            String invalid = "plugin/langgenius/email_0.0.7@6c3856490275f3440619fabfdc54f3bd29bad8959e29996452277b9c3b0c5e9b";
+            f.put(invalid, new byte[10]);
+            expected.put(INVALID_INSTALLED_KEY, invalid);
+
+            String installed = "plugin/" + f.dataset.localPlugin(1).uid();
+            f.delete(installed);
+            expected.put(INSTALLED_OBJECT_MISSING, installed);
+
+            String pkg = "plugin_packages/" + f.dataset.localPlugin(2).uid();
+            f.delete(pkg);
+            expected.put(PACKAGE_MISSING, pkg);
+
+            BuiltPackage leftover = DifyPackageBuilder.aPackage().author("acme").name("leftover").version("2.0.0").build();
+            f.put("plugin/" + leftover.identifier(), leftover.bytes());
+            expected.put(INSTALLED_OBJECT_ORPHANED, "plugin/" + leftover.identifier());
+
+            BuiltPackage uploaded = DifyPackageBuilder.aPackage().author("acme").name("uploaded").version("0.1.0").build();
+            f.put("plugin_packages/" + uploaded.identifier(), uploaded.bytes());
+            expected.put(PACKAGE_ORPHANED, "plugin_packages/" + uploaded.identifier());
+
+            String asset = "assets/" + f.dataset.localPlugin(5).assetId();
+            f.delete(asset);
+            expected.put(ASSET_MISSING, asset);
+
+            byte[] icon = "<svg/>".getBytes(StandardCharsets.UTF_8);
+            String stale = "assets/" + BuiltPackage.assetId("stale.svg", icon);
+            f.put(stale, icon);
+            expected.put(ASSET_ORPHANED, stale);
+
+            DifyDataset.Plugin truncated = f.dataset.localPlugin(3);
+            String truncatedKey = "plugin_packages/" + truncated.uid();
+            f.put(truncatedKey, Arrays.copyOf(truncated.pkg().bytes(), truncated.pkg().bytes().length / 2));
+            expected.put(CHECKSUM_MISMATCH, truncatedKey);
+
+            DifyDataset.Plugin p = f.dataset.localPlugin(0);
+            BuiltPackage signed = DifyPackageBuilder.aPackage().author("langgenius").name(p.pkg().name())
+                    .version(p.pkg().version()).icon("icon.svg", p.iconBytes())
+                    .file("main.py", "print('" + p.pkg().name() + "')\n").comment("signature: abc").build();
+            f.put("plugin/" + p.uid(), signed.bytes());
+            expected.put(INSTALLED_COPY_DIFFERS, "plugin/" + p.uid());
+
+            f.put(f.dataset.persistencePrefix + "cache/written-later", new byte[100]);
+            expected.put(TENANT_STORAGE_DRIFT, f.dataset.persistencePrefix);
+
+            FindingSink sink = f.scan(true);
+            Map<FindingKind, String> found = new TreeMap<>();
+            for (Finding finding : sink.findings()) {
+                String previous = found.put(finding.kind(), finding.key());
+                assertEquals(null, previous, () -> backend + ": " + finding.kind() + " reported twice: " + sink.findings());
+            }
+            assertEquals(expected, found, () -> backend + ": " + sink.findings());
+        }
+    }
+}
