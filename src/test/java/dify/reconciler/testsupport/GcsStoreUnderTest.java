@@ -55,11 +55,11 @@ final class GcsStoreUnderTest implements StoreUnderTest {
         return all;
     }
 
-    /** GCS's version of an object is its generation, which our adapter carries as the entity tag. */
+    /** Our adapter's version tag on GCS is the object's MD5 as GCS gives it (a copy keeps it; a generation would not). */
     @Override
     public String nativeVersionTag(String key) {
-        Long generation = gcs.generation(bucket, key);
-        return generation == null ? null : generation.toString();
+        String md5 = gcs.md5Hash(bucket, key);
+        return md5 == null ? null : "md5:" + md5;
     }
 
     private static String sha256(byte[] bytes) {

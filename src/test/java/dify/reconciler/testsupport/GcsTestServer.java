@@ -90,6 +90,7 @@ public final class GcsTestServer implements AutoCloseable {
     private final Map<String, Upload> uploads = new HashMap<>();
     private final Map<String, Fault> faults = new HashMap<>();
     private final Set<String> utf16Buckets = new HashSet<>();
+    private final Map<String, Runnable> before = new HashMap<>();
     private final List<String> requests = Collections.synchronizedList(new ArrayList<>());
 
     /** One stored object: a generation's bytes. */
@@ -199,6 +200,12 @@ public final class GcsTestServer implements AutoCloseable {
         return bucketOrThrow(bucket).remove(name) != null;
     }
 
+    /** The MD5 GCS gives an object ({@code md5Hash}, base64), or null when it does not exist. */
+    public synchronized String md5Hash(String bucket, String name) {
+        StoredBlob blob = bucketOrThrow(bucket).get(name);
+        return blob == null ? null : md5(blob.content);
+    }
+
     /** The live generation of an object, or null when it does not exist. */
     public synchronized Long generation(String bucket, String name) {
         StoredBlob blob = bucketOrThrow(bucket).get(name);
@@ -215,6 +222,11 @@ public final class GcsTestServer implements AutoCloseable {
     /** From now on, lists this bucket in Java's {@code String} order (UTF-16 code units), which GCS never does. */
     public synchronized void listInUtf16Order(String bucket) {
         utf16Buckets.add(bucket);
+    }
+
+    /** Runs {@code action} (e.g. another writer's {@link #put}) just before the next request of {@code operation} is served. */
+    public synchronized void beforeNext(String bucket, Operation operation, Runnable action) {
+        before.put(bucket + " " + operation, action);
     }
 
     /** Answers {@code status} to the next {@code times} requests of {@code operation} on {@code bucket}. */
@@ -396,6 +408,10 @@ public final class GcsTestServer implements AutoCloseable {
 
     /** Applies an injected fault before the operation; a lost-answer fault is returned to be applied after it. */
     private synchronized Fault injected(String bucket, Operation operation) {
+        Runnable action = before.remove(bucket + " " + operation);
+        if (action != null) {
+            action.run();
+        }
         Fault fault = faults.get(bucket + " " + operation);
         if (fault == null || fault.remaining <= 0) {
             return null;

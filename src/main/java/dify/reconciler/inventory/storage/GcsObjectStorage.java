@@ -44,10 +44,13 @@ import org.jboss.logging.Logger;
  * key by key and a listing out of order fails the scan naming the keys, never merged. A page that cannot be fetched
  * throws: a listing is never cut short.
  *
- * <p>An object's version is its <em>generation</em> (carried in {@link StoredObject#etag()} as a decimal number): every
- * write replaces the generation. Writes use GCS preconditions, evaluated by GCS atomically with the write:
- * {@code ifGenerationMatch=0} (create only), {@code ifGenerationMatch=N} (replace or delete exactly generation N),
- * and for a copy (a rewrite) the source's generation as well. A failed precondition (HTTP 412, or 404 for a delete of a
+ * <p>An object's version, as the rest of the reconciler compares it ({@link StoredObject#etag()}), is its content tag:
+ * GCS's MD5 ({@code md5:<base64>}; {@code crc32c:<base64>} for composite objects, which have none) with its size, so a
+ * copy carries its source's tag, as an S3 copy carries its ETag. Every write first reads the object's current
+ * <em>generation</em> and checks its content tag and size against the version the caller observed, then writes with
+ * GCS preconditions on that generation, which GCS evaluates atomically with the write: {@code ifGenerationMatch=0}
+ * (create only), {@code ifGenerationMatch=N} (replace or delete exactly generation N), and for a copy (a rewrite)
+ * {@code sourceGeneration} and {@code ifSourceGenerationMatch} as well; a change after the check fails the write. A failed precondition (HTTP 412, or 404 for a delete of a
  * gone object) is {@link ObjectChangedException}: nothing was written. The client retries a conditional request on
  * a lost answer; when the retry's precondition fails because the first attempt wrote, {@link LostAnswer} decides.
  *
@@ -141,24 +144,54 @@ public final class GcsObjectStorage implements ObjectStorage {
      */
     @Override
     public InputStream open(String key) {
-        StoredObject object = head(key).orElseThrow(() -> new StorageException("object not found in bucket '" + bucket
-                + "': read '" + key + "' got HTTP 404"));
+        Blob object = blob(key);
+        if (object == null) {
+            throw new StorageException("object not found in bucket '" + bucket + "': read '" + key + "' got HTTP 404");
+        }
         ReadChannel channel = call("get", "read '" + key + "'",
-                () -> client.reader(BlobId.of(bucket, key, generation(object))));
+                () -> client.reader(BlobId.of(bucket, key, object.getGeneration())));
         channel.setChunkSize(2 * 1024 * 1024);
         InputStream in = new TranslatingInputStream(Channels.newInputStream(channel), "read '" + key + "'");
-        return new ExactLengthInputStream(in, object.size(), "'" + key + "' (GCS object size)");
+        return new ExactLengthInputStream(in, object.getSize(), "'" + key + "' (GCS object size)");
     }
 
     @Override
     public Optional<StoredObject> head(String key) {
+        return Optional.ofNullable(blob(key)).map(GcsObjectStorage::stored);
+    }
+
+    /** The live object's metadata (generation included), or null when it does not exist. */
+    private Blob blob(String key) {
         Blob blob = call("head", "head '" + key + "'", () -> client.get(BlobId.of(bucket, key), blobFields()));
         if (blob == null) {
             // A missing bucket answers 404 for its objects too: confirm the bucket once before answering "absent".
             confirmBucketExists(key);
-            return Optional.empty();
         }
-        return Optional.of(stored(blob));
+        return blob;
+    }
+
+    /**
+     * The generation of {@code expected} while it is at the version the caller observed (content tag and size).
+     *
+     * @throws ObjectChangedException when it is gone or changed
+     */
+    private long generationOf(StoredObject expected, String what) {
+        Blob now = blob(expected.key());
+        StoredObject seen = now == null ? null : stored(now);
+        if (!expected.sameVersionAs(seen)) {
+            throw new ObjectChangedException(what + " '" + expected.key() + "' changed: expected " + expected.describeVersion()
+                    + ", found " + (seen == null ? "nothing" : seen.describeVersion()));
+        }
+        return now.getGeneration();
+    }
+
+    /** 0 (must not exist) when {@code expectedTarget} is null, else the generation of the observed target. */
+    private long targetGeneration(String key, StoredObject expectedTarget, String operation) {
+        if (expectedTarget == null) {
+            VersionGuard.requireTarget(this, key, null, operation);
+            return 0;
+        }
+        return generationOf(expectedTarget, operation + " target");
     }
 
     /**
@@ -169,15 +202,14 @@ public final class GcsObjectStorage implements ObjectStorage {
      */
     @Override
     public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
-        VersionGuard.requireVersion(this, source, "copy source");
-        VersionGuard.requireTarget(this, targetKey, expectedTarget, "copy");
+        long sourceGeneration = generationOf(source, "copy source");
+        long targetGeneration = targetGeneration(targetKey, expectedTarget, "copy");
         String action = "copy '" + source.key() + "' to '" + targetKey + "'";
-        long sourceGeneration = generation(source);
         try {
             Blob written = client.copy(Storage.CopyRequest.newBuilder()
                     .setSource(BlobId.of(bucket, source.key(), sourceGeneration))
                     .setSourceOptions(BlobSourceOption.generationMatch(sourceGeneration))
-                    .setTarget(BlobId.of(bucket, targetKey), targetCondition(expectedTarget))
+                    .setTarget(BlobId.of(bucket, targetKey), BlobTargetOption.generationMatch(targetGeneration))
                     .build()).getResult();
             listener.onRequest("copy", true);
             return stored(written);
@@ -194,10 +226,7 @@ public final class GcsObjectStorage implements ObjectStorage {
      */
     @Override
     public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
-        VersionGuard.requireTarget(this, key, expectedTarget, "put");
-        BlobWriteOption condition = expectedTarget == null
-                ? BlobWriteOption.doesNotExist()
-                : BlobWriteOption.generationMatch(generation(expectedTarget));
+        BlobWriteOption condition = BlobWriteOption.generationMatch(targetGeneration(key, expectedTarget, "put"));
         try {
             Blob written = client.createFrom(BlobInfo.newBuilder(bucket, key).build(), content, condition);
             listener.onRequest("put", true);
@@ -218,9 +247,10 @@ public final class GcsObjectStorage implements ObjectStorage {
     /** One multipart upload; a failed precondition is our lost earlier attempt when the key holds exactly these bytes. */
     @Override
     public StoredObject put(String key, byte[] content, StoredObject expectedTarget) {
-        VersionGuard.requireTarget(this, key, expectedTarget, "put");
+        long generation = targetGeneration(key, expectedTarget, "put");
         try {
-            Blob written = client.create(BlobInfo.newBuilder(bucket, key).build(), content, targetCondition(expectedTarget));
+            Blob written = client.create(BlobInfo.newBuilder(bucket, key).build(), content,
+                    BlobTargetOption.generationMatch(generation));
             listener.onRequest("put", true);
             return stored(written);
         } catch (BaseServiceException e) {
@@ -233,7 +263,7 @@ public final class GcsObjectStorage implements ObjectStorage {
     /** {@code ifGenerationMatch} = the observed generation; a gone object answers 404, a replaced one 412. */
     @Override
     public void delete(StoredObject expected) {
-        long generation = generation(expected);
+        long generation = generationOf(expected, "delete");
         String action = "delete '" + expected.key() + "'";
         boolean deleted;
         try {
@@ -278,33 +308,23 @@ public final class GcsObjectStorage implements ObjectStorage {
         }
     }
 
-    private static BlobTargetOption targetCondition(StoredObject expectedTarget) {
-        return expectedTarget == null
-                ? BlobTargetOption.doesNotExist()
-                : BlobTargetOption.generationMatch(generation(expectedTarget));
-    }
-
-    /** The generation a {@link StoredObject} of this store carries in its entity tag. */
-    static long generation(StoredObject object) {
-        try {
-            return Long.parseLong(object.etag());
-        } catch (NumberFormatException | NullPointerException e) {
-            throw new ObjectChangedException("'" + object.key() + "' has no GCS generation to compare (" + object.describeVersion()
-                    + "): nothing written");
-        }
-    }
-
     private static Storage.BlobGetOption blobFields() {
-        return Storage.BlobGetOption.fields(BlobField.NAME, BlobField.SIZE, BlobField.UPDATED, BlobField.GENERATION);
+        return Storage.BlobGetOption.fields(BlobField.NAME, BlobField.SIZE, BlobField.UPDATED, BlobField.GENERATION,
+                BlobField.MD5HASH, BlobField.CRC32C);
     }
 
     private static StoredObject stored(Blob blob) {
-        return stored(blob.getName(), blob.getSize(), blob.getUpdateTimeOffsetDateTime(), blob.getGeneration());
+        OffsetDateTime updated = blob.getUpdateTimeOffsetDateTime();
+        Instant modified = updated == null ? null : updated.toInstant();
+        return new StoredObject(blob.getName(), blob.getSize() == null ? 0 : blob.getSize(), modified, contentTag(blob));
     }
 
-    private static StoredObject stored(String name, Long size, OffsetDateTime updated, Long generation) {
-        Instant modified = updated == null ? null : updated.toInstant();
-        return new StoredObject(name, size == null ? 0 : size, modified, generation == null ? null : generation.toString());
+    /** GCS's MD5 of the bytes, or its CRC32C for a composite object (which has no MD5); never a generation. */
+    static String contentTag(Blob blob) {
+        if (blob.getMd5() != null) {
+            return "md5:" + blob.getMd5();
+        }
+        return blob.getCrc32c() == null ? null : "crc32c:" + blob.getCrc32c();
     }
 
     /**
@@ -456,7 +476,7 @@ public final class GcsObjectStorage implements ObjectStorage {
             if (current == null) {
                 next = call("list", action, () -> client.list(bucket, BlobListOption.prefix(prefix),
                         BlobListOption.pageSize(pageSize), BlobListOption.fields(BlobField.NAME, BlobField.SIZE,
-                                BlobField.UPDATED, BlobField.GENERATION)));
+                                BlobField.UPDATED, BlobField.GENERATION, BlobField.MD5HASH, BlobField.CRC32C)));
             } else {
                 String token = current.getNextPageToken();
                 next = call("list", action, current::getNextPage);

@@ -73,14 +73,16 @@ class GcsObjectStorageTest extends ObjectStorageContract {
     }
 
     @Test
-    void carriesTheGenerationAsTheVersion() {
-        long first = gcs.put(bucket, "plugin/a/b:1@c", new byte[] {1});
+    void carriesGcssMd5AsTheVersionSoACopyKeepsItsSourcesTag() {
+        gcs.put(bucket, "plugin/a/b:1@c", new byte[] {1});
         StoredObject listed = storage.list("plugin/").findFirst().orElseThrow();
-        assertEquals(Long.toString(first), listed.etag());
-        long second = gcs.put(bucket, "plugin/a/b:1@c", new byte[] {2});
+        assertEquals("md5:" + gcs.md5Hash(bucket, "plugin/a/b:1@c"), listed.etag());
+        gcs.put(bucket, "plugin/a/b:1@c", new byte[] {2});
         StoredObject now = storage.head("plugin/a/b:1@c").orElseThrow();
-        assertEquals(Long.toString(second), now.etag());
-        assertTrue(!listed.sameVersionAs(now), "same size, new generation: another version");
+        assertTrue(!listed.sameVersionAs(now), "same size, other bytes: another version");
+
+        StoredObject copy = storage.copy(now, "q/plugin/a/b:1@c", null);
+        assertEquals(now.etag(), copy.etag(), "a copy carries its source's tag, as on S3");
     }
 
     @Test
@@ -210,32 +212,43 @@ class GcsObjectStorageTest extends ObjectStorageContract {
     @Test
     void everyWriteCarriesItsGenerationPreconditionToTheServer() {
         writer().put("plugin_packages/a/b:1@c", "package");
+        String gen = Long.toString(gcs.generation(bucket, "plugin_packages/a/b:1@c"));
         StoredObject source = storage.head("plugin_packages/a/b:1@c").orElseThrow();
         StoredObject copy = storage.copy(source, "plugin/a/b:1@c", null);
+        String copyGen = Long.toString(gcs.generation(bucket, "plugin/a/b:1@c"));
         storage.put("assets/x.png", new byte[] {1}, null);
         storage.delete(copy);
 
         List<String> log = gcs.requests(bucket);
-        String gen = source.etag();
         assertTrue(log.stream().anyMatch(r -> r.startsWith("rewrite plugin_packages/a/b:1@c -> plugin/a/b:1@c")
                 && r.contains("ifGenerationMatch=0") && r.contains("ifSourceGenerationMatch=" + gen)
                 && r.contains("sourceGeneration=" + gen)), log.toString());
         assertTrue(log.stream().anyMatch(r -> r.startsWith("multipart assets/x.png") && r.contains("ifGenerationMatch=0")),
                 log.toString());
-        assertTrue(log.stream().anyMatch(r -> r.startsWith("delete plugin/a/b:1@c")
-                && r.contains("ifGenerationMatch=" + copy.etag())), log.toString());
+        assertTrue(log.stream().anyMatch(r -> r.startsWith("delete plugin/a/b:1@c") && r.contains("ifGenerationMatch=" + copyGen)),
+                log.toString());
     }
 
     @Test
-    void aDeleteOfAReplacedGenerationIsRefusedByTheServerItself() {
-        // Same size, same bytes, new generation: only the server's precondition can tell (no HEAD check before delete).
+    void aWriteRacingAnotherWriterAfterOurCheckIsRefusedByTheServerItself() {
+        // Another writer replaces the object between our check (HEAD) and our request: only GCS's precondition on the
+        // generation we checked can tell, even with the same bytes.
         writer().put("plugin/bad key", "same");
         StoredObject observed = storage.head("plugin/bad key").orElseThrow();
-        writer().put("plugin/bad key", "same");
-
+        gcs.beforeNext(bucket, Operation.DELETE, () -> gcs.put(bucket, "plugin/bad key", "same".getBytes(StandardCharsets.UTF_8)));
         ObjectChangedException e = assertThrows(ObjectChangedException.class, () -> storage.delete(observed));
         assertTrue(e.getMessage().contains("HTTP 412"), e.getMessage());
         assertTrue(storage.head("plugin/bad key").isPresent());
+
+        writer().put("plugin_packages/a/b:1@c", "package");
+        StoredObject source = storage.head("plugin_packages/a/b:1@c").orElseThrow();
+        gcs.beforeNext(bucket, Operation.REWRITE, () -> gcs.put(bucket, "plugin/a/b:1@c", new byte[] {9}));
+        assertThrows(ObjectChangedException.class, () -> storage.copy(source, "plugin/a/b:1@c", null));
+        assertArrayEquals(new byte[] {9}, read("plugin/a/b:1@c"), "the other writer's object is not overwritten");
+
+        gcs.beforeNext(bucket, Operation.UPLOAD, () -> gcs.put(bucket, "assets/y.png", new byte[] {7}));
+        assertThrows(ObjectChangedException.class, () -> storage.put("assets/y.png", new byte[] {1}, null));
+        assertArrayEquals(new byte[] {7}, read("assets/y.png"));
     }
 
     @Test
