@@ -4,14 +4,47 @@ package dify.reconciler.catalog;
  * Where the daemon keeps things in its bucket: {@code PLUGIN_PACKAGE_CACHE_PATH}, {@code PLUGIN_INSTALLED_PATH},
  * {@code PLUGIN_MEDIA_CACHE_PATH}, {@code PERSISTENCE_STORAGE_PATH}. Each prefix is normalised to end with
  * exactly one {@code /}, so {@code plugin/} never matches {@code plugin_packages/…}.
+ *
+ * @param daemonListsRawPrefixes whether the daemon's storage lists a prefix as the raw string, without the
+ *        {@code /} (its GCS backend: {@code List("plugin")} then strips {@code plugin} and at most one {@code /}), so
+ *        keys outside the installed folder that start with its name are read as installed plugins too
  */
-public record StorageLayout(String packages, String installed, String assets, String persistence) {
+public record StorageLayout(String packages, String installed, String assets, String persistence, boolean daemonListsRawPrefixes) {
 
     public static final StorageLayout DEFAULT = of("plugin_packages", "plugin", "assets", "persistence");
 
     public static StorageLayout of(String packages, String installed, String assets, String persistence) {
         return new StorageLayout(folder(packages, "PLUGIN_PACKAGE_CACHE_PATH"), folder(installed, "PLUGIN_INSTALLED_PATH"),
-                folder(assets, "PLUGIN_MEDIA_CACHE_PATH"), folder(persistence, "PERSISTENCE_STORAGE_PATH"));
+                folder(assets, "PLUGIN_MEDIA_CACHE_PATH"), folder(persistence, "PERSISTENCE_STORAGE_PATH"), false);
+    }
+
+    /** This layout as a daemon whose storage lists raw prefixes (GCS) reads it. */
+    public StorageLayout listedAsRawPrefixes() {
+        return new StorageLayout(packages, installed, assets, persistence, true);
+    }
+
+    /** What the daemon lists to find its installed plugins: the folder, or the raw prefix (no {@code /}) on GCS. */
+    public String installedListing() {
+        return daemonListsRawPrefixes ? label(installed) : installed;
+    }
+
+    /**
+     * The plugin identifier a daemon that lists raw prefixes reads as installed from a key outside the installed folder
+     * ({@code plugin<identifier>}: the raw prefix, then a valid identifier, outside every other daemon folder); null for
+     * every other key, and always on a daemon that lists folders.
+     */
+    public String rawInstalledIdentifier(String key) {
+        String raw = label(installed);
+        if (!daemonListsRawPrefixes || !key.startsWith(raw) || key.startsWith(installed) || underAnotherFolder(key)) {
+            return null;
+        }
+        String rest = key.substring(raw.length());
+        return PluginIdentifier.isValid(rest) ? rest : null;
+    }
+
+    /** Whether {@code key} is under the packages, assets or persistence folder. */
+    public boolean underAnotherFolder(String key) {
+        return key.startsWith(packages) || key.startsWith(assets) || key.startsWith(persistence);
     }
 
     private static String folder(String path, String setting) {

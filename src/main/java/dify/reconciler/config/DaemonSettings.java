@@ -1,6 +1,7 @@
 package dify.reconciler.config;
 
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.inventory.storage.GcsSettings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -79,6 +80,9 @@ public record DaemonSettings(
                 get.apply("PLUGIN_INSTALLED_PATH").orElse("plugin"),
                 get.apply("PLUGIN_MEDIA_CACHE_PATH").orElse("assets"),
                 get.apply("PERSISTENCE_STORAGE_PATH").orElse("persistence"));
+        if (type.daemonListsRawPrefixes()) {
+            layout = layout.listedAsRawPrefixes();
+        }
         String bucket = get.apply("PLUGIN_STORAGE_OSS_BUCKET").orElse("");
         String localRootSetting = get.apply("PLUGIN_STORAGE_LOCAL_ROOT").orElse("storage");
         Path localRoot = resolveLocalRoot(localRootSetting, daemonWorkingDirectory);
@@ -123,6 +127,7 @@ public record DaemonSettings(
             // One line per backend whose settings class reads StorageVariables.
             case ALIYUN_OSS, TENCENT_COS, HUAWEI_OBS, VOLCENGINE_TOS, BAIDU_BOS -> S3CompatibleSettings.check(type, variables);
             case AZURE_BLOB -> dify.reconciler.inventory.storage.AzureBlobSettings.from(variables);
+            case GCS -> GcsSettings.from(variables);
             default -> {
             }
         }
@@ -155,6 +160,9 @@ public record DaemonSettings(
                     ? ""
                     : " (PLUGIN_STORAGE_LOCAL_ROOT=" + localRootSetting
                             + " relative to the daemon's working directory, reconciler.daemon-working-directory)");
+        }
+        if (storageType == StorageType.GCS) {
+            return "gs://" + bucket;
         }
         return "s3://" + bucket + (s3Endpoint == null ? "" : " at " + s3Endpoint);
     }

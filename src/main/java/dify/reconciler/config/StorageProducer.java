@@ -2,6 +2,8 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.AzureBlobObjectStorage;
 import dify.reconciler.inventory.storage.AzureBlobSettings;
+import dify.reconciler.inventory.storage.GcsObjectStorage;
+import dify.reconciler.inventory.storage.GcsSettings;
 import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.RootedObjectStorage;
@@ -48,6 +50,8 @@ public class StorageProducer {
                     timeouts, requests, settings.layout().packages());
             case AZURE_BLOB -> AzureBlobObjectStorage.create(AzureBlobSettings.from(settings.storageVariables()), timeouts,
                     requests, settings.layout().packages());
+            case GCS -> GcsObjectStorage.create(GcsSettings.from(settings.storageVariables()), timeouts, requests,
+                    settings.layout().packages());
             // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
             default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };

@@ -16,7 +16,7 @@ public enum StorageType {
     AZURE_BLOB(true, "azure_blob", "azure", "azure-blob"),
     ALIYUN_OSS(true, "aliyun_oss", "aliyun", "aliyun-oss"),
     TENCENT_COS(true, "tencent_cos", "tencent", "tencent-cos"),
-    GCS(false, "gcs", "google-storage", "google_storage"),
+    GCS(true, "gcs", "google-storage", "google_storage"),
     HUAWEI_OBS(true, "huawei_obs", "huawei", "huawei-obs"),
     VOLCENGINE_TOS(true, "volcengine_tos", "volcengine", "volcengine-tos"),
     BAIDU_BOS(true, "baidu_bos");
@@ -37,6 +37,14 @@ public enum StorageType {
     /** Every value of {@code PLUGIN_STORAGE_TYPE} the daemon maps to this type, canonical name first. */
     public List<String> aliases() {
         return aliases;
+    }
+
+    /**
+     * Whether the daemon's storage of this type lists a prefix as the raw string, without a trailing {@code /}: GCS
+     * (dify-cloud-kit's gcs {@code List} passes {@code plugin} as is; every other backend appends {@code /}).
+     */
+    public boolean daemonListsRawPrefixes() {
+        return this == GCS;
     }
 
     /** Whether this reconciler can read this type of storage. */

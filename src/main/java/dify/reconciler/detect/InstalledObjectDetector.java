@@ -5,6 +5,7 @@ import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
+import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.util.ArrayList;
@@ -21,11 +22,36 @@ public final class InstalledObjectDetector {
     private final String prefix;
     private final GraceWindow grace;
     private final FindingSink sink;
+    /** The layout when the daemon lists the raw prefix (GCS), so the listing holds keys outside the folder; else null. */
+    private final StorageLayout rawListing;
+    /** Keys of the raw listing under another daemon folder ({@code plugin_packages/…}): the daemon logs them, harmlessly. */
+    private long otherFolderKeys;
+    /** Keys of the raw listing outside every daemon folder that the daemon cannot parse either. */
+    private long unparsableRawKeys;
+    private String firstUnparsableRawKey;
 
     public InstalledObjectDetector(String installedPrefix, GraceWindow grace, FindingSink sink) {
         this.prefix = installedPrefix;
         this.grace = grace;
         this.sink = sink;
+        this.rawListing = null;
+    }
+
+    /**
+     * For {@code layout}'s installed folder, listed as the daemon lists it ({@link StorageLayout#installedListing()}):
+     * where the daemon lists the raw prefix, the listing also holds {@code plugin<identifier>} keys (reported: the daemon
+     * runs them) and other folders' keys such as {@code plugin_packages/…} (one note, never findings).
+     */
+    public InstalledObjectDetector(StorageLayout layout, GraceWindow grace, FindingSink sink) {
+        this.prefix = layout.installed();
+        this.grace = grace;
+        this.sink = sink;
+        this.rawListing = layout.daemonListsRawPrefixes() ? layout : null;
+    }
+
+    /** Listed keys that are not the daemon's installed keys (other folders, unparsable), to leave out of counts. */
+    public long keysNotInstalled() {
+        return otherFolderKeys + unparsableRawKeys;
     }
 
     /**
@@ -65,6 +91,23 @@ public final class InstalledObjectDetector {
                                 ObservedVersion.row(row.changedAt())));
                     }
                 });
+        noteRawListing();
+    }
+
+    /** Once per scan: what the daemon's raw listing makes of keys that are not installed plugins. */
+    private void noteRawListing() {
+        String raw = rawListing == null ? null : StorageLayout.label(prefix);
+        if (otherFolderKeys > 0) {
+            sink.note(otherFolderKeys + " object(s) of other daemon folders (such as " + rawListing.packages() + ") start with '"
+                    + raw + "', the raw prefix the daemon's GCS storage lists for installed plugins: the daemon strips '" + raw
+                    + "' and reads each as an unparsable identifier ('" + rawListing.packages().substring(raw.length())
+                    + "…'), logging it every 30 s. Harmless; not findings, nothing is done about them.");
+        }
+        if (unparsableRawKeys > 0) {
+            sink.note(unparsableRawKeys + " object(s) outside the daemon's folders start with '" + raw + "' (first: '"
+                    + firstUnparsableRawKey + "'): the daemon's GCS storage lists them as installed plugins and logs each as"
+                    + " an invalid identifier every 30 s. Not findings (they may not be the daemon's), nothing is done about them.");
+        }
     }
 
     private String uidOf(StoredObject o) {
@@ -73,6 +116,10 @@ public final class InstalledObjectDetector {
 
     /** Reports invalid keys as it goes; lets valid ones through to the merge. */
     private boolean acceptValidKey(StoredObject o) {
+        if (rawListing != null && !o.key().startsWith(prefix)) {
+            reportRawKey(o);
+            return false;
+        }
         String rest = o.key().startsWith(prefix) ? o.key().substring(prefix.length()) : o.key();
         if (PluginIdentifier.isValid(rest)) {
             return true;
@@ -81,6 +128,27 @@ public final class InstalledObjectDetector {
             sink.add(Finding.object(FindingKind.INVALID_INSTALLED_KEY, o.key(), null, o.version(), describeInvalidKey(rest)));
         }
         return false;
+    }
+
+    /** A key the daemon's raw listing returns from outside the installed folder. */
+    private void reportRawKey(StoredObject o) {
+        String uid = rawListing.rawInstalledIdentifier(o.key());
+        if (uid != null) {
+            if (!grace.sparesObject(o.lastModified(), sink)) {
+                String folder = StorageLayout.label(prefix);
+                sink.add(Finding.object(FindingKind.INVALID_INSTALLED_KEY, o.key(), null, o.version(), "key has no '/' after '"
+                        + folder + "', but the daemon's GCS storage lists the raw prefix '" + folder + "' and reads it as"
+                        + " installed plugin " + uid + ": it starts that plugin from " + rawListing.packages() + uid
+                        + " and stops it again every 30 s because " + prefix + uid + " does not exist (a start/stop loop)"));
+            }
+        } else if (rawListing.underAnotherFolder(o.key())) {
+            otherFolderKeys++;
+        } else {
+            unparsableRawKeys++;
+            if (firstUnparsableRawKey == null) {
+                firstUnparsableRawKey = o.key();
+            }
+        }
     }
 
     static String describeInvalidKey(String rest) {

@@ -57,7 +57,10 @@ final class ObjectRemedyKeys {
         return switch (k) {
             // The folder placeholder (the installed prefix itself, an empty object that S3 consoles and copy tools
             // create) is one: the daemon lists it and logs an empty identifier as invalid every 30 s.
-            case INVALID_INSTALLED_KEY -> under(a.key(), layout.installed(), Placeholder.ALLOWED, false, a.targetKey());
+            // On GCS the daemon also reads plugin<identifier> (no slash) as installed: reported, so quarantined too.
+            case INVALID_INSTALLED_KEY -> a.targetKey() == null && layout.rawInstalledIdentifier(a.key()) != null
+                    ? null
+                    : under(a.key(), layout.installed(), Placeholder.ALLOWED, false, a.targetKey());
             case INSTALLED_OBJECT_ORPHANED -> under(a.key(), layout.installed(), Placeholder.REFUSED, true, a.targetKey());
             case PACKAGE_ORPHANED -> under(a.key(), layout.packages(), Placeholder.REFUSED, true, a.targetKey());
             case ASSET_ORPHANED -> under(a.key(), layout.assets(), Placeholder.REFUSED, false, a.targetKey());

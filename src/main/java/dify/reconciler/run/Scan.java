@@ -167,8 +167,10 @@ final class Scan {
         List<StoredObject> packages = new ArrayList<>();
         Consumer<StoredObject> keepInstalled = deepVerify ? installedCopies::add : o -> {};
         Consumer<StoredObject> keepPackage = deepVerify ? packages::add : o -> {};
-        withListing(layout.installed(), listing -> new InstalledObjectDetector(layout.installed(), grace, sink)
-                .detect(listing, t.plugins(), keepInstalled));
+        // Listed as the daemon lists it: on GCS the raw prefix, whose other keys the detector sets apart (not counted).
+        InstalledObjectDetector installed = new InstalledObjectDetector(layout, grace, sink);
+        withListing(layout.installedListing(), listing -> installed.detect(listing, t.plugins(), keepInstalled));
+        objectsListed.merge(StorageLayout.label(layout.installed()), -installed.keysNotInstalled(), Long::sum);
         Set<String> remoteUids = t.plugins().stream().filter(PluginRow::isRemote).map(PluginRow::uid)
                 .collect(Collectors.toSet());
         Set<String> pluginUids = t.plugins().stream().map(PluginRow::uid).collect(Collectors.toSet());

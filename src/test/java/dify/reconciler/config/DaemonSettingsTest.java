@@ -65,7 +65,7 @@ class DaemonSettingsTest {
     void recognisesEveryStorageAliasOfTheDaemon(String value, String canonical) {
         Map<String, String> env = s3();
         env.put("PLUGIN_STORAGE_TYPE", value);
-        if (canonical.equals("local") || canonical.equals("s3")) {
+        if (StorageType.parse(value).supported()) { // the daemon's variables of that backend are tested with its settings
             assertEquals(canonical, from(env).storageType().label());
             return;
         }

@@ -1,11 +1,13 @@
 package dify.reconciler.detect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.storage.StoredObject;
 import java.time.Instant;
@@ -45,6 +47,45 @@ class InstalledObjectDetectorTest {
         assertEquals(FindingKind.INVALID_INSTALLED_KEY, f.kind());
         assertEquals(key, f.key());
         assertEquals(ObservedVersion.object(0, OLD, null), f.observed());
+    }
+
+    @Test
+    void onGcsReportsPluginIdentifierKeysAndNotesOtherFoldersOnceWithoutFindings() {
+        // The daemon's GCS storage lists the raw prefix "plugin" and strips "plugin" plus at most one '/'.
+        StorageLayout gcs = StorageLayout.DEFAULT.listedAsRawPrefixes();
+        assertEquals("plugin", gcs.installedListing());
+        List<StoredObject> listing = List.of( // UTF-8 byte order, as GCS lists it
+                new StoredObject("plugin-backup/x", 1, OLD),
+                new StoredObject("plugin/" + UID, 10, OLD),
+                new StoredObject("plugin_packages/" + UID, 10, OLD),
+                new StoredObject("plugin_packages/" + UID2, 20, OLD),
+                new StoredObject("plugin" + UID2, 20, OLD, "1712"));
+        FindingSink sink = new FindingSink(100);
+        List<StoredObject> present = new ArrayList<>();
+        InstalledObjectDetector detector = new InstalledObjectDetector(gcs, GRACE, sink);
+
+        detector.detect(listing.iterator(), List.of(plugin(UID, "local", OLD)), present::add);
+
+        Finding f = only(sink, FindingKind.INVALID_INSTALLED_KEY);
+        assertEquals("plugin" + UID2, f.key());
+        assertEquals(ObservedVersion.object(20, OLD, "1712"), f.observed());
+        assertTrue(f.detail().contains("reads it as installed plugin " + UID2) && f.detail().contains("start/stop loop"),
+                f.detail());
+        assertEquals(1, sink.total(), "no finding for plugin_packages/ keys nor for the matched copy: " + sink.findings());
+        assertEquals(List.of("plugin/" + UID), present.stream().map(StoredObject::key).toList());
+        assertEquals(2, sink.notes().size(), sink.notes().toString());
+        assertTrue(sink.notes().get(0).startsWith("2 object(s) of other daemon folders (such as plugin_packages/)")
+                && sink.notes().get(0).contains("'_packages/…'"), sink.notes().get(0));
+        assertTrue(sink.notes().get(1).contains("'plugin-backup/x'"), sink.notes().get(1));
+        assertEquals(3, detector.keysNotInstalled());
+    }
+
+    @Test
+    void aDaemonThatListsFoldersNeverReadsRawKeys() {
+        assertEquals("plugin/", StorageLayout.DEFAULT.installedListing());
+        assertNull(StorageLayout.DEFAULT.rawInstalledIdentifier("plugin" + UID));
+        assertEquals(UID, StorageLayout.DEFAULT.listedAsRawPrefixes().rawInstalledIdentifier("plugin" + UID));
+        assertNull(StorageLayout.DEFAULT.listedAsRawPrefixes().rawInstalledIdentifier("plugin/" + UID));
     }
 
     @Test

@@ -129,6 +129,28 @@ class PlannerMakesOnlyAcceptedActionsTest {
     }
 
     @Test
+    void onGcsAKeyThatTheDaemonReadsAsInstalledIsQuarantinedAndNoOtherFoldersKeyEverIs() throws Exception {
+        // The daemon's GCS storage lists the raw prefix "plugin": plugin<identifier> is a plugin it runs.
+        StorageLayout gcs = StorageLayout.DEFAULT.listedAsRawPrefixes();
+        String uid = "langgenius/openai:0.0.1@" + "a".repeat(64);
+        FindingSink sink = new FindingSink(100);
+        new InstalledObjectDetector(gcs, new GraceWindow(NOW.minus(Duration.ofHours(1))), sink).detect(
+                List.of(object("plugin/" + uid, 3), object("plugin_packages/" + uid, 3), object("plugin" + uid, 3)).iterator(),
+                List.of(), o -> {});
+        RemediationPlan plan = planAllKinds(sink.findings(), gcs, true);
+        assertEquals(List.of("plugin/" + uid, "plugin" + uid), plan.actions().stream().map(PlannedAction::key).sorted().toList());
+        RemediationPlan read = JSON.readValue(JSON.writeValueAsBytes(PlanDocument.of(plan)), PlanDocument.class).toPlan(gcs);
+        assertEquals(plan.actions(), read.actions(), "apply accepts the quarantine of plugin<identifier> on GCS");
+
+        ObservedVersion v = ObservedVersion.object(3, OLD, "17");
+        assertTrue(ActionsWeMake.refusal(quarantine(FindingKind.INVALID_INSTALLED_KEY, "plugin" + uid, v),
+                StorageLayout.DEFAULT) != null, "a daemon that lists folders never reads plugin<identifier>: refused there");
+        for (String key : List.of("plugin_packages/" + uid, "plugin_x/" + uid, "pluginnot-an-identifier", "plugin")) {
+            assertTrue(ActionsWeMake.refusal(quarantine(FindingKind.INVALID_INSTALLED_KEY, key, v), gcs) != null, key);
+        }
+    }
+
+    @Test
     void aFindingTheApplierWouldRefuseIsWithheldAsUnsupportedAndNotCounted() {
         String invalidUid = "Langgenius/Openai:0.0.1@" + "a".repeat(64); // upper case: not the daemon's identifier
         Finding icon = new Finding(FindingKind.ASSET_MISSING, "plugin_declarations", UUID.randomUUID().toString(),

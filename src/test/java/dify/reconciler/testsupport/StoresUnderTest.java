@@ -40,7 +40,8 @@ public final class StoresUnderTest {
             new Backend("huawei_obs", S3CompatibleStore::huawei),
             new Backend("volcengine_tos", S3CompatibleStore::volcengine),
             new Backend("baidu_bos", S3CompatibleStore::baidu),
-            new Backend("azure_blob", AzureStoreUnderTest::new));
+            new Backend("azure_blob", AzureStoreUnderTest::new),
+            new Backend("gcs", GcsStoreUnderTest::new));
 
     private StoresUnderTest() {
     }
