@@ -73,7 +73,7 @@ public record DaemonSettings(
         StorageType type = StorageType.parse(get.apply("PLUGIN_STORAGE_TYPE").orElse("local"));
         if (!type.supported()) {
             throw new IllegalArgumentException("PLUGIN_STORAGE_TYPE=" + get.apply("PLUGIN_STORAGE_TYPE").orElseThrow()
-                    + ": " + type.label() + " is not supported yet (the reconciler reads local and s3 storage)");
+                    + ": " + type.label() + " is not supported");
         }
         StorageLayout layout = StorageLayout.of(
                 get.apply("PLUGIN_PACKAGE_CACHE_PATH").orElse("plugin_packages"),
@@ -161,10 +161,14 @@ public record DaemonSettings(
                     : " (PLUGIN_STORAGE_LOCAL_ROOT=" + localRootSetting
                             + " relative to the daemon's working directory, reconciler.daemon-working-directory)");
         }
-        if (storageType == StorageType.GCS) {
-            return "gs://" + bucket;
-        }
-        return "s3://" + bucket + (s3Endpoint == null ? "" : " at " + s3Endpoint);
+        return switch (storageType) {
+            case GCS -> "gs://" + bucket;
+            case S3 -> "s3://" + bucket + (s3Endpoint == null ? "" : " at " + s3Endpoint);
+            // Where the daemon's own variables say; no endpoint here carries a credential (a connection string would).
+            case AZURE_BLOB -> "azure_blob container " + storageVariables.get("AZURE_BLOB_STORAGE_CONTAINER_NAME", "?");
+            default -> storageType.label() + " bucket " + bucket + storageVariables.get("ALIYUN_OSS_PATH")
+                    .filter(path -> storageType == StorageType.ALIYUN_OSS).map(path -> " under " + path).orElse("");
+        };
     }
 
     @Override

@@ -7,8 +7,8 @@ import java.util.stream.Collectors;
 /**
  * The daemon's {@code PLUGIN_STORAGE_TYPE}, with every alias its storage library accepts (dify-cloud-kit's
  * factory map, plus the daemon's own {@code baidu_bos}). Aliases are matched exactly, case-sensitively, as
- * the daemon matches them: {@code AWS_S3} would stop the daemon, so it stops us too. Only {@code local} and
- * {@code s3} are {@linkplain #supported() supported}; the others are recognised so the error says so.
+ * the daemon matches them: {@code AWS_S3} would stop the daemon, so it stops us too. Every type is
+ * {@linkplain #supported() supported} (the flag stays so a type added to the daemon can be recognised before it is read).
  */
 public enum StorageType {
     LOCAL(true, "local", "local_file"),

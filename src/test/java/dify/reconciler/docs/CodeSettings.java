@@ -45,6 +45,9 @@ record CodeSettings(Map<String, Setting> settings, Map<String, String> variables
     private static final Pattern CONFIG_PROPERTY = Pattern
             .compile("@ConfigProperty\\(\\s*name\\s*=\\s*\"(reconciler\\.[^\"]+)\"(?:\\s*,\\s*defaultValue\\s*=\\s*\"([^\"]*)\")?");
     private static final Pattern VARIABLE_LOOKUP = Pattern.compile("\\b(?:apply|get|require|flag)\\(\\s*\"([A-Z][A-Z0-9_]*)\"");
+    /** A lookup by a constant of the same file: {@code require(CONTAINER, …)} with {@code String CONTAINER = "AZURE_…"}. */
+    private static final Pattern CONSTANT_LOOKUP = Pattern.compile("\\b(?:apply|get|require|flag)\\(\\s*([A-Z][A-Z0-9_]*)\\s*[,)]");
+    private static final Pattern STRING_CONSTANT = Pattern.compile("static final String ([A-Z][A-Z0-9_]*)\\s*=\\s*\"([A-Z][A-Z0-9_]*)\"");
     private static final Pattern PROPERTIES_REFERENCE = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)");
 
     static CodeSettings read(Path sources, Path applicationProperties) {
@@ -69,6 +72,18 @@ record CodeSettings(Map<String, Setting> settings, Map<String, String> variables
             Matcher lookup = VARIABLE_LOOKUP.matcher(text);
             while (lookup.find()) {
                 variables.putIfAbsent(lookup.group(1), "src/main/java/" + where + ":" + line(text, lookup.start()));
+            }
+            Map<String, String> constants = new TreeMap<>();
+            Matcher constant = STRING_CONSTANT.matcher(text);
+            while (constant.find()) {
+                constants.put(constant.group(1), constant.group(2));
+            }
+            Matcher byConstant = CONSTANT_LOOKUP.matcher(text);
+            while (byConstant.find()) {
+                String name = constants.get(byConstant.group(1));
+                if (name != null) {
+                    variables.putIfAbsent(name, "src/main/java/" + where + ":" + line(text, byConstant.start()));
+                }
             }
         }
         String properties = read(applicationProperties);

@@ -242,12 +242,12 @@ class ScanCommandIT {
     }
 
     @Test
-    void exitsTwoOnAStorageTypeWeDoNotSupport() throws Exception {
+    void exitsTwoNamingTheMissingVariableOfTheChosenBackend() throws Exception {
         Map<String, String> env = localEnv();
-        env.put("PLUGIN_STORAGE_TYPE", "azure-blob");
+        env.put("PLUGIN_STORAGE_TYPE", "azure-blob"); // an alias, with none of Azure's variables set
         Outcome o = PackagedApp.run(env, "scan");
         assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("PLUGIN_STORAGE_TYPE=azure-blob: azure_blob is not supported yet"), o.stderr());
+        assertTrue(o.stderr().contains("AZURE_BLOB_STORAGE_CONTAINER_NAME is not set"), o.stderr());
     }
 
     @Test
