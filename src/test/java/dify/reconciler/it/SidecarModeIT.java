@@ -71,9 +71,9 @@ class SidecarModeIT {
     /** Broken configurations a sidecar can meet, each with the text its log must name. */
     static Stream<Arguments> brokenConfigurations() {
         return Stream.of(
-                Arguments.of("unsupported storage type",
+                Arguments.of("Azure Blob without its container",
                         (Consumer<Map<String, String>>) env -> env.put("PLUGIN_STORAGE_TYPE", "azure_blob"),
-                        "PLUGIN_STORAGE_TYPE=azure_blob"),
+                        "AZURE_BLOB_STORAGE_CONTAINER_NAME is not set"),
                 Arguments.of("DB_HOST missing", (Consumer<Map<String, String>>) env -> env.remove("DB_HOST"), "DB_HOST"),
                 Arguments.of("S3 without a bucket", (Consumer<Map<String, String>>) env -> {
                     env.put("PLUGIN_STORAGE_TYPE", "s3");
@@ -146,7 +146,7 @@ class SidecarModeIT {
     @Test
     void aStandaloneServiceWithABrokenConfigurationStillExitsNonZero(@TempDir Path tmp) throws Exception {
         Map<String, String> env = localStorage(tmp);
-        env.put("PLUGIN_STORAGE_TYPE", "azure_blob");
+        env.put("PLUGIN_STORAGE_TYPE", "AWS_S3"); // the daemon matches exactly: it would not start either
         env.put("PORT", Integer.toString(freePort()));
         Path log = tmp.resolve("standalone.log");
         Process p = PackagedApp.builder(env, List.of("-Xmx256m")).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -154,7 +154,7 @@ class SidecarModeIT {
             assertTrue(p.waitFor(2, TimeUnit.MINUTES), "a standalone service with a broken configuration must stop");
             assertEquals(2, p.exitValue(), "a configuration that does not start: exit 2, as the one-shot command");
             String output = Files.readString(log, StandardCharsets.UTF_8);
-            assertTrue(output.contains("PLUGIN_STORAGE_TYPE=azure_blob"), output);
+            assertTrue(output.contains("PLUGIN_STORAGE_TYPE='AWS_S3' is not a storage type the plugin daemon accepts"), output);
             assertFalse(output.contains(DB_PASSWORD), "a secret was printed");
         } finally {
             p.destroyForcibly();
@@ -164,10 +164,10 @@ class SidecarModeIT {
     @Test
     void theOneShotCommandIgnoresTheSidecarSettingAndExitsTwo(@TempDir Path tmp) throws Exception {
         Map<String, String> env = sidecar(localStorage(tmp));
-        env.put("PLUGIN_STORAGE_TYPE", "azure_blob");
+        env.put("PLUGIN_STORAGE_TYPE", "AWS_S3");
         PackagedApp.Outcome o = PackagedApp.run(env, "scan");
         assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("PLUGIN_STORAGE_TYPE=azure_blob"), o.stderr());
+        assertTrue(o.stderr().contains("PLUGIN_STORAGE_TYPE='AWS_S3' is not a storage type the plugin daemon accepts"), o.stderr());
     }
 
     /** A valid-looking local-storage environment; the database need not exist (no scan runs in these tests' windows). */
