@@ -71,10 +71,6 @@ public record DaemonSettings(
         DatabaseType dbType = DatabaseType.parse(get.apply("DB_TYPE").orElse("postgresql"));
         String dbOptions = JdbcConnectionProperties.libpqOptions(get.apply("DB_EXTRAS").orElse(""));
         StorageType type = StorageType.parse(get.apply("PLUGIN_STORAGE_TYPE").orElse("local"));
-        if (!type.supported()) {
-            throw new IllegalArgumentException("PLUGIN_STORAGE_TYPE=" + get.apply("PLUGIN_STORAGE_TYPE").orElseThrow()
-                    + ": " + type.label() + " is not supported");
-        }
         StorageLayout layout = StorageLayout.of(
                 get.apply("PLUGIN_PACKAGE_CACHE_PATH").orElse("plugin_packages"),
                 get.apply("PLUGIN_INSTALLED_PATH").orElse("plugin"),

@@ -52,8 +52,6 @@ public class StorageProducer {
                     requests, settings.layout().packages());
             case GCS -> GcsObjectStorage.create(GcsSettings.from(settings.storageVariables()), timeouts, requests,
                     settings.layout().packages());
-            // DaemonSettings refuses the types we cannot read, naming PLUGIN_STORAGE_TYPE.
-            default -> throw new IllegalStateException(settings.storageType().label() + " is not supported yet");
         };
     }
 

@@ -7,25 +7,23 @@ import java.util.stream.Collectors;
 /**
  * The daemon's {@code PLUGIN_STORAGE_TYPE}, with every alias its storage library accepts (dify-cloud-kit's
  * factory map, plus the daemon's own {@code baidu_bos}). Aliases are matched exactly, case-sensitively, as
- * the daemon matches them: {@code AWS_S3} would stop the daemon, so it stops us too. Every type is
- * {@linkplain #supported() supported} (the flag stays so a type added to the daemon can be recognised before it is read).
+ * the daemon matches them: {@code AWS_S3} would stop the daemon, so it stops us too. Every type is read
+ * ({@link StorageProducer#open}).
  */
 public enum StorageType {
-    LOCAL(true, "local", "local_file"),
-    S3(true, "s3", "aws_s3", "aws-s3"),
-    AZURE_BLOB(true, "azure_blob", "azure", "azure-blob"),
-    ALIYUN_OSS(true, "aliyun_oss", "aliyun", "aliyun-oss"),
-    TENCENT_COS(true, "tencent_cos", "tencent", "tencent-cos"),
-    GCS(true, "gcs", "google-storage", "google_storage"),
-    HUAWEI_OBS(true, "huawei_obs", "huawei", "huawei-obs"),
-    VOLCENGINE_TOS(true, "volcengine_tos", "volcengine", "volcengine-tos"),
-    BAIDU_BOS(true, "baidu_bos");
+    LOCAL("local", "local_file"),
+    S3("s3", "aws_s3", "aws-s3"),
+    AZURE_BLOB("azure_blob", "azure", "azure-blob"),
+    ALIYUN_OSS("aliyun_oss", "aliyun", "aliyun-oss"),
+    TENCENT_COS("tencent_cos", "tencent", "tencent-cos"),
+    GCS("gcs", "google-storage", "google_storage"),
+    HUAWEI_OBS("huawei_obs", "huawei", "huawei-obs"),
+    VOLCENGINE_TOS("volcengine_tos", "volcengine", "volcengine-tos"),
+    BAIDU_BOS("baidu_bos");
 
-    private final boolean supported;
     private final List<String> aliases;
 
-    StorageType(boolean supported, String... aliases) {
-        this.supported = supported;
+    StorageType(String... aliases) {
         this.aliases = List.of(aliases);
     }
 
@@ -47,13 +45,8 @@ public enum StorageType {
         return this == GCS;
     }
 
-    /** Whether this reconciler can read this type of storage. */
-    public boolean supported() {
-        return supported;
-    }
-
     /**
-     * The type the daemon would load for this exact value (surrounding blanks aside), supported or not.
+     * The type the daemon would load for this exact value (surrounding blanks aside).
      *
      * @throws IllegalArgumentException naming {@code PLUGIN_STORAGE_TYPE} and listing the accepted values
      */

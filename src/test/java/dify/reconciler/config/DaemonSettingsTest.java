@@ -67,7 +67,6 @@ class DaemonSettingsTest {
         env.put("PLUGIN_STORAGE_TYPE", value);
         StorageType type = StorageType.parse(value);
         assertEquals(canonical, type.label());
-        assertTrue(type.supported(), value);
         String ownPrefix = OWN_VARIABLES.get(type);
         if (ownPrefix == null) { // local, s3 and gcs start with what s3() holds (gcs needs only the bucket)
             assertEquals(canonical, from(env).storageType().label());
