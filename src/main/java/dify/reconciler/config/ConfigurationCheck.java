@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.remediate.QuarantinePrefix;
+import dify.reconciler.remediate.RemediationPolicy;
 import dify.reconciler.remediate.StepHook;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -52,6 +53,8 @@ public class ConfigurationCheck {
             throw new IllegalArgumentException(
                     "reconciler.fetch-size, reconciler.max-findings-per-report and reconciler.run-history-size must be positive");
         }
+        // Every remediation setting (kinds, caps, ages), in every mode: a wrong one stops start-up, armed or not.
+        RemediationPolicy.of(config.remediation());
         // An unsafe quarantine prefix would put our copies where the daemon reads: refuse it at start.
         QuarantinePrefix.of(config.remediation().quarantinePrefix(), daemon.layout());
         LOG.infof("configuration: database %s, storage %s, layout %s, grace period %s, interval %s, deep verify %s",

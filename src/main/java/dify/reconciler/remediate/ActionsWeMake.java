@@ -15,9 +15,6 @@ final class ActionsWeMake {
 
     /** Why we never make this action, as a sentence naming it; null when it is one we make. */
     static String refusal(PlannedAction a, StorageLayout layout) {
-        if (RemediationPolicy.remedyFor(a.kind()).orElse(null) != a.action()) {
-            return "action " + a.id() + ": " + a.action().label() + " is not the remedy of " + a.kind().label();
-        }
-        return a.action().onObject() ? ObjectRemedyKeys.refusal(a, layout) : RowRecheck.tableRefusal(a);
+        return Remedies.refusal(a, layout);
     }
 }

@@ -1,6 +1,5 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -24,9 +23,6 @@ import javax.sql.DataSource;
  * then leaves {@code plugin/U} alone. Audited under the action's id, in the transaction that puts the rows back.
  */
 final class InstallRace {
-
-    /** The remedies that remove what an install needs and does not write itself. */
-    private static final Set<FindingKind> KINDS = Set.of(FindingKind.PLUGIN_UNREFERENCED, FindingKind.DECLARATION_UNREFERENCED);
 
     /** Rows an install reads and never writes: put back while their identifier has no row. */
     private static final Set<String> PUT_BACK = Set.of(DaemonSchema.DECLARATIONS, DaemonSchema.SERVERLESS_RUNTIMES);
@@ -57,9 +53,6 @@ final class InstallRace {
      * came in between.
      */
     String settle(RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
-        if (!KINDS.contains(a.kind())) {
-            return null;
-        }
         String uid = a.pluginUniqueIdentifier();
         List<ChangedRow> back = new ArrayList<>();
         String detail;

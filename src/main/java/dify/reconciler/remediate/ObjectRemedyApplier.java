@@ -1,6 +1,5 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.InvalidPackageException;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PackageIdentity;
@@ -15,7 +14,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -32,17 +30,13 @@ public final class ObjectRemedyApplier {
 
     private static final Logger LOG = Logger.getLogger(ObjectRemedyApplier.class);
 
-    /** Kinds whose object a daemon install needs back: re-checked once more after the original is deleted. */
-    private static final Set<FindingKind> REINSTALLABLE = Set.of(FindingKind.INSTALLED_OBJECT_ORPHANED,
-            FindingKind.PLUGIN_UNREFERENCED);
-
     /** The outcome of the storage part, before it is audited. */
     private record Done(ActionOutcome outcome, String detail, String before, String after) {
     }
 
     private final DataSource dataSource;
     private final WriteTransactions tx;
-    private final ObjectRecheck recheck;
+    private final DaemonRowReads reads;
     private final ObjectStorage storage;
     private final QuarantinePrefix prefix;
     private final ObjectQuarantine quarantine;
@@ -53,7 +47,7 @@ public final class ObjectRemedyApplier {
             ObjectQuarantine quarantine, RemediationAudit audit, ActionListener listener) {
         this.dataSource = dataSource;
         this.tx = tx;
-        this.recheck = new ObjectRecheck(tx);
+        this.reads = new DaemonRowReads(tx);
         this.storage = storage;
         this.prefix = prefix;
         this.quarantine = quarantine;
@@ -92,12 +86,12 @@ public final class ObjectRemedyApplier {
             StepHook.reached(Step.rowsRechecked(a.action())); // committed, no lock held, nothing written yet
             if (skip != null) {
                 done = new Done(ActionOutcome.SKIPPED_CHANGED, skip, null, null);
-            } else if (a.action() == RemedyAction.QUARANTINE_OBJECT) {
-                done = quarantineObject(a);
-            } else if (a.kind() == FindingKind.ASSET_MISSING) {
-                done = recreateAsset(a);
             } else {
-                done = copyObject(a);
+                done = switch (Remedies.objects(a).work()) {
+                    case QUARANTINE -> quarantineObject(a);
+                    case RECREATE_ASSET -> recreateAsset(a);
+                    case COPY -> copyObject(a);
+                };
             }
         } catch (SQLException | RuntimeException | IOException e) {
             LOG.errorf(e, "remediation %s: %s on %s failed", a.id(), a.action().label(), a.key());
@@ -142,7 +136,7 @@ public final class ObjectRemedyApplier {
         try (Connection c = dataSource.getConnection()) {
             try {
                 tx.begin(c);
-                String skip = recheck.skipReason(c, a);
+                String skip = Remedies.objects(a).recheck(c, a, reads);
                 c.commit();
                 return skip;
             } catch (SQLException | RuntimeException e) {
@@ -189,7 +183,7 @@ public final class ObjectRemedyApplier {
                     + " quarantine copy %s is kept", a.id(), a.key(), e.getMessage(), copy.key());
         }
         StepHook.reached(Step.QUARANTINE_OBJECT_ORIGINAL_DELETED);
-        if (REINSTALLABLE.contains(a.kind())) {
+        if (Remedies.objects(a).reinstallable()) {
             // The daemon's install may have started between our re-check and the delete: its task row comes before
             // its copy of plugin/U and its transaction, so a second look now sees every install the delete can hurt.
             String installed = recheckRows(a);
@@ -350,14 +344,6 @@ public final class ObjectRemedyApplier {
 
     /** A quarantine copy made before a replace, and its entry. */
     private record Quarantined(long entry, StoredObject copy) {
-    }
-
-    /** The target was not replaced after all: its quarantine copy and entry go (the original stays where it is). */
-    private void undo(Quarantined q) throws SQLException {
-        if (q != null) {
-            storage.delete(q.copy());
-            quarantine.forget(q.entry());
-        }
     }
 
     /** Copies {@code old} under the quarantine prefix and records it; null when it changed meanwhile. */

@@ -1,6 +1,5 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.observe.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,11 +21,8 @@ public class RemediationActionCounters {
     @Inject
     public RemediationActionCounters(MeterRegistry registry) {
         this.registry = registry;
-        for (FindingKind kind : RemediationPolicy.remediableKinds()) {
-            counter(kind.label(), RemediationPolicy.remedyFor(kind).orElseThrow().label(), ActionOutcome.FAILED);
-        }
-        // plugin_unreferenced's second step quarantines plugin/U
-        counter(FindingKind.PLUGIN_UNREFERENCED.label(), RemedyAction.QUARANTINE_OBJECT.label(), ActionOutcome.FAILED);
+        // Every action a remedy can take, including plugin_unreferenced's second step (it quarantines plugin/U).
+        Remedies.actions().forEach((kind, actions) -> actions.forEach(a -> counter(kind.label(), a.label(), ActionOutcome.FAILED)));
     }
 
     /** The counter of one kind, action and outcome (registered on first use). */

@@ -2,7 +2,6 @@ package dify.reconciler.remediate;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.state.FindingHistory;
 import java.time.Instant;
@@ -14,8 +13,8 @@ import java.util.Map;
 
 /**
  * Turns findings and their ledger history into a {@link RemediationPlan}: an action for each finding whose kind
- * has a row remedy, is allowed, is confirmed and old enough, within the caps; every other finding is withheld
- * with its reason. Pure: no clock, no I/O. The candidates are consumed lazily and reading stops once the
+ * has a remedy ({@link Remedies}), is allowed, is confirmed and old enough, within the caps; every other finding is
+ * withheld with its reason. The action itself, and any reason of its own to wait, are the kind's remedy's. Pure: no clock, no I/O. The candidates are consumed lazily and reading stops once the
  * action cap has been reached and one more eligible finding was seen (so the plan can say the cap tripped),
  * or when the withheld list is full, so a million-entry ledger is never loaded.
  */
@@ -54,11 +53,8 @@ public final class RemediationPlanner {
             RemediationCandidate c = candidates.next();
             Finding f = c.finding();
             WithheldReason reason = reasonToWithhold(f.kind(), c.history(), now);
-            if (reason == null && packageTooYoung(f, now)) {
-                reason = WithheldReason.TOO_YOUNG;
-            }
-            if (reason == null && f.kind() == FindingKind.TENANT_STORAGE_DRIFT && (observedValue(f) == null || targetValue(f) == null)) {
-                reason = WithheldReason.UNCONFIRMED; // recorded by an older version without the measurement: the next scan has it
+            if (reason == null) {
+                reason = Remedies.of(f.kind()).orElseThrow().withhold(f, now, policy);
             }
             if (reason == null) {
                 int done = perKind.getOrDefault(f.kind(), 0);
@@ -66,7 +62,7 @@ public final class RemediationPlanner {
                     reason = WithheldReason.CAP;
                     capReached = actions.size() >= policy.maxActionsPerRun();
                 } else {
-                    PlannedAction action = actionFor(f, planId + "/" + (actions.size() + 1));
+                    PlannedAction action = Remedies.of(f.kind()).orElseThrow().plan(f, planId + "/" + (actions.size() + 1), layout);
                     if (ActionsWeMake.refusal(action, layout) != null) {
                         reason = WithheldReason.UNSUPPORTED;
                     } else {
@@ -89,25 +85,9 @@ public final class RemediationPlanner {
                 List.copyOf(actions), List.copyOf(withheld), withheldTotal);
     }
 
-    private PlannedAction actionFor(Finding f, String id) {
-        RemedyAction remedy = RemediationPolicy.remedyFor(f.kind()).orElseThrow();
-        ObjectRemedyKeys.Keys keys = remedy.onObject() ? ObjectRemedyKeys.of(f, layout) : new ObjectRemedyKeys.Keys(null, null);
-        return new PlannedAction(id, f.kind(), remedy, f.table(), f.id(), f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(),
-                detailOf(f), keys.key(), keys.targetKey(), remedy.onObject() ? objectVersion(f) : null, observedValue(f),
-                targetValue(f));
-    }
-
-    /**
-     * The object's version an object action compares, when the finding is about that object (a quarantine, or a
-     * replace of the finding's object); null for a finding about a row (a missing object: the target must be absent).
-     */
-    private static ObservedVersion objectVersion(Finding f) {
-        return f.observed() != null && f.observed().size() != null ? f.observed() : null;
-    }
-
     /** The guard a finding trips, in the order an operator fixes them; null when it may be acted on. */
     WithheldReason reasonToWithhold(FindingKind kind, FindingHistory history, Instant now) {
-        if (RemediationPolicy.remedyFor(kind).isEmpty()) {
+        if (Remedies.of(kind).isEmpty()) {
             return WithheldReason.REPORT_ONLY;
         }
         if (!policy.allowed().contains(kind)) {
@@ -120,36 +100,6 @@ public final class RemediationPlanner {
             return WithheldReason.TOO_YOUNG;
         }
         return null;
-    }
-
-    /**
-     * A declaration's age is measured on its package's last-modified, the upload clock (section 9: uploads re-save
-     * the package but never touch the declaration), when the scan recorded it: a package uploaded again within
-     * {@code min-age-info} means an install may follow, so its declaration is left alone.
-     */
-    private boolean packageTooYoung(Finding f, Instant now) {
-        return f.kind() == FindingKind.DECLARATION_UNREFERENCED && f.observed() != null && f.observed().lastModified() != null
-                && f.observed().lastModified().plus(policy.minAgeOf(f.kind())).isAfter(now);
-    }
-
-    /** The column value the scan read, for updates that set a measured value (compare-and-set at apply). */
-    private static Long observedValue(Finding f) {
-        return f.kind() == FindingKind.TENANT_STORAGE_DRIFT && f.observed() != null ? f.observed().size() : null;
-    }
-
-    /** The measured value such an update sets. */
-    private static Long targetValue(Finding f) {
-        return f.kind() == FindingKind.TENANT_STORAGE_DRIFT ? f.bytes() : null;
-    }
-
-    private static String detailOf(Finding f) {
-        if (f.kind() == FindingKind.PLUGIN_UNREFERENCED) {
-            // The daemon's last uninstall also deletes plugin/U after commit; that object is its own finding here.
-            return f.detail() + "; the plugins row, its declaration and serverless row are quarantined together; the"
-                    + " installed object plugin/" + f.pluginUniqueIdentifier() + " is handled by its own finding"
-                    + " (installed_object_orphaned)";
-        }
-        return f.detail();
     }
 
     /** {@code floor(maxShare × population)}: a share cap never rounds up to an action nobody allowed. */

@@ -2,15 +2,16 @@ package dify.reconciler.remediate;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
+import dify.reconciler.config.ReconcilerConfig;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.Map;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The rules of remediation, as plain values (read from {@code reconciler.remediation.*} by the adapter): which
- * kinds have a row remedy, which are allowed, and the confirmation, age and cap guards.
+ * kinds are allowed, and the confirmation, age and cap guards.
  *
  * @param armed     true only when {@code dry-run} is the literal {@code false}; the planner ignores it, the applier reads it
  * @param allowed   kinds listed in {@code kinds}
@@ -18,29 +19,6 @@ import java.util.Set;
  */
 public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int confirmations, Duration minAge,
         Duration minAgeInfo, int maxActionsPerRun, double maxShare, Duration planTtl) {
-
-    /** The remedies of this version (rows, then objects); every other kind is report-only. */
-    private static final Map<FindingKind, RemedyAction> REMEDIES = new EnumMap<>(Map.ofEntries(
-            Map.entry(FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW),
-            Map.entry(FindingKind.REFERS_DRIFT, RemedyAction.UPDATE_ROW),
-            Map.entry(FindingKind.CATEGORY_ROW_ORPHANED, RemedyAction.QUARANTINE_ROW),
-            Map.entry(FindingKind.ENDPOINT_ORPHANED, RemedyAction.QUARANTINE_ROW),
-            Map.entry(FindingKind.INVALID_IDENTIFIER_ROW, RemedyAction.QUARANTINE_ROW),
-            Map.entry(FindingKind.TENANT_STORAGE_DRIFT, RemedyAction.UPDATE_ROW),
-            // Uninstalls the plugin for that tenant: like every kind, acted on only when listed in kinds.
-            Map.entry(FindingKind.INSTALLATION_DECLARATION_MISSING, RemedyAction.QUARANTINE_ROW),
-            Map.entry(FindingKind.DECLARATION_UNREFERENCED, RemedyAction.QUARANTINE_ROW),
-            Map.entry(FindingKind.PLUGIN_UNREFERENCED, RemedyAction.QUARANTINE_ROW),
-            // objects (ObjectRemedyApplier)
-            Map.entry(FindingKind.INVALID_INSTALLED_KEY, RemedyAction.QUARANTINE_OBJECT),
-            Map.entry(FindingKind.INSTALLED_OBJECT_ORPHANED, RemedyAction.QUARANTINE_OBJECT),
-            Map.entry(FindingKind.PACKAGE_ORPHANED, RemedyAction.QUARANTINE_OBJECT),
-            Map.entry(FindingKind.ASSET_ORPHANED, RemedyAction.QUARANTINE_OBJECT),
-            Map.entry(FindingKind.INSTALLED_OBJECT_MISSING, RemedyAction.COPY_OBJECT),
-            Map.entry(FindingKind.PACKAGE_MISSING, RemedyAction.COPY_OBJECT),
-            Map.entry(FindingKind.INSTALLED_COPY_DIFFERS, RemedyAction.COPY_OBJECT),
-            Map.entry(FindingKind.CHECKSUM_MISMATCH, RemedyAction.COPY_OBJECT),
-            Map.entry(FindingKind.ASSET_MISSING, RemedyAction.COPY_OBJECT)));
 
     public RemediationPolicy {
         allowed = Set.copyOf(allowed);
@@ -59,14 +37,33 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
         }
     }
 
-    /** The row remedy of a kind, empty for report-only kinds. */
+    /** What the kind's remedy does, empty for report-only kinds. */
     public static Optional<RemedyAction> remedyFor(FindingKind kind) {
-        return Optional.ofNullable(REMEDIES.get(kind));
+        return Remedies.of(kind).map(Remedy::action);
     }
 
-    /** Kinds that have a row remedy in this version. */
+    /** Kinds that have a remedy in this version. */
     public static Set<FindingKind> remediableKinds() {
-        return REMEDIES.keySet();
+        return Remedies.kinds();
+    }
+
+    /**
+     * The policy the settings say; IllegalArgumentException naming the setting when one is wrong (checked at start
+     * in every mode, so a wrong kind or cap stops start-up instead of failing every plan later).
+     */
+    public static RemediationPolicy of(ReconcilerConfig.Remediation r) {
+        Set<FindingKind> kinds = EnumSet.noneOf(FindingKind.class);
+        for (String k : r.kinds().orElse(List.of())) {
+            if (!k.isBlank()) {
+                try {
+                    kinds.add(FindingKind.parse(k));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("reconciler.remediation.kinds: " + e.getMessage(), e);
+                }
+            }
+        }
+        return new RemediationPolicy(armedBy(r.dryRun()), kinds, r.confirmations(), r.minAge(), r.minAgeInfo(), r.maxActionsPerRun(),
+                r.maxShare(), r.planTtl());
     }
 
     /** Only the literal {@code false} arms; anything else (unset, {@code False}, {@code no}, a typo) is a dry run. */
@@ -81,7 +78,7 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
 
     /** Whether apply may act on this kind now: armed and listed. */
     public boolean mayApply(FindingKind kind) {
-        return armed && allowed.contains(kind) && REMEDIES.containsKey(kind);
+        return armed && allowed.contains(kind) && Remedies.of(kind).isPresent();
     }
 
     Duration minAgeOf(FindingKind kind) {

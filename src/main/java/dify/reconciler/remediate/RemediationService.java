@@ -20,7 +20,6 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
@@ -84,17 +83,9 @@ public class RemediationService {
     @Inject
     ObjectStorage storage;
 
-    /** The configured policy (validated: a bad setting fails the command with its name). */
+    /** The configured policy (validated at start by {@code ConfigurationCheck}, so this cannot fail later). */
     public RemediationPolicy policy() {
-        ReconcilerConfig.Remediation r = config.remediation();
-        Set<FindingKind> kinds = EnumSet.noneOf(FindingKind.class);
-        for (String k : r.kinds().orElse(List.of())) {
-            if (!k.isBlank()) {
-                kinds.add(FindingKind.parse(k));
-            }
-        }
-        return new RemediationPolicy(RemediationPolicy.armedBy(r.dryRun()), kinds, r.confirmations(), r.minAge(), r.minAgeInfo(),
-                r.maxActionsPerRun(), r.maxShare(), r.planTtl());
+        return RemediationPolicy.of(config.remediation());
     }
 
     /** Which database plans are made for and applied to (no user, no options). */
@@ -144,8 +135,7 @@ public class RemediationService {
     private RemediationPlan unguarded(ScanReport report, RemediationPolicy policy) throws SQLException {
         RemediationPlanner planner = new RemediationPlanner(policy, layout());
         String planId = UUID.randomUUID().toString();
-        Map<FindingKind, Long> population = population(report.scope().rowsScanned());
-        population.putAll(objectPopulation(report.scope().objectsListed(), layout()));
+        Map<FindingKind, Long> population = population(report.scope().rowsScanned(), report.scope().objectsListed(), layout());
         // Findings of kinds we will not act on: from the report's list (bounded by its cap), after the ledger's.
         List<RemediationCandidate> others = new ArrayList<>();
         Set<FindingKind> allowed = EnumSet.noneOf(FindingKind.class);
@@ -165,43 +155,12 @@ public class RemediationService {
                 clock.instant(), database(), concat(fromLedger, others.iterator()), population));
     }
 
-    /** Rows of the tables each kind is about, from the scan's counts: the base of {@code max-share}. */
-    static Map<FindingKind, Long> population(Map<String, Long> rows) {
-        Map<FindingKind, Long> p = new EnumMap<>(FindingKind.class);
-        long plugins = rows.getOrDefault(DaemonSchema.PLUGINS, 0L);
-        long categories = DaemonSchema.CATEGORY_TABLES.stream().mapToLong(t -> rows.getOrDefault(t, 0L)).sum();
-        p.put(FindingKind.REFERS_TOO_LOW, plugins);
-        p.put(FindingKind.REFERS_DRIFT, plugins);
-        p.put(FindingKind.CATEGORY_ROW_ORPHANED, categories);
-        p.put(FindingKind.ENDPOINT_ORPHANED, rows.getOrDefault(DaemonSchema.ENDPOINTS, 0L));
-        p.put(FindingKind.INVALID_IDENTIFIER_ROW, plugins + categories + rows.getOrDefault(DaemonSchema.DECLARATIONS, 0L)
-                + rows.getOrDefault(DaemonSchema.INSTALLATIONS, 0L) + rows.getOrDefault(DaemonSchema.SERVERLESS_RUNTIMES, 0L));
-        p.put(FindingKind.TENANT_STORAGE_DRIFT, rows.getOrDefault(DaemonSchema.TENANT_STORAGES, 0L));
-        p.put(FindingKind.INSTALLATION_DECLARATION_MISSING, rows.getOrDefault(DaemonSchema.INSTALLATIONS, 0L));
-        p.put(FindingKind.DECLARATION_UNREFERENCED, rows.getOrDefault(DaemonSchema.DECLARATIONS, 0L));
-        p.put(FindingKind.PLUGIN_UNREFERENCED, plugins);
-        return p;
-    }
-
     /**
-     * Objects under each object kind's prefix, from the scan's listing counts: the base of {@code max-share}. A
-     * missing object's kind counts the prefix it would be copied into, so an emptied prefix allows nothing.
+     * Per kind, the rows or objects it is about, from the scan's counts: the base of {@code max-share}. A missing
+     * object's kind counts the prefix it would be copied into, so an emptied prefix allows nothing.
      */
-    static Map<FindingKind, Long> objectPopulation(Map<String, Long> listed, StorageLayout layout) {
-        Map<FindingKind, Long> p = new EnumMap<>(FindingKind.class);
-        long installed = listed.getOrDefault(StorageLayout.label(layout.installed()), 0L);
-        long packages = listed.getOrDefault(StorageLayout.label(layout.packages()), 0L);
-        long assets = listed.getOrDefault(StorageLayout.label(layout.assets()), 0L);
-        p.put(FindingKind.INVALID_INSTALLED_KEY, installed);
-        p.put(FindingKind.INSTALLED_OBJECT_ORPHANED, installed);
-        p.put(FindingKind.INSTALLED_OBJECT_MISSING, installed);
-        p.put(FindingKind.PACKAGE_ORPHANED, packages);
-        p.put(FindingKind.PACKAGE_MISSING, packages);
-        p.put(FindingKind.ASSET_ORPHANED, assets);
-        p.put(FindingKind.INSTALLED_COPY_DIFFERS, installed);
-        p.put(FindingKind.CHECKSUM_MISMATCH, installed + packages);
-        p.put(FindingKind.ASSET_MISSING, assets);
-        return p;
+    static Map<FindingKind, Long> population(Map<String, Long> rows, Map<String, Long> listed, StorageLayout layout) {
+        return Remedies.population(new ScanCounts(rows, listed, layout));
     }
 
     /** The daemon's storage layout (the prefixes object remedies are confined to). */
@@ -328,12 +287,17 @@ public class RemediationService {
     private List<PlannedAction> uninstalledCopies(RemediationPlan plan, List<ActionResult> rowResults) {
         List<PlannedAction> steps = new ArrayList<>();
         for (PlannedAction a : plan.actions()) {
-            if (a.kind() != FindingKind.PLUGIN_UNREFERENCED || a.pluginUniqueIdentifier() == null || rowResults.stream()
+            if (a.action().onObject() || a.pluginUniqueIdentifier() == null || rowResults.stream()
                     .noneMatch(r -> r.actionId().equals(a.id()) && r.outcome() == ActionOutcome.APPLIED)) {
                 continue;
             }
-            String key = layout().installed() + a.pluginUniqueIdentifier();
-            storage.head(key).ifPresent(o -> steps.add(new PlannedAction(a.id(), a.kind(), RemedyAction.QUARANTINE_OBJECT, null, null,
+            RowRemedy remedy = Remedies.rows(a);
+            ObjectRemedy next = remedy.followingObject();
+            if (next == null) {
+                continue;
+            }
+            String key = remedy.followingKey(a, layout());
+            storage.head(key).ifPresent(o -> steps.add(new PlannedAction(a.id(), a.kind(), next.action(), null, null,
                     a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(),
                     "the installed copy of the plugin whose rows this action quarantined", key, null, o.version())));
         }

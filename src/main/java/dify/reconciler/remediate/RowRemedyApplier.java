@@ -1,19 +1,17 @@
 package dify.reconciler.remediate;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
- * Applies a plan's row actions, one item per transaction: lock and re-check the row ({@link RowRecheck}), put
- * the full old row in {@code quarantine_rows}, change it, audit it, commit, all in that one transaction (a
- * crash leaves either nothing or the change with its quarantine copy and audit row). Not armed, or not
+ * Applies a plan's row actions, one item per transaction: the kind's {@link RowRemedy} locks and re-checks its rows,
+ * puts each full old row in {@code quarantine_rows} and changes it; this audits and commits, all in that one
+ * transaction (a crash leaves either nothing or the change with its quarantine copy and audit row). Not armed, or not
  * allowed, it changes nothing and says what it would have done; the flag is read here, per action, last.
  */
 public final class RowRemedyApplier {
@@ -22,9 +20,7 @@ public final class RowRemedyApplier {
 
     private final DataSource dataSource;
     private final WriteTransactions tx;
-    private final RowRecheck recheck;
     private final QuarantineRows quarantine;
-    private final RowSetRemedies rowSets;
     private final RemediationAudit audit;
     private final ActionListener listener;
     private final AppliedRowsListener committedRows;
@@ -41,9 +37,7 @@ public final class RowRemedyApplier {
             ActionListener listener, AppliedRowsListener committedRows, Clock clock) {
         this.dataSource = dataSource;
         this.tx = tx;
-        this.recheck = new RowRecheck(tx);
         this.quarantine = new QuarantineRows(quarantineTable, clock);
-        this.rowSets = new RowSetRemedies(tx, quarantine);
         this.audit = audit;
         this.listener = listener;
         this.committedRows = committedRows;
@@ -76,31 +70,7 @@ public final class RowRemedyApplier {
         try (Connection c = dataSource.getConnection()) {
             try {
                 tx.begin(c);
-                if (RowSetRemedies.handles(a.kind())) {
-                    return applySet(c, plan, a, runId);
-                }
-                RowRecheck.Verdict v = recheck.check(c, a);
-                if (v.skip() != null) {
-                    c.rollback(); // releases the row lock before anything else
-                    audit.record(c, plan.planId(), runId, a, null, null, ActionOutcome.SKIPPED_CHANGED, v.skip());
-                    c.commit();
-                    LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), v.skip());
-                    return result(a, ActionOutcome.SKIPPED_CHANGED, v.skip());
-                }
-                StepHook.reached(Step.rechecked(a.action())); // the row locked, nothing changed yet
-                String before = v.before() == null ? null : "{\"refers\": " + v.before() + "}";
-                String after = v.after() == null ? null : "{\"refers\": " + v.after() + "}";
-                quarantine(c, a, v.rowJson(), after);
-                change(c, a, v);
-                String detail = after == null ? "row moved to quarantine" : "refers " + v.before() + " -> " + v.after();
-                audit.record(c, plan.planId(), runId, a, before, after, ActionOutcome.APPLIED, detail);
-                c.commit();
-                LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),
-                        a.kind().label(), detail);
-                notifyCommitted(committedRows, a.id(), a.action() == RemedyAction.UPDATE_ROW
-                        ? new ChangedRow(a.table(), v.rowJson(), Set.of("refers"))
-                        : ChangedRow.whole(a.table(), v.rowJson()));
-                return result(a, ActionOutcome.APPLIED, detail);
+                return applyRemedy(c, plan, a, runId);
             } catch (SQLException | RuntimeException e) {
                 WriteTransactions.rollbackQuietly(c, e);
                 LOG.errorf(e, "remediation %s: %s on %s/%s failed", a.id(), a.action().label(), a.table(), a.rowId());
@@ -112,34 +82,16 @@ public final class RowRemedyApplier {
         }
     }
 
-    private void quarantine(Connection c, PlannedAction a, String rowJson, String setColumns) throws SQLException {
-        quarantine.put(c, a.id(), a.action(), a.table(), a.rowId(), rowJson, setColumns);
-    }
-
-    private void change(Connection c, PlannedAction a, RowRecheck.Verdict v) throws SQLException {
-        String target = tx.schema().qualified(a.table()) + " t WHERE " + tx.idPredicate(c, a.table());
-        String sql = a.action() == RemedyAction.UPDATE_ROW
-                // The absolute count, never refers ± 1 (section 9); only this column, so updated_at stays the daemon's.
-                ? "UPDATE " + target.replace(" t WHERE ", " t SET refers = ? WHERE ")
-                : "DELETE FROM " + target;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            int i = 1;
-            if (a.action() == RemedyAction.UPDATE_ROW) {
-                ps.setLong(i++, v.after());
-            }
-            ps.setString(i, a.rowId());
-            int n = ps.executeUpdate();
-            if (n != 1) {
-                throw new IllegalStateException("expected to change 1 row of " + a.table() + ", changed " + n);
-            }
+    /** The kind's remedy locks, re-checks, quarantines and changes; this audits and commits. */
+    private ActionResult applyRemedy(Connection c, RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
+        RowRemedy remedy = Remedies.rows(a);
+        String refused = remedy.refusal(a, null);
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
         }
-    }
-
-    /** A remedy of {@link RowSetRemedies}: it locks, re-checks, quarantines and changes; this audits and commits. */
-    private ActionResult applySet(Connection c, RemediationPlan plan, PlannedAction a, String runId) throws SQLException {
-        RowSetRemedies.Done d = rowSets.apply(c, a);
-        StepHook.reached(Step.rowsChanged(a.action())); // locked and changed, not committed
-        String skip = d.skip() != null ? d.skip() : rowSets.lastLook(c, a);
+        RowChanges changes = new RowChanges(tx, quarantine, a.id());
+        RowRemedy.Done d = remedy.change(c, a, changes);
+        String skip = d.skip() != null ? d.skip() : remedy.lastLook(c, a, changes);
         if (skip != null) {
             c.rollback(); // releases the row locks before anything else
             audit.record(c, plan.planId(), runId, a, null, null, ActionOutcome.SKIPPED_CHANGED, skip);
@@ -147,15 +99,16 @@ public final class RowRemedyApplier {
             LOG.infof("remediation %s: skipped %s %s/%s: %s", a.id(), a.kind().label(), a.table(), a.rowId(), skip);
             return result(a, ActionOutcome.SKIPPED_CHANGED, skip);
         }
-        StepHook.reached(Step.lastLooked(a.action())); // no install in flight at the last look; the commit is next
         audit.record(c, plan.planId(), runId, a, d.before(), d.after(), ActionOutcome.APPLIED, d.detail());
         c.commit();
         LOG.infof("remediation %s: applied %s on %s/%s (%s): %s", a.id(), a.action().label(), a.table(), a.rowId(),
                 a.kind().label(), d.detail());
         notifyCommitted(committedRows, a.id(), d.changed());
-        String lost = installRace.settle(plan, a, runId);
-        if (lost != null) {
-            return result(a, ActionOutcome.SKIPPED_CHANGED, lost);
+        if (remedy.racesInstalls()) {
+            String lost = installRace.settle(plan, a, runId);
+            if (lost != null) {
+                return result(a, ActionOutcome.SKIPPED_CHANGED, lost);
+            }
         }
         return result(a, ActionOutcome.APPLIED, d.detail());
     }

@@ -283,7 +283,6 @@ public class RemediationCommand {
             return ScanCommand.EXIT_FAILED;
         }
         Restores.Selection selection = new Restores.Selection(action, run);
-        String actionId = action;
         return withActorLock("restore", lock -> {
             RemediationPolicy policy = remediation.policy();
             if (!state.persisted()) {
@@ -294,9 +293,6 @@ public class RemediationCommand {
             if (!policy.armed()) {
                 // Restore changes the daemon's tables too: only armed.
                 for (ActionResult r : restores.pending(selection)) {
-                    System.out.println(line(r, "[DRY RUN] would restore"));
-                }
-                for (ActionResult r : remediation.objectQuarantine().pending(actionId)) {
                     System.out.println(line(r, "[DRY RUN] would restore"));
                 }
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.remediate.RemediationPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -92,6 +94,28 @@ class DocumentationTest {
     }
 
     /** The discovery is not vacuous: it finds settings of every kind of source the rule names. */
+    /**
+     * The remedy table of remediation.md says, per kind, the action taken: exactly the kinds that have a remedy, each
+     * with the action its remedy takes, so the manual cannot promise a repair the code does not make (or miss one).
+     */
+    @Test
+    void theRemedyTableListsExactlyTheRemediesTheCodeHas() {
+        String page = read(ROOT.resolve("docs/remediation.md"));
+        Map<FindingKind, String> documented = new TreeMap<>();
+        Pattern row = Pattern.compile("^\\| (`[a-z_]+`(?:, `[a-z_]+`)*)[^|]* \\| `([a-z_]+)`", Pattern.MULTILINE);
+        Matcher m = row.matcher(page.substring(page.indexOf("| kind | remedy |")));
+        while (m.find()) {
+            for (String kind : m.group(1).replace("`", "").split(", ")) {
+                documented.put(FindingKind.parse(kind), m.group(2));
+            }
+        }
+        Map<FindingKind, String> code = new TreeMap<>();
+        for (FindingKind k : RemediationPolicy.remediableKinds()) {
+            code.put(k, RemediationPolicy.remedyFor(k).orElseThrow().label());
+        }
+        assertEquals(code, documented);
+    }
+
     @Test
     void theCodeSettingsAreFoundInEveryKindOfSource() {
         CodeSettings code = code();

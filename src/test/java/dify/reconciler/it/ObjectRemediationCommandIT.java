@@ -98,6 +98,14 @@ class ObjectRemediationCommandIT {
             assertEquals(0, scan.exitCode(), scan.stdout() + scan.stderr());
             assertEquals(0, JSON.readTree(scan.stdout()).get("summary").get("total").asInt(), scan.stdout());
 
+            // Unarmed, restore lists what it would put back: each quarantined object once, nothing changed.
+            PackagedApp.Outcome dryRestore = PackagedApp.run(env, "restore", "--all");
+            assertEquals(0, dryRestore.exitCode(), dryRestore.stdout() + dryRestore.stderr());
+            assertEquals(5, dryRestore.stdout().lines().filter(l -> l.startsWith("[DRY RUN] would restore")).count(),
+                    dryRestore.stdout());
+            assertEquals(1, dryRestore.stdout().lines().filter(l -> l.contains(orphan)).count(), dryRestore.stdout());
+            assertEquals(expected, objects(client, bucket), "an unarmed restore changes no object");
+
             PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
             assertEquals(0, restore.exitCode(), restore.stdout() + restore.stderr());
             assertTrue(restore.stdout().contains("Restored 5 of 5"), restore.stdout());

@@ -330,6 +330,20 @@ class ScanCommandIT {
     }
 
     @Test
+    void exitsTwoOnAWrongRemediationSettingEvenInReportMode() throws Exception {
+        Map<String, String> env = localEnv();
+        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "2");
+        Outcome share = PackagedApp.run(env, "scan");
+        assertEquals(2, share.exitCode(), share::stderr);
+        assertTrue(share.stderr().contains("reconciler.remediation.max-share must be between 0 and 1"), share.stderr());
+        env = localEnv();
+        env.put("RECONCILER_REMEDIATION_KINDS", "package_missing,pakage_orphaned");
+        Outcome kinds = PackagedApp.run(env, "scan");
+        assertEquals(2, kinds.exitCode(), kinds::stderr);
+        assertTrue(kinds.stderr().contains("reconciler.remediation.kinds: unknown finding kind 'pakage_orphaned'"), kinds.stderr());
+    }
+
+    @Test
     void exitsTwoWhenTheDatabaseHostIsNotSet() throws Exception {
         Map<String, String> env = localEnv();
         env.remove("DB_HOST");

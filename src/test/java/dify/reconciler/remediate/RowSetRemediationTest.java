@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
+import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanReport;
@@ -345,11 +346,18 @@ class RowSetRemediationTest {
     @Test
     void theShareCapCountsTheRowsOfEachKindsTable() {
         Map<FindingKind, Long> p = RemediationService.population(Map.of("plugins", 7L, "plugin_declarations", 11L,
-                "plugin_installations", 13L, "tenant_storages", 17L));
+                "plugin_installations", 13L, "tenant_storages", 17L), Map.of("plugin", 19L, "plugin_packages", 23L, "assets", 29L),
+                StorageLayout.DEFAULT);
         assertEquals(17L, p.get(FindingKind.TENANT_STORAGE_DRIFT));
         assertEquals(13L, p.get(FindingKind.INSTALLATION_DECLARATION_MISSING));
         assertEquals(11L, p.get(FindingKind.DECLARATION_UNREFERENCED));
         assertEquals(7L, p.get(FindingKind.PLUGIN_UNREFERENCED));
+        // objects: the prefix a kind's object is under, or would be copied into; checksum_mismatch is under either
+        assertEquals(19L, p.get(FindingKind.INSTALLED_OBJECT_MISSING));
+        assertEquals(23L, p.get(FindingKind.PACKAGE_MISSING));
+        assertEquals(29L, p.get(FindingKind.ASSET_MISSING));
+        assertEquals(42L, p.get(FindingKind.CHECKSUM_MISMATCH));
+        assertEquals(RemediationPolicy.remediableKinds(), p.keySet(), "every kind with a remedy has a population, no other");
     }
 
     // --- plants ---
