@@ -58,7 +58,8 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
                 try {
                     kinds.add(FindingKind.parse(k));
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("reconciler.remediation.kinds: " + e.getMessage(), e);
+                    // No cause: the start-up failure is printed by its innermost message, which must name the setting.
+                    throw new IllegalArgumentException("reconciler.remediation.kinds: " + e.getMessage());
                 }
             }
         }
