@@ -109,23 +109,26 @@ public final class RowDetector {
         if (grace.sparesRow(row.changedAt(), sink)) {
             return;
         }
-        String keptAlive;
-        if (plugin == null) {
-            keptAlive = "no plugins row exists for it (see installation_plugin_missing), so it keeps only itself and"
-                    + " its category row";
-        } else {
-            keptAlive = "it keeps refers at " + plugin.refers() + ", so the daemon never deletes the plugins row (install_type="
-                    + plugin.installType() + "), its declaration" + switch (String.valueOf(plugin.installType())) {
-                        case "local" -> " and plugin/" + row.uid() + " (its runtime keeps running)";
-                        case "serverless" -> " and its serverless runtime (the deployed function)";
-                        default -> "";
-                    };
-        }
         sink.add(Finding.row(FindingKind.LEGACY_GLOBAL_INSTALLATION, "plugin_installations", row.id(), row.uid(),
                 row.pluginId(), row.tenantId(), ObservedVersion.row(row.changedAt()),
                 "installation of the legacy global tenant " + GlobalTenant.ID + " (written by daemons 0.3.0-0.4.1 with"
                         + " PLUGIN_ALLOW_ORPHANS, removed in 0.5.0) and no workspace has this identifier installed;"
-                        + " expected no installation after the last workspace's uninstall; " + keptAlive
+                        + " expected no installation after the last workspace's uninstall; " + keptAlive(plugin, row.uid())
                         + ". In Dify no workspace lists this plugin and none can uninstall it"));
+    }
+
+    /** What an identifier's last installation keeps from the last uninstall's clean-up. */
+    private static String keptAlive(PluginRow plugin, String uid) {
+        if (plugin == null) {
+            return "no plugins row exists for it (see installation_plugin_missing), so it keeps only itself and its"
+                    + " category row";
+        }
+        String kept = switch (String.valueOf(plugin.installType())) {
+            case "local" -> "the plugins row, the declaration and plugin/" + uid + " (install_type=local)";
+            case "serverless" -> "the plugins row, the declaration and the serverless runtime (the deployed function;"
+                    + " install_type=serverless)";
+            default -> "the plugins row (install_type=" + plugin.installType() + ")";
+        };
+        return "it keeps refers at " + plugin.refers() + ", so the daemon never deletes " + kept;
     }
 }

@@ -502,8 +502,9 @@ class DriftCatalogTest {
             assertEquals(GlobalTenant.ID, finding.tenantId());
             assertEquals(serverless.uid(), finding.pluginUniqueIdentifier());
             assertEquals(serverless.pluginId(), finding.pluginId());
-            assertTrue(finding.detail().contains("keeps refers at 1, so the daemon never deletes the plugins row"
-                    + " (install_type=serverless), its declaration and its serverless runtime"), finding.detail());
+            assertTrue(finding.detail().contains("it keeps refers at 1, so the daemon never deletes the plugins row,"
+                    + " the declaration and the serverless runtime (the deployed function; install_type=serverless)"),
+                    finding.detail());
         }
     }
 
