@@ -106,8 +106,8 @@ public final class RowDetector {
      * @param plugin the identifier's {@code plugins} row, null when there is none
      */
     public void legacyGlobalInstallation(InstallationRow row, PluginRow plugin) {
-        if (grace.sparesRow(row.changedAt(), sink)) {
-            return;
+        if (grace.isYoung(row.changedAt())) {
+            return; // already counted in the tally's young rows
         }
         sink.add(Finding.row(FindingKind.LEGACY_GLOBAL_INSTALLATION, "plugin_installations", row.id(), row.uid(),
                 row.pluginId(), row.tenantId(), ObservedVersion.row(row.changedAt()),
