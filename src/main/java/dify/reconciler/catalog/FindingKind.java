@@ -34,7 +34,13 @@ public enum FindingKind {
     DECLARATION_UNREFERENCED(Severity.INFO),
     ENDPOINT_ORPHANED(Severity.INFO),
     TENANT_STORAGE_DRIFT(Severity.INFO),
-    INSTALL_TASK_STUCK(Severity.INFO);
+    INSTALL_TASK_STUCK(Severity.INFO),
+    /**
+     * A {@code plugin_installations} row of the legacy global tenant ({@link GlobalTenant#ID}, written by daemons
+     * 0.3.0-0.4.1 with {@code PLUGIN_ALLOW_ORPHANS}) on an identifier no workspace has installed: it holds
+     * {@code refers} at 1 or more, so the plugin lives on for nobody. Report-only.
+     */
+    LEGACY_GLOBAL_INSTALLATION(Severity.INFO);
 
     private final Severity severity;
 

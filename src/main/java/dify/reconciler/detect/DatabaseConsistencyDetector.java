@@ -62,7 +62,7 @@ public final class DatabaseConsistencyDetector {
             long installed = tally == null ? 0 : tally.total();
             boolean settled = tally == null || tally.young() == 0;
             if (settled && p.refers() != installed) {
-                sink.add(refersFinding(p, installed, seen));
+                sink.add(refersFinding(p, installed, tally == null ? 0 : tally.global(), seen));
             }
             if (installed == 0) {
                 sink.add(Finding.row(FindingKind.PLUGIN_UNREFERENCED, "plugins", p.id(), p.uid(), p.pluginId(), null, seen,
@@ -113,12 +113,28 @@ public final class DatabaseConsistencyDetector {
     }
 
     /**
+     * Identifiers whose only installations are the legacy global tenant's (a handful at most): their rows are read
+     * one by one and reported as {@link FindingKind#LEGACY_GLOBAL_INSTALLATION}.
+     */
+    public Set<String> onlyGloballyInstalledUids(Map<String, InstallationTally> tallies) {
+        Set<String> uids = new HashSet<>();
+        for (InstallationTally t : tallies.values()) {
+            if (t.onlyGlobal() && PluginIdentifier.isValid(t.uid())) {
+                uids.add(t.uid());
+            }
+        }
+        return uids;
+    }
+
+    /**
      * Too low is critical: uninstall decrements refers and at 0 deletes the shared plugins row, the declaration
      * and {@code plugin/U} for everyone, so the other tenants' installations break. Too high only keeps them
      * alive after the last uninstall.
      */
-    private static Finding refersFinding(PluginRow p, long installed, ObservedVersion seen) {
-        String counts = "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier";
+    private static Finding refersFinding(PluginRow p, long installed, long global, ObservedVersion seen) {
+        // The legacy global tenant's rows count: the daemon incremented refers for them like for any install.
+        String counts = "refers is " + p.refers() + " but " + installed + " installation(s) use this identifier"
+                + (global == 0 ? "" : " (" + global + " of them the legacy global tenant's, counted as the daemon counts them)");
         if (p.refers() < installed) {
             return Finding.row(FindingKind.REFERS_TOO_LOW, "plugins", p.id(), p.uid(), p.pluginId(), null, seen, counts
                     + "; an uninstall that brings refers to 0 deletes the shared plugins row, declaration and installed"

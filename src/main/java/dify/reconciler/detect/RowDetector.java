@@ -2,15 +2,18 @@ package dify.reconciler.detect;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.inventory.DuplicateGroup;
 import dify.reconciler.inventory.InstallationRow;
+import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
 
 /**
  * Row-at-a-time checks on rows PostgreSQL has already narrowed down (suspect installations, category rows
- * without an installation, endpoints without an installation, duplicates, stuck tasks).
+ * without an installation, endpoints without an installation, duplicates, stuck tasks, installations of the
+ * legacy global tenant).
  */
 public final class RowDetector {
 
@@ -85,10 +88,47 @@ public final class RowDetector {
     }
 
     public void duplicates(DuplicateGroup group) {
+        String consequence = "serverless_runtimes".equals(group.table())
+                ? "; the daemon's unique index cannot be created until one remains, and without it the daemon's"
+                        + " upsert of the runtime (ON CONFLICT (plugin_unique_identifier), since 0.6.10) fails, so"
+                        + " installs of this serverless plugin fail"
+                : "; the daemon's unique index cannot be created until one remains";
         sink.add(new Finding(FindingKind.DUPLICATE_ROWS, group.table(), group.ids().get(0), null, group.uid(),
                 group.pluginId(), group.tenantId(), null,
                 group.count() + " rows share " + group.keyDescription() + " (ids " + String.join(", ", group.ids())
-                        + "); the daemon's unique index cannot be created until one remains",
+                        + ")" + consequence,
                 null)); // several rows, aggregated in PostgreSQL: no single version was observed
+    }
+
+    /**
+     * An installation of the legacy global tenant on an identifier no workspace has installed.
+     *
+     * @param plugin the identifier's {@code plugins} row, null when there is none
+     */
+    public void legacyGlobalInstallation(InstallationRow row, PluginRow plugin) {
+        if (grace.isYoung(row.changedAt())) {
+            return; // already counted in the tally's young rows
+        }
+        sink.add(Finding.row(FindingKind.LEGACY_GLOBAL_INSTALLATION, "plugin_installations", row.id(), row.uid(),
+                row.pluginId(), row.tenantId(), ObservedVersion.row(row.changedAt()),
+                "installation of the legacy global tenant " + GlobalTenant.ID + " (written by daemons 0.3.0-0.4.1 with"
+                        + " PLUGIN_ALLOW_ORPHANS, removed in 0.5.0) and no workspace has this identifier installed;"
+                        + " expected no installation after the last workspace's uninstall; " + keptAlive(plugin, row.uid())
+                        + ". In Dify no workspace lists this plugin and none can uninstall it"));
+    }
+
+    /** What an identifier's last installation keeps from the last uninstall's clean-up. */
+    private static String keptAlive(PluginRow plugin, String uid) {
+        if (plugin == null) {
+            return "no plugins row exists for it (see installation_plugin_missing), so it keeps only itself and its"
+                    + " category row";
+        }
+        String kept = switch (String.valueOf(plugin.installType())) {
+            case "local" -> "the plugins row, the declaration and plugin/" + uid + " (install_type=local)";
+            case "serverless" -> "the plugins row, the declaration and the serverless runtime (the deployed function;"
+                    + " install_type=serverless)";
+            default -> "the plugins row (install_type=" + plugin.installType() + ")";
+        };
+        return "it keeps refers at " + plugin.refers() + ", so the daemon never deletes " + kept;
     }
 }

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -96,7 +97,7 @@ final class Scan {
     }
 
     /** What detection among the tables decided: what is known, and which installations to read row by row. */
-    private record Verdict(DatabaseConsistencyDetector.Knowledge knowledge, Set<String> suspects) {
+    private record Verdict(DatabaseConsistencyDetector.Knowledge knowledge, Set<String> suspects, Set<String> onlyGlobal) {
     }
 
     /** Objects kept from the listings for deep verification (empty lists when it is off). */
@@ -120,7 +121,8 @@ final class Scan {
         DatabaseConsistencyDetector consistency = new DatabaseConsistencyDetector(grace, sink);
         DatabaseConsistencyDetector.Knowledge knowledge = consistency.knowledge(t.plugins(), t.declarations());
         consistency.detect(t.plugins(), t.declarations(), t.tallies(), t.serverlessUids(), knowledge);
-        return new Verdict(knowledge, consistency.suspectInstallationUids(t.tallies(), knowledge));
+        return new Verdict(knowledge, consistency.suspectInstallationUids(t.tallies(), knowledge),
+                consistency.onlyGloballyInstalledUids(t.tallies()));
     }
 
     /** Row-level checks on the rows PostgreSQL narrows down; the still-open transaction keeps them in the snapshot. */
@@ -130,6 +132,14 @@ final class Scan {
         db.installationsUsing(v.suspects(), rows::installation);
         db.duplicatePlugins(grace.cutoff(), rows::duplicates);
         db.duplicateInstallations(grace.cutoff(), rows::duplicates);
+        if (db.schema().hasTable(DaemonSchema.SERVERLESS_RUNTIMES)) {
+            db.duplicateServerlessRuntimes(grace.cutoff(), rows::duplicates);
+        }
+        if (!v.onlyGlobal().isEmpty()) {
+            Map<String, PluginRow> pluginOf = new HashMap<>();
+            t.plugins().stream().filter(p -> v.onlyGlobal().contains(p.uid())).forEach(p -> pluginOf.putIfAbsent(p.uid(), p));
+            db.globalInstallationsUsing(v.onlyGlobal(), row -> rows.legacyGlobalInstallation(row, pluginOf.get(row.uid())));
+        }
         List<String> categoryTables = DaemonSchema.CATEGORY_TABLES.stream().filter(db.schema()::hasTable).toList();
         // A category row with an invalid identifier either shares it with an installation (found through the
         // installations' invalid identifiers, a handful at most) or has none (the anti-join returns it).

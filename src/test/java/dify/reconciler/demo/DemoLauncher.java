@@ -1,5 +1,6 @@
 package dify.reconciler.demo;
 
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
@@ -83,6 +84,23 @@ public final class DemoLauncher {
         objects.put("plugin_packages/" + crashed.identifier(), crashed.bytes());
         // Endpoints every uninstall leaves behind.
         rows.insertEndpoint(UUID.randomUUID().toString(), d.localPlugin(2).pluginId(), "hook-left-behind", "default");
+        // A serverless plugin a workspace installed under daemon 0.4.1 with PLUGIN_ALLOW_ORPHANS, which also installed
+        // it for the global tenant; the workspace has uninstalled it since, and the global row alone keeps refers at
+        // 1 and the plugin alive for nobody (legacy_global_installation).
+        DifyDataset.Plugin serverless = d.plugin("serverless");
+        UUID globalTenant = UUID.fromString(GlobalTenant.ID);
+        rows.insertInstallation(globalTenant, serverless.pluginId(), serverless.uid(), "serverless", "marketplace");
+        rows.insertCategoryRow(serverless.categoryTable(), globalTenant, serverless.pluginId().split("/")[1],
+                serverless.uid(), serverless.pluginId());
+        DifyDataset.Installation workspace = d.installations.stream().filter(i -> i.plugin() == serverless).findFirst()
+                .orElseThrow();
+        rows.execute("DELETE FROM plugin_installations WHERE id = ?", workspace.id());
+        rows.execute("DELETE FROM " + workspace.categoryTable() + " WHERE id = ?", workspace.categoryRowId());
+        // serverless_runtimes restored (data only) into a table created without its unique constraint, then a second
+        // runtime row for the same plugin: the daemon's upsert of runtimes fails there (duplicate_rows).
+        rows.execute("ALTER TABLE serverless_runtimes DROP CONSTRAINT uni_serverless_runtimes_plugin_unique_identifier");
+        rows.insertServerlessRuntime(serverless.uid(), "https://functions.example/serverless_tool-retry",
+                "serverless-tool-fn", "aws_lambda", serverless.pkg().checksum());
         // A truncated package (only deep verify sees it).
         DifyDataset.Plugin truncated = d.localPlugin(3);
         objects.put("plugin_packages/" + truncated.uid(), java.util.Arrays.copyOf(truncated.pkg().bytes(), 200));

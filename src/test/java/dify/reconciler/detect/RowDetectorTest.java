@@ -2,12 +2,15 @@ package dify.reconciler.detect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.inventory.DuplicateGroup;
 import dify.reconciler.inventory.InstallationRow;
+import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
 import java.time.Instant;
 import java.util.List;
@@ -47,5 +50,27 @@ class RowDetectorTest {
         Finding f = sink.findings().get(0);
         assertEquals(FindingKind.DUPLICATE_ROWS, f.kind());
         assertNull(f.observed());
+    }
+
+    @Test
+    void aLegacyGlobalInstallationSaysWhatItKeepsAliveAndAYoungOneIsLeftToTheTally() {
+        String global = GlobalTenant.ID;
+        detector.legacyGlobalInstallation(new InstallationRow("g1", global, "langgenius/openai", A, "local", OLD),
+                new PluginRow("p1", A, "langgenius/openai", 2, "local", OLD, List.of()));
+        detector.legacyGlobalInstallation(new InstallationRow("g2", global, "langgenius/gone", A, "serverless", OLD), null);
+        // Inside the grace period: not judged, and not counted again (the tally's young rows count it already).
+        detector.legacyGlobalInstallation(new InstallationRow("g3", global, "langgenius/new", A, "serverless",
+                GRACE.cutoff().plusSeconds(1)), null);
+
+        assertEquals(List.of("g1", "g2"), sink.findings().stream().map(Finding::id).sorted().toList());
+        assertEquals(0, sink.rowsInGrace());
+        Finding local = sink.findings().stream().filter(f -> f.id().equals("g1")).findFirst().orElseThrow();
+        assertEquals(FindingKind.LEGACY_GLOBAL_INSTALLATION, local.kind());
+        assertEquals(global, local.tenantId());
+        assertTrue(local.detail().contains("it keeps refers at 2, so the daemon never deletes the plugins row, the"
+                + " declaration and plugin/" + A + " (install_type=local)"), local.detail());
+        Finding orphan = sink.findings().stream().filter(f -> f.id().equals("g2")).findFirst().orElseThrow();
+        assertTrue(orphan.detail().contains("no plugins row exists for it (see installation_plugin_missing)"),
+                orphan.detail());
     }
 }

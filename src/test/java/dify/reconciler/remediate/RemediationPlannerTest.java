@@ -70,6 +70,9 @@ class RemediationPlannerTest {
                         WithheldReason.NOT_ALLOWED),
                 Arguments.of(FindingKind.REFERS_TOO_LOW, Set.of(), seen(9, Duration.ofDays(2)), WithheldReason.NOT_ALLOWED),
                 Arguments.of(FindingKind.DUPLICATE_ROWS, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)), WithheldReason.REPORT_ONLY),
+                // Listed, confirmed and old, and still nothing: report-only in this version.
+                Arguments.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, Set.of(FindingKind.LEGACY_GLOBAL_INSTALLATION),
+                        seen(9, Duration.ofDays(30)), WithheldReason.REPORT_ONLY),
                 Arguments.of(FindingKind.INSTALLATION_PLUGIN_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
                         WithheldReason.REPORT_ONLY),
                 Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),

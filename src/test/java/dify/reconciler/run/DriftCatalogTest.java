@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.detect.FindingSink;
@@ -446,6 +447,106 @@ class DriftCatalogTest {
             Finding finding = only(f.scan(false));
             assertEquals(INSTALL_TASK_STUCK, finding.kind());
             assertEquals(task.toString(), finding.id());
+        }
+    }
+
+    /** What a 0.3.0-0.4.1 daemon with PLUGIN_ALLOW_ORPHANS did at every install: install for the global tenant too. */
+    private static UUID installForTheGlobalTenant(DriftFixture f, DifyDataset.Plugin p, boolean countInRefers) {
+        UUID global = UUID.fromString(GlobalTenant.ID);
+        UUID row = f.rows.insertInstallation(global, p.pluginId(), p.uid(), p.kind(), "marketplace", DriftFixture.SEEDED_AT);
+        if (p.categoryTable() != null) {
+            f.rows.insertCategoryRow(p.categoryTable(), global, p.pluginId().split("/")[1], p.uid(), p.pluginId(),
+                    DriftFixture.SEEDED_AT);
+        }
+        if (countInRefers) {
+            f.rows.execute("UPDATE plugins SET refers = refers + 1 WHERE id = ?", p.pluginRowId());
+        }
+        return row;
+    }
+
+    /** What the daemon's uninstall does in its transaction: refers down, installation and category row gone. */
+    private static void uninstall(DriftFixture f, DifyDataset.Installation i) {
+        f.rows.execute("DELETE FROM plugin_installations WHERE id = ?", i.id());
+        if (i.categoryTable() != null) {
+            f.rows.execute("DELETE FROM " + i.categoryTable() + " WHERE id = ?", i.categoryRowId());
+        }
+        f.rows.execute("UPDATE plugins SET refers = refers - 1 WHERE id = ?", i.plugin().pluginRowId());
+    }
+
+    // Database-only kinds: the store plays no part, so they run on the cheaper local store only.
+    @ParameterizedTest
+    @EnumSource(value = Store.class, names = "LOCAL")
+    void legacyGlobalInstallationKeepsAPluginAliveThatNoWorkspaceUses(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // The serverless plugin was installed by a workspace under a 0.4.1 daemon (global row too, refers 2),
+            // then that workspace uninstalled it: refers 1, held by the global row alone.
+            DifyDataset.Plugin serverless = f.dataset.plugin("serverless");
+            UUID global = installForTheGlobalTenant(f, serverless, true);
+            uninstall(f, f.dataset.installations.stream().filter(i -> i.plugin() == serverless).findFirst().orElseThrow());
+            // Look-alikes, clean: a global row on a plugin workspaces still use (counted in refers as the daemon did),
+            // and a real workspace whose id is all zeros but the last digit, the only one using the remote plugin.
+            installForTheGlobalTenant(f, f.dataset.localPlugin(3), true);
+            String nearlyZero = "00000000-0000-0000-0000-000000000001";
+            DifyDataset.Plugin remote = f.dataset.plugin("remote");
+            f.rows.execute("UPDATE plugin_installations SET tenant_id = CAST(? AS uuid) WHERE plugin_unique_identifier = ?",
+                    nearlyZero, remote.uid());
+            f.rows.execute("UPDATE " + remote.categoryTable() + " SET tenant_id = CAST(? AS uuid) WHERE plugin_unique_identifier = ?",
+                    nearlyZero, remote.uid());
+
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(LEGACY_GLOBAL_INSTALLATION, 1L), sink);
+            Finding finding = sink.findings().get(0);
+            assertEquals(Severity.INFO, finding.severity());
+            assertEquals("plugin_installations", finding.table());
+            assertEquals(global.toString(), finding.id());
+            assertEquals(GlobalTenant.ID, finding.tenantId());
+            assertEquals(serverless.uid(), finding.pluginUniqueIdentifier());
+            assertEquals(serverless.pluginId(), finding.pluginId());
+            assertTrue(finding.detail().contains("it keeps refers at 1, so the daemon never deletes the plugins row,"
+                    + " the declaration and the serverless runtime (the deployed function; install_type=serverless)"),
+                    finding.detail());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Store.class, names = "LOCAL")
+    void refersCountsTheLegacyGlobalTenantsInstallationsAsTheDaemonDoes(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // Three workspaces and the global tenant use the plugin; refers says 3 (a restore that lost the global
+            // install's increment). The daemon counts the global row, so the next uninstall must not reach 0 early.
+            DifyDataset.Plugin p = f.dataset.localPlugin(3);
+            installForTheGlobalTenant(f, p, false);
+            Finding finding = only(f.scan(false));
+            assertEquals(REFERS_TOO_LOW, finding.kind());
+            assertEquals(p.pluginRowId().toString(), finding.id());
+            assertTrue(finding.detail().startsWith("refers is 3 but 4 installation(s) use this identifier (1 of them the"
+                    + " legacy global tenant's, counted as the daemon counts them); "), finding.detail());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Store.class, names = "LOCAL")
+    void duplicateServerlessRuntimesWhereTheUniqueIndexIsMissing(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // A table recreated without its constraint (a data-only restore into a hand-made table), then a second
+            // runtime row for the same plugin; next to it a runtime of another version of the same function (clean).
+            f.rows.execute("ALTER TABLE serverless_runtimes DROP CONSTRAINT uni_serverless_runtimes_plugin_unique_identifier");
+            DifyDataset.Plugin serverless = f.dataset.plugin("serverless");
+            UUID second = f.rows.insertServerlessRuntime(serverless.uid(), "https://functions.example/serverless_tool-2",
+                    "serverless-tool-fn", "aws_lambda", serverless.pkg().checksum(), DriftFixture.SEEDED_AT);
+            f.rows.insertServerlessRuntime(DifyDataset.fakeUid("serverless_tool", 2), "https://functions.example/v2",
+                    "serverless-tool-fn", "aws_lambda", serverless.pkg().checksum(), DriftFixture.SEEDED_AT);
+            FindingSink sink = f.scan(false);
+            assertOnly(Map.of(DUPLICATE_ROWS, 1L), sink);
+            Finding finding = sink.findings().get(0);
+            assertEquals("serverless_runtimes", finding.table());
+            assertEquals(serverless.uid(), finding.pluginUniqueIdentifier());
+            java.util.List<String> ids = java.util.stream.Stream.of(f.dataset.serverlessRuntimeId, second)
+                    .map(UUID::toString).sorted().toList();
+            assertEquals(ids.get(0), finding.id());
+            assertTrue(finding.detail().startsWith("2 rows share plugin_unique_identifier " + serverless.uid() + " (ids "
+                    + String.join(", ", ids) + "); "), finding.detail());
+            assertTrue(finding.detail().contains("ON CONFLICT (plugin_unique_identifier)"), finding.detail());
         }
     }
 

@@ -37,6 +37,8 @@ public final class DifyDataset {
     public final List<Plugin> plugins = new ArrayList<>();
     public final List<Installation> installations = new ArrayList<>();
     public UUID tenantStorageId;
+    /** The serverless plugin's {@code serverless_runtimes} row. */
+    public UUID serverlessRuntimeId;
     public String persistencePrefix;
 
     /**
@@ -62,7 +64,7 @@ public final class DifyDataset {
         Plugin serverless = uploadedPackage(rows, objects, layout, at, "serverless_tool", "1.0.0", "serverless",
                 categoryTables.get(0));
         plugins.add(serverless);
-        rows.insertServerlessRuntime(serverless.uid(), "https://functions.example/serverless_tool",
+        serverlessRuntimeId = rows.insertServerlessRuntime(serverless.uid(), "https://functions.example/serverless_tool",
                 "serverless-tool-fn", "aws_lambda", serverless.pkg().checksum());
 
         String remoteUid = "langgenius/remote_debug:0.0.1@" + "ab".repeat(32);

@@ -9,6 +9,7 @@ import static dify.reconciler.inventory.postgres.DaemonSchema.SERVERLESS_RUNTIME
 import static dify.reconciler.inventory.postgres.DaemonSchema.TENANT_STORAGES;
 
 import dify.reconciler.catalog.AssetReferences;
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.DuplicateGroup;
 import dify.reconciler.inventory.InstallationRow;
@@ -180,15 +181,20 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         }
     }
 
-    /** Installations per identifier, aggregated in PostgreSQL. */
+    /**
+     * Installations per identifier, aggregated in PostgreSQL, with those of the legacy global tenant counted apart
+     * (compared as text, so a {@code tenant_id} stored as text or as uuid matches the same way).
+     */
     public Map<String, InstallationTally> installationTallies(Instant graceCutoff) throws SQLException {
         String sql = "SELECT plugin_unique_identifier, count(*), count(*) FILTER (WHERE runtime_type = 'remote'),"
-                + " count(*) FILTER (WHERE " + schema.changedAt(null, INSTALLATIONS) + " > ?) FROM "
+                + " count(*) FILTER (WHERE " + schema.changedAt(null, INSTALLATIONS) + " > ?),"
+                + " count(*) FILTER (WHERE tenant_id::text = ?) FROM "
                 + schema.qualified(INSTALLATIONS) + " GROUP BY plugin_unique_identifier";
         Map<String, InstallationTally> tallies = new HashMap<>();
         long[] total = {0};
-        aggregate(sql, List.of(timestamp(graceCutoff)), rs -> {
-            InstallationTally t = new InstallationTally(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        aggregate(sql, List.of(timestamp(graceCutoff), GlobalTenant.ID), rs -> {
+            InstallationTally t = new InstallationTally(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                    rs.getLong(5));
             tallies.put(t.uid(), t);
             total[0] += t.total();
         });
@@ -207,6 +213,21 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 + " WHERE plugin_unique_identifier = ANY(?)" + (uids.contains(null) ? " OR plugin_unique_identifier IS NULL" : "");
         query(sql, List.of(textArray(nonNull)), rs -> sink.accept(new InstallationRow(rs.getString(1), rs.getString(2),
                 rs.getString(3), rs.getString(4), rs.getString(5), instant(rs, 6))));
+    }
+
+    /**
+     * Streams the installations of the legacy global tenant that use one of {@code uids} (identifiers the tally
+     * found only that tenant on; a handful, through the identifier index).
+     */
+    public void globalInstallationsUsing(Collection<String> uids, Consumer<InstallationRow> sink) throws SQLException {
+        if (uids.isEmpty()) {
+            return;
+        }
+        String sql = "SELECT id::text, tenant_id::text, plugin_id, plugin_unique_identifier, runtime_type, "
+                + schema.changedAt(null, INSTALLATIONS) + " FROM " + schema.qualified(INSTALLATIONS)
+                + " WHERE plugin_unique_identifier = ANY(?) AND tenant_id::text = ?";
+        query(sql, List.of(textArray(uids), GlobalTenant.ID), rs -> sink.accept(new InstallationRow(rs.getString(1),
+                rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), instant(rs, 6))));
     }
 
     /** Counts a table's rows and records the count as rows scanned (the checks themselves run in PostgreSQL). */
@@ -291,6 +312,24 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         aggregate(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(INSTALLATIONS,
                 "(tenant_id, plugin_id) (" + rs.getString(1) + ", " + rs.getString(2) + ")", rs.getString(5),
                 rs.getString(2), rs.getString(1), rs.getLong(3), strings(rs.getArray(4)))));
+    }
+
+    /**
+     * Duplicate identifiers in {@code serverless_runtimes}, among rows outside the grace period; skipped when a
+     * unique index exists. NULL identifiers are left out: a unique index allows any number of them (and each is
+     * already an invalid identifier row).
+     */
+    public void duplicateServerlessRuntimes(Instant graceCutoff, Consumer<DuplicateGroup> sink) throws SQLException {
+        if (schema.hasUniqueIndexOn(SERVERLESS_RUNTIMES, Set.of("plugin_unique_identifier"))) {
+            return;
+        }
+        String sql = "SELECT plugin_unique_identifier, count(*), (array_agg(id::text ORDER BY id::text))[1:20] FROM "
+                + schema.qualified(SERVERLESS_RUNTIMES) + " WHERE plugin_unique_identifier IS NOT NULL AND coalesce("
+                + schema.changedAt(null, SERVERLESS_RUNTIMES) + ", '-infinity') <= ?"
+                + " GROUP BY plugin_unique_identifier HAVING count(*) > 1";
+        aggregate(sql, List.of(timestamp(graceCutoff)), rs -> sink.accept(new DuplicateGroup(SERVERLESS_RUNTIMES,
+                "plugin_unique_identifier " + rs.getString(1), rs.getString(1), null, null, rs.getLong(2),
+                strings(rs.getArray(3)))));
     }
 
     /** Every serverless runtime (a small table): its identifier and row, for the invalid-identifier check too. */
