@@ -34,7 +34,18 @@ public enum FindingKind {
     DECLARATION_UNREFERENCED(Severity.INFO),
     ENDPOINT_ORPHANED(Severity.INFO),
     TENANT_STORAGE_DRIFT(Severity.INFO),
-    INSTALL_TASK_STUCK(Severity.INFO);
+    INSTALL_TASK_STUCK(Severity.INFO),
+    /**
+     * A folder of the daemon's working path ({@code PLUGIN_WORKING_PATH}, one per node) whose identifier has no
+     * {@code plugins} row: the last uninstall leaves it (daemon#797). Node-local; only scanned when
+     * {@code reconciler.working-path} is set.
+     */
+    WORKING_DIR_ORPHANED(Severity.INFO),
+    /**
+     * The working folder of an installed local plugin whose Python environment cannot run (dangling interpreter,
+     * missing standard library, no dependency file, unfinished set-up). Node-local, like {@link #WORKING_DIR_ORPHANED}.
+     */
+    WORKING_DIR_BROKEN(Severity.WARNING);
 
     private final Severity severity;
 
