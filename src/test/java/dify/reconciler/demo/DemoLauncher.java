@@ -47,7 +47,8 @@ public final class DemoLauncher {
                     .seed(rows, objects, StorageLayout.DEFAULT, lastWeek);
             plantDrift(dataset, rows.at(lastWeek), objects, s3, bucket);
             Path cwd = Files.createTempDirectory("dify-plugin-daemon-cwd");
-            layOutWorkingPath(dataset, new DaemonWorkingPath(cwd), lastWeek);
+            DaemonWorkingPath workingPath = new DaemonWorkingPath(cwd);
+            layOutWorkingPath(dataset, workingPath, lastWeek);
 
             Map<String, String> env = Map.ofEntries(
                     Map.entry("DB_HOST", db.host()), Map.entry("DB_PORT", Integer.toString(db.port())),
@@ -62,6 +63,7 @@ public final class DemoLauncher {
                     + "   (with the daemon's DB_* / PLUGIN_STORAGE_* / S3_* / AWS_* variables, deep verify on)");
             Process scan = PackagedApp.builder(env, List.of(), "scan", "--format", "text").inheritIO().start();
             int exit = scan.waitFor();
+            workingPath.deleteAll();
             say("Exit code " + exit + " (0 clean, 1 drift found, 2 scan failed). Add --output report.json"
                     + " --format json for the machine-readable report.");
             if (exit == 2) {

@@ -147,6 +147,17 @@ public final class DaemonWorkingPath {
         }
     }
 
+    /** Deletes the working path and everything under it (links themselves, never their targets). */
+    public void deleteAll() {
+        try (Stream<Path> all = Files.walk(root)) {
+            for (Path path : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static void link(Path link, Path target) {
         try {
             Files.createDirectories(link.getParent());
