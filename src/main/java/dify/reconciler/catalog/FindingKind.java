@@ -40,7 +40,18 @@ public enum FindingKind {
      * 0.3.0-0.4.1 with {@code PLUGIN_ALLOW_ORPHANS}) on an identifier no workspace has installed: it holds
      * {@code refers} at 1 or more, so the plugin lives on for nobody. Report-only.
      */
-    LEGACY_GLOBAL_INSTALLATION(Severity.INFO);
+    LEGACY_GLOBAL_INSTALLATION(Severity.INFO),
+    /**
+     * A folder of the daemon's working path ({@code PLUGIN_WORKING_PATH}, one per node) whose identifier has no
+     * {@code plugins} row: the last uninstall leaves it (daemon#797). Node-local; only scanned when
+     * {@code reconciler.working-path} is set.
+     */
+    WORKING_DIR_ORPHANED(Severity.INFO),
+    /**
+     * The working folder of an installed local plugin whose Python environment cannot run (dangling interpreter,
+     * missing standard library, no dependency file, unfinished set-up). Node-local, like {@link #WORKING_DIR_ORPHANED}.
+     */
+    WORKING_DIR_BROKEN(Severity.WARNING);
 
     private final Severity severity;
 

@@ -65,6 +65,15 @@ public interface ReconcilerConfig {
     @WithDefault("/app")
     String daemonWorkingDirectory();
 
+    /**
+     * The daemon's working path ({@code PLUGIN_WORKING_PATH}) as mounted here, read-only; unset (the default): not
+     * read. Relative: resolved against {@link #daemonWorkingDirectory()}, as the daemon resolves its own.
+     */
+    Optional<String> workingPath();
+
+    /** The node (pod) named in the report's working-path figures and findings; unset: {@code POD_NAME}, else {@code HOSTNAME}. */
+    Optional<String> nodeName();
+
     /** Rows fetched per round trip by server-side cursors. */
     @WithDefault("5000")
     int fetchSize();

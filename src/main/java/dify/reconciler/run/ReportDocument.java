@@ -78,6 +78,9 @@ public record ReportDocument(
             scanned.put("rows", s.rowsScanned());
             scanned.put("objects", s.objectsListed());
             scanned.put("skippedTables", s.skippedTables());
+            if (s.workingPath() != null) {
+                scanned.put("workingPath", s.workingPath());
+            }
         }
         if (r.summary() != null) {
             ScanReport.Summary s = r.summary();

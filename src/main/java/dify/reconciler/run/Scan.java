@@ -11,6 +11,7 @@ import dify.reconciler.detect.InstalledObjectDetector;
 import dify.reconciler.detect.PackageDetector;
 import dify.reconciler.detect.RowDetector;
 import dify.reconciler.detect.TenantStorageDetector;
+import dify.reconciler.detect.WorkingDirDetector;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
 import dify.reconciler.inventory.PluginRow;
@@ -19,6 +20,9 @@ import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
+import dify.reconciler.inventory.workdir.WorkingPath;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,6 +57,9 @@ final class Scan {
     private final FindingSink sink;
     private final PhaseClock clock = new PhaseClock();
     private final Map<String, Long> objectsListed = new LinkedHashMap<>();
+    private WorkingPath workingPath;
+    private String node;
+    private ScanReport.WorkingPathScope workingPathScope;
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
             Instant installTasksStuckBefore, boolean deepVerify, FindingSink sink) {
@@ -63,6 +70,20 @@ final class Scan {
         this.installTasksStuckBefore = installTasksStuckBefore;
         this.deepVerify = deepVerify;
         this.sink = sink;
+    }
+
+    /**
+     * Also judge this node's copy of the daemon's working path ({@code reconciler.working-path}), after the storage
+     * phase: the database transaction has ended by then, so no lock is held while the folders are read.
+     */
+    void alsoReadWorkingPath(WorkingPath path, String nodeName) {
+        this.workingPath = path;
+        this.node = nodeName;
+    }
+
+    /** What the working-path phase read; null when it is off or did not complete. */
+    ScanReport.WorkingPathScope workingPathScope() {
+        return workingPathScope;
     }
 
     /** The phase running now; after a failure, the phase it happened in. */
@@ -87,6 +108,9 @@ final class Scan {
         if (deepVerify) {
             clock.time(ScanPhase.VERIFY, () -> new DeepVerifier(storage, sink)
                     .verify(layout.packages(), listed.packages(), layout.installed(), listed.installedCopies()));
+        }
+        if (workingPath != null) {
+            clock.time(ScanPhase.WORKING_PATH, () -> readWorkingPath(tables.plugins()));
         }
         db.notes().forEach(sink::note);
     }
@@ -193,6 +217,17 @@ final class Scan {
                     .detect(listing, t.declarations(), t.plugins()));
         }
         return new Listed(packages, installedCopies);
+    }
+
+    private void readWorkingPath(List<PluginRow> plugins) {
+        WorkingDirDetector detector = new WorkingDirDetector(plugins, node, grace, sink);
+        try {
+            workingPath.forEachPluginFolder(detector::inspect);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        workingPathScope = new ScanReport.WorkingPathScope(workingPath.root().toString(), node, workingPath.pluginFolders(),
+                detector.inGrace(), workingPath.unrecognizedEntries(), detector.notFollowed(), detector.orphanedBytes());
     }
 
     private void withListing(String prefix, Consumer<Iterator<StoredObject>> consumer) {

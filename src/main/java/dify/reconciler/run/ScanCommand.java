@@ -143,6 +143,13 @@ public class ScanCommand {
                 r.duration().toNanos() / 1e9));
         sb.append("  rows: ").append(r.scope().rowsScanned()).append('\n');
         sb.append("  objects: ").append(r.scope().objectsListed()).append('\n');
+        ScanReport.WorkingPathScope w = r.scope().workingPath();
+        if (w != null) {
+            sb.append(String.format(Locale.ROOT, "  working path %s on node %s: %d plugin folders (%d in grace, %d other entries"
+                    + " not judged, %d environments partly outside it), %d bytes orphaned%n", w.path(), w.node(),
+                    w.pluginFolders(), w.foldersInGrace(), w.unrecognizedEntries(), w.environmentsNotFollowed(),
+                    w.orphanedBytes()));
+        }
         sb.append(String.format(Locale.ROOT, "Findings: %d (critical %d, warning %d, info %d); left out as younger than %s:"
                 + " %d rows, %d objects%n", s.total(), s.bySeverity().get(Severity.CRITICAL),
                 s.bySeverity().get(Severity.WARNING), s.bySeverity().get(Severity.INFO), r.scope().gracePeriod(),

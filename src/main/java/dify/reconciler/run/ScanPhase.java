@@ -14,7 +14,9 @@ public enum ScanPhase {
     /** Each storage prefix merged against the rows; the database transaction ends at its start. */
     STORAGE,
     /** Reading package bytes ({@code reconciler.deep-verify}). */
-    VERIFY;
+    VERIFY,
+    /** This node's copy of the daemon's working path ({@code reconciler.working-path}); no database transaction is open. */
+    WORKING_PATH;
 
     /** The label of the whole run's duration, beside the phases' labels in {@link ScanReport#phaseDurations()}. */
     public static final String TOTAL = "total";

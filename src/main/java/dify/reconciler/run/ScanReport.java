@@ -65,6 +65,7 @@ public record ScanReport(
      * @param rowsScanned     rows read per table
      * @param objectsListed   objects listed per prefix
      * @param skippedTables   tables the daemon has not created (skipped, with a note)
+     * @param workingPath     the daemon's working path as read on this node; null when {@code reconciler.working-path} is unset
      */
     public record Scope(
             String storageType,
@@ -74,7 +75,32 @@ public record ScanReport(
             Duration gracePeriod,
             Map<String, Long> rowsScanned,
             Map<String, Long> objectsListed,
-            List<String> skippedTables) {
+            List<String> skippedTables,
+            WorkingPathScope workingPath) {
+    }
+
+    /**
+     * What was read of the daemon's working path. It is node-local: each daemon node has its own.
+     *
+     * @param path                 the folder read ({@code reconciler.working-path})
+     * @param node                 the node (pod) it was read on: {@code reconciler.node-name}, else {@code POD_NAME},
+     *                             else {@code HOSTNAME}
+     * @param pluginFolders        folders named {@code <author>/<name>-<version>@<checksum>} found
+     * @param foldersInGrace       of those, changed within the grace period: counted, not judged (also in
+     *                             {@code objectsInGrace})
+     * @param unrecognizedEntries  other entries of the first two levels (files, links, other names): not judged
+     * @param environmentsNotFollowed environments of installed local plugins whose interpreter link or {@code home}
+     *                             points outside the working path (into the daemon's container): that part not judged
+     * @param orphanedBytes        bytes held by {@code working_dir_orphaned} folders
+     */
+    public record WorkingPathScope(
+            String path,
+            String node,
+            long pluginFolders,
+            long foldersInGrace,
+            long unrecognizedEntries,
+            long environmentsNotFollowed,
+            long orphanedBytes) {
     }
 
     /**

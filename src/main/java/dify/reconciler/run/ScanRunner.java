@@ -8,6 +8,7 @@ import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.state.FindingLedger;
 import dify.reconciler.state.LedgerUpdate;
 import dify.reconciler.state.LedgerView;
@@ -18,6 +19,7 @@ import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 /**
@@ -75,6 +78,15 @@ public class ScanRunner {
     @Inject
     Event<ScanReport> finished;
 
+    @Inject
+    Config env;
+
+    /** The working path to read, resolved as the daemon resolves a relative one (against its working directory). */
+    private Optional<WorkingPath> workingPath() {
+        return config.workingPath().map(String::trim).filter(p -> !p.isEmpty())
+                .map(p -> new WorkingPath(Path.of(config.daemonWorkingDirectory()).resolve(p)));
+    }
+
     /** Whether a scan is running now (for health data and the runs API). */
     public boolean isScanning() {
         return oneAtATime.isLocked();
@@ -114,6 +126,11 @@ public class ScanRunner {
                 sink.note("table " + table + " does not exist (older daemon?): its checks were skipped");
             }
             scan = new Scan(db, storage, daemon.layout(), grace, stuckBefore, config.deepVerify(), sink);
+            Optional<WorkingPath> workingPath = workingPath();
+            if (workingPath.isPresent()) {
+                scan.alsoReadWorkingPath(workingPath.get(),
+                        NodeName.of(config.nodeName(), name -> env.getOptionalValue(name, String.class)));
+            }
             scan.run();
             rows = new LinkedHashMap<>(db.rowsScanned());
             LedgerView view = ledgerUpdate.complete(started, sorted(sink.findings()), sink.countsByKind());
@@ -149,7 +166,7 @@ public class ScanRunner {
         phases.put(ScanPhase.TOTAL, Duration.ofNanos(System.nanoTime() - t0));
         ScanReport.Scope scope = new ScanReport.Scope(daemon.storageType().label(), daemon.storageDescription(),
                 daemon.databaseDescription(), config.deepVerify(), config.gracePeriod(), rows,
-                scan == null ? Map.of() : scan.objectsListed(), skipped);
+                scan == null ? Map.of() : scan.objectsListed(), skipped, scan == null ? null : scan.workingPathScope());
         // A failed scan reports no findings and no counts: partial results must not look like a verdict.
         List<Finding> findings = ok ? sorted(sink.findings()) : List.of();
         ScanReport.Summary summary = ok

@@ -4,6 +4,7 @@ import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DaemonWorkingPath;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.EmbeddedPostgres;
@@ -12,11 +13,15 @@ import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * The demo behind {@code ./mvnw -Pdemo package}: an embedded PostgreSQL and an embedded S3 server (S3Proxy),
@@ -42,6 +47,9 @@ public final class DemoLauncher {
             DifyDataset dataset = new DifyDataset(tenants, plugins, DaemonRows.CATEGORY_TABLES)
                     .seed(rows, objects, StorageLayout.DEFAULT, lastWeek);
             plantDrift(dataset, rows.at(lastWeek), objects, s3, bucket);
+            Path cwd = Files.createTempDirectory("dify-plugin-daemon-cwd");
+            DaemonWorkingPath workingPath = new DaemonWorkingPath(cwd);
+            layOutWorkingPath(dataset, workingPath, lastWeek);
 
             Map<String, String> env = Map.ofEntries(
                     Map.entry("DB_HOST", db.host()), Map.entry("DB_PORT", Integer.toString(db.port())),
@@ -50,11 +58,13 @@ public final class DemoLauncher {
                     Map.entry("PLUGIN_STORAGE_OSS_BUCKET", bucket), Map.entry("S3_ENDPOINT", s3.endpoint().toString()),
                     Map.entry("S3_USE_AWS", "false"), Map.entry("AWS_ACCESS_KEY", s3.accessKey()),
                     Map.entry("AWS_SECRET_KEY", s3.secretKey()), Map.entry("AWS_REGION", s3.region()),
-                    Map.entry("RECONCILER_GRACE_PERIOD", "0s"), Map.entry("RECONCILER_DEEP_VERIFY", "true"));
+                    Map.entry("RECONCILER_GRACE_PERIOD", "0s"), Map.entry("RECONCILER_DEEP_VERIFY", "true"),
+                    Map.entry("RECONCILER_WORKING_PATH", cwd.toString()), Map.entry("RECONCILER_NODE_NAME", "plugin-daemon-0"));
             say("Running: java -jar target/quarkus-app/quarkus-run.jar scan --format text"
                     + "   (with the daemon's DB_* / PLUGIN_STORAGE_* / S3_* / AWS_* variables, deep verify on)");
             Process scan = PackagedApp.builder(env, List.of(), "scan", "--format", "text").inheritIO().start();
             int exit = scan.waitFor();
+            workingPath.deleteAll();
             say("Exit code " + exit + " (0 clean, 1 drift found, 2 scan failed). Add --output report.json"
                     + " --format json for the machine-readable report.");
             if (exit == 2) {
@@ -104,6 +114,28 @@ public final class DemoLauncher {
         // A truncated package (only deep verify sees it).
         DifyDataset.Plugin truncated = d.localPlugin(3);
         objects.put("plugin_packages/" + truncated.uid(), java.util.Arrays.copyOf(truncated.pkg().bytes(), 200));
+    }
+
+    /**
+     * One daemon node's working path: a folder per installed local plugin, the folder an uninstall left behind
+     * (working_dir_orphaned) and an environment whose standard library is gone (working_dir_broken).
+     */
+    private static void layOutWorkingPath(DifyDataset d, DaemonWorkingPath cwd, Instant at) throws IOException {
+        List<DifyDataset.Plugin> local = d.plugins.stream().filter(DifyDataset.Plugin::isLocal).toList();
+        for (DifyDataset.Plugin p : local.subList(1, local.size())) {
+            cwd.installedOnTheImagesPython(p.uid(), "requirements.txt");
+        }
+        // "No module named 'encodings'" (dify#35250): the environment's standard library is gone.
+        Path broken = cwd.installedSelfContained(local.get(0).uid());
+        try (Stream<Path> encodings = Files.list(broken.resolve(".venv/lib/python3.12/encodings"))) {
+            for (Path file : encodings.toList()) {
+                cwd.delete(file);
+            }
+        }
+        Files.delete(broken.resolve(".venv/lib/python3.12/encodings"));
+        // The last uninstall of an older version left its folder (daemon#797).
+        cwd.installedOnTheImagesPython("langgenius/uninstalled_tool:0.1.0@" + "7e".repeat(32), "requirements.txt");
+        cwd.ageAll(at);
     }
 
     private static void say(String line) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DaemonWorkingPath;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
@@ -268,6 +269,30 @@ class ScanCommandIT {
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals("package_missing", json.get("findings").get(0).get("kind").asText());
         assertNoSecrets(o, DB_PASSWORD, S3ProxyServer.SECRET_KEY);
+    }
+
+    @Test
+    void readsTheDaemonsWorkingPathAndNamesTheNodeItWasReadOn(@TempDir Path cwd, @TempDir Path out) throws Exception {
+        DaemonWorkingPath daemon = new DaemonWorkingPath(cwd);
+        daemon.installedOnTheImagesPython("langgenius/uninstalled_tool:0.1.0@" + "7e".repeat(32), "requirements.txt");
+        long orphanBytes = daemon.bytesWritten();
+        daemon.ageAll(OLD);
+        Map<String, String> env = localEnv();
+        env.put("RECONCILER_WORKING_PATH", cwd.toString());
+        env.put("POD_NAME", "dify-plugin-daemon-6d8f-abcde");
+        Path report = out.resolve("report.json");
+        Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
+        assertEquals(0, o.exitCode(), o::stderr); // info only: below the default fail-on
+        JsonNode json = JSON.readTree(report.toFile());
+        JsonNode scope = json.get("scanned").get("workingPath");
+        assertEquals(cwd.toString(), scope.get("path").asText());
+        assertEquals("dify-plugin-daemon-6d8f-abcde", scope.get("node").asText());
+        assertEquals(1, scope.get("pluginFolders").asLong());
+        assertEquals(orphanBytes, scope.get("orphanedBytes").asLong());
+        assertEquals(orphanBytes, json.get("summary").get("bytesByKind").get("working_dir_orphaned").asLong());
+        assertEquals(1, json.get("findings").size(), json::toString);
+        assertEquals("working_dir_orphaned", json.get("findings").get(0).get("kind").asText());
+        assertTrue(json.get("phaseSeconds").has("working_path"), json::toString);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dify.reconciler.run;
 import static dify.reconciler.catalog.FindingKind.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
@@ -12,19 +13,25 @@ import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.inventory.storage.StoredObject;
+import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.run.DriftFixture.Store;
 import dify.reconciler.testsupport.BuiltPackage;
+import dify.reconciler.testsupport.DaemonWorkingPath;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.SchemaFixture;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -622,6 +629,49 @@ class DriftCatalogTest {
                     ENDPOINT_ORPHANED, 1L), later);
             assertEquals(0, later.rowsInGrace(), "rows in grace once old");
             assertEquals(0, later.objectsInGrace(), "objects in grace once old");
+        }
+    }
+
+    /**
+     * The working path is node-local and independent of the store: planted once, on local storage, next to a folder
+     * per installed local plugin of the dataset (the daemon's image Python, not judged beyond the volume).
+     */
+    @Test
+    void workingDirOrphanedAndBrokenOnARealWorkingPath(@TempDir Path cwd) throws Exception {
+        try (DriftFixture f = new DriftFixture(Store.LOCAL, SchemaFixture.CURRENT)) {
+            DaemonWorkingPath daemon = new DaemonWorkingPath(cwd);
+            List<DifyDataset.Plugin> local = f.dataset.plugins.stream().filter(DifyDataset.Plugin::isLocal).toList();
+            for (DifyDataset.Plugin p : local.subList(1, local.size())) {
+                daemon.installedOnTheImagesPython(p.uid(), "requirements.txt");
+            }
+            // Installed, its environment carried in the volume, the interpreter the link names deleted: broken.
+            Path broken = daemon.installedSelfContained(local.get(0).uid());
+            daemon.delete(broken.resolve(".venv/bin/python3.12"));
+            // The folder an upgrade left: same plugin, same version, another checksum, no plugins row.
+            String installed = local.get(1).uid();
+            String orphanUid = installed.substring(0, installed.indexOf('@') + 1) + "0".repeat(64);
+            long before = daemon.bytesWritten();
+            daemon.installedOnTheImagesPython(orphanUid, "requirements.txt");
+            long orphanBytes = daemon.bytesWritten() - before;
+            daemon.ageAll(DriftFixture.SEEDED_AT);
+
+            DriftFixture.WorkingPathScan scan = f.scanWithWorkingPath(new WorkingPath(cwd), "plugin-daemon-0");
+
+            assertOnly(Map.of(WORKING_DIR_BROKEN, 1L, WORKING_DIR_ORPHANED, 1L), scan.sink());
+            Finding orphan = scan.sink().findings().stream().filter(x -> x.kind() == WORKING_DIR_ORPHANED).findFirst().orElseThrow();
+            assertEquals(orphanUid, orphan.pluginUniqueIdentifier());
+            assertEquals(orphanBytes, orphan.bytes());
+            Finding brokenFinding = scan.sink().findings().stream().filter(x -> x.kind() == WORKING_DIR_BROKEN).findFirst()
+                    .orElseThrow();
+            assertEquals(local.get(0).uid(), brokenFinding.pluginUniqueIdentifier());
+            assertEquals(new ScanReport.WorkingPathScope(cwd.toString(), "plugin-daemon-0", local.size() + 1, 0, 0,
+                    local.size() - 1, orphanBytes), scan.scope());
+
+            // The same scan against a working path that is not mounted fails in its own phase, naming the folder.
+            DriftFixture.WorkingPathScanFailed failed = assertThrows(DriftFixture.WorkingPathScanFailed.class,
+                    () -> f.scanWithWorkingPath(new WorkingPath(cwd.resolve("not-mounted")), "plugin-daemon-0"));
+            assertEquals(ScanPhase.WORKING_PATH, failed.phase);
+            assertTrue(failed.getMessage().contains(cwd.resolve("not-mounted") + " does not exist"), failed.getMessage());
         }
     }
 }

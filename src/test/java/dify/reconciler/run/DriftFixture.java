@@ -6,6 +6,7 @@ import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.ObjectWriter;
@@ -13,6 +14,7 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoreUnderTest;
 import dify.reconciler.testsupport.StoresUnderTest;
 import dify.reconciler.testsupport.TestDatabase;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -85,6 +87,37 @@ final class DriftFixture implements AutoCloseable {
             throw new AssertionError("scan failed: " + e.getMessage(), e);
         }
         return sink;
+    }
+
+    /** What a scan that also read a working path returns. */
+    record WorkingPathScan(FindingSink sink, ScanReport.WorkingPathScope scope) {
+    }
+
+    /** Scans (everything counted as old but the working path's own times) and also reads {@code workingPath} as {@code node}. */
+    WorkingPathScan scanWithWorkingPath(WorkingPath workingPath, String node) throws SQLException {
+        FindingSink sink = new FindingSink(1000);
+        try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 100, db.toString())) {
+            Scan scan = new Scan(reader, storage, layout, new GraceWindow(Instant.now().minus(Duration.ofHours(1))),
+                    Instant.now().minus(Duration.ofHours(1)), false, sink);
+            scan.alsoReadWorkingPath(workingPath, node);
+            try {
+                scan.run();
+            } catch (RuntimeException e) {
+                throw new WorkingPathScanFailed(scan.phase(), e);
+            }
+            return new WorkingPathScan(sink, scan.workingPathScope());
+        }
+    }
+
+    /** A scan that failed, with the phase it failed in. */
+    static final class WorkingPathScanFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient ScanPhase phase;
+
+        WorkingPathScanFailed(ScanPhase phase, RuntimeException cause) {
+            super(cause.getMessage(), cause);
+            this.phase = phase;
+        }
     }
 
     /** Non-zero counts by kind: the whole outcome of a scan in one comparable value. */

@@ -15,7 +15,7 @@ class PhaseClockTest {
 
     @Test
     void labelsThePhasesAsTheReportAndTheMetricsAlwaysHave() {
-        assertEquals(List.of("database", "detect", "storage", "verify"),
+        assertEquals(List.of("database", "detect", "storage", "verify", "working_path"),
                 List.of(ScanPhase.values()).stream().map(ScanPhase::label).toList());
         assertEquals("total", ScanPhase.TOTAL);
     }
