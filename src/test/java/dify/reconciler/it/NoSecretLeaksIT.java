@@ -15,6 +15,8 @@ import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.SecretForms;
+import dify.reconciler.testsupport.StoreUnderTest;
+import dify.reconciler.testsupport.StoresUnderTest;
 import dify.reconciler.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +28,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -129,6 +132,71 @@ class NoSecretLeaksIT {
             leaks.addAll(SecretForms.findIn(everything, secret, List.of(dbUser, "default", "")));
         }
         assertEquals(List.of(), leaks, "secrets (or their encodings) in the output");
+    }
+
+    /**
+     * The other storage backends' secrets: Azure's account key (inside the connection string) and an S3-compatible
+     * provider's secret key, right (a scan, a plan) and wrong (a scan that fails on the store and prints its cause),
+     * and a {@code GCS_CREDENTIALS} the client cannot read (start-up stops naming the variable): no command's output
+     * holds any of them, raw or encoded.
+     */
+    @Test
+    void noStorageBackendsSecretInAnyCommandsOutput(@TempDir Path tmp) throws Exception {
+        StringBuilder written = new StringBuilder();
+        List<String> secrets = new ArrayList<>();
+        for (String name : List.of("azure_blob", "tencent_cos", "gcs")) {
+            try (TestDatabase db = SchemaFixture.CURRENT.newDatabase(); StoreUnderTest store = StoresUnderTest.named(name).open()) {
+                new DifyDataset(1, 2, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), store.writer(), StorageLayout.DEFAULT,
+                        Instant.now().minus(Duration.ofDays(1)));
+                Map<String, String> env = db.ownerEnvironment(tmp.resolve("unused"));
+                env.remove("PLUGIN_STORAGE_LOCAL_ROOT");
+                env.putAll(store.daemonEnvironment());
+                env.put("RECONCILER_INTERVAL", "off");
+                env.put("RECONCILER_GRACE_PERIOD", "0s");
+                EagerRemediation.on(env);
+                env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
+                store.writer().put("plugin_packages/" + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
+                Map<String, String> wrong = new HashMap<>(env);
+                switch (name) {
+                    case "azure_blob" -> {
+                        String connection = env.get("AZURE_BLOB_STORAGE_CONNECTION_STRING");
+                        String key = connection.replaceAll(".*AccountKey=([^;]+).*", "$1");
+                        String wrongKey = Base64.getEncoder().encodeToString("a wrong account key, 64 bytes long, as Azure's are: padding!!"
+                                .getBytes(StandardCharsets.UTF_8));
+                        secrets.addAll(List.of(key, wrongKey));
+                        wrong.put("AZURE_BLOB_STORAGE_CONNECTION_STRING", connection.replace(key, wrongKey));
+                    }
+                    case "tencent_cos" -> {
+                        secrets.add(env.get("TENCENT_COS_SECRET_KEY"));
+                        String wrongKey = "wrong/secret+key=" + System.nanoTime();
+                        secrets.add(wrongKey);
+                        wrong.put("TENCENT_COS_SECRET_KEY", wrongKey);
+                    }
+                    default -> {
+                        // Read although the emulator needs none: a value the client cannot use stops start-up.
+                        String unreadable = "{\"type\": \"service_account\", \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nnot-a-key-"
+                                + System.nanoTime() + "\\n-----END PRIVATE KEY-----\\n\"}";
+                        String encoded = Base64.getEncoder().encodeToString(unreadable.getBytes(StandardCharsets.UTF_8));
+                        secrets.add(encoded);
+                        secrets.add("not-a-key-" + unreadable.replaceAll(".*not-a-key-([0-9]+).*", "$1"));
+                        wrong.remove("STORAGE_EMULATOR_HOST");
+                        wrong.put("GCS_CREDENTIALS", encoded);
+                    }
+                }
+                record(written, 0, env, "scan");
+                record(written, 1, env, "plan", "--output", tmp.resolve(name + "-plan.json").toString());
+                record(written, 2, wrong, "scan");
+                written.append(Files.readString(tmp.resolve(name + "-plan.json")));
+            }
+        }
+        String everything = written.toString();
+        assertTrue(everything.contains("AZURE_BLOB_STORAGE") || everything.contains("azure"), "the Azure runs are in the output");
+        assertTrue(everything.contains("GCS_CREDENTIALS"), "the unreadable credentials are named: " + everything);
+        List<String> leaks = new ArrayList<>();
+        for (String secret : secrets) {
+            leaks.addAll(SecretForms.findIn(everything, secret, List.of("default", "")));
+        }
+        assertEquals(List.of(), leaks, "backend secrets (or their encodings) in the output");
     }
 
     /**
