@@ -34,7 +34,13 @@ public enum FindingKind {
     DECLARATION_UNREFERENCED(Severity.INFO),
     ENDPOINT_ORPHANED(Severity.INFO),
     TENANT_STORAGE_DRIFT(Severity.INFO),
-    INSTALL_TASK_STUCK(Severity.INFO);
+    INSTALL_TASK_STUCK(Severity.INFO),
+    /**
+     * An installed declaration that Dify's API cannot parse: since Dify 1.17 one such declaration fails the whole
+     * management list (Tools, Models, ...) it is in, for every workspace that installed the plugin. Report-only: the
+     * fix is a plugin version with a valid declaration.
+     */
+    DECLARATION_INVALID(Severity.CRITICAL);
 
     private final Severity severity;
 

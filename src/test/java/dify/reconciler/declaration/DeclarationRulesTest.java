@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dify.reconciler.testsupport.RealDeclarations;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +18,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class DeclarationRulesTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final DeclarationRules RULES = DeclarationRules.bundled();
     private static final String ICON = "0".repeat(64) + ".svg";
     private static final String TOOL = RealDeclarations.tool("langgenius", "websearch", "0.0.3", ICON);
@@ -71,7 +66,7 @@ class DeclarationRulesTest {
             "model.supported_model_types[0]             | \"text-generation\"      | enum",
             "model.configurate_methods[1]               | \"manual\"               | enum",
     })
-    void breakingOneFieldIsReportedAtThatFieldWithItsRule(String path, String value, String rule) throws Exception {
+    void breakingOneFieldIsReportedAtThatFieldWithItsRule(String path, String value, String rule) {
         List<DeclarationViolation> found = RULES.check(changed(path.startsWith("model") ? MODEL : TOOL, path, value));
 
         assertEquals(1, found.size(), () -> "exactly one violation expected: " + found);
@@ -103,12 +98,12 @@ class DeclarationRulesTest {
             "model.supported_model_types[0]             | \"rerank\"",
             "model.icon_small                           | REMOVE",
     })
-    void nearMissesPass(String path, String value) throws Exception {
+    void nearMissesPass(String path, String value) {
         assertEquals(List.of(), RULES.check(changed(path.startsWith("model") ? MODEL : TOOL, path, value)));
     }
 
     @Test
-    void multipleOnAFilesParameterIsTheCaseOfDifyIssue41605() throws Exception {
+    void multipleOnAFilesParameterIsTheCaseOfDifyIssue41605() {
         String broken = changed(TOOL, "tool.tools[1].parameters[1].multiple", "true");
 
         DeclarationViolation v = RULES.check(broken).get(0);
@@ -119,7 +114,7 @@ class DeclarationRulesTest {
     }
 
     @Test
-    void everyBrokenFieldIsReportedInDocumentOrder() throws Exception {
+    void everyBrokenFieldIsReportedInDocumentOrder() {
         String broken = changed(changed(TOOL, "tool.identity.label", "REMOVE"), "tool.tools[1].parameters[1].multiple",
                 "true");
 
@@ -149,23 +144,7 @@ class DeclarationRulesTest {
         assertTrue(e.getMessage().contains("'tool_identity'"), e.getMessage());
     }
 
-    /** The declaration with the field at {@code path} set to {@code value} (JSON text), or removed. */
-    static String changed(String declaration, String path, String value) throws Exception {
-        JsonNode root = JSON.readTree(declaration);
-        String pointer = "/" + path.replace("[", ".").replace("]", "").replace('.', '/');
-        int cut = pointer.lastIndexOf('/');
-        JsonNode parent = root.at(pointer.substring(0, cut).isEmpty() ? "" : pointer.substring(0, cut));
-        String name = pointer.substring(cut + 1);
-        if (parent.isArray()) {
-            ((ArrayNode) parent).set(Integer.parseInt(name), JSON.readTree(value));
-        } else if ("REMOVE".equals(value)) {
-            if (!parent.has(name)) {
-                throw new IllegalArgumentException("no field " + path + " to remove");
-            }
-            ((ObjectNode) parent).remove(name);
-        } else {
-            ((ObjectNode) parent).set(name, JSON.readTree(value));
-        }
-        return JSON.writeValueAsString(root);
+    private static String changed(String declaration, String path, String value) {
+        return RealDeclarations.changed(declaration, path, value);
     }
 }

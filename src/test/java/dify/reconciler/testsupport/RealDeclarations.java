@@ -1,5 +1,12 @@
 package dify.reconciler.testsupport;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
 /**
  * Declarations in the shape the daemon stores them ({@code plugin_declarations.declaration}): the manifest, with
  * the provider file inlined under {@code tool} or {@code model} and icons rewritten to asset ids. Modelled on
@@ -7,6 +14,8 @@ package dify.reconciler.testsupport;
  * the daemon's Go structs write ({@code "default": null}, {@code "options": null}, {@code "multiple": false}).
  */
 public final class RealDeclarations {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private RealDeclarations() {
     }
@@ -59,5 +68,36 @@ public final class RealDeclarations {
                               "label":{"en_US":"API Key"},"type":"secret-input","required":true}]},
                           "models":[]}}
                 """.formatted(author, name, version, iconAssetId);
+    }
+
+    /**
+     * The declaration with the field at {@code path} ({@code tool.tools[1].parameters[0].multiple}) set to
+     * {@code value} (JSON text), or removed when {@code value} is {@code REMOVE}.
+     */
+    public static String changed(String declaration, String path, String value) {
+        try {
+            return changedOrThrow(declaration, path, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String changedOrThrow(String declaration, String path, String value) throws IOException {
+        JsonNode root = JSON.readTree(declaration);
+        String pointer = "/" + path.replace("[", ".").replace("]", "").replace('.', '/');
+        int cut = pointer.lastIndexOf('/');
+        JsonNode parent = root.at(pointer.substring(0, cut).isEmpty() ? "" : pointer.substring(0, cut));
+        String name = pointer.substring(cut + 1);
+        if (parent.isArray()) {
+            ((ArrayNode) parent).set(Integer.parseInt(name), JSON.readTree(value));
+        } else if ("REMOVE".equals(value)) {
+            if (!parent.has(name)) {
+                throw new IllegalArgumentException("no field " + path + " to remove");
+            }
+            ((ObjectNode) parent).remove(name);
+        } else {
+            ((ObjectNode) parent).set(name, JSON.readTree(value));
+        }
+        return JSON.writeValueAsString(root);
     }
 }
