@@ -98,7 +98,7 @@ public final class DeclarationRules {
 
     private void checkValue(JsonNode value, FieldRule rule, String path, ListPage page, List<DeclarationViolation> found) {
         if (!hasType(value, rule.type())) {
-            found.add(new DeclarationViolation(path, "type", "a " + rule.type(), describe(value), page.page(), page.list()));
+            found.add(new DeclarationViolation(path, "type", article(rule.type()), describe(value), page.page(), page.list()));
             return;
         }
         if (!rule.allowed().isEmpty() && !rule.allowed().contains(value.asText())) {
@@ -114,7 +114,7 @@ public final class DeclarationRules {
                 JsonNode item = value.get(i);
                 String itemPath = path + "[" + i + "]";
                 if (item.isNull()) {
-                    found.add(new DeclarationViolation(itemPath, "required", "a " + rule.items().type(), "null",
+                    found.add(new DeclarationViolation(itemPath, "required", article(rule.items().type()), "null",
                             page.page(), page.list()));
                 } else {
                     checkValue(item, rule.items(), itemPath, page, found);
@@ -129,7 +129,7 @@ public final class DeclarationRules {
             String fieldPath = path + "." + field.getKey();
             if (value == null || value.isNull()) {
                 if (field.getValue().required()) {
-                    found.add(new DeclarationViolation(fieldPath, "required", "a " + field.getValue().type(),
+                    found.add(new DeclarationViolation(fieldPath, "required", article(field.getValue().type()),
                             value == null ? "no such field" : "null", page.page(), page.list()));
                 }
                 continue;
@@ -188,6 +188,10 @@ public final class DeclarationRules {
         } catch (NumberFormatException e) {
             return false;
         }
+    }
+
+    private static String article(String type) {
+        return (type.startsWith("o") ? "an " : "a ") + type;
     }
 
     /** What was found, short: a string's value (cut), or the JSON type. */

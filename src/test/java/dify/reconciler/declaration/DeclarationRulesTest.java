@@ -114,6 +114,13 @@ class DeclarationRulesTest {
     }
 
     @Test
+    void aToolProviderWithoutIdentitySaysWhatIsMissing() {
+        DeclarationViolation v = RULES.check(changed(TOOL, "tool.identity", "REMOVE")).get(0);
+
+        assertEquals("tool.identity breaks rule 'required': expected an object, found no such field", v.describe());
+    }
+
+    @Test
     void everyBrokenFieldIsReportedInDocumentOrder() {
         String broken = changed(changed(TOOL, "tool.identity.label", "REMOVE"), "tool.tools[1].parameters[1].multiple",
                 "true");
