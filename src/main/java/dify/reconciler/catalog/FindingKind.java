@@ -51,7 +51,13 @@ public enum FindingKind {
      * The working folder of an installed local plugin whose Python environment cannot run (dangling interpreter,
      * missing standard library, no dependency file, unfinished set-up). Node-local, like {@link #WORKING_DIR_ORPHANED}.
      */
-    WORKING_DIR_BROKEN(Severity.WARNING);
+    WORKING_DIR_BROKEN(Severity.WARNING),
+    /**
+     * An installed declaration that Dify's API cannot parse: since Dify 1.17 one such declaration fails the whole
+     * management list (Tools, Models, ...) it is in, for every workspace that installed the plugin. Report-only: the
+     * fix is a plugin version with a valid declaration.
+     */
+    DECLARATION_INVALID(Severity.CRITICAL);
 
     private final Severity severity;
 

@@ -3,8 +3,10 @@ package dify.reconciler.run;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.declaration.DeclarationRules;
 import dify.reconciler.detect.AssetDetector;
 import dify.reconciler.detect.DatabaseConsistencyDetector;
+import dify.reconciler.detect.DeclarationDetector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.detect.InstalledObjectDetector;
@@ -47,6 +49,9 @@ import java.util.stream.Stream;
  * into a failed report that names {@link #phase()}. Not reusable: one instance per run.
  */
 final class Scan {
+
+    /** Read once: the rules are a bundled resource, the same for every scan of this build. */
+    private static final DeclarationRules DECLARATION_RULES = DeclarationRules.bundled();
 
     private final DaemonDatabaseReader db;
     private final ObjectStorage storage;
@@ -187,6 +192,9 @@ final class Scan {
         if (db.schema().hasTable(DaemonSchema.INSTALL_TASKS)) {
             db.stuckInstallTasks(installTasksStuckBefore, rows::stuckInstallTask);
         }
+        DeclarationDetector declarations = new DeclarationDetector(DECLARATION_RULES, sink);
+        db.installedDeclarations(declarations::check);
+        declarations.report(db.tenantsUsing(declarations.brokenUids(), DeclarationDetector.TENANTS_NAMED));
     }
 
     private Listed mergeStorage(Tables t) throws SQLException {

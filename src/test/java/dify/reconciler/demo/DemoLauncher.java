@@ -9,6 +9,7 @@ import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.RealDeclarations;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -114,6 +115,14 @@ public final class DemoLauncher {
         // A truncated package (only deep verify sees it).
         DifyDataset.Plugin truncated = d.localPlugin(3);
         objects.put("plugin_packages/" + truncated.uid(), java.util.Arrays.copyOf(truncated.pkg().bytes(), 200));
+        // A tool plugin version that sets 'multiple' on a files parameter (dify#41605): since Dify 1.17 the Tools page
+        // of every workspace that installed it is empty (critical declaration_invalid). Its other tool's select
+        // parameter with 'multiple' is fine.
+        DifyDataset.Plugin tool = d.plugins.stream().filter(p -> p.isLocal() && "tool_installations".equals(p.categoryTable()))
+                .reduce((first, second) -> second).orElseThrow();
+        String declaration = RealDeclarations.tool(tool.pkg().author(), tool.pkg().name(), tool.pkg().version(), tool.assetId());
+        rows.execute("UPDATE plugin_declarations SET declaration = ? WHERE id = ?",
+                RealDeclarations.changed(declaration, "tool.tools[1].parameters[1].multiple", "true"), tool.declarationId());
     }
 
     /**

@@ -19,6 +19,7 @@ import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonWorkingPath;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
+import dify.reconciler.testsupport.RealDeclarations;
 import dify.reconciler.testsupport.SchemaFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -672,6 +673,42 @@ class DriftCatalogTest {
                     () -> f.scanWithWorkingPath(new WorkingPath(cwd.resolve("not-mounted")), "plugin-daemon-0"));
             assertEquals(ScanPhase.WORKING_PATH, failed.phase);
             assertTrue(failed.getMessage().contains(cwd.resolve("not-mounted") + " does not exist"), failed.getMessage());
+        }
+    }
+
+    /** A database-only check: one store is enough. */
+    @ParameterizedTest
+    @EnumSource(value = Store.class, names = "LOCAL")
+    void declarationInvalid(Store store) {
+        try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
+            // dify#41605: 'multiple' set on a files parameter; the tool plugin all three tenants installed.
+            DifyDataset.Plugin tool = f.dataset.localPlugin(0);
+            assertEquals("tool_installations", tool.categoryTable(), "precondition: a tool plugin");
+            String valid = RealDeclarations.tool("langgenius", tool.pkg().name(), tool.pkg().version(), tool.assetId());
+            f.rows.execute("UPDATE plugin_declarations SET declaration = ? WHERE id = ?",
+                    RealDeclarations.changed(valid, "tool.tools[1].parameters[1].multiple", "true"), tool.declarationId());
+            // Look-alikes that Dify accepts: the serverless tool keeps 'multiple' on its select parameter, and the
+            // model plugin now names a model type more.
+            DifyDataset.Plugin model = f.dataset.localPlugin(4);
+            assertEquals("ai_model_installations", model.categoryTable(), "precondition: a model plugin");
+            f.rows.execute("UPDATE plugin_declarations SET declaration = ? WHERE id = ?", RealDeclarations.changed(
+                    RealDeclarations.model("langgenius", model.pkg().name(), model.pkg().version(), model.assetId()),
+                    "model.supported_model_types[1]", "\"rerank\""), model.declarationId());
+
+            Finding finding = only(f.scan(false));
+
+            assertEquals(DECLARATION_INVALID, finding.kind());
+            assertEquals(Severity.CRITICAL, finding.severity());
+            assertEquals("plugin_declarations", finding.table());
+            assertEquals(tool.declarationId().toString(), finding.id());
+            assertEquals(tool.uid(), finding.pluginUniqueIdentifier());
+            assertEquals("Dify 1.17.0 cannot parse this declaration: tool.tools[1].parameters[1].multiple breaks rule"
+                    + " 'multiple_only_for_select': expected type one of [select, dynamic-select] when multiple is true,"
+                    + " found type 'files'. Page that fails with 'Failed to parse response from plugin daemon to"
+                    + " PluginDaemonBasicResponse': Tools (GET plugin/{tenant}/management/tools), for every workspace that"
+                    + " installed the plugin: 3 tenant(s), e.g. " + f.dataset.tenants.get(0) + ", " + f.dataset.tenants.get(1)
+                    + ", " + f.dataset.tenants.get(2) + ". Fix: install a plugin version whose declaration passes"
+                    + " (report-only)", finding.detail());
         }
     }
 }

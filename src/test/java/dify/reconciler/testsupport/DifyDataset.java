@@ -123,17 +123,19 @@ public final class DifyDataset {
         return new Plugin(pkg.identifier(), pluginId, kind, pkg, assetId, icon, pluginRow, declaration, categoryTable);
     }
 
-    /** A declaration as the daemon stores it: manifest JSON with icon fields rewritten to asset ids. */
+    /**
+     * A declaration as the daemon stores it: manifest JSON with icon fields rewritten to asset ids; tool and model
+     * plugins carry their provider declaration, valid by Dify's rules (the shape of real marketplace packages).
+     */
     public static String declarationJson(BuiltPackage pkg, String assetId, String categoryTable) {
-        String category = "";
         if ("tool_installations".equals(categoryTable)) {
-            category = ",\"tool\":{\"identity\":{\"author\":\"langgenius\",\"name\":\"" + pkg.name() + "\",\"icon\":\"" + assetId + "\"}}";
+            return RealDeclarations.tool(pkg.author(), pkg.name(), pkg.version(), assetId);
         } else if ("ai_model_installations".equals(categoryTable)) {
-            category = ",\"model\":{\"provider\":\"" + pkg.name() + "\",\"icon_small\":{\"en_US\":\"" + assetId + "\"}}";
+            return RealDeclarations.model(pkg.author(), pkg.name(), pkg.version(), assetId);
         }
         return "{\"version\":\"" + pkg.version() + "\",\"type\":\"plugin\",\"author\":\"" + pkg.author() + "\",\"name\":\""
                 + pkg.name() + "\",\"label\":{\"en_US\":\"" + pkg.name() + "\"},\"icon\":\"" + assetId + "\""
-                + ",\"resource\":{\"memory\":268435456},\"meta\":{\"version\":\"0.0.1\",\"arch\":[\"amd64\"]}" + category + "}";
+                + ",\"resource\":{\"memory\":268435456},\"meta\":{\"version\":\"0.0.1\",\"arch\":[\"amd64\"]}}";
     }
 
     /** A syntactically valid identifier with a made-up checksum, for rows that need no package. */

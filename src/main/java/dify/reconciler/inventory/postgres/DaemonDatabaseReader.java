@@ -11,11 +11,13 @@ import static dify.reconciler.inventory.postgres.DaemonSchema.TENANT_STORAGES;
 import dify.reconciler.catalog.AssetReferences;
 import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.inventory.DeclarationRow;
+import dify.reconciler.inventory.DeclarationText;
 import dify.reconciler.inventory.DuplicateGroup;
 import dify.reconciler.inventory.InstallationRow;
 import dify.reconciler.inventory.InstallationTally;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
+import dify.reconciler.inventory.TenantSample;
 import dify.reconciler.inventory.TenantStorageRow;
 import java.sql.Array;
 import java.sql.Connection;
@@ -166,6 +168,37 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         });
         rowsScanned.put(DECLARATIONS, (long) rows.size());
         return rows;
+    }
+
+    /**
+     * Streams, through a cursor, the declarations of identifiers that at least one installation uses, with their
+     * JSON: one row in memory at a time, however many packages were uploaded.
+     */
+    public void installedDeclarations(Consumer<DeclarationText> sink) throws SQLException {
+        String sql = "SELECT d.id::text, d.plugin_unique_identifier, d.plugin_id, " + schema.changedAt("d", DECLARATIONS)
+                + ", d.declaration FROM " + schema.qualified(DECLARATIONS) + " d WHERE EXISTS (SELECT 1 FROM "
+                + schema.qualified(INSTALLATIONS) + " i WHERE i.plugin_unique_identifier = d.plugin_unique_identifier)";
+        query(sql, List.of(), rs -> sink.accept(new DeclarationText(rs.getString(1), rs.getString(2), rs.getString(3),
+                instant(rs, 4), rs.getString(5))));
+    }
+
+    /**
+     * For each of {@code uids}: how many tenants installed it and the first {@code sample} of them (in text order),
+     * counted in PostgreSQL so that a plugin installed by a million tenants costs one number and a short list.
+     */
+    public Map<String, TenantSample> tenantsUsing(Collection<String> uids, int sample) throws SQLException {
+        Map<String, TenantSample> tenants = new HashMap<>();
+        if (uids.isEmpty()) {
+            return tenants;
+        }
+        String installations = schema.qualified(INSTALLATIONS);
+        String sql = "SELECT u.uid, (SELECT count(DISTINCT i.tenant_id) FROM " + installations
+                + " i WHERE i.plugin_unique_identifier = u.uid), ARRAY(SELECT DISTINCT i.tenant_id::text FROM "
+                + installations + " i WHERE i.plugin_unique_identifier = u.uid ORDER BY 1 LIMIT ?)"
+                + " FROM unnest(?) AS u(uid)";
+        aggregate(sql, List.of(sample, textArray(uids)), rs -> tenants.put(rs.getString(1),
+                new TenantSample(rs.getLong(2), strings(rs.getArray(3)))));
+        return tenants;
     }
 
     private List<String> assetIds(String json, String table, String id) {

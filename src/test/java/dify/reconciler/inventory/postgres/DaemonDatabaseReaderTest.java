@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.inventory.TableRow;
+import dify.reconciler.inventory.TenantSample;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -14,6 +15,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +43,38 @@ class DaemonDatabaseReaderTest {
             }
             assertEquals(orphans, delivered[0]);
             assertEquals(orphans, ids.size());
+        }
+    }
+
+    @Test
+    void streamsOnlyInstalledDeclarationsAndCountsTheirTenantsWithABoundedSample() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            DaemonRows rows = DaemonRows.on(db);
+            String wide = "acme/wide:0.0.1@" + "a".repeat(64);
+            String narrow = "acme/narrow:0.0.1@" + "b".repeat(64);
+            String uploaded = "acme/uploaded:0.0.1@" + "c".repeat(64);
+            rows.insertDeclaration(wide, "acme/wide", "{\"name\":\"wide\"}");
+            rows.insertDeclaration(narrow, "acme/narrow", "{\"name\":\"narrow\"}");
+            rows.insertDeclaration(uploaded, "acme/uploaded", "{\"name\":\"uploaded\"}");
+            List<String> tenants = new java.util.ArrayList<>();
+            for (int t = 7; t >= 1; t--) { // inserted in reverse: the sample is ordered by PostgreSQL, not by insertion
+                UUID tenant = new UUID(0x1000_0000_0000_4000L + t, 0x8000_0000_0000_0000L + t);
+                tenants.add(0, tenant.toString());
+                rows.insertInstallation(tenant, "acme/wide", wide, "local", "marketplace");
+            }
+            rows.insertInstallation(UUID.fromString(tenants.get(3)), "acme/narrow", narrow, "local", "package");
+
+            Map<String, String> streamed = new java.util.TreeMap<>();
+            Map<String, TenantSample> counted;
+            // A fetch size of 1: every row comes in its own round trip through the cursor.
+            try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(db.readerDataSource(), "public", 1, "test")) {
+                reader.installedDeclarations(d -> streamed.put(d.uid(), d.json()));
+                counted = reader.tenantsUsing(List.of(wide, narrow, uploaded), 5);
+            }
+
+            assertEquals(Map.of(narrow, "{\"name\":\"narrow\"}", wide, "{\"name\":\"wide\"}"), streamed);
+            assertEquals(Map.of(wide, new TenantSample(7, tenants.subList(0, 5)), narrow,
+                    new TenantSample(1, List.of(tenants.get(3))), uploaded, new TenantSample(0, List.of())), counted);
         }
     }
 
