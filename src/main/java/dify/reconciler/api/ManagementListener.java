@@ -1,6 +1,6 @@
 package dify.reconciler.api;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -53,7 +53,7 @@ public class ManagementListener {
      * answers there half-initialised); fails startup when the port cannot be bound. Never in a one-shot command,
      * which opens no port (it may run beside the service in the same pod).
      */
-    void open(@Observes StartupEvent started, ProcessRole role) {
+    void open(@Observes StartupEvent started, ProcessMode role) {
         if (config.mutatingOn() != ApiConfig.MutatingOn.MANAGEMENT || role.oneShot()) {
             return;
         }

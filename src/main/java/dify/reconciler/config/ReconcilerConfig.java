@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.catalog.Severity;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.List;
@@ -82,9 +83,13 @@ public interface ReconcilerConfig {
     @WithDefault("10000")
     int maxFindingsPerReport();
 
-    /** {@code service} or {@code scan}; set by the launcher ({@code scan} for the one-shot command), not by operators. */
+    /**
+     * What this process is: {@code service}, or {@code scan} for every one-shot command. Set by the launcher from
+     * the command line, not by operators; read once into {@link ProcessMode}.
+     */
     @WithDefault("service")
-    String mode();
+    @WithConverter(ProcessMode.Setting.class)
+    ProcessMode mode();
 
     /**
      * Set in the plugin daemon's pod (k8s/sidecar/): the reconciler must never make that pod not-ready. A

@@ -25,6 +25,13 @@ public class SettingsProducer {
         return DaemonSettings.from(name -> config.getOptionalValue(name, String.class), workingDirectory);
     }
 
+    /** What this process is (service or one-shot command), decided by the launcher before start-up. */
+    @Produces
+    @Singleton
+    ProcessMode processMode(ReconcilerConfig reconciler) {
+        return reconciler.mode();
+    }
+
     @Produces
     @Singleton
     Clock clock() {

@@ -2,7 +2,7 @@ package dify.reconciler.leader;
 
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;
@@ -52,7 +52,7 @@ public class CommandLock {
     LeaderConfig config;
 
     @Inject
-    ProcessRole role;
+    ProcessMode role;
 
     @Inject
     DaemonSettings daemon;
@@ -109,7 +109,7 @@ public class CommandLock {
     }
 
     /** Why a process outside the election must not take the lock at all; empty for a one-shot command that may. */
-    static Optional<String> whyNoLockHere(ProcessRole role, DatabaseType dbType) {
+    static Optional<String> whyNoLockHere(ProcessMode role, DatabaseType dbType) {
         if (role.service()) {
             return Optional.of("a service outside the leader election never acts");
         }

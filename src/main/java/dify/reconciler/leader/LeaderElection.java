@@ -3,7 +3,7 @@ package dify.reconciler.leader;
 import dify.reconciler.config.ConfigurationCheck;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -53,7 +53,7 @@ public class LeaderElection {
     LeaderConfig config;
 
     @Inject
-    ProcessRole role;
+    ProcessMode role;
 
     @Inject
     DaemonSettings daemon;
@@ -170,7 +170,7 @@ public class LeaderElection {
     }
 
     /** Why this process must not compete for the lock; empty when it should. */
-    static Optional<String> reasonNotToTakePart(ProcessRole role, DatabaseType dbType) {
+    static Optional<String> reasonNotToTakePart(ProcessMode role, DatabaseType dbType) {
         if (role.oneShot()) {
             return Optional.of("a one-shot command never leads");
         }

@@ -1,6 +1,6 @@
 package dify.reconciler.leader;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.remediate.ActingPermission;
 import dify.reconciler.remediate.WriteFence;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,7 +34,7 @@ public class LeaderPermission implements ActingPermission, WriteFence {
     LeaderElection election;
 
     @Inject
-    ProcessRole role;
+    ProcessMode role;
 
     @Inject
     CommandLock commandLock;

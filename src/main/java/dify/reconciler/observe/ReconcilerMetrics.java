@@ -5,7 +5,7 @@ import static dify.reconciler.observe.MetricNames.*;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.leader.LeaderElection;
@@ -86,7 +86,7 @@ public class ReconcilerMetrics {
     @Inject
     public ReconcilerMetrics(MeterRegistry registry, DaemonSettings daemon, ReconcilerConfig config,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "unknown") String version,
-            @ConfigProperty(name = "reconciler.mode", defaultValue = "service") String mode, LeaderElection leadership) {
+            ProcessMode mode, LeaderElection leadership) {
         this.registry = registry;
         this.daemon = daemon;
         for (FindingKind kind : FindingKind.values()) {
@@ -133,7 +133,7 @@ public class ReconcilerMetrics {
                 .description("1 = this instance leads (holds the advisory lock of its state schema), 0 = it does not")
                 .register(registry));
         own(Gauge.builder(INFO, info, AtomicLong::get).description("What is running (always 1)")
-                .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode))
+                .tags(Tags.of("version", version, "storage_type", daemon.storageType().label(), "mode", mode.setting()))
                 .register(registry));
     }
 
@@ -141,9 +141,9 @@ public class ReconcilerMetrics {
      * After a restart, the gauges that derive from history start where the last run left them (last run, last
      * success, the last successful scan's counts, the ledger's first-seen times), so alerts whose clocks run on
      * them are not reset by a rollout. In the background: a slow database must not hold up start-up. Only in the
-     * service: a one-shot command exports no metrics, and would exit under the thread ({@link ProcessRole}).
+     * service: a one-shot command exports no metrics, and would exit under the thread ({@link ProcessMode}).
      */
-    void restoreAfterRestart(@Observes StartupEvent started, ProcessRole role, StateStore state, RunStore runs,
+    void restoreAfterRestart(@Observes StartupEvent started, ProcessMode role, StateStore state, RunStore runs,
             FindingLedger ledger) {
         if (role.oneShot()) {
             return;

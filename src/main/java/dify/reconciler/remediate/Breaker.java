@@ -1,6 +1,6 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.observe.MetricNames;
 import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Gauge;
@@ -31,7 +31,7 @@ import org.jboss.logging.Logger;
  * breaker stays tripped across restarts and for every replica, until {@link #ack(String, String)}. With state in
  * memory (a role that may not write our schema) the breaker lives in this process only, and says so.
  * {@code plugin_reconciler_breaker_tripped} is 1 while tripped: read from state at the service's start-up (in the
- * background, like the other restored metrics; a one-shot command starts no such thread, see {@link ProcessRole})
+ * background, like the other restored metrics; a one-shot command starts no such thread, see {@link ProcessMode})
  * and after every status, trip and acknowledgement.
  */
 @ApplicationScoped
@@ -52,7 +52,7 @@ public class Breaker {
     Clock clock;
 
     @Inject
-    ProcessRole role;
+    ProcessMode role;
 
     private final AtomicLong trippedGauge = new AtomicLong();
     private final List<BreakerEvent> memory = new ArrayList<>();

@@ -1,6 +1,6 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.run.ScanReport;
 import io.quarkus.scheduler.Scheduled;
@@ -41,7 +41,7 @@ public class ServiceRemediation {
     ReconcilerConfig config;
 
     @Inject
-    ProcessRole role;
+    ProcessMode role;
 
     @Inject
     RemediationService remediation;

@@ -214,7 +214,7 @@ public class ScanRunner {
     }
 
     /** The cause chain in one line, without stack traces (those go to the log). */
-    static String describe(Throwable e) {
+    public static String describe(Throwable e) {
         StringBuilder sb = new StringBuilder();
         Throwable t = e;
         int depth = 0;

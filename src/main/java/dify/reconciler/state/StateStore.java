@@ -1,6 +1,6 @@
 package dify.reconciler.state;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -43,7 +43,7 @@ public class StateStore {
     DataSource dataSource;
 
     @Inject
-    ProcessRole role;
+    ProcessMode role;
 
     private Mode mode;
     private String reason;

@@ -384,6 +384,24 @@ class ScanCommandIT {
         assertTrue(o.stderr().contains("unknown option '--bogus'"), o.stderr());
     }
 
+    /**
+     * Answered by the launcher before start-up: without any database or storage variable a start-up would fail
+     * naming DB_HOST, so these answers prove nothing started. The usage goes to stderr for an error, stdout for help.
+     */
+    @Test
+    void aWrongCommandLineOrHelpIsAnsweredBeforeStartUpWithoutAnyConfiguration() throws Exception {
+        Outcome wrong = PackagedApp.run(Map.of(), "scan", "--bogus");
+        assertEquals(2, wrong.exitCode(), wrong::stderr);
+        assertEquals("scan: unknown option '--bogus'\nusage: scan [--output FILE] [--format json|text] [--fail-on info|warning|critical]\n",
+                wrong.stderr());
+        assertEquals("", wrong.stdout());
+        Outcome help = PackagedApp.run(Map.of(), "scan", "--help");
+        assertEquals(0, help.exitCode(), help::stderr);
+        assertTrue(help.stdout().startsWith("usage: scan [--output FILE]"), help.stdout());
+        assertTrue(help.stdout().contains("--fail-on"), help.stdout());
+        assertEquals("", help.stderr());
+    }
+
     @Test
     void exitsTwoWithAWrongDatabasePasswordAndNeverPrintsIt() throws Exception {
         Map<String, String> env = localEnv();

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.DatabaseType;
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -16,9 +16,9 @@ class CommandLockTest {
 
     @Test
     void aCommandTakesTheLockOnlyOnADirectConnectionAndAServiceOutsideTheElectionNever() {
-        assertEquals(Optional.empty(), CommandLock.whyNoLockHere(ProcessRole.of("scan"), DatabaseType.POSTGRESQL));
-        assertTrue(CommandLock.whyNoLockHere(ProcessRole.of("scan"), DatabaseType.PGBOUNCER).orElseThrow().startsWith("DB_TYPE=pgbouncer"));
-        assertTrue(CommandLock.whyNoLockHere(ProcessRole.of("service"), DatabaseType.POSTGRESQL).orElseThrow().contains("never acts"));
+        assertEquals(Optional.empty(), CommandLock.whyNoLockHere(ProcessMode.ONE_SHOT, DatabaseType.POSTGRESQL));
+        assertTrue(CommandLock.whyNoLockHere(ProcessMode.ONE_SHOT, DatabaseType.PGBOUNCER).orElseThrow().startsWith("DB_TYPE=pgbouncer"));
+        assertTrue(CommandLock.whyNoLockHere(ProcessMode.SERVICE, DatabaseType.POSTGRESQL).orElseThrow().contains("never acts"));
     }
 
     @Test

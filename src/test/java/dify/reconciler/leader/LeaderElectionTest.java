@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.DatabaseType;
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -20,9 +20,9 @@ class LeaderElectionTest {
 
     @Test
     void theOneShotCommandAndPgBouncerNeverTakePart() {
-        assertTrue(LeaderElection.reasonNotToTakePart(ProcessRole.of("service"), DatabaseType.POSTGRESQL).isEmpty());
-        assertTrue(LeaderElection.reasonNotToTakePart(ProcessRole.of("scan"), DatabaseType.POSTGRESQL).orElseThrow().contains("one-shot"));
+        assertTrue(LeaderElection.reasonNotToTakePart(ProcessMode.SERVICE, DatabaseType.POSTGRESQL).isEmpty());
+        assertTrue(LeaderElection.reasonNotToTakePart(ProcessMode.ONE_SHOT, DatabaseType.POSTGRESQL).orElseThrow().contains("one-shot"));
         assertTrue(
-                LeaderElection.reasonNotToTakePart(ProcessRole.of("service"), DatabaseType.PGBOUNCER).orElseThrow().contains("pgbouncer"));
+                LeaderElection.reasonNotToTakePart(ProcessMode.SERVICE, DatabaseType.PGBOUNCER).orElseThrow().contains("pgbouncer"));
     }
 }

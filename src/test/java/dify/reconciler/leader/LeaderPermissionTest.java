@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +30,7 @@ class LeaderPermissionTest {
         LeaderPermission p = new LeaderPermission();
         p.election = new LeaderElection(); // never started: not active
         p.commandLock = new CommandLock(); // never acquired
-        p.role = ProcessRole.of(mode);
+        p.role = ProcessMode.fromSetting(mode);
         return p;
     }
 }

@@ -3,7 +3,7 @@ package dify.reconciler.state;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
@@ -41,7 +41,7 @@ class StateStoreTest {
         StateStore store = new StateStore();
         store.dataSource = dataSource;
         store.config = config("plugin_reconciler");
-        store.role = ProcessRole.of(ProcessRole.SERVICE_MODE);
+        store.role = ProcessMode.SERVICE;
         return store;
     }
 

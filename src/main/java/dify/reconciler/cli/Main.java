@@ -1,6 +1,6 @@
-package dify.reconciler.run;
+package dify.reconciler.cli;
 
-import dify.reconciler.config.ProcessRole;
+import dify.reconciler.config.ProcessMode;
 import dify.reconciler.observe.InvalidConfigurationServer;
 import dify.reconciler.remediate.StepHook;
 import io.quarkus.runtime.Quarkus;
@@ -8,18 +8,16 @@ import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
  * Entry point. Without arguments the jar runs as a service (scheduled scans, HTTP API, metrics, health).
- * With {@code scan} it runs one scan and exits 0 (clean), 1 (drift at or above {@code reconciler.fail-on})
- * or 2 (the scan failed, including a configuration that does not start). {@code plan}, {@code apply} and
- * {@code restore}, {@code recover}, {@code purge} and {@code quarantine list} are the one-shot remediation commands
- * ({@link RemediationCommand}), {@code breaker} shows or acknowledges the remediation breaker
- * ({@link BreakerCommand}).
+ * With arguments it runs one command and exits ({@link Cli}: one class per verb): {@code scan} exits 0 (clean), 1
+ * (drift at or above {@code reconciler.fail-on}) or 2 (the scan failed, including a configuration that does not
+ * start); {@code plan}, {@code apply}, {@code restore}, {@code recover}, {@code purge} and {@code quarantine list}
+ * are the remediation commands, {@code breaker} shows or acknowledges the remediation breaker. A wrong command line
+ * or {@code --help} is answered before anything starts.
  *
  * <p>A service whose configuration does not start exits non-zero, unless it is a sidecar
  * ({@code reconciler.sidecar=true}): then it keeps running and serves {@link InvalidConfigurationServer}, so
@@ -30,18 +28,8 @@ public class Main implements QuarkusApplication {
 
     private static final Logger LOG = Logger.getLogger(Main.class);
 
-    /** Commands that run once and exit (everything else with arguments is an error; no arguments is the service). */
-    private static final Set<String> ONE_SHOT = Set.of("scan", "plan", "apply", "restore", "recover", "purge", "quarantine",
-            "breaker");
-
     @Inject
-    ScanCommand scanCommand;
-
-    @Inject
-    RemediationCommand remediationCommand;
-
-    @Inject
-    BreakerCommand breakerCommand;
+    CommandRunner commands;
 
     public static void main(String... args) {
         // Before anything starts: a test-only setting in a production process (e.g. through a Deployment's
@@ -49,28 +37,33 @@ public class Main implements QuarkusApplication {
         String refusal = StepHook.refusal(System.getProperties(), System.getenv(), List.of());
         if (refusal != null) {
             System.err.println("dify-plugin-reconciler refuses to start: " + refusal);
-            System.exit(ScanCommand.EXIT_FAILED);
+            System.exit(ExitCode.FAILED);
         }
-        // The one decision "this process is a one-shot command": every bean reads it through ProcessRole and starts
-        // no service-only work (restore threads, leader election, management port) in a command.
-        boolean oneShot = args.length > 0 && ONE_SHOT.contains(args[0]);
-        if (oneShot) {
+        // The one decision "this process is a one-shot command": every bean reads it as ProcessMode and starts no
+        // service-only work (restore threads, leader election, management port) in a command. A command line that
+        // names no command, or a wrong one, or asks for --help, is answered here, before anything starts.
+        ProcessMode mode = args.length == 0 ? ProcessMode.SERVICE : ProcessMode.ONE_SHOT;
+        if (mode.oneShot()) {
+            int answered = Cli.check(args, System.out, System.err);
+            if (answered != Cli.RUN) {
+                System.exit(answered);
+            }
             // A one-shot command must not open the service port (it may run beside the service in the same pod),
             // must not run scheduled scans, and keeps stdout for the report.
             System.setProperty("quarkus.http.host-enabled", "false");
             System.setProperty("quarkus.scheduler.enabled", "false");
             System.setProperty("quarkus.log.console.stderr", "true");
-            System.setProperty("reconciler.mode", ProcessRole.ONE_SHOT_MODE);
+            System.setProperty("reconciler.mode", mode.setting());
         }
         // Read before start-up, because it decides what happens when start-up fails. Only the launcher reads the
         // environment; the service reads the same setting through ReconcilerConfig.sidecar().
-        boolean sidecar = !oneShot && args.length == 0
+        boolean sidecar = mode.service()
                 && Boolean.parseBoolean(setting("reconciler.sidecar", "RECONCILER_SIDECAR", "false"));
         Quarkus.run(Main.class, (exitCode, failure) -> {
-            if (failure != null && oneShot) {
+            if (failure != null && mode.oneShot()) {
                 // Startup failed: bad or missing configuration. The exit code says "failed".
                 System.err.println(args[0] + " failed before it started: " + startupError(failure));
-                System.exit(ScanCommand.EXIT_FAILED);
+                System.exit(ExitCode.FAILED);
             }
             if (failure != null && sidecar && serveInvalidConfiguration(failure)) {
                 return; // the server's non-daemon thread keeps the process alive until SIGTERM
@@ -78,7 +71,7 @@ public class Main implements QuarkusApplication {
             if (failure != null) {
                 // A standalone service fails fast, and says why (Quarkus does not log it when an exit handler is given).
                 System.err.println("dify-plugin-reconciler did not start: " + startupError(failure));
-                System.exit(ScanCommand.EXIT_FAILED);
+                System.exit(ExitCode.FAILED);
             }
             System.exit(exitCode);
         }, args);
@@ -119,34 +112,7 @@ public class Main implements QuarkusApplication {
     @Override
     public int run(String... args) {
         if (args.length > 0) {
-            String[] rest = Arrays.copyOfRange(args, 1, args.length);
-            switch (args[0]) {
-                case "scan":
-                    return scanCommand.run(rest);
-                case "plan":
-                    return remediationCommand.plan(rest);
-                case "apply":
-                    return remediationCommand.apply(rest);
-                case "restore":
-                    return remediationCommand.restore(rest);
-                case "breaker":
-                    return breakerCommand.run(rest);
-                case "recover":
-                    return remediationCommand.recover(rest);
-                case "purge":
-                    return remediationCommand.purge(rest);
-                case "quarantine":
-                    return remediationCommand.quarantine(rest);
-                default:
-                    break;
-            }
-        }
-        if (args.length > 0) {
-            System.err.println("unknown command '" + args[0] + "'; usage: [scan [--output FILE] [--format json|text]"
-                    + " [--fail-on info|warning|critical]] | plan [--output FILE] [--format json|text] | apply --plan FILE"
-                    + " | restore (--action ID | --run RUN_ID | --all) | recover | purge | quarantine list [--format json|text]"
-                    + " | breaker status | breaker ack --reason TEXT (no command runs the service)");
-            return ScanCommand.EXIT_FAILED;
+            return commands.run(args);
         }
         Quarkus.waitForExit();
         return 0;

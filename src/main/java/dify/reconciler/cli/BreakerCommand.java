@@ -1,14 +1,21 @@
-package dify.reconciler.run;
+package dify.reconciler.cli;
 
 import dify.reconciler.remediate.Breaker;
 import dify.reconciler.remediate.BreakerEvent;
 import dify.reconciler.remediate.BreakerStatus;
-import jakarta.enterprise.context.ApplicationScoped;
+import dify.reconciler.run.ScanRunner;
+import io.quarkus.arc.Unremovable;
+import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import org.jboss.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code breaker status} shows whether the remediation breaker is tripped and by what; {@code breaker ack
@@ -16,27 +23,34 @@ import org.jboss.logging.Logger;
  * when done (tripped or not), 2 on a usage error or when the breaker cannot be read or written. With state in
  * memory the breaker lives in one process only, so a one-shot sees its own (never tripped) breaker: said so.
  */
-@ApplicationScoped
+@Dependent
+@Unremovable
+@Command(name = "breaker", synopsisHeading = "usage: ", customSynopsis = "breaker status | breaker ack --reason TEXT", description = {
+        "Show or acknowledge the remediation breaker."})
 public class BreakerCommand {
 
     private static final Logger LOG = Logger.getLogger(BreakerCommand.class);
-    static final String USAGE = "usage: breaker status | breaker ack --reason TEXT";
+
+    @Mixin
+    HelpOption help;
 
     @Inject
     Breaker breaker;
 
-    public int run(String... args) {
-        if (args.length == 1 && args[0].equals("status")) {
-            return status();
+    /** {@code --reason}'s value: an acknowledgement says why, so a blank one is a usage error. */
+    static final class Reason implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            if (value.isBlank()) {
+                throw new TypeConversionException("a reason is required (why it is safe to act again)");
+            }
+            return value;
         }
-        if (args.length == 3 && args[0].equals("ack") && args[1].equals("--reason") && !args[2].isBlank()) {
-            return ack(args[2]);
-        }
-        System.err.println(USAGE);
-        return ScanCommand.EXIT_FAILED;
     }
 
-    private int status() {
+    @Command(name = "status", synopsisHeading = "usage: ", customSynopsis = "breaker status", description = {
+            "Whether the breaker is tripped, and by what. Exit 0 shown, 2 it cannot be read."})
+    int status(@Mixin HelpOption statusHelp) {
         try {
             BreakerStatus s = breaker.status();
             System.out.println("Breaker: " + (s.tripped() ? "TRIPPED" : "not tripped") + " (state " + s.storage() + ")");
@@ -45,15 +59,18 @@ public class BreakerCommand {
                 System.out.println("No plan acts and apply refuses until 'breaker ack --reason TEXT'.");
             }
             memoryNote(s);
-            return ScanCommand.EXIT_CLEAN;
+            return ExitCode.CLEAN;
         } catch (RuntimeException e) {
             LOG.error("breaker status failed", e);
             System.err.println("breaker status failed: " + ScanRunner.describe(e));
-            return ScanCommand.EXIT_FAILED;
+            return ExitCode.FAILED;
         }
     }
 
-    private int ack(String reason) {
+    @Command(name = "ack", synopsisHeading = "usage: ", customSynopsis = "breaker ack --reason TEXT", description = {
+            "Acknowledge every open trip (recorded with this OS user and host), so plans may act again. Exit 0 done, 2 failed."})
+    int ack(@Mixin HelpOption ackHelp, @Option(names = "--reason", required = true, paramLabel = "TEXT", converter = Reason.class,
+            description = "Why it is safe to act again (recorded).") String reason) {
         try {
             List<BreakerEvent> acked = breaker.ack(reason, actor());
             if (acked.isEmpty()) {
@@ -63,11 +80,11 @@ public class BreakerCommand {
                 System.out.println("Breaker: acknowledged " + acked.size() + " trip(s); plans may act again");
             }
             memoryNote(breaker.status());
-            return ScanCommand.EXIT_CLEAN;
+            return ExitCode.CLEAN;
         } catch (RuntimeException e) {
             LOG.error("breaker ack failed", e);
             System.err.println("breaker ack failed: " + ScanRunner.describe(e));
-            return ScanCommand.EXIT_FAILED;
+            return ExitCode.FAILED;
         }
     }
 

@@ -1,12 +1,15 @@
-package dify.reconciler.run;
+package dify.reconciler.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.ReconcilerConfig;
-import jakarta.enterprise.context.ApplicationScoped;
+import dify.reconciler.run.ReportDocument;
+import dify.reconciler.run.ScanReport;
+import dify.reconciler.run.ScanRunner;
+import io.quarkus.arc.Unremovable;
+import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,22 +17,43 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.jboss.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code scan [--output FILE] [--format json|text] [--fail-on info|warning|critical]}: one scan, the report
  * written to FILE (or to stdout when no file is given), a readable summary on stdout (stderr when the report
- * itself goes to stdout), and an exit code a Job or CI step can trust. Standard output and error are this
- * command's interface (what a Job's log shows), which is why it prints instead of logging.
+ * itself goes to stdout), and an exit code a Job or CI step can trust: 0 clean, 1 drift at or above
+ * {@code --fail-on}, 2 the scan failed.
  */
-@ApplicationScoped
-public class ScanCommand {
-
-    public static final int EXIT_CLEAN = 0;
-    public static final int EXIT_DRIFT = 1;
-    public static final int EXIT_FAILED = 2;
+@Dependent
+@Unremovable
+@Command(name = "scan", synopsisHeading = "usage: ",
+        customSynopsis = "scan [--output FILE] [--format json|text] [--fail-on info|warning|critical]", description = {
+                "One scan of the daemon's database and storage. Exit 0 clean, 1 drift at or above --fail-on, 2 the scan failed."})
+public class ScanCommand implements Callable<Integer> {
 
     private static final Logger LOG = Logger.getLogger(ScanCommand.class);
+
+    @Mixin
+    HelpOption help;
+
+    @Option(names = {"--output", "-o"}, paramLabel = "FILE", description = "Write the report to FILE (a summary goes to stdout). "
+            + "Without it the report goes to stdout (and the summary to stderr for JSON).")
+    Path output;
+
+    @Option(names = {"--format", "-f"}, paramLabel = "json|text", converter = Format.Converter.class, description = "json (default):"
+            + " findings, summary and what was scanned; text: the summary and one block per finding.")
+    Format format = Format.JSON;
+
+    @Option(names = "--fail-on", paramLabel = "info|warning|critical", converter = SeverityOption.class, description = "The lowest"
+            + " severity that makes the exit code 1 (default: reconciler.fail-on).")
+    Severity failOn;
 
     @Inject
     ScanRunner runner;
@@ -40,32 +64,34 @@ public class ScanCommand {
     @Inject
     ObjectMapper mapper;
 
-    record Options(Path output, String format, Severity failOn) {
+    /** What the summary and the exit code depend on besides the report. */
+    record Options(Path output, Format format, Severity failOn) {
     }
 
-    public int run(String... args) {
-        Options options;
-        try {
-            options = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("scan: " + e.getMessage());
-            System.err.println("usage: scan [--output FILE] [--format json|text] [--fail-on info|warning|critical]");
-            return EXIT_FAILED;
+    /** {@code --fail-on}'s value: a severity, in any case. */
+    static final class SeverityOption implements ITypeConverter<Severity> {
+        @Override
+        public Severity convert(String value) {
+            try {
+                return Severity.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
+    }
+
+    @Override
+    public Integer call() {
+        Options options = new Options(output, format, failOn != null ? failOn : config.failOn());
         ScanReport report = runner.scanIfIdle().orElseThrow(() -> new IllegalStateException("a scan is already running"));
         boolean reportOnStdout = options.output() == null;
         PrintStream summaryOut = reportOnStdout ? System.err : System.out;
         try {
-            String rendered = "json".equals(options.format())
-                    ? mapper.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(ReportDocument.of(report)) + "\n"
+            String rendered = options.format() == Format.JSON
+                    ? Rendering.json(mapper, ReportDocument.of(report))
                     : summary(report, options) + "\n" + text(report);
             if (reportOnStdout) {
-                System.out.print(rendered);
-                System.out.flush();
-                // PrintStream swallows write errors (a closed pipe, a full disk): a report nobody got is a failure.
-                if (System.out.checkError()) {
-                    throw new IOException("standard output refused the report");
-                }
+                Rendering.toStdout(rendered, "report");
             } else {
                 Path parent = options.output().toAbsolutePath().getParent();
                 if (parent != null) {
@@ -76,15 +102,15 @@ public class ScanCommand {
         } catch (IOException e) {
             LOG.errorf(e, "could not write the report to %s", options.output());
             summaryOut.println("scan: could not write the report: " + e.getMessage());
-            return EXIT_FAILED;
+            return ExitCode.FAILED;
         }
-        boolean summaryAlreadyShown = reportOnStdout && "text".equals(options.format());
+        boolean summaryAlreadyShown = reportOnStdout && options.format() == Format.TEXT;
         if (!summaryAlreadyShown) {
             summaryOut.print(summary(report, options));
             summaryOut.flush();
             if (summaryOut == System.out && System.out.checkError()) {
                 LOG.error("could not write the summary to standard output");
-                return EXIT_FAILED;
+                return ExitCode.FAILED;
             }
         }
         return exitCode(report, options.failOn());
@@ -92,50 +118,16 @@ public class ScanCommand {
 
     static int exitCode(ScanReport report, Severity failOn) {
         if (!report.succeeded()) {
-            return EXIT_FAILED;
+            return ExitCode.FAILED;
         }
-        return report.countAtLeast(failOn) > 0 ? EXIT_DRIFT : EXIT_CLEAN;
-    }
-
-    Options parse(String... args) {
-        Path output = null;
-        String format = "json";
-        Severity failOn = config.failOn();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            String value = null;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                value = arg.substring(eq + 1);
-                arg = arg.substring(0, eq);
-            }
-            switch (arg) {
-                case "--output", "-o" -> output = Path.of(value != null ? value : next(args, ++i, arg));
-                case "--format", "-f" -> {
-                    format = (value != null ? value : next(args, ++i, arg)).toLowerCase(Locale.ROOT);
-                    if (!format.equals("json") && !format.equals("text")) {
-                        throw new IllegalArgumentException("--format must be json or text, not '" + format + "'");
-                    }
-                }
-                case "--fail-on" -> failOn = Severity.parse(value != null ? value : next(args, ++i, arg));
-                default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
-            }
-        }
-        return new Options(output, format, failOn);
-    }
-
-    private static String next(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
+        return report.countAtLeast(failOn) > 0 ? ExitCode.DRIFT : ExitCode.CLEAN;
     }
 
     static String summary(ScanReport r, Options options) {
         StringBuilder sb = new StringBuilder();
         if (!r.succeeded()) {
             sb.append("SCAN FAILED in phase ").append(r.failedPhase()).append(": ").append(r.error()).append('\n');
-            sb.append("Nothing was verified; this is not a clean result. Exit code ").append(EXIT_FAILED).append(".\n");
+            sb.append("Nothing was verified; this is not a clean result. Exit code ").append(ExitCode.FAILED).append(".\n");
             return sb.toString();
         }
         ScanReport.Summary s = r.summary();
@@ -171,7 +163,7 @@ public class ScanCommand {
             sb.append("Report written to ").append(options.output()).append('\n');
         }
         int code = exitCode(r, options.failOn());
-        sb.append(code == EXIT_CLEAN
+        sb.append(code == ExitCode.CLEAN
                 ? "Result: clean (nothing at or above " + options.failOn().label() + ")"
                 : "Result: drift found at or above " + options.failOn().label()).append(", exit code ").append(code).append('\n');
         return sb.toString();
