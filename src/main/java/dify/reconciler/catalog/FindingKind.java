@@ -34,7 +34,13 @@ public enum FindingKind {
     DECLARATION_UNREFERENCED(Severity.INFO),
     ENDPOINT_ORPHANED(Severity.INFO),
     TENANT_STORAGE_DRIFT(Severity.INFO),
-    INSTALL_TASK_STUCK(Severity.INFO);
+    INSTALL_TASK_STUCK(Severity.INFO),
+    /**
+     * Installations, category rows, endpoints or {@code tenant_storages} rows of a workspace that Dify's own
+     * {@code tenants} table no longer has: deleting a workspace in Dify leaves its plugins installed, {@code refers}
+     * pinned and the objects and runtimes alive. Checked only when {@code reconciler.dify-database} is set.
+     */
+    INSTALLATION_TENANT_MISSING(Severity.WARNING);
 
     private final Severity severity;
 

@@ -78,6 +78,7 @@ public record ReportDocument(
             scanned.put("rows", s.rowsScanned());
             scanned.put("objects", s.objectsListed());
             scanned.put("skippedTables", s.skippedTables());
+            scanned.put("checksNotRun", s.checksNotRun());
         }
         if (r.summary() != null) {
             ScanReport.Summary s = r.summary();

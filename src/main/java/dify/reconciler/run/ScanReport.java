@@ -65,6 +65,7 @@ public record ScanReport(
      * @param rowsScanned     rows read per table
      * @param objectsListed   objects listed per prefix
      * @param skippedTables   tables the daemon has not created (skipped, with a note)
+     * @param checksNotRun    checks asked for that could not run, by kind label, with the reason (their count is no verdict)
      */
     public record Scope(
             String storageType,
@@ -74,7 +75,8 @@ public record ScanReport(
             Duration gracePeriod,
             Map<String, Long> rowsScanned,
             Map<String, Long> objectsListed,
-            List<String> skippedTables) {
+            List<String> skippedTables,
+            Map<String, String> checksNotRun) {
     }
 
     /**
