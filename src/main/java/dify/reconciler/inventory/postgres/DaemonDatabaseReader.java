@@ -396,7 +396,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         String old = "(r.changed IS NULL OR r.changed <= g.cutoff)";
         // endpoints and tenant_storages keep the tenant as text: one spelling per workspace, the uuid's own.
         String tenant = "CASE WHEN r.tenant ~ g.uuid_pattern THEN lower(r.tenant) ELSE r.tenant END";
-        String sql = "SELECT " + tenant + " AS tenant,"
+        String sql = "SELECT * FROM (SELECT " + tenant + " AS tenant,"
                 + " count(*) FILTER (WHERE r.part = 'i' AND " + old + "),"
                 + " count(*) FILTER (WHERE r.part = 'c' AND " + old + "),"
                 + " count(*) FILTER (WHERE r.part = 'e' AND " + old + "),"
@@ -409,7 +409,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 + " max(r.changed) FILTER (WHERE " + old + ")"
                 + " FROM (" + union + ") r CROSS JOIN (SELECT CAST(? AS timestamptz) AS cutoff, CAST(? AS text) AS uuid_pattern) g"
                 + " WHERE r.tenant IS NOT NULL AND btrim(r.tenant) <> '' AND lower(r.tenant) <> ?"
-                + " GROUP BY 1 ORDER BY 1 COLLATE \"C\"";
+                + " GROUP BY 1) t ORDER BY t.tenant COLLATE \"C\"";
         stream("reading the tenants of the daemon's rows", sql,
                 List.of(timestamp(graceCutoff), UUID_TEXT, "00000000-0000-0000-0000-000000000000"),
                 rs -> new TenantFootprint(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
