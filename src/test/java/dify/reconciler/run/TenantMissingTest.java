@@ -64,6 +64,9 @@ class TenantMissingTest {
 
     private static final Instant OLD = DriftFixture.SEEDED_AT;
 
+    /** A workspace of Dify whose id has letters (the dataset's have none), so its spelling can differ. */
+    private static final UUID WITH_LETTERS = UUID.fromString("abcdef00-0000-4000-8000-0000000000cd");
+
     /** Everything that exists now counts as old. */
     private static GraceWindow allOld() {
         return new GraceWindow(Instant.now().plus(Duration.ofHours(1)));
@@ -81,9 +84,8 @@ class TenantMissingTest {
                 TestDatabase dify = difyDatabase(f)) {
             UUID deleted = nearMiss(f);
             List<String> plugins = plantWorkspace(f, deleted, OLD);
-            // The same workspaces, spelled in upper case where the daemon keeps tenant ids as text: not missing.
-            UUID existing = f.dataset.tenants.get(1);
-            f.rows.insertTenantStorage(existing.toString().toUpperCase(), f.dataset.localPlugin(2).pluginId(), 0, OLD);
+            // An existing workspace spelled in upper case where the daemon keeps tenant ids as text: not missing.
+            f.rows.insertTenantStorage(WITH_LETTERS.toString().toUpperCase(), f.dataset.localPlugin(2).pluginId(), 0, OLD);
 
             FindingSink sink = scan(f, settings(f, Map.of("reconciler.dify-database", dify.name())), allOld());
 
@@ -223,6 +225,7 @@ class TenantMissingTest {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO tenants (id, name) VALUES (?, ?)")) {
                 List<UUID> ids = new ArrayList<>(f.dataset.tenants);
                 ids.add(UUID.fromString("20000000-0000-4000-8000-00000000000b")); // a workspace without plugins
+                ids.add(WITH_LETTERS);
                 for (UUID id : ids) {
                     ps.setObject(1, id);
                     ps.setString(2, "workspace " + id);
