@@ -3,6 +3,7 @@ package dify.reconciler.demo;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyApiDatabase;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.EmbeddedPostgres;
@@ -41,6 +42,9 @@ public final class DemoLauncher {
             DifyDataset dataset = new DifyDataset(tenants, plugins, DaemonRows.CATEGORY_TABLES)
                     .seed(rows, objects, StorageLayout.DEFAULT, lastWeek);
             plantDrift(dataset, rows.at(lastWeek), objects, s3, bucket);
+            // Dify's own database beside the daemon's: the last workspace was deleted in Dify, its plugins stayed
+            // (installation_tenant_missing).
+            TestDatabase dify = DifyApiDatabase.create(postgres, dataset.tenants.subList(0, dataset.tenants.size() - 1));
 
             Map<String, String> env = Map.ofEntries(
                     Map.entry("DB_HOST", db.host()), Map.entry("DB_PORT", Integer.toString(db.port())),
@@ -49,7 +53,8 @@ public final class DemoLauncher {
                     Map.entry("PLUGIN_STORAGE_OSS_BUCKET", bucket), Map.entry("S3_ENDPOINT", s3.endpoint().toString()),
                     Map.entry("S3_USE_AWS", "false"), Map.entry("AWS_ACCESS_KEY", s3.accessKey()),
                     Map.entry("AWS_SECRET_KEY", s3.secretKey()), Map.entry("AWS_REGION", s3.region()),
-                    Map.entry("RECONCILER_GRACE_PERIOD", "0s"), Map.entry("RECONCILER_DEEP_VERIFY", "true"));
+                    Map.entry("RECONCILER_GRACE_PERIOD", "0s"), Map.entry("RECONCILER_DEEP_VERIFY", "true"),
+                    Map.entry("RECONCILER_DIFY_DATABASE", dify.name()));
             say("Running: java -jar target/quarkus-app/quarkus-run.jar scan --format text"
                     + "   (with the daemon's DB_* / PLUGIN_STORAGE_* / S3_* / AWS_* variables, deep verify on)");
             Process scan = PackagedApp.builder(env, List.of(), "scan", "--format", "text").inheritIO().start();

@@ -14,6 +14,7 @@ import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DifyTenantsReader;
+import dify.reconciler.testsupport.DifyApiDatabase;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
@@ -22,7 +23,6 @@ import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -48,20 +48,6 @@ import org.junit.jupiter.api.Test;
  */
 class TenantMissingTest {
 
-    /** Dify's {@code tenants} as its API's migrations create it (models/account.py, Tenant). */
-    private static final String TENANTS_DDL = """
-            CREATE TABLE tenants (
-                id uuid DEFAULT gen_random_uuid() NOT NULL,
-                name character varying(255) NOT NULL,
-                encrypt_public_key text,
-                plan character varying(255) DEFAULT 'basic'::character varying NOT NULL,
-                status character varying(255) DEFAULT 'normal'::character varying NOT NULL,
-                created_at timestamp without time zone DEFAULT CURRENT_TIMESTAMP(0) NOT NULL,
-                updated_at timestamp without time zone DEFAULT CURRENT_TIMESTAMP(0) NOT NULL,
-                custom_config text,
-                CONSTRAINT tenant_pkey PRIMARY KEY (id)
-            )""";
-
     private static final Instant OLD = DriftFixture.SEEDED_AT;
 
     /** A workspace of Dify whose id has letters (the dataset's have none), so its spelling can differ. */
@@ -84,6 +70,11 @@ class TenantMissingTest {
                 TestDatabase dify = difyDatabase(f)) {
             UUID deleted = nearMiss(f);
             List<String> plugins = plantWorkspace(f, deleted, OLD);
+            // Least privilege as docs/deploying.md gives it: SELECT on tenants.id only.
+            try (Connection c = dify.connect(); Statement st = c.createStatement()) {
+                st.execute("REVOKE SELECT ON tenants FROM " + EmbeddedPostgres.READER_USER);
+                st.execute("GRANT SELECT (id) ON tenants TO " + EmbeddedPostgres.READER_USER);
+            }
             // An existing workspace spelled in upper case where the daemon keeps tenant ids as text: not missing.
             f.rows.insertTenantStorage(WITH_LETTERS.toString().toUpperCase(), f.dataset.localPlugin(2).pluginId(), 0, OLD);
 
@@ -217,27 +208,12 @@ class TenantMissingTest {
         return pluginIds;
     }
 
-    /** Dify's database beside the daemon's: tenants as the API creates them, the dataset's three and one more. */
+    /** Dify's database beside the daemon's: the dataset's three workspaces, one without plugins, one with letters. */
     private static TestDatabase difyDatabase(DriftFixture f) throws SQLException {
-        TestDatabase dify = f.db.server().createDatabase();
-        try (Connection c = dify.connect(); Statement st = c.createStatement()) {
-            st.execute(TENANTS_DDL);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO tenants (id, name) VALUES (?, ?)")) {
-                List<UUID> ids = new ArrayList<>(f.dataset.tenants);
-                ids.add(UUID.fromString("20000000-0000-4000-8000-00000000000b")); // a workspace without plugins
-                ids.add(WITH_LETTERS);
-                for (UUID id : ids) {
-                    ps.setObject(1, id);
-                    ps.setString(2, "workspace " + id);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-        } catch (SQLException | RuntimeException e) {
-            dify.close();
-            throw e;
-        }
-        return dify;
+        List<UUID> ids = new ArrayList<>(f.dataset.tenants);
+        ids.add(UUID.fromString("20000000-0000-4000-8000-00000000000b"));
+        ids.add(WITH_LETTERS);
+        return DifyApiDatabase.create(f.db.server(), ids);
     }
 
     /** The settings as the service reads them: our mapping over {@code properties}, the daemon's variables of the scan. */
