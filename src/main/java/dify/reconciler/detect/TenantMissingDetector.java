@@ -50,8 +50,10 @@ public final class TenantMissingDetector {
                 + (f.pluginCount() > f.pluginIds().size() ? " and " + (f.pluginCount() - f.pluginIds().size()) + " more" : "");
         String detail = "workspace " + f.tenantId() + " is not in Dify's tenants (deleted in Dify?) but the daemon still keeps "
                 + String.join(", ", counts) + (plugins.isEmpty() ? "" : " of " + f.pluginCount() + " plugin(s): " + plugins)
-                + ". Nobody can see or use them, yet they keep refers pinned and the plugins' objects and runtimes alive;"
-                + " expected none (an uninstall for this workspace removes them)";
+                + ". Nobody can see or use them"
+                // Only installations count in refers; endpoints and tenant_storages rows alone keep no plugin alive.
+                + (f.installations() > 0 ? ", yet they keep refers pinned and the plugins' objects and runtimes alive" : "")
+                + "; expected none (an uninstall for this workspace removes them)";
         sink.add(new Finding(FindingKind.INSTALLATION_TENANT_MISSING, "tenants", f.tenantId(), null, null,
                 f.pluginCount() == 1 && !f.pluginIds().isEmpty() ? f.pluginIds().get(0) : null, f.tenantId(), null, detail,
                 ObservedVersion.row(f.lastChanged())));
