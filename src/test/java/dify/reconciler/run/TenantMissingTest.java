@@ -190,6 +190,40 @@ class TenantMissingTest {
     }
 
     /**
+     * Dify's API migrating {@code tenants} (ACCESS EXCLUSIVE) while the scan reads it: the scan's backend on Dify's
+     * database is ended at once, the migration gets its lock within a second, and the read fails the run.
+     */
+    @Test
+    void difysMigrationNeverWaitsOnTheScanWhichFailsInstead() throws Exception {
+        try (DriftFixture f = new DriftFixture(DriftFixture.Store.LOCAL, SchemaFixture.CURRENT);
+                TestDatabase dify = difyDatabase(f);
+                DifyTenantsReader reader = DifyTenantsReader
+                        .open(settings(f, Map.of("reconciler.dify-database", dify.name())).orElseThrow(), Duration.ofSeconds(30), 1)) {
+            long[] waited = {-1};
+            RuntimeException failure = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                    () -> reader.withTenantIds(ids -> {
+                        ids.next(); // the scan now holds its ACCESS SHARE lock on tenants
+                        try (Connection migration = dify.connect(); Statement st = migration.createStatement()) {
+                            migration.setAutoCommit(false);
+                            st.execute("SET LOCAL lock_timeout = '5s'"); // so a scan that does not yield fails this, not hangs
+                            long t0 = System.nanoTime();
+                            st.execute("LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE");
+                            waited[0] = (System.nanoTime() - t0) / 1_000_000;
+                            migration.rollback();
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        while (ids.hasNext()) {
+                            ids.next();
+                        }
+                    }));
+            assertTrue(waited[0] >= 0 && waited[0] < 1000, "the migration waited " + waited[0] + " ms");
+            assertTrue(failure instanceof dify.reconciler.inventory.postgres.ScanYieldedException, failure.toString());
+            assertTrue(failure.getMessage().contains("on Dify's database"), failure.getMessage());
+        }
+    }
+
+    /**
      * Rows of workspace {@code tenant} in every table the check reads, consistent among themselves (refers raised,
      * each category row and the endpoint beside an installation, the tenant_storages size what is stored): only the
      * workspace itself is wrong. Returns the plugin ids named, in byte order.
