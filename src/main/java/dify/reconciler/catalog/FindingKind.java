@@ -57,7 +57,13 @@ public enum FindingKind {
      * management list (Tools, Models, ...) it is in, for every workspace that installed the plugin. Report-only: the
      * fix is a plugin version with a valid declaration.
      */
-    DECLARATION_INVALID(Severity.CRITICAL);
+    DECLARATION_INVALID(Severity.CRITICAL),
+    /**
+     * Installations, category rows, endpoints or {@code tenant_storages} rows of a workspace that Dify's own
+     * {@code tenants} table no longer has: deleting a workspace in Dify leaves its plugins installed, {@code refers}
+     * pinned and the objects and runtimes alive. Checked only when {@code reconciler.dify-database} is set.
+     */
+    INSTALLATION_TENANT_MISSING(Severity.WARNING);
 
     private final Severity severity;
 

@@ -54,6 +54,25 @@ public interface ReconcilerConfig {
      */
     Optional<String> databaseSchema();
 
+    /**
+     * The name of Dify's own (API) database, typically {@code dify}, on the daemon's server and read with the
+     * daemon's credentials: its {@code tenants} table tells which workspaces still exist
+     * ({@code installation_tenant_missing}). Unset (the default): that check is off.
+     */
+    Optional<String> difyDatabase();
+
+    /**
+     * A JDBC URL ({@code jdbc:postgresql://host:port/dify}) of Dify's database when it is not on the daemon's
+     * server; replaces the host, port and {@link #difyDatabase()}. Setting it turns the tenant check on as well.
+     */
+    Optional<String> difyDatabaseUrl();
+
+    /** The user that reads Dify's {@code tenants}; unset: the daemon's {@code DB_USERNAME}. */
+    Optional<String> difyDatabaseUsername();
+
+    /** That user's password; unset: the daemon's {@code DB_PASSWORD}. Never logged nor reported. */
+    Optional<String> difyDatabasePassword();
+
     /** How long a query may wait for a table lock (e.g. held by a daemon migration) before the scan fails. */
     @WithDefault("30s")
     Duration databaseLockTimeout();

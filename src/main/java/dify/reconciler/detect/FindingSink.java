@@ -30,6 +30,7 @@ public final class FindingSink {
     private final Map<FindingKind, Long> byKind = new EnumMap<>(FindingKind.class);
     private final Map<FindingKind, Long> bytesByKind = new EnumMap<>(FindingKind.class);
     private final List<String> notes = new ArrayList<>();
+    private final Map<FindingKind, String> checksNotRun = new EnumMap<>(FindingKind.class);
     private long total;
     private long rowsInGrace;
     private long objectsInGrace;
@@ -110,6 +111,20 @@ public final class FindingSink {
 
     public void note(String note) {
         notes.add(note);
+    }
+
+    /**
+     * A check that was asked for but could not run (e.g. Dify's database unreachable): its kind's count is then no
+     * verdict. Said in the report (a note and {@link #checksNotRun()}) and in the metrics, never as "none found".
+     */
+    public void checkNotRun(FindingKind kind, String reason) {
+        checksNotRun.put(kind, reason);
+        note("the " + kind.label() + " check did not run: " + reason);
+    }
+
+    /** The checks asked for that could not run in this scan, with the reason. */
+    public Map<FindingKind, String> checksNotRun() {
+        return Collections.unmodifiableMap(checksNotRun);
     }
 
     /** The kept findings, most severe first; within a severity in the order found. */

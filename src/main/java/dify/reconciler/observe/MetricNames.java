@@ -38,6 +38,12 @@ public final class MetricNames {
     public static final String INTERVAL = "plugin_reconciler_interval_seconds";
     /** Gauge: objects the last successful deep verify could not judge (ZIP64, encrypted); 0 without deep verify. */
     public static final String PACKAGES_UNVERIFIED = "plugin_reconciler_packages_unverified";
+    /**
+     * Gauge {@code {kind}}: 1 when the last successful scan was asked to run the check of this kind but could not
+     * (e.g. Dify's database unreachable or its {@code tenants} not granted; the report's notes say why), else 0. Only
+     * for checks that depend on something beyond the daemon's database and bucket ({@code installation_tenant_missing}).
+     */
+    public static final String CHECK_NOT_RUN = "plugin_reconciler_check_not_run";
     /** Gauge 0/1: whether runs and the finding ledger are kept in our schema (1) or only in memory (0). */
     public static final String STATE_PERSISTED = "plugin_reconciler_state_persisted";
 

@@ -58,6 +58,9 @@ public class ReconcilerMetrics {
     static final List<String> PHASES = Stream.concat(Stream.of(ScanPhase.TOTAL), Arrays.stream(ScanPhase.values()).map(ScanPhase::label))
             .toList();
 
+    /** Kinds whose check needs more than the daemon's database and bucket, and may therefore not run. */
+    static final List<FindingKind> OPTIONAL_CHECKS = List.of(FindingKind.INSTALLATION_TENANT_MISSING);
+
     /** Histogram buckets: scans take from a fraction of a second (small daemon) to an hour (deep verify of a large bucket). */
     private static final Duration[] DURATION_BUCKETS = {Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
             Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2),
@@ -69,6 +72,7 @@ public class ReconcilerMetrics {
     private final Map<FindingKind, AtomicLong> findings = new EnumMap<>(FindingKind.class);
     private final Map<FindingKind, AtomicLong> bytes = new EnumMap<>(FindingKind.class);
     private final Map<FindingKind, AtomicLong> oldest = new EnumMap<>(FindingKind.class);
+    private final Map<FindingKind, AtomicLong> checkNotRun = new EnumMap<>(FindingKind.class);
     private final Map<String, AtomicLong> rowsScanned = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> objectsListed = new ConcurrentHashMap<>();
     private final Map<String, Timer> durations = new LinkedHashMap<>();
@@ -96,6 +100,11 @@ public class ReconcilerMetrics {
                     Tags.of(TAG_KIND, kind.label())));
             oldest.put(kind, gauge(OLDEST_FINDING,
                     "When the oldest still-present finding of the kind was first seen (epoch seconds), 0 = none",
+                    Tags.of(TAG_KIND, kind.label())));
+        }
+        for (FindingKind kind : OPTIONAL_CHECKS) {
+            checkNotRun.put(kind, gauge(CHECK_NOT_RUN,
+                    "1 = the last successful scan was asked to run this kind's check and could not (see its notes)",
                     Tags.of(TAG_KIND, kind.label())));
         }
         successes = own(Counter.builder(RUNS).description("Completed scans by result").tag(TAG_RESULT, "success").register(registry));
@@ -209,6 +218,7 @@ public class ReconcilerMetrics {
         if (report.scope() != null) {
             report.scope().rowsScanned().forEach((table, rows) -> rowsScanned.computeIfAbsent(table, this::rowsGauge).set(rows));
             exportObjectsListed(report.scope().objectsListed());
+            checkNotRun.forEach((kind, value) -> value.set(report.scope().checksNotRun().containsKey(kind.label()) ? 1 : 0));
         }
         lastSuccess.set(epochSeconds(report.finishedAt()));
     }

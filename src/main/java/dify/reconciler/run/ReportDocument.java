@@ -81,6 +81,7 @@ public record ReportDocument(
             if (s.workingPath() != null) {
                 scanned.put("workingPath", s.workingPath());
             }
+            scanned.put("checksNotRun", s.checksNotRun());
         }
         if (r.summary() != null) {
             ScanReport.Summary s = r.summary();

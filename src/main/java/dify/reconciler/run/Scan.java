@@ -1,5 +1,6 @@
 package dify.reconciler.run;
 
+import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginIdentifier;
 import dify.reconciler.catalog.StorageLayout;
@@ -12,6 +13,7 @@ import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.detect.InstalledObjectDetector;
 import dify.reconciler.detect.PackageDetector;
 import dify.reconciler.detect.RowDetector;
+import dify.reconciler.detect.TenantMissingDetector;
 import dify.reconciler.detect.TenantStorageDetector;
 import dify.reconciler.detect.WorkingDirDetector;
 import dify.reconciler.inventory.DeclarationRow;
@@ -20,6 +22,8 @@ import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DaemonSchema;
+import dify.reconciler.inventory.postgres.DifyTenantsReader;
+import dify.reconciler.inventory.postgres.DifyTenantsUnavailableException;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.inventory.workdir.WorkingPath;
@@ -42,6 +46,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.jboss.logging.Logger;
 
 /**
  * One scan: every check of the catalog, database first (one snapshot), then each storage prefix merged
@@ -52,6 +57,13 @@ final class Scan {
 
     /** Read once: the rules are a bundled resource, the same for every scan of this build. */
     private static final DeclarationRules DECLARATION_RULES = DeclarationRules.bundled();
+    private static final Logger LOG = Logger.getLogger(Scan.class);
+
+    /** Opens Dify's tenants for the {@code installation_tenant_missing} check; null: the check is off. */
+    @FunctionalInterface
+    interface DifyTenants {
+        DifyTenantsReader open() throws DifyTenantsUnavailableException;
+    }
 
     private final DaemonDatabaseReader db;
     private final ObjectStorage storage;
@@ -65,6 +77,7 @@ final class Scan {
     private WorkingPath workingPath;
     private String node;
     private ScanReport.WorkingPathScope workingPathScope;
+    private DifyTenants difyTenants;
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
             Instant installTasksStuckBefore, boolean deepVerify, FindingSink sink) {
@@ -89,6 +102,12 @@ final class Scan {
     /** What the working-path phase read; null when it is off or did not complete. */
     ScanReport.WorkingPathScope workingPathScope() {
         return workingPathScope;
+    }
+
+    /** Turns on the {@code installation_tenant_missing} check, reading Dify's tenants through {@code tenants}. */
+    Scan withDifyTenants(DifyTenants tenants) {
+        this.difyTenants = tenants;
+        return this;
     }
 
     /** The phase running now; after a failure, the phase it happened in. */
@@ -195,6 +214,36 @@ final class Scan {
         DeclarationDetector declarations = new DeclarationDetector(DECLARATION_RULES, sink);
         db.installedDeclarations(declarations::check);
         declarations.report(db.tenantsUsing(declarations.brokenUids(), DeclarationDetector.TENANTS_NAMED));
+        if (difyTenants != null) {
+            checkTenantsExist();
+        }
+    }
+
+    /**
+     * Merges the workspaces the daemon's rows name (this snapshot) with Dify's {@code tenants} (read after it, so a
+     * workspace created meanwhile is there). Dify's database being unreadable is a check that did not run, with the
+     * reason; a read that fails once started fails the run like any other.
+     */
+    private void checkTenantsExist() throws SQLException {
+        DifyTenantsReader tenants;
+        try {
+            tenants = difyTenants.open();
+        } catch (DifyTenantsUnavailableException e) {
+            LOG.warnf("the %s check did not run: %s", FindingKind.INSTALLATION_TENANT_MISSING.label(), e.getMessage());
+            sink.checkNotRun(FindingKind.INSTALLATION_TENANT_MISSING, e.getMessage());
+            return;
+        }
+        try (tenants) {
+            TenantMissingDetector detector = new TenantMissingDetector(sink);
+            db.withTenantFootprints(grace.cutoff(), footprints -> {
+                try {
+                    tenants.withTenantIds(ids -> detector.detect(footprints, ids));
+                } catch (SQLException e) {
+                    throw new dify.reconciler.inventory.postgres.DatabaseReadException(
+                            "reading Dify's tenants failed: " + e.getMessage(), e);
+                }
+            });
+        }
     }
 
     private Listed mergeStorage(Tables t) throws SQLException {

@@ -66,6 +66,7 @@ public record ScanReport(
      * @param objectsListed   objects listed per prefix
      * @param skippedTables   tables the daemon has not created (skipped, with a note)
      * @param workingPath     the daemon's working path as read on this node; null when {@code reconciler.working-path} is unset
+     * @param checksNotRun    checks asked for that could not run, by kind label, with the reason (their count is no verdict)
      */
     public record Scope(
             String storageType,
@@ -76,7 +77,8 @@ public record ScanReport(
             Map<String, Long> rowsScanned,
             Map<String, Long> objectsListed,
             List<String> skippedTables,
-            WorkingPathScope workingPath) {
+            WorkingPathScope workingPath,
+            Map<String, String> checksNotRun) {
     }
 
     /**

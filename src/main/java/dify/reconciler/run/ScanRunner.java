@@ -3,10 +3,12 @@ package dify.reconciler.run;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.DifyDatabaseSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
+import dify.reconciler.inventory.postgres.DifyTenantsReader;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.state.FindingLedger;
@@ -86,6 +88,9 @@ public class ScanRunner {
         return config.workingPath().map(String::trim).filter(p -> !p.isEmpty())
                 .map(p -> new WorkingPath(Path.of(config.daemonWorkingDirectory()).resolve(p)));
     }
+    /** For the daemon's {@code DB_PASSWORD} (the datasource's), which Dify's database is read with by default. */
+    @Inject
+    Config settings;
 
     /** Whether a scan is running now (for health data and the runs API). */
     public boolean isScanning() {
@@ -131,6 +136,11 @@ public class ScanRunner {
                 scan.alsoReadWorkingPath(workingPath.get(),
                         NodeName.of(config.nodeName(), name -> env.getOptionalValue(name, String.class)));
             }
+            Optional<DifyDatabaseSettings> dify = DifyDatabaseSettings.from(config, daemon,
+                    settings.getOptionalValue("quarkus.datasource.password", String.class));
+            if (dify.isPresent()) {
+                scan.withDifyTenants(() -> DifyTenantsReader.open(dify.get(), config.databaseLockTimeout(), config.fetchSize()));
+            }
             scan.run();
             rows = new LinkedHashMap<>(db.rowsScanned());
             LedgerView view = ledgerUpdate.complete(started, sorted(sink.findings()), sink.countsByKind());
@@ -166,7 +176,8 @@ public class ScanRunner {
         phases.put(ScanPhase.TOTAL, Duration.ofNanos(System.nanoTime() - t0));
         ScanReport.Scope scope = new ScanReport.Scope(daemon.storageType().label(), daemon.storageDescription(),
                 daemon.databaseDescription(), config.deepVerify(), config.gracePeriod(), rows,
-                scan == null ? Map.of() : scan.objectsListed(), skipped, scan == null ? null : scan.workingPathScope());
+                scan == null ? Map.of() : scan.objectsListed(), skipped, scan == null ? null : scan.workingPathScope(),
+                ok ? checksNotRun(sink) : Map.of());
         // A failed scan reports no findings and no counts: partial results must not look like a verdict.
         List<Finding> findings = ok ? sorted(sink.findings()) : List.of();
         ScanReport.Summary summary = ok
@@ -178,6 +189,12 @@ public class ScanRunner {
                 failedPhase == null ? null : failedPhase.label(), scope, findings,
                 ok && sink.truncated(), summary, phases, ok ? sink.notes() : List.of(),
                 new ScanReport.State(state.mode().name().toLowerCase(Locale.ROOT), state.reason()), view);
+    }
+
+    private static Map<String, String> checksNotRun(FindingSink sink) {
+        Map<String, String> labelled = new LinkedHashMap<>();
+        sink.checksNotRun().forEach((kind, reason) -> labelled.put(kind.label(), reason));
+        return labelled;
     }
 
     private static RunRecord runRecord(ScanReport r) {

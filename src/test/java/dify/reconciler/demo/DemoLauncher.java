@@ -5,6 +5,7 @@ import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DaemonWorkingPath;
+import dify.reconciler.testsupport.DifyApiDatabase;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.EmbeddedPostgres;
@@ -51,6 +52,9 @@ public final class DemoLauncher {
             Path cwd = Files.createTempDirectory("dify-plugin-daemon-cwd");
             DaemonWorkingPath workingPath = new DaemonWorkingPath(cwd);
             layOutWorkingPath(dataset, workingPath, lastWeek);
+            // Dify's own database beside the daemon's: the last workspace was deleted in Dify, its plugins stayed
+            // (installation_tenant_missing).
+            TestDatabase dify = DifyApiDatabase.create(postgres, dataset.tenants.subList(0, dataset.tenants.size() - 1));
 
             Map<String, String> env = Map.ofEntries(
                     Map.entry("DB_HOST", db.host()), Map.entry("DB_PORT", Integer.toString(db.port())),
@@ -60,7 +64,8 @@ public final class DemoLauncher {
                     Map.entry("S3_USE_AWS", "false"), Map.entry("AWS_ACCESS_KEY", s3.accessKey()),
                     Map.entry("AWS_SECRET_KEY", s3.secretKey()), Map.entry("AWS_REGION", s3.region()),
                     Map.entry("RECONCILER_GRACE_PERIOD", "0s"), Map.entry("RECONCILER_DEEP_VERIFY", "true"),
-                    Map.entry("RECONCILER_WORKING_PATH", cwd.toString()), Map.entry("RECONCILER_NODE_NAME", "plugin-daemon-0"));
+                    Map.entry("RECONCILER_WORKING_PATH", cwd.toString()), Map.entry("RECONCILER_NODE_NAME", "plugin-daemon-0"),
+                    Map.entry("RECONCILER_DIFY_DATABASE", dify.name()));
             say("Running: java -jar target/quarkus-app/quarkus-run.jar scan --format text"
                     + "   (with the daemon's DB_* / PLUGIN_STORAGE_* / S3_* / AWS_* variables, deep verify on)");
             Process scan = PackagedApp.builder(env, List.of(), "scan", "--format", "text").inheritIO().start();

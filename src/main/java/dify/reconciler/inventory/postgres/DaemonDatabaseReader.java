@@ -17,6 +17,7 @@ import dify.reconciler.inventory.InstallationRow;
 import dify.reconciler.inventory.InstallationTally;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
+import dify.reconciler.inventory.TenantFootprint;
 import dify.reconciler.inventory.TenantSample;
 import dify.reconciler.inventory.TenantStorageRow;
 import java.sql.Array;
@@ -432,6 +433,107 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 };
                 consumer.accept(it);
                 rowsScanned.put(TENANT_STORAGES, count[0]);
+            }
+        }
+    }
+
+    /**
+     * Streams, one row per workspace in byte order of its id ({@code COLLATE "C"}), what the daemon keeps for it:
+     * installations, category rows, endpoints and {@code tenant_storages} rows, counted in PostgreSQL (old rows per
+     * table, young rows together), with the plugins they name. The all-zero tenant of old daemons' global
+     * installations is no workspace and is left out, as are rows without a tenant. {@code consumer} must finish
+     * with the iterator before returning; memory stays flat (a cursor, one workspace at a time).
+     */
+    public void withTenantFootprints(Instant graceCutoff, Consumer<Iterator<TenantFootprint>> consumer) throws SQLException {
+        StringBuilder union = new StringBuilder();
+        List<String> tables = new ArrayList<>();
+        tables.add(INSTALLATIONS);
+        DaemonSchema.CATEGORY_TABLES.stream().filter(schema::hasTable).forEach(tables::add);
+        for (String optional : List.of(ENDPOINTS, TENANT_STORAGES)) {
+            if (schema.hasTable(optional)) {
+                tables.add(optional);
+            }
+        }
+        for (String table : tables) {
+            String part = switch (table) {
+                case INSTALLATIONS -> "i";
+                case ENDPOINTS -> "e";
+                case TENANT_STORAGES -> "s";
+                default -> "c";
+            };
+            union.append(union.length() == 0 ? "" : " UNION ALL ").append("SELECT tenant_id::text AS tenant, '").append(part)
+                    .append("' AS part, plugin_id, ").append(schema.changedAt(null, table)).append(" AS changed FROM ")
+                    .append(schema.qualified(table));
+        }
+        String old = "(r.changed IS NULL OR r.changed <= g.cutoff)";
+        // endpoints and tenant_storages keep the tenant as text: one spelling per workspace, the uuid's own.
+        String tenant = "CASE WHEN r.tenant ~ g.uuid_pattern THEN lower(r.tenant) ELSE r.tenant END";
+        String sql = "SELECT * FROM (SELECT " + tenant + " AS tenant,"
+                + " count(*) FILTER (WHERE r.part = 'i' AND " + old + "),"
+                + " count(*) FILTER (WHERE r.part = 'c' AND " + old + "),"
+                + " count(*) FILTER (WHERE r.part = 'e' AND " + old + "),"
+                + " count(*) FILTER (WHERE r.part = 's' AND " + old + "),"
+                + " count(*) FILTER (WHERE NOT " + old + "),"
+                + " count(DISTINCT r.plugin_id) FILTER (WHERE " + old + "),"
+                + " (array_agg(DISTINCT r.plugin_id COLLATE \"C\" ORDER BY r.plugin_id COLLATE \"C\") FILTER (WHERE " + old
+                + " AND r.plugin_id IS NOT NULL))[1:"
+                + TenantFootprint.PLUGIN_IDS_SHOWN + "],"
+                + " max(r.changed) FILTER (WHERE " + old + ")"
+                + " FROM (" + union + ") r CROSS JOIN (SELECT CAST(? AS timestamptz) AS cutoff, CAST(? AS text) AS uuid_pattern) g"
+                + " WHERE r.tenant IS NOT NULL AND btrim(r.tenant) <> '' AND lower(r.tenant) <> ?"
+                + " GROUP BY 1) t ORDER BY t.tenant COLLATE \"C\"";
+        stream("reading the tenants of the daemon's rows", sql,
+                List.of(timestamp(graceCutoff), UUID_TEXT, "00000000-0000-0000-0000-000000000000"),
+                rs -> new TenantFootprint(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
+                        rs.getLong(6), rs.getArray(8) == null ? List.of() : strings(rs.getArray(8)), rs.getLong(7),
+                        instant(rs, 9)),
+                consumer);
+    }
+
+    /** Streams a query's rows through a cursor as an iterator; a failure part-way fails the run (yield first). */
+    private <T> void stream(String what, String sql, List<Object> params, RowMapper<T> mapper, Consumer<Iterator<T>> consumer)
+            throws SQLException {
+        requireOpenTransaction();
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setFetchSize(fetchSize);
+            for (int i = 0; i < params.size(); i++) {
+                ps.setObject(i + 1, params.get(i));
+            }
+            ResultSet opened;
+            try {
+                opened = ps.executeQuery();
+            } catch (SQLException e) {
+                throw readFailure(what + " failed", e);
+            }
+            try (ResultSet rs = opened) {
+                consumer.accept(new Iterator<>() {
+                    private Boolean ready;
+
+                    @Override
+                    public boolean hasNext() {
+                        if (ready == null) {
+                            try {
+                                ready = rs.next();
+                            } catch (SQLException e) {
+                                throw readFailure(what + " failed", e);
+                            }
+                        }
+                        return ready;
+                    }
+
+                    @Override
+                    public T next() {
+                        if (!hasNext()) {
+                            throw new NoSuchElementException();
+                        }
+                        ready = null;
+                        try {
+                            return mapper.map(rs);
+                        } catch (SQLException e) {
+                            throw readFailure(what + " failed", e);
+                        }
+                    }
+                });
             }
         }
     }

@@ -50,7 +50,18 @@ final class LockRequestWatch implements AutoCloseable {
 
     /** Starts watching the backend {@code scanBackendPid} from a new connection of {@code dataSource}. */
     static LockRequestWatch start(DataSource dataSource, int scanBackendPid) throws SQLException {
-        Connection watcher = dataSource.getConnection();
+        return start(dataSource::getConnection, scanBackendPid);
+    }
+
+    /** Opens a new connection to the database the watched backend is on. */
+    @FunctionalInterface
+    interface ConnectionOpener {
+        Connection open() throws SQLException;
+    }
+
+    /** Starts watching the backend {@code scanBackendPid} from a new connection of {@code opener}. */
+    static LockRequestWatch start(ConnectionOpener opener, int scanBackendPid) throws SQLException {
+        Connection watcher = opener.open();
         try {
             watcher.setAutoCommit(true);
             watcher.setReadOnly(true);
