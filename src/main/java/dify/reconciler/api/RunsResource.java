@@ -2,7 +2,7 @@ package dify.reconciler.api;
 
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.ReconcilerConfig;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.state.RunRecord;
 import dify.reconciler.state.RunStore;

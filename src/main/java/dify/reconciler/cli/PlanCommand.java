@@ -7,7 +7,7 @@ import dify.reconciler.remediate.PlannedAction;
 import dify.reconciler.remediate.RemediationPlan;
 import dify.reconciler.remediate.RemediationService;
 import dify.reconciler.remediate.WithheldItem;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;

@@ -2,6 +2,7 @@ package dify.reconciler.observe;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dify.reconciler.metrics.MetricNames;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;

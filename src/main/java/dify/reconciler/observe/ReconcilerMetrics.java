@@ -1,6 +1,6 @@
 package dify.reconciler.observe;
 
-import static dify.reconciler.observe.MetricNames.*;
+import static dify.reconciler.metrics.MetricNames.*;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
@@ -9,8 +9,8 @@ import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.leader.LeaderElection;
-import dify.reconciler.run.ScanPhase;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanPhase;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.FindingLedger;
 import dify.reconciler.state.RunStore;
 import dify.reconciler.state.StateStore;

@@ -1,8 +1,8 @@
 package dify.reconciler.observe;
 
-import static dify.reconciler.observe.MetricNames.STORAGE_REQUESTS;
-import static dify.reconciler.observe.MetricNames.TAG_OPERATION;
-import static dify.reconciler.observe.MetricNames.TAG_OUTCOME;
+import static dify.reconciler.metrics.MetricNames.STORAGE_REQUESTS;
+import static dify.reconciler.metrics.MetricNames.TAG_OPERATION;
+import static dify.reconciler.metrics.MetricNames.TAG_OUTCOME;
 
 import dify.reconciler.inventory.storage.StorageRequestListener;
 import io.micrometer.core.instrument.Counter;

@@ -1,7 +1,7 @@
 package dify.reconciler.remediate;
 
 import dify.reconciler.config.ProcessMode;
-import dify.reconciler.observe.MetricNames;
+import dify.reconciler.metrics.MetricNames;
 import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

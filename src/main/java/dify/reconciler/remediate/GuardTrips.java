@@ -1,6 +1,6 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.observe.MetricNames;
+import dify.reconciler.metrics.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;

@@ -1,6 +1,6 @@
 package dify.reconciler.remediate;
 
-import dify.reconciler.observe.MetricNames;
+import dify.reconciler.metrics.MetricNames;
 import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

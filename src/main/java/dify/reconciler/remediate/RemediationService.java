@@ -8,7 +8,7 @@ import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.StateStore;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;

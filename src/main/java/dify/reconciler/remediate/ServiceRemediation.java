@@ -2,7 +2,7 @@ package dify.reconciler.remediate;
 
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;

@@ -1,5 +1,6 @@
 package dify.reconciler.run;
 
+import dify.reconciler.report.ScanPhase;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collections;

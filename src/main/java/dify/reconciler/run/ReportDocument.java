@@ -5,6 +5,7 @@ import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.FindingHistory;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -1,6 +1,7 @@
 package dify.reconciler.run;
 
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.report.ScanReport;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayDeque;

@@ -27,6 +27,8 @@ import dify.reconciler.inventory.postgres.DifyTenantsUnavailableException;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.inventory.workdir.WorkingPath;
+import dify.reconciler.report.ScanPhase;
+import dify.reconciler.report.ScanReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;

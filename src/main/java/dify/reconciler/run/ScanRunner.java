@@ -11,6 +11,8 @@ import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DifyTenantsReader;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.workdir.WorkingPath;
+import dify.reconciler.report.ScanPhase;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.FindingLedger;
 import dify.reconciler.state.LedgerUpdate;
 import dify.reconciler.state.LedgerView;

@@ -12,7 +12,7 @@ import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.Severity;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.LedgerView;
 import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.junit.QuarkusTest;

@@ -3,9 +3,9 @@ package dify.reconciler.remediate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.metrics.MetricNames;
 import dify.reconciler.observe.DriftedDaemonAccess;
-import dify.reconciler.observe.MetricNames;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.state.StateStore;
 import dify.reconciler.testsupport.DaemonRows;

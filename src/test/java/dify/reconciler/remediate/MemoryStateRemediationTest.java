@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
-import dify.reconciler.run.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.state.StateStore;
 import dify.reconciler.testsupport.DaemonRows;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dify.reconciler.observe.DriftedDaemon;
 import dify.reconciler.observe.DriftedDaemonAccess;
-import dify.reconciler.run.ScanReport;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;

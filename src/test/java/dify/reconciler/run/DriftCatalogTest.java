@@ -14,6 +14,8 @@ import dify.reconciler.catalog.Severity;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.inventory.workdir.WorkingPath;
+import dify.reconciler.report.ScanPhase;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.DriftFixture.Store;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonWorkingPath;

@@ -7,6 +7,8 @@ import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.workdir.WorkingPath;
+import dify.reconciler.report.ScanPhase;
+import dify.reconciler.report.ScanReport;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.ObjectWriter;

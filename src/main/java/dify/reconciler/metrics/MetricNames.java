@@ -1,4 +1,4 @@
-package dify.reconciler.observe;
+package dify.reconciler.metrics;
 
 /**
  * Every meter the service exports, in one place. These are the Micrometer names; the Prometheus exposition

@@ -1,4 +1,4 @@
-package dify.reconciler.run;
+package dify.reconciler.report;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;

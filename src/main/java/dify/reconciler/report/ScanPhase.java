@@ -1,4 +1,4 @@
-package dify.reconciler.run;
+package dify.reconciler.report;
 
 import java.util.Locale;
 
