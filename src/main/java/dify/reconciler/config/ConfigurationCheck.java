@@ -1,9 +1,6 @@
 package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.remediate.QuarantinePrefix;
-import dify.reconciler.remediate.RemediationPolicy;
-import dify.reconciler.remediate.StepHook;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.DurationConverter;
 import jakarta.annotation.PostConstruct;
@@ -11,15 +8,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
  * Validates the whole configuration at start-up, so a wrong or missing setting stops the process with a
  * message that names it (the one-shot command then exits 2) instead of surfacing later as an obscure
  * injection error. It connects to nothing: an unreachable database or bucket is a scan failure, not a
- * configuration error.
+ * configuration error. The remediation settings are checked the same way by {@code RemediationSettingsCheck}.
  */
 @Startup
 @ApplicationScoped
@@ -40,11 +35,6 @@ public class ConfigurationCheck {
 
     @PostConstruct
     void check() {
-        // Main refuses system properties and variables; this also catches a config file (e.g. config/application.properties).
-        String refusal = StepHook.refusal(Map.of(), Map.of(), ConfigProvider.getConfig().getPropertyNames());
-        if (refusal != null) {
-            throw new IllegalStateException(refusal);
-        }
         if (config.gracePeriod().isNegative()) {
             throw new IllegalArgumentException("reconciler.grace-period must not be negative: " + config.gracePeriod());
         }
@@ -53,10 +43,6 @@ public class ConfigurationCheck {
             throw new IllegalArgumentException(
                     "reconciler.fetch-size, reconciler.max-findings-per-report and reconciler.run-history-size must be positive");
         }
-        // Every remediation setting (kinds, caps, ages), in every mode: a wrong one stops start-up, armed or not.
-        RemediationPolicy.of(config.remediation());
-        // An unsafe quarantine prefix would put our copies where the daemon reads: refuse it at start.
-        QuarantinePrefix.of(config.remediation().quarantinePrefix(), daemon.layout());
         LOG.infof("configuration: database %s, storage %s, layout %s, grace period %s, interval %s, deep verify %s",
                 daemon.databaseDescription(), storage.describe(), daemon.layout(), config.gracePeriod(),
                 config.interval(), config.deepVerify());

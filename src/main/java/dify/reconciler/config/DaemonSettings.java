@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.inventory.storage.GcsSettings;
+import dify.reconciler.inventory.storage.StorageVariables;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -206,15 +207,8 @@ public record DaemonSettings(
         }
     }
 
-    /** Every spelling the daemon's Go strconv.ParseBool accepts (t, f, 1, 0, true, false), plus yes/no/on/off. */
+    /** The daemon's boolean spellings: see {@link StorageVariables#parseBoolean}. */
     static boolean parseBoolean(String name, String value) {
-        switch (value.toLowerCase(Locale.ROOT)) {
-            case "true", "t", "1", "yes", "on":
-                return true;
-            case "false", "f", "0", "no", "off":
-                return false;
-            default:
-                throw new IllegalArgumentException(name + "='" + value + "' is not a boolean (true/false)");
-        }
+        return StorageVariables.parseBoolean(name, value);
     }
 }

@@ -2,6 +2,7 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.S3Dialect;
 import dify.reconciler.inventory.storage.S3Settings;
+import dify.reconciler.inventory.storage.StorageVariables;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.inventory.storage.StorageVariables;
 import java.net.URI;
 import java.util.HashMap;
 import java.util.Map;

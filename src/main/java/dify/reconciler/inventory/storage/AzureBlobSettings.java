@@ -1,6 +1,5 @@
 package dify.reconciler.inventory.storage;
 
-import dify.reconciler.config.StorageVariables;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Base64;

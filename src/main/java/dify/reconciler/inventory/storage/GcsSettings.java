@@ -3,7 +3,6 @@ package dify.reconciler.inventory.storage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.auth.oauth2.GoogleCredentials;
-import dify.reconciler.config.StorageVariables;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;

@@ -19,7 +19,6 @@ import com.azure.storage.blob.options.BlobParallelUploadOptions;
 import com.azure.storage.blob.sas.BlobContainerSasPermission;
 import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
 import dify.reconciler.catalog.KeyOrder;
-import dify.reconciler.config.StorageVariables;
 import dify.reconciler.testsupport.AzureBlobObjectWriter;
 import dify.reconciler.testsupport.AzuriteServer;
 import dify.reconciler.testsupport.FaultyHttpProxy;

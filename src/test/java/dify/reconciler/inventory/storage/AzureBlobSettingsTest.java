@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.StorageType;
-import dify.reconciler.config.StorageVariables;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.StorageProducer;
 import dify.reconciler.config.StorageType;
-import dify.reconciler.config.StorageVariables;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPairGenerator;

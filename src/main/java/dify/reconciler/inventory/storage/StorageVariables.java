@@ -1,5 +1,6 @@
-package dify.reconciler.config;
+package dify.reconciler.inventory.storage;
 
+import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -37,11 +38,23 @@ public final class StorageVariables {
 
     /** One of the daemon's booleans (Go's strconv.ParseBool spellings), {@code fallback} when unset. */
     public boolean flag(String name, boolean fallback) {
-        return get(name).map(v -> DaemonSettings.parseBoolean(name, v)).orElse(fallback);
+        return get(name).map(v -> parseBoolean(name, v)).orElse(fallback);
     }
 
     @Override
     public String toString() {
         return "StorageVariables[values hidden]";
+    }
+
+    /** Every spelling the daemon's Go strconv.ParseBool accepts (t, f, 1, 0, true, false), plus yes/no/on/off. */
+    public static boolean parseBoolean(String name, String value) {
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "t", "1", "yes", "on":
+                return true;
+            case "false", "f", "0", "no", "off":
+                return false;
+            default:
+                throw new IllegalArgumentException(name + "='" + value + "' is not a boolean (true/false)");
+        }
     }
 }

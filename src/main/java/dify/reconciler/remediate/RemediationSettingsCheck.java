@@ -1,0 +1,38 @@
+package dify.reconciler.remediate;
+
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.ReconcilerConfig;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/**
+ * Validates every remediation setting at start-up, in every mode (like {@code ConfigurationCheck} does for the rest,
+ * and here so that {@code config} does not depend on remediation): a wrong kind, cap or age, or an unsafe quarantine
+ * prefix, stops the process with a message naming the setting, armed or not, instead of failing each plan later.
+ */
+@Startup
+@ApplicationScoped
+public class RemediationSettingsCheck {
+
+    @Inject
+    DaemonSettings daemon;
+
+    @Inject
+    ReconcilerConfig config;
+
+    @PostConstruct
+    void check() {
+        // Main refuses system properties and variables; this also catches a config file (e.g. config/application.properties).
+        String refusal = StepHook.refusal(Map.of(), Map.of(), ConfigProvider.getConfig().getPropertyNames());
+        if (refusal != null) {
+            throw new IllegalStateException(refusal);
+        }
+        RemediationPolicy.of(config.remediation());
+        // An unsafe quarantine prefix would put our copies where the daemon reads: refuse it at start.
+        QuarantinePrefix.of(config.remediation().quarantinePrefix(), daemon.layout());
+    }
+}
