@@ -14,7 +14,7 @@ import java.util.Set;
  * {@code declaration_unreferenced}: a declaration no plugins row, installation or install in flight uses (the
  * daemon deletes it at the last uninstall) is quarantined.
  */
-final class UnreferencedDeclarationRemedy extends RowSetRemedy {
+final class UnreferencedDeclarationRemedy extends InstallRacingRemedy {
 
     @Override
     public Set<FindingKind> kinds() {
@@ -70,20 +70,5 @@ final class UnreferencedDeclarationRemedy extends RowSetRemedy {
         }
         changes.remove(c, a.table(), a.rowId(), found.get(0).json());
         return new Done(null, null, null, "declaration moved to quarantine", changes.rows());
-    }
-
-    /**
-     * With every row still locked and changed: an install the daemon started since our re-check (its task row is
-     * committed before it copies plugin/U and before its transaction, which now waits behind our locks) makes us roll
-     * back, so its write wins.
-     */
-    @Override
-    String lookLast(Connection c, PlannedAction a, DaemonRowReads reads) throws SQLException {
-        return reads.installInFlight(c, a.pluginUniqueIdentifier());
-    }
-
-    @Override
-    boolean racesInstalls() {
-        return true;
     }
 }

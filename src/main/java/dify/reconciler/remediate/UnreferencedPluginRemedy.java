@@ -16,7 +16,7 @@ import java.util.Set;
  * quarantined in one transaction; once committed, {@code plugin/U} follows as an orphaned installed copy would
  * ({@link #followingObject()}), under the same action id.
  */
-final class UnreferencedPluginRemedy extends RowSetRemedy {
+final class UnreferencedPluginRemedy extends InstallRacingRemedy {
 
     @Override
     public Set<FindingKind> kinds() {
@@ -88,17 +88,6 @@ final class UnreferencedPluginRemedy extends RowSetRemedy {
         return new Done(null, null, null, "plugins row, " + declarations.size() + " declaration(s) and " + runtimes.size()
                 + " serverless runtime row(s) moved to quarantine; plugin/" + uid + " is left to installed_object_orphaned",
                 changes.rows());
-    }
-
-    /** An install the daemon started since our re-check makes us roll back, so its write wins. */
-    @Override
-    String lookLast(Connection c, PlannedAction a, DaemonRowReads reads) throws SQLException {
-        return reads.installInFlight(c, a.pluginUniqueIdentifier());
-    }
-
-    @Override
-    boolean racesInstalls() {
-        return true;
     }
 
     @Override
