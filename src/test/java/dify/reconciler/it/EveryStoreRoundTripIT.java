@@ -98,10 +98,14 @@ class EveryStoreRoundTripIT {
             assertEquals(7, doc.get("actions").size(), backend + ": " + doc);
             assertEquals(planted, store.contents(), backend + ": plan changes no object");
 
-            PackagedApp.Outcome dry = PackagedApp.run(env, "apply", "--plan", planFile.toString());
-            assertEquals(0, dry.exitCode(), backend + ": " + dry.stdout() + dry.stderr());
-            assertTrue(dry.stdout().contains("[DRY RUN] would quarantine_object " + orphan), dry.stdout());
-            assertEquals(planted, store.contents(), backend + ": an unarmed apply changes no object");
+            if (backend.name().equals("s3")) {
+                // Whether an apply may write is decided before any store is touched, the same for every backend:
+                // one backend proves the unarmed apply of this plan writes nothing (a launch less for the others).
+                PackagedApp.Outcome dry = PackagedApp.run(env, "apply", "--plan", planFile.toString());
+                assertEquals(0, dry.exitCode(), backend + ": " + dry.stdout() + dry.stderr());
+                assertTrue(dry.stdout().contains("[DRY RUN] would quarantine_object " + orphan), dry.stdout());
+                assertEquals(planted, store.contents(), backend + ": an unarmed apply changes no object");
+            }
 
             Map<String, String> armed = EagerRemediation.armed(env);
             PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
