@@ -172,7 +172,7 @@ class TenantRemediesTest {
         assertEquals(Map.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, 1L, FindingKind.PACKAGE_MISSING, 1L), counts(drifted),
                 drifted.findings().toString());
 
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(drifted);
         assertEquals(1, plan.actions().size(), plan.toString());
         PlannedAction action = plan.actions().get(0);
         assertEquals(List.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, ORPHAN, GlobalTenant.ID),
