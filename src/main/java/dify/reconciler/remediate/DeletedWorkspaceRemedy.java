@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,8 +74,17 @@ final class DeletedWorkspaceRemedy extends RowSetRemedy {
         DaemonSchema s = changes.schema();
         String tenant = a.rowId();
         boolean uuidShaped = tenant.matches(UUID_TEXT);
-        // Dify first, while we hold none of the daemon's rows: its answer may take a connection and a round trip.
-        String notMissing = changes.difyWorkspaces().whyNotMissing(tenant, otherWorkspaces(c, changes, tenant));
+        // Dify first, holding nothing of the daemon's: its answer takes a connection and a round trip (seconds when
+        // Dify's server is slow), and a lock of ours would queue the daemon's migration and every query behind it.
+        // The sample is read in a savepoint rolled back at once, which releases even its ACCESS SHARE table lock.
+        List<String> others;
+        Savepoint sample = c.setSavepoint();
+        try {
+            others = otherWorkspaces(c, changes, tenant);
+        } finally {
+            c.rollback(sample);
+        }
+        String notMissing = changes.difyWorkspaces().whyNotMissing(tenant, others);
         if (notMissing != null) {
             return Done.skipped(notMissing);
         }

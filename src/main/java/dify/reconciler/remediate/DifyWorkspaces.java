@@ -36,6 +36,16 @@ interface DifyWorkspaces {
         return new DifyWorkspaces() {
             @Override
             public String whyNotMissing(String tenant, List<String> others) throws SQLException {
+                try {
+                    return read(tenant, others);
+                } catch (SQLException e) {
+                    // Named as Dify's, without the SQL state: a lock timeout here is Dify's API, not the daemon's rows.
+                    throw new SQLException("re-checking Dify's tenants in " + settings.description() + " failed: "
+                            + e.getMessage(), e);
+                }
+            }
+
+            private String read(String tenant, List<String> others) throws SQLException {
                 try (Connection c = DriverManager.getConnection(settings.url(), settings.connectionProperties())) {
                     c.setReadOnly(true);
                     try (Statement st = c.createStatement()) {

@@ -11,6 +11,7 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
+import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.TableDump;
@@ -25,12 +26,15 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -157,6 +161,41 @@ class TenantRemediesTest {
         assertEquals(ActionOutcome.RESTORED, remediation.restorer().restore(plan.actions().get(0).id(), "test").get(0).outcome());
         TableDump.undo(db(), planted, original);
         assertEquals(original, TableDump.daemon(db()));
+    }
+
+    @Test
+    void whileDifysTenantsIsLockedTheActionHoldsNoneOfTheDaemonsTablesAndFailsChangingNothing() throws Exception {
+        original = original != null ? original : TableDump.daemon(db());
+        clean = scan();
+        plantWorkspace(nearMiss());
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        RemediationPlan plan = remediation.plan(scan());
+        assertEquals(1, plan.actions().size(), plan.toString());
+        RowRemedyApplier applier = remediation.applier();
+        try (Connection difyMigration = DriftedDaemonAccess.difyDatabase().connect()) {
+            // Dify's API migrating tenants: our re-check waits on it (up to its lock timeout).
+            difyMigration.setAutoCommit(false);
+            difyMigration.createStatement().execute("LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE");
+            CompletableFuture<List<ActionResult>> applying = CompletableFuture
+                    .supplyAsync(() -> applier.apply(plan, armed(), "test"));
+            Await.until("the re-check waits on Dify's tenants", Duration.ofSeconds(10), () -> daemon().queryLong(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE NOT l.granted"
+                            + " AND d.datname = ?",
+                    DriftedDaemonAccess.difyDatabase().name()) > 0);
+            // Meanwhile the daemon's own migration takes every table the action reads, at once.
+            try (Connection daemonMigration = db().connect(); Statement st = daemonMigration.createStatement()) {
+                daemonMigration.setAutoCommit(false);
+                st.execute("SET LOCAL lock_timeout = '200ms'");
+                st.execute("LOCK TABLE plugin_installations, plugins, endpoints, tenant_storages IN ACCESS EXCLUSIVE MODE");
+                daemonMigration.rollback();
+            }
+            ActionResult r = applying.get(30, TimeUnit.SECONDS).get(0);
+            assertEquals(ActionOutcome.FAILED, r.outcome(), r.toString());
+            assertTrue(r.detail().startsWith("re-checking Dify's tenants in ") && r.detail().contains("lock timeout"), r.detail());
+            difyMigration.rollback();
+        }
+        assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
+        assertEquals(0L, quarantined(plan));
     }
 
     @Test
