@@ -77,14 +77,14 @@ final class DeletedWorkspaceRemedy extends RowSetRemedy {
         // Dify first, holding nothing of the daemon's: its answer takes a connection and a round trip (seconds when
         // Dify's server is slow), and a lock of ours would queue the daemon's migration and every query behind it.
         // The sample is read in a savepoint rolled back at once, which releases even its ACCESS SHARE table lock.
-        List<String> others;
+        List<String> otherWorkspaces;
         Savepoint sample = c.setSavepoint();
         try {
-            others = otherWorkspaces(c, changes, tenant);
+            otherWorkspaces = otherWorkspaces(c, changes, tenant);
         } finally {
             c.rollback(sample);
         }
-        String notMissing = changes.difyWorkspaces().whyNotMissing(tenant, others);
+        String notMissing = changes.difyWorkspaces().whyNotMissing(tenant, otherWorkspaces);
         if (notMissing != null) {
             return Done.skipped(notMissing);
         }
