@@ -58,7 +58,7 @@ current="(c) every metric used by the rules and the dashboard is exported"
 step "$current"
 python3 "$helper" metrics "$rules" "$dashboard" "$names"
 
-current="(d) every dashboard query parses as PromQL"
+current="(d) every dashboard query parses as PromQL; panel ids unique, no two panels overlapping"
 step "$current"
 python3 "$helper" dashboard-rules "$dashboard" "$tmp/dashboard-queries.rules.json"
 promtool check rules "$tmp/dashboard-queries.rules.json"

@@ -207,6 +207,7 @@ def cmd_dashboard_rules(dashboard_path, out_path):
         if variables.get(name) != typ:
             fail(f"dashboard lacks the {typ} variable ${name}")
     print(f"  ok  uid={dash['uid']}, variables: {', '.join('$' + v for v in variables)}")
+    check_layout(dash)
     group = []
     for i, (where, expr) in enumerate(dashboard_queries(dashboard_path)):
         record = f"dashboard:query_{i:02d}"
@@ -217,6 +218,30 @@ def cmd_dashboard_rules(dashboard_path, out_path):
     # JSON is YAML, so promtool reads this file as a rules file.
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump({"groups": [{"name": "dashboard-queries", "rules": group}]}, f, indent=1)
+
+
+def check_layout(dash):
+    """Panel ids are unique and no two panels cover the same grid cell (panels added side by side by separate changes
+    would otherwise hide each other in Grafana without any error)."""
+    seen, cells = {}, {}
+    def walk(panels):
+        for p in panels:
+            yield p
+            yield from walk(p.get("panels", []))
+    for p in walk(dash.get("panels", [])):
+        name = f"panel {p.get('id')} '{p.get('title')}'"
+        if p.get("id") in seen:
+            fail(f"{name} has the id of {seen[p.get('id')]}")
+        seen[p.get("id")] = name
+        g = p.get("gridPos", {})
+        for x in range(g.get("x", 0), g.get("x", 0) + g.get("w", 0)):
+            for y in range(g.get("y", 0), g.get("y", 0) + g.get("h", 0)):
+                if (x, y) in cells:
+                    fail(f"{name} overlaps {cells[(x, y)]} at x={x}, y={y}")
+                cells[(x, y)] = name
+        if g.get("x", 0) + g.get("w", 0) > 24:
+            fail(f"{name} is wider than the dashboard's 24 columns")
+    print(f"  ok  {len(seen)} panels, unique ids, none overlapping")
 
 
 def github_anchor(heading, seen):

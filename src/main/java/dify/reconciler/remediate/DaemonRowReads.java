@@ -44,6 +44,11 @@ class DaemonRowReads {
         return tx.schema();
     }
 
+    /** Dify's workspaces, for the one remedy that re-checks them ({@link DifyWorkspaces}). */
+    DifyWorkspaces difyWorkspaces() {
+        return tx.difyWorkspaces();
+    }
+
     String qualified(String table) {
         return tx.schema().qualified(table);
     }

@@ -5,6 +5,7 @@ import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.DifyDatabaseSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.ObjectStorage;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 /**
@@ -44,6 +46,10 @@ public class RemediationService {
 
     @Inject
     ReconcilerConfig config;
+
+    /** For the daemon's {@code DB_PASSWORD} (the datasource's), which Dify's database is read with by default. */
+    @Inject
+    Config settings;
 
     @Inject
     DaemonSettings daemon;
@@ -342,7 +348,11 @@ public class RemediationService {
     private WriteTransactions transactions() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             DaemonSchema schema = DaemonSchema.inspect(c, config.databaseSchema().orElse(null), daemon.databaseDescription());
-            return new WriteTransactions(schema, LOCK_TIMEOUT, STATEMENT_TIMEOUT, fence);
+            WriteTransactions tx = new WriteTransactions(schema, LOCK_TIMEOUT, STATEMENT_TIMEOUT, fence);
+            // installation_tenant_missing re-checks Dify's workspaces where the scan read them, with its credentials.
+            DifyDatabaseSettings.from(config, daemon, settings.getOptionalValue("quarkus.datasource.password", String.class))
+                    .ifPresent(tx::withDifyWorkspaces);
+            return tx;
         }
     }
 

@@ -24,6 +24,8 @@ final class Remedies {
             new InvalidIdentifierRowRemedy(),
             new TenantStorageRemedy(),
             new UninstallForTenantRemedy(),
+            new DeletedWorkspaceRemedy(),
+            new GlobalTenantInstallationRemedy(),
             new UnreferencedDeclarationRemedy(),
             new UnreferencedPluginRemedy(),
             new InvalidKeyRemedy(),

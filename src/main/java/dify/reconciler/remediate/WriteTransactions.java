@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.config.DifyDatabaseSettings;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,6 +23,7 @@ public final class WriteTransactions {
     private final Duration statementTimeout;
     private final WriteFence fence;
     private final Map<String, String> idTypes = new HashMap<>();
+    private DifyWorkspaces difyWorkspaces = DifyWorkspaces.NOT_CONFIGURED;
 
     public WriteTransactions(DaemonSchema schema, Duration lockTimeout, Duration statementTimeout) {
         this(schema, lockTimeout, statementTimeout, WriteFence.NONE);
@@ -37,6 +39,19 @@ public final class WriteTransactions {
 
     DaemonSchema schema() {
         return schema;
+    }
+
+    /**
+     * Where {@code installation_tenant_missing}'s re-check reads Dify's workspaces ({@code reconciler.dify-database});
+     * without it that remedy skips every action.
+     */
+    public WriteTransactions withDifyWorkspaces(DifyDatabaseSettings settings) {
+        this.difyWorkspaces = DifyWorkspaces.of(settings);
+        return this;
+    }
+
+    DifyWorkspaces difyWorkspaces() {
+        return difyWorkspaces;
     }
 
     /**

@@ -2,6 +2,7 @@ package dify.reconciler.observe;
 
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.DifyApiDatabase;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.LocalObjectWriter;
@@ -34,9 +35,14 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
     /** The daemon's storage folder ({@code PLUGIN_STORAGE_LOCAL_ROOT}), for tests that act on its objects. */
     static volatile Path storageRoot;
 
+    /** Dify's own database beside the daemon's (init arg {@code dify=tenants}), holding the dataset's workspaces. */
+    static volatile TestDatabase difyDatabase;
+
     private TestDatabase db;
+    private TestDatabase dify;
     private Path root;
     private boolean asOwner;
+    private boolean withDify;
 
     /**
      * {@code credentials=owner} connects the service as the daemon's user (who may create our schema: state is
@@ -45,6 +51,7 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
     @Override
     public void init(Map<String, String> initArgs) {
         asOwner = "owner".equals(initArgs.get("credentials"));
+        withDify = "tenants".equals(initArgs.get("dify"));
     }
 
     @Override
@@ -66,7 +73,17 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
         dataset = seeded;
         database = db;
         storageRoot = root;
-        return Map.of(
+        Map<String, String> config = new java.util.HashMap<>();
+        if (withDify) {
+            try {
+                dify = DifyApiDatabase.create(db.server(), seeded.tenants);
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            difyDatabase = dify;
+            config.put("reconciler.dify-database", dify.name());
+        }
+        config.putAll(Map.of(
                 "DB_HOST", db.host(),
                 "DB_PORT", String.valueOf(db.port()),
                 "DB_USERNAME", asOwner ? EmbeddedPostgres.DAEMON_USER : db.username(),
@@ -75,11 +92,15 @@ public class DriftedDaemon implements QuarkusTestResourceLifecycleManager {
                 "PLUGIN_STORAGE_TYPE", "local",
                 "PLUGIN_STORAGE_LOCAL_ROOT", root.toString(),
                 "reconciler.grace-period", "0s",
-                "reconciler.interval", "off");
+                "reconciler.interval", "off"));
+        return config;
     }
 
     @Override
     public void stop() {
+        if (dify != null) {
+            dify.close();
+        }
         if (db != null) {
             db.close();
         }

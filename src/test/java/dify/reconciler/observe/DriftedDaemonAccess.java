@@ -12,6 +12,11 @@ public final class DriftedDaemonAccess {
         return DriftedDaemon.database;
     }
 
+    /** Dify's database beside the daemon's, when the resource was started with {@code dify=tenants}; else null. */
+    public static TestDatabase difyDatabase() {
+        return DriftedDaemon.difyDatabase;
+    }
+
     /** The local storage root the service reads. */
     public static java.nio.file.Path storageRoot() {
         return DriftedDaemon.storageRoot;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.PluginIdentifier;
@@ -19,12 +20,14 @@ import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.detect.InstalledObjectDetector;
 import dify.reconciler.detect.PackageDetector;
 import dify.reconciler.detect.RowDetector;
+import dify.reconciler.detect.TenantMissingDetector;
 import dify.reconciler.detect.TenantStorageDetector;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationRow;
 import dify.reconciler.inventory.InstallationTally;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
+import dify.reconciler.inventory.TenantFootprint;
 import dify.reconciler.inventory.TenantStorageRow;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.StoredObject;
@@ -34,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -67,6 +71,7 @@ class PlannerMakesOnlyAcceptedActionsTest {
 
     @Test
     void everyActionPlannedFromEdgeInputsIsAcceptedByApplyWhole() {
+        Set<FindingKind> planned = EnumSet.noneOf(FindingKind.class);
         HostileInput.forEachSeed(120, in -> {
             StorageLayout layout = in.pick(LAYOUTS);
             FindingSink sink = detect(in, layout);
@@ -87,7 +92,10 @@ class PlannerMakesOnlyAcceptedActionsTest {
             byte[] written = JSON.writeValueAsBytes(PlanDocument.of(plan));
             RemediationPlan read = JSON.readValue(written, PlanDocument.class).toPlan(layout);
             assertEquals(plan.actions(), read.actions(), "apply reads back exactly the planned actions");
+            plan.actions().forEach(a -> planned.add(a.kind()));
         });
+        assertTrue(planned.containsAll(Set.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, FindingKind.INSTALLATION_TENANT_MISSING)),
+                "the edge inputs reach the newest remedies: " + planned);
     }
 
     @Test
@@ -274,7 +282,39 @@ class PlannerMakesOnlyAcceptedActionsTest {
             }
             rows.orphanedEndpoint(new TableRow(DaemonSchema.ENDPOINTS, UUID.randomUUID().toString(), tenant, pluginId, null, OLD,
                     null));
+            if (in.chance(0.3)) { // the legacy global tenant's installation, with and without a plugins row
+                PluginRow plugin = plugins.stream().filter(p -> p.uid().equals(uid)).findFirst().orElse(null);
+                rows.legacyGlobalInstallation(new InstallationRow(UUID.randomUUID().toString(), GlobalTenant.ID, pluginId, uid,
+                        "serverless", OLD), plugin);
+            }
         }
+        deletedWorkspaces(in, sink);
+    }
+
+    /**
+     * Workspaces Dify no longer has, as the scan groups them: uuids, upper case and lower case, and tenant ids that
+     * endpoints and tenant_storages keep as any text; next to workspaces that exist.
+     */
+    private static void deletedWorkspaces(HostileInput in, FindingSink sink) {
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            ids.add(UUID.randomUUID().toString());
+        }
+        ids.add(in.of(LOWER, in.between(1, 40)));
+        ids.add("tenant " + in.of(HEX, 4));
+        List<String> sorted = new ArrayList<>(ids);
+        sorted.sort(String::compareTo); // ASCII: the byte order the scan reads them in
+        List<TenantFootprint> footprints = new ArrayList<>();
+        List<String> existing = new ArrayList<>();
+        for (String id : sorted) {
+            if (in.chance(0.4)) {
+                existing.add(id);
+            }
+            List<String> pluginIds = in.chance(0.5) ? List.of("langgenius/openai") : List.of("langgenius/a", "langgenius/b");
+            footprints.add(new TenantFootprint(id, in.between(0, 3), in.between(0, 3), in.between(0, 2), in.between(1, 2), 0,
+                    pluginIds, pluginIds.size(), in.chance(0.8) ? OLD : null));
+        }
+        new TenantMissingDetector(sink).detect(footprints.iterator(), existing.iterator());
     }
 
     private static void persistence(HostileInput in, FindingSink sink, GraceWindow grace, StorageLayout layout) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.catalog.GlobalTenant;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.state.FindingHistory;
 import java.time.Duration;
@@ -27,11 +28,12 @@ class RemediationPlannerTest {
 
     private static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
     private static final Set<FindingKind> ALL_ROW_KINDS = RemediationPolicy.remediableKinds();
-    private static final Map<FindingKind, Long> BIG = Map.of(FindingKind.REFERS_TOO_LOW, 1000L, FindingKind.REFERS_DRIFT,
-            1000L, FindingKind.CATEGORY_ROW_ORPHANED, 1000L, FindingKind.ENDPOINT_ORPHANED, 1000L,
-            FindingKind.INVALID_IDENTIFIER_ROW, 1000L, FindingKind.INSTALLATION_DECLARATION_MISSING, 1000L,
-            FindingKind.PLUGIN_UNREFERENCED, 1000L, FindingKind.DECLARATION_UNREFERENCED, 1000L,
-            FindingKind.TENANT_STORAGE_DRIFT, 1000L);
+    private static final Map<FindingKind, Long> BIG = Map.ofEntries(Map.entry(FindingKind.REFERS_TOO_LOW, 1000L),
+            Map.entry(FindingKind.REFERS_DRIFT, 1000L), Map.entry(FindingKind.CATEGORY_ROW_ORPHANED, 1000L),
+            Map.entry(FindingKind.ENDPOINT_ORPHANED, 1000L), Map.entry(FindingKind.INVALID_IDENTIFIER_ROW, 1000L),
+            Map.entry(FindingKind.INSTALLATION_DECLARATION_MISSING, 1000L), Map.entry(FindingKind.PLUGIN_UNREFERENCED, 1000L),
+            Map.entry(FindingKind.DECLARATION_UNREFERENCED, 1000L), Map.entry(FindingKind.TENANT_STORAGE_DRIFT, 1000L),
+            Map.entry(FindingKind.INSTALLATION_TENANT_MISSING, 1000L), Map.entry(FindingKind.LEGACY_GLOBAL_INSTALLATION, 1000L));
 
     private static RemediationPolicy policy(Set<FindingKind> allowed, int maxActions, double maxShare) {
         return new RemediationPolicy(false, allowed, 3, Duration.ofHours(1), Duration.ofDays(7), maxActions, maxShare,
@@ -39,6 +41,13 @@ class RemediationPlannerTest {
     }
 
     private static Finding finding(FindingKind kind, String id) {
+        if (kind == FindingKind.INSTALLATION_TENANT_MISSING) { // one finding per workspace, named by its id
+            return Finding.row(kind, "tenants", id, null, null, id, ObservedVersion.row(null), "detail " + id);
+        }
+        if (kind == FindingKind.LEGACY_GLOBAL_INSTALLATION) {
+            return Finding.row(kind, "plugin_installations", id, "a/b:0.0.1@" + "0".repeat(64), "a/b", GlobalTenant.ID,
+                    ObservedVersion.row(null), "detail " + id);
+        }
         String table = switch (kind) {
             case REFERS_TOO_LOW, REFERS_DRIFT -> "plugins";
             case ENDPOINT_ORPHANED -> "endpoints";
@@ -70,9 +79,22 @@ class RemediationPlannerTest {
                         WithheldReason.NOT_ALLOWED),
                 Arguments.of(FindingKind.REFERS_TOO_LOW, Set.of(), seen(9, Duration.ofDays(2)), WithheldReason.NOT_ALLOWED),
                 Arguments.of(FindingKind.DUPLICATE_ROWS, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)), WithheldReason.REPORT_ONLY),
-                // Listed, confirmed and old, and still nothing: report-only in this version.
+                // The global tenant's installation is info: it waits min-age-info, only when listed.
                 Arguments.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, Set.of(FindingKind.LEGACY_GLOBAL_INSTALLATION),
-                        seen(9, Duration.ofDays(30)), WithheldReason.REPORT_ONLY),
+                        seen(3, Duration.ofDays(7)), null),
+                Arguments.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, ALL_ROW_KINDS, seen(9, Duration.ofDays(6)),
+                        WithheldReason.TOO_YOUNG),
+                Arguments.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, Set.of(FindingKind.INSTALLATION_TENANT_MISSING),
+                        seen(9, Duration.ofDays(30)), WithheldReason.NOT_ALLOWED),
+                // A deleted workspace: missing from Dify's tenants for min-age, in each of the confirmation window's scans.
+                Arguments.of(FindingKind.INSTALLATION_TENANT_MISSING, Set.of(FindingKind.INSTALLATION_TENANT_MISSING),
+                        seen(3, Duration.ofHours(1)), null),
+                Arguments.of(FindingKind.INSTALLATION_TENANT_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofMinutes(59)),
+                        WithheldReason.TOO_YOUNG),
+                Arguments.of(FindingKind.INSTALLATION_TENANT_MISSING, ALL_ROW_KINDS, seen(2, Duration.ofDays(30)),
+                        WithheldReason.UNCONFIRMED),
+                Arguments.of(FindingKind.INSTALLATION_TENANT_MISSING, Set.of(FindingKind.LEGACY_GLOBAL_INSTALLATION),
+                        seen(9, Duration.ofDays(30)), WithheldReason.NOT_ALLOWED),
                 Arguments.of(FindingKind.INSTALLATION_PLUGIN_MISSING, ALL_ROW_KINDS, seen(9, Duration.ofDays(2)),
                         WithheldReason.REPORT_ONLY),
                 Arguments.of(FindingKind.INSTALLATION_DECLARATION_MISSING, ALL_ROW_KINDS, seen(3, Duration.ofHours(1)), null),
