@@ -13,6 +13,7 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoresUnderTest;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,9 +80,22 @@ class EveryStoreCatalogTest {
             f.put(f.dataset.persistencePrefix + "cache/written-later", new byte[100]);
             expected.put(TENANT_STORAGE_DRIFT, f.dataset.persistencePrefix);
 
+            // A Windows daemon's separator, for a plugin whose plugin/ copy is clean and stays; next to a folder that only
+            // looks like it (plugins\…), which is no daemon folder and no finding.
+            String windows = "plugin\\" + f.dataset.localPlugin(4).uid().replace('/', '\\');
+            f.put(windows, new byte[12]);
+            f.put("plugins\\" + f.dataset.localPlugin(4).uid().replace('/', '\\'), new byte[12]);
+
             FindingSink sink = f.scan(true);
+            List<Finding> windowsFindings = sink.findings().stream().filter(x -> windows.equals(x.key())).toList();
+            assertEquals(1, windowsFindings.size(), () -> backend + ": " + sink.findings());
+            assertEquals(INVALID_INSTALLED_KEY, windowsFindings.get(0).kind());
+            assertEquals(f.dataset.localPlugin(4).uid(), windowsFindings.get(0).pluginUniqueIdentifier());
             Map<FindingKind, String> found = new TreeMap<>();
             for (Finding finding : sink.findings()) {
+                if (windows.equals(finding.key())) {
+                    continue;
+                }
                 String previous = found.put(finding.kind(), finding.key());
                 assertEquals(null, previous, () -> backend + ": " + finding.kind() + " reported twice: " + sink.findings());
             }
