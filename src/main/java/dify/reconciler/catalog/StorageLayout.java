@@ -29,6 +29,29 @@ public record StorageLayout(String packages, String installed, String assets, St
     }
 
     /**
+     * The prefix under which a daemon running natively on Windows (or a copy tool that used backslashes) writes installed
+     * copies: Go's {@code filepath.Join} there turns every {@code /} into {@code \}, so {@code plugin/langgenius/x:1@c}
+     * is stored as {@code plugin\langgenius\x:1@c}. A daemon on Linux never lists these keys (it lists
+     * {@code plugin/}) and looks for {@code plugin/<identifier>} instead.
+     */
+    public String windowsInstalledPrefix() {
+        return label(installed).replace('/', '\\') + "\\";
+    }
+
+    /**
+     * The identifier a key under {@link #windowsInstalledPrefix()} was written for ({@code langgenius/x:1@c} for
+     * {@code plugin\langgenius\x:1@c}), when it is one; null otherwise.
+     */
+    public String windowsInstalledIdentifier(String key) {
+        String prefix = windowsInstalledPrefix();
+        if (!key.startsWith(prefix)) {
+            return null;
+        }
+        String uid = key.substring(prefix.length()).replace('\\', '/');
+        return PluginIdentifier.isValid(uid) ? uid : null;
+    }
+
+    /**
      * The plugin identifier a daemon that lists raw prefixes reads as installed from a key outside the installed folder
      * ({@code plugin<identifier>}: the raw prefix, then a valid identifier, outside every other daemon folder); null for
      * every other key, and always on a daemon that lists folders.

@@ -13,11 +13,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The rules Dify's API applies to the provider declarations in the daemon's management lists, read from a versioned
- * resource ({@value #RESOURCE}), and a small interpreter for them: required fields, JSON types, enums of values and
- * "field X only allowed when Y". The rules are data so that a new Dify release is one file to update.
+ * resource ({@value #RESOURCE}), and a small interpreter for them: required and non-null fields, JSON types, enums of
+ * values, patterns, named formats ({@link ValueFormat}) and "field X only allowed when Y". The rules are data so that
+ * a new Dify release is one file to update.
  */
 public final class DeclarationRules {
 
@@ -51,17 +53,58 @@ public final class DeclarationRules {
         }
     }
 
-    /** Reads a rules document; every model it names must be defined, so a typo fails here, not mid-scan. */
+    /**
+     * Reads a rules document; every model it names must be defined and every format known, so a typo fails here, not
+     * mid-scan. A model may {@code extend} another (pydantic's subclassing): it has the other's fields and rules first.
+     */
     public static DeclarationRules read(InputStream in) throws IOException {
         JsonNode root = JSON.readTree(in);
         String release = text(root, "dify_release");
+        Map<String, JsonNode> declared = new LinkedHashMap<>();
+        root.path("models").properties().forEach(e -> declared.put(e.getKey(), e.getValue()));
         Map<String, ModelRules> models = new LinkedHashMap<>();
-        root.path("models").properties().forEach(e -> models.put(e.getKey(), model(e.getValue())));
+        for (String name : declared.keySet()) {
+            resolve(name, declared, models, new ArrayList<>());
+        }
         List<ListPage> pages = new ArrayList<>();
-        root.path("pages").properties().forEach(e -> pages.add(new ListPage(e.getKey(), text(e.getValue(), "page"),
-                text(e.getValue(), "list"), text(e.getValue(), "model"))));
+        root.path("pages").properties().forEach(e -> {
+            Map<String, String> also = new LinkedHashMap<>();
+            e.getValue().path("also").properties().forEach(a -> also.put(a.getKey(), a.getValue().asText()));
+            String key = e.getValue().has("part") ? e.getValue().get("part").asText() : e.getKey();
+            pages.add(new ListPage(key, new FailingPage(text(e.getValue(), "page"), text(e.getValue(), "list")),
+                    text(e.getValue(), "model"), Map.copyOf(also)));
+        });
         DeclarationRules rules = new DeclarationRules(release, List.copyOf(pages), models);
         rules.requireDefinedModels();
+        return rules;
+    }
+
+    private static ModelRules resolve(String name, Map<String, JsonNode> declared, Map<String, ModelRules> resolved,
+            List<String> resolving) {
+        ModelRules done = resolved.get(name);
+        if (done != null) {
+            return done;
+        }
+        JsonNode node = declared.get(name);
+        if (node == null) {
+            throw new IllegalStateException(RESOURCE + " names model '" + name + "' but does not define it");
+        }
+        if (resolving.contains(name)) {
+            throw new IllegalStateException(RESOURCE + ": model '" + name + "' extends itself via " + resolving);
+        }
+        resolving.add(name);
+        Map<String, FieldRule> fields = new LinkedHashMap<>();
+        List<OnlyWhenRule> onlyWhen = new ArrayList<>();
+        if (node.hasNonNull("extends")) {
+            ModelRules parent = resolve(node.get("extends").asText(), declared, resolved, resolving);
+            fields.putAll(parent.fields());
+            onlyWhen.addAll(parent.onlyWhen());
+        }
+        ModelRules own = model(node);
+        fields.putAll(own.fields());
+        onlyWhen.addAll(own.onlyWhen());
+        ModelRules rules = new ModelRules(fields, List.copyOf(onlyWhen));
+        resolved.put(name, rules);
         return rules;
     }
 
@@ -82,69 +125,106 @@ public final class DeclarationRules {
         } catch (JacksonException e) {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
         }
-        List<DeclarationViolation> found = new ArrayList<>();
         if (root == null || !root.isObject()) {
-            return found;
+            return List.of();
         }
+        // One violation per field and rule, with every page it breaks: a provider's identity is parsed by its own
+        // page and again by the Plugins page.
+        Map<List<String>, List<FailingPage>> pagesByViolation = new LinkedHashMap<>();
         for (ListPage page : pages) {
-            JsonNode part = root.get(page.key());
-            // A plugin without this part is not in this list at all; an explicit null is sent as "no provider" too.
-            if (part != null && !part.isNull()) {
-                checkValue(part, new FieldRule("object", true, List.of(), page.model(), null), page.key(), page, found);
+            List<Found> found = new ArrayList<>();
+            if (page.wholeDeclaration()) {
+                checkModel(root, models.get(page.model()), "", found);
+            } else {
+                JsonNode part = root.get(page.key());
+                // A plugin without this part is not in this list at all; an explicit null is sent as "no provider" too.
+                if (part == null || part.isNull()) {
+                    continue;
+                }
+                checkValue(part, FieldRule.requiredObject(page.model()), page.key(), found);
+                page.also().forEach((field, model) -> checkField(root, field, FieldRule.requiredObject(model), "", found));
+            }
+            for (Found f : found) {
+                pagesByViolation.computeIfAbsent(List.of(f.path(), f.rule(), f.expected(), f.found()), k -> new ArrayList<>())
+                        .add(page.failing());
             }
         }
-        return found;
+        List<DeclarationViolation> violations = new ArrayList<>();
+        pagesByViolation.forEach((v, failing) -> violations.add(new DeclarationViolation(v.get(0), v.get(1), v.get(2),
+                v.get(3), List.copyOf(failing))));
+        return violations;
     }
 
-    private void checkValue(JsonNode value, FieldRule rule, String path, ListPage page, List<DeclarationViolation> found) {
+    /** A violation before we know every page it breaks. */
+    private record Found(String path, String rule, String expected, String found) {
+    }
+
+    private void checkValue(JsonNode value, FieldRule rule, String path, List<Found> found) {
         if (!hasType(value, rule.type())) {
-            found.add(new DeclarationViolation(path, "type", article(rule.type()), describe(value), page.page(), page.list()));
+            found.add(new Found(path, "type", article(rule.type()), describe(value)));
             return;
         }
         if (!rule.allowed().isEmpty() && !rule.allowed().contains(value.asText())) {
-            found.add(new DeclarationViolation(path, "enum", "one of " + rule.allowed(), describe(value), page.page(),
-                    page.list()));
+            found.add(new Found(path, "enum", "one of " + rule.allowed(), describe(value)));
+            return;
+        }
+        if (rule.pattern() != null && !rule.pattern().matcher(value.asText()).matches()) {
+            found.add(new Found(path, "pattern", "a value matching " + rule.pattern().pattern(), describe(value)));
+            return;
+        }
+        if (rule.format() != null && !rule.format().accepts(value.asText())) {
+            found.add(new Found(path, "format", rule.format().description(), describe(value)));
             return;
         }
         if (rule.model() != null) {
-            checkModel(value, models.get(rule.model()), path, page, found);
+            checkModel(value, models.get(rule.model()), path, found);
         }
         if (rule.items() != null) {
             for (int i = 0; i < value.size(); i++) {
                 JsonNode item = value.get(i);
                 String itemPath = path + "[" + i + "]";
                 if (item.isNull()) {
-                    found.add(new DeclarationViolation(itemPath, "required", article(rule.items().type()), "null",
-                            page.page(), page.list()));
+                    found.add(new Found(itemPath, "required", article(rule.items().type()), "null"));
                 } else {
-                    checkValue(item, rule.items(), itemPath, page, found);
+                    checkValue(item, rule.items(), itemPath, found);
                 }
             }
         }
     }
 
-    private void checkModel(JsonNode object, ModelRules model, String path, ListPage page, List<DeclarationViolation> found) {
+    private void checkModel(JsonNode object, ModelRules model, String path, List<Found> found) {
         for (Map.Entry<String, FieldRule> field : model.fields().entrySet()) {
-            JsonNode value = object.get(field.getKey());
-            String fieldPath = path + "." + field.getKey();
-            if (value == null || value.isNull()) {
-                if (field.getValue().required()) {
-                    found.add(new DeclarationViolation(fieldPath, "required", article(field.getValue().type()),
-                            value == null ? "no such field" : "null", page.page(), page.list()));
-                }
-                continue;
-            }
-            checkValue(value, field.getValue(), fieldPath, page, found);
+            checkField(object, field.getKey(), field.getValue(), path, found);
         }
         for (OnlyWhenRule rule : model.onlyWhen()) {
             Boolean set = asBoolean(object.get(rule.field()));
             JsonNode when = object.get(rule.when());
             if (set != null && set == rule.value() && when != null && when.isTextual() && !rule.in().contains(when.asText())) {
-                found.add(new DeclarationViolation(path + "." + rule.field(), rule.rule(),
+                found.add(new Found(join(path, rule.field()), rule.rule(),
                         rule.when() + " one of " + rule.in() + " when " + rule.field() + " is " + rule.value(),
-                        rule.when() + " '" + when.asText() + "'", page.page(), page.list()));
+                        rule.when() + " '" + when.asText() + "'"));
             }
         }
+    }
+
+    private void checkField(JsonNode object, String name, FieldRule rule, String path, List<Found> found) {
+        JsonNode value = object.get(name);
+        String fieldPath = join(path, name);
+        if (value == null) {
+            if (rule.required()) {
+                found.add(new Found(fieldPath, "required", article(rule.type()), "no such field"));
+            }
+        } else if (value.isNull()) {
+            if (!rule.nullAllowed()) {
+                found.add(new Found(fieldPath, rule.required() ? "required" : "type", article(rule.type()), "null"));
+            }
+        } else {
+            checkValue(value, rule, fieldPath, found);
+        }
+    }
+
+    private static String join(String path, String field) {
+        return path.isEmpty() ? field : path + "." + field;
     }
 
     private static boolean hasType(JsonNode value, String type) {
@@ -221,14 +301,22 @@ public final class DeclarationRules {
     }
 
     private static FieldRule field(JsonNode node) {
-        return new FieldRule(text(node, "type"), node.path("required").asBoolean(false), strings(node.path("enum")),
+        boolean required = node.path("required").asBoolean(false);
+        // pydantic: a required field rejects null unless typed X | None; a field with a default accepts null only then
+        boolean nullAllowed = node.path("nullable").asBoolean(!required);
+        return new FieldRule(text(node, "type"), required, nullAllowed, strings(node.path("enum")),
+                node.hasNonNull("pattern") ? Pattern.compile(node.get("pattern").asText()) : null,
+                node.hasNonNull("format") ? ValueFormat.named(node.get("format").asText()) : null,
                 node.hasNonNull("model") ? node.get("model").asText() : null,
                 node.hasNonNull("items") ? field(node.get("items")) : null);
     }
 
     private void requireDefinedModels() {
         List<String> named = new ArrayList<>();
-        pages.forEach(p -> named.add(p.model()));
+        pages.forEach(p -> {
+            named.add(p.model());
+            named.addAll(p.also().values());
+        });
         for (ModelRules m : models.values()) {
             m.fields().values().forEach(f -> collectModels(f, named));
         }

@@ -51,7 +51,7 @@ public final class DeclarationDetector {
             return;
         }
         Set<String> pages = new LinkedHashSet<>();
-        violations.forEach(v -> pages.add(v.page() + " (" + v.list() + ")"));
+        violations.forEach(v -> v.pages().forEach(page -> pages.add(page.toString())));
         broken.add(new Broken(new DeclarationText(row.id(), row.uid(), row.pluginId(), row.changedAt(), null),
                 List.copyOf(violations.subList(0, Math.min(VIOLATIONS_NAMED, violations.size()))), violations.size(),
                 pages));
@@ -81,7 +81,8 @@ public final class DeclarationDetector {
         if (b.total() > b.named().size()) {
             s.append(" (and ").append(b.total() - b.named().size()).append(" more)");
         }
-        s.append(". Page that fails with 'Failed to parse response from plugin daemon to PluginDaemonBasicResponse': ")
+        s.append(b.pages().size() == 1 ? ". Page that fails" : ". Pages that fail")
+                .append(" with 'Failed to parse response from plugin daemon to PluginDaemonBasicResponse': ")
                 .append(String.join(", ", b.pages()))
                 .append(", for every workspace that installed the plugin: ").append(tenants.count()).append(" tenant(s)");
         if (!tenants.first().isEmpty()) {

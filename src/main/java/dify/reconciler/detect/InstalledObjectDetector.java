@@ -24,6 +24,8 @@ public final class InstalledObjectDetector {
     private final FindingSink sink;
     /** The layout when the daemon lists the raw prefix (GCS), so the listing holds keys outside the folder; else null. */
     private final StorageLayout rawListing;
+    /** The daemon's folders; null when built from the installed prefix alone. */
+    private final StorageLayout layout;
     /** Keys of the raw listing under another daemon folder ({@code plugin_packages/…}): the daemon logs them, harmlessly. */
     private long otherFolderKeys;
     /** Keys of the raw listing outside every daemon folder that the daemon cannot parse either. */
@@ -35,6 +37,7 @@ public final class InstalledObjectDetector {
         this.grace = grace;
         this.sink = sink;
         this.rawListing = null;
+        this.layout = null;
     }
 
     /**
@@ -47,6 +50,35 @@ public final class InstalledObjectDetector {
         this.grace = grace;
         this.sink = sink;
         this.rawListing = layout.daemonListsRawPrefixes() ? layout : null;
+        this.layout = layout;
+    }
+
+    /**
+     * Keys under {@link StorageLayout#windowsInstalledPrefix()} ({@code plugin\…}), listed separately where the daemon
+     * lists folders (on GCS its raw listing already holds them): each is reported as {@code invalid_installed_key}.
+     */
+    public void detectWindowsKeys(Iterator<StoredObject> listing) {
+        listing.forEachRemaining(this::reportWindowsKey);
+    }
+
+    private void reportWindowsKey(StoredObject o) {
+        if (grace.sparesObject(o.lastModified(), sink)) {
+            return;
+        }
+        String uid = layout.windowsInstalledIdentifier(o.key());
+        String written = "key uses '\\' as separator (written by a daemon running natively on Windows, whose filepath.Join"
+                + " turns '/' into '\\', or by a copy tool that used backslashes)";
+        String linux = rawListing != null
+                ? "the daemon's GCS storage lists the raw prefix '" + StorageLayout.label(prefix) + "' and reads it as the"
+                        + " invalid identifier '" + o.key().substring(StorageLayout.label(prefix).length())
+                        + "', logged every 30 s"
+                : "a daemon on Linux lists '" + prefix + "' and never sees it";
+        String detail = uid == null
+                ? written + ", and it does not name a plugin unique identifier: " + linux
+                : written + " for plugin " + uid + ": " + linux + ", and it reads the installed copy of " + uid + " from "
+                        + prefix + uid + " instead; only a daemon on Windows reads this key. Report-only: we cannot tell"
+                        + " whether a daemon on Windows still uses it";
+        sink.add(Finding.object(FindingKind.INVALID_INSTALLED_KEY, o.key(), uid, o.version(), detail));
     }
 
     /** Listed keys that are not the daemon's installed keys (other folders, unparsable), to leave out of counts. */
@@ -132,6 +164,10 @@ public final class InstalledObjectDetector {
 
     /** A key the daemon's raw listing returns from outside the installed folder. */
     private void reportRawKey(StoredObject o) {
+        if (o.key().startsWith(rawListing.windowsInstalledPrefix())) {
+            reportWindowsKey(o);
+            return;
+        }
         String uid = rawListing.rawInstalledIdentifier(o.key());
         if (uid != null) {
             if (!grace.sparesObject(o.lastModified(), sink)) {

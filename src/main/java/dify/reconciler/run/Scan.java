@@ -264,6 +264,15 @@ final class Scan {
         InstalledObjectDetector installed = new InstalledObjectDetector(layout, grace, sink);
         withListing(layout.installedListing(), listing -> installed.detect(listing, t.plugins(), keepInstalled));
         objectsListed.merge(StorageLayout.label(layout.installed()), -installed.keysNotInstalled(), Long::sum);
+        if (!layout.daemonListsRawPrefixes()) {
+            // plugin\… keys (a Windows daemon's separator) are outside plugin/: one more listing, usually empty, counted
+            // with the installed folder's objects.
+            long[] count = {0};
+            try (Stream<StoredObject> listing = storage.list(layout.windowsInstalledPrefix())) {
+                installed.detectWindowsKeys(listing.peek(o -> count[0]++).iterator());
+            }
+            objectsListed.merge(StorageLayout.label(layout.installed()), count[0], Long::sum);
+        }
         Set<String> remoteUids = t.plugins().stream().filter(PluginRow::isRemote).map(PluginRow::uid)
                 .collect(Collectors.toSet());
         Set<String> pluginUids = t.plugins().stream().map(PluginRow::uid).collect(Collectors.toSet());

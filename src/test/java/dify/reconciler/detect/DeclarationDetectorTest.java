@@ -49,9 +49,10 @@ class DeclarationDetectorTest {
                 + " [string, number, boolean, select, secret-input, file, files, checkbox, app-selector, model-selector,"
                 + " any, dynamic-select, array, object, system-files], found 'text-input'; tool.tools[1].parameters[1]"
                 + ".multiple breaks rule 'multiple_only_for_select': expected type one of [select, dynamic-select] when"
-                + " multiple is true, found type 'files' (and 1 more). Page that fails with 'Failed to parse response"
+                + " multiple is true, found type 'files' (and 1 more). Pages that fail with 'Failed to parse response"
                 + " from plugin daemon to PluginDaemonBasicResponse': Tools (GET plugin/{tenant}/management/tools),"
-                + " Models (GET plugin/{tenant}/management/models), for every workspace that installed the plugin:"
+                + " Plugins (GET plugin/{tenant}/management/list), Models (GET plugin/{tenant}/management/models), for"
+                + " every workspace that installed the plugin:"
                 + " 12 tenant(s), e.g. t1, t2, t3, t4, t5. Fix: install a plugin version whose declaration passes"
                 + " (report-only)", f.detail());
     }

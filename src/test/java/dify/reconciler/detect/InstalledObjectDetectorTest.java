@@ -50,6 +50,54 @@ class InstalledObjectDetectorTest {
     }
 
     @Test
+    void windowsKeysAreReportedWithTheIdentifierTheyWereWrittenForAndWhatTheDaemonDoes() {
+        FindingSink sink = new FindingSink(100);
+        InstalledObjectDetector detector = new InstalledObjectDetector(StorageLayout.DEFAULT, GRACE, sink);
+        String windows = "plugin\\" + UID.replace('/', '\\');
+
+        detector.detectWindowsKeys(List.of(new StoredObject(windows, 10, OLD, "e1"),
+                new StoredObject("plugin\\langgenius\\openai", 3, OLD),
+                new StoredObject("plugin\\" + UID2.replace('/', '\\'), 10, NEW)).iterator()); // young: spared
+
+        assertEquals(2, sink.total(), sink.findings().toString());
+        Finding f = sink.findings().get(0);
+        assertEquals(FindingKind.INVALID_INSTALLED_KEY, f.kind());
+        assertEquals(windows, f.key());
+        assertEquals(UID, f.pluginUniqueIdentifier());
+        assertEquals(ObservedVersion.object(10, OLD, "e1"), f.observed());
+        assertEquals("key uses '\\' as separator (written by a daemon running natively on Windows, whose filepath.Join turns"
+                + " '/' into '\\', or by a copy tool that used backslashes) for plugin " + UID + ": a daemon on Linux lists"
+                + " 'plugin/' and never sees it, and it reads the installed copy of " + UID + " from plugin/" + UID
+                + " instead; only a daemon on Windows reads this key. Report-only: we cannot tell whether a daemon on"
+                + " Windows still uses it", f.detail());
+        Finding noIdentifier = sink.findings().get(1);
+        assertNull(noIdentifier.pluginUniqueIdentifier());
+        assertTrue(noIdentifier.detail().contains("does not name a plugin unique identifier"), noIdentifier.detail());
+    }
+
+    @Test
+    void onGcsAWindowsKeyInTheRawListingIsReportedWithTheGcsReading() {
+        StorageLayout gcs = StorageLayout.DEFAULT.listedAsRawPrefixes();
+        String windows = "plugin\\" + UID2.replace('/', '\\');
+        List<StoredObject> listing = List.of( // UTF-8 byte order: '/' < '\\' < '_'
+                new StoredObject("plugin/" + UID, 10, OLD),
+                new StoredObject(windows, 20, OLD),
+                new StoredObject("plugin_packages/" + UID, 10, OLD));
+        FindingSink sink = new FindingSink(100);
+        InstalledObjectDetector detector = new InstalledObjectDetector(gcs, GRACE, sink);
+
+        detector.detect(listing.iterator(), List.of(plugin(UID, "local", OLD)), o -> {});
+
+        Finding f = only(sink, FindingKind.INVALID_INSTALLED_KEY);
+        assertEquals(windows, f.key());
+        assertEquals(UID2, f.pluginUniqueIdentifier());
+        assertTrue(f.detail().contains("the daemon's GCS storage lists the raw prefix 'plugin' and reads it as the invalid"
+                + " identifier '\\langgenius\\tongyi:1.0.0@"), f.detail());
+        assertEquals(1, sink.total(), sink.findings().toString());
+        assertEquals(1, sink.notes().size(), "only the packages note, the Windows key is a finding: " + sink.notes());
+    }
+
+    @Test
     void onGcsReportsPluginIdentifierKeysAndNotesOtherFoldersOnceWithoutFindings() {
         // The daemon's GCS storage lists the raw prefix "plugin" and strips "plugin" plus at most one '/'.
         StorageLayout gcs = StorageLayout.DEFAULT.listedAsRawPrefixes();

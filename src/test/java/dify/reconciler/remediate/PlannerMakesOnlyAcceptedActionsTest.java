@@ -153,9 +153,12 @@ class PlannerMakesOnlyAcceptedActionsTest {
         ObservedVersion v = ObservedVersion.object(3, OLD, "17");
         assertTrue(ActionsWeMake.refusal(quarantine(FindingKind.INVALID_INSTALLED_KEY, "plugin" + uid, v),
                 StorageLayout.DEFAULT) != null, "a daemon that lists folders never reads plugin<identifier>: refused there");
-        for (String key : List.of("plugin_packages/" + uid, "plugin_x/" + uid, "pluginnot-an-identifier", "plugin")) {
+        String windows = "plugin\\" + uid.replace('/', '\\');
+        for (String key : List.of("plugin_packages/" + uid, "plugin_x/" + uid, "pluginnot-an-identifier", "plugin", windows)) {
             assertTrue(ActionsWeMake.refusal(quarantine(FindingKind.INVALID_INSTALLED_KEY, key, v), gcs) != null, key);
         }
+        // Report-only everywhere: a daemon on Windows may still read it.
+        assertTrue(ActionsWeMake.refusal(quarantine(FindingKind.INVALID_INSTALLED_KEY, windows, v), StorageLayout.DEFAULT) != null);
     }
 
     @Test

@@ -13,6 +13,7 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoresUnderTest;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,9 +80,29 @@ class EveryStoreCatalogTest {
             f.put(f.dataset.persistencePrefix + "cache/written-later", new byte[100]);
             expected.put(TENANT_STORAGE_DRIFT, f.dataset.persistencePrefix);
 
+            // A Windows daemon's separator, for a plugin whose plugin/ copy is clean and stays; next to a folder that only
+            // looks like it (plugins\…), which is no daemon folder and no finding.
+            // Not on Azure Blob: the service stores '\\' in a blob name as '/' (seen on Azurite: the key below overwrote
+            // the plugin/ copy), so a Windows daemon's key is the ordinary key there and nothing is misread.
+            boolean backslashKeys = !backend.name().equals("azure_blob");
+            String windows = "plugin\\" + f.dataset.localPlugin(4).uid().replace('/', '\\');
+            if (backslashKeys) {
+                f.put(windows, new byte[12]);
+                f.put("plugins\\" + f.dataset.localPlugin(4).uid().replace('/', '\\'), new byte[12]);
+            }
+
             FindingSink sink = f.scan(true);
+            List<Finding> windowsFindings = sink.findings().stream().filter(x -> windows.equals(x.key())).toList();
+            assertEquals(backslashKeys ? 1 : 0, windowsFindings.size(), () -> backend + ": " + sink.findings());
+            if (backslashKeys) {
+                assertEquals(INVALID_INSTALLED_KEY, windowsFindings.get(0).kind());
+                assertEquals(f.dataset.localPlugin(4).uid(), windowsFindings.get(0).pluginUniqueIdentifier());
+            }
             Map<FindingKind, String> found = new TreeMap<>();
             for (Finding finding : sink.findings()) {
+                if (windows.equals(finding.key())) {
+                    continue;
+                }
                 String previous = found.put(finding.kind(), finding.key());
                 assertEquals(null, previous, () -> backend + ": " + finding.kind() + " reported twice: " + sink.findings());
             }

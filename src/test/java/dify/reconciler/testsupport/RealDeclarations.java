@@ -71,6 +71,80 @@ public final class RealDeclarations {
     }
 
     /**
+     * An agent strategy plugin (a ReAct-style strategy with a model, a tools list and a query), with the plugin's
+     * {@code meta} that the agent strategies list sends along.
+     */
+    public static String agentStrategy(String author, String name, String version, String iconAssetId) {
+        return """
+                {"version":"%3$s","type":"plugin","author":"%1$s","name":"%2$s",
+                 "label":{"en_US":"Agent strategies"},"description":{"en_US":"ReAct and function calling"},
+                 "icon":"%4$s","created_at":"2025-02-11T09:00:00Z","resource":{"memory":1048576},
+                 "plugins":{"agent_strategies":["provider/agent.yaml"]},
+                 "meta":{"version":"0.0.1","arch":["amd64","arm64"],
+                         "runner":{"language":"python","version":"3.12","entrypoint":"main"},"minimum_dify_version":"1.0.0"},
+                 "tags":["agent"],"verified":true,
+                 "agent_strategy":{"identity":{"author":"%1$s","name":"%2$s","label":{"en_US":"Agent"},
+                                               "description":{"en_US":"Agent strategies"},"icon":"%4$s"},
+                                   "strategies":[{"identity":{"author":"%1$s","name":"ReAct","label":{"en_US":"ReAct"}},
+                                                  "description":{"en_US":"Reason and act"},
+                                                  "parameters":[{"name":"model","label":{"en_US":"Model"},
+                                                                 "type":"model-selector","scope":"tool-call&llm",
+                                                                 "required":true,"multiple":false},
+                                                                {"name":"tools","label":{"en_US":"Tools"},
+                                                                 "type":"array[tools]","required":false,"multiple":false},
+                                                                {"name":"query","label":{"en_US":"Query"},"type":"string",
+                                                                 "required":true,"multiple":false}],
+                                                  "output_schema":null,"features":["history-messages"]}]}}
+                """.formatted(author, name, version, iconAssetId);
+    }
+
+    /** An online document datasource plugin (a knowledge pipeline source) with one datasource. */
+    public static String datasource(String author, String name, String version, String iconAssetId) {
+        return """
+                {"version":"%3$s","type":"plugin","author":"%1$s","name":"%2$s",
+                 "label":{"en_US":"Notion"},"description":{"en_US":"Notion pages"},"icon":"%4$s",
+                 "created_at":"2025-06-20T08:00:00Z","resource":{"memory":268435456},
+                 "plugins":{"datasources":["provider/notion.yaml"]},
+                 "meta":{"version":"0.0.1","arch":["amd64"],"runner":{"language":"python","version":"3.12","entrypoint":"main"},
+                         "minimum_dify_version":"1.9.0"},
+                 "tags":["rag"],
+                 "datasource":{"identity":{"author":"%1$s","name":"%2$s","label":{"en_US":"Notion"},
+                                           "description":{"en_US":"Notion pages"},"icon":"%4$s","tags":["rag"]},
+                               "provider_type":"online_document","credentials_schema":[],
+                               "datasources":[{"identity":{"author":"%1$s","name":"notion_pages","label":{"en_US":"Pages"}},
+                                               "description":{"en_US":"Read pages"},
+                                               "parameters":[{"name":"workspace","label":{"en_US":"Workspace"},
+                                                              "type":"string","required":false,"multiple":false,
+                                                              "description":{"en_US":"Which workspace"}}],
+                                               "output_schema":null}]}}
+                """.formatted(author, name, version, iconAssetId);
+    }
+
+    /** A trigger plugin (a webhook provider with one event and a subscription constructor). */
+    public static String trigger(String author, String name, String version, String iconAssetId) {
+        return """
+                {"version":"%3$s","type":"plugin","author":"%1$s","name":"%2$s",
+                 "label":{"en_US":"GitHub"},"description":{"en_US":"GitHub events"},"icon":"%4$s",
+                 "created_at":"2025-10-01T08:00:00Z","resource":{"memory":268435456},
+                 "plugins":{"triggers":["provider/github.yaml"]},
+                 "meta":{"version":"0.0.1","arch":["amd64"],"runner":{"language":"python","version":"3.12","entrypoint":"main"},
+                         "minimum_dify_version":null},
+                 "trigger":{"identity":{"author":"%1$s","name":"%2$s","label":{"en_US":"GitHub"},
+                                        "description":{"en_US":"GitHub events"},"icon":"%4$s","tags":[]},
+                            "subscription_schema":[],
+                            "subscription_constructor":{"parameters":[{"name":"repository","label":{"en_US":"Repository"},
+                                                                       "type":"dynamic-select","required":true,
+                                                                       "multiple":false}],
+                                                        "credentials_schema":[]},
+                            "events":[{"identity":{"author":"%1$s","name":"issue_opened","label":{"en_US":"Issue opened"}},
+                                       "description":{"en_US":"When an issue is opened"},
+                                       "parameters":[{"name":"labels","label":{"en_US":"Labels"},"type":"select",
+                                                      "required":null,"multiple":true,
+                                                      "options":[{"value":"bug","label":{"en_US":"Bug"}}]}]}]}}
+                """.formatted(author, name, version, iconAssetId);
+    }
+
+    /**
      * The declaration with the field at {@code path} ({@code tool.tools[1].parameters[0].multiple}) set to
      * {@code value} (JSON text), or removed when {@code value} is {@code REMOVE}.
      */
