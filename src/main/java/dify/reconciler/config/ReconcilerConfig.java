@@ -4,6 +4,7 @@ import dify.reconciler.catalog.Severity;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -253,6 +254,42 @@ public interface ReconcilerConfig {
          * derived (see the README's storage backends table). Ignored for the other storage types.
          */
         Optional<String> s3Endpoint();
+    }
+
+    /** Notices to a webhook for people without Alertmanager (see {@code notify.Notifications}); off unless a URL is set. */
+    @WithName("notify") // notify() is Object's
+    Notify notifications();
+
+    /** Settings of the webhook. The URL may carry a token (Slack's does): only its scheme, host and port are ever logged. */
+    interface Notify {
+
+        /**
+         * Where the service POSTs a JSON notice ({@code http://} or {@code https://}) when the set of critical findings
+         * changes, when a run fails after succeeding and when the remediation breaker trips. Unset (the default): off.
+         */
+        Optional<String> webhookUrl();
+
+        /** One attempt (connect, send, answer) may take this long before it counts as failed. */
+        @WithDefault("10s")
+        Duration timeout();
+
+        /** Attempts after the first, for a notice the receiver refused (not 2xx) or did not answer. */
+        @WithDefault("3")
+        int retries();
+
+        /** The wait before the first retry; each further retry waits twice as long as the one before. */
+        @WithDefault("2s")
+        Duration retryBackoff();
+
+        /** Notices waiting to be sent; one more is dropped (and counted) rather than make a scan wait. */
+        @WithDefault("100")
+        int queueSize();
+
+        /**
+         * The service's address as people reach it (e.g. {@code https://reconciler.example.com/}); when set, each notice
+         * carries links to its report and runs under it. Unset: no links.
+         */
+        Optional<String> linkBase();
     }
 
     /** How many past runs the service remembers (for {@code /api/v1/runs} and finding ages). */

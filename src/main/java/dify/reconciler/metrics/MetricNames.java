@@ -7,7 +7,7 @@ package dify.reconciler.metrics;
  * names, and {@code scripts/check-ops-assets.sh} fails when they name one that is not exported.
  *
  * <p>Tags are bounded enums only ({@code kind}, {@code severity}, {@code result}, {@code phase}, {@code table},
- * {@code prefix}, {@code operation}, {@code outcome}, {@code guard}, and the three {@code info} labels): never a tenant,
+ * {@code prefix}, {@code operation}, {@code outcome}, {@code guard}, {@code event}, and the three {@code info} labels): never a tenant,
  * plugin, key or row id.
  */
 public final class MetricNames {
@@ -92,6 +92,13 @@ public final class MetricNames {
      */
     public static final String QUARANTINE_ITEMS = "plugin_reconciler_quarantine_items";
 
+    /**
+     * Counter {@code {event,outcome}}: webhook notices ({@code reconciler.notify.webhook-url}), exposed as
+     * {@code plugin_reconciler_notifications_total}; event is critical_findings_changed, run_failed or breaker_tripped;
+     * outcome is sent (2xx), failed (every attempt failed) or dropped (the queue was full). Every pair at 0 from start-up.
+     */
+    public static final String NOTIFICATIONS = "plugin_reconciler_notifications";
+
     public static final String TAG_KIND = "kind";
     public static final String TAG_ACTION = "action";
     public static final String TAG_SEVERITY = "severity";
@@ -103,6 +110,7 @@ public final class MetricNames {
     public static final String TAG_OUTCOME = "outcome";
     public static final String TAG_GUARD = "guard";
     public static final String TAG_STORE = "store";
+    public static final String TAG_EVENT = "event";
 
     private MetricNames() {
     }

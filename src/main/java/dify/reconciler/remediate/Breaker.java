@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
@@ -32,7 +33,8 @@ import org.jboss.logging.Logger;
  * memory (a role that may not write our schema) the breaker lives in this process only, and says so.
  * {@code plugin_reconciler_breaker_tripped} is 1 while tripped: read from state at the service's start-up (in the
  * background, like the other restored metrics; a one-shot command starts no such thread, see {@link ProcessMode})
- * and after every status, trip and acknowledgement.
+ * and after every status, trip and acknowledgement. Each trip is fired as a CDI {@link BreakerEvent} (the webhook
+ * observes it).
  */
 @ApplicationScoped
 public class Breaker {
@@ -53,6 +55,9 @@ public class Breaker {
 
     @Inject
     ProcessMode role;
+
+    @Inject
+    Event<BreakerEvent> trips;
 
     private final AtomicLong trippedGauge = new AtomicLong();
     private final List<BreakerEvent> memory = new ArrayList<>();
@@ -121,7 +126,7 @@ public class Breaker {
             try (Connection c = dataSource.getConnection();
                     PreparedStatement ps = c.prepareStatement("INSERT INTO "
                             + state.table("breaker_events")
-                            + " (tripped_at, guard, detail, plan_id, run_id, instance) VALUES (?, ?, ?, ?, ?, ?)")) {
+                            + " (tripped_at, guard, detail, plan_id, run_id, instance) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")) {
                 c.setAutoCommit(true);
                 ps.setTimestamp(1, Timestamp.from(now));
                 ps.setString(2, trip.guard().label());
@@ -129,7 +134,12 @@ public class Breaker {
                 ps.setString(4, planId);
                 ps.setString(5, runId);
                 ps.setString(6, instance());
-                ps.executeUpdate();
+                long id;
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    id = rs.getLong(1);
+                }
+                announce(new BreakerEvent(id, now, trip.guard().label(), trip.detail(), planId, runId, instance(), null, null, null));
                 return status();
             } catch (SQLException e) {
                 LOG.errorf(e, "the breaker trip could not be written to %s; kept in this process's memory", state.table("breaker_events"));
@@ -139,11 +149,14 @@ public class Breaker {
             LOG.warnf("state is in memory (%s): the breaker stays tripped in this process only, not across a restart",
                     state.reason());
         }
+        BreakerEvent event;
         synchronized (memory) {
-            memory.add(new BreakerEvent(++memoryIds, now, trip.guard().label(), trip.detail(), planId, runId, instance(), null, null,
-                    null));
+            event = new BreakerEvent(++memoryIds, now, trip.guard().label(), trip.detail(), planId, runId, instance(), null, null,
+                    null);
+            memory.add(event);
         }
         trippedGauge.set(1);
+        announce(event);
         return BreakerStatus.of(openInMemory(), "memory");
     }
 
@@ -197,6 +210,15 @@ public class Breaker {
         }
         status();
         return acked;
+    }
+
+    /** Tells observers (the webhook) of a trip; what they do with it must never undo or hide the trip itself. */
+    private void announce(BreakerEvent event) {
+        try {
+            trips.fire(event);
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "an observer of breaker trips failed; the trip stands");
+        }
     }
 
     private List<BreakerEvent> openInMemory() {
