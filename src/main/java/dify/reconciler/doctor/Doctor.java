@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -84,19 +86,27 @@ public class Doctor {
         RemediationPolicy policy = remediation.policy();
         boolean armed = policy.armed();
         checks.add(configurationLine(policy));
-        DatabaseChecks.Result db = within("database", () -> new DatabaseChecks(dataSource, config.databaseSchema().orElse(null),
-                daemon.databaseDescription(), armed, clock, STATEMENT_TIMEOUT).run(),
+        // Independent checks run side by side: the slowest dependency, not their sum, decides how long doctor takes.
+        Pending<DatabaseChecks.Result> db = start("database", () -> new DatabaseChecks(dataSource,
+                config.databaseSchema().orElse(null), daemon.databaseDescription(), armed, clock, STATEMENT_TIMEOUT).run(),
                 e -> new DatabaseChecks.Result(List.of(e), null));
-        checks.addAll(db.checks());
-        checks.add(within("state", () -> stateLine(armed), e -> e));
-        StorageChecks.Result st = within("storage", () -> {
+        Pending<DoctorCheck> stateLine = start("state", () -> stateLine(armed), e -> e);
+        Pending<StorageChecks.Result> st = start("storage", () -> {
             QuarantinePrefix quarantine = armed ? remediation.quarantinePrefix() : null;
             return new StorageChecks(storage, daemon.layout(), quarantine, clock).run();
         }, e -> new StorageChecks.Result(List.of(e), null));
-        checks.addAll(st.checks());
-        checks.add(within(RedisCheck.NAME, () -> RedisCheck.run(redisSettings(), config.cache().timeout(), armed), e -> e));
-        checks.add(within("leader lock", () -> leaderLine(armed), e -> e));
-        checks.add(ClockSkewCheck.evaluate(db.clock(), st.clock(), armed, config.doctor().clockSkewTolerance()));
+        Pending<DoctorCheck> redis = start(RedisCheck.NAME, () -> RedisCheck.run(redisSettings(), config.cache().timeout(), armed),
+                e -> e);
+        Pending<DoctorCheck> leader = start("leader lock", () -> leaderLine(armed), e -> e);
+        Instant deadline = Instant.now().plus(CHECK_DEADLINE);
+        DatabaseChecks.Result dbResult = db.await(deadline);
+        checks.addAll(dbResult.checks());
+        checks.add(stateLine.await(deadline));
+        StorageChecks.Result stResult = st.await(deadline);
+        checks.addAll(stResult.checks());
+        checks.add(redis.await(deadline));
+        checks.add(leader.await(deadline));
+        checks.add(ClockSkewCheck.evaluate(dbResult.clock(), stResult.clock(), armed, config.doctor().clockSkewTolerance()));
         Map<String, String> secrets = secrets();
         return new DoctorReport(checks.stream().map(c -> c.redacted(text -> InvalidConfigurationServer.redact(text, secrets)))
                 .collect(Collectors.toList()));
@@ -177,25 +187,34 @@ public class Doctor {
         return secrets;
     }
 
-    /** Runs {@code check} with {@link #CHECK_DEADLINE}; any failure becomes {@code onFailure} of a fail line named {@code name}. */
-    private <T> T within(String name, Supplier<T> check, java.util.function.Function<DoctorCheck, T> onFailure) {
+    /** A check running on a thread of its own, and what its failure is reported as. */
+    private record Pending<T>(String name, CompletableFuture<T> future, Function<DoctorCheck, T> onFailure) {
+
+        /** Its result, or a fail line named after it when it threw, or has not answered by {@code deadline}. */
+        T await(Instant deadline) {
+            try {
+                return future.get(Math.max(0, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                return onFailure.apply(DoctorCheck.fail(name, "no answer within " + CHECK_DEADLINE.toSeconds() + "s",
+                        "check that " + name + " is reachable from this host"));
+            } catch (ExecutionException e) {
+                LOG.warnf(e.getCause(), "doctor: the %s check failed", name);
+                return onFailure.apply(DoctorCheck.fail(name, "the check failed: " + DatabaseChecks.message(e.getCause()),
+                        "see the log for the cause"));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return onFailure.apply(DoctorCheck.fail(name, "interrupted", "run doctor again"));
+            }
+        }
+    }
+
+    /** Starts {@code check} on a daemon thread of its own (a hung dependency never keeps the process alive). */
+    private static <T> Pending<T> start(String name, Supplier<T> check, Function<DoctorCheck, T> onFailure) {
         CompletableFuture<T> future = CompletableFuture.supplyAsync(check, command -> {
             Thread t = new Thread(command, "reconciler-doctor-" + name.replace(' ', '-'));
             t.setDaemon(true);
             t.start();
         });
-        try {
-            return future.get(CHECK_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            return onFailure.apply(DoctorCheck.fail(name, "no answer within " + CHECK_DEADLINE.toSeconds() + "s",
-                    "check that " + name + " is reachable from this host"));
-        } catch (ExecutionException e) {
-            LOG.warnf(e.getCause(), "doctor: the %s check failed", name);
-            return onFailure.apply(DoctorCheck.fail(name, "the check failed: " + DatabaseChecks.message(e.getCause()),
-                    "see the log for the cause"));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return onFailure.apply(DoctorCheck.fail(name, "interrupted", "run doctor again"));
-        }
+        return new Pending<>(name, future, onFailure);
     }
 }
