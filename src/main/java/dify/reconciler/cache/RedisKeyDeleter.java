@@ -54,6 +54,24 @@ final class RedisKeyDeleter implements AutoCloseable {
         return n == null ? 0 : n;
     }
 
+    /** What the doctor asks: the server answers PING, how many keys its database holds, one key under {@code prefix} if any. */
+    synchronized DaemonRedisProbe.View view(String prefix, int scanRounds) {
+        if (connection == null || !connection.isOpen()) {
+            connection = client.connect(uri);
+        }
+        var sync = connection.sync();
+        String pong = sync.ping();
+        Long size = sync.dbsize();
+        io.lettuce.core.ScanArgs match = io.lettuce.core.ScanArgs.Builder.matches(prefix + ":*").limit(1000);
+        io.lettuce.core.KeyScanCursor<String> cursor = sync.scan(match);
+        String found = cursor.getKeys().isEmpty() ? null : cursor.getKeys().get(0);
+        for (int round = 1; found == null && !cursor.isFinished() && round < scanRounds; round++) {
+            cursor = sync.scan(cursor, match);
+            found = cursor.getKeys().isEmpty() ? null : cursor.getKeys().get(0);
+        }
+        return new DaemonRedisProbe.View(pong, size == null ? 0 : size, found, found == null && !cursor.isFinished());
+    }
+
     @Override
     public synchronized void close() {
         if (connection != null) {

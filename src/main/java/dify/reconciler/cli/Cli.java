@@ -46,7 +46,7 @@ public final class Cli {
                     "Keeps the Dify plugin daemon's database and object storage consistent."},
             commandListHeading = "%nCommands:%n", subcommands = {
                     ScanCommand.class, PlanCommand.class, ApplyCommand.class, RestoreCommand.class, RecoverCommand.class,
-                    PurgeCommand.class, QuarantineCommand.class, BreakerCommand.class})
+                    PurgeCommand.class, QuarantineCommand.class, BreakerCommand.class, DoctorCommand.class})
     static final class Root {
         @CommandLine.Mixin
         HelpOption help;

@@ -16,7 +16,7 @@ import org.jboss.logging.Logger;
  * With arguments it runs one command and exits ({@link Cli}: one class per verb): {@code scan} exits 0 (clean), 1
  * (drift at or above {@code reconciler.fail-on}) or 2 (the scan failed, including a configuration that does not
  * start); {@code plan}, {@code apply}, {@code restore}, {@code recover}, {@code purge} and {@code quarantine list}
- * are the remediation commands, {@code breaker} shows or acknowledges the remediation breaker. A wrong command line
+ * are the remediation commands, {@code breaker} shows or acknowledges the remediation breaker, {@code doctor} checks every precondition. A wrong command line
  * or {@code --help} is answered before anything starts.
  *
  * <p>A service whose configuration does not start exits non-zero, unless it is a sidecar
@@ -62,6 +62,10 @@ public class Main implements QuarkusApplication {
         Quarkus.run(Main.class, (exitCode, failure) -> {
             if (failure != null && mode.oneShot()) {
                 // Startup failed: bad or missing configuration. The exit code says "failed".
+                if ("doctor".equals(args[0])) {
+                    System.out.print(DoctorCommand.startupFailure(args, startupError(failure)));
+                    System.out.flush();
+                }
                 System.err.println(args[0] + " failed before it started: " + startupError(failure));
                 System.exit(ExitCode.FAILED);
             }

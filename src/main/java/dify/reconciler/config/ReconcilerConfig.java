@@ -125,6 +125,20 @@ public interface ReconcilerConfig {
     /** The reconciler's own state (runs, finding ledger, listing history) in the daemon's database. */
     State state();
 
+    /** Settings of {@code doctor} and {@code GET /api/v1/doctor}. */
+    Doctor doctor();
+
+    /** Settings of the doctor's checks. */
+    interface Doctor {
+
+        /**
+         * How far the database's and the storage's clocks may be from ours (and from each other) before the doctor
+         * warns: the grace period and the remediation's min-age compare timestamps of all three.
+         */
+        @WithDefault("30s")
+        Duration clockSkewTolerance();
+    }
+
     /** Settings of the reconciler's own state. */
     interface State {
 

@@ -90,6 +90,37 @@ public class CommandLock {
         return () -> release(elector);
     }
 
+    /**
+     * What {@code doctor} asks: could this process take the actor lock now? In the service, the election's view (never a
+     * second attempt beside it). Elsewhere one {@code pg_try_advisory_lock}, released at once when it succeeded (a
+     * replica's tick or a command that meets it in those milliseconds tries again, or is refused as for any other holder).
+     *
+     * @param serviceElection true when {@code status} is the running election's, false for a try of our own
+     */
+    public record Probe(boolean serviceElection, LeaderStatus status) {
+    }
+
+    public synchronized Probe probe() {
+        if (election.active()) {
+            return new Probe(true, election.status());
+        }
+        Optional<String> notHere = whyNoLockHere(role, daemon.dbType());
+        if (notHere.isPresent()) {
+            return new Probe(false, new LeaderStatus(false, election.key(), null, "not taking part: " + notHere.get()));
+        }
+        if (held != null) {
+            return new Probe(false, held.status());
+        }
+        LeaderElector elector = new LeaderElector(
+                election.lockConnections("dify-plugin-reconciler doctor " + LeaderElection.hostName()), election.key(),
+                config.statementTimeout());
+        try {
+            return new Probe(false, elector.tick());
+        } finally {
+            elector.release();
+        }
+    }
+
     /** Whether this process holds the actor lock for a command now. */
     public boolean held() {
         return held != null;

@@ -29,7 +29,7 @@ public final class InvalidConfigurationServer {
             "/q/health/started");
 
     /** Variable names whose values are secrets: never repeated in the log or the health data. */
-    private static final Pattern SECRET_NAME = Pattern.compile("(?i).*(PASSWORD|SECRET|TOKEN|CREDENTIAL|CONNECTION_STRING|_KEY).*");
+    public static final Pattern SECRET_NAME = Pattern.compile("(?i).*(PASSWORD|SECRET|TOKEN|CREDENTIAL|CONNECTION_STRING|_KEY).*");
 
     private final HttpServer server;
 

@@ -64,6 +64,9 @@ class CliTest {
                     + " \"usage: quarantine list [--format json|text]\"",
             "breaker | breaker: missing subcommand | \"usage: breaker status | breaker ack --reason TEXT\"",
             "breaker status --all | breaker status: unknown option '--all' | usage: breaker status",
+            "doctor --format yaml | doctor: Invalid value for option '--format': expected json or text, not 'yaml' | \"usage: doctor"
+                    + " [--format text|json]\"",
+            "doctor now | doctor: unexpected argument 'now' | usage: doctor",
             "breaker ack | breaker ack: Missing required option: '--reason=TEXT' | usage: breaker ack --reason TEXT",
             "breaker ack --reason ' ' | breaker ack: Invalid value for option '--reason': a reason is required (why it is safe to act"
                     + " again) | usage: breaker ack --reason TEXT",
@@ -80,7 +83,7 @@ class CliTest {
     void anUnknownCommandListsTheCommands() {
         Answer a = check("frobnicate", "--output", "x");
         assertEquals(ExitCode.FAILED, a.exit());
-        assertEquals("commands: scan, plan, apply, restore, recover, purge, quarantine, breaker",
+        assertEquals("commands: scan, plan, apply, restore, recover, purge, quarantine, breaker, doctor",
                 a.errorLines().get(a.errorLines().size() - 1),
                 a::stderr);
     }
@@ -97,6 +100,7 @@ class CliTest {
             "quarantine list --help | \"usage: quarantine list [--format json|text]\" | --format",
             "breaker --help | \"usage: breaker status | breaker ack --reason TEXT\" | Show or acknowledge",
             "breaker ack --help | usage: breaker ack --reason TEXT | --reason",
+            "doctor --help | \"usage: doctor [--format text|json]\" | Exit 0 all ok, 1 warnings, 2 failures",
             "--help | usage: dify-plugin-reconciler | quarantine"})
     void helpIsTheUsageOnStdoutAndExitZero(String commandLine, String usage, String mentions) {
         Answer a = check(split(commandLine));
@@ -110,7 +114,7 @@ class CliTest {
     @CsvSource(delimiter = ';', value = {"scan", "scan -o r.json --format=TEXT --fail-on CRITICAL", "plan --output p.json -f text",
             "apply --plan p.json -o results.json", "restore --action a1", "restore --run r1", "restore --all", "recover", "purge",
             "quarantine list", "quarantine list -f JSON", "breaker status", "breaker ack --reason checked",
-            "breaker ack --reason=checked"})
+            "breaker ack --reason=checked", "doctor", "doctor --format json", "doctor -f TEXT"})
     void aValidCommandLineRunsAndPrintsNothingBeforeStartUp(String commandLine) {
         Answer a = check(split(commandLine));
         assertEquals(Cli.RUN, a.exit(), a::stderr);

@@ -34,14 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
  * and is no superuser and not the daemon's owner. Every row remedy is planted, planned, applied and restored
  * through the packaged commands as that role; a missing grant would fail an action (exit 1) or the restore.
  */
-class LeastPrivilegeIT {
+public class LeastPrivilegeIT {
 
-    private static final String ROLE = "plugin_reconciler_rw";
-    private static final String PASSWORD = "rw-role-pw-for-tests";
+    public static final String ROLE = "plugin_reconciler_rw";
+    public static final String PASSWORD = "rw-role-pw-for-tests";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The documented armed-mode grants (docs/deploying.md), statement for statement (the role and schema created first). */
-    static final List<String> README_GRANTS = List.of(
+    public static final List<String> README_GRANTS = List.of(
             "GRANT USAGE ON SCHEMA public TO " + ROLE,
             "GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + ROLE,
             "GRANT UPDATE (refers) ON plugins TO " + ROLE,

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
+import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.S3ObjectWriter;
@@ -88,6 +91,38 @@ class OneShotCommandsIT {
                 assertTrue(serviceThreads.names().containsAll(SERVICE_ONLY_THREADS),
                         "the service must start " + SERVICE_ONLY_THREADS + "; it started " + serviceThreads.names());
             }
+        }
+    }
+
+    /**
+     * The doctor's exit codes through the jar: armed on a real folder as the daemon's owner without Redis, the one
+     * {@code warn} (repairs could not clear the daemon's cache) exits 1; a storage type the configuration does not
+     * know stops start-up, and the doctor still answers its one {@code configuration} line as JSON, exit 2.
+     */
+    @Test
+    void doctorExitsOneOnAWarningAndTwoWithOneLineWhenTheConfigurationDoesNotStart(@TempDir Path root) throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            Map<String, String> env = EagerRemediation.armed(db.ownerEnvironment(root));
+            env.put("RECONCILER_INTERVAL", "off");
+            env.put("RECONCILER_REMEDIATION_KINDS", "endpoint_orphaned");
+            PackagedApp.Outcome warned = PackagedApp.run(env, "doctor", "--format", "text");
+            String output = warned.stdout() + warned.stderr();
+            assertEquals(1, warned.exitCode(), output);
+            assertTrue(warned.stdout().contains("WARN redis: not configured"), output);
+            assertTrue(warned.stdout().contains("OK   storage key with ':' and '@': reconciler-quarantine/doctor-probe/"), output);
+            assertTrue(warned.stdout().endsWith("doctor: 16 check(s), 1 warning(s), 0 failure(s)\n"), output);
+            assertClean("doctor", output);
+
+            Map<String, String> invalid = new HashMap<>(env);
+            invalid.put("PLUGIN_STORAGE_TYPE", "floppy");
+            PackagedApp.Outcome failed = PackagedApp.run(invalid, "doctor", "--format", "json");
+            assertEquals(2, failed.exitCode(), failed.stdout() + failed.stderr());
+            JsonNode checks = new ObjectMapper().readTree(failed.stdout()).get("checks");
+            assertEquals(1, checks.size(), failed.stdout());
+            assertEquals("configuration", checks.get(0).get("name").asText());
+            assertEquals("fail", checks.get(0).get("status").asText());
+            assertTrue(checks.get(0).get("detail").asText().contains("floppy"), failed.stdout());
+            assertFalse(failed.stdout().contains(EmbeddedPostgres.DAEMON_PASSWORD), failed.stdout());
         }
     }
 
