@@ -224,7 +224,7 @@ public class RemediationService {
         }
         objectActions.addAll(uninstalled);
         if (!objectActions.isEmpty()) {
-            RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
+            RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);
             List<ActionResult> objectResults = applyObjects(objects, policy, runId);
             results.addAll(objectResults);

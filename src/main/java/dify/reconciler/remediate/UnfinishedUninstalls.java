@@ -105,7 +105,7 @@ final class UnfinishedUninstalls {
                             + " quarantined before the process was stopped",
                     key, null, now.get().version(), null, null);
             Instant at = clock.instant();
-            RemediationPlan plan = new RemediationPlan(u.planId(), at, at.plus(Duration.ofHours(1)), false, "recover", runId,
+            RemediationPlan plan = new RemediationPlan(u.planId(), at, at.plus(Duration.ofHours(1)), "recover", runId,
                     List.of(step), List.of(), 0);
             RemediationPolicy policy = new RemediationPolicy(true, Set.of(FindingKind.PLUGIN_UNREFERENCED), 1, Duration.ZERO,
                     Duration.ZERO, 1, 1.0, Duration.ofHours(1));

@@ -263,18 +263,18 @@ class RemediationTest {
         RemediationPlan plan = remediation.plan(scan());
         PlanDocument doc = PlanDocument.of(plan);
         Path other = tmp.resolve("other.json");
-        mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
+        mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(),
                 "postgresql://elsewhere:5432/dify_plugin", doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", other.toString()));
         // Same database, another bucket: its keys and versions are another store's.
         assertTrue(doc.database().contains(" with "), doc.database());
         Path otherBucket = tmp.resolve("other-bucket.json");
-        mapper.writeValue(otherBucket.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
+        mapper.writeValue(otherBucket.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(),
                 doc.database().substring(0, doc.database().indexOf(" with ")) + " with s3://another-bucket (endpoint default)",
                 doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", otherBucket.toString()));
         Path expired = tmp.resolve("expired.json");
-        mapper.writeValue(expired.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.createdAt(), doc.dryRun(),
+        mapper.writeValue(expired.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.createdAt(),
                 doc.database(), doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", expired.toString()));
         Path good = tmp.resolve("good.json");
