@@ -1,5 +1,8 @@
 package dify.reconciler.api;
 
+import dify.reconciler.remediate.Access;
+import dify.reconciler.remediate.AccessGate;
+import dify.reconciler.remediate.Acting;
 import dify.reconciler.remediate.ActionOutcome;
 import dify.reconciler.remediate.ActionResult;
 import dify.reconciler.remediate.RemediationService;
@@ -11,8 +14,9 @@ import java.util.List;
 import org.jboss.logging.Logger;
 
 /**
- * What the restore endpoints share: refuse (409) when this instance may not restore (not armed, state in memory,
- * not the leader), 404 when nothing quarantined matches, else restore and answer with each row's outcome (a row
+ * What the restore endpoints share: refuse (409) when the {@link AccessGate} does not let this instance restore now
+ * (not armed, state in memory, not the leader, or another remediation of this instance running: an apply after a
+ * scan, another restore, the daily purge; the caller may try again), 404 when nothing quarantined matches, else restore and answer with each row's outcome (a row
  * restore refused to overwrite is reported, not forced).
  */
 @ApplicationScoped
@@ -24,21 +28,25 @@ public class RestoreEndpoint {
     }
 
     @Inject
-    RemediationService remediation;
-
-    @Inject
     Restores restores;
 
+    @Inject
+    AccessGate gate;
+
     Response restore(Restores.Selection selection, String what) {
-        try {
-            String refusal = restores.refusal(remediation.policy());
-            if (refusal != null) {
-                return ApiError.response(Response.Status.CONFLICT, "restore refused: " + refusal);
-            }
+        Access access = gate.open(AccessGate.Work.RESTORE, AccessGate.Caller.SERVICE);
+        if (access instanceof Access.Refused r) {
+            return ApiError.response(Response.Status.CONFLICT, "restore refused: " + r.message());
+        }
+        if (!(access instanceof Acting acting)) {
+            return ApiError.response(Response.Status.CONFLICT,
+                    "restore refused: not armed (reconciler.remediation.dry-run is not false): restore changes the daemon's tables too");
+        }
+        try (acting) {
             if (restores.pending(selection).isEmpty()) {
                 return ApiError.response(Response.Status.NOT_FOUND, "nothing quarantined and not restored for " + what);
             }
-            List<ActionResult> results = restores.restore(selection);
+            List<ActionResult> results = restores.restore(selection, acting);
             long restored = results.stream().filter(r -> r.outcome() == ActionOutcome.RESTORED).count();
             LOG.infof("restore of %s through the API: %d of %d row(s) restored", what, restored, results.size());
             return Response.ok(new Restored(restored, results.size(), results.stream().map(PlanResource.Result::of).toList()))

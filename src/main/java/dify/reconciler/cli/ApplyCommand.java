@@ -2,15 +2,12 @@ package dify.reconciler.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.cache.CacheInvalidation;
-import dify.reconciler.leader.CommandLock;
-import dify.reconciler.remediate.ActingPermission;
+import dify.reconciler.remediate.AccessGate;
+import dify.reconciler.remediate.Acting;
 import dify.reconciler.remediate.ActionOutcome;
 import dify.reconciler.remediate.ActionResult;
-import dify.reconciler.remediate.Breaker;
-import dify.reconciler.remediate.BreakerStatus;
 import dify.reconciler.remediate.PlanDocument;
 import dify.reconciler.remediate.RemediationPlan;
-import dify.reconciler.remediate.RemediationPolicy;
 import dify.reconciler.remediate.RemediationService;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
@@ -18,7 +15,6 @@ import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,8 +29,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code apply --plan FILE [--output FILE]}: applies that plan's actions that are still allowed, each re-checked.
  * Exit 0 all applied or skipped as changed, 1 one failed, 2 refused. Not armed, it prints what it would do and writes
- * nothing. Armed, it holds the service leader's advisory lock while it runs ({@link CommandLock}): while an armed
- * service leads, or another command acts, it refuses (exit 2) and writes nothing.
+ * nothing. Armed, the {@link AccessGate} gives it the service leader's advisory lock for as long as it runs: while an
+ * armed service leads, or another command acts, it refuses (exit 2) and writes nothing.
  */
 @Dependent
 @Unremovable
@@ -61,35 +57,25 @@ public class ApplyCommand implements Callable<Integer> {
     @Inject
     Clock clock;
 
-    /** May this process act: in a one-shot command, while it holds the actor lock ({@code leader.LeaderPermission}). */
-    @Inject
-    ActingPermission permission;
-
-    @Inject
-    Breaker breaker;
-
     @Inject
     CacheInvalidation cache;
 
-    /** One actor: armed, apply holds the leader's lock while it runs, or refuses (exit 2). */
+    /** Armed or not, breaker, state, actor lock, leader: decided once, before anything is applied. */
     @Inject
-    CommandLock actorLock;
+    AccessGate gate;
 
     @Override
     public Integer call() {
-        return ActorLockedRun.run("apply", actorLock, lock -> {
-            RemediationPolicy policy = remediation.policy();
+        return GatedRun.run(gate, AccessGate.Work.APPLY, mode -> {
+            boolean acting = mode instanceof Acting;
             RemediationPlan plan = mapper.readValue(planFile.toFile(), PlanDocument.class).toPlan(remediation.layout());
-            if (policy.armed()) {
-                lock.take();
-            }
-            String refusal = refusal(plan, policy);
+            String refusal = refusal(plan);
             if (refusal != null) {
                 System.err.println("apply: refused: " + refusal);
                 return ExitCode.FAILED;
             }
             String runId = UUID.randomUUID().toString();
-            List<ActionResult> results = remediation.applyAll(plan, policy, runId);
+            List<ActionResult> results = remediation.applyAll(plan, mode, runId);
             cache.awaitSecondDeletes(); // a few seconds at most, so the lines below say what both deletes did
             for (ActionResult r : results) {
                 System.out.println(Rendering.line(r,
@@ -100,13 +86,13 @@ public class ApplyCommand implements Callable<Integer> {
                 // Every action's outcome as JSON, for a pipeline or a ticket (the lines above are for people).
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("planId", plan.planId());
-                doc.put("armed", policy.armed());
+                doc.put("armed", acting);
                 doc.put("results", results);
                 Files.writeString(resultsFile, Rendering.json(mapper, doc), StandardCharsets.UTF_8);
             }
             long failed = Rendering.count(results, ActionOutcome.FAILED);
             System.out.printf(Locale.ROOT, "%s: %d action(s); applied %d, skipped_changed %d, failed %d, dry_run %d, withheld %d%n",
-                    policy.armed() ? "Applied plan " + plan.planId() : "[DRY RUN] plan " + plan.planId() + " (nothing changed)",
+                    acting ? "Applied plan " + plan.planId() : "[DRY RUN] plan " + plan.planId() + " (nothing changed)",
                     results.size(), Rendering.count(results, ActionOutcome.APPLIED),
                     Rendering.count(results, ActionOutcome.SKIPPED_CHANGED), failed,
                     Rendering.count(results, ActionOutcome.DRY_RUN), Rendering.count(results, ActionOutcome.WITHHELD));
@@ -114,24 +100,13 @@ public class ApplyCommand implements Callable<Integer> {
         });
     }
 
-    /** Why this plan must not be applied here and now; null when it may. */
-    String refusal(RemediationPlan plan, RemediationPolicy policy) throws SQLException {
+    /** Why this plan must not be applied here, whatever the gate says; null when it may. */
+    String refusal(RemediationPlan plan) {
         if (plan.expired(clock.instant())) {
             return "the plan expired at " + plan.expiresAt() + " (reconciler.remediation.plan-ttl); make a new one";
         }
         if (!plan.database().equals(remediation.database())) {
             return "the plan was made for " + plan.database() + ", this is " + remediation.database();
-        }
-        BreakerStatus breakerStatus = breaker.status();
-        if (breakerStatus.tripped()) {
-            return "the remediation breaker is " + breakerStatus.describe();
-        }
-        String unrecorded = policy.armed() ? remediation.whyNothingCanBeRecorded() : null;
-        if (unrecorded != null) {
-            return "armed remediation needs persisted state it can write (quarantine and audit live in our schema): " + unrecorded;
-        }
-        if (policy.armed() && !permission.mayAct()) {
-            return "this process may not act now (not the leader)";
         }
         return null;
     }

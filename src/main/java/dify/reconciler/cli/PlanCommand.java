@@ -72,12 +72,13 @@ public class PlanCommand implements Callable<Integer> {
         try {
             RemediationPlan plan = remediation.plan(report);
             remediation.auditPlanned(plan);
-            String rendered = format == Format.JSON ? Rendering.json(mapper, PlanDocument.of(plan)) : text(plan);
+            boolean armedHere = remediation.policy().armed(); // reported only: the plan itself carries no mode
+            String rendered = format == Format.JSON ? Rendering.json(mapper, PlanDocument.of(plan)) : text(plan, armedHere);
             if (output == null) {
                 Rendering.toStdout(rendered, "plan");
             } else {
                 Files.writeString(output, rendered, StandardCharsets.UTF_8);
-                System.out.print(text(plan));
+                System.out.print(text(plan, armedHere));
                 System.out.println("Plan written to " + output);
             }
             return plan.actions().isEmpty() ? ExitCode.CLEAN : ExitCode.DRIFT;
@@ -88,10 +89,14 @@ public class PlanCommand implements Callable<Integer> {
         }
     }
 
-    static String text(RemediationPlan plan) {
+    /**
+     * The plan for people. {@code armedHere} is this process's mode, not the plan's (a plan has none): the usual
+     * workflow plans unarmed and applies armed, so the line says what an {@code apply} with this configuration does.
+     */
+    static String text(RemediationPlan plan, boolean armedHere) {
         StringBuilder sb = new StringBuilder();
         sb.append("Plan ").append(plan.planId()).append(" for ").append(plan.database()).append(", expires ")
-                .append(plan.expiresAt()).append(plan.dryRun() ? " (dry run: apply will only show it)" : " (armed)").append('\n');
+                .append(plan.expiresAt()).append('\n').append(modeLine(armedHere)).append('\n');
         for (PlannedAction a : plan.actions()) {
             sb.append("  ").append(a.id()).append(' ').append(a.action().label()).append(' ')
                     .append(a.action().onObject()
@@ -108,5 +113,13 @@ public class PlanCommand implements Callable<Integer> {
                     .append(w.table() != null ? w.table() + "/" + w.rowId() : w.key()).append('\n');
         }
         return sb.toString();
+    }
+
+    /** What {@code apply} does with this process's configuration. */
+    static String modeLine(boolean armedHere) {
+        return armedHere
+                ? "Mode: armed here (reconciler.remediation.dry-run=false): apply with this configuration changes the daemon's data"
+                : "Mode: dry run here (reconciler.remediation.dry-run is not false): apply with this configuration only shows"
+                        + " what it would do";
     }
 }

@@ -1,10 +1,8 @@
 package dify.reconciler.cli;
 
-import dify.reconciler.leader.CommandLock;
-import dify.reconciler.remediate.ActingPermission;
+import dify.reconciler.remediate.AccessGate;
+import dify.reconciler.remediate.Acting;
 import dify.reconciler.remediate.QuarantinePurge;
-import dify.reconciler.remediate.RemediationPolicy;
-import dify.reconciler.remediate.RemediationService;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;
@@ -29,27 +27,15 @@ public class PurgeCommand implements Callable<Integer> {
     HelpOption help;
 
     @Inject
-    RemediationService remediation;
-
-    @Inject
     QuarantinePurge purge;
 
     @Inject
-    ActingPermission permission;
-
-    @Inject
-    CommandLock actorLock;
+    AccessGate gate;
 
     @Override
     public Integer call() {
-        return ActorLockedRun.run("purge", actorLock, lock -> {
-            RemediationPolicy policy = remediation.policy();
-            String unrecorded = remediation.whyNothingCanBeRecorded();
-            if (unrecorded != null) {
-                System.err.println("purge: refused: " + unrecorded + ", so there is no quarantine to purge");
-                return ExitCode.FAILED;
-            }
-            if (!policy.armed()) {
+        return GatedRun.run(gate, AccessGate.Work.PURGE, mode -> {
+            if (!(mode instanceof Acting acting)) {
                 for (QuarantinePurge.Result r : purge.purgeable()) {
                     System.out.printf(Locale.ROOT, "[DRY RUN] would purge %d quarantined %s (quarantined before %s)%n", r.items(),
                             r.store(), purge.cutoff());
@@ -57,13 +43,8 @@ public class PurgeCommand implements Callable<Integer> {
                 System.out.println("[DRY RUN] nothing purged (reconciler.remediation.dry-run is not false)");
                 return ExitCode.CLEAN;
             }
-            lock.take();
-            if (!permission.mayAct()) {
-                System.err.println("purge: refused: this process may not act now (not the leader)");
-                return ExitCode.FAILED;
-            }
             Instant cutoff = purge.cutoff();
-            for (QuarantinePurge.Result r : purge.purge()) {
+            for (QuarantinePurge.Result r : purge.purge(acting)) {
                 System.out.printf(Locale.ROOT, "Purged %d quarantined %s (quarantined before %s, not restored)%n", r.items(),
                         r.store(), cutoff);
             }

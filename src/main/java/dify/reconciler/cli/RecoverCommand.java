@@ -1,10 +1,9 @@
 package dify.reconciler.cli;
 
-import dify.reconciler.leader.CommandLock;
-import dify.reconciler.remediate.ActingPermission;
+import dify.reconciler.remediate.AccessGate;
+import dify.reconciler.remediate.Acting;
 import dify.reconciler.remediate.InterruptedObjectActions;
 import dify.reconciler.remediate.ObjectRecovery;
-import dify.reconciler.remediate.RemediationPolicy;
 import dify.reconciler.remediate.RemediationService;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
@@ -34,28 +33,12 @@ public class RecoverCommand implements Callable<Integer> {
     RemediationService remediation;
 
     @Inject
-    ActingPermission permission;
-
-    @Inject
-    CommandLock actorLock;
+    AccessGate gate;
 
     @Override
     public Integer call() {
-        return ActorLockedRun.run("recover", actorLock, lock -> {
-            RemediationPolicy policy = remediation.policy();
-            String unrecorded = remediation.whyNothingCanBeRecorded();
-            if (unrecorded != null) {
-                System.err.println("recover: refused: " + unrecorded + ", so no action was recorded");
-                return ExitCode.FAILED;
-            }
-            if (policy.armed()) {
-                lock.take();
-            }
-            if (policy.armed() && !permission.mayAct()) {
-                System.err.println("recover: refused: this process may not act now (not the leader)");
-                return ExitCode.FAILED;
-            }
-            List<InterruptedObjectActions.Recovered> results = remediation.recoverInterrupted(policy.armed());
+        return GatedRun.run(gate, AccessGate.Work.RECOVER, mode -> {
+            List<InterruptedObjectActions.Recovered> results = remediation.recoverInterrupted(mode);
             long undecided = 0;
             for (InterruptedObjectActions.Recovered r : results) {
                 String what = switch (r.verdict()) {
@@ -66,7 +49,7 @@ public class RecoverCommand implements Callable<Integer> {
                 undecided += r.verdict() == ObjectRecovery.Verdict.UNDECIDED ? 1 : 0;
                 System.out.println(what + " " + r.action() + " " + r.key() + " (action " + r.actionId() + "): " + r.detail());
             }
-            System.out.printf(Locale.ROOT, "%sInterrupted object actions: %d; undecided %d%n", policy.armed() ? "" : "[DRY RUN] ",
+            System.out.printf(Locale.ROOT, "%sInterrupted object actions: %d; undecided %d%n", mode instanceof Acting ? "" : "[DRY RUN] ",
                     results.size(), undecided);
             return undecided > 0 ? ExitCode.DRIFT : ExitCode.CLEAN;
         });

@@ -1,13 +1,11 @@
 package dify.reconciler.cli;
 
 import dify.reconciler.cache.CacheInvalidation;
-import dify.reconciler.leader.CommandLock;
+import dify.reconciler.remediate.AccessGate;
+import dify.reconciler.remediate.Acting;
 import dify.reconciler.remediate.ActionOutcome;
 import dify.reconciler.remediate.ActionResult;
-import dify.reconciler.remediate.RemediationPolicy;
-import dify.reconciler.remediate.RemediationService;
 import dify.reconciler.remediate.Restores;
-import dify.reconciler.state.StateStore;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;
@@ -22,7 +20,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code restore (--action ID | --run RUN_ID | --all)}: puts quarantined rows and objects back. Exit 0 all restored,
  * 1 one refused or failed, 2 refused. Not armed, it prints what it would restore and writes nothing; armed, it holds
- * the actor lock ({@link CommandLock}) while it runs.
+ * the actor lock while it runs (the {@link AccessGate} decides, as for apply).
  */
 @Dependent
 @Unremovable
@@ -50,31 +48,19 @@ public class RestoreCommand implements Callable<Integer> {
     }
 
     @Inject
-    RemediationService remediation;
-
-    @Inject
-    StateStore state;
-
-    @Inject
     Restores restores;
 
     @Inject
     CacheInvalidation cache;
 
     @Inject
-    CommandLock actorLock;
+    AccessGate gate;
 
     @Override
     public Integer call() {
         Restores.Selection selection = new Restores.Selection(which.action, which.run);
-        return ActorLockedRun.run("restore", actorLock, lock -> {
-            RemediationPolicy policy = remediation.policy();
-            if (!state.persisted()) {
-                System.err.println(
-                        "restore: refused: state is in memory (" + state.reason() + "), so there is no quarantine to restore from");
-                return ExitCode.FAILED;
-            }
-            if (!policy.armed()) {
+        return GatedRun.run(gate, AccessGate.Work.RESTORE, mode -> {
+            if (!(mode instanceof Acting acting)) {
                 // Restore changes the daemon's tables too: only armed.
                 for (ActionResult r : restores.pending(selection)) {
                     System.out.println(Rendering.line(r, "[DRY RUN] would restore"));
@@ -82,13 +68,7 @@ public class RestoreCommand implements Callable<Integer> {
                 System.out.println("[DRY RUN] nothing restored (reconciler.remediation.dry-run is not false)");
                 return ExitCode.CLEAN;
             }
-            lock.take();
-            String refusal = restores.refusal(policy);
-            if (refusal != null) {
-                System.err.println("restore: refused: " + refusal);
-                return ExitCode.FAILED;
-            }
-            List<ActionResult> results = restores.restore(selection);
+            List<ActionResult> results = restores.restore(selection, acting);
             cache.awaitSecondDeletes();
             results.forEach(r -> System.out.println(Rendering.line(r, r.outcome().label()) + Rendering.cacheLine(cache, r)));
             long restored = Rendering.count(results, ActionOutcome.RESTORED);

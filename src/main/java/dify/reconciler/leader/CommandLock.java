@@ -3,6 +3,7 @@ package dify.reconciler.leader;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
 import dify.reconciler.config.ProcessMode;
+import dify.reconciler.remediate.ActorLock;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;
@@ -23,27 +24,7 @@ import java.util.OptionalInt;
  * pooled server connection, so a command there refuses to write rather than act unguarded.
  */
 @ApplicationScoped
-public class CommandLock {
-
-    /** The held lock; closing it unlocks and closes its connection. */
-    public interface Hold extends AutoCloseable {
-
-        /** For a command that does not write (dry run): nothing to release. */
-        Hold NONE = () -> {};
-
-        @Override
-        void close();
-    }
-
-    /** The lock is someone else's, or cannot be taken: the command must not write. */
-    public static final class Refused extends Exception {
-
-        private static final long serialVersionUID = 1L;
-
-        Refused(String message) {
-            super(message);
-        }
-    }
+public class CommandLock implements ActorLock {
 
     @Inject
     LeaderElection election;
@@ -64,6 +45,7 @@ public class CommandLock {
      *
      * @throws Refused when another reconciler holds it (the message names its session), or it cannot be taken
      */
+    @Override
     public synchronized Hold acquire(String command) throws Refused {
         if (election.active()) {
             if (!election.isLeader()) {

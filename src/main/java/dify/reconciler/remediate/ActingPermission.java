@@ -1,9 +1,10 @@
 package dify.reconciler.remediate;
 
 /**
- * The one place that decides whether this process may change the daemon's data now. In the service only the
- * leader may ({@code dify.reconciler.leader.LeaderPermission}); the one-shot {@code apply}, {@code restore},
- * {@code recover} and {@code purge} commands only while they hold the same lock ({@code leader.CommandLock}).
+ * Whether this process leads, one input of the {@link AccessGate} (which alone decides whether to act). In the service
+ * only the leader may ({@code dify.reconciler.leader.LeaderPermission}); the one-shot {@code apply}, {@code restore},
+ * {@code recover} and {@code purge} commands only while they hold the same lock ({@code leader.CommandLock}, taken
+ * through the gate). Elsewhere it is only reported (the plan's view).
  */
 @FunctionalInterface
 public interface ActingPermission {

@@ -8,9 +8,10 @@ import java.util.Optional;
 
 /**
  * The service's daily purge without the scheduler: whether to purge now, and the purge when it is due. A purge
- * deletes quarantined copies that can be the only copy left, so only the leader of an armed service that can
- * record what it does purges, and at most once per {@link #EVERY}: the scheduler may call as often as it likes.
- * Time and the purge are inputs, so a test drives days with its own clock against the real quarantine.
+ * deletes quarantined copies that can be the only copy left, so it runs only with the {@link AccessGate}'s
+ * {@link Acting} token (the leader of an armed service that can record what it does, no other remediation running),
+ * and at most once per {@link #EVERY}: the scheduler may call as often as it likes. Time and the purge are inputs, so
+ * a test drives days with its own clock against the real quarantine.
  */
 final class DailyPurge {
 
@@ -19,7 +20,7 @@ final class DailyPurge {
     /** Purges everything quarantined more than the retention before {@code now}; what it purged per store. */
     @FunctionalInterface
     interface Purge {
-        List<QuarantinePurge.Result> purgeAsOf(Instant now) throws Exception;
+        List<QuarantinePurge.Result> purgeAsOf(Instant now, Acting acting) throws Exception;
     }
 
     private final InstantSource clock;
@@ -32,25 +33,21 @@ final class DailyPurge {
     }
 
     /**
-     * Purges if due: armed, leading, recordable ({@code whyNothingCanBeRecorded} null) and a day since this
-     * instance's last purge. Empty when not due. A failed purge still counts as the day's (retried tomorrow, not
-     * every hour against a failing store).
+     * Purges if due: the gate let this tick act ({@code access} is {@link Acting}) and a day has passed since this
+     * instance's last purge. Empty when not due. A failed purge still counts as the day's (retried tomorrow, not every
+     * hour against a failing store); a tick the gate refused or showed only does not.
      */
-    synchronized Optional<List<QuarantinePurge.Result>> runIfDue(boolean armed, boolean leader, String whyNothingCanBeRecorded)
-            throws Exception {
+    synchronized Optional<List<QuarantinePurge.Result>> runIfDue(Access access) throws Exception {
         Instant now = clock.instant();
-        if (!due(now, last, armed, leader, whyNothingCanBeRecorded)) {
+        if (!(access instanceof Acting acting) || !due(now, last)) {
             return Optional.empty();
         }
         last = now;
-        return Optional.of(purge.purgeAsOf(now));
+        return Optional.of(purge.purgeAsOf(now, acting));
     }
 
-    /** The decision alone. */
-    static boolean due(Instant now, Instant last, boolean armed, boolean leader, String whyNothingCanBeRecorded) {
-        if (!armed || !leader || whyNothingCanBeRecorded != null) {
-            return false;
-        }
+    /** The decision on time alone (whether this process may act is the gate's). */
+    static boolean due(Instant now, Instant last) {
         return last == null || Duration.between(last, now).compareTo(EVERY) >= 0;
     }
 }

@@ -17,7 +17,7 @@ import org.jboss.logging.Logger;
  * entries and what the store holds now, lets {@link ObjectRecovery} decide, then acts (delete our quarantine
  * copy and forget the entries, or record the written version and mark them complete) and audits the action
  * {@code failed} (rolled back) or {@code applied} (completed). Undecided actions are left alone and reported.
- * Unarmed it only says what it would do.
+ * In a dry run ({@link Access.DryRun}) it only says what it would do.
  */
 public final class InterruptedObjectActions {
 
@@ -44,11 +44,11 @@ public final class InterruptedObjectActions {
     }
 
     /**
-     * Decides (and, when {@code armed}, carries out) the recovery of every half-done action, oldest first.
+     * Decides (and, when {@code mode} is {@link Acting}, carries out) the recovery of every half-done action, oldest first.
      *
      * @param runId the audit's run id for this recovery
      */
-    public List<Recovered> recover(boolean armed, String runId) throws SQLException {
+    public List<Recovered> recover(Access.Proceed mode, String runId) throws SQLException {
         Map<String, List<ObjectRecovery.Seen>> byAction = new LinkedHashMap<>();
         for (ObjectQuarantine.Entry e : quarantine.incomplete()) {
             StoredObject atKey = storage.head(e.originalKey()).orElse(null);
@@ -58,7 +58,7 @@ public final class InterruptedObjectActions {
         List<Recovered> out = new ArrayList<>();
         for (List<ObjectRecovery.Seen> seen : byAction.values()) {
             ObjectRecovery.Decision d = ObjectRecovery.decide(seen);
-            if (!armed || d.verdict() == ObjectRecovery.Verdict.UNDECIDED) {
+            if (!(mode instanceof Acting) || d.verdict() == ObjectRecovery.Verdict.UNDECIDED) {
                 if (d.verdict() == ObjectRecovery.Verdict.UNDECIDED) {
                     LOG.warnf("recover %s (%s %s): %s", d.actionId(), d.action(), d.key(), d.detail());
                 }

@@ -23,8 +23,8 @@ import org.jboss.logging.Logger;
  * bucket request); then compare the object's version with the one the scan observed; record the intent in
  * {@code quarantine_objects}; write (quarantine: copy under the quarantine prefix, verify the copy, delete the
  * original at its observed version; copy: verify the source's recomputed identifier, copy to an absent target);
- * audit. A changed object is skipped ({@code skipped_changed}), never forced. Not armed or not allowed: nothing is
- * written (same pattern as {@link RowRemedyApplier}); the flag is read here, per action, last.
+ * audit. A changed object is skipped ({@code skipped_changed}), never forced. It acts only with the
+ * {@link AccessGate}'s {@link Acting} token, on kinds the token allows (else {@code withheld}); a dry run is {@link #dryRun}.
  */
 public final class ObjectRemedyApplier {
 
@@ -56,26 +56,37 @@ public final class ObjectRemedyApplier {
     }
 
     /** Applies the plan's object actions (row actions are the {@link RowRemedyApplier}'s and are left out). */
-    public List<ActionResult> apply(RemediationPlan plan, RemediationPolicy policy, String runId) {
+    public List<ActionResult> apply(RemediationPlan plan, Acting acting, String runId) {
         List<ActionResult> results = new ArrayList<>();
         for (PlannedAction a : plan.actions()) {
             if (!a.action().onObject()) {
                 continue;
             }
-            ActionResult r = applyOne(plan, a, policy, runId);
+            ActionResult r = applyOne(plan, a, acting, runId);
             listener.outcome(a.kind().label(), a.action().label(), r.outcome());
             results.add(r);
         }
         return results;
     }
 
-    private ActionResult applyOne(RemediationPlan plan, PlannedAction a, RemediationPolicy policy, String runId) {
-        if (!policy.armed()) {
+    /** What {@link #apply} would do, unarmed: each object action reported {@code dry_run}, nothing read or written. */
+    static List<ActionResult> dryRun(RemediationPlan plan, ActionListener listener) {
+        List<ActionResult> results = new ArrayList<>();
+        for (PlannedAction a : plan.actions()) {
+            if (!a.action().onObject()) {
+                continue;
+            }
             LOG.infof("[DRY RUN] would %s %s%s (%s): %s", a.action().label(), a.key(),
                     a.targetKey() == null ? "" : " to " + a.targetKey(), a.kind().label(), a.detail());
-            return result(a, ActionOutcome.DRY_RUN, "not armed (reconciler.remediation.dry-run is not false): nothing changed");
+            ActionResult r = result(a, ActionOutcome.DRY_RUN, RowRemedyApplier.NOT_ARMED);
+            listener.outcome(a.kind().label(), a.action().label(), r.outcome());
+            results.add(r);
         }
-        if (!policy.mayApply(a.kind())) {
+        return results;
+    }
+
+    private ActionResult applyOne(RemediationPlan plan, PlannedAction a, Acting acting, String runId) {
+        if (!acting.allows(a.kind())) {
             return audited(plan, a, runId, new Done(ActionOutcome.WITHHELD,
                     a.kind().label() + " is not listed in reconciler.remediation.kinds", null, null));
         }

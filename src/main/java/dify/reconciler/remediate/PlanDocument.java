@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.catalog.StorageLayout;
@@ -9,15 +10,17 @@ import java.util.Locale;
 
 /**
  * The plan as written by {@code plan} and read by {@code apply}: labels instead of enum names, times as
- * ISO-8601 text. {@code database} is the database it was made for.
+ * ISO-8601 text. {@code database} is the database it was made for. A plan carries no mode (it is applied armed or only
+ * shown, as the process that applies it is configured); the {@code dryRun} field older versions wrote is ignored.
  */
-public record PlanDocument(String planId, String createdAt, String expiresAt, boolean dryRun, String database, String runId,
+@JsonIgnoreProperties({"dryRun"})
+public record PlanDocument(String planId, String createdAt, String expiresAt, String database, String runId,
         List<Action> actions, List<Withheld> withheld, long withheldTotal, List<Guard> guards) {
 
     /** A document without {@code guards} (written before guards existed, or by hand): none tripped. */
-    public PlanDocument(String planId, String createdAt, String expiresAt, boolean dryRun, String database, String runId,
+    public PlanDocument(String planId, String createdAt, String expiresAt, String database, String runId,
             List<Action> actions, List<Withheld> withheld, long withheldTotal) {
-        this(planId, createdAt, expiresAt, dryRun, database, runId, actions, withheld, withheldTotal, List.of());
+        this(planId, createdAt, expiresAt, database, runId, actions, withheld, withheldTotal, List.of());
     }
 
     /** A guard that stopped the whole plan: {@code guard} is its label ({@code cap}, {@code empty_listing}, …). */
@@ -68,7 +71,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
     }
 
     public static PlanDocument of(RemediationPlan p) {
-        return new PlanDocument(p.planId(), p.createdAt().toString(), p.expiresAt().toString(), p.dryRun(), p.database(),
+        return new PlanDocument(p.planId(), p.createdAt().toString(), p.expiresAt().toString(), p.database(),
                 p.runId(),
                 p.actions().stream().map(a -> new Action(a.id(), a.kind().label(), a.action().label(), a.table(), a.rowId(),
                         a.pluginUniqueIdentifier(), a.pluginId(), a.tenantId(), a.detail(), a.key(), a.targetKey(),
@@ -107,7 +110,7 @@ public record PlanDocument(String planId, String createdAt, String expiresAt, bo
         if (!trips.isEmpty() && !planned.isEmpty()) {
             throw new IllegalArgumentException("a plan that guards stopped has no actions, this one has " + planned.size());
         }
-        return new RemediationPlan(planId, Instant.parse(createdAt), Instant.parse(expiresAt), dryRun, database, runId, planned,
+        return new RemediationPlan(planId, Instant.parse(createdAt), Instant.parse(expiresAt), database, runId, planned,
                 List.of(), withheldTotal, trips);
     }
 }

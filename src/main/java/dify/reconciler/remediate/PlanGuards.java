@@ -50,7 +50,7 @@ public final class PlanGuards {
         }
         List<GuardTrip> guards = new ArrayList<>(plan.guards());
         guards.addAll(trips);
-        return new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(), plan.database(),
+        return new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.database(),
                 plan.runId(), List.of(), List.copyOf(withheld), plan.withheldTotal() + plan.actions().size(), List.copyOf(guards));
     }
 }

@@ -13,7 +13,7 @@ import java.util.UUID;
 /**
  * Deletes quarantined items older than {@code reconciler.remediation.retention} that were not restored, in every
  * quarantine store, each purged item audited as {@code purged}. Those actions can no longer be undone, so the
- * callers only purge when armed (the {@code purge} command, the service's leader once a day).
+ * only with the {@link AccessGate}'s {@link Acting} token (the {@code purge} command, the service's leader once a day).
  */
 @ApplicationScoped
 public class QuarantinePurge {
@@ -55,13 +55,13 @@ public class QuarantinePurge {
         return results;
     }
 
-    /** Purges every store; one run id names this purge in the audit. */
-    public List<Result> purge() throws Exception {
-        return purge(clock.instant());
+    /** Purges every store, with the {@link AccessGate}'s token; one run id names this purge in the audit. */
+    public List<Result> purge(Acting acting) throws Exception {
+        return purge(clock.instant(), acting);
     }
 
-    /** As {@link #purge()}, as of {@code now} (the service's daily purge passes the instant it decided at). */
-    public List<Result> purge(Instant now) throws Exception {
+    /** As {@link #purge(Acting)}, as of {@code now} (the service's daily purge passes the instant it decided at). */
+    public List<Result> purge(Instant now, Acting acting) throws Exception {
         Instant cutoff = cutoff(now);
         String purgeRunId = UUID.randomUUID().toString();
         List<Result> results = new ArrayList<>();

@@ -81,7 +81,7 @@ public final class RemediationPlanner {
                 }
             }
         }
-        return new RemediationPlan(planId, now, now.plus(policy.planTtl()), !policy.armed(), database, runId,
+        return new RemediationPlan(planId, now, now.plus(policy.planTtl()), database, runId,
                 List.copyOf(actions), List.copyOf(withheld), withheldTotal);
     }
 

@@ -13,7 +13,7 @@ import java.util.Set;
  * The rules of remediation, as plain values (read from {@code reconciler.remediation.*} by the adapter): which
  * kinds are allowed, and the confirmation, age and cap guards.
  *
- * @param armed     true only when {@code dry-run} is the literal {@code false}; the planner ignores it, the applier reads it
+ * @param armed     true only when {@code dry-run} is the literal {@code false}; the planner ignores it, only the {@link AccessGate} decides by it
  * @param allowed   kinds listed in {@code kinds}
  * @param maxShare  per kind, at most {@code floor(maxShare × population)} actions
  */
@@ -75,11 +75,6 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
     /** This policy armed (what {@code dry-run=false} gives): for tests and tools that arm one run explicitly. */
     public RemediationPolicy asArmed() {
         return new RemediationPolicy(true, allowed, confirmations, minAge, minAgeInfo, maxActionsPerRun, maxShare, planTtl);
-    }
-
-    /** Whether apply may act on this kind now: armed and listed. */
-    public boolean mayApply(FindingKind kind) {
-        return armed && allowed.contains(kind) && Remedies.of(kind).isPresent();
     }
 
     Duration minAgeOf(FindingKind kind) {

@@ -218,11 +218,17 @@ public class RemediationService {
      * Applies a plan: its row actions, then its object actions (each applier passes over the other kind). The
      * service and the {@code apply} command both come here, so neither forgets one kind.
      */
-    public List<ActionResult> applyAll(RemediationPlan plan, RemediationPolicy policy, String runId) throws SQLException {
-        if (policy.armed() && whyNothingCanBeRecorded() == null) {
-            recoverInterrupted(true); // a half-done action of a killed process is settled before anything new
+    public List<ActionResult> applyAll(RemediationPlan plan, Access.Proceed mode, String runId) throws SQLException {
+        if (!(mode instanceof Acting acting)) {
+            // Dry run: the same plan, each action reported as what would be done; nothing read or written.
+            List<ActionResult> shown = new ArrayList<>(RowRemedyApplier.dryRun(plan, this::counter));
+            shown.addAll(ObjectRemedyApplier.dryRun(plan, this::counter));
+            return shown;
         }
-        List<ActionResult> results = new ArrayList<>(applier().apply(plan, policy, runId));
+        if (whyNothingCanBeRecorded() == null) {
+            recoverInterrupted(acting); // a half-done action of a killed process is settled before anything new
+        }
+        List<ActionResult> results = new ArrayList<>(applier().apply(plan, acting, runId));
         List<PlannedAction> objectActions = new ArrayList<>(plan.actions().stream().filter(a -> a.action().onObject()).toList());
         List<PlannedAction> uninstalled = uninstalledCopies(plan, results);
         if (!uninstalled.isEmpty()) {
@@ -230,9 +236,9 @@ public class RemediationService {
         }
         objectActions.addAll(uninstalled);
         if (!objectActions.isEmpty()) {
-            RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(), plan.dryRun(),
+            RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);
-            List<ActionResult> objectResults = applyObjects(objects, policy, runId);
+            List<ActionResult> objectResults = applyObjects(objects, acting, runId);
             results.addAll(objectResults);
             installWon(plan, uninstalled, objectResults, runId);
         }
@@ -243,7 +249,7 @@ public class RemediationService {
      * The object actions, or, when the database went away during the row actions (the applier reads its schema
      * first), each of them failed without a step taken: the row actions' results are reported all the same.
      */
-    private List<ActionResult> applyObjects(RemediationPlan objects, RemediationPolicy policy, String runId) {
+    private List<ActionResult> applyObjects(RemediationPlan objects, Acting acting, String runId) {
         ObjectRemedyApplier applier;
         try {
             applier = objectApplier();
@@ -256,7 +262,7 @@ public class RemediationService {
             }
             return failed;
         }
-        return applier.apply(objects, policy, runId);
+        return applier.apply(objects, acting, runId);
     }
 
     /**
@@ -313,14 +319,14 @@ public class RemediationService {
     /**
      * Rolls back or completes object actions a killed process left half done (see {@link ObjectRecovery}), then
      * completes plugin_unreferenced actions stopped between their rows and plugin/U ({@link UnfinishedUninstalls});
-     * unarmed, only decides. Each recovery is audited under a run id of its own.
+     * in a dry run, only decides. Each recovery is audited under a run id of its own.
      */
-    public List<InterruptedObjectActions.Recovered> recoverInterrupted(boolean armed) throws SQLException {
+    public List<InterruptedObjectActions.Recovered> recoverInterrupted(Access.Proceed mode) throws SQLException {
         String runId = UUID.randomUUID().toString();
         List<InterruptedObjectActions.Recovered> out = new ArrayList<>(new InterruptedObjectActions(dataSource, storage,
-                objectQuarantine(), audit(), this::counter).recover(armed, runId));
+                objectQuarantine(), audit(), this::counter).recover(mode, runId));
         out.addAll(new UnfinishedUninstalls(dataSource, storage, layout().installed(), state.table("remediation_actions"),
-                state.table("quarantine_rows"), state.table("quarantine_objects"), clock).complete(armed, objectApplier(), installRace(),
+                state.table("quarantine_rows"), state.table("quarantine_objects"), clock).complete(mode, objectApplier(), installRace(),
                         runId));
         return out;
     }

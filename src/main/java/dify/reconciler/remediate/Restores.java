@@ -35,28 +35,7 @@ public class Restores {
     RemediationService remediation;
 
     @Inject
-    ActingPermission permission;
-
-    @Inject
     QuarantineGauge gauge;
-
-    /**
-     * Why this process may not restore now, null when it may. Restore changes the daemon's tables, so it needs
-     * the same as apply: armed, persisted state it can write, and (in the service) leadership.
-     */
-    public String refusal(RemediationPolicy policy) {
-        if (!policy.armed()) {
-            return "not armed (reconciler.remediation.dry-run is not false): restore changes the daemon's tables too";
-        }
-        String unrecorded = remediation.whyNothingCanBeRecorded();
-        if (unrecorded != null) {
-            return unrecorded + ": there is no quarantine to restore from";
-        }
-        if (!permission.mayAct()) {
-            return "this instance may not act now (not the leader)";
-        }
-        return null;
-    }
 
     /** The quarantined objects and rows the selection names, not restored yet. */
     public List<ActionResult> pending(Selection s) throws SQLException {
@@ -71,10 +50,11 @@ public class Restores {
     }
 
     /**
-     * Restores what the selection names; the caller has checked {@link #refusal}. Per action, objects first, then
-     * rows: an action's object step came after its row step, so it is undone first.
+     * Restores what the selection names, with the {@link AccessGate}'s token (restore changes the daemon's tables
+     * and bucket too, so it needs what apply needs). Per action, objects first, then rows: an action's object step
+     * came after its row step, so it is undone first.
      */
-    public List<ActionResult> restore(Selection s) throws SQLException {
+    public List<ActionResult> restore(Selection s, Acting acting) throws SQLException {
         RowRestorer restorer = remediation.restorer();
         ObjectQuarantine objects = remediation.objectQuarantine();
         String restoreRunId = UUID.randomUUID().toString();

@@ -11,8 +11,8 @@ import org.jboss.logging.Logger;
 /**
  * Applies a plan's row actions, one item per transaction: the kind's {@link RowRemedy} locks and re-checks its rows,
  * puts each full old row in {@code quarantine_rows} and changes it; this audits and commits, all in that one
- * transaction (a crash leaves either nothing or the change with its quarantine copy and audit row). Not armed, or not
- * allowed, it changes nothing and says what it would have done; the flag is read here, per action, last.
+ * transaction (a crash leaves either nothing or the change with its quarantine copy and audit row). It acts only with
+ * the {@link AccessGate}'s {@link Acting} token, and only on kinds the token allows; a dry run is {@link #dryRun}.
  */
 public final class RowRemedyApplier {
 
@@ -45,25 +45,38 @@ public final class RowRemedyApplier {
     }
 
     /** Applies the plan's row actions (object actions are the {@link ObjectRemedyApplier}'s and are left out). */
-    public List<ActionResult> apply(RemediationPlan plan, RemediationPolicy policy, String runId) {
+    public List<ActionResult> apply(RemediationPlan plan, Acting acting, String runId) {
         List<ActionResult> results = new ArrayList<>();
         for (PlannedAction a : plan.actions()) {
             if (a.action().onObject()) {
                 continue;
             }
-            ActionResult r = applyOne(plan, a, policy, runId);
+            ActionResult r = applyOne(plan, a, acting, runId);
             listener.outcome(a.kind().label(), a.action().label(), r.outcome());
             results.add(r);
         }
         return results;
     }
 
-    private ActionResult applyOne(RemediationPlan plan, PlannedAction a, RemediationPolicy policy, String runId) {
-        if (!policy.armed()) {
+    /** What {@link #apply} would do, unarmed: each row action reported {@code dry_run}, nothing read or written. */
+    static List<ActionResult> dryRun(RemediationPlan plan, ActionListener listener) {
+        List<ActionResult> results = new ArrayList<>();
+        for (PlannedAction a : plan.actions()) {
+            if (a.action().onObject()) {
+                continue;
+            }
             LOG.infof("[DRY RUN] would %s %s row %s (%s): %s", a.action().label(), a.table(), a.rowId(), a.kind().label(), a.detail());
-            return result(a, ActionOutcome.DRY_RUN, "not armed (reconciler.remediation.dry-run is not false): nothing changed");
+            ActionResult r = result(a, ActionOutcome.DRY_RUN, NOT_ARMED);
+            listener.outcome(a.kind().label(), a.action().label(), r.outcome());
+            results.add(r);
         }
-        if (!policy.mayApply(a.kind())) {
+        return results;
+    }
+
+    static final String NOT_ARMED = "not armed (reconciler.remediation.dry-run is not false): nothing changed";
+
+    private ActionResult applyOne(RemediationPlan plan, PlannedAction a, Acting acting, String runId) {
+        if (!acting.allows(a.kind())) {
             String why = a.kind().label() + " is not listed in reconciler.remediation.kinds";
             return auditedOutside(plan, a, runId, ActionOutcome.WITHHELD, why);
         }

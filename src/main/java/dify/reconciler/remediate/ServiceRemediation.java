@@ -20,7 +20,9 @@ import org.jboss.logging.Logger;
  * an armed service also purges the quarantine past the retention, once a day.
  *
  * <p>It runs in the scan's thread, inside the scan's one-at-a-time lock, so a plan is applied before the next
- * scan starts. The one-shot commands (mode {@code scan}) do their own planning and never come here.
+ * scan starts. Whether it may act is the {@link AccessGate}'s decision, taken once per tick; the gate's one permit
+ * also keeps an apply, an API restore, the daily purge and recovery from running at once. The one-shot commands
+ * (mode {@code scan}) do their own planning and never come here.
  */
 @ApplicationScoped
 public class ServiceRemediation {
@@ -48,6 +50,9 @@ public class ServiceRemediation {
 
     @Inject
     ActingPermission permission;
+
+    @Inject
+    AccessGate gate;
 
     @Inject
     QuarantinePurge purge;
@@ -81,32 +86,38 @@ public class ServiceRemediation {
     LatestPlan planAndApply(ScanReport report) throws Exception {
         RemediationPolicy policy = remediation.policy();
         RemediationPlan plan = remediation.plan(report, policy);
-        boolean leader = permission.mayAct();
-        String note = null;
-        if (!policy.armed()) {
-            note = "dry run (reconciler.remediation.dry-run is not false): nothing applied";
-        } else if (!leader) {
-            note = "not the leader: the leader applies";
-        } else if (remediation.whyNothingCanBeRecorded() != null) {
-            note = "not applied: " + remediation.whyNothingCanBeRecorded();
-        } else if (plan.actions().isEmpty()) {
-            note = "nothing to do";
+        boolean leader = permission.mayAct(); // reported in the plan's view; the gate decides
+        boolean armed = policy.armed(); // reported likewise
+        Access access = gate.open(AccessGate.Work.APPLY, AccessGate.Caller.SERVICE);
+        if (access instanceof Acting a && plan.actions().isEmpty()) {
+            a.close();
+            access = null;
         }
-        if (note != null) {
+        if (!(access instanceof Acting acting)) {
+            String note;
+            if (access == null) {
+                note = "nothing to do";
+            } else if (access instanceof Access.Refused r) {
+                note = "not applied: " + r.message();
+            } else {
+                note = "dry run (reconciler.remediation.dry-run is not false): nothing applied";
+            }
             if (!plan.actions().isEmpty()) {
                 LOG.infof("remediation plan %s after scan %s: %d action(s), %d withheld; %s", plan.planId(), report.runId(),
                         plan.actions().size(), plan.withheldTotal(), note);
             }
-            return new LatestPlan(plan, clock.instant(), policy.armed(), leader, false, note, List.of());
+            return new LatestPlan(plan, clock.instant(), armed, leader, false, note, List.of());
         }
-        remediation.auditPlanned(plan);
-        List<ActionResult> results = remediation.applyAll(plan, policy, report.runId());
-        LOG.infof("remediation plan %s after scan %s: %d action(s) applied as %s", plan.planId(), report.runId(), results.size(),
-                results.stream().map(r -> r.outcome().label()).toList());
-        return new LatestPlan(plan, clock.instant(), true, true, true, null, results);
+        try (acting) {
+            remediation.auditPlanned(plan);
+            List<ActionResult> results = remediation.applyAll(plan, acting, report.runId());
+            LOG.infof("remediation plan %s after scan %s: %d action(s) applied as %s", plan.planId(), report.runId(),
+                    results.size(), results.stream().map(r -> r.outcome().label()).toList());
+            return new LatestPlan(plan, clock.instant(), true, true, true, null, results);
+        }
     }
 
-    /** Hourly; purges at most once a day, and only as the leader of an armed service ({@link DailyPurge} decides). */
+    /** Hourly; purges at most once a day ({@link DailyPurge}), only when the gate lets this tick act. */
     @Scheduled(identity = "reconciler-quarantine-purge", every = "1h", delayed = "1m",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void dailyPurge() {
@@ -114,9 +125,15 @@ public class ServiceRemediation {
             return;
         }
         try {
-            Optional<List<QuarantinePurge.Result>> purged = daily().runIfDue(remediation.policy().armed(), permission.mayAct(),
-                    remediation.whyNothingCanBeRecorded());
-            purged.ifPresent(p -> LOG.infof("quarantine purge (retention %s): %s", config.remediation().retention(), p));
+            Access access = gate.open(AccessGate.Work.PURGE, AccessGate.Caller.SERVICE);
+            try {
+                Optional<List<QuarantinePurge.Result>> purged = daily().runIfDue(access);
+                purged.ifPresent(p -> LOG.infof("quarantine purge (retention %s): %s", config.remediation().retention(), p));
+            } finally {
+                if (access instanceof Acting acting) {
+                    acting.close();
+                }
+            }
         } catch (Exception e) {
             LOG.errorf(e, "quarantine purge failed: %s", RowRemedyApplier.describe(e));
         } finally {

@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -78,10 +77,10 @@ final class UnfinishedUninstalls {
     }
 
     /**
-     * Decides (and, when {@code armed}, carries out with {@code applier}) each unfinished action's object step. An
+     * Decides (and, when {@code mode} is {@link Acting}, carries out with {@code applier}) each unfinished action's object step. An
      * action without an object to take (none there, or one written since) is left and not listed.
      */
-    List<InterruptedObjectActions.Recovered> complete(boolean armed, ObjectRemedyApplier applier, InstallRace race, String runId)
+    List<InterruptedObjectActions.Recovered> complete(Access.Proceed mode, ObjectRemedyApplier applier, InstallRace race, String runId)
             throws SQLException {
         List<InterruptedObjectActions.Recovered> out = new ArrayList<>();
         for (Unfinished u : find()) {
@@ -95,7 +94,7 @@ final class UnfinishedUninstalls {
                 continue;
             }
             String label = RemedyAction.QUARANTINE_OBJECT.label();
-            if (!armed) {
+            if (!(mode instanceof Acting acting)) {
                 out.add(new InterruptedObjectActions.Recovered(u.actionId(), label, key, ObjectRecovery.Verdict.COMPLETE, false,
                         "the rows of plugin_unreferenced are quarantined, " + key + " was never moved: would move it"));
                 continue;
@@ -105,11 +104,10 @@ final class UnfinishedUninstalls {
                             + " quarantined before the process was stopped",
                     key, null, now.get().version(), null, null);
             Instant at = clock.instant();
-            RemediationPlan plan = new RemediationPlan(u.planId(), at, at.plus(Duration.ofHours(1)), false, "recover", runId,
+            RemediationPlan plan = new RemediationPlan(u.planId(), at, at.plus(Duration.ofHours(1)), "recover", runId,
                     List.of(step), List.of(), 0);
-            RemediationPolicy policy = new RemediationPolicy(true, Set.of(FindingKind.PLUGIN_UNREFERENCED), 1, Duration.ZERO,
-                    Duration.ZERO, 1, 1.0, Duration.ofHours(1));
-            ActionResult r = applier.apply(plan, policy, runId).get(0);
+            // An action applied before: its object step completes even if plugin_unreferenced is no longer listed.
+            ActionResult r = applier.apply(plan, acting.completing(FindingKind.PLUGIN_UNREFERENCED), runId).get(0);
             if (r.outcome() == ActionOutcome.APPLIED) {
                 out.add(new InterruptedObjectActions.Recovered(u.actionId(), label, key, ObjectRecovery.Verdict.COMPLETE, true,
                         "completed plugin_unreferenced's object step after an interrupted apply: " + r.detail()));

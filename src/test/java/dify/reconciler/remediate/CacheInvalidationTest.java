@@ -183,9 +183,9 @@ class CacheInvalidationTest {
             RemediationPlan plan = remediation.plan(scan());
             assertEquals(1, plan.actions().size(), plan.toString());
             List<ActionResult> results;
-            CommandLock.Hold held = actorLock.acquire("test"); // as the apply command holds it (the write fence asks)
+            ActorLock.Hold held = actorLock.acquire("test"); // as the apply command holds it (the write fence asks)
             try {
-                results = remediation.applier().apply(plan, remediation.policy(), "second-delete");
+                results = remediation.applier().apply(plan, Tokens.acting(remediation.policy()), "second-delete");
             } finally {
                 held.close();
             }

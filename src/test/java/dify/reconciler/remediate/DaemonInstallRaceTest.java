@@ -157,7 +157,7 @@ class DaemonInstallRaceTest {
                 ps.executeQuery().close();
             }
             long t0 = System.nanoTime();
-            race.results = remediation.applyAll(race.plan, race.armed, "race");
+            race.results = remediation.applyAll(race.plan, Tokens.mode(race.armed), "race");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(List.of(ActionOutcome.FAILED), race.outcomes(), race.results.toString());
             assertTrue(race.results.get(0).detail().contains("lock_timeout"), race.results.get(0).detail());
@@ -328,19 +328,19 @@ class DaemonInstallRaceTest {
         Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
         String action = race.plan.actions().get(0).id();
         // The rows' step alone, committed: the object step (applyAll's next step) never runs, as after the kill.
-        assertEquals(List.of(ActionOutcome.APPLIED), remediation.applier().apply(race.plan, race.armed, "killed").stream()
+        assertEquals(List.of(ActionOutcome.APPLIED), remediation.applier().apply(race.plan, Tokens.acting(race.armed), "killed").stream()
                 .map(ActionResult::outcome).toList());
         Map<String, List<String>> rowsQuarantined = TableDump.daemon(db());
         assertTrue(Files.exists(race.installed()), "plugin/U left in place: the runtime would keep running");
 
-        List<InterruptedObjectActions.Recovered> dry = mine(remediation.recoverInterrupted(false), action);
+        List<InterruptedObjectActions.Recovered> dry = mine(remediation.recoverInterrupted(new Access.DryRun()), action);
         assertEquals(1, dry.size(), dry.toString());
         assertEquals(ObjectRecovery.Verdict.COMPLETE, dry.get(0).verdict());
         assertFalse(dry.get(0).done());
         assertEquals(rowsQuarantined, TableDump.daemon(db()), "an unarmed recover changes no row");
         assertEquals(race.plantedObjects, BucketContents.of(root()), "an unarmed recover changes no object");
 
-        List<InterruptedObjectActions.Recovered> done = mine(remediation.recoverInterrupted(true), action);
+        List<InterruptedObjectActions.Recovered> done = mine(remediation.recoverInterrupted(Tokens.acting()), action);
         assertEquals(1, done.size(), done.toString());
         assertTrue(done.get(0).done(), done.toString());
         assertFalse(Files.exists(race.installed()), "plugin/U moved: the runtime stops on every node");
@@ -349,9 +349,9 @@ class DaemonInstallRaceTest {
         assertEquals(1, remediation.objectQuarantine().pending(action).size());
         assertEquals(List.of("applied", "applied"), auditOutcomes(action), "the rows, then the object, audited");
         assertEquals(rowsQuarantined, TableDump.daemon(db()), "recover changes no row");
-        assertTrue(mine(remediation.recoverInterrupted(true), action).isEmpty(), "completed once, not again");
+        assertTrue(mine(remediation.recoverInterrupted(Tokens.acting()), action).isEmpty(), "completed once, not again");
 
-        List<ActionResult> restored = restores.restore(Restores.Selection.action(action));
+        List<ActionResult> restored = restores.restore(Restores.Selection.action(action), Tokens.acting());
         assertTrue(!restored.isEmpty() && restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
         assertEquals(race.planted, TableDump.daemon(db()), "the rows back exactly");
         assertEquals(race.plantedObjects, BucketContents.of(root()), "plugin/U back byte for byte");
@@ -363,8 +363,9 @@ class DaemonInstallRaceTest {
         for (boolean rewritten : List.of(true, false)) {
             Race race = new Race(FindingKind.PLUGIN_UNREFERENCED, true);
             String action = race.plan.actions().get(0).id();
-            assertEquals(List.of(ActionOutcome.APPLIED), remediation.applier().apply(race.plan, race.armed, "killed").stream()
-                    .map(ActionResult::outcome).toList());
+            assertEquals(List.of(ActionOutcome.APPLIED),
+                    remediation.applier().apply(race.plan, Tokens.acting(race.armed), "killed").stream()
+                            .map(ActionResult::outcome).toList());
             Map<String, List<String>> rowsQuarantined = TableDump.daemon(db());
             UUID task = null;
             if (rewritten) {
@@ -376,12 +377,12 @@ class DaemonInstallRaceTest {
                         + race.pkg.identifier() + "\"}]", task);
             }
             Map<String, List<String>> before = TableDump.daemon(db());
-            assertTrue(mine(remediation.recoverInterrupted(true), action).isEmpty(), rewritten ? "written since" : "in flight");
+            assertTrue(mine(remediation.recoverInterrupted(Tokens.acting()), action).isEmpty(), rewritten ? "written since" : "in flight");
             assertEquals(race.plantedObjects, BucketContents.of(root()), "plugin/U stays, nothing in quarantine");
             assertEquals(0, remediation.objectQuarantine().pending(action).size());
             if (rewritten) {
                 assertEquals(before, TableDump.daemon(db()), "nothing changed");
-                List<ActionResult> restored = restores.restore(Restores.Selection.action(action));
+                List<ActionResult> restored = restores.restore(Restores.Selection.action(action), Tokens.acting());
                 assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
                 assertEquals(race.planted, TableDump.daemon(db()), "the rows back exactly");
             } else {
@@ -436,7 +437,7 @@ class DaemonInstallRaceTest {
             assertEquals(pkg.identifier(), plan.actions().get(0).pluginUniqueIdentifier());
             armed = policy(true, kind);
 
-            List<ActionResult> dry = remediation.applyAll(plan, policy(false, kind), "race");
+            List<ActionResult> dry = remediation.applyAll(plan, Tokens.mode(policy(false, kind)), "race");
             assertTrue(dry.stream().allMatch(r -> r.outcome() == ActionOutcome.DRY_RUN), dry.toString());
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes no row");
             assertEquals(plantedObjects, BucketContents.of(root()), "an unarmed apply changes no object");
@@ -444,7 +445,7 @@ class DaemonInstallRaceTest {
 
         List<ActionResult> applyAll() {
             try {
-                return remediation.applyAll(plan, armed, "race");
+                return remediation.applyAll(plan, Tokens.mode(armed), "race");
             } catch (SQLException e) {
                 throw new IllegalStateException(e);
             }

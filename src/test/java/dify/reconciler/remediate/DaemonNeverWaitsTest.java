@@ -107,7 +107,7 @@ class DaemonNeverWaitsTest {
             }
             RowRemedyApplier applier = remediation.applier();
             applyStart = System.nanoTime();
-            results = applier.apply(plan, armed(), "never-waits");
+            results = applier.apply(plan, Tokens.acting(armed()), "never-waits");
             applyEnd = System.nanoTime();
         } finally {
             stop.set(true);

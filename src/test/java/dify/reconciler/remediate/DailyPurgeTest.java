@@ -108,13 +108,18 @@ class DailyPurgeTest {
         Instant day1 = boundary.plus(retention); // its cutoff is the boundary: older past the retention, younger not
         MovedClock clock = new MovedClock(day1.plus(Duration.ofDays(365))); // every entry long past the retention
 
-        // Never: a follower, an unarmed service, one that cannot record; day after day.
+        // Never without the gate's token (a follower, an unarmed service, one that cannot record, another remediation
+        // running: what the gate answers them, AccessGateTest); day after day.
         DailyPurge notLeading = new DailyPurge(clock, purge::purge);
         for (int day = 0; day < 3; day++) {
             clock.set(day1.plus(Duration.ofDays(365 + day)));
-            assertEquals(Optional.empty(), notLeading.runIfDue(true, false, null), "a follower never purges");
-            assertEquals(Optional.empty(), notLeading.runIfDue(false, true, null), "an unarmed leader never purges");
-            assertEquals(Optional.empty(), notLeading.runIfDue(true, true, "state is in memory"), "nothing can be recorded");
+            assertEquals(Optional.empty(), notLeading.runIfDue(new Access.Refused(Access.Reason.NOT_LEADER, "follower")),
+                    "a follower never purges");
+            assertEquals(Optional.empty(), notLeading.runIfDue(new Access.DryRun()), "an unarmed leader never purges");
+            assertEquals(Optional.empty(), notLeading.runIfDue(new Access.Refused(Access.Reason.STATE, "state is in memory")),
+                    "nothing can be recorded");
+            assertEquals(Optional.empty(), notLeading.runIfDue(new Access.Refused(Access.Reason.BUSY, AccessGate.BUSY)),
+                    "another remediation is running");
         }
         assertEquals(both, pending(), "every entry still pending");
         assertEquals(quarantined, BucketContents.of(DriftedDaemonAccess.storageRoot()), "every quarantined copy still there");
@@ -123,7 +128,7 @@ class DailyPurgeTest {
         DailyPurge leader = new DailyPurge(clock, purge::purge);
         clock.set(day1);
         assertEquals(Optional.of(List.of(new QuarantinePurge.Result("rows", 1), new QuarantinePurge.Result("objects", 1))),
-                leader.runIfDue(true, true, null));
+                leader.runIfDue(Tokens.acting()));
         assertEquals(younger, pending(), "older than the retention purged, younger kept");
         Map<String, String> afterDay1 = new TreeMap<>(quarantined);
         older.stream().filter(e -> e.startsWith("object ")).forEach(e -> afterDay1.remove(QUARANTINE + e.substring(7)));
@@ -132,14 +137,14 @@ class DailyPurgeTest {
 
         // Later the same day: the younger generation is past the retention now, but the day's purge is done.
         clock.set(day1.plus(Duration.ofHours(23)));
-        assertEquals(Optional.empty(), leader.runIfDue(true, true, null), "the day's purge is done");
+        assertEquals(Optional.empty(), leader.runIfDue(Tokens.acting()), "the day's purge is done");
         assertEquals(younger, pending());
         assertEquals(afterDay1, BucketContents.of(DriftedDaemonAccess.storageRoot()));
 
         // The next day: what has aged since.
         clock.set(day1.plus(Duration.ofDays(1)));
         assertEquals(Optional.of(List.of(new QuarantinePurge.Result("rows", 1), new QuarantinePurge.Result("objects", 1))),
-                leader.runIfDue(true, true, null));
+                leader.runIfDue(Tokens.acting()));
         assertEquals(Set.of(), pending());
         assertEquals(objects, BucketContents.of(DriftedDaemonAccess.storageRoot()),
                 "the planted orphans were quarantined and their copies purged: the bucket as before the test");
@@ -161,7 +166,7 @@ class DailyPurgeTest {
         Set<String> before = pending();
         RemediationPlan plan = remediation.plan(scan(), policy(false));
         assertEquals(2, plan.actions().size(), plan.toString());
-        List<ActionResult> results = remediation.applyAll(plan, policy(true), "purge-" + name);
+        List<ActionResult> results = remediation.applyAll(plan, Tokens.mode(policy(true)), "purge-" + name);
         assertTrue(results.stream().allMatch(r -> r.outcome() == ActionOutcome.APPLIED), results.toString());
         plan.actions().forEach(a -> actions.add(a.id()));
         Set<String> made = new TreeSet<>(pending());

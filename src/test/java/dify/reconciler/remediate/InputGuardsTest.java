@@ -118,7 +118,7 @@ class InputGuardsTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
     private static RemediationPlan plan(List<PlannedAction> actions, List<WithheldItem> withheld) {
-        return new RemediationPlan("p", NOW, NOW.plusSeconds(3600), true, "db", "r", actions, withheld, withheld.size());
+        return new RemediationPlan("p", NOW, NOW.plusSeconds(3600), "db", "r", actions, withheld, withheld.size());
     }
 
     private static PlannedAction action(int n) {

@@ -84,7 +84,7 @@ class LostWriteAnswerTest {
         RemediationPlan plan = plan();
 
         onPutsOf(asset, attempt -> attempt == 1 ? new Fault.LostAnswer() : Fault.PASS);
-        List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true), "test");
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true)), "test");
 
         assertEquals(2, puts.size(), "written, answer lost, sent again (answered 412): " + puts);
         assertEquals(List.of(ActionOutcome.APPLIED), outcomes(results), results.toString());
@@ -128,7 +128,7 @@ class LostWriteAnswerTest {
             }
             return Fault.PASS;
         });
-        List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true), "test");
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true)), "test");
 
         assertEquals(2, puts.size(), puts.toString());
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
@@ -181,7 +181,7 @@ class LostWriteAnswerTest {
             deletes.add(req.target());
             return deletes.size() == 1 ? new Fault.LostAnswer() : new Fault.Status(412);
         });
-        List<ActionResult> results = remediation.objectApplier().apply(plan, policy, "test");
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy), "test");
         ProxiedS3Daemon.proxy.policy(req -> Fault.PASS);
 
         assertEquals(2, deletes.size(), "deleted, answer lost, sent again (answered 412): " + deletes);

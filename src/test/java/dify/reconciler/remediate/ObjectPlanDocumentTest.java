@@ -20,14 +20,14 @@ class ObjectPlanDocumentTest {
     private static final PlanDocument.Version SEEN = new PlanDocument.Version(12L, "\"abc\"", AT.toString());
 
     private static PlanDocument withAction(String kind, String action, String uid, String key, String targetKey) {
-        return new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "postgresql://h:5432/d", "r",
+        return new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), "postgresql://h:5432/d", "r",
                 List.of(new PlanDocument.Action("p/1", kind, action, null, null, uid, null, null, "d", key, targetKey, SEEN)),
                 List.of(), 0);
     }
 
     @Test
     void roundTripsObjectActionsWithTheirKeysAndObservedVersionThroughJson() throws Exception {
-        RemediationPlan plan = new RemediationPlan("p", AT, AT.plusSeconds(3600), false, "db", "r", List.of(
+        RemediationPlan plan = new RemediationPlan("p", AT, AT.plusSeconds(3600), "db", "r", List.of(
                 new PlannedAction("p/1", FindingKind.PACKAGE_ORPHANED, RemedyAction.QUARANTINE_OBJECT, null, null, UID, null, null,
                         "d", "plugin_packages/" + UID, null, ObservedVersion.object(12, AT, "\"abc\"")),
                 new PlannedAction("p/2", FindingKind.INSTALLED_OBJECT_MISSING, RemedyAction.COPY_OBJECT, "plugins", "row", UID,
@@ -66,7 +66,7 @@ class ObjectPlanDocumentTest {
                 "plugin/" + UID);
         assertThrows(IllegalArgumentException.class, () -> overwriting.toPlan(StorageLayout.DEFAULT),
                 "a copy to a missing key with an observed version would replace what is there");
-        PlanDocument good = new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "db", "r",
+        PlanDocument good = new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), "db", "r",
                 List.of(new PlanDocument.Action("p/1", "installed_object_missing", "copy_object", "plugins", "row", UID, null,
                         null, "d", "plugin_packages/" + UID, "plugin/" + UID, null)),
                 List.of(), 0);

@@ -170,7 +170,8 @@ class ObjectRemediationTest {
 
         writer().put(key, "rewritten by someone since the scan".getBytes(StandardCharsets.UTF_8));
         Map<String, String> changed = objects();
-        List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true, FindingKind.PACKAGE_ORPHANED), "test");
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.PACKAGE_ORPHANED)),
+                "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
         assertTrue(results.get(0).detail().contains("changed since the scan"), results.get(0).detail());
         assertEquals(changed, objects(), "nothing was forced, nothing quarantined");
@@ -191,7 +192,8 @@ class ObjectRemediationTest {
 
         writer().put(target, "uploaded again meanwhile".getBytes(StandardCharsets.UTF_8));
         Map<String, String> appeared = objects();
-        List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true, FindingKind.PACKAGE_MISSING), "test");
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.PACKAGE_MISSING)),
+                "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
         assertTrue(results.get(0).detail().contains("exists now"), results.get(0).detail());
         assertEquals(appeared, objects());
@@ -207,7 +209,8 @@ class ObjectRemediationTest {
         RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.INSTALLED_OBJECT_ORPHANED));
         String action = plan.actions().get(0).id();
         assertEquals(List.of(ActionOutcome.APPLIED),
-                outcomes(remediation.objectApplier().apply(plan, policy(true, FindingKind.INSTALLED_OBJECT_ORPHANED), "test")));
+                outcomes(remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.INSTALLED_OBJECT_ORPHANED)),
+                        "test")));
 
         // Someone put another object at that key since.
         writer().put(key, "someone else's object".getBytes(StandardCharsets.UTF_8));
@@ -226,7 +229,7 @@ class ObjectRemediationTest {
         DifyDataset.Plugin p = dataset().localPlugin(0);
         RemediationPlan copy = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_MISSING));
         assertEquals(List.of(ActionOutcome.APPLIED),
-                outcomes(remediation.objectApplier().apply(copy, policy(true, FindingKind.PACKAGE_MISSING), "test")));
+                outcomes(remediation.objectApplier().apply(copy, Tokens.acting(policy(true, FindingKind.PACKAGE_MISSING)), "test")));
         String created = p.pkg().key(LAYOUT.packages());
         writer().put(created, "re-uploaded, different".getBytes(StandardCharsets.UTF_8));
         Map<String, String> changed = objects();
@@ -246,7 +249,7 @@ class ObjectRemediationTest {
         writer().put(key, "to be purged".getBytes(StandardCharsets.UTF_8));
         RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_ORPHANED));
         assertEquals(List.of(ActionOutcome.APPLIED),
-                outcomes(remediation.objectApplier().apply(plan, policy(true, FindingKind.PACKAGE_ORPHANED), "test")));
+                outcomes(remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.PACKAGE_ORPHANED)), "test")));
         Map<String, String> quarantined = objects();
         assertTrue(quarantined.containsKey(QUARANTINE + key), quarantined.toString());
 
@@ -310,7 +313,7 @@ class ObjectRemediationTest {
             assertEquals(0L, quarantineEntries(plan));
 
             // apply, armed
-            List<ActionResult> results = remediation.objectApplier().apply(plan, policy(true, kind), "test");
+            List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true, kind)), "test");
             assertEquals(List.of(ActionOutcome.APPLIED), outcomes(results), results.toString());
             Map<String, String> expected = new TreeMap<>(planted);
             if (targetKey == null) {
@@ -335,7 +338,7 @@ class ObjectRemediationTest {
 
             // the same plan again finds its subject changed
             assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED),
-                    outcomes(remediation.objectApplier().apply(plan, policy(true, kind), "test")));
+                    outcomes(remediation.objectApplier().apply(plan, Tokens.acting(policy(true, kind)), "test")));
             assertEquals(expected, objects());
 
             // restore: every object as it was before apply

@@ -102,7 +102,7 @@ class ObjectWritesFencedTest {
             assertEquals(planted.get(orphan), quarantined.get(QUARANTINE + orphan), "moved under the quarantine prefix");
             assertFalse(quarantined.containsKey(orphan));
 
-            CommandLock.Hold restoring = actorLock.acquire("restore");
+            ActorLock.Hold restoring = actorLock.acquire("restore");
             try {
                 terminateLockSession("restore");
                 List<ActionResult> restored = remediation.objectQuarantine().restore(null, "fenced-test");
@@ -128,10 +128,10 @@ class ObjectWritesFencedTest {
             remediation.objectQuarantine().recordIntent(halfDone, second, QUARANTINE + second, storage.head(second).orElseThrow(),
                     false);
             Map<String, String> halfDoneState = BucketContents.of(root);
-            CommandLock.Hold recovering = actorLock.acquire("recover");
+            ActorLock.Hold recovering = actorLock.acquire("recover");
             try {
                 terminateLockSession("recover");
-                SQLException recover = assertThrows(SQLException.class, () -> remediation.recoverInterrupted(true));
+                SQLException recover = assertThrows(SQLException.class, () -> remediation.recoverInterrupted(Tokens.acting()));
                 assertTrue(recover.getMessage().contains("not written"), recover.getMessage());
                 assertEquals(halfDoneState, BucketContents.of(root), "our copy stays until a process holding the lock recovers");
             } finally {
@@ -198,7 +198,7 @@ class ObjectWritesFencedTest {
             assertEquals(orphans.stream().sorted().toList(), order.stream().sorted().toList(), "the three are quarantined");
             Map<String, String> quarantined = BucketContents.of(root);
 
-            CommandLock.Hold restoring = actorLock.acquire("restore");
+            ActorLock.Hold restoring = actorLock.acquire("restore");
             List<ActionResult> restored;
             try {
                 restored = quarantineOn(new LockLostAfterFirstDelete("restore")).restore(null, "fenced-between-test");
@@ -215,7 +215,7 @@ class ObjectWritesFencedTest {
             assertEquals(expected, BucketContents.of(root), "the first entry is back, the other two untouched");
             assertEquals(order.subList(1, 3), pendingInProcessingOrder());
 
-            CommandLock.Hold purging = actorLock.acquire("purge");
+            ActorLock.Hold purging = actorLock.acquire("purge");
             try {
                 ObjectQuarantine quarantine = quarantineOn(new LockLostAfterFirstDelete("purge"));
                 SQLException purge = assertThrows(SQLException.class, () -> quarantine.purge(Instant.now().plusSeconds(3600)));

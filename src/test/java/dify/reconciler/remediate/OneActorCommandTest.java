@@ -132,7 +132,7 @@ class OneActorCommandTest {
             c.setAutoCommit(false);
             assertThrows(SQLException.class, () -> fence.check(c), "no lock taken: no write");
             c.rollback();
-            CommandLock.Hold held = actorLock.acquire("apply");
+            ActorLock.Hold held = actorLock.acquire("apply");
             try {
                 fence.check(c); // holding: passes
                 c.rollback();

@@ -16,7 +16,7 @@ class PlanDocumentTest {
     private static final Instant AT = Instant.parse("2026-11-29T12:00:00Z");
 
     private static PlanDocument withAction(String kind, String action, String table) {
-        return new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "postgresql://h:5432/d", "r",
+        return new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), "postgresql://h:5432/d", "r",
                 List.of(new PlanDocument.Action("p/1", kind, action, table, "00000000-0000-0000-0000-000000000001", null, null,
                         null, "d")),
                 List.of(), 0);
@@ -24,7 +24,7 @@ class PlanDocumentTest {
 
     @Test
     void roundTripsAPlan() {
-        RemediationPlan plan = new RemediationPlan("p", AT, AT.plusSeconds(3600), false, "db", "r",
+        RemediationPlan plan = new RemediationPlan("p", AT, AT.plusSeconds(3600), "db", "r",
                 List.of(new PlannedAction("p/1", FindingKind.REFERS_TOO_LOW, RemedyAction.UPDATE_ROW, "plugins", "id", "a/b:1@x",
                         "a/b", null, "d")),
                 List.of(new WithheldItem(FindingKind.PACKAGE_MISSING, WithheldReason.REPORT_ONLY, null,
@@ -65,7 +65,7 @@ class PlanDocumentTest {
     void aStorageSizeRepairCarriesTheValueItComparesAndTheValueItSets() {
         PlanDocument.Action sized = new PlanDocument.Action("p/1", "tenant_storage_drift", "update_row", "tenant_storages",
                 "00000000-0000-0000-0000-000000000001", null, "a/b", "t", "d", 5L, 319L);
-        PlanDocument doc = new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), true, "db", "r", List.of(sized),
+        PlanDocument doc = new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(), "db", "r", List.of(sized),
                 List.of(), 0);
         PlannedAction back = doc.toPlan().actions().get(0);
         assertEquals(5L, back.observedValue());
@@ -77,7 +77,7 @@ class PlanDocumentTest {
         PlanDocument.Action negative = new PlanDocument.Action("p/1", "tenant_storage_drift", "update_row", "tenant_storages",
                 "00000000-0000-0000-0000-000000000001", null, "a/b", "t", "d", 5L, -1L);
         assertThrows(IllegalArgumentException.class, () -> new PlanDocument("p", AT.toString(), AT.plusSeconds(3600).toString(),
-                true, "db", "r", List.of(negative), List.of(), 0).toPlan());
+                "db", "r", List.of(negative), List.of(), 0).toPlan());
     }
 
     @Test
@@ -92,7 +92,7 @@ class PlanDocumentTest {
     @Test
     void guardsSurviveJsonAndAGuardedDocumentMayNotCarryActions() throws Exception {
         GuardTrip trip = new GuardTrip(GuardName.SHRUNK_LISTING, "plugin/ listed 1 objects");
-        RemediationPlan guarded = new RemediationPlan("p", AT, AT.plusSeconds(3600), true, "db", "r", List.of(),
+        RemediationPlan guarded = new RemediationPlan("p", AT, AT.plusSeconds(3600), "db", "r", List.of(),
                 List.of(new WithheldItem(FindingKind.ENDPOINT_ORPHANED, WithheldReason.GUARD, "endpoints", "id", null)), 1,
                 List.of(trip));
         ObjectMapper json = new ObjectMapper();
@@ -107,8 +107,21 @@ class PlanDocumentTest {
         assertEquals(List.of(), json.readValue(old, PlanDocument.class).toPlan().guards());
 
         PlanDocument doc = withAction("refers_drift", "update_row", "plugins");
-        PlanDocument tampered = new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(), doc.database(),
+        PlanDocument tampered = new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.database(),
                 doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal(), List.of(new PlanDocument.Guard("breaker", "tripped")));
         assertThrows(IllegalArgumentException.class, tampered::toPlan);
+    }
+
+    @Test
+    void aPlanCarriesNoModeAndAnOldPlanFileWithDryRunStillReads() throws Exception {
+        ObjectMapper json = new ObjectMapper(); // fails on unknown fields: only the annotation lets dryRun through
+        String written = json.writeValueAsString(withAction("refers_too_low", "update_row", "plugins"));
+        assertTrue(!written.contains("dryRun"), "a plan file no longer says armed or not: " + written);
+        for (String mode : new String[] {"true", "false"}) {
+            String old = written.replace("\"database\"", "\"dryRun\":" + mode + ",\"database\"");
+            assertTrue(old.contains("\"dryRun\":" + mode), old);
+            RemediationPlan plan = json.readValue(old, PlanDocument.class).toPlan();
+            assertEquals(json.readValue(written, PlanDocument.class).toPlan(), plan, "dryRun=" + mode + " is ignored");
+        }
     }
 }

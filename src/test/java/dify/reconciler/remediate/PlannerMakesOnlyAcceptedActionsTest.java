@@ -128,7 +128,7 @@ class PlannerMakesOnlyAcceptedActionsTest {
                 quarantine(FindingKind.INVALID_INSTALLED_KEY, "plugin_packages/x", v),
                 quarantine(FindingKind.INVALID_INSTALLED_KEY, "plugin/", null))) {
             assertTrue(ActionsWeMake.refusal(a, layout) != null, "refused: " + a);
-            RemediationPlan plan = new RemediationPlan("p", NOW, NOW.plus(Duration.ofHours(1)), false, "db", "r", List.of(a),
+            RemediationPlan plan = new RemediationPlan("p", NOW, NOW.plus(Duration.ofHours(1)), "db", "r", List.of(a),
                     List.of(), 0);
             PlanDocument doc = PlanDocument.of(plan);
             assertThrows(IllegalArgumentException.class, () -> doc.toPlan(layout), a.toString());

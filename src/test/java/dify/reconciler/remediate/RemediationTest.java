@@ -117,7 +117,7 @@ class RemediationTest {
         UUID installation = daemon().insertInstallation(UUID.fromString(tenant), "langgenius/plugin2", uidOf("langgenius/plugin2"),
                 "local", "marketplace");
         Map<String, List<String>> beforeApply = TableDump.daemon(db());
-        List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED),
                 results.stream().map(ActionResult::outcome).toList(), results.toString());
         assertEquals(beforeApply, TableDump.daemon(db()), "nothing was forced");
@@ -137,7 +137,7 @@ class RemediationTest {
         Map<String, List<String>> original = TableDump.daemon(db());
         daemon().execute("UPDATE plugins SET refers = 9 WHERE id = ?::uuid", pluginRow);
         RemediationPlan plan = remediation.plan(scan());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
         assertEquals(2L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
 
         // A later install (as the daemon does it) moved refers on: putting back 9 would break it again.
@@ -170,7 +170,7 @@ class RemediationTest {
                 ps.executeQuery().close();
             }
             long t0 = System.nanoTime();
-            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
             assertTrue(results.get(0).detail().contains("lock_timeout"), results.get(0).detail());
@@ -233,7 +233,7 @@ class RemediationTest {
         Map<String, List<String>> planted = TableDump.daemon(db());
         RemediationPlan plan = remediation.plan(scan());
         assertEquals(1, plan.actions().size(), plan.toString());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
 
         // Someone re-created a row with that id but other content.
         daemon().execute("INSERT INTO endpoints (id, created_at, updated_at, name, hook_id, tenant_id, user_id, plugin_id,"
@@ -263,18 +263,18 @@ class RemediationTest {
         RemediationPlan plan = remediation.plan(scan());
         PlanDocument doc = PlanDocument.of(plan);
         Path other = tmp.resolve("other.json");
-        mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
+        mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(),
                 "postgresql://elsewhere:5432/dify_plugin", doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", other.toString()));
         // Same database, another bucket: its keys and versions are another store's.
         assertTrue(doc.database().contains(" with "), doc.database());
         Path otherBucket = tmp.resolve("other-bucket.json");
-        mapper.writeValue(otherBucket.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(), doc.dryRun(),
+        mapper.writeValue(otherBucket.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(),
                 doc.database().substring(0, doc.database().indexOf(" with ")) + " with s3://another-bucket (endpoint default)",
                 doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", otherBucket.toString()));
         Path expired = tmp.resolve("expired.json");
-        mapper.writeValue(expired.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.createdAt(), doc.dryRun(),
+        mapper.writeValue(expired.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.createdAt(),
                 doc.database(), doc.runId(), doc.actions(), doc.withheld(), doc.withheldTotal()));
         assertEquals(2, command.apply("--plan", expired.toString()));
         Path good = tmp.resolve("good.json");
@@ -333,7 +333,7 @@ class RemediationTest {
             assertEquals(0L, quarantined(plan));
 
             // apply, armed
-            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             Map<String, List<String>> applied = TableDump.daemon(db());
             assertOnlyTargetChanged(planted, applied, action);
@@ -350,7 +350,7 @@ class RemediationTest {
                     + " AND outcome = 'applied'", action.id()));
 
             // applying the same plan again finds nothing to do
-            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
 
             // restore: every table as it was before apply, column for column
             List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");

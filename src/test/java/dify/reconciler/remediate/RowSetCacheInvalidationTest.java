@@ -84,7 +84,7 @@ class RowSetCacheInvalidationTest {
         RemediationPolicy p = remediation.policy();
         RemediationPolicy armed = new RemediationPolicy(true, p.allowed(), p.confirmations(), p.minAge(), p.minAgeInfo(),
                 p.maxActionsPerRun(), p.maxShare(), p.planTtl());
-        List<ActionResult> results = remediation.applier().apply(plan, armed, "cache");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed), "cache");
         assertEquals(List.of(ActionOutcome.APPLIED, ActionOutcome.APPLIED), results.stream().map(ActionResult::outcome).toList(),
                 results.toString());
         assertEquals(expected, snapshot(), "exactly the removed rows' keys are gone");

@@ -192,7 +192,7 @@ class RowSetRemediationTest {
             assertEquals(1, actions.size(), plan.toString());
             assertEquals(FindingKind.PLUGIN_UNREFERENCED, actions.get(0).kind());
 
-            List<ActionResult> results = remediation.applyAll(plan, armed(), "test");
+            List<ActionResult> results = remediation.applyAll(plan, Tokens.mode(armed()), "test");
             List<ActionResult> mine = results.stream().filter(r -> r.actionId().equals(actions.get(0).id())).toList();
             assertEquals(List.of(ActionOutcome.APPLIED, ActionOutcome.APPLIED), mine.stream().map(ActionResult::outcome).toList(),
                     "the rows, then the installed copy, under one action id: " + mine);
@@ -204,7 +204,7 @@ class RowSetRemediationTest {
             assertEquals(0L, after.summary().byKind().getOrDefault(FindingKind.INSTALLED_OBJECT_ORPHANED, 0L),
                     after.findings().toString());
 
-            List<ActionResult> restored = restores.restore(Restores.Selection.action(actions.get(0).id()));
+            List<ActionResult> restored = restores.restore(Restores.Selection.action(actions.get(0).id()), Tokens.acting());
             assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), restored.toString());
             assertEquals(planted, TableDump.daemon(db()), "the rows are back exactly");
             assertArrayEquals(pkg.bytes(), Files.readAllBytes(installed), "plugin/U is back, byte for byte");
@@ -239,7 +239,7 @@ class RowSetRemediationTest {
         daemon().execute("UPDATE install_tasks SET plugins = ? WHERE id = ?", "[{\"plugin_unique_identifier\":\"" + LAMBDA
                 + "\",\"plugin_id\":\"langgenius/lambda\"}]", task);
         Map<String, List<String>> beforeApply = TableDump.daemon(db());
-        List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED,
                 ActionOutcome.SKIPPED_CHANGED), results.stream().map(ActionResult::outcome).toList(), results.toString());
         assertTrue(results.stream().anyMatch(r -> r.detail().contains("install task in flight")), results.toString());
@@ -273,7 +273,7 @@ class RowSetRemediationTest {
                 ps.executeQuery().close();
             }
             long t0 = System.nanoTime();
-            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
             assertEquals("the row is locked by another transaction (the daemon is changing it?); taken NOWAIT, so we gave up at"
@@ -298,7 +298,7 @@ class RowSetRemediationTest {
         Map<String, List<String>> planted = TableDump.daemon(db());
         RemediationPlan plan = remediation.plan(scan());
         assertEquals(1, plan.actions().size(), plan.toString());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
         String actionId = plan.actions().get(0).id();
 
         // A different category row took the quarantined one's id: none of the action's three rows comes back.
@@ -329,7 +329,7 @@ class RowSetRemediationTest {
         Map<String, List<String>> original = TableDump.daemon(db());
         daemon().execute("UPDATE tenant_storages SET size = 5 WHERE id = ?::uuid", row);
         RemediationPlan plan = remediation.plan(scan());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
 
         daemon().execute("UPDATE tenant_storages SET size = ? WHERE id = ?::uuid", measured + 10, row);
         List<ActionResult> refused = remediation.restorer().restore(plan.actions().get(0).id(), "test");
@@ -423,7 +423,7 @@ class RowSetRemediationTest {
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes nothing");
             assertEquals(0L, quarantined(plan));
 
-            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             assertOnlyQuarantinedRowsChanged(planted, TableDump.daemon(db()), action.id());
             afterApply.check(quarantined(plan));
@@ -446,7 +446,7 @@ class RowSetRemediationTest {
                     + kind.label() + "\",outcome=\"applied\"}";
             assertTrue(io.restassured.RestAssured.get("/q/metrics").asString().contains(series), series);
 
-            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, armed(), "test").get(0).outcome(),
+            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome(),
                     "applying the same plan again finds nothing to do");
 
             List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");

@@ -102,7 +102,7 @@ class TenantRemediesTest {
             assertEquals(0, command.apply("--plan", file.toString()));
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes nothing");
 
-            List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             // Every planted row is gone and refers is back: every table is the dataset's, row for row, look-alikes
             // (the workspace one character away) included.
@@ -111,7 +111,7 @@ class TenantRemediesTest {
             ScanReport after = scan();
             assertEquals(Map.of(), counts(after), after.findings().toString());
 
-            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, armed(), "test").get(0).outcome(),
+            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome(),
                     "applying the same plan again finds nothing to do");
             List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");
             assertEquals(8, restored.size(), restored.toString());
@@ -154,7 +154,7 @@ class TenantRemediesTest {
 
         daemon().execute("UPDATE endpoints SET updated_at = created_at WHERE lower(tenant_id) = ?", deleted.toString());
         assertEquals(planted, TableDump.daemon(db()));
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, armed(), "test").get(0).outcome(),
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome(),
                 "with Dify and the rows as the scan saw them, the same plan applies");
         assertEquals(original, TableDump.daemon(db()));
         dify("DELETE FROM tenants WHERE name = 'elsewhere'");
@@ -177,7 +177,7 @@ class TenantRemediesTest {
             difyMigration.setAutoCommit(false);
             difyMigration.createStatement().execute("LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE");
             CompletableFuture<List<ActionResult>> applying = CompletableFuture
-                    .supplyAsync(() -> applier.apply(plan, armed(), "test"));
+                    .supplyAsync(() -> applier.apply(plan, Tokens.acting(armed()), "test"));
             Await.until("the re-check waits on Dify's tenants", Duration.ofSeconds(10), () -> daemon().queryLong(
                     "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE NOT l.granted"
                             + " AND d.datname = ?",
@@ -216,7 +216,7 @@ class TenantRemediesTest {
         PlannedAction action = plan.actions().get(0);
         assertEquals(List.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, ORPHAN, GlobalTenant.ID),
                 List.of(action.kind(), action.pluginUniqueIdentifier(), action.tenantId()));
-        List<ActionResult> results = remediation.applier().apply(plan, armed(), "test");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
         assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
         assertEquals(0L, daemon().queryLong("SELECT count(*) FROM plugin_installations WHERE plugin_unique_identifier = ?", ORPHAN));
         assertEquals(0L, daemon().queryLong("SELECT count(*) FROM tool_installations WHERE plugin_unique_identifier = ?", ORPHAN));
@@ -241,7 +241,7 @@ class TenantRemediesTest {
         daemon().insertInstallation(workspace, "langgenius/orphan", ORPHAN, "serverless", "marketplace");
         daemon().execute("UPDATE plugins SET refers = refers + 1 WHERE plugin_unique_identifier = ?", ORPHAN);
         Map<String, List<String>> installed = TableDump.daemon(db());
-        ActionResult skipped = remediation.applier().apply(plan, armed(), "test").get(0);
+        ActionResult skipped = remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0);
         assertEquals(ActionOutcome.SKIPPED_CHANGED, skipped.outcome(), skipped.toString());
         assertEquals("1 workspace(s) have this identifier installed now", skipped.detail());
         assertEquals(installed, TableDump.daemon(db()), "nothing was forced");
@@ -307,7 +307,7 @@ class TenantRemediesTest {
 
     private void assertSkipped(RemediationPlan plan, String because) throws SQLException {
         Map<String, List<String>> before = TableDump.daemon(db());
-        ActionResult r = remediation.applier().apply(plan, armed(), "test").get(0);
+        ActionResult r = remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0);
         assertEquals(ActionOutcome.SKIPPED_CHANGED, r.outcome(), r.toString());
         assertNotNull(r.detail());
         assertTrue(r.detail().contains(because), r.detail());

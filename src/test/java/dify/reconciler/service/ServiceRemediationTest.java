@@ -12,7 +12,9 @@ import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.WriteFence;
 import dify.reconciler.run.RemediationCommand;
+import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.PausedStep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
 import dify.reconciler.testsupport.TestDatabase;
@@ -26,16 +28,21 @@ import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The armed service as the leader: after each successful scan it plans, audits and applies; the plan, the audit
@@ -196,6 +203,65 @@ class ServiceRemediationTest {
         daemon().execute("DELETE FROM endpoints WHERE hook_id = ?", hook);
         assertEquals(count, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", plugin));
         assertEquals(original, TableDump.daemon(db()));
+    }
+
+    /**
+     * Issue 17: inside the service, an apply after a scan, an API restore, a purge and a recovery never run at once.
+     * The apply is paused with its row locked and re-checked; meanwhile the restore of an earlier run is answered 409
+     * and purge and recover are refused (the gate's one permit), and nothing of theirs is written; once the apply
+     * has ended, the same restore goes through.
+     */
+    @Test
+    void anApplyInProgressRefusesARestoreAPurgeAndARecoveryUntilItEnds(@TempDir Path pauses) throws Exception {
+        Map<String, List<String>> original = TableDump.daemon(db());
+        String first = pluginRowId("langgenius/plugin1");
+        String second = pluginRowId("langgenius/plugin2");
+        long firstCount = refers(first);
+        long secondCount = refers(second);
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", first);
+        String firstRun = scan();
+        assertEquals(firstCount, refers(first), "the first run applied");
+        long quarantined = daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE restored_at IS NULL");
+
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", second);
+        PausedStep paused = new PausedStep(pauses, "update_row:rechecked");
+        paused.setSystemProperties();
+        CompletableFuture<String> secondScan;
+        try {
+            secondScan = CompletableFuture.supplyAsync(this::scan);
+            paused.awaitReached(Duration.ofSeconds(60)); // the second row locked and re-checked, nothing committed
+
+            TestApi.authorized().post("/api/v1/restore?run=" + firstRun).then().statusCode(409)
+                    .body("error", containsString("restore refused: another remediation is running"));
+            CapturedCommand purge = CapturedCommand.of(() -> command.purge());
+            assertEquals(2, purge.exit(), purge.toString());
+            assertTrue(purge.err().contains("purge: refused: another remediation is running"), purge.toString());
+            CapturedCommand recover = CapturedCommand.of(() -> command.recover());
+            assertEquals(2, recover.exit(), recover.toString());
+            assertTrue(recover.err().contains("recover: refused: another remediation is running"), recover.toString());
+
+            assertEquals(firstCount, refers(first), "the refused restore did not put the first run's row back");
+            assertEquals(quarantined, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows"
+                    + " WHERE restored_at IS NULL"), "nothing restored or purged while the apply acts");
+            assertEquals(1L, refers(second), "the paused apply has not committed yet");
+        } finally {
+            PausedStep.clearSystemProperties();
+            paused.resume();
+        }
+        String secondRun = secondScan.get(60, TimeUnit.SECONDS);
+        assertEquals(secondCount, refers(second), "the apply went on after the pause");
+
+        // The apply has ended: the permit is free, the same restore goes through.
+        TestApi.authorized().post("/api/v1/restore?run=" + firstRun).then().statusCode(200).body("restored", equalTo(1));
+        assertEquals(1L, refers(first), "restored exactly");
+        TestApi.authorized().post("/api/v1/restore?run=" + secondRun).then().statusCode(200).body("restored", equalTo(1));
+        daemon().execute("UPDATE plugins SET refers = ? WHERE id = ?::uuid", firstCount, first);
+        daemon().execute("UPDATE plugins SET refers = ? WHERE id = ?::uuid", secondCount, second);
+        assertEquals(original, TableDump.daemon(db()));
+    }
+
+    private static long refers(String pluginRow) throws SQLException {
+        return daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow);
     }
 
     @Test
