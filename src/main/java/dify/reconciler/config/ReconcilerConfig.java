@@ -39,6 +39,18 @@ public interface ReconcilerConfig {
     @WithDefault("false")
     boolean deepVerify();
 
+    /**
+     * Deep verify reads an object again, even unchanged, once its cached verdict is this old, so bit rot the store's
+     * version does not show stays visible; until then an object listed at the version it was judged at is not read.
+     * {@code 0s}: no cache, every object is read on every scan.
+     */
+    @WithDefault("7d")
+    Duration deepVerifyFullEvery();
+
+    /** The most verdicts deep verify's cache keeps (the most recent); {@code 0}: no cache. */
+    @WithDefault("1000000")
+    int deepVerifyCacheMaxEntries();
+
     /** The lowest severity that makes the one-shot command exit 1 ({@code info|warning|critical}). */
     @WithDefault("warning")
     Severity failOn();

@@ -39,6 +39,11 @@ public final class MetricNames {
     /** Gauge: objects the last successful deep verify could not judge (ZIP64, encrypted); 0 without deep verify. */
     public static final String PACKAGES_UNVERIFIED = "plugin_reconciler_packages_unverified";
     /**
+     * Counter: package and installed-copy bytes deep verify downloaded (exposed as
+     * {@code plugin_reconciler_deep_verify_bytes_read_total}); objects whose cached verdict still held add nothing.
+     */
+    public static final String DEEP_VERIFY_BYTES_READ = "plugin_reconciler_deep_verify_bytes_read";
+    /**
      * Gauge {@code {kind}}: 1 when the last successful scan was asked to run the check of this kind but could not
      * (e.g. Dify's database unreachable or its {@code tenants} not granted; the report's notes say why), else 0. Only
      * for checks that depend on something beyond the daemon's database and bucket ({@code installation_tenant_missing}).

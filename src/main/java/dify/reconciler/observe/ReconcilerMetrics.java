@@ -84,6 +84,7 @@ public class ReconcilerMetrics {
     private final AtomicLong configurationValid = new AtomicLong(1);
     private final Counter successes;
     private final Counter failures;
+    private final Counter deepVerifyBytesRead;
     private final AtomicLong statePersisted = new AtomicLong();
     private final List<Meter> owned = new ArrayList<>();
 
@@ -124,6 +125,8 @@ public class ReconcilerMetrics {
             objectsListed.put(prefix, gauge(OBJECTS_LISTED, "Objects the last successful scan listed under the prefix",
                     Tags.of(TAG_PREFIX, prefix)));
         }
+        deepVerifyBytesRead = own(Counter.builder(DEEP_VERIFY_BYTES_READ)
+                .description("Package and installed-copy bytes deep verify downloaded").register(registry));
         own(Gauge.builder(PACKAGES_UNVERIFIED, packagesUnverified, AtomicLong::get)
                 .description("Objects the last successful deep verify could not judge (ZIP64, encrypted)").register(registry));
         intervalSeconds.set(ScanInterval.seconds(config.interval()));
@@ -203,6 +206,10 @@ public class ReconcilerMetrics {
             }
         }
         lastRun.set(epochSeconds(report.finishedAt()));
+        if (report.scope() != null) {
+            // Read even when a later phase failed: the bytes were downloaded all the same.
+            deepVerifyBytesRead.increment(report.scope().packageBytesRead());
+        }
         if (!report.succeeded() || report.summary() == null) {
             return;
         }

@@ -67,6 +67,9 @@ public record ScanReport(
      * @param skippedTables   tables the daemon has not created (skipped, with a note)
      * @param workingPath     the daemon's working path as read on this node; null when {@code reconciler.working-path} is unset
      * @param checksNotRun    checks asked for that could not run, by kind label, with the reason (their count is no verdict)
+     * @param packageBytesRead bytes deep verify downloaded (0 without deep verify)
+     * @param packagesVerifiedFromCache packages and installed copies deep verify judged from a cached verdict instead of
+     *                        reading them (unchanged since read, less than {@code reconciler.deep-verify-full-every} ago)
      */
     public record Scope(
             String storageType,
@@ -78,7 +81,9 @@ public record ScanReport(
             Map<String, Long> objectsListed,
             List<String> skippedTables,
             WorkingPathScope workingPath,
-            Map<String, String> checksNotRun) {
+            Map<String, String> checksNotRun,
+            long packageBytesRead,
+            long packagesVerifiedFromCache) {
     }
 
     /**

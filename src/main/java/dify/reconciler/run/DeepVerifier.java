@@ -9,50 +9,145 @@ import dify.reconciler.inventory.storage.ExactLengthInputStream;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StorageException;
 import dify.reconciler.inventory.storage.StoredObject;
+import dify.reconciler.state.VerifiedObject;
+import dify.reconciler.state.VerifiedObjects;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * Deep verification ({@code reconciler.deep-verify}): reads every package and installed copy, recomputes
  * its identifier as the daemon does (manifest + checksum over the zip entries) and compares it with the key,
  * and compares each installed copy's bytes with its package. One read per object: the content digest is
  * taken while the zip is inspected.
+ *
+ * <p>Incremental with a {@link VerifiedObjects} cache: an object listed at the version (size, entity tag,
+ * last-modified) a verdict was reached for, less than {@code fullEvery} ago, is not read again; its verdict stands
+ * (a cached mismatch is reported again). Anything else is read, and the cache is replaced by the verdicts of
+ * this listing only, at most {@code maxEntries} (the most recent), once every object was judged. A cache that
+ * cannot be read or written costs bytes, never a verdict: everything is read, and a note says why.
  */
 final class DeepVerifier {
 
+    private static final Logger LOG = Logger.getLogger(DeepVerifier.class);
+
+    /** Whether and how cached verdicts are used: {@link #NONE} reads every object. */
+    record Caching(VerifiedObjects cache, Instant now, Duration fullEvery, int maxEntries) {
+        static final Caching NONE = new Caching(null, Instant.EPOCH, Duration.ZERO, 0);
+
+        boolean on() {
+            return cache != null && !fullEvery.isNegative() && !fullEvery.isZero() && maxEntries > 0;
+        }
+    }
+
+    /** What a deep verify read: bytes downloaded, and objects whose cached verdict was used instead. */
+    record Counts(long packageBytesRead, long packagesVerifiedFromCache) {
+        static final Counts NONE = new Counts(0, 0);
+    }
+
     private final ObjectStorage storage;
     private final FindingSink sink;
+    private final Caching caching;
+    private Map<String, VerifiedObject> cached = Map.of();
+    private final Map<String, VerifiedObject> verdicts = new HashMap<>();
+    private final Set<String> fresh = new HashSet<>();
+    private long bytesRead;
+    private long fromCache;
 
     DeepVerifier(ObjectStorage storage, FindingSink sink) {
+        this(storage, sink, Caching.NONE);
+    }
+
+    DeepVerifier(ObjectStorage storage, FindingSink sink, Caching caching) {
         this.storage = storage;
         this.sink = sink;
+        this.caching = caching;
+    }
+
+    Counts counts() {
+        return new Counts(bytesRead, fromCache);
     }
 
     void verify(String packagePrefix, List<StoredObject> packages, String installedPrefix, List<StoredObject> installed) {
+        if (caching.on()) {
+            try {
+                cached = caching.cache().load();
+            } catch (RuntimeException e) {
+                LOG.warnf("deep verify cache not read, every object is read: %s", e.getMessage());
+                sink.note("the deep verify cache could not be read (" + e.getMessage() + "): every object was read");
+            }
+        }
         Map<String, String> packageDigests = new HashMap<>();
         for (StoredObject o : packages) {
             String uid = o.key().substring(packagePrefix.length());
-            String digest = inspect(o, uid);
+            String digest = judge(o, uid);
             if (digest != null) {
                 packageDigests.put(uid, digest);
             }
         }
         for (StoredObject o : installed) {
             String uid = o.key().substring(installedPrefix.length());
-            String digest = inspect(o, uid);
+            String digest = judge(o, uid);
             String packageDigest = packageDigests.get(uid);
             if (digest != null && packageDigest != null && !digest.equals(packageDigest)) {
                 sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.version(),
                         "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
             }
+        }
+        if (caching.on()) {
+            saveVerdicts();
+        }
+    }
+
+    /** The cached verdict when it still holds, else a read; returns the sha256, or null when not the package named. */
+    private String judge(StoredObject o, String expectedUid) {
+        VerifiedObject known = cached.get(o.key());
+        if (known != null && known.sameVersion(o.size(), o.lastModified(), o.etag())
+                && known.verifiedAt().isAfter(caching.now().minus(caching.fullEvery()))) {
+            fromCache++;
+            verdicts.put(o.key(), known);
+            if (!known.valid()) {
+                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(), known.mismatch()));
+            }
+            return known.sha256();
+        }
+        return inspect(o, expectedUid);
+    }
+
+    /** Only this listing's verdicts, the most recent first when there are more than the bound. */
+    private void saveVerdicts() {
+        List<VerifiedObject> kept = new ArrayList<>(verdicts.values());
+        if (kept.size() > caching.maxEntries()) {
+            kept.sort(Comparator.comparing(VerifiedObject::verifiedAt).reversed().thenComparing(VerifiedObject::key));
+            kept = kept.subList(0, caching.maxEntries());
+        }
+        try {
+            caching.cache().save(kept, fresh);
+        } catch (RuntimeException e) {
+            LOG.warnf("deep verify cache not written, the next scan reads again what this one read: %s", e.getMessage());
+            sink.note("the deep verify cache could not be written (" + e.getMessage() + "): the next scan reads these objects again");
+        }
+    }
+
+    private void remember(StoredObject o, String sha256, String mismatch) {
+        if (caching.on()) {
+            verdicts.put(o.key(), new VerifiedObject(o.key(), o.size(), o.lastModified(), o.etag(), caching.now(), sha256, mismatch));
+            fresh.add(o.key());
         }
     }
 
@@ -64,16 +159,20 @@ final class DeepVerifier {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
-        try (InputStream in = new DigestInputStream(new ExactLengthInputStream(storage.open(o.key()), o.size(),
-                "'" + o.key() + "' (listed size)"), sha256)) {
+        CountingInputStream counted = null;
+        try (InputStream in = new DigestInputStream(counted = new CountingInputStream(new ExactLengthInputStream(
+                storage.open(o.key()), o.size(), "'" + o.key() + "' (listed size)")), sha256)) {
             String actual = PluginPackageInspector.inspect(in).identifier();
             in.transferTo(OutputStream.nullOutputStream()); // the zip may end before the stream does
             if (!actual.equals(expectedUid)) {
-                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(),
-                        "key says " + expectedUid + " but the content computes to " + actual));
+                String detail = "key says " + expectedUid + " but the content computes to " + actual;
+                sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(), detail));
+                remember(o, null, detail);
                 return null; // wrong content is already reported; comparing it with the package adds nothing
             }
-            return HexFormat.of().formatHex(sha256.digest());
+            String digest = HexFormat.of().formatHex(sha256.digest());
+            remember(o, digest, null);
+            return digest;
         } catch (InvalidPackageException e) {
             if (e.problem() == InvalidPackageException.Problem.UNSUPPORTED) {
                 // A zip feature the daemon's packager never writes (ZIP64, encryption): we cannot judge it.
@@ -81,8 +180,9 @@ final class DeepVerifier {
                 sink.note(o.key() + " was not verified: " + e.getMessage());
                 return null;
             }
-            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(),
-                    "not a readable plugin package: " + e.getMessage()));
+            String detail = "not a readable plugin package: " + e.getMessage();
+            sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(), detail));
+            remember(o, null, detail);
             return null;
         } catch (ExactLengthInputStream.LengthMismatchException e) {
             // Rewritten since it was listed (or its download cut short): judging these bytes could report a
@@ -92,6 +192,44 @@ final class DeepVerifier {
             return null;
         } catch (IOException e) {
             throw new StorageException("reading " + o.key() + " failed: " + e.getMessage(), e);
+        } finally {
+            if (counted != null) {
+                bytesRead += counted.count;
+            }
+        }
+    }
+
+    /** Counts the bytes that come through, whatever happens to the read. */
+    private static final class CountingInputStream extends FilterInputStream {
+        private long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            count += Math.max(0, skipped);
+            return skipped;
         }
     }
 }

@@ -75,6 +75,10 @@ public record ReportDocument(
             scanned.put("storage", s.storage());
             scanned.put("database", s.database());
             scanned.put("deepVerify", s.deepVerify());
+            if (s.deepVerify()) {
+                scanned.put("packageBytesRead", s.packageBytesRead());
+                scanned.put("packagesVerifiedFromCache", s.packagesVerifiedFromCache());
+            }
             scanned.put("gracePeriodSeconds", s.gracePeriod().toSeconds());
             scanned.put("rows", s.rowsScanned());
             scanned.put("objects", s.objectsListed());

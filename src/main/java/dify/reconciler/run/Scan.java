@@ -80,6 +80,8 @@ final class Scan {
     private String node;
     private ScanReport.WorkingPathScope workingPathScope;
     private DifyTenants difyTenants;
+    private DeepVerifier.Caching verifyCaching = DeepVerifier.Caching.NONE;
+    private DeepVerifier.Counts verified = DeepVerifier.Counts.NONE;
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
             Instant installTasksStuckBefore, boolean deepVerify, FindingSink sink) {
@@ -112,6 +114,17 @@ final class Scan {
         return this;
     }
 
+    /** Lets deep verify use (and replace) cached verdicts instead of reading every object. */
+    Scan withVerifyCache(DeepVerifier.Caching caching) {
+        this.verifyCaching = caching;
+        return this;
+    }
+
+    /** What deep verify read (zero when it is off or did not complete). */
+    DeepVerifier.Counts deepVerified() {
+        return verified;
+    }
+
     /** The phase running now; after a failure, the phase it happened in. */
     ScanPhase phase() {
         return clock.current();
@@ -132,8 +145,10 @@ final class Scan {
         clock.time(ScanPhase.DATABASE, () -> checkNarrowedRows(tables, verdict));
         Listed listed = clock.time(ScanPhase.STORAGE, () -> mergeStorage(tables));
         if (deepVerify) {
-            clock.time(ScanPhase.VERIFY, () -> new DeepVerifier(storage, sink)
-                    .verify(layout.packages(), listed.packages(), layout.installed(), listed.installedCopies()));
+            DeepVerifier verifier = new DeepVerifier(storage, sink, verifyCaching);
+            clock.time(ScanPhase.VERIFY,
+                    () -> verifier.verify(layout.packages(), listed.packages(), layout.installed(), listed.installedCopies()));
+            verified = verifier.counts();
         }
         if (workingPath != null) {
             clock.time(ScanPhase.WORKING_PATH, () -> readWorkingPath(tables.plugins()));

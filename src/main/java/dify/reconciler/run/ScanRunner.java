@@ -19,6 +19,7 @@ import dify.reconciler.state.LedgerView;
 import dify.reconciler.state.RunRecord;
 import dify.reconciler.state.RunStore;
 import dify.reconciler.state.StateStore;
+import dify.reconciler.state.VerifiedObjects;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -80,6 +81,9 @@ public class ScanRunner {
     RunStore runs;
 
     @Inject
+    VerifiedObjects verifiedObjects;
+
+    @Inject
     Event<ScanReport> finished;
 
     @Inject
@@ -132,7 +136,9 @@ public class ScanRunner {
             for (String table : skipped) {
                 sink.note("table " + table + " does not exist (older daemon?): its checks were skipped");
             }
-            scan = new Scan(db, storage, daemon.layout(), grace, stuckBefore, config.deepVerify(), sink);
+            scan = new Scan(db, storage, daemon.layout(), grace, stuckBefore, config.deepVerify(), sink)
+                    .withVerifyCache(new DeepVerifier.Caching(verifiedObjects, started, config.deepVerifyFullEvery(),
+                            config.deepVerifyCacheMaxEntries()));
             Optional<WorkingPath> workingPath = workingPath();
             if (workingPath.isPresent()) {
                 scan.alsoReadWorkingPath(workingPath.get(),
@@ -179,7 +185,8 @@ public class ScanRunner {
         ScanReport.Scope scope = new ScanReport.Scope(daemon.storageType().label(), daemon.storageDescription(),
                 daemon.databaseDescription(), config.deepVerify(), config.gracePeriod(), rows,
                 scan == null ? Map.of() : scan.objectsListed(), skipped, scan == null ? null : scan.workingPathScope(),
-                ok ? checksNotRun(sink) : Map.of());
+                ok ? checksNotRun(sink) : Map.of(), scan == null ? 0 : scan.deepVerified().packageBytesRead(),
+                scan == null ? 0 : scan.deepVerified().packagesVerifiedFromCache());
         // A failed scan reports no findings and no counts: partial results must not look like a verdict.
         List<Finding> findings = ok ? sorted(sink.findings()) : List.of();
         ScanReport.Summary summary = ok

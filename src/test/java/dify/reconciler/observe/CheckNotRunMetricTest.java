@@ -72,7 +72,7 @@ class CheckNotRunMetricTest {
             bySeverity.put(s, 0L);
         }
         ScanReport.Scope scope = new ScanReport.Scope("local", "local:/tmp", "postgresql://db:5432/dify_plugin", false,
-                Duration.ofHours(1), Map.of(), Map.of(), List.of(), null, checksNotRun);
+                Duration.ofHours(1), Map.of(), Map.of(), List.of(), null, checksNotRun, 0, 0);
         return new ScanReport("run", started, started.plusSeconds(1), result, ok ? null : "boom", ok ? null : "database", scope,
                 List.of(), false, ok ? new ScanReport.Summary(0, byKind, bySeverity, Map.of(), 0, 0, 0, 0) : null,
                 Map.of("total", Duration.ofSeconds(1)), List.of(), new ScanReport.State("memory", "test"), LedgerView.EMPTY);
