@@ -119,7 +119,7 @@ public final class LedgerBenchmark {
                 Duration.ZERO, 50, 0.1, Duration.ofHours(1));
         LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger", new ObjectMapper());
         long t0 = System.nanoTime();
-        RemediationPlan plan = ledger.read(runId, policy.allowed(), policy.confirmations(),
+        RemediationPlan plan = ledger.read(runId, policy.allowed(), policy.confirmations(), RemediationPlanner.mostCandidatesRead(policy),
                 candidates -> new RemediationPlanner(policy).plan("bench", runId, Instant.now(), "bench", candidates,
                         Map.of(FindingKind.CATEGORY_ROW_ORPHANED, n)));
         double seconds = (System.nanoTime() - t0) / 1e9;
