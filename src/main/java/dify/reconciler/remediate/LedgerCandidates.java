@@ -62,7 +62,7 @@ public final class LedgerCandidates {
                 Tier confirmed = new Tier(c, runId, kinds, confirmations, true, limit);
                 Tier unconfirmed = new Tier(c, runId, kinds, confirmations, false, limit);
                 try {
-                    return consumer.accept(new Chained(confirmed, unconfirmed));
+                    return consumer.accept(new Chained(confirmed, unconfirmed, limit));
                 } finally {
                     confirmed.close();
                     unconfirmed.close();
@@ -74,23 +74,30 @@ public final class LedgerCandidates {
         }
     }
 
-    /** The confirmed tier's candidates, then the unconfirmed tier's (opened on first need). */
+    /** The confirmed tier's candidates, then the unconfirmed tier's (opened on first need), at most {@code limit} in all. */
     private static final class Chained implements Iterator<RemediationCandidate> {
         private final Tier first;
         private final Tier second;
+        private final int limit;
+        private int read;
 
-        Chained(Tier first, Tier second) {
+        Chained(Tier first, Tier second, int limit) {
             this.first = first;
             this.second = second;
+            this.limit = limit;
         }
 
         @Override
         public boolean hasNext() {
-            return first.cursor().hasNext() || second.cursor().hasNext();
+            return read < limit && (first.cursor().hasNext() || second.cursor().hasNext());
         }
 
         @Override
         public RemediationCandidate next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            read++;
             return first.cursor().hasNext() ? first.cursor().next() : second.cursor().next();
         }
     }

@@ -10,6 +10,7 @@ import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.config.ProcessMode;
+import dify.reconciler.remediate.LedgerCandidates;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -110,6 +111,63 @@ class LedgerUpgradeAndCopyTest {
             assertFalse(Boolean.parseBoolean(single(db, "SELECT (count(*) > 0)::text FROM pg_indexes WHERE schemaname = 'plugin_reconciler'"
                     + " AND indexname = 'scan_findings_run'")), "the staging index the merge never used is gone");
             assertTrue(view.oldestFirstSeen().get(FindingKind.CATEGORY_ROW_ORPHANED).equals(OPENED));
+        }
+    }
+
+    /**
+     * The planner's read: confirmed entries of every allowed kind before unconfirmed ones, each tier oldest first
+     * across kinds, only open entries the given run saw, and no more than the limit (what the planner consumes).
+     */
+    @Test
+    void plansReadConfirmedThenUnconfirmedOldestFirstAcrossKindsUpToTheLimit() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            migrate(db, "8");
+            UUID run = UUID.randomUUID();
+            try (Connection c = db.connect()) {
+                // subject, kind, days after OPENED, scans, run, closed
+                seen(c, "young-confirmed-endpoint", FindingKind.ENDPOINT_ORPHANED, 5, 3, run, false);
+                seen(c, "old-unconfirmed-category", FindingKind.CATEGORY_ROW_ORPHANED, 1, 1, run, false);
+                seen(c, "old-confirmed-category", FindingKind.CATEGORY_ROW_ORPHANED, 2, 2, run, false);
+                seen(c, "mid-confirmed-endpoint", FindingKind.ENDPOINT_ORPHANED, 3, 2, run, false);
+                seen(c, "young-unconfirmed-endpoint", FindingKind.ENDPOINT_ORPHANED, 6, 1, run, false);
+                seen(c, "oldest-other-run", FindingKind.ENDPOINT_ORPHANED, 0, 5, EARLIER_RUN, false);
+                seen(c, "oldest-closed", FindingKind.ENDPOINT_ORPHANED, 0, 5, run, true);
+                seen(c, "oldest-not-allowed", FindingKind.PACKAGE_ORPHANED, 0, 5, run, false);
+            }
+            List<FindingKind> allowed = List.of(FindingKind.ENDPOINT_ORPHANED, FindingKind.CATEGORY_ROW_ORPHANED);
+            LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger", new ObjectMapper());
+            assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint", "young-confirmed-endpoint",
+                    "old-unconfirmed-category", "young-unconfirmed-endpoint"), ids(ledger, run, allowed, 100));
+            assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint"), ids(ledger, run, allowed, 2));
+            assertEquals(List.of("old-confirmed-category", "old-unconfirmed-category"),
+                    ids(ledger, run, List.of(FindingKind.CATEGORY_ROW_ORPHANED), 100));
+        }
+    }
+
+    private static List<String> ids(LedgerCandidates ledger, UUID run, List<FindingKind> kinds, int limit) throws Exception {
+        return ledger.read(run.toString(), kinds, 2, limit, candidates -> {
+            List<String> read = new ArrayList<>();
+            candidates.forEachRemaining(candidate -> read.add(candidate.finding().id()));
+            return read;
+        });
+    }
+
+    private static void seen(Connection c, String id, FindingKind kind, int day, int scans, UUID run, boolean closed) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO plugin_reconciler.finding_ledger (kind, subject, severity,"
+                + " first_seen, last_seen, consecutive_scans, last_run, evidence, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                + " jsonb_build_object('kind', ?::text, 'table', 't', 'id', ?::text, 'detail', 'd'), ?)")) {
+            Instant first = OPENED.plus(Duration.ofDays(day));
+            ps.setString(1, kind.label());
+            ps.setString(2, "row:t/" + id);
+            ps.setString(3, kind.severity().label());
+            ps.setTimestamp(4, Timestamp.from(first));
+            ps.setTimestamp(5, Timestamp.from(first));
+            ps.setInt(6, scans);
+            ps.setObject(7, run);
+            ps.setString(8, kind.label());
+            ps.setString(9, id);
+            ps.setTimestamp(10, closed ? Timestamp.from(first) : null);
+            ps.executeUpdate();
         }
     }
 
