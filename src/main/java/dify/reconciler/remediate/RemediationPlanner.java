@@ -85,6 +85,15 @@ public final class RemediationPlanner {
                 List.copyOf(actions), List.copyOf(withheld), withheldTotal);
     }
 
+    /**
+     * The most candidates {@link #plan} reads before it stops: every candidate read is an action (at most
+     * {@code max-actions-per-run}) or withheld, and it stops once {@value #WITHHELD_LISTED} are withheld or one
+     * more action was capped. A source that yields at most this many gives the same plan as an unbounded one.
+     */
+    public static int mostCandidatesRead(RemediationPolicy policy) {
+        return policy.maxActionsPerRun() + WITHHELD_LISTED;
+    }
+
     /** The guard a finding trips, in the order an operator fixes them; null when it may be acted on. */
     WithheldReason reasonToWithhold(FindingKind kind, FindingHistory history, Instant now) {
         if (Remedies.of(kind).isEmpty()) {

@@ -157,8 +157,9 @@ public class RemediationService {
             return planner.plan(planId, report.runId(), clock.instant(), database(), others.iterator(), population);
         }
         LedgerCandidates ledger = new LedgerCandidates(dataSource, state.table("finding_ledger"), mapper);
-        return ledger.read(report.runId(), allowed, policy.confirmations(), fromLedger -> planner.plan(planId, report.runId(),
-                clock.instant(), database(), concat(fromLedger, others.iterator()), population));
+        return ledger.read(report.runId(), allowed, policy.confirmations(), RemediationPlanner.mostCandidatesRead(policy),
+                fromLedger -> planner.plan(planId, report.runId(),
+                        clock.instant(), database(), concat(fromLedger, others.iterator()), population));
     }
 
     /**

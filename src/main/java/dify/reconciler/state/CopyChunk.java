@@ -1,0 +1,52 @@
+package dify.reconciler.state;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Rows in PostgreSQL's COPY text format (columns separated by tabs, one row per line), buffered up to a chunk
+ * and handed to COPY without another copy of the bytes. Values are escaped, so a subject or evidence with a
+ * tab, a line break or a backslash (an object key may hold any of them) arrives as it was.
+ */
+final class CopyChunk extends ByteArrayOutputStream {
+
+    private final StringBuilder line = new StringBuilder(512);
+
+    CopyChunk(int capacity) {
+        // Some room past the threshold: the row that crosses it is usually small.
+        super(capacity + capacity / 4);
+    }
+
+    /** Appends one row; no value may be null (none of the staged columns is). */
+    void row(String... values) {
+        line.setLength(0);
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                line.append('\t');
+            }
+            escape(values[i], line);
+        }
+        line.append('\n');
+        writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void escape(String value, StringBuilder out) {
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            switch (ch) {
+                case '\\' -> out.append("\\\\");
+                case '\t' -> out.append("\\t");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                default -> out.append(ch);
+            }
+        }
+    }
+
+    /** The buffered rows, read in place. */
+    InputStream asInput() {
+        return new ByteArrayInputStream(buf, 0, count);
+    }
+}
