@@ -63,7 +63,7 @@ class LedgerUpgradeAndCopyTest {
             // Upgraded from V7 to the latest migration (V8 among them), with the entries above in place.
             assertEquals(String.valueOf(StateMigrations.FILES.size()),
                     single(db, "SELECT max(version::int)::text FROM plugin_reconciler.flyway_schema_history"));
-            assertEquals("t", single(db, "SELECT bool_and(success)::text FROM plugin_reconciler.flyway_schema_history"
+            assertEquals("true", single(db, "SELECT bool_and(success)::text FROM plugin_reconciler.flyway_schema_history"
                     + " WHERE version = '8'"));
 
             String oddKey = "plugin/tenant/odd\tkey\nwith\\backslash, \\N and \u00fcnicode.difypkg";
