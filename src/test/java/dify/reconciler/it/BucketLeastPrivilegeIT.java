@@ -81,6 +81,8 @@ class BucketLeastPrivilegeIT {
             Map<String, String> planted = BucketContents.of(client, bucket);
 
             Map<String, String> direct = env(db, s3, bucket);
+            // Every scan downloads every package (no deep-verify cache): the policy must allow each read it makes.
+            direct.put("RECONCILER_DEEP_VERIFY_FULL_EVERY", "0s");
             Map<String, String> env = new HashMap<>(direct);
             env.put("S3_ENDPOINT", proxy.endpoint().toString());
             Map<String, String> armed = EagerRemediation.armed(env);

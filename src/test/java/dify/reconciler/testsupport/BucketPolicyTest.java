@@ -69,6 +69,7 @@ class BucketPolicyTest {
         List<Permission> used = List.of(list("plugin/"), list("assets/"), new Permission("s3:GetObject", "arn:aws:s3:::b/plugin/k"),
                 new Permission("s3:GetObject", "arn:aws:s3:::b/persistence/k"));
         assertEquals(List.of("s3:ListBucket on arn:aws:s3:::b with s3:prefix like plugin_packages/*",
+                "s3:ListBucket on arn:aws:s3:::b with s3:prefix like plugin\\*",
                 "s3:ListBucket on arn:aws:s3:::b with s3:prefix like persistence/*",
                 "s3:GetObject on arn:aws:s3:::b/plugin_packages/*"),
                 REPORT.grantsNotNeededBy(used));
