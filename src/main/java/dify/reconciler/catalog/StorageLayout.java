@@ -65,6 +65,19 @@ public record StorageLayout(String packages, String installed, String assets, St
         return PluginIdentifier.isValid(rest) ? rest : null;
     }
 
+    /**
+     * Whether the daemon's raw listing (GCS) skips {@code key} as hidden: it strips the raw prefix {@code plugin} and at
+     * most one '/', and skips what is left when it starts with '.' ({@code plugin.DS_Store}).
+     */
+    public boolean daemonSeesHiddenRawKey(String key) {
+        String raw = label(installed);
+        if (!daemonListsRawPrefixes || !key.startsWith(raw) || underAnotherFolder(key)) {
+            return false;
+        }
+        String rest = key.substring(raw.length());
+        return (rest.startsWith("/") ? rest.substring(1) : rest).startsWith(".");
+    }
+
     /** Whether {@code key} is under the packages, assets or persistence folder. */
     public boolean underAnotherFolder(String key) {
         return key.startsWith(packages) || key.startsWith(assets) || key.startsWith(persistence);

@@ -31,6 +31,9 @@ public final class InstalledObjectDetector {
     /** Keys of the raw listing outside every daemon folder that the daemon cannot parse either. */
     private long unparsableRawKeys;
     private String firstUnparsableRawKey;
+    /** Keys whose name after the installed prefix starts with '.': the daemon's listing skips them. */
+    private long hiddenKeys;
+    private String firstHiddenKey;
 
     public InstalledObjectDetector(String installedPrefix, GraceWindow grace, FindingSink sink) {
         this.prefix = installedPrefix;
@@ -83,7 +86,7 @@ public final class InstalledObjectDetector {
 
     /** Listed keys that are not the daemon's installed keys (other folders, unparsable), to leave out of counts. */
     public long keysNotInstalled() {
-        return otherFolderKeys + unparsableRawKeys;
+        return otherFolderKeys + unparsableRawKeys + hiddenKeys;
     }
 
     /**
@@ -128,6 +131,11 @@ public final class InstalledObjectDetector {
 
     /** Once per scan: what the daemon's raw listing makes of keys that are not installed plugins. */
     private void noteRawListing() {
+        if (hiddenKeys > 0) {
+            sink.note(hiddenKeys + " hidden object(s) in the installed folder (first: '" + firstHiddenKey + "'), such as a"
+                    + " desktop's .DS_Store: the daemon skips every name that starts with '.' right after the prefix it"
+                    + " lists, so it never reads or logs them. Not findings, nothing is done about them.");
+        }
         String raw = rawListing == null ? null : StorageLayout.label(prefix);
         if (otherFolderKeys > 0) {
             sink.note(otherFolderKeys + " object(s) of other daemon folders (such as " + rawListing.packages() + ") start with '"
@@ -156,6 +164,10 @@ public final class InstalledObjectDetector {
         if (PluginIdentifier.isValid(rest)) {
             return true;
         }
+        if (rest.startsWith(".")) {
+            countHidden(o);
+            return false;
+        }
         if (!grace.sparesObject(o.lastModified(), sink)) {
             sink.add(Finding.object(FindingKind.INVALID_INSTALLED_KEY, o.key(), null, o.version(), describeInvalidKey(rest)));
         }
@@ -166,6 +178,10 @@ public final class InstalledObjectDetector {
     private void reportRawKey(StoredObject o) {
         if (o.key().startsWith(rawListing.windowsInstalledPrefix())) {
             reportWindowsKey(o);
+            return;
+        }
+        if (rawListing.daemonSeesHiddenRawKey(o.key())) {
+            countHidden(o);
             return;
         }
         String uid = rawListing.rawInstalledIdentifier(o.key());
@@ -184,6 +200,17 @@ public final class InstalledObjectDetector {
             if (firstUnparsableRawKey == null) {
                 firstUnparsableRawKey = o.key();
             }
+        }
+    }
+
+    /**
+     * The daemon skips a listed name that starts with '.' (its "hidden files" rule looks only at the part after the
+     * prefix it lists): {@code plugin/.DS_Store} is never read or logged, {@code plugin/langgenius/.DS_Store} is.
+     */
+    private void countHidden(StoredObject o) {
+        hiddenKeys++;
+        if (firstHiddenKey == null) {
+            firstHiddenKey = o.key();
         }
     }
 

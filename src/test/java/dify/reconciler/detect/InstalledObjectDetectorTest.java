@@ -129,6 +129,50 @@ class InstalledObjectDetectorTest {
     }
 
     @Test
+    void hiddenNamesTheDaemonSkipsAreOneNoteWhileAHiddenNameDeeperIsStillReported() {
+        List<StoredObject> listing = List.of( // UTF-8 byte order
+                new StoredObject("plugin/.DS_Store", 6148, OLD),
+                new StoredObject("plugin/.trash/" + UID, 10, OLD),
+                new StoredObject("plugin/langgenius/.DS_Store", 6148, OLD),
+                new StoredObject("plugin/" + UID, 10, OLD),
+                new StoredObject("plugin/\uFF0EDS_Store", 6148, OLD)); // a full-width dot is not hidden to the daemon
+        FindingSink sink = new FindingSink(100);
+        InstalledObjectDetector detector = new InstalledObjectDetector("plugin/", GRACE, sink);
+
+        detector.detect(listing.iterator(), List.of(plugin(UID, "local", OLD)), o -> {});
+
+        assertEquals(List.of("plugin/langgenius/.DS_Store", "plugin/\uFF0EDS_Store"),
+                sink.findings().stream().map(Finding::key).toList());
+        assertTrue(sink.findings().stream().allMatch(f -> f.kind() == FindingKind.INVALID_INSTALLED_KEY));
+        assertEquals(1, sink.notes().size(), sink.notes().toString());
+        assertTrue(sink.notes().get(0).startsWith("2 hidden object(s) in the installed folder (first: 'plugin/.DS_Store')")
+                && sink.notes().get(0).contains("never reads or logs them"), sink.notes().get(0));
+        assertEquals(2, detector.keysNotInstalled());
+    }
+
+    @Test
+    void onGcsTheRawListingSkipsHiddenNamesRightAfterTheRawPrefix() {
+        StorageLayout gcs = StorageLayout.DEFAULT.listedAsRawPrefixes();
+        List<StoredObject> listing = List.of( // UTF-8 byte order: '.' < '/'
+                new StoredObject("plugin.DS_Store", 6148, OLD),
+                new StoredObject("plugin/.DS_Store", 6148, OLD),
+                new StoredObject("plugin/" + UID, 10, OLD),
+                new StoredObject("plugin_packages/" + UID, 10, OLD));
+        FindingSink sink = new FindingSink(100);
+        InstalledObjectDetector detector = new InstalledObjectDetector(gcs, GRACE, sink);
+
+        detector.detect(listing.iterator(), List.of(plugin(UID, "local", OLD)), o -> {});
+
+        assertEquals(0, sink.total(), sink.findings().toString());
+        assertEquals(2, sink.notes().size(), sink.notes().toString());
+        assertTrue(sink.notes().get(0).startsWith("2 hidden object(s) in the installed folder (first: 'plugin.DS_Store')"),
+                sink.notes().get(0));
+        assertEquals(3, detector.keysNotInstalled());
+        assertTrue(gcs.daemonSeesHiddenRawKey("plugin/.x"));
+        assertTrue(!gcs.daemonSeesHiddenRawKey("plugin//.x") && !StorageLayout.DEFAULT.daemonSeesHiddenRawKey("plugin.x"));
+    }
+
+    @Test
     void aDaemonThatListsFoldersNeverReadsRawKeys() {
         assertEquals("plugin/", StorageLayout.DEFAULT.installedListing());
         assertNull(StorageLayout.DEFAULT.rawInstalledIdentifier("plugin" + UID));
