@@ -15,25 +15,76 @@ import java.util.function.Function;
  * neither side is held in memory. One finding per workspace, with its rows counted per table: an operator acts per
  * workspace (the uninstall Dify never sent), not per row. Rows inside the grace period are left out and counted; a
  * workspace with only young rows is not reported.
+ *
+ * <p>A Dify database that holds none of the daemon's workspaces (empty after a failed restore, or another
+ * installation's database) would make every workspace "missing": a report flooded with false criticals. So missing
+ * workspaces are held back until one workspace both sides know has been seen; when none is, nothing is reported and the
+ * check did not run, with the reason. The hold is bounded ({@link #HELD_AT_MOST}): past it, workspaces before the
+ * first shared one are counted in a note instead of reported.
  */
 public final class TenantMissingDetector {
 
+    static final int HELD_AT_MOST = 10_000;
+
     private final FindingSink sink;
+    private final int heldAtMost;
+    private final List<TenantFootprint> held = new ArrayList<>();
+    private long notHeld;
+    private long shared;
+    private long difyWorkspaces;
 
     public TenantMissingDetector(FindingSink sink) {
-        this.sink = sink;
+        this(sink, HELD_AT_MOST);
     }
 
-    public void detect(Iterator<TenantFootprint> daemonTenants, Iterator<String> difyTenants) {
+    TenantMissingDetector(FindingSink sink, int heldAtMost) {
+        this.sink = sink;
+        this.heldAtMost = heldAtMost;
+    }
+
+    /** @return the reason the check did not run (also in the sink), or null when it ran */
+    public String detect(Iterator<TenantFootprint> daemonTenants, Iterator<String> difyTenants) {
         SortedMerge.join("the daemon's tenants", daemonTenants, TenantFootprint::tenantId, "Dify's tenants", difyTenants,
                 Function.identity(), (tenant, footprints, existing) -> {
-                    if (footprints.isEmpty() || !existing.isEmpty()) {
+                    if (!existing.isEmpty()) {
+                        difyWorkspaces++;
+                        if (!footprints.isEmpty() && shared++ == 0) {
+                            releaseHeld();
+                        }
                         return;
                     }
                     for (TenantFootprint f : footprints) {
-                        missing(f);
+                        if (shared > 0) {
+                            missing(f);
+                        } else if (held.size() < heldAtMost) {
+                            held.add(f);
+                        } else {
+                            notHeld++;
+                        }
                     }
                 });
+        if (shared > 0 || (held.isEmpty() && notHeld == 0)) {
+            return null;
+        }
+        long daemonWorkspaces = held.size() + notHeld;
+        String reason = (difyWorkspaces == 0
+                ? "Dify's tenants is empty"
+                : "Dify's tenants (" + difyWorkspaces
+                        + " workspace(s)) holds none of the " + daemonWorkspaces + " workspace(s) the daemon keeps rows for")
+                + ": not the database of this daemon's Dify (reconciler.dify-database), or a restore in progress;"
+                + " reporting every workspace as deleted would be wrong";
+        sink.checkNotRun(FindingKind.INSTALLATION_TENANT_MISSING, reason);
+        return reason;
+    }
+
+    private void releaseHeld() {
+        held.forEach(this::missing);
+        held.clear();
+        if (notHeld > 0) {
+            sink.note(notHeld + " more workspace(s) not in Dify's tenants were not reported in this scan: more than "
+                    + heldAtMost + " came before the first workspace both databases know (held back in case Dify's"
+                    + " database was not this daemon's)");
+        }
     }
 
     private void missing(TenantFootprint f) {

@@ -254,7 +254,12 @@ final class Scan {
             TenantMissingDetector detector = new TenantMissingDetector(sink);
             db.withTenantFootprints(grace.cutoff(), footprints -> {
                 try {
-                    tenants.withTenantIds(ids -> detector.detect(footprints, ids));
+                    tenants.withTenantIds(ids -> {
+                        String notRun = detector.detect(footprints, ids);
+                        if (notRun != null) {
+                            LOG.warnf("the %s check did not run: %s", FindingKind.INSTALLATION_TENANT_MISSING.label(), notRun);
+                        }
+                    });
                 } catch (SQLException e) {
                     throw new dify.reconciler.inventory.postgres.DatabaseReadException(
                             "reading Dify's tenants failed: " + e.getMessage(), e);

@@ -141,6 +141,35 @@ class TenantMissingTest {
     }
 
     /**
+     * Dify's database empty (a restore in progress) or another installation's (the same server holds several): every
+     * workspace would read as deleted. The check does not run and says why, instead of flooding the report.
+     */
+    @Test
+    void aDifyDatabaseSharingNoWorkspaceWithTheDaemonIsACheckNotRunNotEveryWorkspaceDeleted() throws Exception {
+        try (DriftFixture f = new DriftFixture(DriftFixture.Store.LOCAL, SchemaFixture.CURRENT);
+                TestDatabase empty = DifyApiDatabase.create(f.db.server(), List.of());
+                TestDatabase foreign = DifyApiDatabase.create(f.db.server(),
+                        List.of(nearMiss(f), UUID.fromString("30000000-0000-4000-8000-00000000000c")))) {
+            plantWorkspace(f, UUID.fromString("10000000-0000-4000-8000-00000000000a"), OLD);
+            Map<String, String> expected = Map.of(empty.name(), "Dify's tenants is empty: not the database of this daemon's"
+                    + " Dify (reconciler.dify-database), or a restore in progress; reporting every workspace as deleted would"
+                    + " be wrong", foreign.name(),
+                    "Dify's tenants (2 workspace(s)) holds none of the "
+                            + (f.dataset.tenants.size() + 1) + " workspace(s) the daemon keeps rows for: not the database of"
+                            + " this daemon's Dify (reconciler.dify-database), or a restore in progress; reporting every"
+                            + " workspace as deleted would be wrong");
+            for (Map.Entry<String, String> c : expected.entrySet()) {
+                List<String> log = new ArrayList<>();
+                FindingSink sink = withLog(log,
+                        () -> scan(f, settings(f, Map.of("reconciler.dify-database", c.getKey())), allOld()));
+                assertEquals(Map.of(INSTALLATION_TENANT_MISSING, c.getValue()), sink.checksNotRun());
+                assertEquals(Map.of(), DriftFixture.counts(sink), () -> "findings: " + sink.findings());
+                assertTrue(log.stream().anyMatch(l -> l.contains(c.getValue())), () -> "log: " + log);
+            }
+        }
+    }
+
+    /**
      * Each way Dify's tenants can be out of reach: the check does not run, the report and the log say why and name
      * the setting, the rest of the scan completes, and the planted drift is not reported as absent nor present.
      */
