@@ -13,6 +13,7 @@ import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.it.LeastPrivilegeIT;
 import dify.reconciler.remediate.QuarantinePrefix;
 import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.ForwardingStorage;
 import dify.reconciler.testsupport.RedisServer;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;

@@ -2,13 +2,11 @@ package dify.reconciler.observe;
 
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.inventory.storage.LocalObjectStorage;
-import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
+import dify.reconciler.testsupport.ForwardingStorage;
 import jakarta.enterprise.inject.Alternative;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import java.io.InputStream;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -20,7 +18,7 @@ import java.util.stream.Stream;
  */
 @Alternative
 @Singleton
-public class BreakableStorage implements ObjectStorage {
+public class BreakableStorage extends ForwardingStorage {
 
     /** Thrown by every {@link #list} while set. Static: the test and the service share one JVM. */
     static volatile Throwable failure;
@@ -29,11 +27,9 @@ public class BreakableStorage implements ObjectStorage {
     static volatile CountDownLatch gate;
     static volatile CountDownLatch listing;
 
-    private final ObjectStorage real;
-
     @Inject
     public BreakableStorage(DaemonSettings settings) {
-        this.real = new LocalObjectStorage(settings.localRoot());
+        super(new LocalObjectStorage(settings.localRoot()));
     }
 
     @Override
@@ -54,46 +50,11 @@ public class BreakableStorage implements ObjectStorage {
                 throw new IllegalStateException(e);
             }
         }
-        return real.list(prefix);
+        return super.list(prefix);
     }
 
     @SuppressWarnings("unchecked")
     private static <T extends Throwable> T sneaky(Throwable t) throws T {
         throw (T) t;
-    }
-
-    @Override
-    public InputStream open(String key) {
-        return real.open(key);
-    }
-
-    @Override
-    public Optional<StoredObject> head(String key) {
-        return real.head(key);
-    }
-
-    @Override
-    public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
-        return real.copy(source, targetKey, expectedTarget);
-    }
-
-    @Override
-    public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
-        return real.put(key, content, length, expectedTarget);
-    }
-
-    @Override
-    public void delete(StoredObject expected) {
-        real.delete(expected);
-    }
-
-    @Override
-    public void checkReachable() {
-        real.checkReachable();
-    }
-
-    @Override
-    public String describe() {
-        return real.describe();
     }
 }

@@ -15,6 +15,7 @@ import dify.reconciler.state.StateStore;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DifyDataset;
+import dify.reconciler.testsupport.ForwardingStorage;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import io.agroal.api.AgroalDataSource;
@@ -24,7 +25,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +35,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -263,17 +261,18 @@ class ObjectWritesFencedTest {
     }
 
     /** The service's storage, whose command lock session is terminated right after the first delete went through. */
-    private final class LockLostAfterFirstDelete implements ObjectStorage {
+    private final class LockLostAfterFirstDelete extends ForwardingStorage {
         private final String commandName;
         private boolean lost;
 
         LockLostAfterFirstDelete(String commandName) {
+            super(storage);
             this.commandName = commandName;
         }
 
         @Override
         public void delete(StoredObject expected) {
-            storage.delete(expected);
+            super.delete(expected);
             if (!lost) {
                 lost = true;
                 try {
@@ -282,41 +281,6 @@ class ObjectWritesFencedTest {
                     throw new IllegalStateException(e);
                 }
             }
-        }
-
-        @Override
-        public Stream<StoredObject> list(String prefix) {
-            return storage.list(prefix);
-        }
-
-        @Override
-        public InputStream open(String key) {
-            return storage.open(key);
-        }
-
-        @Override
-        public Optional<StoredObject> head(String key) {
-            return storage.head(key);
-        }
-
-        @Override
-        public StoredObject copy(StoredObject source, String targetKey, StoredObject expectedTarget) {
-            return storage.copy(source, targetKey, expectedTarget);
-        }
-
-        @Override
-        public StoredObject put(String key, InputStream content, long length, StoredObject expectedTarget) {
-            return storage.put(key, content, length, expectedTarget);
-        }
-
-        @Override
-        public void checkReachable() {
-            storage.checkReachable();
-        }
-
-        @Override
-        public String describe() {
-            return storage.describe();
         }
     }
 

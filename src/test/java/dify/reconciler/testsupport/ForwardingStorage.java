@@ -1,4 +1,4 @@
-package dify.reconciler.doctor;
+package dify.reconciler.testsupport;
 
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
@@ -6,12 +6,16 @@ import java.io.InputStream;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** A real storage seen through a wrapper a test overrides one operation of. */
-class ForwardingStorage implements ObjectStorage {
+/**
+ * A real storage seen through a wrapper: every operation goes to {@code real}; a test overrides the one it breaks,
+ * delays or watches (the one delegating storage of the tests, so a new {@link ObjectStorage} method is added here
+ * once).
+ */
+public class ForwardingStorage implements ObjectStorage {
 
     private final ObjectStorage real;
 
-    ForwardingStorage(ObjectStorage real) {
+    public ForwardingStorage(ObjectStorage real) {
         this.real = real;
     }
 
