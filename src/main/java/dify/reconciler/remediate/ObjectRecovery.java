@@ -100,7 +100,7 @@ public final class ObjectRecovery {
         }
         boolean copyInQuarantine = moved == null
                 || (moved.atQuarantineKey() != null && sameBytesElsewhere(moved.entry(), moved.atQuarantineKey()));
-        if (created != null && now != null && sameContent(created.entry(), now) && copyInQuarantine) {
+        if (created != null && now != null && writtenCopy(created.entry(), now) && copyInQuarantine) {
             return new Decision(any.entry().actionId(), any.entry().action(), any.entry().originalKey(), Verdict.COMPLETE,
                     COMPLETED + ": '" + created.entry().originalKey() + "' holds the written copy"
                             + (moved == null ? "" : ", its old bytes are in " + moved.entry().quarantineKey()),
@@ -143,6 +143,19 @@ public final class ObjectRecovery {
             return false;
         }
         return recorded.etag() == null || now.etag() == null || recorded.etag().equals(now.etag());
+    }
+
+    /**
+     * The object at a created entry's key is the copy we wrote: the recorded version (the source's, read before the
+     * write) where a copy keeps the tag, or its size where the store gives every write a tag of its own (Azure: the
+     * copy's source precondition is what tied it to that version when it was written).
+     */
+    static boolean writtenCopy(ObjectQuarantine.Entry recorded, StoredObject now) {
+        if (sameContent(recorded, now)) {
+            return true;
+        }
+        return recorded.size() != null && recorded.size() == now.size() && StoredObject.isWriteVersion(recorded.etag())
+                && StoredObject.isWriteVersion(now.etag());
     }
 
     private static List<Long> ids(List<Seen> seen) {

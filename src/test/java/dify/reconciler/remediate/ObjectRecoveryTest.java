@@ -140,4 +140,22 @@ class ObjectRecoveryTest {
         StoredObject other = new StoredObject(KEY, 7, T, "\"z\"");
         assertEquals(ObjectRecovery.Verdict.UNDECIDED, decide(new ObjectRecovery.Seen(created(), other, null)).verdict());
     }
+
+    /**
+     * Azure gives the written copy a tag of its own, not the source's: the created entry (recorded with the source's
+     * version) is recognised by its size there, and only between two write-version tags.
+     */
+    @Test
+    void aCopyWrittenOnAzureIsCompletedByItsSizeWhereEveryWriteHasItsOwnTag() {
+        ObjectQuarantine.Entry created = new ObjectQuarantine.Entry(2, "a1", "copy_object", KEY, null, 20L, "0x8DC1A2B3C4D5E6F",
+                T.minusSeconds(60), true);
+        StoredObject written = new StoredObject(KEY, 20, T.plusSeconds(9), "0x8DC1A2B3C4D5F99");
+        ObjectRecovery.Decision d = decide(new ObjectRecovery.Seen(created, written, null));
+        assertEquals(ObjectRecovery.Verdict.COMPLETE, d.verdict());
+        assertEquals(List.of(new ObjectRecovery.Created(2, written)), d.record());
+        StoredObject otherSize = new StoredObject(KEY, 21, T.plusSeconds(9), "0x8DC1A2B3C4D5F99");
+        assertEquals(ObjectRecovery.Verdict.UNDECIDED, decide(new ObjectRecovery.Seen(created, otherSize, null)).verdict());
+        StoredObject s3Digest = new StoredObject(KEY, 20, T.plusSeconds(9), "\"0123456789abcdef0123456789abcdef\"");
+        assertEquals(ObjectRecovery.Verdict.UNDECIDED, decide(new ObjectRecovery.Seen(created(), s3Digest, null)).verdict());
+    }
 }

@@ -8,13 +8,13 @@ import java.util.EnumSet;
  * Acting tokens for tests of the writers in this package, which arm one call explicitly instead of going through the
  * {@link AccessGate} (whose own decisions {@code AccessGateTest} proves). Production code gets a token only from the gate.
  */
-final class Tokens {
+public final class Tokens {
 
     private Tokens() {
     }
 
     /** A token with {@code policy}'s kinds; the policy must be armed, as the gate would require. */
-    static Acting acting(RemediationPolicy policy) {
+    public static Acting acting(RemediationPolicy policy) {
         if (!policy.armed()) {
             throw new IllegalArgumentException("the gate never gives an Acting token to an unarmed policy");
         }
@@ -22,7 +22,7 @@ final class Tokens {
     }
 
     /** A token for every kind (recovery and restore do not look at the kinds). */
-    static Acting acting() {
+    public static Acting acting() {
         return acting(new RemediationPolicy(true, EnumSet.allOf(FindingKind.class), 1, Duration.ZERO, Duration.ZERO, 1000, 1.0,
                 Duration.ofHours(1)));
     }

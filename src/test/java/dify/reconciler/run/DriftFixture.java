@@ -2,6 +2,7 @@ package dify.reconciler.run;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
@@ -19,8 +20,10 @@ import dify.reconciler.testsupport.TestDatabase;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -49,7 +52,8 @@ final class DriftFixture implements AutoCloseable {
     final DaemonRows rows;
     final ObjectWriter objects;
     final ObjectStorage storage;
-    final StorageLayout layout = StorageLayout.DEFAULT;
+    /** The layout the product derives from the backend's daemon variables (on GCS: the daemon lists raw prefixes). */
+    final StorageLayout layout;
     final DifyDataset dataset;
 
     DriftFixture(Store store, SchemaFixture schema) {
@@ -57,15 +61,29 @@ final class DriftFixture implements AutoCloseable {
     }
 
     DriftFixture(StoresUnderTest.Backend backend, SchemaFixture schema) {
+        this(backend, schema, 7);
+    }
+
+    /** With {@code localPlugins} uploaded plugins (fewer objects to seed and scan for tests that need only a few). */
+    DriftFixture(StoresUnderTest.Backend backend, SchemaFixture schema, int localPlugins) {
         this.db = schema.newDatabase();
         this.rows = DaemonRows.on(db);
         this.store = backend.open();
         this.objects = store.writer();
         this.storage = store.storage();
+        this.layout = daemonLayout(store.daemonEnvironment());
         List<String> categories = schema == SchemaFixture.CURRENT
                 ? DaemonRows.CATEGORY_TABLES
                 : DaemonRows.CATEGORY_TABLES.stream().filter(t -> !t.startsWith("trigger") && !t.startsWith("datasource")).toList();
-        this.dataset = new DifyDataset(3, 7, categories).seed(rows, objects, layout, SEEDED_AT);
+        this.dataset = new DifyDataset(3, localPlugins, categories).seed(rows, objects, layout, SEEDED_AT);
+    }
+
+    /** The layout the product builds from the daemon's variables (the database ones are placeholders). */
+    static StorageLayout daemonLayout(Map<String, String> storageEnvironment) {
+        Map<String, String> env = new HashMap<>(storageEnvironment);
+        env.put("DB_HOST", "unused.invalid");
+        env.put("DB_USERNAME", "unused");
+        return DaemonSettings.from(name -> Optional.ofNullable(env.get(name))).layout();
     }
 
     void delete(String key) {

@@ -23,6 +23,11 @@ import java.util.function.Consumer;
  * files name with '_'.</li>
  * </ul>
  * Both may be set at once: a run can pause at one step and halt at a later one.
+ * <p>
+ * In process, {@link #interruptAt} stops only the calling thread's remediation at a step, with an {@link Interrupted}
+ * error: the appliers catch exceptions, never errors, so nothing of theirs runs after the step (no audit, no
+ * forgetting, no completion), and the records and the bucket are what a kill there leaves; other tests in the JVM
+ * are not affected.
  */
 public final class TestStepHook implements Consumer<String> {
 
@@ -36,8 +41,35 @@ public final class TestStepHook implements Consumer<String> {
     /** A test that never resumes must not hang the build: the step then goes on. */
     static final Duration LONGEST_PAUSE = Duration.ofMinutes(3);
 
+    /** The step at which this thread's remediation is interrupted ({@link #interruptAt}); null for none. */
+    private static final ThreadLocal<String> INTERRUPT_AT = new ThreadLocal<>();
+
+    /** Thrown at the step {@link #interruptAt} named: an error, so no catch of the appliers takes it. */
+    public static final class Interrupted extends Error {
+        private static final long serialVersionUID = 1L;
+
+        Interrupted(String step) {
+            super("interrupted at step " + step);
+        }
+    }
+
+    /** An interruption set for the calling thread, until closed. */
+    public interface Interruption extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Until closed, the calling thread's remediation is interrupted when it reaches {@code step}. */
+    public static Interruption interruptAt(String step) {
+        INTERRUPT_AT.set(step);
+        return INTERRUPT_AT::remove;
+    }
+
     @Override
     public void accept(String step) {
+        if (step.equals(INTERRUPT_AT.get())) {
+            throw new Interrupted(step);
+        }
         String haltAt = System.getProperty(HALT_PROPERTY);
         if (haltAt != null && haltAt.equals(step)) {
             // stderr, not the logger: the JVM halts at once, an asynchronous log handler might never flush

@@ -39,6 +39,14 @@ public record StoredObject(String key, long size, Instant lastModified, String e
         return etag != null && etag.matches("\"?[0-9a-fA-F]{32}\"?");
     }
 
+    /**
+     * Whether an entity tag names a write rather than the bytes: Azure Blob's {@code 0x8D…} (quoted or not), which the
+     * service assigns anew to every write, a copy included. Two such tags never say whether the bytes are the same.
+     */
+    public static boolean isWriteVersion(String etag) {
+        return etag != null && etag.matches("\"?0x[0-9A-Fa-f]+\"?");
+    }
+
     /** A short description of the version, for audit lines and refusals. */
     public String describeVersion() {
         return size + " bytes" + (etag != null ? ", ETag " + etag : "") + (lastModified != null ? ", modified " + lastModified : "");
