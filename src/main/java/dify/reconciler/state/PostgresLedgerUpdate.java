@@ -92,7 +92,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         }
     }
 
-    private String evidence(Finding f) {
+    String evidence(Finding f) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("kind", f.kind().label());
         e.put("severity", f.severity().label());

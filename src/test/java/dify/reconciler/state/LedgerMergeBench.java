@@ -35,6 +35,8 @@ public final class LedgerMergeBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int scans = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         ObjectMapper mapper = new ObjectMapper();
+        encodeOnly(n, mapper);
+        encodeOnly(n, mapper);
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             StateStore store = new StateStore();
             store.dataSource = db.fixtureDataSource();
@@ -67,11 +69,32 @@ public final class LedgerMergeBench {
                         count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL"),
                         count(db, "SELECT count(*) FROM plugin_reconciler.finding_ledger WHERE closed_at IS NOT NULL"),
                         count(db, "SELECT count(*) FROM plugin_reconciler.scan_findings"),
-                        text(db, "SELECT pg_size_pretty(pg_total_relation_size('plugin_reconciler.finding_ledger'))"),
+                        text(db, "SELECT pg_size_pretty(pg_total_relation_size('plugin_reconciler.finding_entries'))"),
                         text(db, "SELECT pg_size_pretty(pg_total_relation_size('plugin_reconciler.scan_findings'))"));
             }
         }
         System.exit(0);
+    }
+
+    /** The Java side of staging alone: findings encoded into COPY chunks that are thrown away. */
+    private static void encodeOnly(int n, ObjectMapper mapper) {
+        PostgresLedgerUpdate encoder = new PostgresLedgerUpdate(null, mapper, UUID.randomUUID(), Duration.ZERO);
+        CopyChunk chunk = new CopyChunk(PostgresLedgerUpdate.CHUNK_BYTES);
+        Instant changedAt = Instant.parse("2026-10-01T00:00:00Z");
+        String run = UUID.randomUUID().toString();
+        long bytes = 0;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            Finding f = finding(i, changedAt);
+            chunk.row(run, f.kind().label(), FindingIdentity.subject(f), f.severity().label(), encoder.evidence(f));
+            if (chunk.size() >= PostgresLedgerUpdate.CHUNK_BYTES) {
+                bytes += chunk.size();
+                chunk.reset();
+            }
+        }
+        bytes += chunk.size();
+        System.out.printf(Locale.ROOT, "encoding only: %,d findings, %,d bytes of COPY text in %.2f s%n", n, bytes,
+                (System.nanoTime() - t0) / 1e9);
     }
 
     static Finding finding(int i, Instant changedAt) {
