@@ -17,6 +17,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -38,6 +39,12 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
      * no connection or transaction is held while the scan lists storage between chunks.
      */
     static final int CHUNK_BYTES = 1 << 20;
+
+    /**
+     * The merge's work_mem (its transaction only): the hash of a million staged identities (about 100 bytes each)
+     * fits, so the joins run in one pass instead of spilling batches to disk.
+     */
+    static final String MERGE_WORK_MEM = "128MB";
 
     private final StateStore store;
     private final ObjectMapper mapper;
@@ -85,7 +92,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         }
     }
 
-    private String evidence(Finding f) {
+    String evidence(Finding f) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("kind", f.kind().label());
         e.put("severity", f.severity().label());
@@ -124,7 +131,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         }
         long merging = System.nanoTime();
         Timestamp at = Timestamp.from(seenAt);
-        String ledger = store.table("finding_ledger");
+        String entries = store.table("finding_entries");
         String scanned = store.table("scan_findings");
         try (Connection c = store.dataSource().getConnection()) {
             c.setAutoCommit(false);
@@ -133,45 +140,121 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                     // Only our tables are touched, but keep every lock short all the same.
                     st.execute("SET LOCAL lock_timeout = '10s'");
                     st.execute("SET LOCAL statement_timeout = '10min'");
+                    // The joins below hash a million staged identities: in memory, not in batches spilled to disk.
+                    st.execute("SET LOCAL work_mem = '" + MERGE_WORK_MEM + "'");
                     // The staged rows were just copied: without statistics the planner takes them for a handful
-                    // and joins a million of them by index probes instead of hashing them.
-                    st.execute("ANALYZE " + scanned);
+                    // and joins a million of them by index probes instead of hashing them (V12 keeps the sample small).
+                    step("analyze", () -> st.execute("ANALYZE " + scanned));
                 }
-                update(c, "UPDATE " + ledger + " l SET last_seen = ?, consecutive_scans = l.consecutive_scans + 1,"
-                        + " last_run = s.run_id, evidence = s.evidence, severity = s.severity FROM " + scanned + " s"
-                        + " WHERE s.run_id = ? AND l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject", at, runId);
+                // One merge at a time (replicas): the counter row is locked until this one commits.
+                long scans;
+                Object lastRun;
+                Timestamp lastSeen;
+                try (PreparedStatement ps = c.prepareStatement("SELECT scans, last_run, last_seen FROM " + store.table("ledger_scans")
+                        + " FOR UPDATE"); ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new SQLException(store.table("ledger_scans") + " has no row");
+                    }
+                    scans = rs.getLong(1);
+                    lastRun = rs.getObject(2);
+                    lastSeen = rs.getTimestamp(3);
+                }
+                long scan = scans + 1;
+                // What this successful scan did not see is gone: close it (kept for history until the retention),
+                // writing down the counters it had. A hash anti-join: one pass over each side.
+                update(c, "close", "UPDATE " + entries + " l SET closed_at = ?, last_seen = coalesce(l.last_seen, ?),"
+                        + " last_run = coalesce(l.last_run, ?), consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
+                        + " WHERE l.closed_at IS NULL AND NOT EXISTS (SELECT 1 FROM " + scanned + " s WHERE s.run_id = ?"
+                        + " AND s.kind = l.kind AND s.subject = l.subject)", at, lastSeen, lastRun, scans, runId);
+                // Seen again: only an entry whose evidence or severity changed is written, and an entry from before V12
+                // starts being counted (its consecutive scans so far plus this one). The others are counted by ledger_scans.
+                update(c, "seen again", "UPDATE " + entries + " l SET severity = s.severity, evidence = s.evidence, first_scan ="
+                        + " CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
+                        + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM " + scanned + " s"
+                        + " WHERE s.run_id = ? AND l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject"
+                        + " AND (l.consecutive_scans IS NOT NULL OR l.severity <> s.severity OR l.evidence <> s.evidence)", scan, runId);
                 // New identities; a finding staged twice by one scan is inserted once (the second conflicts and is skipped).
-                update(c, "INSERT INTO " + ledger + " (kind, subject, severity, first_seen, last_seen, consecutive_scans,"
-                        + " last_run, evidence) SELECT s.kind, s.subject, s.severity, ?, ?, 1, s.run_id, s.evidence FROM "
-                        + scanned + " s WHERE s.run_id = ? AND NOT EXISTS (SELECT 1 FROM " + ledger + " l WHERE l.closed_at IS NULL"
-                        + " AND l.kind = s.kind AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL"
-                        + " DO NOTHING", at, at, runId);
-                // What this successful scan did not see is gone: close it (kept for history until the retention).
-                update(c, "UPDATE " + ledger + " SET closed_at = ? WHERE closed_at IS NULL AND last_run <> ?", at, runId);
-                update(c, "DELETE FROM " + ledger + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
-                update(c, "DELETE FROM " + scanned + " WHERE run_id = ?", runId);
+                update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence)"
+                        + " SELECT s.kind, s.subject, s.severity, ?, ?, s.evidence FROM " + scanned + " s WHERE s.run_id = ?"
+                        + " AND NOT EXISTS (SELECT 1 FROM " + entries + " l WHERE l.closed_at IS NULL AND l.kind = s.kind"
+                        + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING", at, scan, runId);
+                update(c, "expired", "DELETE FROM " + entries + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
+                update(c, "counted", "UPDATE " + store.table("ledger_scans") + " SET scans = ?, last_run = ?, last_seen = ?", scan,
+                        runId, at);
+                clearStaged(c, scanned);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
                 throw e;
             }
             LedgerView view = new LedgerView(oldestOpen(c, store), history(c, reported));
-            LOG.infof("ledger: %d findings staged in %.3f s and merged in %.3f s (run %s)", staged, stagingNanos / 1e9,
-                    (System.nanoTime() - merging) / 1e9, runId);
+            LOG.infof("ledger: %d findings staged in %.3f s and merged in %.3f s (run %s; %s)", staged, stagingNanos / 1e9,
+                    (System.nanoTime() - merging) / 1e9, runId, steps);
             return view;
         } catch (SQLException e) {
-            fail("merging the scan into " + ledger + " failed: " + e.getMessage(), e);
+            fail("merging the scan into " + store.table("finding_ledger") + " failed: " + e.getMessage(), e);
             abandon();
             return LedgerView.EMPTY;
         }
     }
 
-    private static void update(Connection c, String sql, Object... params) throws SQLException {
+    /**
+     * Removes this run's staged rows. When no other run has rows staged (one scan at a time, the usual case), the
+     * table is emptied with TRUNCATE: instant, and it leaves no million dead rows behind for VACUUM (a DELETE did, and
+     * each scan's COPY then grew the table further). TRUNCATE's lock waits for no one: if another run is copying,
+     * this run's rows are deleted instead.
+     */
+    private void clearStaged(Connection c, String scanned) throws SQLException {
+        var savepoint = c.setSavepoint();
+        try (var st = c.createStatement()) {
+            st.execute("SET LOCAL lock_timeout = '100ms'");
+            st.execute("LOCK TABLE " + scanned + " IN ACCESS EXCLUSIVE MODE");
+            boolean others;
+            try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + scanned + " WHERE run_id <> ?)")) {
+                ps.setObject(1, runId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    others = rs.getBoolean(1);
+                }
+            }
+            if (!others) {
+                step("truncate staged", () -> st.execute("TRUNCATE " + scanned));
+            }
+            st.execute("SET LOCAL lock_timeout = '10s'");
+            if (!others) {
+                c.releaseSavepoint(savepoint);
+                return;
+            }
+        } catch (SQLException e) {
+            // Another run holds the table (its COPY): leave it alone.
+            c.rollback(savepoint);
+        }
+        update(c, "staged deleted", "DELETE FROM " + scanned + " WHERE run_id = ?", runId);
+    }
+
+    /** Per-step timings of the merge, for the log line. */
+    private final StringBuilder steps = new StringBuilder();
+
+    @FunctionalInterface
+    private interface SqlStep {
+        void run() throws SQLException;
+    }
+
+    private void step(String name, SqlStep sql) throws SQLException {
+        long t0 = System.nanoTime();
+        sql.run();
+        steps.append(steps.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f s", name, (System.nanoTime() - t0) / 1e9));
+    }
+
+    private void update(Connection c, String name, String sql, Object... params) throws SQLException {
+        long t0 = System.nanoTime();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
             }
-            ps.executeUpdate();
+            int rows = ps.executeUpdate();
+            steps.append(steps.length() == 0 ? "" : ", ")
+                    .append(String.format(Locale.ROOT, "%s %d in %.3f s", name, rows, (System.nanoTime() - t0) / 1e9));
         }
     }
 

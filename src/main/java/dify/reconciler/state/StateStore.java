@@ -127,7 +127,7 @@ public class StateStore {
      * memory (and remediation, which needs persisted state, refuses to act).
      */
     private static final List<String> WRITTEN_TABLES = List.of("runs", "finding_ledger", "scan_findings", "listing_history",
-            "remediation_actions", "quarantine_rows", "quarantine_objects", "breaker_events");
+            "remediation_actions", "quarantine_rows", "quarantine_objects", "breaker_events", "finding_entries", "ledger_scans");
 
     private void requireSchemaOrTheRightToCreateIt(String schema) {
         String sql = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)"

@@ -39,6 +39,8 @@ class LedgerUpgradeAndCopyTest {
     private static final Instant OPENED = Instant.parse("2026-10-01T00:00:00Z");
     private static final UUID EARLIER_RUN = new UUID(1, 1);
     private static final UUID RUN_IN_FLIGHT = new UUID(9, 9);
+    /** The version of the last migration, e.g. "12". */
+    private static final String LATEST = StateMigrations.FILES.get(StateMigrations.FILES.size() - 1).replaceAll("^V(\\d+)__.*", "$1");
 
     @Test
     void upgradesALedgerWithEntriesAndMergesTheNextScanThroughCopy() throws Exception {
@@ -60,11 +62,11 @@ class LedgerUpgradeAndCopyTest {
             store.config = StateStoreTest.config(SCHEMA);
             store.role = ProcessMode.SERVICE;
             assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
-            // Upgraded from V7 to the latest migration (V8 among them), with the entries above in place.
-            assertEquals(String.valueOf(StateMigrations.FILES.size()),
+            // Upgraded from V7 to the latest migration (V8 and V12 among them), with the entries above in place.
+            assertEquals(LATEST,
                     single(db, "SELECT max(version::int)::text FROM plugin_reconciler.flyway_schema_history"));
             assertEquals("true", single(db, "SELECT bool_and(success)::text FROM plugin_reconciler.flyway_schema_history"
-                    + " WHERE version = '8'"));
+                    + " WHERE version IN ('8', '12')"));
 
             String oddKey = "plugin/tenant/odd\tkey\nwith\\backslash, \\N and \u00fcnicode.difypkg";
             Finding seenAgain = Finding.row(FindingKind.CATEGORY_ROW_ORPHANED, "tool_installations", "seen-again", "acme/gone:1",
@@ -119,6 +121,79 @@ class LedgerUpgradeAndCopyTest {
     }
 
     /**
+     * V12: a scan that sees an entry again with the same evidence counts it without writing it (the row's version,
+     * xmin, stays); changed evidence is written; an entry a scan no longer sees closes with the counts it had (scans in
+     * a row, last run, last seen), read through the {@code finding_ledger} view as before; the staged rows go.
+     */
+    @Test
+    void countsEntriesSeenAgainWithoutRewritingThemAndClosesWithTheirCounts() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            StateStore store = new StateStore();
+            store.dataSource = db.dataSource();
+            store.config = StateStoreTest.config(SCHEMA);
+            store.role = ProcessMode.SERVICE;
+            assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
+            Finding same = Finding.row(FindingKind.CATEGORY_ROW_ORPHANED, "tool_installations", "same", "acme/gone:1", "acme/gone",
+                    "t1", ObservedVersion.row(OPENED), "orphaned");
+            Finding changing = Finding.row(FindingKind.ENDPOINT_ORPHANED, "endpoints", "changing", null, "acme/gone", "t1",
+                    ObservedVersion.row(OPENED), "first detail");
+            Finding changed = Finding.row(FindingKind.ENDPOINT_ORPHANED, "endpoints", "changing", null, "acme/gone", "t1",
+                    ObservedVersion.row(OPENED.plusSeconds(60)), "second detail");
+            Finding going = Finding.row(FindingKind.ENDPOINT_ORPHANED, "endpoints", "going", null, "acme/gone", "t1",
+                    ObservedVersion.row(OPENED), "orphaned");
+
+            Instant first = OPENED.plus(Duration.ofDays(1));
+            UUID firstRun = UUID.randomUUID();
+            merge(store, firstRun, first, List.of(same, changing, going));
+            String sameVersion = entryVersion(db, "row:tool_installations/same");
+            String changingVersion = entryVersion(db, "row:endpoints/changing");
+
+            Instant second = first.plus(Duration.ofHours(1));
+            UUID secondRun = UUID.randomUUID();
+            LedgerView view = merge(store, secondRun, second, List.of(same, changed, going));
+            assertEquals(new FindingHistory(first, 2), view.historyOf(same));
+            assertEquals(sameVersion, entryVersion(db, "row:tool_installations/same"), "seen again unchanged: not rewritten");
+            assertFalse(changingVersion.equals(entryVersion(db, "row:endpoints/changing")), "changed evidence is written");
+            assertEquals("second detail", single(db, "SELECT evidence->>'detail' FROM plugin_reconciler.finding_ledger"
+                    + " WHERE subject = 'row:endpoints/changing' AND closed_at IS NULL"));
+            assertEquals("2|" + secondRun + "|" + second, counts(db, "row:endpoints/changing"));
+
+            Instant third = second.plus(Duration.ofHours(1));
+            UUID thirdRun = UUID.randomUUID();
+            view = merge(store, thirdRun, third, List.of(same, changed));
+            assertEquals(new FindingHistory(first, 3), view.historyOf(same));
+            assertEquals("3|" + thirdRun + "|" + third, counts(db, "row:tool_installations/same"));
+            assertEquals("2|" + secondRun + "|" + second + "|" + third, single(db, "SELECT consecutive_scans || '|' || last_run || '|'"
+                    + " || to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') || '|'"
+                    + " || to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                    + " FROM plugin_reconciler.finding_ledger WHERE subject = 'row:endpoints/going'"), "closed with the counts it had");
+            assertEquals("0", single(db, "SELECT pg_relation_size('plugin_reconciler.scan_findings')::text"),
+                    "no other run staged: the staging table was emptied, not left full of dead rows");
+        }
+    }
+
+    private static LedgerView merge(StateStore store, UUID runId, Instant seenAt, List<Finding> findings) {
+        PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, new ObjectMapper(), runId, Duration.ofDays(30));
+        findings.forEach(update);
+        LedgerView view = update.complete(seenAt, findings, Map.of());
+        assertNull(update.problem());
+        return view;
+    }
+
+    /** The row version of an open entry: it changes when the row is written. */
+    private static String entryVersion(TestDatabase db, String subject) throws Exception {
+        return single(db, "SELECT xmin::text || '/' || ctid::text FROM plugin_reconciler.finding_entries"
+                + " WHERE closed_at IS NULL AND subject = '" + subject + "'");
+    }
+
+    /** consecutive_scans|last_run|last_seen of an open entry, as the view shows them. */
+    private static String counts(TestDatabase db, String subject) throws Exception {
+        return single(db, "SELECT consecutive_scans || '|' || last_run || '|'"
+                + " || to_char(last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                + " FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL AND subject = '" + subject + "'");
+    }
+
+    /**
      * The planner's read: confirmed entries of every allowed kind before unconfirmed ones, each tier oldest first
      * across kinds, only open entries the given run saw, and no more than the limit (what the planner consumes).
      */
@@ -138,6 +213,7 @@ class LedgerUpgradeAndCopyTest {
                 seen(c, "oldest-closed", FindingKind.ENDPOINT_ORPHANED, 0, 5, run, true);
                 seen(c, "oldest-not-allowed", FindingKind.PACKAGE_ORPHANED, 0, 5, run, false);
             }
+            migrate(db, LATEST); // read through V12's view of the same entries
             List<FindingKind> allowed = List.of(FindingKind.ENDPOINT_ORPHANED, FindingKind.CATEGORY_ROW_ORPHANED);
             LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger", new ObjectMapper());
             assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint", "young-confirmed-endpoint",
