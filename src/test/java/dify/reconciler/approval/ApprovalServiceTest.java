@@ -128,6 +128,13 @@ class ApprovalServiceTest {
         String plugin = string("SELECT id::text FROM plugins WHERE plugin_id = ?", "langgenius/plugin2");
         Map<String, List<String>> original = TableDump.daemon(db());
         long count = refers(plugin);
+        daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", plugin);
+        Map<String, List<String>> planted = TableDump.daemon(db());
+        scan();
+        String planId = given().get("/api/v1/plans/pending").then().statusCode(200).body("status", equalTo("pending")).extract()
+                .path("planId");
+        TestApi.authorized().post("/api/v1/plans/" + planId + "/approve").then().statusCode(200).body("approvedBy", equalTo("api"));
+
         given().post("/api/v1/remediation/suspend?reason=upgrade").then().statusCode(401);
         TestApi.authorized().post("/api/v1/remediation/suspend").then().statusCode(400).body("error", containsString("reason"));
         try {
@@ -141,20 +148,15 @@ class ApprovalServiceTest {
             assertEquals("true", string("SELECT suspended::text FROM plugin_reconciler.remediation_suspension"
                     + " ORDER BY id DESC LIMIT 1"));
 
-            daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", plugin);
-            Map<String, List<String>> planted = TableDump.daemon(db());
-            scan();
+            scan(); // an approved plan waits: the suspended armed tick must not apply it
             assertEquals(planted, TableDump.daemon(db()), "suspended: nothing applied");
             given().get("/api/v1/plan").then().statusCode(200).body("applied", equalTo(false))
                     .body("note", containsString("suspended by bob"));
+            given().get("/api/v1/plans/" + planId).then().statusCode(200).body("status", equalTo("approved"));
         } finally {
             TestApi.authorized().post("/api/v1/remediation/resume").then().statusCode(200).body("suspended", equalTo(false));
         }
         assertTrue(metrics().contains("plugin_reconciler_remediation_suspended 0.0"), metrics());
-        scan();
-        String planId = given().get("/api/v1/plans/pending").then().statusCode(200).body("status", equalTo("pending")).extract()
-                .path("planId");
-        TestApi.authorized().post("/api/v1/plans/" + planId + "/approve").then().statusCode(200).body("approvedBy", equalTo("api"));
         scan();
         assertEquals(count, refers(plugin), "resumed: the approved plan was applied");
         assertEquals(original, TableDump.daemon(db()));
