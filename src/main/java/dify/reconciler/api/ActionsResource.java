@@ -34,7 +34,7 @@ public class ActionsResource {
 
     public record Action(long seq, String actionId, String runId, String planId, String instance, String kind, String action,
             String table, String rowId, String objectKey, String targetKey, JsonNode before, JsonNode after, String outcome,
-            String detail, String cache, String at) {
+            String detail, String cache, String at, String approvedBy) {
     }
 
     public record ActionsPage(long total, int offset, int limit, List<Action> actions) {
@@ -63,7 +63,7 @@ public class ActionsResource {
         for (AuditLog.Entry e : p.entries()) {
             actions.add(new Action(e.seq(), e.actionId(), e.runId(), e.planId(), e.instance(), e.kind(), e.action(), e.table(),
                     e.rowId(), e.objectKey(), e.targetKey(), json(e.before()), json(e.after()), e.outcome(), e.detail(), e.cache(),
-                    e.at().toString()));
+                    e.at().toString(), e.approvedBy()));
         }
         return new ActionsPage(p.total(), paging.offset(), paging.limit(), actions);
     }

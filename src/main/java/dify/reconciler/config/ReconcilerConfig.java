@@ -229,6 +229,24 @@ public interface ReconcilerConfig {
          */
         @WithDefault("reconciler-quarantine/")
         String quarantinePrefix();
+
+        /**
+         * {@code none}: an armed leader applies each plan after its scan. {@code required}: it publishes the plan and
+         * applies only a plan someone approved ({@code POST /api/v1/plans/{id}/approve}); see
+         * {@code approval.ApprovalSettings}.
+         */
+        @WithDefault("none")
+        String approval();
+
+        /** How long a published plan may wait for approval, and an approved plan for its application. */
+        @WithDefault("24h")
+        Duration approvalTtl();
+
+        /**
+         * When the service may act: {@code DAYS HH:MM-HH:MM ZONE} windows separated by {@code ;} (e.g.
+         * {@code Mon-Fri 02:00-04:00 Europe/Berlin}); empty = always. See {@code approval.ChangeWindows}.
+         */
+        Optional<String> windows();
     }
 
     /** Clearing the plugin daemon's Redis cache after a repair (Redis itself: the daemon's {@code REDIS_*} variables). */

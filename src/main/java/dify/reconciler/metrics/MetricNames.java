@@ -83,6 +83,9 @@ public final class MetricNames {
     /** Gauge 0/1: 1 while the remediation breaker is tripped (a cap was exceeded and nobody acknowledged it yet). */
     public static final String BREAKER_TRIPPED = "plugin_reconciler_breaker_tripped";
 
+    /** Gauge 0/1: 1 while remediation is suspended ({@code POST /api/v1/remediation/suspend}; nothing is applied or purged). */
+    public static final String REMEDIATION_SUSPENDED = "plugin_reconciler_remediation_suspended";
+
     /**
      * Counter {@code {outcome}}: the daemon's stale Redis keys after a committed repair or restore, per delete pass
      * (each key is deleted right after the commit and once more a few seconds later); outcome is deleted, absent

@@ -14,6 +14,8 @@ public record Notice(NoticeEvent event, String channel, String state, Map<String
     public static final String CRITICAL_CHANNEL = "critical_findings";
     /** The channel of the run result; its states are {@link #FAILING} and {@link #SUCCEEDING}. */
     public static final String RUN_CHANNEL = "run_result";
+    /** The channel of plans awaiting approval; its state is the plan id, so each plan is announced once. */
+    public static final String APPROVAL_CHANNEL = "plan_approval";
     public static final String FAILING = "failing";
     public static final String SUCCEEDING = "succeeding";
 

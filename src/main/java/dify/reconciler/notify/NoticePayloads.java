@@ -1,5 +1,6 @@
 package dify.reconciler.notify;
 
+import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.remediate.BreakerEvent;
@@ -97,6 +98,27 @@ public final class NoticePayloads {
         body.put("detail", trip.detail());
         body.put("planId", trip.planId());
         links(body, "breaker", "api/v1/breaker");
+        return body;
+    }
+
+    public Map<String, Object> planAwaitsApproval(PublishedPlan plan) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        int actions = plan.plan().actions().size();
+        Map<String, Long> kinds = new LinkedHashMap<>();
+        plan.plan().actions().forEach(a -> kinds.merge(a.kind(), 1L, Long::sum));
+        List<String> listed = new ArrayList<>();
+        kinds.forEach((kind, n) -> listed.add(kind + " " + n));
+        StringBuilder text = new StringBuilder(NAME + " on " + instance + ": remediation plan " + plan.planId() + " awaits approval ("
+                + actions + " action" + (actions == 1 ? "" : "s") + ": " + String.join(", ", listed) + ") until " + plan.expiresAt()
+                + "\nApprove with POST /api/v1/plans/" + plan.planId() + "/approve; a newer scan's plan replaces it.");
+        link(text, "plan", "api/v1/plans/pending");
+        body.put("text", text.toString());
+        head(body, NoticeEvent.PLAN_AWAITS_APPROVAL, plan.runId(), plan.createdAt().toString());
+        body.put("planId", plan.planId());
+        body.put("expiresAt", plan.expiresAt().toString());
+        body.put("actions", actions);
+        body.put("kinds", kinds);
+        links(body, "plan", "api/v1/plans/pending");
         return body;
     }
 

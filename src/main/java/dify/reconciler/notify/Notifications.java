@@ -2,6 +2,7 @@ package dify.reconciler.notify;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.approval.PlanAwaitingApproval;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.metrics.MetricNames;
@@ -107,7 +108,8 @@ public class Notifications {
         worker = new Thread(() -> work(sender, delivered), "webhook");
         worker.setDaemon(true);
         worker.start();
-        LOG.infof("webhook %s: notices on critical findings' changes, failed runs and breaker trips", target.redacted());
+        LOG.infof("webhook %s: notices on critical findings' changes, failed runs, breaker trips and plans awaiting approval",
+                target.redacted());
     }
 
     @PreDestroy
@@ -137,6 +139,14 @@ public class Notifications {
     void onBreakerTrip(@Observes BreakerEvent trip) {
         if (queue != null && !trip.acknowledged()) {
             offer(new Notice(NoticeEvent.BREAKER_TRIPPED, null, null, payloads.breakerTripped(trip)));
+        }
+    }
+
+    /** Called when a plan is published for approval; once per plan id (the channel's state), across restarts too. */
+    void onPlanPublished(@Observes PlanAwaitingApproval published) {
+        if (queue != null) {
+            offerChanged(new Notice(NoticeEvent.PLAN_AWAITS_APPROVAL, Notice.APPROVAL_CHANNEL, published.plan().planId(),
+                    payloads.planAwaitsApproval(published.plan())));
         }
     }
 

@@ -1,5 +1,7 @@
 package dify.reconciler.observe;
 
+import dify.reconciler.approval.Suspension;
+import dify.reconciler.approval.SuspensionStatus;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.storage.ObjectStorage;
@@ -73,6 +75,9 @@ public class ReadinessHealthCheck implements HealthCheck {
     @Inject
     LeaderElection leadership;
 
+    @Inject
+    Suspension suspension;
+
     private volatile DependencyProbe database;
     private volatile DependencyProbe bucket;
 
@@ -104,6 +109,12 @@ public class ReadinessHealthCheck implements HealthCheck {
                 .withData("leaderElection", leader.state());
         if (leader.holder() != null) {
             response.withData("leaderHolder", leader.holder());
+        }
+        // As last read (every tick and request): readiness asks the database nothing more for it.
+        SuspensionStatus suspended = suspension.lastRead();
+        response.withData("remediationSuspended", suspended == null ? "not read yet" : String.valueOf(suspended.suspended()));
+        if (suspended != null && suspended.suspended()) {
+            response.withData("remediationSuspendedReason", suspended.reason());
         }
         Optional<ScanReport> last = history.latest();
         if (last.isEmpty()) {

@@ -30,6 +30,8 @@ public sealed interface Access permits Access.Proceed, Access.Refused {
         /** Another reconciler holds the actor lock, or it cannot be taken. */
         LOCK,
         /** This instance does not lead (service), or its command holds no lock. */
-        NOT_LEADER
+        NOT_LEADER,
+        /** Remediation is suspended at run time (apply and purge; restore and recover stay allowed). */
+        SUSPENDED
     }
 }

@@ -1,5 +1,7 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.approval.Suspension;
+import dify.reconciler.approval.SuspensionStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.concurrent.Semaphore;
@@ -8,6 +10,7 @@ import java.util.concurrent.Semaphore;
  * The one place that decides whether this process may change the daemon's data, evaluated once per command run or
  * service tick. In this order: work that needs the quarantine even to show it (restore, recover, purge) is refused
  * when state cannot be recorded; apply is refused while the breaker is tripped; then unarmed is a {@link Access.DryRun};
+ * armed, apply and purge are refused while remediation is suspended ({@link Suspension});
  * armed, it needs recordable state, this process's one remediation permit (apply after a scan, API restores, the
  * daily purge and recovery never run at once in one process: a second caller is refused at once, not queued), the
  * actor lock for a command, and the permission to act (the service's leader, or the command holding the lock). The
@@ -45,8 +48,12 @@ public class AccessGate {
         SERVICE
     }
 
-    /** What the gate reads, once per evaluation. */
-    record Inputs(RemediationPolicy policy, String whyNothingCanBeRecorded, BreakerStatus breaker) {
+    /** What the gate reads, once per evaluation; {@code suspension} is read for apply and purge only (null otherwise). */
+    record Inputs(RemediationPolicy policy, String whyNothingCanBeRecorded, BreakerStatus breaker, SuspensionStatus suspension) {
+
+        Inputs(RemediationPolicy policy, String whyNothingCanBeRecorded, BreakerStatus breaker) {
+            this(policy, whyNothingCanBeRecorded, breaker, null);
+        }
     }
 
     static final String BUSY = "another remediation is running in this process (apply, restore, recover and purge take"
@@ -67,12 +74,15 @@ public class AccessGate {
     ActorLock actorLock;
 
     @Inject
+    Suspension suspension;
+
+    @Inject
     ActingPermission permission;
 
     /** Decides for {@code work}; an {@link Acting} result must be closed (try-with-resources). */
     public Access open(Work work, Caller caller) {
         Inputs in = new Inputs(remediation.policy(), remediation.whyNothingCanBeRecorded(),
-                work == Work.APPLY ? breaker.status() : null);
+                work == Work.APPLY ? breaker.status() : null, suspends(work) ? suspension.status() : null);
         return decide(work, caller, in, permit, actorLock, permission);
     }
 
@@ -87,6 +97,9 @@ public class AccessGate {
         }
         if (!in.policy().armed()) {
             return new Access.DryRun();
+        }
+        if (suspends(work) && in.suspension() != null && in.suspension().suspended()) {
+            return new Access.Refused(Access.Reason.SUSPENDED, in.suspension().describe());
         }
         if (unrecorded != null) {
             return new Access.Refused(Access.Reason.STATE, unrecorded);
@@ -112,6 +125,11 @@ public class AccessGate {
         }
         ActorLock.Hold held = hold;
         return new Acting(in.policy(), () -> release(held, permit));
+    }
+
+    /** A suspension stops what changes the daemon's data or deletes our copies; restore and recover are the way back. */
+    static boolean suspends(Work work) {
+        return work == Work.APPLY || work == Work.PURGE;
     }
 
     private static void release(ActorLock.Hold hold, Semaphore permit) {

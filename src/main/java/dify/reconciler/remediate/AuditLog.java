@@ -19,7 +19,7 @@ public final class AuditLog {
      */
     public record Entry(long seq, String actionId, String runId, String planId, String instance, String kind, String action,
             String table, String rowId, String before, String after, String outcome, String detail, Instant at, String objectKey,
-            String targetKey, String cache) {
+            String targetKey, String cache, String approvedBy) {
     }
 
     /** Exact matches; a null field matches everything. */
@@ -54,7 +54,8 @@ public final class AuditLog {
             }
             List<Entry> entries = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT seq, action_id, run_id, plan_id, instance, kind, action,"
-                    + " table_name, row_id, before::text, after::text, outcome, detail, at, object_key, target_key, cache FROM " + table
+                    + " table_name, row_id, before::text, after::text, outcome, detail, at, object_key, target_key, cache, approved_by FROM "
+                    + table
                     + WHERE
                     + " ORDER BY seq DESC OFFSET ? LIMIT ?")) {
                 int i = bind(ps, f);
@@ -65,7 +66,7 @@ public final class AuditLog {
                         entries.add(new Entry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
                                 rs.getString(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(10),
                                 rs.getString(11), rs.getString(12), rs.getString(13), rs.getTimestamp(14).toInstant(),
-                                rs.getString(15), rs.getString(16), rs.getString(17)));
+                                rs.getString(15), rs.getString(16), rs.getString(17), rs.getString(18)));
                     }
                 }
             }

@@ -16,12 +16,19 @@ public final class RemediationAudit {
     private final String table;
     private final String instance;
     private final Clock clock;
+    /** Who approved the plan whose actions this audit records (approval=required), or null. */
+    private final String approvedBy;
 
     /** @param auditTable our {@code remediation_actions}, schema-qualified (from StateStore's allow-listed schema) */
     public RemediationAudit(String auditTable, String instance, Clock clock) {
+        this(auditTable, instance, clock, null);
+    }
+
+    public RemediationAudit(String auditTable, String instance, Clock clock, String approvedBy) {
         this.table = auditTable;
         this.instance = instance;
         this.clock = clock;
+        this.approvedBy = approvedBy;
     }
 
     public void record(Connection c, String planId, String runId, PlannedAction a, String before, String after,
@@ -45,8 +52,8 @@ public final class RemediationAudit {
             String action, String subject, String secondSubject, String before, String after, ActionOutcome outcome, String detail)
             throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (action_id, run_id, plan_id, instance, kind,"
-                + " action, " + subjectColumns + ", before, after, outcome, detail, at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?)")) {
+                + " action, " + subjectColumns + ", before, after, outcome, detail, at, approved_by)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?)")) {
             ps.setString(1, actionId);
             ps.setString(2, runId);
             ps.setString(3, planId);
@@ -60,6 +67,7 @@ public final class RemediationAudit {
             ps.setString(11, outcome.label());
             ps.setString(12, detail);
             ps.setTimestamp(13, Timestamp.from(clock.instant()));
+            ps.setString(14, approvedBy);
             ps.executeUpdate();
         }
     }

@@ -190,10 +190,15 @@ public class RemediationService {
 
     /** Writes one {@code planned} audit row per action (our schema only); nothing when it cannot be written. */
     public void auditPlanned(RemediationPlan plan) throws SQLException {
+        auditPlanned(plan, null);
+    }
+
+    /** Like {@link #auditPlanned(RemediationPlan)}, for a plan {@code approvedBy} approved. */
+    public void auditPlanned(RemediationPlan plan, String approvedBy) throws SQLException {
         if (plan.actions().isEmpty() || whyNothingCanBeRecorded() != null) {
             return;
         }
-        RemediationAudit audit = audit();
+        RemediationAudit audit = audit(approvedBy);
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(true);
             for (PlannedAction a : plan.actions()) {
@@ -205,14 +210,22 @@ public class RemediationService {
 
     /** An applier for this database (its schema read now, outside any write transaction). */
     public RowRemedyApplier applier() throws SQLException {
-        return new RowRemedyApplier(dataSource, transactions(), state.table("quarantine_rows"), audit(), this::counter, cache,
-                clock);
+        return applier(null);
+    }
+
+    private RowRemedyApplier applier(String approvedBy) throws SQLException {
+        return new RowRemedyApplier(dataSource, transactions(), state.table("quarantine_rows"), audit(approvedBy), this::counter,
+                cache, clock);
     }
 
     /** The object applier for this database and bucket. */
     public ObjectRemedyApplier objectApplier() throws SQLException {
-        return new ObjectRemedyApplier(dataSource, transactions(), storage, quarantinePrefix(), objectQuarantine(), audit(),
-                this::counter);
+        return objectApplier(null);
+    }
+
+    private ObjectRemedyApplier objectApplier(String approvedBy) throws SQLException {
+        return new ObjectRemedyApplier(dataSource, transactions(), storage, quarantinePrefix(), objectQuarantine(),
+                audit(approvedBy), this::counter);
     }
 
     /**
@@ -220,6 +233,12 @@ public class RemediationService {
      * service and the {@code apply} command both come here, so neither forgets one kind.
      */
     public List<ActionResult> applyAll(RemediationPlan plan, Access.Proceed mode, String runId) throws SQLException {
+        return applyAll(plan, mode, runId, null);
+    }
+
+    /** Like {@link #applyAll(RemediationPlan, Access.Proceed, String)}; every audit row names {@code approvedBy} (or null). */
+    public List<ActionResult> applyAll(RemediationPlan plan, Access.Proceed mode, String runId, String approvedBy)
+            throws SQLException {
         if (!(mode instanceof Acting acting)) {
             // Dry run: the same plan, each action reported as what would be done; nothing read or written.
             List<ActionResult> shown = new ArrayList<>(RowRemedyApplier.dryRun(plan, this::counter));
@@ -229,7 +248,7 @@ public class RemediationService {
         if (whyNothingCanBeRecorded() == null) {
             recoverInterrupted(acting); // a half-done action of a killed process is settled before anything new
         }
-        List<ActionResult> results = new ArrayList<>(applier().apply(plan, acting, runId));
+        List<ActionResult> results = new ArrayList<>(applier(approvedBy).apply(plan, acting, runId));
         List<PlannedAction> objectActions = new ArrayList<>(plan.actions().stream().filter(a -> a.action().onObject()).toList());
         List<PlannedAction> uninstalled = uninstalledCopies(plan, results);
         if (!uninstalled.isEmpty()) {
@@ -239,7 +258,7 @@ public class RemediationService {
         if (!objectActions.isEmpty()) {
             RemediationPlan objects = new RemediationPlan(plan.planId(), plan.createdAt(), plan.expiresAt(),
                     plan.database(), plan.runId(), objectActions, List.of(), 0);
-            List<ActionResult> objectResults = applyObjects(objects, acting, runId);
+            List<ActionResult> objectResults = applyObjects(objects, acting, runId, approvedBy);
             results.addAll(objectResults);
             installWon(plan, uninstalled, objectResults, runId);
         }
@@ -250,10 +269,10 @@ public class RemediationService {
      * The object actions, or, when the database went away during the row actions (the applier reads its schema
      * first), each of them failed without a step taken: the row actions' results are reported all the same.
      */
-    private List<ActionResult> applyObjects(RemediationPlan objects, Acting acting, String runId) {
+    private List<ActionResult> applyObjects(RemediationPlan objects, Acting acting, String runId, String approvedBy) {
         ObjectRemedyApplier applier;
         try {
-            applier = objectApplier();
+            applier = objectApplier(approvedBy);
         } catch (SQLException e) {
             String why = "not started: the database is unreachable (" + RowRemedyApplier.describe(e) + ")";
             List<ActionResult> failed = new ArrayList<>();
@@ -364,7 +383,11 @@ public class RemediationService {
     }
 
     private RemediationAudit audit() {
-        return new RemediationAudit(state.table("remediation_actions"), instance(), clock);
+        return audit(null);
+    }
+
+    private RemediationAudit audit(String approvedBy) {
+        return new RemediationAudit(state.table("remediation_actions"), instance(), clock, approvedBy);
     }
 
     private void counter(String kind, String action, ActionOutcome outcome) {

@@ -1,5 +1,6 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.approval.ApprovalSettings;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import io.quarkus.runtime.Startup;
@@ -32,6 +33,7 @@ public class RemediationSettingsCheck {
             throw new IllegalStateException(refusal);
         }
         RemediationPolicy.of(config.remediation());
+        ApprovalSettings.of(config.remediation()); // approval, approval-ttl and the change windows
         // An unsafe quarantine prefix would put our copies where the daemon reads: refuse it at start.
         QuarantinePrefix.of(config.remediation().quarantinePrefix(), daemon.layout());
     }

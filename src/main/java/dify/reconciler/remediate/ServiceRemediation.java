@@ -1,5 +1,9 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.approval.ApprovalSettings;
+import dify.reconciler.approval.OutsideWindow;
+import dify.reconciler.approval.PlanApprovals;
+import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.report.ScanReport;
@@ -63,6 +67,9 @@ public class ServiceRemediation {
     @Inject
     Clock clock;
 
+    @Inject
+    PlanApprovals approvals;
+
     private volatile LatestPlan latest;
     private volatile DailyPurge daily;
 
@@ -85,17 +92,29 @@ public class ServiceRemediation {
 
     LatestPlan planAndApply(ScanReport report) throws Exception {
         RemediationPolicy policy = remediation.policy();
+        ApprovalSettings approval = ApprovalSettings.of(config.remediation());
         RemediationPlan plan = remediation.plan(report, policy);
+        boolean inWindow = approval.windows().open(clock.instant());
+        if (!inWindow) {
+            plan = OutsideWindow.withhold(plan); // shown as what would be done, never applied or published
+        }
         boolean leader = permission.mayAct(); // reported in the plan's view; the gate decides
         boolean armed = policy.armed(); // reported likewise
         Access access = gate.open(AccessGate.Work.APPLY, AccessGate.Caller.SERVICE);
+        if (access instanceof Acting a && approval.required()) {
+            try (a) {
+                return underApproval(plan, a, report, approval, inWindow);
+            }
+        }
         if (access instanceof Acting a && plan.actions().isEmpty()) {
             a.close();
             access = null;
         }
         if (!(access instanceof Acting acting)) {
             String note;
-            if (access == null) {
+            if (!inWindow) {
+                note = "outside every change window (" + approval.windows().describe() + "): every action withheld";
+            } else if (access == null) {
                 note = "nothing to do";
             } else if (access instanceof Access.Refused r) {
                 note = "not applied: " + r.message();
@@ -115,6 +134,45 @@ public class ServiceRemediation {
                     results.size(), results.stream().map(r -> r.outcome().label()).toList());
             return new LatestPlan(plan, clock.instant(), true, true, true, null, results);
         }
+    }
+
+    /**
+     * Armed, leading and {@code approval=required}: an approved plan waiting is applied (its own actions, each
+     * re-checked, audited with the approver), inside a change window and when this scan's guards passed; else this
+     * scan's plan, when it has actions, is published for approval, replacing the pending one. An approved plan
+     * waiting is never replaced: the plan applied next is the one someone approved.
+     */
+    private LatestPlan underApproval(RemediationPlan fresh, Acting acting, ScanReport report, ApprovalSettings approval,
+            boolean inWindow) throws Exception {
+        Optional<PublishedPlan> waiting = approvals.approvedWaiting();
+        if (waiting.isPresent()) {
+            PublishedPlan p = waiting.get();
+            String waits = !inWindow
+                    ? "outside every change window (" + approval.windows().describe() + ")"
+                    : !fresh.guards().isEmpty() ? "this scan's guards stopped its plan" : null;
+            if (waits != null) {
+                return new LatestPlan(fresh, clock.instant(), true, true, false, "approved plan " + p.planId() + " waits: " + waits,
+                        List.of());
+            }
+            RemediationPlan approved = p.plan().toPlan(remediation.layout());
+            if (!approved.database().equals(remediation.database()) || !approvals.claim(p.planId())) {
+                return new LatestPlan(fresh, clock.instant(), true, true, false, "approved plan " + p.planId()
+                        + " was not applied: it was made for another database or bucket, expired or was applied meanwhile", List.of());
+            }
+            remediation.auditPlanned(approved, p.approvedBy());
+            List<ActionResult> results = remediation.applyAll(approved, acting, report.runId(), p.approvedBy());
+            LOG.infof("remediation plan %s approved by %s: %d action(s) applied as %s", p.planId(), p.approvedBy(), results.size(),
+                    results.stream().map(r -> r.outcome().label()).toList());
+            return new LatestPlan(approved, clock.instant(), true, true, true, "approved by " + p.approvedBy(), results);
+        }
+        if (fresh.actions().isEmpty()) {
+            return new LatestPlan(fresh, clock.instant(), true, true, false, inWindow
+                    ? "nothing to do"
+                    : "outside every change window (" + approval.windows().describe() + "): every action withheld", List.of());
+        }
+        PublishedPlan p = approvals.publish(fresh, approval.ttl(), Breaker.instance());
+        return new LatestPlan(fresh, clock.instant(), true, true, false, "awaits approval until " + p.expiresAt()
+                + ": POST /api/v1/plans/" + p.planId() + "/approve", List.of());
     }
 
     /** Hourly; purges at most once a day ({@link DailyPurge}), only when the gate lets this tick act. */

@@ -22,7 +22,9 @@ public enum WithheldReason {
      */
     UNSUPPORTED,
     /** A guard stopped the whole plan (the plan's {@code guards} say which): untrustworthy inputs, a cap, the breaker. */
-    GUARD;
+    GUARD,
+    /** The service planned outside every change window ({@code reconciler.remediation.windows}): shown, not applied. */
+    OUTSIDE_WINDOW;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.approval.PlanAwaitingApproval;
+import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.remediate.PlanDocument;
 import dify.reconciler.remediate.Breaker;
 import dify.reconciler.remediate.GuardName;
 import dify.reconciler.remediate.GuardTrip;
@@ -77,6 +80,9 @@ class WebhookTest {
 
     @Inject
     Breaker breaker;
+
+    @Inject
+    jakarta.enterprise.event.Event<PlanAwaitingApproval> published;
 
     @BeforeAll
     static void captureLog() {
@@ -211,6 +217,33 @@ class WebhookTest {
         // The held notice is answered, then the queued one is sent (it differs from what was just delivered).
         assertEquals(1, JSON.readTree(next().body()).get("counts").get("critical").asInt());
         assertEquals(2, JSON.readTree(next().body()).get("counts").get("critical").asInt());
+    }
+
+    @Test
+    @Order(4)
+    void aPlanAwaitingApprovalIsSentOncePerPlanId() throws Exception {
+        PublishedPlan first = published("plan-approval-1");
+        published.fire(new PlanAwaitingApproval(first));
+        published.fire(new PlanAwaitingApproval(first)); // the same plan again: never sent twice
+        published.fire(new PlanAwaitingApproval(published("plan-approval-2")));
+        JsonNode got = JSON.readTree(next().body());
+        assertEquals("plan_awaits_approval", got.get("event").asText());
+        assertEquals("plan-approval-1", got.get("planId").asText());
+        assertEquals(1, got.get("actions").asInt());
+        assertEquals(1, got.get("kinds").get("refers_too_low").asInt());
+        assertTrue(got.get("text").asText().contains("POST /api/v1/plans/plan-approval-1/approve"), got.toString());
+        assertEquals(LINK_BASE + "api/v1/plans/pending", got.get("links").get("plan").asText());
+        assertEquals("plan-approval-2", JSON.readTree(next().body()).get("planId").asText(), "the repeat was not sent");
+    }
+
+    private static PublishedPlan published(String planId) {
+        java.time.Instant at = java.time.Instant.parse("2026-12-07T02:00:00Z");
+        PlanDocument doc = new PlanDocument(planId, at.toString(), at.plusSeconds(86_400).toString(), "db", "run-approval",
+                List.of(new PlanDocument.Action(planId + "/1", "refers_too_low", "update_row", "plugins", "row-1", null, "a/b", null,
+                        "refers 1, expected 2")),
+                List.of(), 0);
+        return new PublishedPlan(planId, at, at.plusSeconds(86_400), "run-approval", PublishedPlan.Status.PENDING, null, null, null,
+                null, doc, "persisted");
     }
 
     private static Map<String, Object> criticalPayload(JsonNode report) throws Exception {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.approval.SuspensionStatus;
 import dify.reconciler.catalog.FindingKind;
 import java.time.Duration;
 import java.time.Instant;
@@ -168,6 +169,26 @@ class AccessGateTest {
         Access follower = AccessGate.decide(AccessGate.Work.RESTORE, AccessGate.Caller.SERVICE, armed, permit, new FakeLock(true),
                 () -> false);
         assertEquals(new Access.Refused(Access.Reason.NOT_LEADER, "this instance may not act now (not the leader)"), follower);
+        assertEquals(1, permit.availablePermits(), "no refusal kept the permit");
+    }
+
+    @Test
+    void aSuspensionRefusesApplyAndPurgeArmedAndLetsRestoreAndRecoverThrough() {
+        SuspensionStatus suspended = new SuspensionStatus(true, "daemon upgrade", "ops", Instant.parse("2026-12-07T05:00:00Z"),
+                "persisted");
+        Semaphore permit = new Semaphore(1);
+        for (AccessGate.Work work : AccessGate.Work.values()) {
+            AccessGate.Inputs in = new AccessGate.Inputs(policy(true), null, CLOSED, AccessGate.suspends(work) ? suspended : null);
+            Access access = AccessGate.decide(work, AccessGate.Caller.SERVICE, in, permit, new FakeLock(true), () -> true);
+            if (work == AccessGate.Work.APPLY || work == AccessGate.Work.PURGE) {
+                assertEquals(new Access.Refused(Access.Reason.SUSPENDED, suspended.describe()), access, work.label());
+            } else {
+                assertInstanceOf(Acting.class, access, work.label()).close();
+            }
+        }
+        AccessGate.Inputs unarmed = new AccessGate.Inputs(policy(false), null, CLOSED, suspended);
+        assertInstanceOf(Access.DryRun.class, AccessGate.decide(AccessGate.Work.APPLY, AccessGate.Caller.SERVICE, unarmed, permit,
+                new FakeLock(true), () -> true), "unarmed, a suspension changes nothing: a dry run");
         assertEquals(1, permit.availablePermits(), "no refusal kept the permit");
     }
 
