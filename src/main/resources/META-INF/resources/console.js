@@ -312,8 +312,8 @@ const actionsState = { offset: 0, limit: 25 };
 async function actions() {
   const page = await api("actions" + query(actionsState));
   const blocked = mutationBlocked();
-  // An applied action whose restore is on this page (newer entries come first) has nothing left to restore.
-  const restoredHere = new Set(page.actions.filter(a => a.kind === "restore" && a.outcome === "restored").map(a => a.actionId));
+  // An applied action whose restore or purge is on this page (newer entries come first) has nothing left to restore.
+  const restoredHere = new Set(page.actions.filter(a => a.outcome === "restored" || a.outcome === "purged").map(a => a.actionId));
   const restorable = a => a.outcome === "applied" && a.kind !== "restore" && a.kind !== "purge" && !restoredHere.has(a.actionId);
   const runs = [...new Set(page.actions.filter(restorable).map(a => a.runId).filter(Boolean))];
   const restored = r => r.restored + " of " + r.total + " restored" + (r.results || []).map(x => "\n" + x.actionId + ": " + x.outcome + (x.detail ? " (" + x.detail + ")" : "")).join("");
@@ -353,7 +353,7 @@ async function breaker() {
   const blocked = mutationBlocked();
   const form = el("form", { id: "ack-form", class: "filters" },
     el("label", {}, "Reason (what was checked, why acting is safe again)", el("textarea", { name: "reason", id: "ack-reason", rows: 2, cols: 60, required: true })),
-    el("button", { type: "submit", class: "danger", id: "ack", disabled: !!blocked || !b.tripped, title: blocked || "" }, "Acknowledge"));
+    el("button", { type: "submit", class: "danger", id: "ack", disabled: !!blocked, title: blocked || "" }, "Acknowledge"));
   form.addEventListener("submit", ev => {
     ev.preventDefault();
     const reason = document.getElementById("ack-reason").value.trim();

@@ -212,7 +212,10 @@ class ConsoleTest {
         rows.get(0).findElement(By.cssSelector("summary")).click();
         String details = rows.get(0).findElement(By.cssSelector("details")).getText();
         assertTrue(details.contains("In Dify: upgrade fails with 'failed to get package file'"), details);
-        assertEquals("docs/runbook.md#pluginreconcilercriticalfindings", rows.get(0).findElement(By.cssSelector(".runbook")).getText());
+        WebElement runbook = rows.get(0).findElement(By.cssSelector("a.runbook"));
+        assertEquals("docs/runbook.md#pluginreconcilercriticalfindings", runbook.getText());
+        assertTrue(runbook.getAttribute("href").endsWith("/docs/runbook.md#pluginreconcilercriticalfindings"),
+                runbook.getAttribute("href"));
 
         new Select(driver.findElement(By.name("kind"))).selectByValue("");
         filter("q", "ORPHAN-07");
@@ -320,6 +323,7 @@ class ConsoleTest {
         assertTrue(text("#message").contains("breaker acknowledgement refused: HTTP 401"), text("#message"));
         enterToken();
         page("breaker");
+        driver.findElement(By.id("ack-reason")).clear();
         driver.findElement(By.id("ack-reason")).sendKeys("checked the listing by hand");
         click("#ack");
         awaitMessage("acknowledged");
