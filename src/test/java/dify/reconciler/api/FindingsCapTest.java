@@ -55,6 +55,13 @@ class FindingsCapTest {
                 .body("summary.byKind.endpoint_orphaned", equalTo(ORPHANED_ENDPOINTS))
                 .body("summary.byKind.package_missing", equalTo(1))
                 .body("summary.bySeverity.info", equalTo(ORPHANED_ENDPOINTS));
+        // State in memory (SELECT-only role): the console's ledger view is the report's capped list, and says so.
+        given().when().get("/api/v1/ledger").then().statusCode(200).body("source", equalTo("report"))
+                .body("findingsTruncated", equalTo(true)).body("total", equalTo(CAP))
+                .body("findings[0].kind", equalTo("package_missing"));
+        given().queryParam("q", FloodedDaemon.missingPackageUid.toUpperCase(java.util.Locale.ROOT)).when().get("/api/v1/ledger")
+                .then().statusCode(200).body("total", equalTo(1))
+                .body("findings[0].pluginUniqueIdentifier", equalTo(FloodedDaemon.missingPackageUid));
     }
 
     /** A consistent daemon (local storage) with one package object gone and many endpoints left behind. */

@@ -58,6 +58,9 @@ class ApiTokenDisabledTest {
             assertEquals(403, given().post(request).statusCode(), "POST " + request + " without a token");
         }
         given().get("/api/v1/runs").then().statusCode(200);
+        // The web console reads this to say it is read-only, and why.
+        given().get("/api/v1/status").then().statusCode(200).body("tokenConfigured", equalTo(false))
+                .body("mutationsHere", equalTo(true));
         given().get("/api/v1/plan").then().statusCode(404).body("error", containsString("no plan yet"));
         given().get("/api/v1/breaker").then().statusCode(200);
     }
