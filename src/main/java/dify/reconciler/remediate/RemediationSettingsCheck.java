@@ -2,6 +2,9 @@ package dify.reconciler.remediate;
 
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.record.QuarantinePrefix;
+import dify.reconciler.remediate.write.StepHook;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.remediate.RemediationPolicy;
+import dify.reconciler.remediate.plan.RemediationPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.remediate.RemediationPolicy;
+import dify.reconciler.remediate.plan.RemediationPolicy;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
