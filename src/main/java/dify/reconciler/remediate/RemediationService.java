@@ -12,6 +12,7 @@ import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.remediate.acting.Access;
 import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.acting.GateReadings;
 import dify.reconciler.remediate.apply.InstallRace;
 import dify.reconciler.remediate.apply.InterruptedObjectActions;
 import dify.reconciler.remediate.apply.ObjectRemedyApplier;
@@ -74,7 +75,7 @@ import org.jboss.logging.Logger;
  * the applier and restorer on the service's datasource, the audit and the metric.
  */
 @ApplicationScoped
-public class RemediationService {
+public class RemediationService implements GateReadings {
 
     private static final Logger LOG = Logger.getLogger(RemediationService.class);
 
@@ -128,6 +129,7 @@ public class RemediationService {
     ObjectStorage storage;
 
     /** The configured policy (validated at start by {@code ConfigurationCheck}, so this cannot fail later). */
+    @Override
     public RemediationPolicy policy() {
         return RemediationPolicy.of(config.remediation());
     }
@@ -184,7 +186,7 @@ public class RemediationService {
         List<RemediationCandidate> others = new ArrayList<>();
         Set<FindingKind> allowed = EnumSet.noneOf(FindingKind.class);
         allowed.addAll(policy.allowed());
-        allowed.retainAll(RemediationPolicy.remediableKinds());
+        allowed.retainAll(Remedies.remediableKinds());
         boolean persisted = state.persisted();
         for (Finding f : report.findings()) {
             if (!persisted || !allowed.contains(f.kind())) {
@@ -222,6 +224,7 @@ public class RemediationService {
      * Why quarantine and audit could not be written now, or null when they can. {@link StateStore} only says
      * "persisted" when our role may write every table of our schema, these two included.
      */
+    @Override
     public String whyNothingCanBeRecorded() {
         return state.persisted() ? null : "state is in memory (" + state.reason() + ")";
     }

@@ -20,6 +20,7 @@ import dify.reconciler.remediate.plan.RemedyAction;
 import dify.reconciler.remediate.plan.WithheldItem;
 import dify.reconciler.remediate.plan.WithheldReason;
 import dify.reconciler.remediate.planner.PlanDocument;
+import dify.reconciler.remediate.planner.Remedies;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
@@ -367,7 +368,7 @@ class RowSetRemediationTest {
         assertEquals(23L, p.get(FindingKind.PACKAGE_MISSING));
         assertEquals(29L, p.get(FindingKind.ASSET_MISSING));
         assertEquals(42L, p.get(FindingKind.CHECKSUM_MISMATCH));
-        assertEquals(RemediationPolicy.remediableKinds(), p.keySet(), "every kind with a remedy has a population, no other");
+        assertEquals(Remedies.remediableKinds(), p.keySet(), "every kind with a remedy has a population, no other");
     }
 
     // --- plants ---

@@ -2,7 +2,6 @@ package dify.reconciler.remediate.acting;
 
 import dify.reconciler.actor.ActingPermission;
 import dify.reconciler.actor.ActorLock;
-import dify.reconciler.remediate.RemediationService;
 import dify.reconciler.remediate.guard.Breaker;
 import dify.reconciler.remediate.guard.BreakerStatus;
 import dify.reconciler.remediate.plan.RemediationPolicy;
@@ -64,7 +63,7 @@ public class AccessGate {
     private final Semaphore permit = new Semaphore(1);
 
     @Inject
-    RemediationService remediation;
+    GateReadings remediation;
 
     @Inject
     Breaker breaker;

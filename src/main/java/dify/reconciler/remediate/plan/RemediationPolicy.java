@@ -3,11 +3,9 @@ package dify.reconciler.remediate.plan;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.ReconcilerConfig;
-import dify.reconciler.remediate.planner.Remedies;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -36,16 +34,6 @@ public record RemediationPolicy(boolean armed, Set<FindingKind> allowed, int con
             throw new IllegalArgumentException(
                     "reconciler.remediation min-age, min-age-info must not be negative and plan-ttl must be positive");
         }
-    }
-
-    /** What the kind's remedy does, empty for report-only kinds. */
-    public static Optional<RemedyAction> remedyFor(FindingKind kind) {
-        return Remedies.of(kind).map(Remedy::action);
-    }
-
-    /** Kinds that have a remedy in this version. */
-    public static Set<FindingKind> remediableKinds() {
-        return Remedies.kinds();
     }
 
     /**

@@ -3,17 +3,15 @@ package dify.reconciler.remediate.plan;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
-import dify.reconciler.remediate.objects.ObjectRemedy;
-import dify.reconciler.remediate.rows.RowRemedy;
 import java.time.Instant;
 import java.util.Set;
 
 /**
  * How one family of finding kinds is repaired, end to end: which kinds it acts on, what it changes (its
  * {@link RemedyAction}), the population its share cap is measured on, the action it plans for a finding, which
- * planned actions it makes (a plan file is input), and, in {@link RowRemedy} or {@link ObjectRemedy}, its re-check
+ * planned actions it makes (a plan file is input), and, in {@code rows.RowRemedy} or {@code objects.ObjectRemedy}, its re-check
  * and change. The planner, the appliers and the plan validation hold no rule of their own about a kind: they ask
- * the kind's remedy ({@link Remedies}). Adding a remedy is one class and one line in {@link Remedies}.
+ * the kind's remedy ({@code planner.Remedies}). Adding a remedy is one class and one line in {@code Remedies}.
  */
 public interface Remedy {
 

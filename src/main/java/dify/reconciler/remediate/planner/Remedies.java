@@ -75,6 +75,16 @@ public final class Remedies {
     private Remedies() {
     }
 
+    /** What the kind's remedy does, empty for report-only kinds. */
+    public static Optional<RemedyAction> remedyFor(FindingKind kind) {
+        return of(kind).map(Remedy::action);
+    }
+
+    /** Kinds that have a remedy in this version. */
+    public static Set<FindingKind> remediableKinds() {
+        return kinds();
+    }
+
     /** The kind's remedy, empty for a report-only kind. */
     public static Optional<Remedy> of(FindingKind kind) {
         return Optional.ofNullable(BY_KIND.get(kind));

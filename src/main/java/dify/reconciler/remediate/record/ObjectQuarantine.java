@@ -4,8 +4,8 @@ import dify.reconciler.actor.WriteFence;
 import dify.reconciler.inventory.storage.ObjectChangedException;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
-import dify.reconciler.remediate.apply.RowRemedyApplier;
 import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.write.WriteTransactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -174,7 +174,7 @@ public final class ObjectQuarantine {
         } catch (SQLException | RuntimeException ex) {
             LOG.errorf(ex, "restore %s (%s) failed", e.actionId(), e.originalKey());
             outcome = ActionOutcome.FAILED;
-            detail = RowRemedyApplier.describe(ex);
+            detail = WriteTransactions.describe(ex);
         }
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(true);

@@ -101,4 +101,17 @@ public final class WriteTransactions {
             cause.addSuppressed(e);
         }
     }
+
+    /** A failed write as the user reads it: the first line of its message, a lock we could not get said plainly. */
+    public static String describe(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // 55P03 (lock_not_available) is both our lock_timeout running out and a NOWAIT lock refused at once.
+        if (e instanceof SQLException sql && "55P03".equals(sql.getSQLState())) {
+            return m.contains("lock timeout")
+                    ? "the row stayed locked longer than our lock_timeout (the daemon is changing it?): " + m
+                    : "the row is locked by another transaction (the daemon is changing it?); taken NOWAIT, so we gave up at"
+                            + " once: " + m;
+        }
+        return m.lines().findFirst().orElse(m);
+    }
 }

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RemediationPlannerTest {
 
     private static final Instant NOW = Instant.parse("2026-11-29T12:00:00Z");
-    private static final Set<FindingKind> ALL_ROW_KINDS = RemediationPolicy.remediableKinds();
+    private static final Set<FindingKind> ALL_ROW_KINDS = Remedies.remediableKinds();
     private static final Map<FindingKind, Long> BIG = Map.ofEntries(Map.entry(FindingKind.REFERS_TOO_LOW, 1000L),
             Map.entry(FindingKind.REFERS_DRIFT, 1000L), Map.entry(FindingKind.CATEGORY_ROW_ORPHANED, 1000L),
             Map.entry(FindingKind.ENDPOINT_ORPHANED, 1000L), Map.entry(FindingKind.INVALID_IDENTIFIER_ROW, 1000L),
