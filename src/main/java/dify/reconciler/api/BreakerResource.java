@@ -1,8 +1,8 @@
 package dify.reconciler.api;
 
-import dify.reconciler.remediate.Breaker;
-import dify.reconciler.remediate.BreakerEvent;
-import dify.reconciler.remediate.BreakerStatus;
+import dify.reconciler.remediate.guard.Breaker;
+import dify.reconciler.remediate.guard.BreakerEvent;
+import dify.reconciler.remediate.guard.BreakerStatus;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;

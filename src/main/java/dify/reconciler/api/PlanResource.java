@@ -1,8 +1,8 @@
 package dify.reconciler.api;
 
-import dify.reconciler.remediate.ActionResult;
-import dify.reconciler.remediate.PlanDocument;
 import dify.reconciler.remediate.ServiceRemediation;
+import dify.reconciler.remediate.planner.PlanDocument;
+import dify.reconciler.remediate.record.ActionResult;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

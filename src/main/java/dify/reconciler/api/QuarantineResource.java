@@ -1,7 +1,7 @@
 package dify.reconciler.api;
 
 import dify.reconciler.remediate.RemediationService;
-import dify.reconciler.remediate.RowQuarantine;
+import dify.reconciler.remediate.record.RowQuarantine;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;

@@ -1,12 +1,12 @@
 package dify.reconciler.api;
 
-import dify.reconciler.remediate.Access;
-import dify.reconciler.remediate.AccessGate;
-import dify.reconciler.remediate.Acting;
-import dify.reconciler.remediate.ActionOutcome;
-import dify.reconciler.remediate.ActionResult;
 import dify.reconciler.remediate.RemediationService;
 import dify.reconciler.remediate.Restores;
+import dify.reconciler.remediate.acting.Access;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;

@@ -1,9 +1,9 @@
 package dify.reconciler.approval;
 
-import dify.reconciler.remediate.PlannedAction;
-import dify.reconciler.remediate.RemediationPlan;
-import dify.reconciler.remediate.WithheldItem;
-import dify.reconciler.remediate.WithheldReason;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.WithheldItem;
+import dify.reconciler.remediate.plan.WithheldReason;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -2,8 +2,8 @@ package dify.reconciler.approval;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dify.reconciler.remediate.PlanDocument;
-import dify.reconciler.remediate.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.planner.PlanDocument;
 import dify.reconciler.state.StateStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;

@@ -1,6 +1,6 @@
 package dify.reconciler.approval;
 
-import dify.reconciler.remediate.PlanDocument;
+import dify.reconciler.remediate.planner.PlanDocument;
 import java.time.Instant;
 import java.util.Locale;
 

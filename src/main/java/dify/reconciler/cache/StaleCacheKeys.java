@@ -3,7 +3,7 @@ package dify.reconciler.cache;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.inventory.postgres.DaemonSchema;
-import dify.reconciler.remediate.ChangedRow;
+import dify.reconciler.remediate.record.ChangedRow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashSet;

@@ -1,8 +1,8 @@
 package dify.reconciler.cli;
 
-import dify.reconciler.remediate.Breaker;
-import dify.reconciler.remediate.BreakerEvent;
-import dify.reconciler.remediate.BreakerStatus;
+import dify.reconciler.remediate.guard.Breaker;
+import dify.reconciler.remediate.guard.BreakerEvent;
+import dify.reconciler.remediate.guard.BreakerStatus;
 import dify.reconciler.run.ScanRunner;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;

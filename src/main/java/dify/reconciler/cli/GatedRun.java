@@ -1,8 +1,8 @@
 package dify.reconciler.cli;
 
-import dify.reconciler.remediate.Access;
-import dify.reconciler.remediate.AccessGate;
-import dify.reconciler.remediate.Acting;
+import dify.reconciler.remediate.acting.Access;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
 import dify.reconciler.run.ScanRunner;
 import org.jboss.logging.Logger;
 

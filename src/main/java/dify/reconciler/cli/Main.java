@@ -2,7 +2,7 @@ package dify.reconciler.cli;
 
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.observe.InvalidConfigurationServer;
-import dify.reconciler.remediate.StepHook;
+import dify.reconciler.remediate.write.StepHook;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;

@@ -1,12 +1,12 @@
 package dify.reconciler.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dify.reconciler.remediate.GuardTrip;
-import dify.reconciler.remediate.PlanDocument;
-import dify.reconciler.remediate.PlannedAction;
-import dify.reconciler.remediate.RemediationPlan;
 import dify.reconciler.remediate.RemediationService;
-import dify.reconciler.remediate.WithheldItem;
+import dify.reconciler.remediate.plan.GuardTrip;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.WithheldItem;
+import dify.reconciler.remediate.planner.PlanDocument;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import io.quarkus.arc.Unremovable;

@@ -1,8 +1,8 @@
 package dify.reconciler.cli;
 
-import dify.reconciler.remediate.AccessGate;
-import dify.reconciler.remediate.Acting;
 import dify.reconciler.remediate.QuarantinePurge;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;

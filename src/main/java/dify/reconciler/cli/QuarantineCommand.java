@@ -2,7 +2,7 @@ package dify.reconciler.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.remediate.RemediationService;
-import dify.reconciler.remediate.RowQuarantine;
+import dify.reconciler.remediate.record.RowQuarantine;
 import dify.reconciler.run.ScanRunner;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;

@@ -1,10 +1,10 @@
 package dify.reconciler.cli;
 
-import dify.reconciler.remediate.AccessGate;
-import dify.reconciler.remediate.Acting;
-import dify.reconciler.remediate.InterruptedObjectActions;
-import dify.reconciler.remediate.ObjectRecovery;
 import dify.reconciler.remediate.RemediationService;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.apply.InterruptedObjectActions;
+import dify.reconciler.remediate.objects.ObjectRecovery;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;

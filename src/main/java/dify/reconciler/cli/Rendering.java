@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dify.reconciler.cache.CacheInvalidation;
-import dify.reconciler.remediate.ActionOutcome;
-import dify.reconciler.remediate.ActionResult;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import java.io.IOException;
 import java.util.List;
 

@@ -1,11 +1,11 @@
 package dify.reconciler.cli;
 
 import dify.reconciler.cache.CacheInvalidation;
-import dify.reconciler.remediate.AccessGate;
-import dify.reconciler.remediate.Acting;
-import dify.reconciler.remediate.ActionOutcome;
-import dify.reconciler.remediate.ActionResult;
 import dify.reconciler.remediate.Restores;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.Dependent;
 import jakarta.inject.Inject;

@@ -1,5 +1,6 @@
 package dify.reconciler.config;
 
+import dify.reconciler.inventory.postgres.DifyDatabase;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -18,7 +19,7 @@ import java.util.regex.Pattern;
  * @param settings the settings that chose the target, named in every message about it
  */
 public record DifyDatabaseSettings(String url, String username, String password, Map<String, String> driverProperties,
-        String description, String settings) {
+        String description, String settings) implements DifyDatabase {
 
     private static final Pattern POSTGRES_URL = Pattern.compile("jdbc:postgresql://([^/?#]*)/([^?#]+)(?:\\?.*)?");
 
@@ -64,6 +65,7 @@ public record DifyDatabaseSettings(String url, String username, String password,
     }
 
     /** The driver properties of a connection, credentials included (never log these). */
+    @Override
     public Properties connectionProperties() {
         Properties p = new Properties();
         p.putAll(driverProperties);

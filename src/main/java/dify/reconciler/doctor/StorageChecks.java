@@ -3,7 +3,7 @@ package dify.reconciler.doctor;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
-import dify.reconciler.remediate.QuarantinePrefix;
+import dify.reconciler.remediate.record.QuarantinePrefix;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

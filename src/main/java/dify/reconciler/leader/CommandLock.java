@@ -1,9 +1,9 @@
 package dify.reconciler.leader;
 
+import dify.reconciler.actor.ActorLock;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
 import dify.reconciler.config.ProcessMode;
-import dify.reconciler.remediate.ActorLock;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;

@@ -1,8 +1,8 @@
 package dify.reconciler.leader;
 
+import dify.reconciler.actor.ActingPermission;
+import dify.reconciler.actor.WriteFence;
 import dify.reconciler.config.ProcessMode;
-import dify.reconciler.remediate.ActingPermission;
-import dify.reconciler.remediate.WriteFence;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.Connection;

@@ -3,7 +3,7 @@ package dify.reconciler.notify;
 import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.Severity;
-import dify.reconciler.remediate.BreakerEvent;
+import dify.reconciler.remediate.guard.BreakerEvent;
 import dify.reconciler.report.ScanReport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

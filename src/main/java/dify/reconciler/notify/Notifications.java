@@ -6,7 +6,7 @@ import dify.reconciler.approval.PlanAwaitingApproval;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.metrics.MetricNames;
-import dify.reconciler.remediate.BreakerEvent;
+import dify.reconciler.remediate.guard.BreakerEvent;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.StateStore;
 import io.micrometer.core.instrument.Counter;

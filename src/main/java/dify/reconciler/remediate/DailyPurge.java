@@ -1,5 +1,8 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.remediate.acting.Access;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

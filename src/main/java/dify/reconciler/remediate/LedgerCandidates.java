@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
+import dify.reconciler.remediate.plan.RemediationCandidate;
+import dify.reconciler.remediate.planner.RemediationPlanner;
 import dify.reconciler.state.FindingHistory;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,10 @@
 package dify.reconciler.remediate;
 
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.record.ObjectQuarantineStore;
+import dify.reconciler.remediate.record.QuarantineStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;

@@ -1,6 +1,8 @@
 package dify.reconciler.remediate;
 
 import dify.reconciler.metrics.MetricNames;
+import dify.reconciler.remediate.planner.Remedies;
+import dify.reconciler.remediate.record.ActionOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;

@@ -1,6 +1,7 @@
 package dify.reconciler.remediate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.actor.WriteFence;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
@@ -9,6 +10,44 @@ import dify.reconciler.config.DifyDatabaseSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.remediate.acting.Access;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.acting.GateReadings;
+import dify.reconciler.remediate.apply.InstallRace;
+import dify.reconciler.remediate.apply.InterruptedObjectActions;
+import dify.reconciler.remediate.apply.ObjectRemedyApplier;
+import dify.reconciler.remediate.apply.RowRemedyApplier;
+import dify.reconciler.remediate.apply.RowRestorer;
+import dify.reconciler.remediate.apply.UnfinishedUninstalls;
+import dify.reconciler.remediate.guard.Breaker;
+import dify.reconciler.remediate.guard.BreakerStatus;
+import dify.reconciler.remediate.guard.GuardInputs;
+import dify.reconciler.remediate.guard.InputGuards;
+import dify.reconciler.remediate.objects.ObjectRecovery;
+import dify.reconciler.remediate.objects.ObjectRemedy;
+import dify.reconciler.remediate.plan.GuardName;
+import dify.reconciler.remediate.plan.GuardTrip;
+import dify.reconciler.remediate.plan.GuardTrips;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationCandidate;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.plan.ScanCounts;
+import dify.reconciler.remediate.planner.PlanGuards;
+import dify.reconciler.remediate.planner.RemediationPlanner;
+import dify.reconciler.remediate.planner.Remedies;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
+import dify.reconciler.remediate.record.AppliedRowsListener;
+import dify.reconciler.remediate.record.AuditLog;
+import dify.reconciler.remediate.record.ObjectQuarantine;
+import dify.reconciler.remediate.record.QuarantinePrefix;
+import dify.reconciler.remediate.record.RemediationAudit;
+import dify.reconciler.remediate.record.RowQuarantine;
+import dify.reconciler.remediate.rows.RowRemedy;
+import dify.reconciler.remediate.write.Step;
+import dify.reconciler.remediate.write.StepHook;
+import dify.reconciler.remediate.write.WriteTransactions;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.state.StateStore;
 import io.agroal.api.AgroalDataSource;
@@ -36,7 +75,7 @@ import org.jboss.logging.Logger;
  * the applier and restorer on the service's datasource, the audit and the metric.
  */
 @ApplicationScoped
-public class RemediationService {
+public class RemediationService implements GateReadings {
 
     private static final Logger LOG = Logger.getLogger(RemediationService.class);
 
@@ -90,6 +129,7 @@ public class RemediationService {
     ObjectStorage storage;
 
     /** The configured policy (validated at start by {@code ConfigurationCheck}, so this cannot fail later). */
+    @Override
     public RemediationPolicy policy() {
         return RemediationPolicy.of(config.remediation());
     }
@@ -146,7 +186,7 @@ public class RemediationService {
         List<RemediationCandidate> others = new ArrayList<>();
         Set<FindingKind> allowed = EnumSet.noneOf(FindingKind.class);
         allowed.addAll(policy.allowed());
-        allowed.retainAll(RemediationPolicy.remediableKinds());
+        allowed.retainAll(Remedies.remediableKinds());
         boolean persisted = state.persisted();
         for (Finding f : report.findings()) {
             if (!persisted || !allowed.contains(f.kind())) {
@@ -184,6 +224,7 @@ public class RemediationService {
      * Why quarantine and audit could not be written now, or null when they can. {@link StateStore} only says
      * "persisted" when our role may write every table of our schema, these two included.
      */
+    @Override
     public String whyNothingCanBeRecorded() {
         return state.persisted() ? null : "state is in memory (" + state.reason() + ")";
     }

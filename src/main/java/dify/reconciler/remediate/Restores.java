@@ -1,5 +1,10 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.apply.RowRestorer;
+import dify.reconciler.remediate.record.ActionResult;
+import dify.reconciler.remediate.record.ObjectQuarantine;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.sql.SQLException;

@@ -1,11 +1,20 @@
 package dify.reconciler.remediate;
 
+import dify.reconciler.actor.ActingPermission;
 import dify.reconciler.approval.ApprovalSettings;
 import dify.reconciler.approval.OutsideWindow;
 import dify.reconciler.approval.PlanApprovals;
 import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.remediate.acting.Access;
+import dify.reconciler.remediate.acting.AccessGate;
+import dify.reconciler.remediate.acting.Acting;
+import dify.reconciler.remediate.apply.RowRemedyApplier;
+import dify.reconciler.remediate.guard.Breaker;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;

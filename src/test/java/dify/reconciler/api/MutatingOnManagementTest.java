@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dify.reconciler.remediate.Breaker;
-import dify.reconciler.remediate.GuardName;
-import dify.reconciler.remediate.GuardTrip;
+import dify.reconciler.remediate.guard.Breaker;
+import dify.reconciler.remediate.plan.GuardName;
+import dify.reconciler.remediate.plan.GuardTrip;
 import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dify.reconciler.remediate.ChangedRow;
+import dify.reconciler.remediate.record.ChangedRow;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.remediate.RemediationPolicy;
+import dify.reconciler.remediate.planner.Remedies;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -110,8 +110,8 @@ class DocumentationTest {
             }
         }
         Map<FindingKind, String> code = new TreeMap<>();
-        for (FindingKind k : RemediationPolicy.remediableKinds()) {
-            code.put(k, RemediationPolicy.remedyFor(k).orElseThrow().label());
+        for (FindingKind k : Remedies.remediableKinds()) {
+            code.put(k, Remedies.remedyFor(k).orElseThrow().label());
         }
         assertEquals(code, documented);
     }

@@ -11,7 +11,7 @@ import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.it.LeastPrivilegeIT;
-import dify.reconciler.remediate.QuarantinePrefix;
+import dify.reconciler.remediate.record.QuarantinePrefix;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.ForwardingStorage;
 import dify.reconciler.testsupport.RedisServer;

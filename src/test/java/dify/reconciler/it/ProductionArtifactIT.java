@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dify.reconciler.remediate.StepHook;
+import dify.reconciler.remediate.write.StepHook;
 import dify.reconciler.testhook.TestStepHook;
 import dify.reconciler.testsupport.PackagedApp;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.StorageLayout;
-import dify.reconciler.remediate.Step;
+import dify.reconciler.remediate.write.Step;
 import dify.reconciler.testhook.TestStepHook;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;

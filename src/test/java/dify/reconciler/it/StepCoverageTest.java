@@ -3,7 +3,7 @@ package dify.reconciler.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dify.reconciler.remediate.Step;
+import dify.reconciler.remediate.write.Step;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;

@@ -7,7 +7,7 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.remediate.RemediationPolicy;
+import dify.reconciler.remediate.planner.Remedies;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -48,8 +48,8 @@ class FreshServiceTest {
         assertEquals(1.0, m.value("plugin_reconciler_configuration_valid"), "a service that started has a valid configuration");
         assertEquals(0.0, m.value("plugin_reconciler_packages_unverified"));
         // Alerts take increase() of these: each must exist at 0 before its first event.
-        for (FindingKind kind : RemediationPolicy.remediableKinds()) {
-            assertEquals(0.0, m.value("plugin_reconciler_remediation_actions_total{action=\"" + RemediationPolicy.remedyFor(kind)
+        for (FindingKind kind : Remedies.remediableKinds()) {
+            assertEquals(0.0, m.value("plugin_reconciler_remediation_actions_total{action=\"" + Remedies.remedyFor(kind)
                     .orElseThrow().label() + "\",kind=\"" + kind.label() + "\",outcome=\"failed\"}"), kind.label());
         }
         assertEquals(0.0, m.value("plugin_reconciler_guard_trips_total{guard=\"shrunk_listing\"}"));

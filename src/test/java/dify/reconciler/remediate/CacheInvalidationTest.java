@@ -5,11 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dify.reconciler.actor.ActorLock;
 import dify.reconciler.cache.CacheInvalidation;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.leader.CommandLock;
 import dify.reconciler.observe.DriftedDaemon;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.remediate.acting.Tokens;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.planner.PlanDocument;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;

@@ -3,6 +3,7 @@ package dify.reconciler.remediate;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.remediate.acting.AccessGate;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

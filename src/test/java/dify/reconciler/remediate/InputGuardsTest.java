@@ -4,6 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.remediate.guard.InputGuards;
+import dify.reconciler.remediate.plan.GuardName;
+import dify.reconciler.remediate.plan.GuardTrip;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.plan.RemedyAction;
+import dify.reconciler.remediate.plan.WithheldItem;
+import dify.reconciler.remediate.plan.WithheldReason;
+import dify.reconciler.remediate.planner.PlanGuards;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

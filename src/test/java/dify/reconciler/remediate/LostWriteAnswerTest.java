@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.remediate.acting.Tokens;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.BucketContents;

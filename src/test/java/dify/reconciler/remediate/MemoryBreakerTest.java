@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.metrics.MetricNames;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.remediate.guard.Breaker;
+import dify.reconciler.remediate.guard.BreakerEvent;
+import dify.reconciler.remediate.guard.BreakerStatus;
+import dify.reconciler.remediate.plan.GuardName;
+import dify.reconciler.remediate.plan.GuardTrip;
+import dify.reconciler.remediate.plan.RemediationPlan;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.state.StateStore;

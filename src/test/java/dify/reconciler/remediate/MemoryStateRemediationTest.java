@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.WithheldReason;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.actor.ActorLock;
+import dify.reconciler.actor.WriteFence;
 import dify.reconciler.leader.CommandLock;
 import dify.reconciler.leader.LeaderElector;
 import dify.reconciler.leader.LeaderLockKey;

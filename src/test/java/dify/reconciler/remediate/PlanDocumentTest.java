@@ -6,6 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.remediate.plan.GuardName;
+import dify.reconciler.remediate.plan.GuardTrip;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemedyAction;
+import dify.reconciler.remediate.plan.WithheldItem;
+import dify.reconciler.remediate.plan.WithheldReason;
+import dify.reconciler.remediate.planner.PlanDocument;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -31,6 +31,17 @@ import dify.reconciler.inventory.TenantFootprint;
 import dify.reconciler.inventory.TenantStorageRow;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.storage.StoredObject;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationCandidate;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.plan.RemedyAction;
+import dify.reconciler.remediate.plan.WithheldItem;
+import dify.reconciler.remediate.plan.WithheldReason;
+import dify.reconciler.remediate.planner.ActionsWeMake;
+import dify.reconciler.remediate.planner.PlanDocument;
+import dify.reconciler.remediate.planner.RemediationPlanner;
+import dify.reconciler.remediate.planner.Remedies;
 import dify.reconciler.state.FindingHistory;
 import dify.reconciler.testsupport.HostileInput;
 import java.time.Duration;
@@ -81,7 +92,7 @@ class PlannerMakesOnlyAcceptedActionsTest {
             Set<FindingKind> unsupportedKinds = plan.withheld().stream().filter(w -> w.reason() == WithheldReason.UNSUPPORTED)
                     .map(WithheldItem::kind).collect(Collectors.toSet());
             assertTrue(Set.of(FindingKind.ASSET_MISSING).containsAll(unsupportedKinds), "withheld as unsupported: " + plan.withheld());
-            long remediable = findings.stream().filter(f -> RemediationPolicy.remedyFor(f.kind()).isPresent()).count();
+            long remediable = findings.stream().filter(f -> Remedies.remedyFor(f.kind()).isPresent()).count();
             long iconsOfInvalidDeclarations = findings.stream()
                     .filter(f -> f.kind() == FindingKind.ASSET_MISSING && !PluginIdentifier.isValid(f.pluginUniqueIdentifier()))
                     .count();
@@ -347,7 +358,7 @@ class PlannerMakesOnlyAcceptedActionsTest {
     }
 
     private static RemediationPlan planAllKinds(List<Finding> findings, StorageLayout layout, boolean armed) {
-        RemediationPolicy policy = new RemediationPolicy(armed, RemediationPolicy.remediableKinds(), 1, Duration.ZERO,
+        RemediationPolicy policy = new RemediationPolicy(armed, Remedies.remediableKinds(), 1, Duration.ZERO,
                 Duration.ZERO, 1_000_000, 1.0, Duration.ofHours(1));
         Map<FindingKind, Long> population = new EnumMap<>(FindingKind.class);
         for (FindingKind k : FindingKind.values()) {

@@ -4,6 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dify.reconciler.observe.DriftedDaemon;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.remediate.acting.Tokens;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.DaemonRows;

@@ -12,6 +12,17 @@ import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
 import dify.reconciler.catalog.StorageLayout;
 import dify.reconciler.observe.DriftedDaemonAccess;
+import dify.reconciler.remediate.acting.Tokens;
+import dify.reconciler.remediate.plan.PlannedAction;
+import dify.reconciler.remediate.plan.RemediationPlan;
+import dify.reconciler.remediate.plan.RemediationPolicy;
+import dify.reconciler.remediate.plan.RemedyAction;
+import dify.reconciler.remediate.plan.WithheldItem;
+import dify.reconciler.remediate.plan.WithheldReason;
+import dify.reconciler.remediate.planner.PlanDocument;
+import dify.reconciler.remediate.planner.Remedies;
+import dify.reconciler.remediate.record.ActionOutcome;
+import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
@@ -357,7 +368,7 @@ class RowSetRemediationTest {
         assertEquals(23L, p.get(FindingKind.PACKAGE_MISSING));
         assertEquals(29L, p.get(FindingKind.ASSET_MISSING));
         assertEquals(42L, p.get(FindingKind.CHECKSUM_MISMATCH));
-        assertEquals(RemediationPolicy.remediableKinds(), p.keySet(), "every kind with a remedy has a population, no other");
+        assertEquals(Remedies.remediableKinds(), p.keySet(), "every kind with a remedy has a population, no other");
     }
 
     // --- plants ---

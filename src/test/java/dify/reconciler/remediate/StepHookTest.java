@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.remediate.write.Step;
+import dify.reconciler.remediate.write.StepHook;
 import dify.reconciler.testsupport.PausedStep;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.actor.WriteFence;
 import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.observe.DriftedDaemonAccess;
-import dify.reconciler.remediate.WriteFence;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DaemonRows;

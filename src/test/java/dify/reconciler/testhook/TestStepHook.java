@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.function.Consumer;
 
 /**
- * TEST ONLY, never in the production artifact: what {@code dify.reconciler.remediate.StepHook} calls at each step
+ * TEST ONLY, never in the production artifact: what {@code dify.reconciler.remediate.write.StepHook} calls at each step
  * boundary when this class is on the system class path ({@code PackagedApp} puts it there for a packaged run that
  * sets one of these properties; in Surefire the test classes are there already). It uses only JDK types: the system
  * class loader that loads it cannot see the application's classes.

@@ -1,6 +1,6 @@
 package dify.reconciler.testsupport;
 
-import dify.reconciler.remediate.StepHook;
+import dify.reconciler.remediate.write.StepHook;
 import dify.reconciler.testhook.TestStepHook;
 import java.io.File;
 import java.io.IOException;

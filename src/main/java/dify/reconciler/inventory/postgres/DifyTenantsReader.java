@@ -1,6 +1,5 @@
 package dify.reconciler.inventory.postgres;
 
-import dify.reconciler.config.DifyDatabaseSettings;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -36,7 +35,7 @@ public final class DifyTenantsReader implements AutoCloseable {
         this.fetchSize = fetchSize;
     }
 
-    public static DifyTenantsReader open(DifyDatabaseSettings settings, Duration lockTimeout, int fetchSize)
+    public static DifyTenantsReader open(DifyDatabase settings, Duration lockTimeout, int fetchSize)
             throws DifyTenantsUnavailableException {
         Properties properties = settings.connectionProperties();
         Connection c;
@@ -72,7 +71,7 @@ public final class DifyTenantsReader implements AutoCloseable {
     }
 
     /** The qualified name of {@code tenants} as the user's search_path finds it, once its shape and grant are checked. */
-    private static String tenantsTable(Connection c, DifyDatabaseSettings settings)
+    private static String tenantsTable(Connection c, DifyDatabase settings)
             throws SQLException, DifyTenantsUnavailableException {
         String where = " in Dify's database " + settings.description() + " (" + settings.settings() + ")";
         try (PreparedStatement ps = c.prepareStatement("""

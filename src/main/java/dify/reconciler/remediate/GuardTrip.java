@@ -1,5 +1,0 @@
-package dify.reconciler.remediate;
-
-/** A guard that tripped, and what it saw (no secrets, no row contents: counts, prefixes, table names). */
-public record GuardTrip(GuardName guard, String detail) {
-}
