@@ -26,8 +26,8 @@ class OpenApiDocumentTest {
 
     private static final List<Class<?>> RESOURCES = List.of(ReportResource.class, FindingsResource.class, RunsResource.class,
             PlanResource.class, ActionsResource.class, RestoreResource.class, QuarantineResource.class, BreakerResource.class,
-            dify.reconciler.approval.ApprovalResource.class,
-            dify.reconciler.approval.SuspensionResource.class,
+            ApprovalResource.class,
+            SuspensionResource.class,
             OpenApiResource.class);
 
     @Test

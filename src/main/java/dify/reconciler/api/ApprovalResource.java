@@ -1,8 +1,8 @@
-package dify.reconciler.approval;
+package dify.reconciler.api;
 
-import dify.reconciler.api.ApiConfig;
-import dify.reconciler.api.ApiException;
-import dify.reconciler.api.MutatingEndpoint;
+import dify.reconciler.approval.Actor;
+import dify.reconciler.approval.PlanApprovals;
+import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.config.ReconcilerConfig;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;

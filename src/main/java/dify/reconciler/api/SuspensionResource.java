@@ -1,8 +1,8 @@
-package dify.reconciler.approval;
+package dify.reconciler.api;
 
-import dify.reconciler.api.ApiConfig;
-import dify.reconciler.api.ApiException;
-import dify.reconciler.api.MutatingEndpoint;
+import dify.reconciler.approval.Actor;
+import dify.reconciler.approval.Suspension;
+import dify.reconciler.approval.SuspensionStatus;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
