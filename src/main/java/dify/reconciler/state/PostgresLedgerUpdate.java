@@ -18,6 +18,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
@@ -47,6 +49,8 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private long staged;
     private long stagingNanos;
     private String problem;
+    /** Labels of the kinds whose check did not run: their entries are not closed. */
+    private final Set<String> keptOpen = new TreeSet<>();
 
     PostgresLedgerUpdate(StateStore store, ObjectMapper mapper, UUID runId, Duration retention) {
         this.store = store;
@@ -114,6 +118,11 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     }
 
     @Override
+    public void keepOpen(Set<FindingKind> kinds) {
+        kinds.forEach(k -> keptOpen.add(k.label()));
+    }
+
+    @Override
     public LedgerView complete(Instant seenAt, List<Finding> reported, Map<FindingKind, Long> counts) {
         long t0 = System.nanoTime();
         flush();
@@ -147,7 +156,8 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                         + " AND l.kind = s.kind AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL"
                         + " DO NOTHING", at, at, runId);
                 // What this successful scan did not see is gone: close it (kept for history until the retention).
-                update(c, "UPDATE " + ledger + " SET closed_at = ? WHERE closed_at IS NULL AND last_run <> ?", at, runId);
+                update(c, "UPDATE " + ledger + " SET closed_at = ? WHERE closed_at IS NULL AND last_run <> ?"
+                        + " AND kind <> ALL (?::text[])", at, runId, keptOpen.toArray(String[]::new));
                 update(c, "DELETE FROM " + ledger + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
                 update(c, "DELETE FROM " + scanned + " WHERE run_id = ?", runId);
                 c.commit();
