@@ -51,13 +51,13 @@ class ParallelPrefixListingTest {
 
     /**
      * Keys whose order a naive merge gets wrong: names sorting just before and after '/' beside a folder ({@code a!x},
-     * {@code a-b/…}, {@code a/…}, {@code a0}), an object directly under the prefix, non-ASCII, U+FF5E (above every
-     * surrogate in UTF-16, below them in UTF-8; S3Proxy drops U+E000 itself), emoji (surrogate pairs), deep paths, spaces, and look-alike prefixes
+     * {@code a-b/…}, {@code a/…}, {@code a0}), an object directly under the prefix, non-ASCII, emoji (surrogate pairs), deep paths, spaces, and look-alike prefixes
      * beside {@code persistence/}. (An object and a folder of the same name, {@code a} and {@code a/b}, are left out:
-     * no folder, and so neither S3Proxy's file-system backend, can hold both.)
+     * no folder, and so neither S3Proxy's file-system backend, can hold both; so are characters in U+E000–U+FFFF beside
+     * ones above U+FFFF: S3Proxy lists those in UTF-16 order, which the sequential S3 listing refuses, and drops U+E000.)
      */
     private static final List<String> TRICKY = List.of(P + "a!x", P + "a-b/p/1", P + "a/b", P + "a/c/d/e", P + "a0",
-            P + "b b/é/1", P + "ä/1", P + "ä/😀", P + "\uFF5E/x", P + "😀/1", P + "😀/\uFF5E", P + "😀!/x", P + "z",
+            P + "b b/é/1", P + "ä/1", P + "ä/😀", P + "😀/1", P + "😀!/x", P + "z",
             P + "日本/プラグイン/data.bin", "persistencex/outside", "persistence-/x", "plugin/outside");
 
     private final List<AutoCloseable> cleanup = new ArrayList<>();
