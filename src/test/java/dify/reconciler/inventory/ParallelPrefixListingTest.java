@@ -198,6 +198,9 @@ class ParallelPrefixListingTest {
         }
         Set<String> written = new TreeSet<>();
         for (String key : holdable.select(candidates, Set.of()).kept()) {
+            if (holdable == FolderKeys.S3PROXY && key.chars().anyMatch(ch -> ch >= 0xE000 && ch <= 0xFFFF)) {
+                continue; // S3Proxy itself lists these in UTF-16 order beside characters above U+FFFF (see TRICKY)
+            }
             writer.put(key, key.getBytes(StandardCharsets.UTF_8));
             written.add(key);
         }
