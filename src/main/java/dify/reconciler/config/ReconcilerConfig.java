@@ -47,6 +47,14 @@ public interface ReconcilerConfig {
     @WithDefault("7d")
     Duration deepVerifyFullEvery();
 
+    /**
+     * How often {@code tenant_storage_drift} (the listing of {@code persistence/}, per-tenant plugin data) runs, when less
+     * often than every scan: a scan less than this after the last one that ran it skips it (a check that did not run:
+     * its open findings stay open). Unset: every scan. Counted in the service's memory: the first scan after a start
+     * always runs it, and so does every one-shot {@code scan}.
+     */
+    Optional<Duration> tenantStorageInterval();
+
     /** The most verdicts deep verify's cache keeps (the most recent); {@code 0}: no cache. */
     @WithDefault("1000000")
     int deepVerifyCacheMaxEntries();
@@ -298,6 +306,14 @@ public interface ReconcilerConfig {
          * derived (see the README's storage backends table). Ignored for the other storage types.
          */
         Optional<String> s3Endpoint();
+
+        /**
+         * Folder listings in flight at once when {@code persistence/} is listed folder by folder (per tenant), merged
+         * back into one listing in key order ({@code inventory.ParallelPrefixListing}). Listing waits on the store, not
+         * on the CPU, so more than one helps in a 1-CPU container too; {@code 1}: one sequential listing.
+         */
+        @WithDefault("4")
+        int listingConcurrency();
     }
 
     /** Notices to a webhook for people without Alertmanager (see {@code notify.Notifications}); off unless a URL is set. */

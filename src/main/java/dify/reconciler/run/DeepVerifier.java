@@ -3,6 +3,7 @@ package dify.reconciler.run;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.InvalidPackageException;
+import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginPackageInspector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.inventory.storage.ExactLengthInputStream;
@@ -20,14 +21,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -63,9 +60,11 @@ final class DeepVerifier {
     private final ObjectStorage storage;
     private final FindingSink sink;
     private final Caching caching;
-    private Map<String, VerifiedObject> cached = Map.of();
-    private final Map<String, VerifiedObject> verdicts = new HashMap<>();
-    private final Set<String> fresh = new HashSet<>();
+    /** This prefix's cached verdicts in key order, merged with the listing; null: none (not cached, or unreadable). */
+    private VerifiedObjects.CacheReader cached;
+    private VerifiedObject nextCached;
+    /** The new cache, written as verdicts are reached; null when caching is off or the cache cannot be written. */
+    private VerifiedObjects.CacheWriter kept;
     private long bytesRead;
     private long fromCache;
 
@@ -86,41 +85,115 @@ final class DeepVerifier {
     void verify(String packagePrefix, List<StoredObject> packages, String installedPrefix, List<StoredObject> installed) {
         if (caching.on()) {
             try {
-                cached = caching.cache().load();
+                kept = caching.cache().replace();
             } catch (RuntimeException e) {
-                LOG.warnf("deep verify cache not read, every object is read: %s", e.getMessage());
-                sink.note("the deep verify cache could not be read (" + e.getMessage() + "): every object was read");
+                cacheNotWritten(e);
             }
         }
-        Map<String, String> packageDigests = new HashMap<>();
-        for (StoredObject o : packages) {
-            String uid = o.key().substring(packagePrefix.length());
-            String digest = judge(o, uid);
-            if (digest != null) {
-                packageDigests.put(uid, digest);
+        try {
+            Map<String, String> packageDigests = new HashMap<>();
+            openCache(packagePrefix);
+            for (StoredObject o : packages) {
+                String uid = o.key().substring(packagePrefix.length());
+                String digest = judge(o, uid);
+                if (digest != null) {
+                    packageDigests.put(uid, digest);
+                }
+            }
+            openCache(installedPrefix);
+            for (StoredObject o : installed) {
+                String uid = o.key().substring(installedPrefix.length());
+                String digest = judge(o, uid);
+                String packageDigest = packageDigests.get(uid);
+                if (digest != null && packageDigest != null && !digest.equals(packageDigest)) {
+                    sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.version(),
+                            "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
+                }
+            }
+            closeCache();
+            if (kept != null) {
+                try {
+                    kept.commit(caching.maxEntries());
+                } catch (RuntimeException e) {
+                    cacheNotWritten(e);
+                }
+            }
+        } finally {
+            closeCache();
+            if (kept != null) {
+                kept.close();
             }
         }
-        for (StoredObject o : installed) {
-            String uid = o.key().substring(installedPrefix.length());
-            String digest = judge(o, uid);
-            String packageDigest = packageDigests.get(uid);
-            if (digest != null && packageDigest != null && !digest.equals(packageDigest)) {
-                sink.add(Finding.object(FindingKind.INSTALLED_COPY_DIFFERS, o.key(), uid, o.version(),
-                        "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
+    }
+
+    /** Starts reading the cached verdicts under {@code prefix}; one that cannot be read costs bytes, not the scan. */
+    private void openCache(String prefix) {
+        closeCache();
+        if (!caching.on() || cacheUnreadable) {
+            return;
+        }
+        try {
+            cached = caching.cache().read(prefix);
+        } catch (RuntimeException e) {
+            cacheNotRead(e);
+        }
+    }
+
+    private void closeCache() {
+        if (cached != null) {
+            cached.close();
+            cached = null;
+        }
+        nextCached = null;
+    }
+
+    private boolean cacheUnreadable;
+
+    private void cacheNotRead(RuntimeException e) {
+        closeCache();
+        cacheUnreadable = true;
+        LOG.warnf("deep verify cache not read, every object is read: %s", e.getMessage());
+        sink.note("the deep verify cache could not be read (" + e.getMessage() + "): every object was read");
+    }
+
+    private void cacheNotWritten(RuntimeException e) {
+        if (kept != null) {
+            kept.close();
+            kept = null;
+        }
+        LOG.warnf("deep verify cache not written, the next scan reads again what this one read: %s", e.getMessage());
+        sink.note("the deep verify cache could not be written (" + e.getMessage() + "): the next scan reads these objects again");
+    }
+
+    /**
+     * The cached verdict for {@code key}, or null: both the listing and the cache are in UTF-8 byte order of keys, so the
+     * cache is read forward only, past the keys no longer listed.
+     */
+    private VerifiedObject cachedVerdict(String key) {
+        if (cached == null) {
+            return null;
+        }
+        try {
+            while (nextCached == null || KeyOrder.compare(nextCached.key(), key) < 0) {
+                if (!cached.hasNext()) {
+                    return null;
+                }
+                nextCached = cached.next();
             }
+        } catch (RuntimeException e) {
+            cacheNotRead(e);
+            return null;
         }
-        if (caching.on()) {
-            saveVerdicts();
-        }
+        return nextCached.key().equals(key) ? nextCached : null;
     }
 
     /** The cached verdict when it still holds, else a read; returns the sha256, or null when not the package named. */
     private String judge(StoredObject o, String expectedUid) {
-        VerifiedObject known = cached.get(o.key());
+        VerifiedObject known = cachedVerdict(o.key());
         if (known != null && known.sameVersion(o.size(), o.lastModified(), o.etag())
                 && known.verifiedAt().isAfter(caching.now().minus(caching.fullEvery()))) {
             fromCache++;
-            verdicts.put(o.key(), known);
+            keep(known, false);
             if (!known.valid()) {
                 sink.add(Finding.object(FindingKind.CHECKSUM_MISMATCH, o.key(), expectedUid, o.version(), known.mismatch()));
             }
@@ -129,25 +202,20 @@ final class DeepVerifier {
         return inspect(o, expectedUid);
     }
 
-    /** Only this listing's verdicts, the most recent first when there are more than the bound. */
-    private void saveVerdicts() {
-        List<VerifiedObject> kept = new ArrayList<>(verdicts.values());
-        if (kept.size() > caching.maxEntries()) {
-            kept.sort(Comparator.comparing(VerifiedObject::verifiedAt).reversed().thenComparing(VerifiedObject::key));
-            kept = kept.subList(0, caching.maxEntries());
+    private void keep(VerifiedObject verdict, boolean fresh) {
+        if (kept == null) {
+            return;
         }
         try {
-            caching.cache().save(kept, fresh);
+            kept.keep(verdict, fresh);
         } catch (RuntimeException e) {
-            LOG.warnf("deep verify cache not written, the next scan reads again what this one read: %s", e.getMessage());
-            sink.note("the deep verify cache could not be written (" + e.getMessage() + "): the next scan reads these objects again");
+            cacheNotWritten(e);
         }
     }
 
     private void remember(StoredObject o, String sha256, String mismatch) {
         if (caching.on()) {
-            verdicts.put(o.key(), new VerifiedObject(o.key(), o.size(), o.lastModified(), o.etag(), caching.now(), sha256, mismatch));
-            fresh.add(o.key());
+            keep(new VerifiedObject(o.key(), o.size(), o.lastModified(), o.etag(), caching.now(), sha256, mismatch), true);
         }
     }
 

@@ -18,6 +18,7 @@ import dify.reconciler.detect.TenantStorageDetector;
 import dify.reconciler.detect.WorkingDirDetector;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
+import dify.reconciler.inventory.ParallelPrefixListing;
 import dify.reconciler.inventory.PluginRow;
 import dify.reconciler.inventory.TableRow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
@@ -60,6 +61,8 @@ final class Scan {
     /** Read once: the rules are a bundled resource, the same for every scan of this build. */
     private static final DeclarationRules DECLARATION_RULES = DeclarationRules.bundled();
     private static final Logger LOG = Logger.getLogger(Scan.class);
+    /** Objects held per tenant folder in flight (one S3 page), so at most 2 × concurrency pages in memory. */
+    private static final int PERSISTENCE_QUEUE = 1000;
 
     /** Opens Dify's tenants for the {@code installation_tenant_missing} check; null: the check is off. */
     @FunctionalInterface
@@ -82,6 +85,8 @@ final class Scan {
     private DifyTenants difyTenants;
     private DeepVerifier.Caching verifyCaching = DeepVerifier.Caching.NONE;
     private DeepVerifier.Counts verified = DeepVerifier.Counts.NONE;
+    private int listingConcurrency = 1;
+    private String tenantStorageSkipped;
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
             Instant installTasksStuckBefore, boolean deepVerify, FindingSink sink) {
@@ -118,6 +123,23 @@ final class Scan {
     Scan withVerifyCache(DeepVerifier.Caching caching) {
         this.verifyCaching = caching;
         return this;
+    }
+
+    /** Lists {@code persistence/} tenant folder by tenant folder, this many at once (1: one sequential listing). */
+    Scan withListingConcurrency(int concurrency) {
+        this.listingConcurrency = concurrency;
+        return this;
+    }
+
+    /** Leaves {@code tenant_storage_drift} out of this scan, for {@code reason}: a check that did not run. */
+    Scan withoutTenantStorage(String reason) {
+        this.tenantStorageSkipped = reason;
+        return this;
+    }
+
+    /** Whether this scan runs {@code tenant_storage_drift} (when its table exists). */
+    boolean runsTenantStorage() {
+        return tenantStorageSkipped == null;
     }
 
     /** What deep verify read (zero when it is off or did not complete). */
@@ -272,8 +294,13 @@ final class Scan {
         // tenant_storages is the one table still streamed here, merged with the persistence listing: read it
         // first, then end the database transaction, so no lock is held across the other listings.
         if (db.schema().hasTable(DaemonSchema.TENANT_STORAGES)) {
-            db.withTenantStorages(tenantRows -> withListing(layout.persistence(),
-                    listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
+            if (tenantStorageSkipped != null) {
+                sink.checkNotRun(FindingKind.TENANT_STORAGE_DRIFT, tenantStorageSkipped);
+            } else {
+                db.withTenantStorages(tenantRows -> withListing(layout.persistence(), ParallelPrefixListing.list(storage,
+                        layout.persistence(), listingConcurrency, PERSISTENCE_QUEUE),
+                        listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
+            }
         }
         db.endTransaction();
         List<StoredObject> installedCopies = new ArrayList<>();
@@ -319,8 +346,12 @@ final class Scan {
     }
 
     private void withListing(String prefix, Consumer<Iterator<StoredObject>> consumer) {
+        withListing(prefix, storage.list(prefix), consumer);
+    }
+
+    private void withListing(String prefix, Stream<StoredObject> stream, Consumer<Iterator<StoredObject>> consumer) {
         long[] count = {0};
-        try (Stream<StoredObject> listing = storage.list(prefix)) {
+        try (Stream<StoredObject> listing = stream) {
             consumer.accept(listing.peek(o -> count[0]++).iterator());
         }
         objectsListed.put(StorageLayout.label(prefix), count[0]);

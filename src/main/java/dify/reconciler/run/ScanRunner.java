@@ -52,6 +52,8 @@ public class ScanRunner {
     private static final Logger LOG = Logger.getLogger(ScanRunner.class);
 
     private final ReentrantLock oneAtATime = new ReentrantLock();
+    /** When the last successful scan that ran {@code tenant_storage_drift} started; null: none since this start. */
+    private volatile Instant tenantStorageRanAt;
 
     @Inject
     AgroalDataSource dataSource;
@@ -138,7 +140,9 @@ public class ScanRunner {
             }
             scan = new Scan(db, storage, daemon.layout(), grace, stuckBefore, config.deepVerify(), sink)
                     .withVerifyCache(new DeepVerifier.Caching(verifiedObjects, started, config.deepVerifyFullEvery(),
-                            config.deepVerifyCacheMaxEntries()));
+                            config.deepVerifyCacheMaxEntries()))
+                    .withListingConcurrency(config.storage().listingConcurrency());
+            tenantStorageNotDue(started).ifPresent(scan::withoutTenantStorage);
             Optional<WorkingPath> workingPath = workingPath();
             if (workingPath.isPresent()) {
                 scan.alsoReadWorkingPath(workingPath.get(),
@@ -151,12 +155,17 @@ public class ScanRunner {
             }
             scan.run();
             rows = new LinkedHashMap<>(db.rowsScanned());
+            // What a check that did not run would have found is unknown, not gone: its open entries stay open.
+            ledgerUpdate.keepOpen(sink.checksNotRun().keySet());
             LedgerView view = ledgerUpdate.complete(started, sorted(sink.findings()), sink.countsByKind());
             if (ledgerUpdate.problem() != null) {
                 sink.note("the finding ledger was not updated (" + ledgerUpdate.problem() + "): first-seen times and"
                         + " confirmations of this run are missing");
             }
             report = report(runId, started, ScanReport.Result.SUCCESS, null, null, sink, scan, rows, skipped, t0, view);
+            if (scan.runsTenantStorage()) {
+                tenantStorageRanAt = started;
+            }
         } catch (Exception | Error e) {
             // Errors too: an OutOfMemoryError on a huge listing or a StackOverflowError on a deep tree is a failed
             // run, not an escape that leaves the previous success in the report, the metrics and readiness.
@@ -175,6 +184,20 @@ public class ScanRunner {
         logSummary(report);
         finished.fire(report);
         return report;
+    }
+
+    /**
+     * Why this scan leaves {@code tenant_storage_drift} out ({@code reconciler.tenant-storage-interval} not yet over
+     * since the last successful scan that ran it), or empty when it runs.
+     */
+    private Optional<String> tenantStorageNotDue(Instant started) {
+        Optional<Duration> interval = config.tenantStorageInterval();
+        Instant ranAt = tenantStorageRanAt;
+        if (interval.isEmpty() || ranAt == null || !started.isBefore(ranAt.plus(interval.get()))) {
+            return Optional.empty();
+        }
+        return Optional.of("reconciler.tenant-storage-interval is " + interval.get() + ": it last ran in the scan of "
+                + ranAt + " and runs again from " + ranAt.plus(interval.get()));
     }
 
     private ScanReport report(String runId, Instant started, ScanReport.Result result, String error, ScanPhase failedPhase,

@@ -19,14 +19,18 @@ final class CopyChunk extends ByteArrayOutputStream {
         super(capacity + capacity / 4);
     }
 
-    /** Appends one row; no value may be null (none of the staged columns is). */
+    /** Appends one row; a null value is SQL NULL ({@code \N}). */
     void row(String... values) {
         line.setLength(0);
         for (int i = 0; i < values.length; i++) {
             if (i > 0) {
                 line.append('\t');
             }
-            escape(values[i], line);
+            if (values[i] == null) {
+                line.append("\\N");
+            } else {
+                escape(values[i], line);
+            }
         }
         line.append('\n');
         writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));

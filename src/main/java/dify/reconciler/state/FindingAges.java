@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * When each still-present finding was first seen, and by how many successful scans in a row, in memory: the
@@ -36,8 +37,21 @@ public final class FindingAges {
      * @param counts   the scan's exact counts per kind
      */
     public void update(Instant seenAt, List<Finding> findings, Map<FindingKind, Long> counts) {
+        update(seenAt, findings, counts, Set.of());
+    }
+
+    /** As {@link #update(Instant, List, Map)}; the kinds in {@code notRun} were not checked, so they keep what they had. */
+    public void update(Instant seenAt, List<Finding> findings, Map<FindingKind, Long> counts, Set<FindingKind> notRun) {
         Objects.requireNonNull(seenAt, "seenAt");
         Map<String, FindingHistory> next = new HashMap<>();
+        Map<FindingKind, Instant> oldestBefore = new EnumMap<>(oldest);
+        for (FindingKind kind : notRun) {
+            seen.forEach((identity, history) -> {
+                if (identity.startsWith(kind.label() + ' ')) {
+                    next.put(identity, history);
+                }
+            });
+        }
         Map<FindingKind, Long> listed = new EnumMap<>(FindingKind.class);
         Map<FindingKind, Instant> minByKind = new EnumMap<>(FindingKind.class);
         for (Finding f : findings) {
@@ -53,6 +67,12 @@ public final class FindingAges {
         seen = next;
         oldest.clear();
         for (FindingKind kind : FindingKind.values()) {
+            if (notRun.contains(kind)) {
+                if (oldestBefore.containsKey(kind)) {
+                    oldest.put(kind, oldestBefore.get(kind));
+                }
+                continue;
+            }
             long count = counts.getOrDefault(kind, 0L);
             if (count <= 0) {
                 kindPresentSince.remove(kind);

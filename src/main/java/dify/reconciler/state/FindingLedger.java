@@ -8,9 +8,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -52,6 +54,13 @@ public class FindingLedger {
     /** Memory mode: the report's (capped) findings are what is remembered. */
     private final class MemoryUpdate implements LedgerUpdate {
 
+        private final Set<FindingKind> notRun = EnumSet.noneOf(FindingKind.class);
+
+        @Override
+        public void keepOpen(Set<FindingKind> kinds) {
+            notRun.addAll(kinds);
+        }
+
         @Override
         public void accept(Finding finding) {
             // Only the report's list is remembered in memory (bounded by the report cap); see complete().
@@ -60,7 +69,7 @@ public class FindingLedger {
         @Override
         public LedgerView complete(Instant seenAt, List<Finding> reported, Map<FindingKind, Long> counts) {
             synchronized (memory) {
-                memory.update(seenAt, reported, counts);
+                memory.update(seenAt, reported, counts, notRun);
                 Map<String, FindingHistory> history = new HashMap<>();
                 for (Finding f : reported) {
                     FindingHistory h = memory.history(f);

@@ -5,6 +5,7 @@ import dify.reconciler.catalog.FindingKind;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +22,12 @@ public interface LedgerUpdate extends Consumer<Finding> {
      * @return the ledger after the scan; {@link LedgerView#EMPTY} plus a note when it could not be updated
      */
     LedgerView complete(Instant seenAt, List<Finding> reported, Map<FindingKind, Long> counts);
+
+    /**
+     * Checks that did not run in this scan: {@link #complete} leaves their open entries open (not seen is not gone).
+     * Called before {@link #complete}.
+     */
+    void keepOpen(Set<FindingKind> kinds);
 
     /** The scan failed: drop what was recorded for it. */
     void abandon();

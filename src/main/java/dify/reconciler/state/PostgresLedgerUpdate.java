@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
@@ -54,6 +56,8 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private long staged;
     private long stagingNanos;
     private String problem;
+    /** Labels of the kinds whose check did not run: their entries are not closed. */
+    private final Set<String> keptOpen = new TreeSet<>();
 
     PostgresLedgerUpdate(StateStore store, ObjectMapper mapper, UUID runId, Duration retention) {
         this.store = store;
@@ -121,6 +125,11 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     }
 
     @Override
+    public void keepOpen(Set<FindingKind> kinds) {
+        kinds.forEach(k -> keptOpen.add(k.label()));
+    }
+
+    @Override
     public LedgerView complete(Instant seenAt, List<Finding> reported, Map<FindingKind, Long> counts) {
         long t0 = System.nanoTime();
         flush();
@@ -162,10 +171,21 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 long scan = scans + 1;
                 // What this successful scan did not see is gone: close it (kept for history until the retention),
                 // writing down the counters it had. A hash anti-join: one pass over each side.
+                String[] keptKinds = keptOpen.toArray(String[]::new);
                 update(c, "close", "UPDATE " + entries + " l SET closed_at = ?, last_seen = coalesce(l.last_seen, ?),"
                         + " last_run = coalesce(l.last_run, ?), consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
-                        + " WHERE l.closed_at IS NULL AND NOT EXISTS (SELECT 1 FROM " + scanned + " s WHERE s.run_id = ?"
-                        + " AND s.kind = l.kind AND s.subject = l.subject)", at, lastSeen, lastRun, scans, runId);
+                        + " WHERE l.closed_at IS NULL AND l.kind <> ALL (?::text[]) AND NOT EXISTS (SELECT 1 FROM " + scanned
+                        + " s WHERE s.run_id = ? AND s.kind = l.kind AND s.subject = l.subject)", at, lastSeen, lastRun, scans, keptKinds,
+                        runId);
+                // A kind whose check did not run keeps its entries open, but this scan did not see them: their counters
+                // are written down as they were (so last_run is not this run and no plan acts on them meanwhile).
+                if (keptKinds.length > 0) {
+                    update(c, "kept open", "UPDATE " + entries + " l SET last_seen = coalesce(l.last_seen, ?), last_run ="
+                            + " coalesce(l.last_run, ?), consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
+                            + " WHERE l.closed_at IS NULL AND l.kind = ANY (?::text[]) AND NOT EXISTS (SELECT 1 FROM " + scanned
+                            + " s WHERE s.run_id = ? AND s.kind = l.kind AND s.subject = l.subject)", lastSeen, lastRun, scans, keptKinds,
+                            runId);
+                }
                 // Seen again: only an entry whose evidence or severity changed is written, and an entry from before V12
                 // starts being counted (its consecutive scans so far plus this one). The others are counted by ledger_scans.
                 update(c, "seen again", "UPDATE " + entries + " l SET severity = s.severity, evidence = s.evidence, first_scan ="

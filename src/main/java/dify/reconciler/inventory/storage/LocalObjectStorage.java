@@ -92,6 +92,21 @@ public final class LocalObjectStorage implements ObjectStorage {
                 Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
     }
 
+    /** One directory read: its sub-folders as folder parts, its regular files as objects (links skipped, as in list). */
+    @Override
+    public Optional<Stream<ListingPart>> listOneLevel(String prefix) {
+        if (prefix == null || !prefix.endsWith("/")) {
+            return Optional.empty();
+        }
+        requireRootDirectory("list");
+        Optional<Path> directory = directoryOf(prefix);
+        if (directory.isEmpty()) {
+            return Optional.of(Stream.empty());
+        }
+        return Optional.of(children(directory.get(), prefix, "").stream()
+                .map(e -> e.isDirectory() ? ListingPart.folder(e.key()) : ListingPart.of(toObject(e.key(), e.attributes()))));
+    }
+
     @Override
     public InputStream open(String key) {
         Optional<Path> resolved = fileOf(key);
@@ -419,49 +434,50 @@ public final class LocalObjectStorage implements ObjectStorage {
             previousKey = object.key();
             return object;
         }
+    }
 
-        private List<Entry> children(Path directory, String directoryKey, String namePrefix) {
-            List<Entry> entries = new ArrayList<>();
-            try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
-                for (Path child : stream) {
-                    String name = child.getFileName().toString();
-                    if (name.startsWith(namePrefix)) {
-                        entryOf(child, directoryKey + name).ifPresent(entries::add);
-                    }
+    /** One directory's entries that start with {@code namePrefix}, sorted by key (a folder's key ends in '/'). */
+    private List<Entry> children(Path directory, String directoryKey, String namePrefix) {
+        List<Entry> entries = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(directory)) {
+            for (Path child : stream) {
+                String name = child.getFileName().toString();
+                if (name.startsWith(namePrefix)) {
+                    entryOf(child, directoryKey + name).ifPresent(entries::add);
                 }
-                listener.onRequest("list", true);
-            } catch (NoSuchFileException e) {
-                // Deleted since its parent was read (the daemon deletes while we scan): like S3, list what is there.
-                listener.onRequest("list", true);
-                LOG.debugf("directory %s disappeared while listing", directory);
-            } catch (AccessDeniedException e) {
-                listener.onRequest("list", false);
-                throw new StorageException("permission denied reading directory " + directory
-                        + " (the service needs read access to all of " + root + ")", e);
-            } catch (IOException | DirectoryIteratorException e) {
-                listener.onRequest("list", false);
-                throw new StorageException("cannot read directory " + directory + ": " + e, e);
             }
-            entries.sort(Comparator.comparing(Entry::key, KeyOrder.COMPARATOR));
-            return entries;
+            listener.onRequest("list", true);
+        } catch (NoSuchFileException e) {
+            // Deleted since its parent was read (the daemon deletes while we scan): like S3, list what is there.
+            listener.onRequest("list", true);
+            LOG.debugf("directory %s disappeared while listing", directory);
+        } catch (AccessDeniedException e) {
+            listener.onRequest("list", false);
+            throw new StorageException("permission denied reading directory " + directory
+                    + " (the service needs read access to all of " + root + ")", e);
+        } catch (IOException | DirectoryIteratorException e) {
+            listener.onRequest("list", false);
+            throw new StorageException("cannot read directory " + directory + ": " + e, e);
         }
+        entries.sort(Comparator.comparing(Entry::key, KeyOrder.COMPARATOR));
+        return entries;
+    }
 
-        private Optional<Entry> entryOf(Path child, String key) throws IOException {
-            BasicFileAttributes attributes;
-            try {
-                attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException e) {
-                LOG.debugf("%s disappeared while listing", child);
-                return Optional.empty();
-            }
-            if (attributes.isDirectory()) {
-                return Optional.of(new Entry(key + "/", child, attributes));
-            }
-            if (attributes.isRegularFile()) {
-                return Optional.of(new Entry(key, child, attributes));
-            }
-            LOG.debugf("skipping %s: %s", child, attributes.isSymbolicLink() ? "symbolic link" : "not a regular file");
+    private Optional<Entry> entryOf(Path child, String key) throws IOException {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            LOG.debugf("%s disappeared while listing", child);
             return Optional.empty();
         }
+        if (attributes.isDirectory()) {
+            return Optional.of(new Entry(key + "/", child, attributes));
+        }
+        if (attributes.isRegularFile()) {
+            return Optional.of(new Entry(key, child, attributes));
+        }
+        LOG.debugf("skipping %s: %s", child, attributes.isSymbolicLink() ? "symbolic link" : "not a regular file");
+        return Optional.empty();
     }
 }

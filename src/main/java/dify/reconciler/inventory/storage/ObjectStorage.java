@@ -24,6 +24,17 @@ public interface ObjectStorage extends AutoCloseable {
      */
     Stream<StoredObject> list(String prefix);
 
+    /**
+     * The level just below {@code prefix} (which ends in '/'), as S3's delimiter listing gives it: each common prefix
+     * {@code prefix + name + "/"} once (nothing below it), and each object whose key has no further '/', together in
+     * strictly ascending UTF-8 byte order of {@link ListingPart#start()}. Listing every folder part with {@link #list}
+     * and taking the objects as they are gives exactly {@code list(prefix)}. Empty where the store cannot list by
+     * delimiter: the caller then lists {@code prefix} whole. Fails like {@link #list}; the caller closes the stream.
+     */
+    default Optional<Stream<ListingPart>> listOneLevel(String prefix) {
+        return Optional.empty();
+    }
+
     /** The object's bytes. Throws {@link StorageException} when it cannot be read (including when missing). */
     InputStream open(String key);
 

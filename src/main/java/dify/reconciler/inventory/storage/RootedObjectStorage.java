@@ -55,6 +55,22 @@ public final class RootedObjectStorage implements ObjectStorage {
     }
 
     @Override
+    public Optional<Stream<ListingPart>> listOneLevel(String prefix) {
+        String safePrefix = prefix == null ? "" : prefix;
+        return delegate.listOneLevel(rootPrefix + safePrefix).map(parts -> parts.map(part -> part.isFolder()
+                ? ListingPart.folder(outwardPrefix(part.prefix()))
+                : ListingPart.of(outward(part.object()))));
+    }
+
+    private String outwardPrefix(String prefix) {
+        if (!prefix.startsWith(rootPrefix)) {
+            throw new StorageException("'" + prefix + "' from " + delegate.describe() + " is outside the " + rootSetting
+                    + " root '" + rootPrefix + "'");
+        }
+        return prefix.substring(rootPrefix.length());
+    }
+
+    @Override
     public InputStream open(String key) {
         return delegate.open(inward(key));
     }

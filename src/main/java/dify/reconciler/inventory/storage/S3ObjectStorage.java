@@ -7,6 +7,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -32,6 +33,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
@@ -162,6 +164,14 @@ public final class S3ObjectStorage implements ObjectStorage {
         Iterator<StoredObject> pages = new PagedListing(safePrefix);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(pages,
                 Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+    }
+
+    /** ListObjectsV2 with delimiter '/', one page (up to 1,000 folders and objects) per request as it is consumed. */
+    @Override
+    public Optional<Stream<ListingPart>> listOneLevel(String prefix) {
+        Iterator<ListingPart> parts = new OneLevelListing(prefix == null ? "" : prefix);
+        return Optional.of(StreamSupport.stream(Spliterators.spliteratorUnknownSize(parts,
+                Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false));
     }
 
     @Override
@@ -418,6 +428,89 @@ public final class S3ObjectStorage implements ObjectStorage {
         return configuration.endpointOverride()
                 .map(URI::toString)
                 .orElseGet(() -> "AWS S3 region " + configuration.region());
+    }
+
+    /**
+     * A delimiter listing: each page's common prefixes and objects merged into one sequence in key order (S3 returns
+     * them in two lists); order and the prefix are checked across pages, a truncated page without a token fails.
+     */
+    private final class OneLevelListing implements Iterator<ListingPart> {
+        private final String prefix;
+        private final ArrayDeque<ListingPart> page = new ArrayDeque<>();
+        private String continuationToken;
+        private boolean lastPageFetched;
+        private String previous;
+
+        OneLevelListing(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (page.isEmpty() && !lastPageFetched) {
+                fetchPage();
+            }
+            return !page.isEmpty();
+        }
+
+        @Override
+        public ListingPart next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            ListingPart part = page.poll();
+            String start = part.start();
+            if (previous != null && KeyOrder.compare(previous, start) >= 0) {
+                throw new StorageException("delimiter listing out of order from " + describe() + ": '" + start
+                        + "' came after '" + previous + "' (keys must be strictly ascending in UTF-8 byte order)");
+            }
+            if (!start.startsWith(prefix)) {
+                throw new StorageException("delimiter listing of prefix '" + prefix + "' from " + describe()
+                        + " returned '" + start + "' outside the prefix");
+            }
+            previous = start;
+            return part;
+        }
+
+        private void fetchPage() {
+            ListObjectsV2Request.Builder request = ListObjectsV2Request.builder()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .delimiter("/")
+                    .maxKeys(pageSize)
+                    .encodingType(EncodingType.URL)
+                    .continuationToken(continuationToken);
+            ListObjectsV2Response response = call("list", "delimiter listing of prefix '" + prefix + "'",
+                    () -> client.listObjectsV2(request.build()));
+            bucketConfirmed = true;
+            if (Boolean.TRUE.equals(response.isTruncated())) {
+                String next = response.nextContinuationToken();
+                if (next == null || next.isEmpty() || next.equals(continuationToken)) {
+                    throw new StorageException("delimiter listing of prefix '" + prefix + "' from " + describe()
+                            + " is truncated but has no new continuation token; refusing a partial listing");
+                }
+                continuationToken = next;
+            } else {
+                lastPageFetched = true;
+            }
+            Iterator<CommonPrefix> folders = response.commonPrefixes().iterator();
+            Iterator<S3Object> objects = response.contents().iterator();
+            ListingPart folder = folders.hasNext() ? ListingPart.folder(folders.next().prefix()) : null;
+            ListingPart object = objects.hasNext() ? objectPart(objects.next()) : null;
+            while (folder != null || object != null) {
+                if (object == null || (folder != null && KeyOrder.compare(folder.start(), object.start()) < 0)) {
+                    page.add(folder);
+                    folder = folders.hasNext() ? ListingPart.folder(folders.next().prefix()) : null;
+                } else {
+                    page.add(object);
+                    object = objects.hasNext() ? objectPart(objects.next()) : null;
+                }
+            }
+        }
+
+        private ListingPart objectPart(S3Object o) {
+            return ListingPart.of(new StoredObject(o.key(), o.size(), o.lastModified(), o.eTag()));
+        }
     }
 
     /** Fetches the next page only when the previous one is used up; checks order across pages. */

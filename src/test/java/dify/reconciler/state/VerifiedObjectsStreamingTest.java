@@ -1,0 +1,103 @@
+package dify.reconciler.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.TestDatabase;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Deep verify's cache in our schema is read and written without loading it: read in UTF-8 byte order of keys (on a
+ * database whose collation is ICU en-US, not C) through a cursor that holds at most one fetch of rows, whatever the
+ * table holds; replaced from staged verdicts with set operations (a cached verdict keeps its stored values, a key not
+ * kept is dropped, the bound keeps the most recent); a replacement closed without its commit changes nothing.
+ */
+class VerifiedObjectsStreamingTest {
+
+    private static final String PACKAGES = "plugin_packages/";
+    private static final Instant AT = Instant.parse("2026-12-07T05:00:00Z");
+
+    /** Keys whose byte order differs from en-US's and from UTF-16's: case, punctuation, accents, U+E000, emoji. */
+    private static final List<String> TRICKY = List.of("Z/1", "a/1", "a-b/1", "a_b/1", "ä/1", "\uE000/1", "😀/1", "a😀/1",
+            "a\uE000/1", "b b/1", "B/1", "0/1");
+
+    @Test
+    void aLargeCacheIsReadInByteOrderOneFetchAtATimeAndReplacedWithoutLoadingIt() {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(db.dataSource()));
+            assertTrue(cache.persisted());
+            List<String> keys = new ArrayList<>();
+            TRICKY.forEach(k -> keys.add(PACKAGES + k));
+            for (int i = 0; i < 3_000; i++) {
+                keys.add(PACKAGES + "author" + (i % 37) + "/plugin:" + i + "@" + Integer.toHexString(i * 7919));
+            }
+            keys.add("plugin/" + "a/1"); // another prefix: never read with plugin_packages/
+            Collections.shuffle(keys, new Random(7)); // written in no order: the table's order is not the key order
+            try (VerifiedObjects.CacheWriter writer = cache.replace()) {
+                keys.forEach(k -> writer.keep(verdict(k, AT, "d-" + k.hashCode()), true));
+                writer.commit(1_000_000);
+            }
+
+            List<String> expected = keys.stream().filter(k -> k.startsWith(PACKAGES)).sorted(KeyOrder.COMPARATOR).toList();
+            List<String> read = new ArrayList<>();
+            int mostHeld;
+            try (VerifiedObjects.CacheReader reader = cache.read(PACKAGES, 100)) {
+                reader.forEachRemaining(v -> read.add(v.key()));
+                mostHeld = reader.mostHeld();
+            }
+            assertEquals(expected, read, "every cached verdict under the prefix, in UTF-8 byte order");
+            assertTrue(mostHeld > 0 && mostHeld <= 100, "held at most one fetch of 100 rows at once, held " + mostHeld);
+
+            // The next deep verify keeps half of them as cached (their stored values stay), re-reads a quarter (fresh),
+            // and no longer lists the rest; a bound of 2,000 then keeps the most recently verified.
+            Map<String, VerifiedObject> before = cache.load();
+            Instant later = AT.plus(1, ChronoUnit.HOURS);
+            List<String> cached = expected.subList(0, expected.size() / 2);
+            List<String> fresh = expected.subList(expected.size() / 2, expected.size() * 3 / 4);
+            try (VerifiedObjects.CacheWriter writer = cache.replace()) {
+                // A cached verdict is staged as it was read; a different sha here must not be written over the stored one.
+                cached.forEach(k -> writer.keep(verdict(k, AT, "ignored"), false));
+                fresh.forEach(k -> writer.keep(verdict(k, later, "new-" + k.hashCode()), true));
+                writer.commit(2_000);
+            }
+            Map<String, VerifiedObject> after = cache.load();
+            assertEquals(2_000, after.size(), "bounded");
+            fresh.forEach(k -> assertEquals(verdict(k, later, "new-" + k.hashCode()), after.get(k), k));
+            List<String> survivors = cached.stream().filter(after::containsKey).toList();
+            assertEquals(2_000 - fresh.size(), survivors.size(), "the most recent first: every fresh verdict, then cached ones");
+            survivors.forEach(k -> assertEquals(before.get(k), after.get(k), "a cached verdict keeps its stored values: " + k));
+            assertTrue(after.keySet().stream().allMatch(k -> cached.contains(k) || fresh.contains(k)), "only kept keys");
+
+            // Closed without its commit: nothing changes.
+            try (VerifiedObjects.CacheWriter writer = cache.replace()) {
+                writer.keep(verdict(PACKAGES + "other", later, "x"), true);
+            }
+            assertEquals(after, cache.load());
+            assertEquals(after.keySet().stream().sorted(KeyOrder.COMPARATOR).collect(Collectors.toList()),
+                    readAll(cache, PACKAGES));
+        }
+    }
+
+    private static List<String> readAll(VerifiedObjects cache, String prefix) {
+        List<String> keys = new ArrayList<>();
+        try (VerifiedObjects.CacheReader reader = cache.read(prefix, 7)) {
+            reader.forEachRemaining(v -> keys.add(v.key()));
+        }
+        return keys;
+    }
+
+    private static VerifiedObject verdict(String key, Instant at, String sha) {
+        return new VerifiedObject(key, key.length(), AT.minusSeconds(60), "\"" + Integer.toHexString(key.hashCode()) + "\"", at,
+                sha, null);
+    }
+}
