@@ -45,7 +45,10 @@ class ApiTokenDisabledTest {
             "/api/v1/runs", "/api/v1/runs",
             "/api/v1/actions/{id}/restore", "/api/v1/actions/some-action/restore",
             "/api/v1/restore", "/api/v1/restore?run=r",
-            "/api/v1/breaker/ack", "/api/v1/breaker/ack?reason=checked");
+            "/api/v1/breaker/ack", "/api/v1/breaker/ack?reason=checked",
+            "/api/v1/plans/{id}/approve", "/api/v1/plans/some-plan/approve",
+            "/api/v1/remediation/suspend", "/api/v1/remediation/suspend?reason=maintenance",
+            "/api/v1/remediation/resume", "/api/v1/remediation/resume");
 
     @Test
     void mutatingEndpointsAreDisabledWith403() {
