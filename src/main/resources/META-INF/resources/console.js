@@ -4,6 +4,7 @@
 "use strict";
 
 const TOKEN_KEY = "reconciler.apiToken";
+const ACTOR_KEY = "reconciler.actor";
 const PAGES = ["overview", "findings", "plan", "actions", "quarantine", "breaker"];
 let status = null;
 let kinds = null;
@@ -98,11 +99,17 @@ function mutationBlocked() {
   return null;
 }
 
+/** The name a person gives in this tab, sent as X-Reconciler-Actor with approvals and suspensions (audited). */
+function actorHeaders() {
+  const name = (sessionStorage.getItem(ACTOR_KEY) || "").trim();
+  return name ? { "X-Reconciler-Actor": name } : {};
+}
+
 /** Runs a mutation and shows its answer (or refusal) as text; reloads the page after. */
-async function mutate(label, path, render) {
+async function mutate(label, path, render, headers) {
   say(label + "…");
   try {
-    const answer = await api(path, { method: "POST" });
+    const answer = await api(path, { method: "POST", headers: headers || {} });
     say(label + ": " + (render ? render(answer) : "done"));
   } catch (e) {
     say(label + " refused: " + e.message, true);
@@ -273,12 +280,45 @@ async function findings(params) {
     table(["severity", "kind", "row or key", "plugin", "tenant", "first seen", "scans", ""], rows, "Findings")];
 }
 
+/** Your name for the audit, kept for this tab like the token (never sent except as X-Reconciler-Actor). */
+function actorField() {
+  const input = el("input", { id: "actor", type: "text", maxlength: 64, spellcheck: "false", value: sessionStorage.getItem(ACTOR_KEY) || "" });
+  input.addEventListener("change", () => sessionStorage.setItem(ACTOR_KEY, input.value.trim()));
+  return el("label", {}, "Your name (audited)", input);
+}
+
+/** The plan published for approval (reconciler.remediation.approval=required), with its Approve button. */
+async function pendingApproval() {
+  let p;
+  try {
+    p = await api("plans/pending");
+  } catch (e) {
+    if (e.status === 404) return [el("h3", {}, "Approval"), el("p", { id: "approval" }, e.message)];
+    throw e;
+  }
+  const blocked = mutationBlocked();
+  const approvable = p.status === "pending";
+  return [
+    el("h3", {}, "Approval"),
+    el("div", { id: "approval" },
+      facts([["published plan", p.planId], ["status", p.status], ["published", when(p.createdAt)], ["expires", when(p.expiresAt)],
+        ["approved by", p.approvedBy], ["replaced by", p.replacedBy], ["applied", when(p.appliedAt)],
+        ["actions", String(((p.plan || {}).actions || []).length)]]),
+      approvable ? el("div", { class: "filters" }, actorField(),
+        el("button", { type: "button", class: "danger", id: "approve", disabled: !!blocked, title: blocked || "",
+          onclick: () => confirm("Approve plan " + p.planId + "? The leader applies it at its next tick, each action re-checked.")
+            && mutate("approval of plan " + p.planId, "plans/" + encodeURIComponent(p.planId) + "/approve",
+              r => "plan " + r.planId + " is " + r.status + (r.approvedBy ? " (by " + r.approvedBy + ")" : ""), actorHeaders()) }, "Approve this plan"))
+        : null)];
+}
+
 async function plan() {
+  const approval = await pendingApproval();
   let latest;
   try {
     latest = await api("plan");
   } catch (e) {
-    if (e.status === 404) return [el("h2", {}, "Plan"), el("p", {}, e.message)];
+    if (e.status === 404) return [el("h2", {}, "Plan"), el("p", {}, e.message), approval];
     throw e;
   }
   const p = latest.plan;
@@ -288,6 +328,7 @@ async function plan() {
     facts([["plan", p.planId], ["made", when(latest.madeAt)], ["run", p.runId], ["expires", when(p.expiresAt)],
       ["mode", latest.armed ? "armed" : "dry run (what would be done)"], ["leader", latest.leader ? "yes" : "no"],
       ["applied", latest.applied ? "yes" : "no"], ["note", latest.note]]),
+    approval,
     el("h3", {}, "Guards"),
     (p.guards || []).length === 0 ? el("p", { id: "guards" }, "No guard stopped this plan.")
       : table(["guard", "detail"], p.guards.map(g => el("tr", {}, el("td", { class: "mono" }, g.guard), el("td", {}, g.detail))), "Guards"),
@@ -348,8 +389,32 @@ async function quarantine() {
       el("td", { class: "mono" }, i.rowId), el("td", {}, when(i.quarantinedAt)))), "Quarantine")];
 }
 
+/** Suspending remediation at run time: nothing is applied or purged until resumed; restores still work. */
+async function suspension() {
+  const s = await api("remediation/suspension");
+  const blocked = mutationBlocked();
+  const form = el("form", { id: "suspend-form", class: "filters" }, actorField(),
+    el("label", {}, "Reason", el("input", { name: "reason", id: "suspend-reason", type: "text", size: 50, maxlength: 500 })),
+    el("button", { type: "submit", class: "danger", id: "suspend", disabled: !!blocked, title: blocked || "" }, "Suspend remediation"));
+  form.addEventListener("submit", ev => {
+    ev.preventDefault();
+    const reason = document.getElementById("suspend-reason").value.trim();
+    if (!reason) { say("a reason is required", true); return; }
+    mutate("suspension", "remediation/suspend" + query({ reason: reason }), r => r.suspended ? "remediation suspended" : "not suspended", actorHeaders());
+  });
+  return [
+    el("h3", {}, "Suspension"),
+    facts([["remediation", s.suspended ? "suspended: nothing is applied or purged; restores still work" : "not suspended"],
+      ["since", when(s.since)], ["by", s.by], ["reason", s.reason], ["kept in", s.storage]]),
+    s.suspended
+      ? el("button", { type: "button", id: "resume", disabled: !!blocked, title: blocked || "",
+          onclick: () => mutate("resume", "remediation/resume", r => r.suspended ? "still suspended" : "remediation resumed", actorHeaders()) }, "Resume remediation")
+      : form];
+}
+
 async function breaker() {
   const b = await api("breaker");
+  const pause = await suspension();
   const blocked = mutationBlocked();
   const form = el("form", { id: "ack-form", class: "filters" },
     el("label", {}, "Reason (what was checked, why acting is safe again)", el("textarea", { name: "reason", id: "ack-reason", rows: 2, cols: 60, required: true })),
@@ -368,7 +433,8 @@ async function breaker() {
       : table(["tripped", "guard", "detail", "plan", "run"], b.open.map(t => el("tr", {}, el("td", {}, when(t.trippedAt)), el("td", { class: "mono" }, t.guard),
         el("td", {}, t.detail), el("td", { class: "mono" }, t.planId || "—"), el("td", { class: "mono" }, t.runId || "—"))), "Open trips"),
     el("h3", {}, "Acknowledge"),
-    form];
+    form,
+    pause];
 }
 
 const RENDER = { overview, findings, plan, actions, quarantine, breaker };

@@ -331,8 +331,46 @@ class ConsoleTest {
         screenshot("breaker");
     }
 
+    /**
+     * Suspending and resuming from the breaker page, with the name given in the tab audited as who did it; the plan
+     * page says why no plan awaits approval (this service runs with approval off).
+     */
     @Test
     @Order(7)
+    void theBreakerPageSuspendsAndResumesRemediationAsTheNamedPerson() throws Exception {
+        try {
+            click("nav a[href='#plan']");
+            page("plan");
+            assertTrue(text("#approval").contains("no plan was published for approval"), text("#approval"));
+            click("nav a[href='#breaker']");
+            page("breaker");
+            assertEquals("not suspended", fact("remediation"));
+            WebElement actor = driver.findElement(By.id("actor"));
+            actor.clear();
+            actor.sendKeys("alice");
+            driver.findElement(By.id("suspend-reason")).sendKeys("daemon upgrade tonight");
+            click("#suspend");
+            awaitMessage("suspension:");
+            assertEquals("suspension: remediation suspended", text("#message"));
+            JsonPath suspended = given().get("/api/v1/remediation/suspension").then().statusCode(200).extract().jsonPath();
+            assertTrue(suspended.getBoolean("suspended"));
+            assertEquals("alice", suspended.getString("by"));
+            assertEquals("daemon upgrade tonight", suspended.getString("reason"));
+            page("breaker");
+            assertTrue(fact("remediation").startsWith("suspended"), fact("remediation"));
+            screenshot("suspension");
+            click("#resume");
+            awaitMessage("resume:");
+            assertEquals("resume: remediation resumed", text("#message"));
+            given().get("/api/v1/remediation/suspension").then().statusCode(200).body("suspended", equalTo(false));
+        } finally {
+            // Never leave the shared service suspended for the classes that run after this one.
+            TestApi.authorized().post("/api/v1/remediation/resume").then().statusCode(200);
+        }
+    }
+
+    @Test
+    @Order(8)
     void nothingLeavesTheOriginOrThePrefixAndTheTokenTravelsOnlyAsAHeader() throws Exception {
         assertEquals(List.of(), proxy.outsidePrefix, "requests outside the prefix (absolute URLs)");
         @SuppressWarnings("unchecked")
