@@ -455,7 +455,7 @@ async function route(keepMessage) {
   try {
     if (!status) await refreshStatus();
     const content = await RENDER[pageName](new URLSearchParams(search || ""));
-    main.replaceChildren(...[content].flat().filter(Boolean));
+    main.replaceChildren(...[content].flat(Infinity).filter(Boolean));
   } catch (e) {
     main.replaceChildren(el("h2", {}, pageName), el("p", { class: "error" }, e.message));
   }

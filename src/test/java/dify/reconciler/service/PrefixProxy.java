@@ -60,7 +60,7 @@ final class PrefixProxy implements AutoCloseable {
                 return;
             }
             HttpRequest.Builder request = HttpRequest.newBuilder(upstream.resolve("/" + uri.substring(PREFIX.length())));
-            for (String h : List.of("Authorization", "Accept", "Content-Type")) {
+            for (String h : List.of("Authorization", "Accept", "Content-Type", "X-Reconciler-Actor")) {
                 String v = ex.getRequestHeaders().getFirst(h);
                 if (v != null) {
                     request.header(h, v);
