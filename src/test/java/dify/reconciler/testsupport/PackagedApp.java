@@ -53,11 +53,14 @@ public final class PackagedApp {
         if (testHookDirectory == null) {
             try {
                 Path dir = Files.createTempDirectory("test-hook");
-                String resource = TestStepHook.class.getName().replace('.', '/') + ".class";
-                Path target = dir.resolve(resource);
-                Files.createDirectories(target.getParent());
-                try (InputStream in = TestStepHook.class.getClassLoader().getResourceAsStream(resource)) {
-                    Files.copy(in, target);
+                // The hook and its nested classes (its nest), which it loads when a step is reached.
+                for (Class<?> c : TestStepHook.class.getNestMembers()) {
+                    String resource = c.getName().replace('.', '/') + ".class";
+                    Path target = dir.resolve(resource);
+                    Files.createDirectories(target.getParent());
+                    try (InputStream in = TestStepHook.class.getClassLoader().getResourceAsStream(resource)) {
+                        Files.copy(in, target);
+                    }
                 }
                 testHookDirectory = dir;
             } catch (IOException e) {
