@@ -60,7 +60,7 @@ class ProductionArtifactIT {
         // Not vacuous: the application's own jar, its configuration and the inert hook were among what was searched.
         assertTrue(searched.stream().anyMatch(s -> s.matches("app/dify-plugin-reconciler-.*\\.jar!/application\\.properties")),
                 "the application's own configuration was searched: " + searched.size() + " files and entries");
-        assertTrue(searched.stream().anyMatch(s -> s.endsWith("!/dify/reconciler/remediate/StepHook.class")),
+        assertTrue(searched.stream().anyMatch(s -> s.endsWith("!/" + StepHook.class.getName().replace('.', '/') + ".class")),
                 "the production side of the step hook was searched");
         assertEquals(List.of(), problems, "test-only content in the production artifact " + app);
     }
