@@ -123,11 +123,13 @@ public class StateStore {
     }
 
     /**
-     * Our tables that scans and remediation write; without INSERT, UPDATE and DELETE on each, state stays in
-     * memory (and remediation, which needs persisted state, refuses to act).
+     * Our tables that scans and remediation write (every table of our schema but Flyway's history; views such as
+     * {@code finding_ledger} are not written); without INSERT, UPDATE and DELETE on each, state stays in memory (and
+     * remediation, which needs persisted state, refuses to act).
      */
-    private static final List<String> WRITTEN_TABLES = List.of("runs", "finding_ledger", "scan_findings", "listing_history",
-            "remediation_actions", "quarantine_rows", "quarantine_objects", "breaker_events", "finding_entries", "ledger_scans");
+    static final List<String> WRITTEN_TABLES = List.of("runs", "scan_findings", "listing_history", "remediation_actions",
+            "quarantine_rows", "quarantine_objects", "breaker_events", "finding_entries", "ledger_scans", "deep_verify_cache",
+            "notify_state", "approval_plans", "remediation_suspension");
 
     private void requireSchemaOrTheRightToCreateIt(String schema) {
         String sql = "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ?)"
