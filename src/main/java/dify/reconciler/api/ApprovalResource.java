@@ -60,14 +60,9 @@ public class ApprovalResource {
     @Path("/{id}/approve")
     @MutatingEndpoint
     @Blocking
-    public Response approve(@PathParam("id") String id, @HeaderParam("X-Reconciler-Actor") String actorHeader,
+    public Response approve(@PathParam("id") String id, @HeaderParam(RequestActor.HEADER) String actorHeader,
             @QueryParam("actor") String actorParameter) throws SQLException {
-        String actor;
-        try {
-            actor = Actor.of(actorHeader, actorParameter, api.token());
-        } catch (IllegalArgumentException e) {
-            throw new ApiException(Response.Status.BAD_REQUEST, e.getMessage());
-        }
+        String actor = RequestActor.fromRequest(actorHeader, actorParameter, api.token());
         PlanApprovals.Approval a = approvals.approve(id, actor);
         if (a instanceof PlanApprovals.Approved ok) {
             return Response.ok(view(ok.plan())).build();

@@ -40,7 +40,7 @@ public class SuspensionResource {
     @Path("/suspend")
     @MutatingEndpoint
     @Blocking
-    public SuspensionStatus suspend(@QueryParam("reason") String reason, @HeaderParam("X-Reconciler-Actor") String actorHeader,
+    public SuspensionStatus suspend(@QueryParam("reason") String reason, @HeaderParam(RequestActor.HEADER) String actorHeader,
             @QueryParam("actor") String actorParameter) {
         if (reason == null || reason.isBlank()) {
             throw new ApiException(Response.Status.BAD_REQUEST,
@@ -56,15 +56,11 @@ public class SuspensionResource {
     @Path("/resume")
     @MutatingEndpoint
     @Blocking
-    public SuspensionStatus resume(@HeaderParam("X-Reconciler-Actor") String actorHeader, @QueryParam("actor") String actorParameter) {
+    public SuspensionStatus resume(@HeaderParam(RequestActor.HEADER) String actorHeader, @QueryParam("actor") String actorParameter) {
         return suspension.resume(actor(actorHeader, actorParameter));
     }
 
     private String actor(String header, String parameter) {
-        try {
-            return Actor.of(header, parameter, api.token());
-        } catch (IllegalArgumentException e) {
-            throw new ApiException(Response.Status.BAD_REQUEST, e.getMessage());
-        }
+        return RequestActor.fromRequest(header, parameter, api.token());
     }
 }
