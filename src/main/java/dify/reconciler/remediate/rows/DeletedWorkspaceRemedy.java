@@ -95,15 +95,9 @@ public final class DeletedWorkspaceRemedy extends RowSetRemedy {
         }
         Set<String> uids = uuidShaped ? installedUids(c, changes, tenant) : Set.of();
         List<DaemonRowReads.Locked> held = new ArrayList<>();
-        Map<String, DaemonRowReads.Locked> plugins = new LinkedHashMap<>();
-        for (String uid : uids) { // sorted: a stable lock order; only the first lock waits
-            List<DaemonRowReads.Locked> rows = changes.lockByIdentifier(c, DaemonSchema.PLUGINS, uid, List.of("t.refers::text"),
-                    DaemonRowReads.Wait.after(held));
-            if (rows.size() > 1) {
-                return Done.skipped(rows.size() + " plugins rows share " + uid + " (duplicate_rows): reported, not acted on");
-            }
-            held.addAll(rows);
-            rows.forEach(r -> plugins.put(uid, r));
+        Uninstall.PluginRows plugins = Uninstall.lockPlugins(c, changes, uids, held); // sorted: a stable lock order
+        if (plugins.refused() != null) {
+            return Done.skipped(plugins.refused());
         }
         List<DaemonRowReads.Locked> installations = new ArrayList<>();
         List<DaemonRowReads.Locked> others = new ArrayList<>();
@@ -136,23 +130,12 @@ public final class DeletedWorkspaceRemedy extends RowSetRemedy {
         if (changed != null) {
             return Done.skipped(changed);
         }
-        // Quarantined in the order restore reverses (newest first): refers, installations, then the rest come back.
-        for (DaemonRowReads.Locked r : others) {
-            changes.remove(c, r.values().get(0), r.id(), r.json());
-        }
-        for (DaemonRowReads.Locked r : installations) {
-            changes.remove(c, DaemonSchema.INSTALLATIONS, r.id(), r.json());
-        }
         Map<String, String> before = new LinkedHashMap<>();
         Map<String, String> after = new LinkedHashMap<>();
-        for (Map.Entry<String, DaemonRowReads.Locked> e : plugins.entrySet()) {
-            DaemonRowReads.Locked plugin = e.getValue();
-            long refers = plugin.values().get(0) == null ? 0 : Long.parseLong(plugin.values().get(0)); // NULL is Go's 0
-            long left = changes.countInstallations(c, e.getKey());
-            if (refers != left) {
-                changes.set(c, DaemonSchema.PLUGINS, plugin.id(), plugin.json(), "refers", left);
-                before.put(e.getKey(), Long.toString(refers));
-                after.put(e.getKey(), Long.toString(left));
+        for (Uninstall.Recount r : Uninstall.removeAndRecount(c, changes, others, installations, plugins.byIdentifier())) {
+            if (r.changed()) {
+                before.put(r.identifier(), Long.toString(r.refers()));
+                after.put(r.identifier(), Long.toString(r.left()));
             }
         }
         String detail = installations.size() + " installation(s) and " + others.size()

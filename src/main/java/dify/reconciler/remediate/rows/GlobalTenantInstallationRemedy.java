@@ -47,15 +47,14 @@ public final class GlobalTenantInstallationRemedy extends RowSetRemedy {
 
     @Override
     Done changeRows(Connection c, PlannedAction a, RowChanges changes) throws SQLException {
-        DaemonSchema s = changes.schema();
         String uid = a.pluginUniqueIdentifier();
-        List<DaemonRowReads.Locked> plugins = changes.lockByIdentifier(c, DaemonSchema.PLUGINS, uid, List.of("t.refers::text"),
-                DaemonRowReads.Wait.WAIT);
-        if (plugins.size() > 1) {
-            return Done.skipped(plugins.size() + " plugins rows share this identifier (duplicate_rows): reported, not acted on");
+        List<DaemonRowReads.Locked> held = new ArrayList<>();
+        Uninstall.PluginRows plugins = Uninstall.lockPlugins(c, changes, List.of(uid), held);
+        if (plugins.refused() != null) {
+            return Done.skipped(plugins.refused());
         }
         List<DaemonRowReads.Locked> found = changes.lockById(c, DaemonSchema.INSTALLATIONS, a.rowId(),
-                List.of("t.tenant_id::text", "t.plugin_id", "t.plugin_unique_identifier"), DaemonRowReads.Wait.after(plugins));
+                List.of("t.tenant_id::text", "t.plugin_id", "t.plugin_unique_identifier"), DaemonRowReads.Wait.after(held));
         if (found.isEmpty()) {
             return Done.skipped("the installation is gone");
         }
@@ -69,34 +68,12 @@ public final class GlobalTenantInstallationRemedy extends RowSetRemedy {
         if (inWorkspaces > 0) {
             return Done.skipped(inWorkspaces + " workspace(s) have this identifier installed now");
         }
-        List<DaemonRowReads.Locked> categoryRows = new ArrayList<>();
-        for (String table : DaemonSchema.CATEGORY_TABLES) {
-            if (!s.hasTable(table)) {
-                continue;
-            }
-            for (DaemonRowReads.Locked r : changes.lock(c, table, "t.tenant_id::text = ? AND t.plugin_id = ?", List.of(),
-                    DaemonRowReads.Wait.NOWAIT, GlobalTenant.ID, a.pluginId())) {
-                categoryRows.add(new DaemonRowReads.Locked(r.json(), r.id(), List.of(table)));
-            }
-        }
-        // Quarantined in the order restore reverses (newest first): refers, the installation, its category rows.
-        for (DaemonRowReads.Locked r : categoryRows) {
-            changes.remove(c, r.values().get(0), r.id(), r.json());
-        }
-        changes.remove(c, a.table(), a.rowId(), inst.json());
-        String detail = "the global tenant's installation and " + categoryRows.size() + " category row(s) moved to quarantine";
-        if (plugins.isEmpty()) {
-            return new Done(null, null, null, detail + "; no plugins row to adjust", changes.rows());
-        }
-        DaemonRowReads.Locked plugin = plugins.get(0);
-        long refers = plugin.values().get(0) == null ? 0 : Long.parseLong(plugin.values().get(0)); // NULL is Go's 0
-        long left = changes.countInstallations(c, uid);
-        if (refers == left) {
-            return new Done(null, null, null, detail + "; refers " + refers + " already matches", changes.rows());
-        }
-        changes.set(c, DaemonSchema.PLUGINS, plugin.id(), plugin.json(), "refers", left);
-        return new Done(null, "{\"refers\": " + refers + "}", "{\"refers\": " + left + "}",
-                detail + "; refers " + refers + " -> " + left + (left == 0 ? " (the plugins row stays: plugin_unreferenced)" : ""),
-                changes.rows());
+        // The global tenant's category rows of the plugin id, as the daemon deletes them (not by identifier).
+        List<DaemonRowReads.Locked> categoryRows = Uninstall.lockCategoryRows(c, changes, "t.tenant_id::text = ? AND t.plugin_id = ?",
+                GlobalTenant.ID, a.pluginId());
+        List<Uninstall.Recount> refers = Uninstall.removeAndRecount(c, changes, categoryRows, List.of(inst),
+                plugins.byIdentifier());
+        return Uninstall.oneIdentifier(
+                "the global tenant's installation and " + categoryRows.size() + " category row(s) moved to quarantine", refers, changes);
     }
 }

@@ -44,16 +44,15 @@ public final class UninstallForTenantRemedy extends RowSetRemedy {
 
     @Override
     Done changeRows(Connection c, PlannedAction a, RowChanges changes) throws SQLException {
-        DaemonSchema s = changes.schema();
         String uid = a.pluginUniqueIdentifier();
-        List<DaemonRowReads.Locked> plugins = changes.lockByIdentifier(c, DaemonSchema.PLUGINS, uid, List.of("t.refers::text"),
-                DaemonRowReads.Wait.WAIT);
-        if (plugins.size() > 1) {
-            return Done.skipped(plugins.size() + " plugins rows share this identifier (duplicate_rows): reported, not acted on");
+        List<DaemonRowReads.Locked> held = new ArrayList<>();
+        Uninstall.PluginRows plugins = Uninstall.lockPlugins(c, changes, List.of(uid), held);
+        if (plugins.refused() != null) {
+            return Done.skipped(plugins.refused());
         }
         List<DaemonRowReads.Locked> found = changes.lockById(c, DaemonSchema.INSTALLATIONS, a.rowId(),
                 List.of("t.tenant_id::text", "t.plugin_id", "t.plugin_unique_identifier", "t.runtime_type"),
-                DaemonRowReads.Wait.after(plugins));
+                DaemonRowReads.Wait.after(held));
         if (found.isEmpty()) {
             return Done.skipped("the installation is gone");
         }
@@ -68,36 +67,11 @@ public final class UninstallForTenantRemedy extends RowSetRemedy {
         if (changes.hasIdentifier(c, DaemonSchema.DECLARATIONS, uid)) {
             return Done.skipped("the declaration exists now");
         }
-        List<DaemonRowReads.Locked> categoryRows = new ArrayList<>();
-        for (String table : DaemonSchema.CATEGORY_TABLES) {
-            if (!s.hasTable(table)) {
-                continue;
-            }
-            for (DaemonRowReads.Locked r : changes.lock(c, table,
-                    "t.tenant_id::text = ? AND t.plugin_id = ? AND t.plugin_unique_identifier = ?", List.of(),
-                    DaemonRowReads.Wait.NOWAIT, a.tenantId(), a.pluginId(), uid)) {
-                categoryRows.add(new DaemonRowReads.Locked(r.json(), r.id(), List.of(table)));
-            }
-        }
-        // Quarantined in the order restore reverses: it takes the newest first, so the plugins row (locked first, as
-        // the daemon's install does) is restored first, then the installation, then its category rows.
-        for (DaemonRowReads.Locked r : categoryRows) {
-            changes.remove(c, r.values().get(0), r.id(), r.json());
-        }
-        changes.remove(c, a.table(), a.rowId(), inst.json());
-        String detail = "installation and " + categoryRows.size() + " category row(s) moved to quarantine";
-        if (plugins.isEmpty()) {
-            return new Done(null, null, null, detail + "; no plugins row to adjust", changes.rows());
-        }
-        DaemonRowReads.Locked plugin = plugins.get(0);
-        long refers = plugin.values().get(0) == null ? 0 : Long.parseLong(plugin.values().get(0));
-        long left = changes.countInstallations(c, uid);
-        if (refers == left) {
-            return new Done(null, null, null, detail + "; refers " + refers + " already matches", changes.rows());
-        }
-        changes.set(c, DaemonSchema.PLUGINS, plugin.id(), plugin.json(), "refers", left);
-        return new Done(null, "{\"refers\": " + refers + "}", "{\"refers\": " + left + "}",
-                detail + "; refers " + refers + " -> " + left + (left == 0 ? " (the plugins row stays: plugin_unreferenced)" : ""),
-                changes.rows());
+        List<DaemonRowReads.Locked> categoryRows = Uninstall.lockCategoryRows(c, changes,
+                "t.tenant_id::text = ? AND t.plugin_id = ? AND t.plugin_unique_identifier = ?", a.tenantId(), a.pluginId(), uid);
+        List<Uninstall.Recount> refers = Uninstall.removeAndRecount(c, changes, categoryRows, List.of(inst),
+                plugins.byIdentifier());
+        return Uninstall.oneIdentifier("installation and " + categoryRows.size() + " category row(s) moved to quarantine", refers,
+                changes);
     }
 }
