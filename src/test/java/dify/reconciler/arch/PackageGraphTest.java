@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The package graph of the product (what each package's compiled classes refer to, read from their constant pools,
  * so fully qualified names count as well as imports) has no cycle, and no package refers to a package of a higher
- * layer. A new package must be placed in {@link #LAYERS}. docs/development.md shows the graph.
+ * layer. A new package must be placed in {@link #LAYERS}. docs/development.md shows the graph. No
+ * class outside the remedy registry and the catalog switches on the finding kind (a remedy says which kinds it acts
+ * on; a step that switches on the kind is the shape issue 17 removed).
  */
 class PackageGraphTest {
 
@@ -58,15 +60,28 @@ class PackageGraphTest {
             Set.of("doctor"),
             Set.of("api", "cli"));
 
+    /**
+     * The packages that may map a finding kind by a {@code switch} or its ordinal: the catalog (what a kind is) and the
+     * remedy registry (which remedy acts on it).
+     */
+    static final Set<String> KIND_SWITCH_ALLOWED = Set.of("catalog", "remediate.planner");
+
+    /** javac's helper field for a {@code switch} on a FindingKind (in a synthetic {@code Outer$1} class). */
+    static final String KIND_SWITCH_MAP = "$SwitchMap$" + FindingKind.class.getName().replace('.', '$');
+
+    static final String KIND_ORDINAL = FindingKind.class.getName().replace('.', '/') + ".ordinal";
+
     private static final String ROOT = "dify/reconciler/";
     private static final Pattern REFERENCE = Pattern.compile("dify/reconciler/((?:[a-z0-9_]+/)*)[A-Z]");
 
+    private static Map<Path, ConstantPool> classes;
     private static Map<String, Set<String>> graph;
 
     @BeforeAll
     static void readClasses() throws IOException, URISyntaxException {
-        Path classes = Path.of(FindingKind.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        graph = graph(classes.resolve(ROOT));
+        Path root = Path.of(FindingKind.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve(ROOT);
+        classes = constantPools(root);
+        graph = graph(classes);
     }
 
     @Test
@@ -101,54 +116,110 @@ class PackageGraphTest {
                 render(graph));
     }
 
-    /** Package (relative to dify.reconciler, dotted) to the packages its classes refer to. */
-    static Map<String, Set<String>> graph(Path root) throws IOException {
-        Map<String, Set<String>> g = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
-                String from = root.relativize(f.getParent()).toString().replace(f.getFileSystem().getSeparator(), ".");
-                Set<String> to = g.computeIfAbsent(from, k -> new TreeSet<>());
-                try (InputStream in = Files.newInputStream(f)) {
-                    for (String text : utf8Constants(in)) {
-                        Matcher m = REFERENCE.matcher(text);
-                        while (m.find()) {
-                            String p = m.group(1).isEmpty() ? "" : m.group(1).substring(0, m.group(1).length() - 1).replace('/', '.');
-                            if (!p.equals(from) && !p.isEmpty()) {
-                                to.add(p);
-                            }
-                        }
-                    }
+    @Test
+    void noSwitchOnTheFindingKindOutsideTheRegistryAndTheCatalog() {
+        List<String> offenders = new ArrayList<>();
+        classes.forEach((file, pool) -> {
+            if (!KIND_SWITCH_ALLOWED.contains(packageOf(file))) {
+                if (pool.utf8().contains(KIND_SWITCH_MAP)) {
+                    offenders.add(file + ": a switch on FindingKind");
+                }
+                if (pool.methodsCalled().contains(KIND_ORDINAL)) {
+                    offenders.add(file + ": calls FindingKind.ordinal()");
                 }
             }
-        }
-        return g;
+        });
+        assertEquals(List.of(), offenders, "classes outside " + KIND_SWITCH_ALLOWED
+                + " that map a finding kind by a switch or its ordinal (ask the kind's remedy or the catalog instead)");
     }
 
-    /** The UTF-8 entries of a class file's constant pool: class names, descriptors and signatures among them. */
-    static List<String> utf8Constants(InputStream raw) throws IOException {
-        DataInputStream in = new DataInputStream(raw);
-        if (in.readInt() != 0xCAFEBABE) {
-            throw new IOException("not a class file");
-        }
-        in.readUnsignedShort();
-        in.readUnsignedShort();
-        int count = in.readUnsignedShort();
-        List<String> out = new ArrayList<>();
-        for (int i = 1; i < count; i++) {
-            int tag = in.readUnsignedByte();
-            switch (tag) {
-                case 1 -> out.add(in.readUTF());
-                case 3, 4, 9, 10, 11, 12, 17, 18 -> in.skipNBytes(4);
-                case 5, 6 -> {
-                    in.skipNBytes(8);
-                    i++;
+    /** Each class file under {@code root} (relative to it) and its constant pool. */
+    static Map<Path, ConstantPool> constantPools(Path root) throws IOException {
+        Map<Path, ConstantPool> out = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
+                try (InputStream in = Files.newInputStream(f)) {
+                    out.put(root.relativize(f), ConstantPool.read(in));
                 }
-                case 7, 8, 16, 19, 20 -> in.skipNBytes(2);
-                case 15 -> in.skipNBytes(3);
-                default -> throw new IOException("unknown constant pool tag " + tag);
             }
         }
         return out;
+    }
+
+    /** A class file's package relative to dify.reconciler, dotted. */
+    static String packageOf(Path relativeClassFile) {
+        Path parent = relativeClassFile.getParent();
+        return parent == null ? "" : parent.toString().replace(relativeClassFile.getFileSystem().getSeparator(), ".");
+    }
+
+    /** Package (relative to dify.reconciler, dotted) to the packages its classes refer to. */
+    static Map<String, Set<String>> graph(Map<Path, ConstantPool> classes) {
+        Map<String, Set<String>> g = new TreeMap<>();
+        classes.forEach((file, pool) -> {
+            String from = packageOf(file);
+            Set<String> to = g.computeIfAbsent(from, k -> new TreeSet<>());
+            for (String text : pool.utf8()) {
+                Matcher m = REFERENCE.matcher(text);
+                while (m.find()) {
+                    String p = m.group(1).isEmpty() ? "" : m.group(1).substring(0, m.group(1).length() - 1).replace('/', '.');
+                    if (!p.equals(from) && !p.isEmpty()) {
+                        to.add(p);
+                    }
+                }
+            }
+        });
+        return g;
+    }
+
+    /**
+     * What a class file's constant pool holds that these checks read: its UTF-8 entries (class names, descriptors,
+     * signatures, field names among them) and the methods it calls, as {@code owner/Class.name}.
+     */
+    record ConstantPool(List<String> utf8, Set<String> methodsCalled) {
+
+        static ConstantPool read(InputStream raw) throws IOException {
+            DataInputStream in = new DataInputStream(raw);
+            if (in.readInt() != 0xCAFEBABE) {
+                throw new IOException("not a class file");
+            }
+            in.readUnsignedShort();
+            in.readUnsignedShort();
+            int count = in.readUnsignedShort();
+            String[] text = new String[count];
+            int[] tags = new int[count];
+            int[] first = new int[count];
+            int[] second = new int[count];
+            for (int i = 1; i < count; i++) {
+                int tag = in.readUnsignedByte();
+                tags[i] = tag;
+                switch (tag) {
+                    case 1 -> text[i] = in.readUTF();
+                    case 9, 10, 11, 12 -> { // field, method, interface method refs: class, name-and-type; name-and-type
+                        first[i] = in.readUnsignedShort();
+                        second[i] = in.readUnsignedShort();
+                    }
+                    case 7 -> first[i] = in.readUnsignedShort(); // a class: its name
+                    case 3, 4, 17, 18 -> in.skipNBytes(4);
+                    case 5, 6 -> {
+                        in.skipNBytes(8);
+                        i++;
+                    }
+                    case 8, 16, 19, 20 -> in.skipNBytes(2);
+                    case 15 -> in.skipNBytes(3);
+                    default -> throw new IOException("unknown constant pool tag " + tag);
+                }
+            }
+            List<String> utf8 = new ArrayList<>();
+            Set<String> called = new TreeSet<>();
+            for (int i = 1; i < count; i++) {
+                if (tags[i] == 1) {
+                    utf8.add(text[i]);
+                } else if (tags[i] == 10 || tags[i] == 11) {
+                    called.add(text[first[first[i]]] + "." + text[first[second[i]]]);
+                }
+            }
+            return new ConstantPool(utf8, called);
+        }
     }
 
     /** Tarjan's strongly connected components, each sorted. */
