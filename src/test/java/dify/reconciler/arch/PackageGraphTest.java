@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The package graph of the product (what each package's compiled classes refer to, read from their constant pools,
  * so fully qualified names count as well as imports) has no cycle, and no package refers to a package of a higher
- * layer. A new package must be placed in {@link #LAYERS}. docs/development.md shows the graph. No
+ * layer. A new package must be placed in {@link #LAYERS}. docs/development.md shows the graph, compared here. No
  * class outside the remedy registry and the catalog switches on the finding kind (a remedy says which kinds it acts
  * on; a step that switches on the kind is the shape issue 17 removed).
  */
@@ -73,6 +73,8 @@ class PackageGraphTest {
 
     private static final String ROOT = "dify/reconciler/";
     private static final Pattern REFERENCE = Pattern.compile("dify/reconciler/((?:[a-z0-9_]+/)*)[A-Z]");
+    private static final Path DEVELOPMENT_PAGE = Path.of("docs/development.md");
+    private static final String GRAPH_INTRODUCTION = "Package -> the packages it refers to (imports and fully qualified names):";
 
     private static Map<Path, ConstantPool> classes;
     private static Map<String, Set<String>> graph;
@@ -131,6 +133,18 @@ class PackageGraphTest {
         });
         assertEquals(List.of(), offenders, "classes outside " + KIND_SWITCH_ALLOWED
                 + " that map a finding kind by a switch or its ordinal (ask the kind's remedy or the catalog instead)");
+    }
+
+    @Test
+    void theDocumentedGraphIsTheGraph() throws IOException {
+        String page = Files.readString(DEVELOPMENT_PAGE);
+        int introduction = page.indexOf(GRAPH_INTRODUCTION);
+        assertTrue(introduction >= 0, DEVELOPMENT_PAGE + " lost its line '" + GRAPH_INTRODUCTION + "'");
+        int start = page.indexOf("```\n", introduction) + 4;
+        int end = page.indexOf("```", start);
+        assertTrue(start >= 4 && end > start, DEVELOPMENT_PAGE + ": no ``` block after '" + GRAPH_INTRODUCTION + "'");
+        assertEquals(render(graph), page.substring(start, end),
+                DEVELOPMENT_PAGE + "'s package graph is not the code's: replace its block with\n```\n" + render(graph) + "```\n");
     }
 
     /** Each class file under {@code root} (relative to it) and its constant pool. */
