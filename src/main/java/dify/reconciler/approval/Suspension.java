@@ -2,23 +2,20 @@ package dify.reconciler.approval;
 
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.metrics.MetricNames;
+import dify.reconciler.state.PersistedSwitchGauge;
 import dify.reconciler.state.StateStore;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -51,35 +48,19 @@ public class Suspension {
     @Inject
     ProcessMode role;
 
-    private final AtomicLong suspendedGauge = new AtomicLong();
     private volatile SuspensionStatus memory = SuspensionStatus.never("memory");
     private volatile SuspensionStatus lastRead;
-    private Gauge gauge;
+    private final PersistedSwitchGauge gauge = new PersistedSwitchGauge();
 
     void registerGauge(@Observes StartupEvent started) {
-        gauge = Gauge.builder(MetricNames.REMEDIATION_SUSPENDED, suspendedGauge, AtomicLong::get)
-                .description("1 = remediation is suspended (POST /api/v1/remediation/suspend): plans are shown, nothing is applied")
-                .register(registry);
-        if (role.oneShot()) {
-            return;
-        }
-        Thread read = new Thread(() -> {
-            try {
-                status();
-            } catch (RuntimeException e) {
-                LOG.warnf(e, "could not read the suspension's state; %s stays 0 until the next tick or request",
-                        MetricNames.REMEDIATION_SUSPENDED);
-            }
-        }, "suspension-restore");
-        read.setDaemon(true);
-        read.start();
+        gauge.register(registry, MetricNames.REMEDIATION_SUSPENDED,
+                "1 = remediation is suspended (POST /api/v1/remediation/suspend): plans are shown, nothing is applied", role,
+                "suspension-restore", this::status);
     }
 
     @PreDestroy
     void removeGauge() {
-        if (gauge != null) {
-            registry.remove(gauge);
-        }
+        gauge.remove();
     }
 
     /** Whether remediation is suspended now; throws when persisted state cannot be read (the gate fails closed). */
@@ -101,7 +82,7 @@ public class Suspension {
         } else {
             s = memory;
         }
-        suspendedGauge.set(s.suspended() ? 1 : 0);
+        gauge.set(s.suspended());
         lastRead = s;
         return s;
     }
@@ -153,10 +134,6 @@ public class Suspension {
     }
 
     static String instance() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "unknown";
-        }
+        return PersistedSwitchGauge.instance();
     }
 }

@@ -3,8 +3,8 @@ package dify.reconciler.remediate.guard;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.metrics.MetricNames;
 import dify.reconciler.remediate.plan.GuardTrip;
+import dify.reconciler.state.PersistedSwitchGauge;
 import dify.reconciler.state.StateStore;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.PreDestroy;
@@ -12,8 +12,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,7 +21,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
@@ -60,36 +57,19 @@ public class Breaker {
     @Inject
     Event<BreakerEvent> trips;
 
-    private final AtomicLong trippedGauge = new AtomicLong();
     private final List<BreakerEvent> memory = new ArrayList<>();
     private long memoryIds;
-    private Gauge gauge;
+    private final PersistedSwitchGauge gauge = new PersistedSwitchGauge();
 
     void registerGauge(@Observes StartupEvent started) {
-        gauge = Gauge.builder(MetricNames.BREAKER_TRIPPED, trippedGauge, AtomicLong::get)
-                .description("1 = the remediation breaker is tripped (a cap was exceeded; nothing is applied until acknowledged)")
-                .register(registry);
-        if (role.oneShot()) {
-            return; // a command reads the breaker when it needs it; nothing scrapes its gauge
-        }
-        Thread read = new Thread(() -> {
-            try {
-                status();
-            } catch (RuntimeException e) {
-                LOG.warnf(e, "could not read the breaker's state; %s stays 0 until the next plan or status",
-                        MetricNames.BREAKER_TRIPPED);
-            }
-        }, "breaker-restore");
-        read.setDaemon(true);
-        read.start();
+        gauge.register(registry, MetricNames.BREAKER_TRIPPED,
+                "1 = the remediation breaker is tripped (a cap was exceeded; nothing is applied until acknowledged)", role,
+                "breaker-restore", this::status);
     }
 
-    /** Removes the gauge with the application (the registry outlives it in tests that restart the application). */
     @PreDestroy
     void removeGauge() {
-        if (gauge != null) {
-            registry.remove(gauge);
-        }
+        gauge.remove();
     }
 
     /** Whether the breaker is tripped now, and why; throws when persisted state cannot be read (callers fail closed). */
@@ -114,7 +94,7 @@ public class Breaker {
         } else {
             s = BreakerStatus.of(openInMemory(), "memory");
         }
-        trippedGauge.set(s.tripped() ? 1 : 0);
+        gauge.set(s.tripped());
         return s;
     }
 
@@ -156,7 +136,7 @@ public class Breaker {
                     null);
             memory.add(event);
         }
-        trippedGauge.set(1);
+        gauge.set(true);
         announce(event);
         return BreakerStatus.of(openInMemory(), "memory");
     }
@@ -235,10 +215,6 @@ public class Breaker {
     }
 
     public static String instance() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return "unknown";
-        }
+        return PersistedSwitchGauge.instance();
     }
 }
