@@ -2,7 +2,7 @@ package dify.reconciler.actor;
 
 /**
  * One actor across processes: the lock a one-shot command that writes holds while it runs (the service leader's
- * advisory lock, {@code leader.CommandLock}). The {@link AccessGate} takes it for a command; the service acts under
+ * advisory lock, {@code leader.CommandLock}). The {@link dify.reconciler.remediate.acting.AccessGate AccessGate} takes it for a command; the service acts under
  * the leader election's hold of the same lock instead.
  */
 @FunctionalInterface

@@ -55,7 +55,7 @@ public final class MetricNames {
     /**
      * Gauge: 1 when the configuration was read and validated and the service runs; 0 when it did not start and
      * a sidecar keeps only probes and this gauge alive ({@code reconciler.sidecar=true}, see
-     * {@link InvalidConfigurationServer}). Without the sidecar setting an invalid configuration stops the process.
+     * {@link dify.reconciler.observe.InvalidConfigurationServer InvalidConfigurationServer}). Without the sidecar setting an invalid configuration stops the process.
      */
     public static final String CONFIGURATION_VALID = "plugin_reconciler_configuration_valid";
 

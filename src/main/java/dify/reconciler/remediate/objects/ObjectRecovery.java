@@ -8,7 +8,7 @@ import java.util.List;
 
 /**
  * Decides what to do with an object action a killed process left half done (pure: the entries and what the
- * store holds now in, a decision out; {@link InterruptedObjectActions} reads and acts).
+ * store holds now in, a decision out; {@link dify.reconciler.remediate.apply.InterruptedObjectActions InterruptedObjectActions} reads and acts).
  *
  * <p>An action has at most one <em>moved</em> entry (old bytes copied under the quarantine prefix, then the
  * original deleted or replaced) and at most one <em>created</em> entry (the object we write, recorded with the

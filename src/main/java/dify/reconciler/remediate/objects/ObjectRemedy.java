@@ -14,7 +14,7 @@ import java.sql.SQLException;
 /**
  * A remedy on the bucket: which keys it touches (from the finding and the daemon's layout), the check that a plan
  * read back names only such keys (a key outside its kind's daemon prefix is refused before anything is read or
- * written), and the database half of its re-check. The {@link ObjectRemedyApplier} does the storage steps its
+ * written), and the database half of its re-check. The {@link dify.reconciler.remediate.apply.ObjectRemedyApplier ObjectRemedyApplier} does the storage steps its
  * {@link Work} names, each version-checked, with no database lock held during storage I/O.
  */
 public abstract class ObjectRemedy implements Remedy {

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * What remediation would do now: actions and withheld findings. Made the same way armed or not, and
- * carries no mode: whether it is applied or only shown is decided where it is applied ({@link AccessGate}); {@code database} names the
+ * carries no mode: whether it is applied or only shown is decided where it is applied ({@link dify.reconciler.remediate.acting.AccessGate AccessGate}); {@code database} names the
  * database it was made for, so {@code apply} refuses it elsewhere; {@code expiresAt} bounds how stale it may be.
  * {@code withheldTotal} counts every withheld finding, {@code withheld} lists at most a bounded number.
  * {@code guards} lists the guards that stopped the whole plan (then it has no actions); empty when none did.

@@ -12,7 +12,7 @@ import java.util.Set;
  * The rules of remediation, as plain values (read from {@code reconciler.remediation.*} by the adapter): which
  * kinds are allowed, and the confirmation, age and cap guards.
  *
- * @param armed     true only when {@code dry-run} is the literal {@code false}; the planner ignores it, only the {@link AccessGate} decides by it
+ * @param armed     true only when {@code dry-run} is the literal {@code false}; the planner ignores it, only the {@link dify.reconciler.remediate.acting.AccessGate AccessGate} decides by it
  * @param allowed   kinds listed in {@code kinds}
  * @param maxShare  per kind, at most {@code floor(maxShare × population)} actions
  */

@@ -15,7 +15,7 @@ public enum WithheldReason {
     /** {@code max-actions-per-run} or the kind's {@code max-share} of its population was reached. */
     CAP,
     /**
-     * The remedy cannot act on this finding's key or table: apply would refuse the action (see {@link ActionsWeMake}),
+     * The remedy cannot act on this finding's key or table: apply would refuse the action (see {@link dify.reconciler.remediate.planner.ActionsWeMake ActionsWeMake}),
      * so it is reported, never planned. No detector of this version produces such a finding (a property test holds
      * the planner and the applier to that); the reason exists so that one a future detector produces cannot fail a
      * whole apply.

@@ -2,7 +2,7 @@ package dify.reconciler.remediate.record;
 
 import java.time.Instant;
 
-/** The quarantined objects as a {@link QuarantineStore}, so {@link QuarantinePurge} purges them beside the rows. */
+/** The quarantined objects as a {@link QuarantineStore}, so {@link dify.reconciler.remediate.QuarantinePurge QuarantinePurge} purges them beside the rows. */
 public final class ObjectQuarantineStore implements QuarantineStore {
 
     private final ObjectQuarantine objects;

@@ -3,7 +3,7 @@ package dify.reconciler.remediate.record;
 import java.time.Instant;
 
 /**
- * One store of quarantined items (rows in our schema; objects under the quarantine prefix). {@link QuarantinePurge}
+ * One store of quarantined items (rows in our schema; objects under the quarantine prefix). {@link dify.reconciler.remediate.QuarantinePurge QuarantinePurge}
  * purges each store it is given, so another store is one more entry in its list.
  */
 public interface QuarantineStore {

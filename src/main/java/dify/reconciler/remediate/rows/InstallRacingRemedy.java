@@ -8,9 +8,9 @@ import java.sql.SQLException;
 /**
  * A row-set remedy that removes rows a daemon install reads and does not write itself (the declaration, the
  * plugins row with its serverless runtime): it looks for an install in flight once more just before its commit, and
- * an install that started after that look gets what it needs back ({@link InstallRace}).
+ * an install that started after that look gets what it needs back ({@link dify.reconciler.remediate.apply.InstallRace InstallRace}).
  */
-public abstract class InstallRacingRemedy extends RowSetRemedy {
+abstract class InstallRacingRemedy extends RowSetRemedy {
 
     /**
      * With every row still locked and changed: an install the daemon started since our re-check (its task row is

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * A remedy on the daemon's rows. Its {@link #change} runs inside the action's transaction, begun by the
- * {@link RowRemedyApplier} (READ COMMITTED, {@code SET LOCAL} timeouts): it locks the rows, re-evaluates the
+ * {@link dify.reconciler.remediate.apply.RowRemedyApplier RowRemedyApplier} (READ COMMITTED, {@code SET LOCAL} timeouts): it locks the rows, re-evaluates the
  * finding on them and changes them through {@link RowChanges} (each row quarantined first). A changed target yields a
  * skip reason and the applier rolls back; nothing is forced. The applier audits and commits.
  */
@@ -59,7 +59,7 @@ public abstract class RowRemedy implements Remedy {
 
     /**
      * Whether the remedy removes rows a daemon install reads and does not write itself, so an install that started
-     * just before our commit needs them put back ({@link InstallRace}).
+     * just before our commit needs them put back ({@link dify.reconciler.remediate.apply.InstallRace InstallRace}).
      */
     public boolean racesInstalls() {
         return false;
