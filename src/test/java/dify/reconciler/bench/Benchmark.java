@@ -107,10 +107,14 @@ public final class Benchmark {
     private final List<String> appOptions = Arrays.stream(System.getProperty("bench.app-opts", "").trim().split("\\s+"))
             .filter(o -> !o.isEmpty()).toList();
     private final Path yardstick = Path.of(System.getProperty("bench.yardstick", "scripts/yardstick.sh"));
+    /** How installations and category rows are seeded: {@code sql} (scripts/seed-installations.sql) or {@code copy}. */
+    private final String seedWith = System.getProperty("bench.seed", "sql");
+    private final Path seedSql = Path.of(System.getProperty("bench.seed-sql", "scripts/seed-installations.sql"));
 
     private final StringBuilder log = new StringBuilder();
     private final List<String[]> table = new ArrayList<>();
     private TestDatabase db;
+    private EmbeddedPostgres pg;
     private Path localRoot;
     private S3ProxyServer s3;
     private long installations;
@@ -127,9 +131,7 @@ public final class Benchmark {
             e.printStackTrace();
             benchmark.writeFailureLog(e);
         } finally {
-            if (benchmark.s3 != null) {
-                benchmark.s3.close(); // a private S3Proxy has no shutdown hook
-            }
+            benchmark.tearDown();
         }
         System.exit(status); // embedded PostgreSQL and S3Proxy go away in their shutdown hooks
     }
@@ -177,20 +179,7 @@ public final class Benchmark {
         say("machine: %d cpus, java %s, %s", Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
                 System.getProperty("os.name") + " " + System.getProperty("os.version"));
 
-        long t0 = System.nanoTime();
-        EmbeddedPostgres pg = EmbeddedPostgres.startDedicated();
-        tune(pg);
-        db = pg.createDatabase();
-        SchemaFixture.CURRENT.applyTo(db);
-        localRoot = Files.createTempDirectory("bench-storage-");
-        if (storages.contains("s3")) {
-            s3 = S3ProxyServer.start();
-            s3.createBucket(BUCKET);
-        }
-        say("servers up in %.1fs (PostgreSQL on port %d%s)", secs(t0), pg.port(), s3 == null ? "" : ", S3Proxy at " + s3.endpoint());
-
-        Seeder seeder = new Seeder();
-        seeder.seed();
+        setUp();
 
         // Yardstick first (and once unmeasured), which also warms the page cache for everyone.
         List<Double> pipeline = new ArrayList<>();
@@ -226,6 +215,31 @@ public final class Benchmark {
 
     // ------------------------------------------------------------------ servers
 
+    /** Starts the servers (PostgreSQL, and S3Proxy when an S3 storage is measured) and seeds them. */
+    void setUp() throws Exception {
+        long t0 = System.nanoTime();
+        pg = EmbeddedPostgres.startDedicated();
+        tune(pg);
+        db = pg.createDatabase();
+        SchemaFixture.CURRENT.applyTo(db);
+        localRoot = Files.createTempDirectory("bench-storage-");
+        if (storages.contains("s3")) {
+            s3 = S3ProxyServer.start();
+            s3.createBucket(BUCKET);
+        }
+        say("servers up in %.1fs (PostgreSQL on port %d%s)", secs(t0), pg.port(), s3 == null ? "" : ", S3Proxy at " + s3.endpoint());
+
+        Seeder seeder = new Seeder();
+        seeder.seed();
+    }
+
+    /** Stops S3Proxy (a private one has no shutdown hook; PostgreSQL goes away in its own). */
+    void tearDown() {
+        if (s3 != null) {
+            s3.close();
+        }
+    }
+
     /** Bulk-load settings for the fixture server (restart needed for shared_buffers). */
     private static void tune(EmbeddedPostgres pg) throws SQLException {
         try (Connection c = pg.connectTo("postgres"); Statement st = c.createStatement()) {
@@ -239,7 +253,7 @@ public final class Benchmark {
         pg.start();
     }
 
-    private Map<String, String> env(String storage) {
+    Map<String, String> env(String storage) {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("DB_HOST", db.host());
         env.put("DB_PORT", String.valueOf(db.port()));
@@ -342,7 +356,7 @@ public final class Benchmark {
         return hwm;
     }
 
-    private static long readHwm(Path status) {
+    static long readHwm(Path status) {
         try {
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith("VmHWM:")) {
@@ -454,7 +468,7 @@ public final class Benchmark {
     /** The service's API token in this benchmark (a throw-away value: the service lives as long as the run). */
     private static final String API_TOKEN = "benchmark-api-token";
 
-    private static Timed post(int port, String path) throws IOException, InterruptedException {
+    static Timed post(int port, String path) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofMinutes(30)).header("Authorization", "Bearer " + API_TOKEN)
@@ -463,7 +477,7 @@ public final class Benchmark {
         return new Timed(r, secs(t0));
     }
 
-    private double awaitStarted(Process p, int port, Path logFile) throws Exception {
+    double awaitStarted(Process p, int port, Path logFile) throws Exception {
         long t0 = System.nanoTime();
         long deadline = t0 + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
@@ -484,7 +498,7 @@ public final class Benchmark {
         throw new IllegalStateException("service did not start:\n" + tail(Files.readString(logFile)));
     }
 
-    private static void stop(Process p) throws InterruptedException {
+    static void stop(Process p) throws InterruptedException {
         p.destroy();
         if (!p.waitFor(20, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -598,14 +612,14 @@ public final class Benchmark {
         return sb.toString();
     }
 
-    private void say(String format, Object... args) {
+    void say(String format, Object... args) {
         String line = String.format(Locale.ROOT, format, args);
         System.out.println(line);
         System.out.flush();
         log.append(line).append('\n');
     }
 
-    private static String tail(String s) {
+    static String tail(String s) {
         return s.length() <= 6000 ? s : s.substring(s.length() - 6000);
     }
 
@@ -619,7 +633,7 @@ public final class Benchmark {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
-    private static String fmt(List<Double> values) {
+    static String fmt(List<Double> values) {
         return values.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList().toString();
     }
 
@@ -715,18 +729,13 @@ public final class Benchmark {
             List<String[]> deferred = dropSecondaryIndexes();
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
-                List<Future<Long>> loads = new ArrayList<>();
-                loads.add(pool.submit(() -> rows.copyInstallations(installationRows())));
-                loads.add(pool.submit(() -> {
-                    long n = 0;
-                    for (int c = 0; c < CATEGORY_TABLES.size(); c++) {
-                        n += rows.copyCategoryRows(CATEGORY_TABLES.get(c), categoryRows(c));
-                    }
-                    return n;
-                }));
-                long inst = loads.get(0).get();
-                long cat = loads.get(1).get();
-                say("seed COPY: %,d installations, %,d category rows, %.1fs", inst, cat, secs(t1));
+                if (seedWith.equals("sql")) {
+                    seedWithSql(at);
+                    say("seed SQL (%s, generate_series): %,d installations, %,d category rows, %.1fs", seedSql,
+                            countRows(List.of("plugin_installations")), countRows(CATEGORY_TABLES), secs(t1));
+                } else {
+                    copyRows(rows, pool, t1);
+                }
                 long t2 = System.nanoTime();
                 List<Future<?>> builds = new ArrayList<>();
                 for (String[] index : deferred) {
@@ -748,10 +757,48 @@ public final class Benchmark {
             }
             long t3 = System.nanoTime();
             sql("VACUUM (ANALYZE)");
-            sql("CHECKPOINT");
+            // Cluster-wide, so the superuser's (the database's owner is not one).
+            try (Connection c = pg.connectTo("postgres"); Statement st = c.createStatement()) {
+                st.execute("CHECKPOINT");
+            }
             say("seed VACUUM ANALYZE + CHECKPOINT: %.1fs", secs(t3));
             say("seed total: %.1fs; database size %s", secs(t0),
                     querySingle("SELECT pg_size_pretty(pg_database_size(current_database()))"));
+        }
+
+        /** The rows as the benchmark seeded them before seed-installations.sql: streamed by COPY from this JVM, two at once. */
+        void copyRows(DaemonRows rows, ExecutorService pool, long t1) throws Exception {
+            List<Future<Long>> loads = new ArrayList<>();
+            loads.add(pool.submit(() -> rows.copyInstallations(installationRows())));
+            loads.add(pool.submit(() -> {
+                long n = 0;
+                for (int c = 0; c < CATEGORY_TABLES.size(); c++) {
+                    n += rows.copyCategoryRows(CATEGORY_TABLES.get(c), categoryRows(c));
+                }
+                return n;
+            }));
+            long inst = loads.get(0).get();
+            long cat = loads.get(1).get();
+            say("seed COPY: %,d installations, %,d category rows, %.1fs", inst, cat, secs(t1));
+        }
+
+        /** scripts/seed-installations.sql through psql, as a user runs it: as the tables' owner (the daemon's role). */
+        void seedWithSql(Instant at) throws Exception {
+            ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", "tenants=" + tenants,
+                    "-v", "per_tenant=" + perTenant, "-v", "stamp=" + at, "-f", seedSql.toString());
+            pb.environment().putAll(Map.of("PGHOST", db.host(), "PGPORT", String.valueOf(db.port()), "PGUSER", EmbeddedPostgres.DAEMON_USER,
+                    "PGPASSWORD", EmbeddedPostgres.DAEMON_PASSWORD, "PGDATABASE", db.name()));
+            pb.redirectErrorStream(true);
+            Process p = pb.start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(seedSql + " failed:\n" + output);
+            }
+            for (String line : output.split("\n")) {
+                if (line.startsWith("Time:")) {
+                    say("  %s: %s", seedSql.getFileName(), line);
+                }
+            }
         }
 
         /** The j-th plugin of tenant t: consecutive plugins, so a tenant never installs one twice (needs perTenant <= distinct). */
@@ -809,6 +856,14 @@ public final class Benchmark {
         } catch (SQLException e) {
             throw new IllegalStateException(statement, e);
         }
+    }
+
+    private long countRows(List<String> tables) throws SQLException {
+        long n = 0;
+        for (String table : tables) {
+            n += Long.parseLong(querySingle("SELECT count(*) FROM " + table));
+        }
+        return n;
     }
 
     private String querySingle(String query) throws SQLException {
@@ -879,6 +934,6 @@ public final class Benchmark {
     }
 
     /** A response and the client-side wall time of its request. */
-    private record Timed(HttpResponse<String> response, double wall) {
+    record Timed(HttpResponse<String> response, double wall) {
     }
 }
