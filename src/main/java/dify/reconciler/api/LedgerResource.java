@@ -1,11 +1,12 @@
 package dify.reconciler.api;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RunHistory;
 import dify.reconciler.state.FindingHistory;
+import dify.reconciler.state.LedgerEvidence;
 import dify.reconciler.state.StateStore;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.inject.Inject;
@@ -49,8 +50,14 @@ public class LedgerResource {
     }
 
     private static final String SEVERITY_ORDER = "CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END";
-    private static final String SEARCHED = "lower(concat_ws(' ', subject, evidence->>'id', evidence->>'key',"
-            + " evidence->>'pluginUniqueIdentifier', evidence->>'pluginId', evidence->>'tenantId'))";
+    /**
+     * What {@code q} searches: the subject (it spells the row id or key), the plugin identifier, plugin and tenant
+     * (columns since V13), and an id or key the compact evidence holds when the subject does not spell it (rare: only
+     * those entries' evidence is parsed).
+     */
+    private static final String SEARCHED = "lower(concat_ws(' ', subject, plugin_unique_identifier, plugin_id, tenant_id,"
+            + " CASE WHEN strpos(compact_evidence, '\"id\":') > 0 OR strpos(compact_evidence, '\"key\":') > 0"
+            + " THEN concat_ws(' ', compact_evidence::jsonb->>'id', compact_evidence::jsonb->>'key') END))";
 
     @Inject
     StateStore store;
@@ -82,8 +89,8 @@ public class LedgerResource {
         condition(where, values, "kind = ?", kind == null || kind.isBlank() ? null : kind.trim().toLowerCase(Locale.ROOT));
         condition(where, values, "severity = ?",
                 severity == null || severity.isBlank() ? null : severity.trim().toLowerCase(Locale.ROOT));
-        condition(where, values, "evidence->>'tenantId' = ?", tenantId == null || tenantId.isBlank() ? null : tenantId.trim());
-        condition(where, values, "evidence->>'pluginId' = ?", pluginId == null || pluginId.isBlank() ? null : pluginId.trim());
+        condition(where, values, "tenant_id = ?", tenantId == null || tenantId.isBlank() ? null : tenantId.trim());
+        condition(where, values, "plugin_id = ?", pluginId == null || pluginId.isBlank() ? null : pluginId.trim());
         condition(where, values, "strpos(" + SEARCHED + ", ?) > 0", search);
         String from = " FROM " + store.table("finding_ledger") + " WHERE " + String.join(" AND ", where);
         try (Connection c = dataSource.getConnection()) {
@@ -101,15 +108,18 @@ public class LedgerResource {
                 }
             }
             List<Entry> entries = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT evidence::text, first_seen, last_seen, consecutive_scans" + from
+            try (PreparedStatement ps = c.prepareStatement("SELECT kind, subject, plugin_unique_identifier, plugin_id, tenant_id,"
+                    + " compact_evidence, first_seen, last_seen, consecutive_scans" + from
                     + " ORDER BY " + SEVERITY_ORDER + ", kind, first_seen, id LIMIT ? OFFSET ?")) {
                 int p = bind(ps, values);
                 ps.setInt(p++, paging.limit());
                 ps.setInt(p, paging.offset());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        entries.add(entry(mapper.readTree(rs.getString(1)), rs.getTimestamp(2).toInstant().toString(),
-                                rs.getTimestamp(3).toInstant().toString(), rs.getInt(4)));
+                        Finding f = LedgerEvidence.decode(FindingKind.parse(rs.getString(1)), rs.getString(2), rs.getString(3),
+                                rs.getString(4), rs.getString(5), rs.getString(6));
+                        entries.add(entry(f, rs.getTimestamp(7).toInstant().toString(), rs.getTimestamp(8).toInstant().toString(),
+                                rs.getInt(9)));
                     }
                 }
             }
@@ -141,14 +151,9 @@ public class LedgerResource {
         return s == null ? "" : s;
     }
 
-    private static Entry entry(JsonNode e, String firstSeen, String lastSeen, int scans) {
-        return new Entry(text(e, "kind"), text(e, "severity"), text(e, "table"), text(e, "id"), text(e, "key"),
-                text(e, "pluginUniqueIdentifier"), text(e, "pluginId"), text(e, "tenantId"),
-                e.hasNonNull("bytes") ? e.get("bytes").asLong() : null, text(e, "detail"), firstSeen, lastSeen, scans);
-    }
-
-    private static String text(JsonNode n, String field) {
-        return n.hasNonNull(field) ? n.get(field).asText() : null;
+    private static Entry entry(Finding f, String firstSeen, String lastSeen, int scans) {
+        return new Entry(f.kind().label(), f.severity().label(), f.table(), f.id(), f.key(), f.pluginUniqueIdentifier(), f.pluginId(),
+                f.tenantId(), f.bytes(), f.detail(), firstSeen, lastSeen, scans);
     }
 
     private static void condition(List<String> where, List<String> values, String sql, String value) {

@@ -1,20 +1,16 @@
 package dify.reconciler.remediate;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.remediate.plan.RemediationCandidate;
 import dify.reconciler.remediate.planner.RemediationPlanner;
 import dify.reconciler.state.FindingHistory;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dify.reconciler.state.LedgerEvidence;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
@@ -129,10 +125,12 @@ public final class LedgerCandidates {
                 try {
                     // One branch per kind, each an ordered scan of the open entries' (kind, first_seen, id) index;
                     // PostgreSQL merges them in order (Merge Append) and stops at the limit.
-                    String branch = "SELECT evidence, first_seen, consecutive_scans, id FROM " + ledgerTable
+                    String branch = "SELECT kind, subject, plugin_unique_identifier, plugin_id, tenant_id, compact_evidence, first_seen,"
+                            + " consecutive_scans, id FROM " + ledgerTable
                             + " WHERE closed_at IS NULL AND kind = ? AND last_run = CAST(? AS uuid) AND consecutive_scans "
                             + (confirmed ? ">=" : "<") + " ?";
-                    String sql = "SELECT evidence::text, first_seen, consecutive_scans FROM ("
+                    String sql = "SELECT kind, subject, plugin_unique_identifier, plugin_id, tenant_id, compact_evidence, first_seen,"
+                            + " consecutive_scans FROM ("
                             + String.join(" UNION ALL ", Collections.nCopies(Math.max(1, kinds.size()), branch))
                             + ") t ORDER BY first_seen, id LIMIT ?";
                     statement = c.prepareStatement(sql);
@@ -186,34 +184,12 @@ public final class LedgerCandidates {
             }
             ahead = null;
             try {
-                JsonNode e = json.readTree(rs.getString(1));
-                Finding f = new Finding(FindingKind.parse(e.path("kind").asText()), text(e, "table"), text(e, "id"),
-                        text(e, "key"), text(e, "pluginUniqueIdentifier"), text(e, "pluginId"), text(e, "tenantId"),
-                        e.hasNonNull("bytes") ? e.get("bytes").asLong() : null, e.path("detail").asText(""), observed(e));
-                return new RemediationCandidate(f, new FindingHistory(rs.getTimestamp(2).toInstant(), rs.getInt(3)));
+                Finding f = LedgerEvidence.decode(FindingKind.parse(rs.getString(1)), rs.getString(2), rs.getString(3),
+                        rs.getString(4), rs.getString(5), rs.getString(6));
+                return new RemediationCandidate(f, new FindingHistory(rs.getTimestamp(7).toInstant(), rs.getInt(8)));
             } catch (SQLException e) {
                 throw new IllegalStateException("reading the finding ledger failed: " + e.getMessage(), e);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
         }
-
-        private static String text(JsonNode n, String field) {
-            return n.hasNonNull(field) ? n.get(field).asText() : null;
-        }
-    }
-
-    /** The subject's version as the scan saw it (the ledger's evidence keeps it), or null when it was not recorded. */
-    private static ObservedVersion observed(JsonNode evidence) {
-        JsonNode o = evidence.get("observed");
-        if (o == null || o.isNull()) {
-            return null;
-        }
-        return new ObservedVersion(instant(o, "changedAt"), o.hasNonNull("size") ? o.get("size").asLong() : null,
-                instant(o, "lastModified"), o.hasNonNull("etag") ? o.get("etag").asText() : null);
-    }
-
-    private static Instant instant(JsonNode node, String field) {
-        return node.hasNonNull(field) ? Instant.parse(node.get(field).asText()) : null;
     }
 }

@@ -1,6 +1,5 @@
 package dify.reconciler.state;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
@@ -15,7 +14,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,7 +47,6 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     static final String MERGE_WORK_MEM = "128MB";
 
     private final StateStore store;
-    private final ObjectMapper mapper;
     private final UUID runId;
     private final Duration retention;
     private final CopyChunk chunk = new CopyChunk(CHUNK_BYTES);
@@ -59,9 +56,9 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     /** Labels of the kinds whose check did not run: their entries are not closed. */
     private final Set<String> keptOpen = new TreeSet<>();
 
+    /** The mapper is not used since V13 (the evidence is encoded by {@link LedgerEvidence}); kept for the callers. */
     PostgresLedgerUpdate(StateStore store, ObjectMapper mapper, UUID runId, Duration retention) {
         this.store = store;
-        this.mapper = mapper;
         this.runId = runId;
         this.retention = retention;
     }
@@ -72,8 +69,9 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             return;
         }
         long t0 = System.nanoTime();
-        chunk.row(runId.toString(), finding.kind().label(), FindingIdentity.subject(finding), finding.severity().label(),
-                evidence(finding));
+        String subject = FindingIdentity.subject(finding);
+        chunk.row(finding.kind().label(), subject, finding.pluginUniqueIdentifier(), finding.pluginId(), finding.tenantId(),
+                LedgerEvidence.encode(finding, subject));
         staged++;
         if (chunk.size() >= CHUNK_BYTES) {
             flush();
@@ -81,46 +79,37 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         stagingNanos += System.nanoTime() - t0;
     }
 
-    /** Sends the chunk with one COPY on a pooled connection (autocommit: no transaction outlives it). */
+    /** The columns of a staged row, in the order {@link #accept} writes them (the run comes from the COPY's transaction). */
+    static final String STAGED_COLUMNS = "kind, subject, plugin_unique_identifier, plugin_id, tenant_id, evidence";
+
+    /**
+     * Sends the chunk with one COPY on a pooled connection, in a transaction of its own that names the run its rows
+     * belong to (the staging table's run_id defaults to it; V13), so the run's id is not repeated on every row.
+     */
     private void flush() {
         if (chunk.size() == 0 || problem != null) {
             return;
         }
-        String sql = "COPY " + store.table("scan_findings") + " (run_id, kind, subject, severity, evidence) FROM STDIN";
+        String sql = "COPY " + store.table("scan_findings") + " (" + STAGED_COLUMNS + ") FROM STDIN";
         try (Connection c = store.dataSource().getConnection()) {
-            c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.asInput());
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement ps = c.prepareStatement("SELECT set_config('reconciler.staging_run', ?, true)")) {
+                    ps.setString(1, runId.toString());
+                    ps.executeQuery().close();
+                }
+                c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.asInput());
+                c.commit();
+            } catch (SQLException | IOException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
         } catch (SQLException | IOException e) {
             fail("writing findings to " + store.table("scan_findings") + " failed: " + e.getMessage(), e);
         } finally {
             chunk.reset();
-        }
-    }
-
-    String evidence(Finding f) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("kind", f.kind().label());
-        e.put("severity", f.severity().label());
-        e.put("table", f.table());
-        e.put("id", f.id());
-        e.put("key", f.key());
-        e.put("pluginUniqueIdentifier", f.pluginUniqueIdentifier());
-        e.put("pluginId", f.pluginId());
-        e.put("tenantId", f.tenantId());
-        e.put("bytes", f.bytes());
-        e.put("detail", f.detail());
-        if (f.observed() != null) {
-            // The subject's version as this scan saw it: what a later action compares before it changes anything.
-            Map<String, Object> observed = new LinkedHashMap<>();
-            observed.put("changedAt", f.observed().changedAt() == null ? null : f.observed().changedAt().toString());
-            observed.put("size", f.observed().size());
-            observed.put("lastModified", f.observed().lastModified() == null ? null : f.observed().lastModified().toString());
-            observed.put("etag", f.observed().etag());
-            e.put("observed", observed);
-        }
-        try {
-            return mapper.writeValueAsString(e);
-        } catch (JsonProcessingException ex) {
-            throw new IllegalStateException("a finding cannot be written as JSON", ex);
         }
     }
 
@@ -170,34 +159,38 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 }
                 long scan = scans + 1;
                 // What this successful scan did not see is gone: close it (kept for history until the retention),
-                // writing down the counters it had. A hash anti-join: one pass over each side.
+                // writing down the counters it had. A kind whose check did not run keeps its entries open, but this scan
+                // did not see them either: their counters are written down as they were (so last_run is not this run
+                // and no plan acts on them meanwhile), once. One hash anti-join: the staged rows are read once for both.
                 String[] keptKinds = keptOpen.toArray(String[]::new);
-                update(c, "close", "UPDATE " + entries + " l SET closed_at = ?, last_seen = coalesce(l.last_seen, ?),"
-                        + " last_run = coalesce(l.last_run, ?), consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
-                        + " WHERE l.closed_at IS NULL AND l.kind <> ALL (?::text[]) AND NOT EXISTS (SELECT 1 FROM " + scanned
-                        + " s WHERE s.run_id = ? AND s.kind = l.kind AND s.subject = l.subject)", at, lastSeen, lastRun, scans, keptKinds,
-                        runId);
-                // A kind whose check did not run keeps its entries open, but this scan did not see them: their counters
-                // are written down as they were (so last_run is not this run and no plan acts on them meanwhile).
-                if (keptKinds.length > 0) {
-                    update(c, "kept open", "UPDATE " + entries + " l SET last_seen = coalesce(l.last_seen, ?), last_run ="
-                            + " coalesce(l.last_run, ?), consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
-                            + " WHERE l.closed_at IS NULL AND l.kind = ANY (?::text[]) AND NOT EXISTS (SELECT 1 FROM " + scanned
-                            + " s WHERE s.run_id = ? AND s.kind = l.kind AND s.subject = l.subject)", lastSeen, lastRun, scans, keptKinds,
-                            runId);
-                }
-                // Seen again: only an entry whose evidence or severity changed is written, and an entry from before V12
-                // starts being counted (its consecutive scans so far plus this one). The others are counted by ledger_scans.
-                update(c, "seen again", "UPDATE " + entries + " l SET severity = s.severity, evidence = s.evidence, first_scan ="
-                        + " CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
+                update(c, "closed or kept open", "UPDATE " + entries + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL"
+                        + " ELSE ?::timestamptz END, last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
+                        + " consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
+                        + " WHERE l.closed_at IS NULL AND (l.kind <> ALL (?::text[]) OR l.last_seen IS NULL) AND NOT EXISTS (SELECT 1 FROM "
+                        + scanned + " s WHERE s.run_id = ? AND s.kind = l.kind AND s.subject = l.subject)", keptKinds, at, lastSeen,
+                        lastRun, scans, keptKinds, runId);
+                // The severity of each kind (not staged: it follows from the kind).
+                String[] kinds = Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new);
+                String[] severities = Arrays.stream(FindingKind.values()).map(k -> k.severity().label()).toArray(String[]::new);
+                String severity = "(?::text[])[array_position(?::text[], s.kind)]";
+                // Seen again: only an entry whose evidence, columns or severity changed is written, and an entry from before
+                // V12 starts being counted (its consecutive scans so far plus this one). The others are counted by ledger_scans.
+                update(c, "seen again", "UPDATE " + entries + " l SET severity = " + severity + ", evidence = s.evidence,"
+                        + " plugin_unique_identifier = s.plugin_unique_identifier, plugin_id = s.plugin_id, tenant_id = s.tenant_id,"
+                        + " first_scan = CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
                         + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM " + scanned + " s"
                         + " WHERE s.run_id = ? AND l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject"
-                        + " AND (l.consecutive_scans IS NOT NULL OR l.severity <> s.severity OR l.evidence <> s.evidence)", scan, runId);
+                        + " AND (l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + severity
+                        + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier"
+                        + " OR l.plugin_id IS DISTINCT FROM s.plugin_id OR l.tenant_id IS DISTINCT FROM s.tenant_id)", severities, kinds,
+                        scan, runId, severities, kinds);
                 // New identities; a finding staged twice by one scan is inserted once (the second conflicts and is skipped).
-                update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence)"
-                        + " SELECT s.kind, s.subject, s.severity, ?, ?, s.evidence FROM " + scanned + " s WHERE s.run_id = ?"
+                update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                        + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + severity + ", ?, ?, s.evidence,"
+                        + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + scanned + " s WHERE s.run_id = ?"
                         + " AND NOT EXISTS (SELECT 1 FROM " + entries + " l WHERE l.closed_at IS NULL AND l.kind = s.kind"
-                        + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING", at, scan, runId);
+                        + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING", severities, kinds,
+                        at, scan, runId);
                 update(c, "expired", "DELETE FROM " + entries + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
                 update(c, "counted", "UPDATE " + store.table("ledger_scans") + " SET scans = ?, last_run = ?, last_seen = ?", scan,
                         runId, at);

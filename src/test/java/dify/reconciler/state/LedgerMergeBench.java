@@ -35,8 +35,8 @@ public final class LedgerMergeBench {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int scans = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         ObjectMapper mapper = new ObjectMapper();
-        encodeOnly(n, mapper);
-        encodeOnly(n, mapper);
+        encodeOnly(n);
+        encodeOnly(n);
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             StateStore store = new StateStore();
             store.dataSource = db.fixtureDataSource();
@@ -77,16 +77,15 @@ public final class LedgerMergeBench {
     }
 
     /** The Java side of staging alone: findings encoded into COPY chunks that are thrown away. */
-    private static void encodeOnly(int n, ObjectMapper mapper) {
-        PostgresLedgerUpdate encoder = new PostgresLedgerUpdate(null, mapper, UUID.randomUUID(), Duration.ZERO);
+    private static void encodeOnly(int n) {
         CopyChunk chunk = new CopyChunk(PostgresLedgerUpdate.CHUNK_BYTES);
         Instant changedAt = Instant.parse("2026-10-01T00:00:00Z");
-        String run = UUID.randomUUID().toString();
         long bytes = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             Finding f = finding(i, changedAt);
-            chunk.row(run, f.kind().label(), FindingIdentity.subject(f), f.severity().label(), encoder.evidence(f));
+            String subject = FindingIdentity.subject(f);
+            chunk.row(f.kind().label(), subject, f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), LedgerEvidence.encode(f, subject));
             if (chunk.size() >= PostgresLedgerUpdate.CHUNK_BYTES) {
                 bytes += chunk.size();
                 chunk.reset();
