@@ -22,6 +22,7 @@ import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.StoreUnderTest;
 import dify.reconciler.testsupport.StoresUnderTest;
+import dify.reconciler.testsupport.Sweep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -107,6 +109,7 @@ class ParallelPrefixListingTest {
 
     @ParameterizedTest
     @MethodSource("dify.reconciler.testsupport.StoresUnderTest#all")
+    @Tag(Sweep.TAG)
     void onEveryBackendItIsTheSequentialListing(StoresUnderTest.Backend backend) {
         try (StoreUnderTest store = backend.open()) {
             assertSameAsSequential(store.storage(), fillTricky(store.writer()));

@@ -15,6 +15,7 @@ import dify.reconciler.testsupport.PackagedApp;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoreUnderTest;
 import dify.reconciler.testsupport.StoresUnderTest;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -48,6 +50,7 @@ class EveryStoreRoundTripIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dify.reconciler.testsupport.StoresUnderTest#all")
+    @Tag(Sweep.TAG)
     void objectRemediesRoundTrip(StoresUnderTest.Backend backend, @TempDir Path tmp) throws Exception {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase(); StoreUnderTest store = backend.open()) {
             DifyDataset dataset = new DifyDataset(2, 6, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), store.writer(),

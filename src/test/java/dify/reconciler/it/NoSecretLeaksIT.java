@@ -17,6 +17,7 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.SecretForms;
 import dify.reconciler.testsupport.StoreUnderTest;
 import dify.reconciler.testsupport.StoresUnderTest;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TestDatabase;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +34,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,10 +143,14 @@ class NoSecretLeaksIT {
      * holds any of them, raw or encoded.
      */
     @Test
+    @Tag(Sweep.TAG)
     void noStorageBackendsSecretInAnyCommandsOutput(@TempDir Path tmp) throws Exception {
         StringBuilder written = new StringBuilder();
         List<String> secrets = new ArrayList<>();
-        for (String name : List.of("azure_blob", "tencent_cos", "gcs")) {
+        // Tencent's secret key goes through the same S3 adapter as S3's own (noCommandServiceAnswerOrTableEverContainsASecret):
+        // a repetition, in the sweep (Sweep).
+        List<String> backends = Sweep.part(List.of("azure_blob", "tencent_cos", "gcs"), name -> !name.equals("tencent_cos"));
+        for (String name : backends) {
             try (TestDatabase db = SchemaFixture.CURRENT.newDatabase(); StoreUnderTest store = StoresUnderTest.named(name).open()) {
                 new DifyDataset(1, 2, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), store.writer(), StorageLayout.DEFAULT,
                         Instant.now().minus(Duration.ofDays(1)));
@@ -190,8 +196,12 @@ class NoSecretLeaksIT {
             }
         }
         String everything = written.toString();
-        assertTrue(everything.contains("AZURE_BLOB_STORAGE") || everything.contains("azure"), "the Azure runs are in the output");
-        assertTrue(everything.contains("GCS_CREDENTIALS"), "the unreadable credentials are named: " + everything);
+        if (backends.contains("azure_blob")) {
+            assertTrue(everything.contains("AZURE_BLOB_STORAGE") || everything.contains("azure"), "the Azure runs are in the output");
+        }
+        if (backends.contains("gcs")) {
+            assertTrue(everything.contains("GCS_CREDENTIALS"), "the unreadable credentials are named: " + everything);
+        }
         List<String> leaks = new ArrayList<>();
         for (String secret : secrets) {
             leaks.addAll(SecretForms.findIn(everything, secret, List.of("default", "")));

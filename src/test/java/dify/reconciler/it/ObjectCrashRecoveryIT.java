@@ -14,6 +14,7 @@ import dify.reconciler.testsupport.RemediationRecords;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -61,7 +63,16 @@ class ObjectCrashRecoveryIT {
 
     private static final Set<String> VIA_APPLY = Set.of("quarantine_object:quarantine-copied", "copy_object:target-replaced");
 
+    /**
+     * The kills of the default suite: per action one rolled back and one completed, one of each recovered by
+     * {@code recover} and one by the next {@code apply}. Every one of these steps is also interrupted in process on every
+     * distinct adapter's turn ({@code EveryStoreRecoveryAndPurgeTest}); the sweep ({@link Sweep}) kills at the other four.
+     */
+    static final Set<String> DEFAULT_STEPS = Set.of("quarantine_object:quarantine-copied", "quarantine_object:original-deleted",
+            "copy_object:replacement-intent-recorded", "copy_object:target-replaced");
+
     @Test
+    @Tag(Sweep.TAG)
     void everyStepBoundaryIsRecoveredWithNoObjectLostOrDuplicatedAndRestoredExactly(@TempDir Path tmp) throws Exception {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("crash-it-" + System.nanoTime());
@@ -87,7 +98,7 @@ class ObjectCrashRecoveryIT {
             assertTrue(plan.stdout().contains("Actions: 2;"), plan.stdout());
 
             Map<String, String> armed = EagerRemediation.armed(env);
-            for (Map.Entry<String, Boolean> step : STEPS.entrySet()) {
+            for (Map.Entry<String, Boolean> step : Sweep.part(STEPS.entrySet(), e -> DEFAULT_STEPS.contains(e.getKey()))) {
                 String name = step.getKey();
                 boolean completes = step.getValue();
                 String key = name.startsWith("quarantine_object") ? orphan : corrupt;
@@ -141,6 +152,9 @@ class ObjectCrashRecoveryIT {
                 assertEquals(tables, TableDump.daemon(db), name);
             }
 
+            if (Sweep.active()) {
+                return; // the undecided case runs once, in the default suite
+            }
             // Someone else rewrote the original after the kill: neither roll back nor complete is safe, so recover
             // leaves both objects alone, reports it and exits 1.
             Map<String, String> killed = new HashMap<>(armed);

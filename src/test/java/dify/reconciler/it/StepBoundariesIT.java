@@ -17,6 +17,7 @@ import dify.reconciler.testsupport.RemediationRecords;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -83,7 +85,16 @@ class StepBoundariesIT {
         CASES.put(Step.QUARANTINE_OBJECT_PUT_BACK, Recovery.ROLLED_BACK);
     }
 
+    /**
+     * The halts the sweep ({@link Sweep}) makes, not the default suite: object steps that the default suite interrupts in
+     * process ({@code EveryStoreRecoveryAndPurgeTest}, on S3 among others); the row steps and the put-back are halted at
+     * only here, so in the default suite.
+     */
+    static final Set<Step> SWEEP_ONLY = Set.of(Step.QUARANTINE_OBJECT_ROWS_RECHECKED, Step.COPY_OBJECT_ROWS_RECHECKED,
+            Step.COPY_OBJECT_ASSET_INTENT_RECORDED, Step.COPY_OBJECT_ASSET_WRITTEN);
+
     @Test
+    @Tag(Sweep.TAG)
     void haltedAtEachStepNothingIsLostRecoverSettlesItAndRestoreIsExact(@TempDir Path tmp) throws Exception {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("step-boundaries-" + System.nanoTime());
@@ -117,7 +128,7 @@ class StepBoundariesIT {
             assertEquals(1, plan.exitCode(), plan.stdout() + plan.stderr());
             assertTrue(plan.stdout().contains("Actions: 12;"), "every planted drift is planned: " + plan.stdout());
 
-            for (Map.Entry<Step, Recovery> c : CASES.entrySet()) {
+            for (Map.Entry<Step, Recovery> c : Sweep.part(CASES.entrySet(), e -> !SWEEP_ONLY.contains(e.getKey()))) {
                 String step = c.getKey().label();
                 long started = System.nanoTime();
                 Map<String, String> halted = new HashMap<>(armed);

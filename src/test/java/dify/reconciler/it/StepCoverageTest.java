@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,26 @@ class StepCoverageTest {
                 .sorted().toList();
         assertEquals(List.of(), uncovered, "steps no packaged test halts at");
         coveredBy.forEach((step, tests) -> assertTrue(tests.size() == 1, step + " is halted at by " + tests));
+    }
+
+    /**
+     * The default suite alone (without the sweep, {@link dify.reconciler.testsupport.Sweep}) still stops at every step:
+     * halted in the packaged jar by the default part of the three tests, or interrupted in process by
+     * {@code EveryStoreRecoveryAndPurgeTest}, whose default part interrupts every object step but the put-back (it checks
+     * that itself).
+     */
+    @Test
+    void everyStepBoundaryIsStoppedAtInTheDefaultSuite() {
+        Set<String> stopped = new TreeSet<>(ObjectCrashRecoveryIT.DEFAULT_STEPS);
+        stopped.add(UninstallCrashRecoveryIT.STEP);
+        StepBoundariesIT.CASES.keySet().stream().filter(s -> !StepBoundariesIT.SWEEP_ONLY.contains(s)).map(Step::label)
+                .forEach(stopped::add);
+        Arrays.stream(Step.values()).filter(s -> s != Step.QUARANTINE_OBJECT_PUT_BACK)
+                .filter(s -> s.label().startsWith("quarantine_object:") || s.label().startsWith("copy_object:")).map(Step::label)
+                .forEach(stopped::add);
+        assertTrue(ObjectCrashRecoveryIT.STEPS.keySet().containsAll(ObjectCrashRecoveryIT.DEFAULT_STEPS));
+        List<String> missed = Arrays.stream(Step.values()).map(Step::label).filter(l -> !stopped.contains(l)).sorted().toList();
+        assertEquals(List.of(), missed, "steps the default suite never stops at");
     }
 
     private static void cover(Map<String, List<String>> coveredBy, String step, String test) {

@@ -23,6 +23,7 @@ import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.RealDeclarations;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.Sweep;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,16 +34,27 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every finding kind of the catalog, on S3 and on local storage: plant exactly one drift into a clean,
- * realistic dataset and expect exactly that finding, nothing else.
+ * realistic dataset and expect exactly that finding, nothing else. The kinds read from the daemon's tables alone run on
+ * local storage by default and on S3 in the sweep ({@link #rowKindStores}).
  */
 class DriftCatalogTest {
+
+    /**
+     * The stores a kind read from the daemon's tables alone runs on: local storage in the default suite, S3 (the same rows,
+     * another backend, a repetition) in the sweep ({@link Sweep}). Kinds that read storage run on both by default.
+     */
+    static List<Store> rowKindStores() {
+        return Sweep.part(List.of(Store.values()), store -> store == Store.LOCAL);
+    }
 
     private static void assertOnly(Map<FindingKind, Long> expected, FindingSink sink) {
         assertEquals(expected, DriftFixture.counts(sink), () -> "findings: " + sink.findings());
@@ -139,7 +151,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void invalidIdentifierRow(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             String broken = "/junjiem/mcp_see_agent:0.2.2@2b54607cf4d6a03b39cdae1425af2d8bafd4dd87f3eef6dc3eaaa945c71c2231";
@@ -154,7 +167,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void invalidIdentifierInACategoryRowAlone(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             // The installation is fine; only its category row carries a copy-damaged identifier.
@@ -169,7 +183,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void duplicateRowsOnALegacyDatabase(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.LEGACY)) {
             DifyDataset.Plugin p = f.dataset.localPlugin(0);
@@ -199,7 +214,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void installationPluginMissing(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             // A remote (debugging) installation whose plugins row is gone: remote plugins have no declaration
@@ -214,7 +230,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void refersTooLow(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             // A restore or a hand-made fix left refers at 1 for a plugin three tenants use.
@@ -230,7 +247,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void refersZeroWithInstallationsIsTooLow(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             DifyDataset.Plugin p = f.dataset.localPlugin(2);
@@ -240,7 +258,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void refersDrift(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             DifyDataset.Plugin p = f.dataset.localPlugin(3);
@@ -267,7 +286,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void categoryRowOrphaned(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             DifyDataset.Plugin p = f.dataset.localPlugin(0);
@@ -282,7 +302,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void serverlessRuntimeMissing(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             f.rows.execute("DELETE FROM serverless_runtimes");
@@ -425,7 +446,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void endpointOrphaned(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             String tenant = UUID.randomUUID().toString();
@@ -449,7 +471,8 @@ class DriftCatalogTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Store.class)
+    @MethodSource("rowKindStores")
+    @Tag(Sweep.TAG)
     void installTaskStuck(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
             UUID task = f.rows.insertInstallTask("running", f.dataset.tenants.get(0), 2, 1, DriftFixture.SEEDED_AT);

@@ -11,11 +11,13 @@ import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoresUnderTest;
+import dify.reconciler.testsupport.Sweep;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,6 +33,7 @@ class EveryStoreCatalogTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dify.reconciler.testsupport.StoresUnderTest#all")
+    @Tag(Sweep.TAG)
     void everyStorageKindIsReportedOnceAtItsKey(StoresUnderTest.Backend backend) {
         try (DriftFixture f = new DriftFixture(backend, SchemaFixture.CURRENT)) {
             FindingSink clean = f.scan(true);

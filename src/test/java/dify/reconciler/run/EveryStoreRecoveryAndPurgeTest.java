@@ -31,6 +31,7 @@ import dify.reconciler.testhook.TestStepHook;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoresUnderTest;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -52,6 +53,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -97,7 +99,7 @@ class EveryStoreRecoveryAndPurgeTest {
         }
     }
 
-    private record Interruption(Step step, Drift drift, Recovery recovery) {
+    record Interruption(Step step, Drift drift, Recovery recovery) {
     }
 
     /**
@@ -127,22 +129,56 @@ class EveryStoreRecoveryAndPurgeTest {
         assertEquals(objectSteps, INTERRUPTIONS.stream().map(Interruption::step).collect(Collectors.toSet()));
     }
 
+    /**
+     * The default suite interrupts each step once, on one of the {@link StoresUnderTest#DISTINCT_ADAPTERS} in turn (the
+     * i-th interruption on adapter i mod 5), and purges on each of them; the sweep ({@link Sweep}) interrupts every other
+     * (backend, step) pair and purges on the other backends. {@code -Dtest.stores} runs every step on the named ones.
+     */
+    static boolean inDefault(String backend, Interruption interruption) {
+        int adapter = StoresUnderTest.DISTINCT_ADAPTERS.indexOf(backend);
+        return adapter >= 0 && INTERRUPTIONS.indexOf(interruption) % StoresUnderTest.DISTINCT_ADAPTERS.size() == adapter;
+    }
+
+    /** The default split interrupts every step, and recovers (rolls back or completes) something on every adapter. */
+    @Test
+    void theDefaultSuiteInterruptsEveryStepAndRecoversOnEveryDistinctAdapter() {
+        Set<Step> steps = Set.copyOf(INTERRUPTIONS.stream().filter(i -> StoresUnderTest.DISTINCT_ADAPTERS.stream()
+                .anyMatch(b -> inDefault(b, i))).map(Interruption::step).toList());
+        assertEquals(Set.copyOf(INTERRUPTIONS.stream().map(Interruption::step).toList()), steps);
+        for (String adapter : StoresUnderTest.DISTINCT_ADAPTERS) {
+            assertTrue(INTERRUPTIONS.stream().anyMatch(i -> inDefault(adapter, i) && i.recovery() != Recovery.NOTHING), adapter);
+        }
+    }
+
+    /** This run's backends: the distinct adapters by default, every backend in the sweep (each with the other steps). */
+    static List<StoresUnderTest.Backend> backends() {
+        return Sweep.active() || StoresUnderTest.narrowed() ? StoresUnderTest.every() : StoresUnderTest.all();
+    }
+
     /** One seeded fixture per backend for both halves: seeding is most of the time. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dify.reconciler.testsupport.StoresUnderTest#all")
+    @MethodSource("backends")
+    @Tag(Sweep.TAG)
     void interruptedActionsAreRecoveredAndRestoredExactlyAndPurgeDeletesOnlyWhatIsPastTheRetention(StoresUnderTest.Backend backend)
             throws Exception {
+        String name = backend.name();
+        List<Interruption> interruptions = StoresUnderTest.narrowed()
+                ? INTERRUPTIONS
+                : Sweep.part(INTERRUPTIONS, i -> inDefault(name, i));
+        boolean purge = StoresUnderTest.narrowed() || StoresUnderTest.DISTINCT_ADAPTERS.contains(name) != Sweep.active();
         try (DriftFixture f = new DriftFixture(backend, SchemaFixture.CURRENT, 3)) {
             MigratedStateSchema.migrate(f.db.dataSource(), SCHEMA);
             Map<String, List<String>> tables = TableDump.daemon(f.db);
-            interruptedAtEachStep(f);
-            purgePastTheRetention(f);
+            interruptedAtEachStep(f, interruptions);
+            if (purge) {
+                purgePastTheRetention(f);
+            }
             assertEquals(tables, TableDump.daemon(f.db), backend + ": object actions, recovery, restore and purge change no daemon row");
         }
     }
 
-    /** Each object action interrupted at each of its steps, recovered, restored. */
-    private static void interruptedAtEachStep(DriftFixture f) throws Exception {
+    /** Each object action interrupted at each of the given steps, recovered, restored. */
+    private static void interruptedAtEachStep(DriftFixture f, List<Interruption> interruptions) throws Exception {
         String backend = f.store.storageType();
         Parts parts = new Parts(f, Clock.systemUTC());
         DifyDataset.Plugin corrupt = f.dataset.localPlugin(1);
@@ -162,7 +198,7 @@ class EveryStoreRecoveryAndPurgeTest {
                         planted.get(f.store.storeKey(f.layout.packages() + corrupt.uid()))),
                 Drift.MISSING_ASSET, with(planted, f.store.storeKey(keys.get(Drift.MISSING_ASSET)), sha256(iconless.iconBytes())));
 
-        for (Interruption i : INTERRUPTIONS) {
+        for (Interruption i : interruptions) {
             String what = backend + ", " + i.step().label();
             String key = keys.get(i.drift());
             RemediationPlan plan = parts.plan(i.drift().kind, key);

@@ -43,14 +43,40 @@ public final class StoresUnderTest {
             new Backend("azure_blob", AzureStoreUnderTest::new),
             new Backend("gcs", GcsStoreUnderTest::new));
 
+    /**
+     * One backend of each distinct adapter: local, S3, Azure Blob, GCS, and Aliyun OSS for the S3-compatible clouds (the
+     * one with a root folder, {@code ALIYUN_OSS_PATH}). The other S3-compatible clouds are the same S3 adapter with
+     * other variables and host names: the default suite proves each guarantee on these five, the sweep
+     * ({@link Sweep}) repeats it on the other four.
+     */
+    public static final List<String> DISTINCT_ADAPTERS = List.of("local", "s3", "aliyun_oss", "azure_blob", "gcs");
+
     private StoresUnderTest() {
     }
 
     /**
-     * Every backend, or those named in the system property {@code test.stores} (comma-separated, e.g.
-     * {@code -Dtest.stores=azure_blob}) to try one backend while developing it; CI sets none, so all run.
+     * The backends of this run ({@link Sweep}): in the default suite the {@link #DISTINCT_ADAPTERS}, in the sweep the
+     * other S3-compatible clouds; those named by {@code test.stores} when it is set, whichever half runs. A test using
+     * it carries {@code @Tag(Sweep.TAG)}.
      */
     public static List<Backend> all() {
+        if (narrowed()) {
+            return every();
+        }
+        return Sweep.part(every(), b -> DISTINCT_ADAPTERS.contains(b.name()));
+    }
+
+    /** Whether {@code test.stores} names the backends to run (while developing one). */
+    public static boolean narrowed() {
+        return !System.getProperty("test.stores", "").isBlank();
+    }
+
+    /**
+     * Every backend, or those named in the system property {@code test.stores} (comma-separated, e.g.
+     * {@code -Dtest.stores=azure_blob}) to try one backend while developing it; CI sets none, so all run. For a test
+     * that splits its cases per backend itself; {@link #all} splits by backend.
+     */
+    public static List<Backend> every() {
         List<Backend> all = BACKENDS;
         String only = System.getProperty("test.stores", "").trim();
         if (only.isEmpty()) {
