@@ -1,9 +1,16 @@
 package dify.reconciler.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.azure.storage.blob.sas.BlobContainerSasPermission;
+import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
+import com.sun.net.httpserver.HttpServer;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.testsupport.AzuriteServer;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.EagerRemediation;
@@ -17,24 +24,33 @@ import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.SecretForms;
 import dify.reconciler.testsupport.StoreUnderTest;
 import dify.reconciler.testsupport.StoresUnderTest;
-import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TestDatabase;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -137,76 +153,197 @@ class NoSecretLeaksIT {
     }
 
     /**
-     * The other storage backends' secrets: Azure's account key (inside the connection string) and an S3-compatible
-     * provider's secret key, right (a scan, a plan) and wrong (a scan that fails on the store and prints its cause),
-     * and a {@code GCS_CREDENTIALS} the client cannot read (start-up stops naming the variable): no command's output
-     * holds any of them, raw or encoded.
+     * The other storage backends' secrets, given the way a deployment gives them, one packaged service per family
+     * that runs a scan and an armed repair and answers its API: Azure with a SAS token
+     * ({@code SharedAccessSignature=} in the connection string), GCS with a readable service-account JSON in
+     * {@code GCS_CREDENTIALS} (read at start; the emulator host means it is not sent). Failed runs print their cause:
+     * a wrong Azure account key, and the GCS key whose token exchange is refused. No log, report, plan, metric or API
+     * answer holds any of them, raw or encoded. The S3-compatible clouds' keys go through the S3 client whose
+     * packaged output {@link #noCommandServiceAnswerOrTableEverContainsASecret} searches; what is theirs alone (each
+     * provider's variables, settings and failure messages) is searched in process by
+     * {@link #noS3CompatibleCloudsKeyInItsSettingsOrFailures}.
      */
     @Test
-    @Tag(Sweep.TAG)
-    void noStorageBackendsSecretInAnyCommandsOutput(@TempDir Path tmp) throws Exception {
+    void noAzureOrGcsSecretInAnyLogReportMetricOrApiAnswer(@TempDir Path tmp) throws Exception {
         StringBuilder written = new StringBuilder();
         List<String> secrets = new ArrayList<>();
-        // Tencent's secret key goes through the same S3 adapter as S3's own (noCommandServiceAnswerOrTableEverContainsASecret):
-        // a repetition, in the sweep (Sweep).
-        List<String> backends = Sweep.part(List.of("azure_blob", "tencent_cos", "gcs"), name -> !name.equals("tencent_cos"));
-        for (String name : backends) {
-            try (TestDatabase db = SchemaFixture.CURRENT.newDatabase(); StoreUnderTest store = StoresUnderTest.named(name).open()) {
-                new DifyDataset(1, 2, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), store.writer(), StorageLayout.DEFAULT,
-                        Instant.now().minus(Duration.ofDays(1)));
-                Map<String, String> env = db.ownerEnvironment(tmp.resolve("unused"));
-                env.remove("PLUGIN_STORAGE_LOCAL_ROOT");
-                env.putAll(store.daemonEnvironment());
-                env.put("RECONCILER_INTERVAL", "off");
-                env.put("RECONCILER_GRACE_PERIOD", "0s");
-                EagerRemediation.on(env);
-                env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
-                store.writer().put("plugin_packages/" + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
-                Map<String, String> wrong = new HashMap<>(env);
-                switch (name) {
-                    case "azure_blob" -> {
+        HttpServer refusingTokens = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        refusingTokens.createContext("/token", exchange -> {
+            byte[] body = "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}"
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(400, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        refusingTokens.start();
+        try {
+            for (String name : List.of("azure_blob", "gcs")) {
+                try (TestDatabase db = SchemaFixture.CURRENT.newDatabase(); StoreUnderTest store = StoresUnderTest.named(name).open()) {
+                    new DifyDataset(1, 2, DaemonRows.CATEGORY_TABLES).seed(DaemonRows.on(db), store.writer(), StorageLayout.DEFAULT,
+                            Instant.now().minus(Duration.ofDays(1)));
+                    Map<String, String> env = db.ownerEnvironment(tmp.resolve("unused"));
+                    env.remove("PLUGIN_STORAGE_LOCAL_ROOT");
+                    env.putAll(store.daemonEnvironment());
+                    env.put("RECONCILER_INTERVAL", "off");
+                    env.put("RECONCILER_GRACE_PERIOD", "0s");
+                    EagerRemediation.on(env);
+                    env.put("RECONCILER_REMEDIATION_KINDS", "package_orphaned");
+                    store.writer().put("plugin_packages/" + DifyDataset.fakeUid("ghost", 1), "a package nobody declared");
+                    Map<String, String> wrong = new HashMap<>(env);
+                    if (name.equals("azure_blob")) {
                         String connection = env.get("AZURE_BLOB_STORAGE_CONNECTION_STRING");
                         String key = connection.replaceAll(".*AccountKey=([^;]+).*", "$1");
-                        String wrongKey = Base64.getEncoder().encodeToString("a wrong account key, 64 bytes long, as Azure's are: padding!!"
-                                .getBytes(StandardCharsets.UTF_8));
-                        secrets.addAll(List.of(key, wrongKey));
+                        String wrongKey = Base64.getEncoder().encodeToString(("a wrong account key, 64 bytes long, as Azure's are: "
+                                + System.nanoTime()).getBytes(StandardCharsets.UTF_8));
+                        String sas = AzuriteServer.shared().client().getBlobContainerClient(env.get("AZURE_BLOB_STORAGE_CONTAINER_NAME"))
+                                .generateSas(new BlobServiceSasSignatureValues(OffsetDateTime.now().plusHours(1),
+                                        BlobContainerSasPermission.parse("racwdl")));
+                        secrets.addAll(List.of(key, wrongKey, sas, sas.replaceAll(".*sig=([^&]+).*", "$1")));
+                        env.put("AZURE_BLOB_STORAGE_CONNECTION_STRING", "BlobEndpoint=" + AzuriteServer.shared().endpoint()
+                                + ";SharedAccessSignature=" + sas);
                         wrong.put("AZURE_BLOB_STORAGE_CONNECTION_STRING", connection.replace(key, wrongKey));
-                    }
-                    case "tencent_cos" -> {
-                        secrets.add(env.get("TENCENT_COS_SECRET_KEY"));
-                        String wrongKey = "wrong/secret+key=" + System.nanoTime();
-                        secrets.add(wrongKey);
-                        wrong.put("TENCENT_COS_SECRET_KEY", wrongKey);
-                    }
-                    default -> {
-                        // Read although the emulator needs none: a value the client cannot use stops start-up.
-                        String unreadable = "{\"type\": \"service_account\", \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nnot-a-key-"
-                                + System.nanoTime() + "\\n-----END PRIVATE KEY-----\\n\"}";
-                        String encoded = Base64.getEncoder().encodeToString(unreadable.getBytes(StandardCharsets.UTF_8));
-                        secrets.add(encoded);
-                        secrets.add("not-a-key-" + unreadable.replaceAll(".*not-a-key-([0-9]+).*", "$1"));
+                    } else {
+                        ServiceAccount account = ServiceAccount
+                                .generate("http://127.0.0.1:" + refusingTokens.getAddress().getPort() + "/token");
+                        secrets.addAll(account.secrets());
+                        env.put("GCS_CREDENTIALS", account.encoded()); // read at start, not sent: the emulator host is set
                         wrong.remove("STORAGE_EMULATOR_HOST");
-                        wrong.put("GCS_CREDENTIALS", encoded);
+                        wrong.put("GCS_CREDENTIALS", account.encoded());
                     }
+                    written.append(recordService(env, name));
+                    record(written, 2, wrong, "scan");
                 }
-                record(written, 0, env, "scan");
-                record(written, 1, env, "plan", "--output", tmp.resolve(name + "-plan.json").toString());
-                record(written, 2, wrong, "scan");
-                written.append(Files.readString(tmp.resolve(name + "-plan.json")));
             }
+        } finally {
+            refusingTokens.stop(0);
         }
         String everything = written.toString();
-        if (backends.contains("azure_blob")) {
-            assertTrue(everything.contains("AZURE_BLOB_STORAGE") || everything.contains("azure"), "the Azure runs are in the output");
-        }
-        if (backends.contains("gcs")) {
-            assertTrue(everything.contains("GCS_CREDENTIALS"), "the unreadable credentials are named: " + everything);
-        }
+        assertTrue(everything.contains("AZURE_BLOB_STORAGE_CONNECTION_STRING"), "the wrong key's failure names the variable");
+        assertTrue(everything.contains("GCS_CREDENTIALS"), "the refused credentials are named: " + everything);
         List<String> leaks = new ArrayList<>();
         for (String secret : secrets) {
             leaks.addAll(SecretForms.findIn(everything, secret, List.of("default", "")));
         }
         assertEquals(List.of(), leaks, "backend secrets (or their encodings) in the output");
+    }
+
+    /**
+     * Aliyun, Tencent, Huawei, Volcengine and Baidu: each provider's access key and secret (right, then wrong) through
+     * the product's own settings and store, in process: the settings' descriptions, a listing with the right keys,
+     * and the failure (with its whole cause chain and stack, as a log prints it) of a listing with wrong ones. None
+     * holds either key, raw or encoded.
+     */
+    @Test
+    void noS3CompatibleCloudsKeyInItsSettingsOrFailures() throws Exception {
+        StringBuilder written = new StringBuilder();
+        List<String> secrets = new ArrayList<>();
+        for (String name : List.of("aliyun_oss", "tencent_cos", "huawei_obs", "volcengine_tos", "baidu_bos")) {
+            try (StoreUnderTest store = StoresUnderTest.named(name).open()) {
+                Map<String, String> env = store.daemonEnvironment();
+                List<String> keyVariables = env.keySet().stream().filter(k -> k.endsWith("_SECRET") || k.endsWith("_SECRET_KEY")
+                        || k.endsWith("_SECRET_ID") || k.endsWith("_ACCESS_KEY") || k.endsWith("_ACCESS_KEY_ID")).sorted().toList();
+                assertEquals(2, keyVariables.size(), name + ": an access key and a secret in " + env.keySet());
+                Map<String, String> wrong = new HashMap<>(env);
+                for (String variable : keyVariables) {
+                    secrets.add(env.get(variable));
+                    // An access key id is letters and digits (a '/' would break SigV4's credential scope: 400, not 403).
+                    boolean id = variable.endsWith("_ID") || variable.endsWith("_ACCESS_KEY");
+                    String wrongValue = id
+                            ? "WRONGID" + System.nanoTime()
+                            : "wrong+" + variable.toLowerCase(Locale.ROOT) + "/=" + System.nanoTime();
+                    secrets.add(wrongValue);
+                    wrong.put(variable, wrongValue);
+                }
+                written.append(describe(env));
+                try (ObjectStorage right = StoresUnderTest.productStorage(env)) {
+                    written.append(right.describe()).append(right.toString());
+                    assertTrue(right.list(StorageLayout.DEFAULT.installed()).count() >= 0, name);
+                }
+                written.append(describe(wrong));
+                try (ObjectStorage refused = StoresUnderTest.productStorage(wrong)) {
+                    written.append(refused.describe()).append(refused.toString());
+                    RuntimeException e = assertThrows(RuntimeException.class,
+                            () -> refused.list(StorageLayout.DEFAULT.installed()).count(), name + ": wrong keys are refused");
+                    StringWriter trace = new StringWriter();
+                    e.printStackTrace(new PrintWriter(trace));
+                    written.append(trace);
+                    assertTrue(trace.toString().contains(keyVariables.get(0)) || trace.toString().contains(keyVariables.get(1)),
+                            name + ": the failure names the variables to check: " + trace);
+                }
+            }
+        }
+        String everything = written.toString();
+        List<String> leaks = new ArrayList<>();
+        for (String secret : secrets) {
+            if (!secret.equals(S3ProxyServer.ACCESS_KEY)) { // S3Proxy's shared identity is also its user name in messages
+                leaks.addAll(SecretForms.findIn(everything, secret, List.of("")));
+            }
+        }
+        assertEquals(List.of(), leaks, "the clouds' keys (or their encodings) in settings or failures");
+    }
+
+    /** What start-up and the doctor print of the daemon's settings. */
+    private static String describe(Map<String, String> env) {
+        Map<String, String> all = new HashMap<>(env);
+        all.putIfAbsent("DB_HOST", "unused.invalid");
+        all.putIfAbsent("DB_USERNAME", "unused");
+        DaemonSettings settings = DaemonSettings.from(n -> Optional.ofNullable(all.get(n)));
+        return settings + "\n" + settings.storageVariables() + "\n";
+    }
+
+    /**
+     * Starts the packaged service on {@code env} armed, with an API token, runs a scan and its repairs through the
+     * API, and returns every answer, metric and the service's log.
+     */
+    private static String recordService(Map<String, String> env, String what) throws Exception {
+        StringBuilder written = new StringBuilder();
+        Map<String, String> service = new HashMap<>(EagerRemediation.armed(env));
+        service.put("RECONCILER_API_TOKEN", API_TOKEN);
+        try (RunningService s = RunningService.start(service)) {
+            HttpResponse<String> run = s.post("/api/v1/runs");
+            assertEquals(200, run.statusCode(), what + ": " + run.body());
+            written.append(run.body());
+            for (String path : List.of("/q/metrics", "/api/v1/report", "/api/v1/plan", "/api/v1/actions", "/api/v1/quarantine",
+                    "/api/v1/runs", "/q/health/ready")) {
+                HttpResponse<String> answer = s.get(path);
+                assertEquals(200, answer.statusCode(), what + " " + path + ": " + answer.body());
+                written.append(answer.body());
+            }
+            assertTrue(written.toString().contains("quarantine_object"), what + ": the service repaired: " + written);
+            s.stop();
+            written.append(s.log());
+        }
+        return written.toString();
+    }
+
+    /** A readable service-account JSON with a fresh RSA key, as {@code GCS_CREDENTIALS} holds it (base64). */
+    private record ServiceAccount(String encoded, String keyId, String privateKeyPem) {
+
+        static ServiceAccount generate(String tokenUri) throws Exception {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair pair = generator.generateKeyPair();
+            String pem = "-----BEGIN PRIVATE KEY-----\n"
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pair.getPrivate().getEncoded())
+                    + "\n-----END PRIVATE KEY-----\n";
+            String keyId = HexFormat.of().formatHex(Arrays.copyOf(pair.getPublic().getEncoded(), 20));
+            String json = "{\"type\":\"service_account\",\"project_id\":\"leak-test\",\"private_key_id\":\"" + keyId
+                    + "\",\"private_key\":\"" + pem.replace("\n", "\\n")
+                    + "\",\"client_email\":\"reconciler@leak-test.iam.gserviceaccount.com\","
+                    + "\"client_id\":\"1234567890\",\"token_uri\":\"" + tokenUri + "\"}";
+            return new ServiceAccount(Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8)), keyId, pem);
+        }
+
+        /** The encoded document, the key id, and each line of the key's PEM body. */
+        List<String> secrets() {
+            List<String> out = new ArrayList<>(List.of(encoded, keyId));
+            for (String line : privateKeyPem.split("\n")) {
+                if (!line.startsWith("-----")) {
+                    out.add(line);
+                }
+            }
+            return out;
+        }
     }
 
     /**

@@ -28,6 +28,7 @@ import dify.reconciler.remediate.write.WriteTransactions;
 import dify.reconciler.state.FindingHistory;
 import dify.reconciler.state.MigratedStateSchema;
 import dify.reconciler.testhook.TestStepHook;
+import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoresUnderTest;
@@ -104,7 +105,7 @@ class EveryStoreRecoveryAndPurgeTest {
 
     /**
      * Every step boundary of the object actions but {@code quarantine_object:put-back} (reached only when the daemon
-     * installs during the move: {@code StepBoundariesIT} on S3), with the recovery it implies.
+     * installs during the move: {@link #interruptedAtThePutBack}), with the recovery it implies.
      */
     private static final List<Interruption> INTERRUPTIONS = List.of(
             new Interruption(Step.QUARANTINE_OBJECT_ROWS_RECHECKED, Drift.ORPHANED_PACKAGE, Recovery.NOTHING),
@@ -171,6 +172,8 @@ class EveryStoreRecoveryAndPurgeTest {
             Map<String, List<String>> tables = TableDump.daemon(f.db);
             interruptedAtEachStep(f, interruptions);
             if (purge) {
+                // Once per backend, like the purge: the default suite on the five distinct adapters, the sweep on the rest.
+                interruptedAtThePutBack(f);
                 purgePastTheRetention(f);
             }
             assertEquals(tables, TableDump.daemon(f.db), backend + ": object actions, recovery, restore and purge change no daemon row");
@@ -243,6 +246,52 @@ class EveryStoreRecoveryAndPurgeTest {
             assertTrue(restored.stream().allMatch(r -> r.outcome() == ActionOutcome.RESTORED), what + ": " + restored);
             assertEquals(planted, f.store.contents(), what + ": restore puts back every object's exact bytes");
         }
+    }
+
+    /**
+     * {@code quarantine_object:put-back}: the daemon starts an install of an orphaned installed copy's identifier
+     * right after we deleted the original, so the applier copies the bytes back to their key; interrupted there, the
+     * object is at its key and in quarantine at once; recovery rolls back (our quarantine copy removed, the object at
+     * its key with its bytes) and nothing is left to restore.
+     */
+    private static void interruptedAtThePutBack(DriftFixture f) throws Exception {
+        String what = f.store.storageType() + ", " + Step.QUARANTINE_OBJECT_PUT_BACK.label();
+        Parts parts = new Parts(f, Clock.systemUTC());
+        String uid = DifyDataset.fakeUid("leftover", 1);
+        String key = f.layout.installed() + uid;
+        f.put(key, "an installed copy nobody uses".getBytes(StandardCharsets.UTF_8));
+        Map<String, String> planted = f.store.contents();
+        RemediationPlan plan = parts.plan(FindingKind.INSTALLED_OBJECT_ORPHANED, key);
+        String actionId = plan.actions().get(0).id();
+        DaemonRows daemon = DaemonRows.on(f.db);
+        UUID[] task = new UUID[1];
+        TestStepHook.Interruption install = TestStepHook.runAt(Step.QUARANTINE_OBJECT_ORIGINAL_DELETED.label(), () -> {
+            task[0] = daemon.insertInstallTask("running", UUID.randomUUID(), 1, 0);
+            daemon.execute("UPDATE install_tasks SET plugins = ? WHERE id = ?", "[{\"plugin_unique_identifier\":\"" + uid + "\"}]",
+                    task[0]);
+        });
+        TestStepHook.Interruption interruption = TestStepHook.interruptAt(Step.QUARANTINE_OBJECT_PUT_BACK.label());
+        try {
+            assertThrows(TestStepHook.Interrupted.class, () -> parts.applier.apply(plan, parts.acting, "interrupted"), what);
+        } finally {
+            interruption.close();
+            install.close();
+        }
+        assertTrue(task[0] != null, what + ": the install started after the delete");
+        Map<String, String> halted = f.store.contents();
+        String storeKey = f.store.storeKey(key);
+        assertEquals(planted.get(storeKey), halted.get(storeKey), what + ": put back at its key");
+        assertEquals(planted.get(storeKey), halted.get(f.store.storeKey(QUARANTINE + key)), what + ": and still in quarantine");
+        daemon.execute("DELETE FROM install_tasks WHERE id = ?", task[0]); // the install is over before recovery
+
+        List<InterruptedObjectActions.Recovered> recovered = parts.recovery().recover(parts.acting, "recover");
+        assertEquals(List.of(ObjectRecovery.Verdict.ROLL_BACK), verdicts(recovered, actionId), what + ": " + recovered);
+        assertTrue(recovered.stream().allMatch(InterruptedObjectActions.Recovered::done), what + ": " + recovered);
+        assertEquals(planted, f.store.contents(), what + ": rolled back to exactly the planted objects");
+        assertEquals(0L, parts.incomplete(), what + ": nothing is left half done");
+        assertEquals(List.of(), parts.quarantine().restore(null, "restore"), what + ": nothing left to restore");
+        assertEquals(planted, f.store.contents(), what);
+        f.delete(key);
     }
 
     /** Two generations quarantined ten days and one day ago (and an asset re-created): a 7-day retention purges the first. */

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +45,9 @@ public final class TestStepHook implements Consumer<String> {
     /** The step at which this thread's remediation is interrupted ({@link #interruptAt}); null for none. */
     private static final ThreadLocal<String> INTERRUPT_AT = new ThreadLocal<>();
 
+    /** What this thread's remediation runs when it reaches a step ({@link #runAt}); null for none. */
+    private static final ThreadLocal<Map.Entry<String, Runnable>> RUN_AT = new ThreadLocal<>();
+
     /** Thrown at the step {@link #interruptAt} named: an error, so no catch of the appliers takes it. */
     public static final class Interrupted extends Error {
         private static final long serialVersionUID = 1L;
@@ -65,8 +69,21 @@ public final class TestStepHook implements Consumer<String> {
         return INTERRUPT_AT::remove;
     }
 
+    /**
+     * Until closed, the calling thread's remediation runs {@code action} when it reaches {@code step}, before going on
+     * (or being interrupted there): what another process does between two steps, such as the daemon starting an install.
+     */
+    public static Interruption runAt(String step, Runnable action) {
+        RUN_AT.set(Map.entry(step, action));
+        return RUN_AT::remove;
+    }
+
     @Override
     public void accept(String step) {
+        Map.Entry<String, Runnable> run = RUN_AT.get();
+        if (run != null && run.getKey().equals(step)) {
+            run.getValue().run();
+        }
         if (step.equals(INTERRUPT_AT.get())) {
             throw new Interrupted(step);
         }

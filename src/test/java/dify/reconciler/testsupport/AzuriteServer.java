@@ -9,6 +9,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 
 /**
  * A real Azure Blob API server for tests: Azurite's blob service ({@code azurite-blob} from the npm package
@@ -42,14 +45,18 @@ public final class AzuriteServer implements AutoCloseable {
     private final URI endpoint;
     private final BlobServiceClient client;
 
-    private AzuriteServer(Process process, Path workDir, Path log, URI endpoint) {
+    private AzuriteServer(Process process, Path workDir, Path log, URI endpoint, SSLContext trust) {
         this.process = process;
         this.workDir = workDir;
         this.log = log;
         this.endpoint = endpoint;
+        java.net.http.HttpClient.Builder http = java.net.http.HttpClient.newBuilder();
+        if (trust != null) {
+            http.sslContext(trust);
+        }
         this.client = new BlobServiceClientBuilder().endpoint(endpoint.toString())
                 .credential(new StorageSharedKeyCredential(ACCOUNT, ACCOUNT_KEY))
-                .httpClient(new JdkHttpClientBuilder().build())
+                .httpClient(new JdkHttpClientBuilder(http).build())
                 .buildClient();
     }
 
@@ -65,19 +72,36 @@ public final class AzuriteServer implements AutoCloseable {
 
     /** Starts a private instance; the caller closes it. */
     public static AzuriteServer start() {
+        return start(null, null, null);
+    }
+
+    /**
+     * Starts a private instance over HTTPS with the certificate and key (PEM) given, accepting Microsoft Entra ID
+     * bearer tokens ({@code --oauth basic}: Azurite checks a token's issuer, audience and lifetime, not its
+     * signature), the way a managed identity reaches Azure; {@code trust} trusts the certificate (for the
+     * development-key client). The caller closes it.
+     */
+    public static AzuriteServer startWithOAuth(Path certificate, Path key, SSLContext trust) {
+        return start(certificate, key, trust);
+    }
+
+    private static AzuriteServer start(Path certificate, Path key, SSLContext trust) {
         String executable = locate();
         try {
             Path workDir = Files.createTempDirectory("azurite-");
             Path log = workDir.resolve("azurite.log");
             int port = S3ProxyServer.freeLoopbackPort();
-            URI endpoint = URI.create("http://127.0.0.1:" + port + "/" + ACCOUNT);
+            URI endpoint = URI.create((certificate == null ? "http" : "https") + "://127.0.0.1:" + port + "/" + ACCOUNT);
             List<String> command = new ArrayList<>(List.of(executable, "--blobHost", "127.0.0.1", "--blobPort",
                     String.valueOf(port), "--inMemoryPersistence",
                     // No data leaves this machine; the Java SDK speaks a newer API version than Azurite knows.
                     "--disableTelemetry", "--skipApiVersionCheck"));
+            if (certificate != null) {
+                command.addAll(List.of("--cert", certificate.toString(), "--key", key.toString(), "--oauth", "basic"));
+            }
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             awaitReady(process, endpoint, log);
-            return new AzuriteServer(process, workDir, log, endpoint);
+            return new AzuriteServer(process, workDir, log, endpoint, trust);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start Azurite (" + executable + ")", e);
         }
@@ -162,8 +186,19 @@ public final class AzuriteServer implements AutoCloseable {
                 + "):\n" + Files.readString(log));
     }
 
-    /** Any HTTP status (an anonymous request is refused) means Azurite is serving. */
+    /**
+     * Any HTTP status (an anonymous request is refused) means Azurite is serving; over HTTPS (a certificate the
+     * JVM does not trust) an accepted connection does.
+     */
     private static boolean answers(URI endpoint) {
+        if (endpoint.getScheme().equals("https")) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(endpoint.getHost(), endpoint.getPort()), 500);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
         try {
             HttpURLConnection connection = (HttpURLConnection) endpoint.toURL().openConnection();
             connection.setConnectTimeout(500);

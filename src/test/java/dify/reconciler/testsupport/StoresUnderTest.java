@@ -100,7 +100,7 @@ public final class StoresUnderTest {
      * Our adapter built from the daemon's variables as the product builds it ({@link StorageProducer#open}): the
      * database variables {@link DaemonSettings} requires are filled with placeholders the storage never reads.
      */
-    static ObjectStorage productStorage(Map<String, String> daemonEnvironment) {
+    public static ObjectStorage productStorage(Map<String, String> daemonEnvironment) {
         Map<String, String> env = new HashMap<>(daemonEnvironment);
         env.putIfAbsent("DB_HOST", "unused.invalid");
         env.putIfAbsent("DB_USERNAME", "unused");

@@ -10,9 +10,12 @@ import dify.reconciler.remediate.record.ActionListener;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ObjectQuarantine;
 import dify.reconciler.remediate.record.RemediationAudit;
+import java.io.IOException;
+import java.io.InputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +63,8 @@ public final class InterruptedObjectActions {
         for (ObjectQuarantine.Entry e : quarantine.incomplete()) {
             StoredObject atKey = storage.head(e.originalKey()).orElse(null);
             StoredObject atQuarantine = e.quarantineKey() == null ? null : storage.head(e.quarantineKey()).orElse(null);
-            byAction.computeIfAbsent(e.actionId(), k -> new ArrayList<>()).add(new ObjectRecovery.Seen(e, atKey, atQuarantine));
+            byAction.computeIfAbsent(e.actionId(), k -> new ArrayList<>())
+                    .add(new ObjectRecovery.Seen(e, atKey, atQuarantine, putBack(e, atKey, atQuarantine)));
         }
         List<Recovered> out = new ArrayList<>();
         for (List<ObjectRecovery.Seen> seen : byAction.values()) {
@@ -75,6 +79,36 @@ public final class InterruptedObjectActions {
             out.add(carryOut(d, runId));
         }
         return out;
+    }
+
+    /**
+     * Whether a quarantined entry's key holds again exactly the bytes of its quarantine copy (the applier put them back
+     * because the daemon installed meanwhile) although its version is not the recorded one: on Azure every write,
+     * a put-back too, gets a new ETag. Read and compared byte for byte, only when the sizes say it can be so.
+     */
+    private boolean putBack(ObjectQuarantine.Entry e, StoredObject atKey, StoredObject atQuarantine) {
+        if (e.created() || atKey == null || atQuarantine == null || e.size() == null || atKey.size() != e.size()
+                || atQuarantine.size() != e.size() || ObjectQuarantine.sameAsRecorded(atKey, e)) {
+            return false;
+        }
+        try (InputStream key = storage.open(atKey.key()); InputStream copy = storage.open(atQuarantine.key())) {
+            byte[] a = new byte[65536];
+            byte[] b = new byte[65536];
+            while (true) {
+                int n = key.readNBytes(a, 0, a.length);
+                int m = copy.readNBytes(b, 0, b.length);
+                if (n != m || !Arrays.equals(a, 0, n, b, 0, m)) {
+                    return false;
+                }
+                if (n == 0) {
+                    return true;
+                }
+            }
+        } catch (IOException | RuntimeException ex) {
+            LOG.warnf("recover %s: cannot compare '%s' with its quarantine copy (%s): left to the version check", e.actionId(),
+                    e.originalKey(), ex.toString());
+            return false;
+        }
     }
 
     private Recovered carryOut(ObjectRecovery.Decision d, String runId) throws SQLException {

@@ -40,8 +40,18 @@ public final class ObjectRecovery {
         UNDECIDED
     }
 
-    /** One entry of the action and what the store holds now at its key and at its quarantine key. */
-    public record Seen(ObjectQuarantine.Entry entry, StoredObject atKey, StoredObject atQuarantineKey) {
+    /**
+     * One entry of the action and what the store holds now at its key and at its quarantine key.
+     *
+     * @param atKeyHoldsQuarantinedBytes the object at the key has byte for byte the quarantine copy's content (read
+     *        and compared by the caller): a put-back where the store gives every write a version of its own (Azure)
+     */
+    public record Seen(ObjectQuarantine.Entry entry, StoredObject atKey, StoredObject atQuarantineKey,
+            boolean atKeyHoldsQuarantinedBytes) {
+
+        public Seen(ObjectQuarantine.Entry entry, StoredObject atKey, StoredObject atQuarantineKey) {
+            this(entry, atKey, atQuarantineKey, false);
+        }
     }
 
     /**
@@ -84,7 +94,8 @@ public final class ObjectRecovery {
             throw new IllegalArgumentException("no entries");
         }
         StoredObject now = any.atKey();
-        if (moved != null && now != null && ObjectQuarantine.sameAsRecorded(now, moved.entry())) {
+        if (moved != null && now != null
+                && (ObjectQuarantine.sameAsRecorded(now, moved.entry()) || moved.atKeyHoldsQuarantinedBytes())) {
             // The original (or replaced target) still holds the old bytes: undo our steps.
             List<StoredObject> delete = new ArrayList<>();
             StoredObject copy = moved.atQuarantineKey();

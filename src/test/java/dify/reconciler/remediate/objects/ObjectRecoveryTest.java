@@ -74,6 +74,21 @@ class ObjectRecoveryTest {
         assertEquals(List.of(), d.deleteCopies());
     }
 
+    /**
+     * A put-back on Azure (every write its own ETag): the key holds a new version whose bytes the caller found equal
+     * to our quarantine copy's; rolled back by removing our copy. The same version with other bytes stays undecided
+     * ({@link #anOriginalChangedBySomeoneElseIsLeftAloneWithOurCopy}).
+     */
+    @Test
+    void aPutBackWithItsOwnVersionTagIsRolledBackWhenItsBytesAreOurCopys() {
+        StoredObject putBack = new StoredObject(KEY, 10, T.plusSeconds(30), "\"put-back\"");
+        ObjectRecovery.Decision d = decide(new ObjectRecovery.Seen(moved("quarantine_object"), putBack, OLD_COPY, true));
+        assertEquals(ObjectRecovery.Verdict.ROLL_BACK, d.verdict(), d.detail());
+        assertEquals(List.of(OLD_COPY), d.deleteCopies());
+        assertEquals(ObjectRecovery.Verdict.UNDECIDED,
+                decide(new ObjectRecovery.Seen(moved("quarantine_object"), putBack, OLD_COPY, false)).verdict());
+    }
+
     /** Azure gives every write its own ETag (a version, not a digest): our copy has another ETag than its original. */
     @Test
     void aCopyWithItsOwnVersionTagIsOursWhereTagsAreVersions() {
