@@ -99,6 +99,12 @@ function mutationBlocked() {
   return null;
 }
 
+/** A mutating control, or, when the console is read-only, none: a note with the reason instead of a dead button. */
+function offered(control) {
+  const blocked = mutationBlocked();
+  return blocked ? el("p", { class: "legend readonly-note" }, blocked) : control;
+}
+
 /** The name a person gives in this tab, sent as X-Reconciler-Actor with approvals and suspensions (audited). */
 function actorHeaders() {
   const name = (sessionStorage.getItem(ACTOR_KEY) || "").trim();
@@ -152,7 +158,7 @@ async function refreshStatus() {
   const ro = document.getElementById("readonly");
   ro.hidden = !blocked;
   ro.textContent = blocked || "";
-  document.getElementById("token-form").hidden = !status.tokenConfigured;
+  document.getElementById("token-form").hidden = !!blocked;
   showTokenState();
 }
 
@@ -296,7 +302,6 @@ async function pendingApproval() {
     if (e.status === 404) return [el("h3", {}, "Approval"), el("p", { id: "approval" }, e.message)];
     throw e;
   }
-  const blocked = mutationBlocked();
   const approvable = p.status === "pending";
   return [
     el("h3", {}, "Approval"),
@@ -304,11 +309,11 @@ async function pendingApproval() {
       facts([["published plan", p.planId], ["status", p.status], ["published", when(p.createdAt)], ["expires", when(p.expiresAt)],
         ["approved by", p.approvedBy], ["replaced by", p.replacedBy], ["applied", when(p.appliedAt)],
         ["actions", String(((p.plan || {}).actions || []).length)]]),
-      approvable ? el("div", { class: "filters" }, actorField(),
-        el("button", { type: "button", class: "danger", id: "approve", disabled: !!blocked, title: blocked || "",
+      approvable ? offered(el("div", { class: "filters" }, actorField(),
+        el("button", { type: "button", class: "danger", id: "approve",
           onclick: () => confirm("Approve plan " + p.planId + "? The leader applies it at its next tick, each action re-checked.")
             && mutate("approval of plan " + p.planId, "plans/" + encodeURIComponent(p.planId) + "/approve",
-              r => "plan " + r.planId + " is " + r.status + (r.approvedBy ? " (by " + r.approvedBy + ")" : ""), actorHeaders()) }, "Approve this plan"))
+              r => "plan " + r.planId + " is " + r.status + (r.approvedBy ? " (by " + r.approvedBy + ")" : ""), actorHeaders()) }, "Approve this plan")))
         : null)];
 }
 
@@ -353,16 +358,16 @@ const actionsState = { offset: 0, limit: 25 };
 async function actions() {
   const page = await api("actions" + query(actionsState));
   const blocked = mutationBlocked();
-  // An applied action whose restore or purge is on this page (newer entries come first) has nothing left to restore.
-  const restoredHere = new Set(page.actions.filter(a => a.outcome === "restored" || a.outcome === "purged").map(a => a.actionId));
-  const restorable = a => a.outcome === "applied" && a.kind !== "restore" && a.kind !== "purge" && !restoredHere.has(a.actionId);
+  // The service says whether a restore of an action would act now (its quarantined items neither restored nor purged).
+  const restorable = a => a.restorable === true && !blocked;
   const runs = [...new Set(page.actions.filter(restorable).map(a => a.runId).filter(Boolean))];
   const restored = r => r.restored + " of " + r.total + " restored" + (r.results || []).map(x => "\n" + x.actionId + ": " + x.outcome + (x.detail ? " (" + x.detail + ")" : "")).join("");
   return [
     el("h2", {}, "Actions"),
     el("p", { class: "legend" }, "The audit, newest first. A restore puts the quarantined rows or objects back; it needs the API token."),
+    blocked ? el("p", { class: "legend readonly-note" }, blocked) : null,
     runs.length === 0 ? null : el("div", { class: "pager", id: "run-restores" }, "Restore a whole run:", runs.map(r =>
-      el("button", { type: "button", class: "danger restore-run", "data-run": r, disabled: !!blocked, title: blocked || "",
+      el("button", { type: "button", class: "danger restore-run", "data-run": r,
         onclick: () => confirm("Restore every action of run " + r + "?") && mutate("restore of run " + r, "restore" + query({ run: r }), restored) }, "Restore run " + r.slice(0, 8)))),
     pager(page, off => { actionsState.offset = off; route(true); }),
     table(["#", "at", "run", "action", "kind", "what", "before → after", "outcome", "cache", ""], page.actions.map(a => el("tr", { class: "action", "data-action": a.actionId },
@@ -372,7 +377,7 @@ async function actions() {
       el("td", {}, el("details", {}, el("summary", {}, "before/after"), el("div", {}, "before"), json(a.before), el("div", {}, "after"), json(a.after))),
       el("td", {}, a.outcome, a.detail ? el("div", { class: "legend" }, a.detail) : null),
       el("td", {}, a.cache || "—"),
-      el("td", {}, restorable(a) ? el("button", { type: "button", class: "danger restore-action", "data-action": a.actionId, disabled: !!blocked, title: blocked || "",
+      el("td", {}, restorable(a) ? el("button", { type: "button", class: "danger restore-action", "data-action": a.actionId,
         onclick: () => confirm("Restore action " + a.actionId + "?") && mutate("restore of action " + a.actionId, actionPath(a.actionId), restored) }, "Restore") : null))), "Audit")];
 }
 
@@ -392,10 +397,9 @@ async function quarantine() {
 /** Suspending remediation at run time: nothing is applied or purged until resumed; restores still work. */
 async function suspension() {
   const s = await api("remediation/suspension");
-  const blocked = mutationBlocked();
   const form = el("form", { id: "suspend-form", class: "filters" }, actorField(),
     el("label", {}, "Reason", el("input", { name: "reason", id: "suspend-reason", type: "text", size: 50, maxlength: 500 })),
-    el("button", { type: "submit", class: "danger", id: "suspend", disabled: !!blocked, title: blocked || "" }, "Suspend remediation"));
+    el("button", { type: "submit", class: "danger", id: "suspend" }, "Suspend remediation"));
   form.addEventListener("submit", ev => {
     ev.preventDefault();
     const reason = document.getElementById("suspend-reason").value.trim();
@@ -406,19 +410,18 @@ async function suspension() {
     el("h3", {}, "Suspension"),
     facts([["remediation", s.suspended ? "suspended: nothing is applied or purged; restores still work" : "not suspended"],
       ["since", when(s.since)], ["by", s.by], ["reason", s.reason], ["kept in", s.storage]]),
-    s.suspended
-      ? el("button", { type: "button", id: "resume", disabled: !!blocked, title: blocked || "",
+    offered(s.suspended
+      ? el("button", { type: "button", id: "resume",
           onclick: () => mutate("resume", "remediation/resume", r => r.suspended ? "still suspended" : "remediation resumed", actorHeaders()) }, "Resume remediation")
-      : form];
+      : form)];
 }
 
 async function breaker() {
   const b = await api("breaker");
   const pause = await suspension();
-  const blocked = mutationBlocked();
   const form = el("form", { id: "ack-form", class: "filters" },
     el("label", {}, "Reason (what was checked, why acting is safe again)", el("textarea", { name: "reason", id: "ack-reason", rows: 2, cols: 60, required: true })),
-    el("button", { type: "submit", class: "danger", id: "ack", disabled: !!blocked, title: blocked || "" }, "Acknowledge"));
+    el("button", { type: "submit", class: "danger", id: "ack" }, "Acknowledge"));
   form.addEventListener("submit", ev => {
     ev.preventDefault();
     const reason = document.getElementById("ack-reason").value.trim();
@@ -433,7 +436,7 @@ async function breaker() {
       : table(["tripped", "guard", "detail", "plan", "run"], b.open.map(t => el("tr", {}, el("td", {}, when(t.trippedAt)), el("td", { class: "mono" }, t.guard),
         el("td", {}, t.detail), el("td", { class: "mono" }, t.planId || "—"), el("td", { class: "mono" }, t.runId || "—"))), "Open trips"),
     el("h3", {}, "Acknowledge"),
-    form,
+    offered(form),
     pause];
 }
 

@@ -25,7 +25,8 @@ import java.util.List;
 
 /**
  * {@code GET /api/v1/actions}: the remediation audit, newest first, filtered by {@code kind}, {@code outcome},
- * {@code run} and {@code plan}, paged like the findings. {@code POST /api/v1/actions/{id}/restore} puts that
+ * {@code run} and {@code plan}, paged like the findings; each item says whether a restore of it would act now
+ * ({@code restorable}). {@code POST /api/v1/actions/{id}/restore} puts that
  * action's quarantined rows back (a {@link MutatingEndpoint}); action ids contain a slash ({@code <plan>/<n>}).
  */
 @Path("/api/v1/actions")
@@ -34,7 +35,7 @@ public class ActionsResource {
 
     public record Action(long seq, String actionId, String runId, String planId, String instance, String kind, String action,
             String table, String rowId, String objectKey, String targetKey, JsonNode before, JsonNode after, String outcome,
-            String detail, String cache, String at, String approvedBy) {
+            String detail, String cache, String at, String approvedBy, boolean restorable) {
     }
 
     public record ActionsPage(long total, int offset, int limit, List<Action> actions) {
@@ -45,6 +46,9 @@ public class ActionsResource {
 
     @Inject
     RestoreEndpoint restore;
+
+    @Inject
+    Restores restores;
 
     @Inject
     ObjectMapper mapper;
@@ -63,7 +67,7 @@ public class ActionsResource {
         for (AuditLog.Entry e : p.entries()) {
             actions.add(new Action(e.seq(), e.actionId(), e.runId(), e.planId(), e.instance(), e.kind(), e.action(), e.table(),
                     e.rowId(), e.objectKey(), e.targetKey(), json(e.before()), json(e.after()), e.outcome(), e.detail(), e.cache(),
-                    e.at().toString(), e.approvedBy()));
+                    e.at().toString(), e.approvedBy(), restorable(e)));
         }
         return new ActionsPage(p.total(), paging.offset(), paging.limit(), actions);
     }
@@ -74,6 +78,14 @@ public class ActionsResource {
     @Blocking
     public Response restore(@PathParam("id") String id) {
         return restore.restore(Restores.Selection.action(id), "action " + id);
+    }
+
+    /**
+     * Whether a restore of this action would act now: an applied action with quarantined rows or objects (or objects we
+     * created) neither restored nor purged. What {@code POST …/restore} would restore, asked of the same stores.
+     */
+    private boolean restorable(AuditLog.Entry e) throws SQLException {
+        return ActionOutcome.APPLIED.label().equals(e.outcome()) && !restores.pending(Restores.Selection.action(e.actionId())).isEmpty();
     }
 
     private JsonNode json(String text) throws IOException {

@@ -3,6 +3,7 @@ package dify.reconciler.approval;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
@@ -12,6 +13,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -145,6 +147,36 @@ public final class ChangeWindows {
     /** Whether the service may act at {@code at}: always when no window is configured. */
     public boolean open(Instant at) {
         return windows.isEmpty() || windows.stream().anyMatch(w -> w.contains(at));
+    }
+
+    /** The first configured window open at {@code at}, if any. */
+    public Optional<Window> openAt(Instant at) {
+        return windows.stream().filter(w -> w.contains(at)).findFirst();
+    }
+
+    /**
+     * When the next window opens after {@code at}, in that window's zone (wall-clock, a start in a DST gap moves to
+     * the first instant after it); empty when no window is configured.
+     */
+    public Optional<ZonedDateTime> nextOpening(Instant at) {
+        ZonedDateTime best = null;
+        for (Window w : windows) {
+            LocalDate day = at.atZone(w.zone()).toLocalDate();
+            for (int d = 0; d <= 7; d++) {
+                LocalDate date = day.plusDays(d);
+                if (!w.days().contains(date.getDayOfWeek())) {
+                    continue;
+                }
+                ZonedDateTime start = ZonedDateTime.of(date, w.start(), w.zone());
+                if (start.toInstant().isAfter(at)) {
+                    if (best == null || start.toInstant().isBefore(best.toInstant())) {
+                        best = start;
+                    }
+                    break;
+                }
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     public boolean configured() {

@@ -1,5 +1,8 @@
 package dify.reconciler.doctor;
 
+import dify.reconciler.approval.ApprovalSettings;
+import dify.reconciler.approval.PlanApprovals;
+import dify.reconciler.approval.Suspension;
 import dify.reconciler.config.ConfigurationCheck;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.ReconcilerConfig;
@@ -81,6 +84,12 @@ public class Doctor {
     @Inject
     Config settings;
 
+    @Inject
+    PlanApprovals approvals;
+
+    @Inject
+    Suspension suspension;
+
     /** The doctor command's run: armed, the storage probes write under the quarantine prefix. */
     public DoctorReport run() {
         return run(null);
@@ -109,6 +118,11 @@ public class Doctor {
         Pending<DoctorCheck> redis = start(RedisCheck.NAME, () -> RedisCheck.run(redisSettings(), config.cache().timeout(), armed),
                 e -> e);
         Pending<DoctorCheck> leader = start("leader lock", () -> leaderLine(armed), e -> e);
+        ApprovalSettings approval = ApprovalSettings.of(config.remediation());
+        Pending<DoctorCheck> approvalLine = start(RemediationControlChecks.APPROVAL,
+                () -> approvalLine(approval, armed), e -> e);
+        Pending<DoctorCheck> suspensionLine = start(RemediationControlChecks.SUSPENSION,
+                () -> RemediationControlChecks.suspension(suspension.status()), e -> e);
         Instant deadline = Instant.now().plus(CHECK_DEADLINE);
         DatabaseChecks.Result dbResult = db.await(deadline);
         checks.addAll(dbResult.checks());
@@ -118,6 +132,9 @@ public class Doctor {
         checks.add(redis.await(deadline));
         checks.add(leader.await(deadline));
         checks.add(ClockSkewCheck.evaluate(dbResult.clock(), stResult.clock(), probes, config.doctor().clockSkewTolerance()));
+        checks.add(approvalLine.await(deadline));
+        checks.add(RemediationControlChecks.windows(approval.windows(), clock.instant()));
+        checks.add(suspensionLine.await(deadline));
         Map<String, String> secrets = secrets();
         return new DoctorReport(checks.stream().map(c -> c.redacted(text -> InvalidConfigurationServer.redact(text, secrets)))
                 .collect(Collectors.toList()));
@@ -148,6 +165,15 @@ public class Doctor {
         return armed
                 ? DoctorCheck.fail("state", what + "; armed, nothing can be quarantined or audited, so every repair is refused", fix)
                 : DoctorCheck.ok("state", what + "; enough for report mode");
+    }
+
+    private DoctorCheck approvalLine(ApprovalSettings approval, boolean armed) {
+        try {
+            return RemediationControlChecks.approval(approval, armed, approvals.current());
+        } catch (java.sql.SQLException e) {
+            return DoctorCheck.fail(RemediationControlChecks.APPROVAL, "cannot read the published plans: " + DatabaseChecks.message(e),
+                    "check that this role can read our schema (" + state.schema() + "); docs/state.md");
+        }
     }
 
     private DoctorCheck leaderLine(boolean armed) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.approval.PlanAwaitingApproval;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.metrics.MetricNames;
 import dify.reconciler.remediate.guard.BreakerEvent;
 import dify.reconciler.report.ScanReport;
@@ -35,7 +36,8 @@ import org.jboss.logging.Logger;
  * {@link #offer(Notice) offer} a notice to a bounded queue and go on; one thread of its own sends them, with retries,
  * so a slow or dead receiver never delays or fails a scan. A full queue drops the notice and counts it
  * ({@code plugin_reconciler_notifications_total{outcome="dropped"}}); a dropped or undelivered state is offered again
- * by the next scan that sees it. The service only: a one-shot command sends nothing (it would exit under the thread).
+ * by the next scan that sees it. The service only: a one-shot command sends nothing (it would exit under the thread);
+ * and only the leader where the election runs ({@link #sending()}).
  */
 @Startup
 @ApplicationScoped
@@ -67,6 +69,9 @@ public class Notifications {
 
     @Inject
     Clock clock;
+
+    @Inject
+    LeaderElection election;
 
     private final Map<NoticeEvent, Map<String, Counter>> counters = new EnumMap<>(NoticeEvent.class);
     private final List<Counter> owned = new ArrayList<>();
@@ -122,7 +127,7 @@ public class Notifications {
 
     /** Called for every finished scan; only computes and queues, never waits. */
     void onScan(@Observes ScanReport report) {
-        if (queue == null) {
+        if (queue == null || !sending()) {
             return;
         }
         if (report.succeeded() && report.summary() != null) {
@@ -137,17 +142,27 @@ public class Notifications {
 
     /** Called for every breaker trip (the breaker fires it); every trip is sent. */
     void onBreakerTrip(@Observes BreakerEvent trip) {
-        if (queue != null && !trip.acknowledged()) {
+        if (queue != null && sending() && !trip.acknowledged()) {
             offer(new Notice(NoticeEvent.BREAKER_TRIPPED, null, null, payloads.breakerTripped(trip)));
         }
     }
 
     /** Called when a plan is published for approval; once per plan id (the channel's state), across restarts too. */
     void onPlanPublished(@Observes PlanAwaitingApproval published) {
-        if (queue != null) {
+        if (queue != null && sending()) {
             offerChanged(new Notice(NoticeEvent.PLAN_AWAITS_APPROVAL, Notice.APPROVAL_CHANNEL, published.plan().planId(),
                     payloads.planAwaitsApproval(published.plan())));
         }
+    }
+
+    /**
+     * Whether this replica sends: where the election runs, the leader only. Every event is about the one daemon all
+     * replicas share (each scans it, and a follower's planning can trip the breaker too), so the receiver hears each
+     * once, from the leader; a follower's own failed scans show in its metrics and readiness. A service outside the
+     * election (DB_TYPE=pgbouncer) cannot tell who leads, so each such replica sends.
+     */
+    private boolean sending() {
+        return !election.active() || election.isLeader();
     }
 
     private void offerChanged(Notice notice) {

@@ -52,7 +52,8 @@ class DoctorCommandAndApiTest {
 
     static final List<String> ARMED_LINES = List.of("configuration", "database", "daemon schema", "grants (report mode)",
             "grants (armed)", "lock watch", "state", "storage plugin_packages/", "storage plugin/", "storage assets/",
-            "storage persistence/", "storage write probe", "storage key with ':' and '@'", "redis", "leader lock", "clock skew");
+            "storage persistence/", "storage write probe", "storage key with ':' and '@'", "redis", "leader lock", "clock skew",
+            "approval", "windows", "suspension");
 
     /** Lines whose detail differs from run to run (random probe keys, sessions, timings). */
     static final Set<String> VARYING = Set.of("lock watch", "storage write probe", "storage key with ':' and '@'", "clock skew");
@@ -131,7 +132,7 @@ class DoctorCommandAndApiTest {
         Run text = doctor();
         assertEquals(0, text.exitCode(), text.stdout());
         assertTrue(text.stdout().contains("OK   database: reachable: PostgreSQL "), text.stdout());
-        assertTrue(text.stdout().endsWith("doctor: 16 check(s), 0 warning(s), 0 failure(s)" + System.lineSeparator()), text.stdout());
+        assertTrue(text.stdout().endsWith("doctor: 19 check(s), 0 warning(s), 0 failure(s)" + System.lineSeparator()), text.stdout());
 
         for (String output : List.of(json.stdout(), body, text.stdout())) {
             for (String secret : List.of(EmbeddedPostgres.DAEMON_PASSWORD, RedisServer.PASSWORD)) {

@@ -110,7 +110,7 @@ class OneShotCommandsIT {
             assertEquals(1, warned.exitCode(), output);
             assertTrue(warned.stdout().contains("WARN redis: not configured"), output);
             assertTrue(warned.stdout().contains("OK   storage key with ':' and '@': reconciler-quarantine/doctor-probe/"), output);
-            assertTrue(warned.stdout().endsWith("doctor: 16 check(s), 1 warning(s), 0 failure(s)\n"), output);
+            assertTrue(warned.stdout().endsWith("doctor: 19 check(s), 1 warning(s), 0 failure(s)\n"), output);
             assertClean("doctor", output);
 
             Map<String, String> invalid = new HashMap<>(env);

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.approval.PlanAwaitingApproval;
 import dify.reconciler.approval.PublishedPlan;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.leader.LeaderElection;
+import dify.reconciler.leader.LeaderStatus;
 import dify.reconciler.remediate.guard.Breaker;
 import dify.reconciler.remediate.plan.GuardName;
 import dify.reconciler.remediate.plan.GuardTrip;
@@ -19,6 +21,7 @@ import dify.reconciler.remediate.planner.PlanDocument;
 import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusMock;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
@@ -41,6 +44,7 @@ import java.util.logging.LogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -92,6 +96,18 @@ class WebhookTest {
     @AfterAll
     static void stopCapturing() {
         java.util.logging.Logger.getLogger("dify.reconciler").removeHandler(CAPTURE);
+    }
+
+    @Inject
+    LeaderElection election;
+
+    @BeforeEach
+    void leading() throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!election.isLeader()) {
+            assertTrue(System.nanoTime() < deadline, "this instance did not lead: " + election.status());
+            Thread.sleep(100);
+        }
     }
 
     @AfterEach
@@ -236,6 +252,39 @@ class WebhookTest {
         published.fire(new PlanAwaitingApproval(first)); // the same plan again: never sent twice
         published.fire(new PlanAwaitingApproval(published("plan-approval-2")));
         assertEquals("plan-approval-2", JSON.readTree(next().body()).get("planId").asText(), "the repeat was not sent");
+    }
+
+    /**
+     * A follower sends nothing (the leader alone speaks for the cluster): with this replica following, a changed
+     * critical set, a plan published for approval and a breaker trip reach no receiver; leading again, the changed set
+     * is the next notice. The election is replaced for this test by one that follows (QuarkusMock: the scans, the
+     * planner and the webhook all see this replica as a follower, as when another replica holds the lock).
+     */
+    @Test
+    @Order(5)
+    void aFollowerSendsNothing() throws Exception {
+        LeaderStatus following = new LeaderStatus(false, election.key(), "another-replica", "following");
+        QuarkusMock.installMockForType(new LeaderElection() {
+            @Override
+            public LeaderStatus status() {
+                return following;
+            }
+
+            @Override
+            public boolean active() {
+                return true;
+            }
+        }, LeaderElection.class);
+        movePackageAway(1);
+        scan("success");
+        published.fire(new PlanAwaitingApproval(published("plan-follower-1")));
+        breaker.trip(new GuardTrip(GuardName.CAP, "a follower's cap trip"), "plan-follower-2", "run-follower");
+        try {
+            WebhookReceiver.Received r = WebhookReceiver.requests.poll(3, TimeUnit.SECONDS);
+            assertEquals(null, r, () -> "a follower sent " + r.body());
+        } finally {
+            breaker.ack("test over", "WebhookTest");
+        }
     }
 
     private static PublishedPlan published(String planId) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.testsupport.BucketContents;
+import dify.reconciler.testsupport.Chromium;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.TableDump;
@@ -22,7 +23,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URL;
@@ -31,8 +31,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -47,13 +45,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -74,10 +67,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleTest {
 
-    static final Path CHROMIUM = Paths.get("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Paths.get("/usr/bin/chromedriver");
     static final int ORPHANED_PACKAGES = 30;
-    static final Path SCREENSHOTS = Paths.get("target", "console-screenshots");
 
     private static WebDriver driver;
     private static PrefixProxy proxy;
@@ -104,18 +94,8 @@ class ConsoleTest {
             Thread.sleep(100);
         }
         if (driver == null) {
-            // A missing browser fails the test (.ci/run installs both); nothing is downloaded at test time.
-            assertTrue(Files.isExecutable(CHROMIUM), CHROMIUM + " is missing: apt-get install chromium chromium-driver");
-            assertTrue(Files.isExecutable(CHROMEDRIVER), CHROMEDRIVER + " is missing: apt-get install chromium-driver");
             proxy = new PrefixProxy(service.toURI());
-            ChromeOptions options = new ChromeOptions();
-            options.setBinary(CHROMIUM.toFile());
-            options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800",
-                    "--disable-gpu", "--no-first-run", "--disable-extensions");
-            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                    .usingAnyFreePort().build();
-            driver = new ChromeDriver(service, options);
-            Files.createDirectories(SCREENSHOTS);
+            driver = Chromium.start();
         }
     }
 
@@ -257,6 +237,7 @@ class ConsoleTest {
         String actionId = given().queryParam("run", firstRun).queryParam("outcome", "applied").get("/api/v1/actions").then()
                 .statusCode(200).body("total", equalTo(1)).extract().path("actions[0].actionId");
         Map<String, List<String>> applied = TableDump.daemon(db());
+        assertEquals(true, restorable(actionId), "its quarantined row is there to put back");
         click("nav a[href='#actions']");
         page("actions");
         screenshot("actions");
@@ -278,6 +259,10 @@ class ConsoleTest {
         assertTrue(text("#message").contains(actionId + ": restored"), text("#message"));
         assertEquals(planted, TableDump.daemon(db()), "the daemon's tables are as before the apply");
         assertEquals(plantedBucket, BucketContents.of(DriftedDaemonAccess.storageRoot()), "the storage is as before the apply");
+        assertEquals(false, restorable(actionId), "restored: a second restore would do nothing");
+        page("actions");
+        assertEquals(0, driver.findElements(By.cssSelector("button.restore-action[data-action='" + actionId + "']")).size(),
+                "no Restore button for an action with nothing left to restore");
     }
 
     @Test
@@ -462,6 +447,12 @@ class ConsoleTest {
         return link.findElement(By.xpath("../following-sibling::td")).getText();
     }
 
+    /** {@code restorable} of the action's applied audit row, as {@code GET /api/v1/actions} says. */
+    private static boolean restorable(String actionId) {
+        return given().queryParam("outcome", "applied").queryParam("limit", 100).get("/api/v1/actions").then().statusCode(200)
+                .extract().jsonPath().getBoolean("actions.find { it.actionId == '" + actionId + "' }.restorable");
+    }
+
     private static WebElement restoreButton(String actionId) {
         return driver.findElement(By.cssSelector("button.restore-action[data-action='" + actionId + "']"));
     }
@@ -488,8 +479,7 @@ class ConsoleTest {
     }
 
     private static void screenshot(String name) throws IOException {
-        File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Chromium.screenshot(driver, name);
     }
 
     private static String scan() {
