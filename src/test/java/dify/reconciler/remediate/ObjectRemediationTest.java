@@ -57,8 +57,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @TestProfile(SharedProfiles.Service.class)
-@WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = {@ResourceArg(name = "credentials", value = "owner"),
-        @ResourceArg(name = "dify", value = "tenants")})
+@WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
 @WithTestResource(DaemonRedis.class)
 class ObjectRemediationTest {
 

@@ -24,8 +24,10 @@ public final class SharedProfiles {
 
     /**
      * The service (the default mode: it plans after each scan, dry run by configuration) with deep verification (the
-     * object remedies' checksum kinds need it). Resources: {@code DriftedDaemon} as the daemon's owner with Dify's
-     * database ({@code dify=tenants}) and {@link DaemonRedis}.
+     * object remedies' checksum kinds need it). Resources: {@code DriftedDaemon} as the daemon's owner and
+     * {@link DaemonRedis}. {@code TenantRemediesTest} adds Dify's database ({@code dify=tenants}) and so starts on its
+     * own: with Dify's tenants readable, every row the other classes plant for a random workspace would be an
+     * {@code installation_tenant_missing} finding too.
      */
     public static class Service implements QuarkusTestProfile {
         @Override

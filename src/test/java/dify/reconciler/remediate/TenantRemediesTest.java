@@ -64,7 +64,6 @@ import org.junit.jupiter.api.Test;
 @TestProfile(SharedProfiles.Service.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = {@ResourceArg(name = "credentials", value = "owner"),
         @ResourceArg(name = "dify", value = "tenants")})
-@WithTestResource(DaemonRedis.class)
 class TenantRemediesTest {
 
     @BeforeAll
