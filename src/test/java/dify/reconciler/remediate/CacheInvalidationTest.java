@@ -1,5 +1,9 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
+import static dify.reconciler.testsupport.DriftedFixture.uidOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,22 +14,17 @@ import dify.reconciler.cache.CacheInvalidation;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.leader.CommandLock;
 import dify.reconciler.observe.DriftedDaemon;
-import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.plan.PlannedAction;
 import dify.reconciler.remediate.plan.RemediationPlan;
 import dify.reconciler.remediate.planner.PlanDocument;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ActionResult;
-import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
-import dify.reconciler.testsupport.DaemonRows;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
@@ -39,6 +38,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,10 +50,21 @@ import org.junit.jupiter.api.Test;
  * down (the repair applies, the failure is counted and audited).
  */
 @QuarkusTest
-@TestProfile(CacheInvalidationTest.Armed.class)
+@TestProfile(SharedProfiles.Command.class)
 @WithTestResource(value = DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
 @WithTestResource(DaemonRedis.class)
 class CacheInvalidationTest {
+
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(true, FindingKind.REFERS_TOO_LOW, FindingKind.REFERS_DRIFT, FindingKind.CATEGORY_ROW_ORPHANED,
+                FindingKind.ENDPOINT_ORPHANED, FindingKind.INVALID_IDENTIFIER_ROW);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
+    }
 
     static final String P = "plugin_daemon:";
     static final String ENDPOINT = P + "auto_type:github.com/langgenius/dify-plugin-daemon/internal/types/models.Endpoint:hook_id:";
@@ -61,18 +73,6 @@ class CacheInvalidationTest {
     static final String INSTALLATION = P + "auto_type:github.com/langgenius/dify-plugin-daemon/internal/types/models."
             + "PluginInstallation:plugin_id:";
     static final String MODELS = P + "model_installations:tenant_id:";
-
-    /** Armed (dry-run false) with every row kind, one confirming scan, no age or share guard; a quick second delete. */
-    public static class Armed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.mode", "scan", "reconciler.remediation.dry-run", "false", "reconciler.remediation.confirmations", "1",
-                    "reconciler.remediation.min-age", "0s", "reconciler.remediation.min-age-info", "0s",
-                    "reconciler.remediation.max-share", "1", "reconciler.remediation.kinds",
-                    "refers_too_low,refers_drift,category_row_orphaned,endpoint_orphaned,invalid_identifier_row",
-                    "reconciler.cache.second-delete-after", "2s");
-        }
-    }
 
     @Inject
     ScanRunner runner;
@@ -187,7 +187,7 @@ class CacheInvalidationTest {
         daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", hook, "default");
         try {
             redis(DaemonRedis.DB, r -> r.set(ENDPOINT + hook, "old row"));
-            RemediationPlan plan = remediation.plan(scan());
+            RemediationPlan plan = remediation.plan(scan(runner));
             assertEquals(1, plan.actions().size(), plan.toString());
             List<ActionResult> results;
             ActorLock.Hold held = actorLock.acquire("test"); // as the apply command holds it (the write fence asks)
@@ -294,29 +294,4 @@ class CacheInvalidationTest {
         return String.valueOf(values.get(0));
     }
 
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private static String uidOf(String pluginId) {
-        try (var c = db().connect(); var ps = c.prepareStatement("SELECT plugin_unique_identifier FROM plugins WHERE plugin_id = ?")) {
-            ps.setString(1, pluginId);
-            try (var rs = ps.executeQuery()) {
-                assertTrue(rs.next(), pluginId);
-                return rs.getString(1);
-            }
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }

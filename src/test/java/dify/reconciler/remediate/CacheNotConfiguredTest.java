@@ -1,8 +1,8 @@
 package dify.reconciler.remediate;
 
 import static dify.reconciler.remediate.CacheInvalidationTest.audit;
-import static dify.reconciler.remediate.CacheInvalidationTest.daemon;
 import static dify.reconciler.remediate.CacheInvalidationTest.metric;
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,9 +34,20 @@ import org.junit.jupiter.api.Test;
  * says that nothing cached changed.
  */
 @QuarkusTest
-@TestProfile(CacheInvalidationTest.Armed.class)
+@TestProfile(SharedProfiles.Command.class)
 @WithTestResource(value = DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
 class CacheNotConfiguredTest {
+
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(true, FindingKind.REFERS_TOO_LOW, FindingKind.REFERS_DRIFT, FindingKind.CATEGORY_ROW_ORPHANED,
+                FindingKind.ENDPOINT_ORPHANED, FindingKind.INVALID_IDENTIFIER_ROW);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
+    }
 
     @Inject
     RemediationCommand command;

@@ -1,5 +1,10 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.onlyKind;
+import static dify.reconciler.testsupport.DriftedFixture.root;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.acting.Access;
 import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.apply.InterruptedObjectActions;
@@ -16,17 +20,14 @@ import dify.reconciler.remediate.plan.RemediationPlan;
 import dify.reconciler.remediate.plan.RemediationPolicy;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ActionResult;
-import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonInstall;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.PausedStep;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -53,7 +54,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,9 +70,21 @@ import org.junit.jupiter.api.io.TempDir;
  * is taken away again every table and every object is as before.
  */
 @QuarkusTest
-@TestProfile(RowSetRemediationTest.Confirmed.class)
+@TestProfile(SharedProfiles.Service.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class DaemonInstallRaceTest {
+
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.TENANT_STORAGE_DRIFT, FindingKind.INSTALLATION_DECLARATION_MISSING,
+                FindingKind.DECLARATION_UNREFERENCED, FindingKind.PLUGIN_UNREFERENCED);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
+    }
 
     private static final AtomicInteger VERSIONS = new AtomicInteger();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -439,13 +454,13 @@ class DaemonInstallRaceTest {
             }
             planted = TableDump.daemon(db());
             plantedObjects = BucketContents.of(root());
-            plan = remediation.plan(scan(), policy(false, kind));
+            plan = remediation.plan(scan(runner), onlyKind(false, kind));
             assertEquals(1, plan.actions().size(), plan.toString());
             assertEquals(kind, plan.actions().get(0).kind());
             assertEquals(pkg.identifier(), plan.actions().get(0).pluginUniqueIdentifier());
-            armed = policy(true, kind);
+            armed = onlyKind(true, kind);
 
-            List<ActionResult> dry = remediation.applyAll(plan, Tokens.mode(policy(false, kind)), "race");
+            List<ActionResult> dry = remediation.applyAll(plan, Tokens.mode(onlyKind(false, kind)), "race");
             assertTrue(dry.stream().allMatch(r -> r.outcome() == ActionOutcome.DRY_RUN), dry.toString());
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes no row");
             assertEquals(plantedObjects, BucketContents.of(root()), "an unarmed apply changes no object");
@@ -582,29 +597,8 @@ class DaemonInstallRaceTest {
         throw new AssertionError("our apply never waited for the daemon's lock");
     }
 
-    private static RemediationPolicy policy(boolean armed, FindingKind kind) {
-        return new RemediationPolicy(armed, Set.of(kind), 1, Duration.ZERO, Duration.ZERO, 50, 1.0, Duration.ofHours(1));
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private static Path root() {
-        return DriftedDaemonAccess.storageRoot();
-    }
-
     private static LocalObjectWriter writer() {
         return new LocalObjectWriter(root());
     }
 
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }

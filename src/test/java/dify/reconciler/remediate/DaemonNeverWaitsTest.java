@@ -1,21 +1,21 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.armed;
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.queryText;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.apply.RowRemedyApplier;
 import dify.reconciler.remediate.plan.RemediationPlan;
-import dify.reconciler.remediate.plan.RemediationPolicy;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ActionResult;
-import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -34,6 +34,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,9 +48,21 @@ import org.junit.jupiter.api.Test;
  * really overlap: at least {@value #MIN_ROUNDS_DURING_APPLY} of the daemon's rounds run entirely within the apply.
  */
 @QuarkusTest
-@TestProfile(RemediationTest.Confirmed.class)
+@TestProfile(SharedProfiles.Service.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class DaemonNeverWaitsTest {
+
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.REFERS_TOO_LOW, FindingKind.REFERS_DRIFT, FindingKind.CATEGORY_ROW_ORPHANED,
+                FindingKind.ENDPOINT_ORPHANED, FindingKind.INVALID_IDENTIFIER_ROW);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
+    }
 
     private static final long MAX_DAEMON_WAIT_MS = 1000;
 
@@ -77,7 +91,7 @@ class DaemonNeverWaitsTest {
             daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", hook, "default");
             hooks.add(hook);
         }
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(26, plan.actions().size(), plan.actions().toString());
 
         AtomicBoolean stop = new AtomicBoolean();
@@ -113,7 +127,7 @@ class DaemonNeverWaitsTest {
             }
             RowRemedyApplier applier = remediation.applier();
             applyStart = System.nanoTime();
-            results = applier.apply(plan, Tokens.acting(armed()), "never-waits");
+            results = applier.apply(plan, Tokens.acting(armed(remediation)), "never-waits");
             applyEnd = System.nanoTime();
         } finally {
             stop.set(true);
@@ -180,33 +194,4 @@ class DaemonNeverWaitsTest {
         }
     }
 
-    private RemediationPolicy armed() {
-        return remediation.policy().asArmed();
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private static String queryText(String sql, String param) {
-        try (Connection c = db().connect(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, param);
-            try (ResultSet rs = ps.executeQuery()) {
-                assertTrue(rs.next(), sql);
-                return rs.getString(1);
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }

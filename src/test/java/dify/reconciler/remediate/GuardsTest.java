@@ -1,5 +1,8 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.root;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,14 +26,12 @@ import dify.reconciler.run.BreakerCommand;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.CapturedCommand;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
@@ -40,6 +41,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,21 +54,19 @@ import org.junit.jupiter.api.io.TempDir;
  * BreakerRestartIT (the packaged jar, a new process each step).
  */
 @QuarkusTest
-@TestProfile(GuardsTest.Confirmed.class)
+@TestProfile(SharedProfiles.Command.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class GuardsTest {
 
-    /**
-     * One scan confirms, no minimum age, no share cap: only the guard under test can stop the plan. Mode {@code scan},
-     * as the one-shot commands run: a service would also plan after each of the test's scans and count its trips.
-     */
-    public static class Confirmed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.mode", "scan", "reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds", "endpoint_orphaned");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.ENDPOINT_ORPHANED);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     @Inject
@@ -98,7 +99,7 @@ class GuardsTest {
             RemediationPolicy configured = remediation.policy();
             RemediationPolicy maxTwo = new RemediationPolicy(false, configured.allowed(), 1, configured.minAge(), configured.minAgeInfo(),
                     2, 1.0, configured.planTtl());
-            RemediationPlan capped = remediation.plan(scan(), maxTwo);
+            RemediationPlan capped = remediation.plan(scan(runner), maxTwo);
             assertEquals(List.of(GuardName.CAP), guards(capped));
             assertTrue(capped.actions().isEmpty(), capped.toString());
             assertEquals(capTrips + 1, trips(GuardName.CAP));
@@ -141,7 +142,7 @@ class GuardsTest {
                     + " AND ack_reason = 'three test endpoints, expected' AND acked_by LIKE 'cli:%' AND acked_at IS NOT NULL",
                     capped.planId()));
 
-            RemediationPlan after = remediation.plan(scan());
+            RemediationPlan after = remediation.plan(scan(runner));
             assertEquals(List.of(), after.guards());
             assertEquals(3, after.actions().size(), after.toString());
         } finally {
@@ -159,7 +160,7 @@ class GuardsTest {
             RemediationPolicy configured = remediation.policy();
             RemediationPolicy maxTwo = new RemediationPolicy(false, configured.allowed(), 1, configured.minAge(), configured.minAgeInfo(),
                     2, 1.0, configured.planTtl());
-            RemediationPlan capped = remediation.plan(scan(), maxTwo);
+            RemediationPlan capped = remediation.plan(scan(runner), maxTwo);
             assertEquals(List.of(GuardName.CAP), guards(capped));
 
             io.restassured.RestAssured.get("/api/v1/breaker").then().statusCode(200).body("tripped", org.hamcrest.Matchers.is(true))
@@ -192,11 +193,11 @@ class GuardsTest {
         Path aside = root().resolve("aside-packages");
         Map<String, List<String>> before = TableDump.daemon(DriftedDaemonAccess.database());
         try {
-            assertEquals(1, remediation.plan(scan()).actions().size(), "actionable with the bucket in place");
+            assertEquals(1, remediation.plan(scan(runner)).actions().size(), "actionable with the bucket in place");
             double empty = trips(GuardName.EMPTY_LISTING);
             Files.move(packages, aside);
             Files.createDirectory(packages);
-            RemediationPlan plan = remediation.plan(scan());
+            RemediationPlan plan = remediation.plan(scan(runner));
             assertEquals(List.of(GuardName.EMPTY_LISTING), guards(plan));
             assertTrue(plan.guards().get(0).detail().startsWith("plugin_packages/ listed no objects while "), plan.guards().toString());
             assertGuardedOnly(plan);
@@ -222,7 +223,7 @@ class GuardsTest {
         Path aside = Files.createTempDirectory("aside-installed");
         List<Path[]> moved = new ArrayList<>();
         try {
-            assertEquals(1, remediation.plan(scan()).actions().size(), "actionable with every installed copy in place");
+            assertEquals(1, remediation.plan(scan(runner)).actions().size(), "actionable with every installed copy in place");
             List<Path> objects;
             try (Stream<Path> files = Files.walk(installed)) {
                 objects = files.filter(Files::isRegularFile).sorted().toList();
@@ -235,7 +236,7 @@ class GuardsTest {
                 moved.add(new Path[] {p, to});
             }
             double shrunk = trips(GuardName.SHRUNK_LISTING);
-            RemediationPlan plan = remediation.plan(scan());
+            RemediationPlan plan = remediation.plan(scan(runner));
             assertEquals(List.of(GuardName.SHRUNK_LISTING), guards(plan));
             assertTrue(plan.guards().get(0).detail().startsWith("plugin/ listed 1 objects, below half of its recent maximum "
                     + objects.size()), plan.guards().toString());
@@ -257,7 +258,7 @@ class GuardsTest {
             // A newer daemon that keeps package references somewhere we do not know.
             daemon().execute("CREATE TABLE plugin_mirrors (id uuid PRIMARY KEY, plugin_unique_identifier varchar(255))");
             double unknown = trips(GuardName.UNKNOWN_SCHEMA);
-            RemediationPlan plan = remediation.plan(scan());
+            RemediationPlan plan = remediation.plan(scan(runner));
             assertEquals(List.of(GuardName.UNKNOWN_SCHEMA), guards(plan));
             assertTrue(plan.guards().get(0).detail().startsWith("unknown table plugin_mirrors has a plugin_unique_identifier column"),
                     plan.guards().toString());
@@ -327,20 +328,6 @@ class GuardsTest {
         for (String hook : hooks) {
             daemon().execute("DELETE FROM endpoints WHERE hook_id = ?", hook);
         }
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(DriftedDaemonAccess.database());
-    }
-
-    private static Path root() {
-        return DriftedDaemonAccess.storageRoot();
     }
 
 }

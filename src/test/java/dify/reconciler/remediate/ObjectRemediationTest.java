@@ -1,5 +1,10 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.objects;
+import static dify.reconciler.testsupport.DriftedFixture.onlyKind;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +15,6 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.plan.PlannedAction;
 import dify.reconciler.remediate.plan.RemediationPlan;
-import dify.reconciler.remediate.plan.RemediationPolicy;
 import dify.reconciler.remediate.plan.RemedyAction;
 import dify.reconciler.remediate.planner.PlanDocument;
 import dify.reconciler.remediate.record.ActionOutcome;
@@ -19,17 +23,13 @@ import dify.reconciler.remediate.record.ObjectQuarantine;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
-import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.BuiltPackage;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -43,8 +43,9 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,20 +56,21 @@ import org.junit.jupiter.api.Test;
  * before). Also: an object changed between plan and apply is skipped, a target that appeared is not overwritten.
  */
 @QuarkusTest
-@TestProfile(ObjectRemediationTest.Confirmed.class)
+@TestProfile(SharedProfiles.Service.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class ObjectRemediationTest {
 
-    /** One scan confirms, no minimum age, no share cap; each test passes a policy allowing its kind only. */
-    public static class Confirmed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.deep-verify", "true",
-                    "reconciler.remediation.kinds", "invalid_installed_key,installed_object_orphaned,package_orphaned,"
-                            + "asset_orphaned,installed_object_missing,package_missing,checksum_mismatch,installed_copy_differs");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.INVALID_INSTALLED_KEY, FindingKind.INSTALLED_OBJECT_ORPHANED, FindingKind.PACKAGE_ORPHANED,
+                FindingKind.ASSET_ORPHANED, FindingKind.INSTALLED_OBJECT_MISSING, FindingKind.PACKAGE_MISSING,
+                FindingKind.CHECKSUM_MISMATCH, FindingKind.INSTALLED_COPY_DIFFERS);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     private static final String QUARANTINE = "reconciler-quarantine/";
@@ -174,12 +176,12 @@ class ObjectRemediationTest {
         Map<String, String> original = objects();
         String key = "plugin_packages/" + DifyDataset.fakeUid("ghost", 3);
         writer().put(key, "observed".getBytes(StandardCharsets.UTF_8));
-        RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_ORPHANED));
+        RemediationPlan plan = remediation.plan(scan(runner), onlyKind(false, FindingKind.PACKAGE_ORPHANED));
         assertEquals(1, plan.actions().size(), plan.toString());
 
         writer().put(key, "rewritten by someone since the scan".getBytes(StandardCharsets.UTF_8));
         Map<String, String> changed = objects();
-        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.PACKAGE_ORPHANED)),
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(onlyKind(true, FindingKind.PACKAGE_ORPHANED)),
                 "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
         assertTrue(results.get(0).detail().contains("changed since the scan"), results.get(0).detail());
@@ -196,12 +198,12 @@ class ObjectRemediationTest {
     void aCopyTargetThatAppearedSinceThePlanIsNotOverwritten() throws Exception {
         String uid = dataset().localPlugin(0).uid();
         String target = "plugin_packages/" + uid;
-        RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_MISSING));
+        RemediationPlan plan = remediation.plan(scan(runner), onlyKind(false, FindingKind.PACKAGE_MISSING));
         assertEquals(1, plan.actions().size(), plan.toString());
 
         writer().put(target, "uploaded again meanwhile".getBytes(StandardCharsets.UTF_8));
         Map<String, String> appeared = objects();
-        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.PACKAGE_MISSING)),
+        List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(onlyKind(true, FindingKind.PACKAGE_MISSING)),
                 "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED), outcomes(results), results.toString());
         assertTrue(results.get(0).detail().contains("exists now"), results.get(0).detail());
@@ -215,10 +217,10 @@ class ObjectRemediationTest {
         String key = "plugin/" + DifyDataset.fakeUid("ghost", 5);
         writer().put(key, "quarantined".getBytes(StandardCharsets.UTF_8));
         Map<String, String> planted = objects();
-        RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.INSTALLED_OBJECT_ORPHANED));
+        RemediationPlan plan = remediation.plan(scan(runner), onlyKind(false, FindingKind.INSTALLED_OBJECT_ORPHANED));
         String action = plan.actions().get(0).id();
         assertEquals(List.of(ActionOutcome.APPLIED),
-                outcomes(remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.INSTALLED_OBJECT_ORPHANED)),
+                outcomes(remediation.objectApplier().apply(plan, Tokens.acting(onlyKind(true, FindingKind.INSTALLED_OBJECT_ORPHANED)),
                         "test")));
 
         // Someone put another object at that key since.
@@ -236,9 +238,9 @@ class ObjectRemediationTest {
 
         // A copy we created and someone changed afterwards is not deleted by restore.
         DifyDataset.Plugin p = dataset().localPlugin(0);
-        RemediationPlan copy = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_MISSING));
+        RemediationPlan copy = remediation.plan(scan(runner), onlyKind(false, FindingKind.PACKAGE_MISSING));
         assertEquals(List.of(ActionOutcome.APPLIED),
-                outcomes(remediation.objectApplier().apply(copy, Tokens.acting(policy(true, FindingKind.PACKAGE_MISSING)), "test")));
+                outcomes(remediation.objectApplier().apply(copy, Tokens.acting(onlyKind(true, FindingKind.PACKAGE_MISSING)), "test")));
         String created = p.pkg().key(LAYOUT.packages());
         writer().put(created, "re-uploaded, different".getBytes(StandardCharsets.UTF_8));
         Map<String, String> changed = objects();
@@ -256,9 +258,9 @@ class ObjectRemediationTest {
         Map<String, String> original = objects();
         String key = "plugin_packages/" + DifyDataset.fakeUid("ghost", 4);
         writer().put(key, "to be purged".getBytes(StandardCharsets.UTF_8));
-        RemediationPlan plan = remediation.plan(scan(), policy(false, FindingKind.PACKAGE_ORPHANED));
+        RemediationPlan plan = remediation.plan(scan(runner), onlyKind(false, FindingKind.PACKAGE_ORPHANED));
         assertEquals(List.of(ActionOutcome.APPLIED),
-                outcomes(remediation.objectApplier().apply(plan, Tokens.acting(policy(true, FindingKind.PACKAGE_ORPHANED)), "test")));
+                outcomes(remediation.objectApplier().apply(plan, Tokens.acting(onlyKind(true, FindingKind.PACKAGE_ORPHANED)), "test")));
         Map<String, String> quarantined = objects();
         assertTrue(quarantined.containsKey(QUARANTINE + key), quarantined.toString());
 
@@ -295,16 +297,16 @@ class ObjectRemediationTest {
             throws Exception {
         Map<String, List<String>> tables = TableDump.daemon(db());
         Map<String, String> original = objects();
-        ScanReport clean = scan();
+        ScanReport clean = scan(runner);
         plant.run();
         Map<String, String> planted = objects();
-        ScanReport drifted = scan();
+        ScanReport drifted = scan(runner);
         assertEquals(1L, drifted.summary().byKind().get(kind), drifted.findings().toString());
 
         Path file = Files.createTempFile("plan", ".json");
         try {
             // plan, written and read back as apply reads it
-            RemediationPlan made = remediation.plan(drifted, policy(false, kind));
+            RemediationPlan made = remediation.plan(drifted, onlyKind(false, kind));
             mapper.writeValue(file.toFile(), PlanDocument.of(made));
             RemediationPlan plan = mapper.readValue(file.toFile(), PlanDocument.class).toPlan(LAYOUT);
             assertEquals(1, plan.actions().size(), plan.toString());
@@ -322,7 +324,7 @@ class ObjectRemediationTest {
             assertEquals(0L, quarantineEntries(plan));
 
             // apply, armed
-            List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(policy(true, kind)), "test");
+            List<ActionResult> results = remediation.objectApplier().apply(plan, Tokens.acting(onlyKind(true, kind)), "test");
             assertEquals(List.of(ActionOutcome.APPLIED), outcomes(results), results.toString());
             Map<String, String> expected = new TreeMap<>(planted);
             if (targetKey == null) {
@@ -336,7 +338,7 @@ class ObjectRemediationTest {
             assertEquals(expected, objects(), "only the target changed; a quarantined object's bytes are under the prefix");
             assertEquals(tables, TableDump.daemon(db()), "object remedies change no row");
             assertEquals(targetKey != null && planted.containsKey(targetKey) ? 2L : 1L, quarantineEntries(plan));
-            ScanReport after = scan();
+            ScanReport after = scan(runner);
             assertEquals(0L, after.summary().byKind().get(kind), after.findings().toString());
             for (FindingKind k : FindingKind.values()) {
                 assertTrue(after.summary().byKind().get(k) <= clean.summary().byKind().get(k),
@@ -347,7 +349,7 @@ class ObjectRemediationTest {
 
             // the same plan again finds its subject changed
             assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED),
-                    outcomes(remediation.objectApplier().apply(plan, Tokens.acting(policy(true, kind)), "test")));
+                    outcomes(remediation.objectApplier().apply(plan, Tokens.acting(onlyKind(true, kind)), "test")));
             assertEquals(expected, objects());
 
             // restore: every object as it was before apply
@@ -369,28 +371,13 @@ class ObjectRemediationTest {
 
     // --- helpers ---
 
-    private static RemediationPolicy policy(boolean armed, FindingKind kind) {
-        return new RemediationPolicy(armed, Set.of(kind), 1, Duration.ZERO, Duration.ZERO, 50, 1.0, Duration.ofHours(1));
-    }
-
     private static List<ActionOutcome> outcomes(List<ActionResult> results) {
         return results.stream().map(ActionResult::outcome).toList();
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
     }
 
     private long quarantineEntries(RemediationPlan plan) {
         return daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_objects WHERE action_id LIKE ?"
                 + " AND restored_at IS NULL", plan.planId() + "/%");
-    }
-
-    /** Every object in the storage folder: key and the SHA-256 of its bytes. */
-    private static Map<String, String> objects() {
-        return BucketContents.of(DriftedDaemonAccess.storageRoot());
     }
 
     private static String sha256(byte[] bytes) {
@@ -417,11 +404,4 @@ class ObjectRemediationTest {
         return DriftedDaemonAccess.dataset();
     }
 
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }

@@ -1,5 +1,7 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,12 +28,10 @@ import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.ForwardingStorage;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +44,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,19 +56,19 @@ import org.junit.jupiter.api.Test;
  * same steps act.
  */
 @QuarkusTest
-@TestProfile(ObjectWritesFencedTest.ArmedCommand.class)
+@TestProfile(SharedProfiles.Command.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class ObjectWritesFencedTest {
 
-    /** A one-shot command's process, armed for orphaned packages, acting on the first sighting. */
-    public static class ArmedCommand implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.mode", "scan", "reconciler.remediation.dry-run", "false",
-                    "reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds", "package_orphaned");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(true, FindingKind.PACKAGE_ORPHANED);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     private static final String QUARANTINE = "reconciler-quarantine/";
@@ -293,7 +295,4 @@ class ObjectWritesFencedTest {
         }
     }
 
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
 }

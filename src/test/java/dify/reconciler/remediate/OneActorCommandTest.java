@@ -1,5 +1,8 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.pluginRowId;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.actor.ActorLock;
 import dify.reconciler.actor.WriteFence;
+import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.leader.CommandLock;
 import dify.reconciler.leader.LeaderElector;
 import dify.reconciler.leader.LeaderLockKey;
@@ -15,24 +19,22 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.CapturedCommand;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,19 +45,19 @@ import org.junit.jupiter.api.Test;
  * the lock is free the same commands act, and a command's write transactions are fenced by its own lock session.
  */
 @QuarkusTest
-@TestProfile(OneActorCommandTest.ArmedCommand.class)
+@TestProfile(SharedProfiles.Command.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class OneActorCommandTest {
 
-    /** A one-shot command's process, armed for refers_too_low, one scan confirms, no minimum age or share cap. */
-    public static class ArmedCommand implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.mode", "scan", "reconciler.remediation.dry-run", "false",
-                    "reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds", "refers_too_low");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(true, FindingKind.REFERS_TOO_LOW);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     private static final String OTHER_LEADER = "dify-plugin-reconciler leader other-pod";
@@ -206,22 +208,4 @@ class OneActorCommandTest {
         });
     }
 
-    private String pluginRowId(String pluginId) throws SQLException {
-        try (Connection c = db().connect();
-                PreparedStatement ps = c.prepareStatement("SELECT id::text FROM plugins WHERE plugin_id = ?")) {
-            ps.setString(1, pluginId);
-            try (var rs = ps.executeQuery()) {
-                assertTrue(rs.next(), pluginId);
-                return rs.getString(1);
-            }
-        }
-    }
-
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }

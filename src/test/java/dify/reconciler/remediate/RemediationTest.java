@@ -1,5 +1,12 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.armed;
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.pluginRowId;
+import static dify.reconciler.testsupport.DriftedFixture.quarantinedRows;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
+import static dify.reconciler.testsupport.DriftedFixture.uidOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.Severity;
-import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.guard.Breaker;
 import dify.reconciler.remediate.plan.GuardName;
@@ -24,13 +30,10 @@ import dify.reconciler.remediate.record.ActionResult;
 import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
@@ -39,6 +42,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,19 +55,20 @@ import org.junit.jupiter.api.Test;
  * The configured dry-run stays true here; armed application passes an armed copy of the configured policy.
  */
 @QuarkusTest
-@TestProfile(RemediationTest.Confirmed.class)
+@TestProfile(SharedProfiles.Service.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class RemediationTest {
 
-    /** One scan confirms, no minimum age, every row kind allowed, no share cap: the guards are tested on their own. */
-    public static class Confirmed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds",
-                    "refers_too_low,refers_drift,category_row_orphaned,endpoint_orphaned,invalid_identifier_row");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.REFERS_TOO_LOW, FindingKind.REFERS_DRIFT, FindingKind.CATEGORY_ROW_ORPHANED,
+                FindingKind.ENDPOINT_ORPHANED, FindingKind.INVALID_IDENTIFIER_ROW);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     @Inject
@@ -122,7 +128,7 @@ class RemediationTest {
         String hook = "hook-" + UUID.randomUUID();
         String tenant = UUID.randomUUID().toString();
         daemon().insertEndpoint(tenant, "langgenius/plugin2", hook, "default");
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(2, plan.actions().size(), plan.toString());
 
         // The daemon acts in between: refers was set right, and the endpoint's tenant installed its plugin.
@@ -130,11 +136,11 @@ class RemediationTest {
         UUID installation = daemon().insertInstallation(UUID.fromString(tenant), "langgenius/plugin2", uidOf("langgenius/plugin2"),
                 "local", "marketplace");
         Map<String, List<String>> beforeApply = TableDump.daemon(db());
-        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED),
                 results.stream().map(ActionResult::outcome).toList(), results.toString());
         assertEquals(beforeApply, TableDump.daemon(db()), "nothing was forced");
-        assertEquals(0L, quarantined(plan), "nothing was quarantined");
+        assertEquals(0L, quarantinedRows(plan), "nothing was quarantined");
         assertEquals(2L, daemon().queryLong("SELECT count(*) FROM plugin_reconciler.remediation_actions WHERE plan_id = ?"
                 + " AND outcome = 'skipped_changed'", plan.planId()));
 
@@ -149,8 +155,8 @@ class RemediationTest {
         String pluginRow = pluginRowId("langgenius/plugin2");
         Map<String, List<String>> original = TableDump.daemon(db());
         daemon().execute("UPDATE plugins SET refers = 9 WHERE id = ?::uuid", pluginRow);
-        RemediationPlan plan = remediation.plan(scan());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
+        RemediationPlan plan = remediation.plan(scan(runner));
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome());
         assertEquals(2L, daemon().queryLong("SELECT refers FROM plugins WHERE id = ?::uuid", pluginRow));
 
         // A later install (as the daemon does it) moved refers on: putting back 9 would break it again.
@@ -172,7 +178,7 @@ class RemediationTest {
     void aRowTheDaemonHoldsLockedFailsWithinTheLockTimeoutInsteadOfWaiting() throws Exception {
         String pluginRow = pluginRowId("langgenius/plugin1");
         daemon().execute("UPDATE plugins SET refers = 1 WHERE id = ?::uuid", pluginRow);
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(1, plan.actions().size(), plan.toString());
         Map<String, List<String>> planted = TableDump.daemon(db());
         try (var daemonTx = db().connect()) {
@@ -183,7 +189,7 @@ class RemediationTest {
                 ps.executeQuery().close();
             }
             long t0 = System.nanoTime();
-            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
             assertTrue(results.get(0).detail().contains("lock_timeout"), results.get(0).detail());
@@ -191,7 +197,7 @@ class RemediationTest {
             daemonTx.rollback();
         }
         assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
-        assertEquals(0L, quarantined(plan));
+        assertEquals(0L, quarantinedRows(plan));
         daemon().execute("UPDATE plugins SET refers = 2 WHERE id = ?::uuid", pluginRow);
     }
 
@@ -203,7 +209,7 @@ class RemediationTest {
             hooks.add("hook-" + UUID.randomUUID());
             daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", hooks.get(i), "default");
         }
-        ScanReport first = scan();
+        ScanReport first = scan(runner);
         RemediationPolicy configured = remediation.policy();
         RemediationPolicy twoScans = new RemediationPolicy(false, configured.allowed(), 2, configured.minAge(),
                 configured.minAgeInfo(), 2, 1.0, configured.planTtl());
@@ -215,7 +221,7 @@ class RemediationTest {
                 .filter(w -> w.reason() == WithheldReason.NOT_ALLOWED).map(WithheldItem::kind).toList());
 
         // 3 eligible, at most 2 per run: the cap trips the breaker, which stops this plan too (GuardsTest: it stays).
-        RemediationPlan capped = remediation.plan(scan(), twoScans);
+        RemediationPlan capped = remediation.plan(scan(runner), twoScans);
         assertTrue(capped.actions().isEmpty(), capped.toString());
         assertEquals(List.of(GuardName.CAP), capped.guards().stream().map(GuardTrip::guard).toList());
         assertTrue(capped.guards().get(0).detail().startsWith("max-actions-per-run 2 reached"), capped.guards().toString());
@@ -227,7 +233,7 @@ class RemediationTest {
                 configured.minAgeInfo(), 50, 0.25, configured.planTtl());
         // 3 orphaned among the dataset's endpoints plus these: a quarter of them rounds down to fewer than 3.
         long endpoints = daemon().count("endpoints");
-        RemediationPlan shared = remediation.plan(scan(), quarterShare);
+        RemediationPlan shared = remediation.plan(scan(runner), quarterShare);
         assertTrue(Math.floor(0.25 * endpoints) < 3, "endpoints: " + endpoints);
         assertTrue(shared.actions().isEmpty(), shared.toString());
         assertTrue(shared.guards().get(0).detail().startsWith("max-share 0.25"), shared.guards().toString());
@@ -244,9 +250,9 @@ class RemediationTest {
         Map<String, List<String>> original = TableDump.daemon(db());
         UUID endpoint = daemon().insertEndpoint(UUID.randomUUID().toString(), "acme/gone", "hook-" + UUID.randomUUID(), "default");
         Map<String, List<String>> planted = TableDump.daemon(db());
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(1, plan.actions().size(), plan.toString());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome());
 
         // Someone re-created a row with that id but other content.
         daemon().execute("INSERT INTO endpoints (id, created_at, updated_at, name, hook_id, tenant_id, user_id, plugin_id,"
@@ -273,7 +279,7 @@ class RemediationTest {
         assertTrue(rendered.startsWith("Plan ") && rendered.contains("Actions: 0; withheld: 1")
                 && rendered.contains("withheld not_allowed package_missing"), rendered);
         assertEquals(2, command.plan("--format", "yaml"), "a bad option fails before any scan");
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         PlanDocument doc = PlanDocument.of(plan);
         Path other = tmp.resolve("other.json");
         mapper.writeValue(other.toFile(), new PlanDocument(doc.planId(), doc.createdAt(), doc.expiresAt(),
@@ -319,11 +325,11 @@ class RemediationTest {
 
     private void roundTrip(FindingKind kind, Runnable plant, String expectedRow, RemedyAction expectedAction) throws Exception {
         Map<String, List<String>> original = TableDump.daemon(db());
-        ScanReport clean = scan();
+        ScanReport clean = scan(runner);
         long criticalBefore = clean.summary().bySeverity().get(Severity.CRITICAL);
         plant.run();
         Map<String, List<String>> planted = TableDump.daemon(db());
-        ScanReport drifted = scan();
+        ScanReport drifted = scan(runner);
         assertEquals(1, drifted.summary().byKind().getOrDefault(kind, 0L), drifted.findings().toString());
 
         // plan: the command (as an operator runs it), then the plan it wrote
@@ -343,19 +349,19 @@ class RemediationTest {
             // apply, not armed (the configured dry-run is true): exit 0, nothing written
             assertEquals(0, command.apply("--plan", file.toString()));
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes nothing");
-            assertEquals(0L, quarantined(plan));
+            assertEquals(0L, quarantinedRows(plan));
 
             // apply, armed
-            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             Map<String, List<String>> applied = TableDump.daemon(db());
             assertOnlyTargetChanged(planted, applied, action);
-            ScanReport after = scan();
+            ScanReport after = scan(runner);
             assertEquals(0L, after.summary().byKind().getOrDefault(kind, 0L), after.findings().toString());
             assertTrue(after.summary().bySeverity().get(Severity.CRITICAL) <= criticalBefore, "no critical appeared: "
                     + after.findings());
             assertEquals(clean.summary().byKind(), after.summary().byKind(), "back to the clean dataset's findings");
-            assertEquals(1L, quarantined(plan));
+            assertEquals(1L, quarantinedRows(plan));
             String series = "plugin_reconciler_remediation_actions_total{action=\"" + action.action().label() + "\",kind=\""
                     + kind.label() + "\",outcome=\"applied\"}";
             assertTrue(io.restassured.RestAssured.get("/q/metrics").asString().contains(series), series);
@@ -363,7 +369,8 @@ class RemediationTest {
                     + " AND outcome = 'applied'", action.id()));
 
             // applying the same plan again finds nothing to do
-            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
+            assertEquals(ActionOutcome.SKIPPED_CHANGED,
+                    remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome());
 
             // restore: every table as it was before apply, column for column
             List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");
@@ -407,51 +414,6 @@ class RemediationTest {
 
     private void undo(Map<String, List<String>> planted, Map<String, List<String>> original) {
         TableDump.undo(db(), planted, original);
-    }
-
-    private RemediationPolicy armed() {
-        return remediation.policy().asArmed();
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private long quarantined(RemediationPlan plan) {
-        return daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE action_id LIKE ?",
-                plan.planId() + "/%");
-    }
-
-    private String pluginRowId(String pluginId) {
-        return daemon().queryLong("SELECT count(*) FROM plugins WHERE plugin_id = ?", pluginId) == 1
-                ? queryText("SELECT id::text FROM plugins WHERE plugin_id = ?", pluginId)
-                : null;
-    }
-
-    private String uidOf(String pluginId) {
-        return queryText("SELECT plugin_unique_identifier FROM plugins WHERE plugin_id = ?", pluginId);
-    }
-
-    private String queryText(String sql, String param) {
-        try (var c = db().connect(); var ps = c.prepareStatement(sql)) {
-            ps.setString(1, param);
-            try (var rs = ps.executeQuery()) {
-                assertTrue(rs.next(), sql);
-                return rs.getString(1);
-            }
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
     }
 
 }

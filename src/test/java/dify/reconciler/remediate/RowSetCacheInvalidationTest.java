@@ -1,30 +1,32 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.observe.DriftedDaemon;
-import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.plan.PlannedAction;
 import dify.reconciler.remediate.plan.RemediationPlan;
 import dify.reconciler.remediate.plan.RemediationPolicy;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ActionResult;
-import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.ScanRunner;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.TableDump;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,25 +35,24 @@ import org.junit.jupiter.api.Test;
  * declaration and serverless runtime, are gone; every other key stays.
  */
 @QuarkusTest
-@TestProfile(RowSetCacheInvalidationTest.Confirmed.class)
-@WithTestResource(value = DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@TestProfile(SharedProfiles.Service.class)
+@WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
 @WithTestResource(DaemonRedis.class)
 class RowSetCacheInvalidationTest {
+
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.INSTALLATION_DECLARATION_MISSING, FindingKind.PLUGIN_UNREFERENCED);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
+    }
 
     static final String P = "plugin_daemon:";
     static final String DECLARATION = CacheInvalidationTest.DECLARATION;
     static final String INSTALLATION = CacheInvalidationTest.INSTALLATION;
-
-    /** Not armed by configuration (an armed service applies after each scan itself): the test applies armed. */
-    public static class Confirmed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1",
-                    "reconciler.remediation.min-age", "0s", "reconciler.remediation.min-age-info", "0s",
-                    "reconciler.remediation.max-share", "1", "reconciler.remediation.kinds",
-                    "installation_declaration_missing,plugin_unreferenced");
-        }
-    }
 
     @Inject
     ScanRunner runner;
@@ -61,7 +62,7 @@ class RowSetCacheInvalidationTest {
 
     @Test
     void theKeysOfEveryRowAnActionRemovedAreDeleted() throws Exception {
-        Map<String, List<String>> original = TableDump.daemon(CacheInvalidationTest.db());
+        Map<String, List<String>> original = TableDump.daemon(db());
         String ghost = DifyDataset.fakeUid("ghost", 1);
         String lambda = DifyDataset.fakeUid("lambda", 3);
         UUID tenant = UUID.randomUUID();
@@ -85,7 +86,7 @@ class RowSetCacheInvalidationTest {
         Map<String, String> expected = snapshot();
         stale.forEach(expected::remove);
 
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(2, plan.actions().size(), plan.toString());
         RemediationPolicy p = remediation.policy();
         RemediationPolicy armed = new RemediationPolicy(true, p.allowed(), p.confirmations(), p.minAge(), p.minAgeInfo(),
@@ -102,7 +103,7 @@ class RowSetCacheInvalidationTest {
                 "serverless_runtimes")) {
             daemon().execute("DELETE FROM " + table + " WHERE plugin_unique_identifier IN (?, ?)", ghost, lambda);
         }
-        assertEquals(original, TableDump.daemon(CacheInvalidationTest.db()));
+        assertEquals(original, TableDump.daemon(db()));
     }
 
     private static <T> T redis(java.util.function.Function<io.lettuce.core.api.sync.RedisCommands<String, String>, T> work) {
@@ -119,13 +120,4 @@ class RowSetCacheInvalidationTest {
         });
     }
 
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        org.junit.jupiter.api.Assertions.assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(DriftedDaemonAccess.database());
-    }
 }

@@ -1,5 +1,11 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.armed;
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.quarantinedRows;
+import static dify.reconciler.testsupport.DriftedFixture.queryText;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,22 +33,18 @@ import dify.reconciler.report.ScanReport;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.run.ScanRunner;
 import dify.reconciler.testsupport.BuiltPackage;
-import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,6 +54,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,19 +67,20 @@ import org.junit.jupiter.api.Test;
  * Also: a target changed between plan and apply is skipped, an action's rows are restored all or none.
  */
 @QuarkusTest
-@TestProfile(RowSetRemediationTest.Confirmed.class)
+@TestProfile(SharedProfiles.Service.class)
 @WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = @ResourceArg(name = "credentials", value = "owner"))
+@WithTestResource(DaemonRedis.class)
 class RowSetRemediationTest {
 
-    /** One scan confirms, no minimum age, this class's kinds allowed, no share cap. */
-    public static class Confirmed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds",
-                    "tenant_storage_drift,installation_declaration_missing,declaration_unreferenced,plugin_unreferenced");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.TENANT_STORAGE_DRIFT, FindingKind.INSTALLATION_DECLARATION_MISSING,
+                FindingKind.DECLARATION_UNREFERENCED, FindingKind.PLUGIN_UNREFERENCED);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     private static final String GHOST = DifyDataset.fakeUid("ghost", 1);
@@ -152,7 +157,7 @@ class RowSetRemediationTest {
             RemediationPolicy p = remediation.policy();
             RemediationPolicy hourInfo = new RemediationPolicy(false, p.allowed(), 1, p.minAge(), Duration.ofHours(1),
                     p.maxActionsPerRun(), p.maxShare(), p.planTtl());
-            RemediationPlan fresh = remediation.plan(scan(), hourInfo);
+            RemediationPlan fresh = remediation.plan(scan(runner), hourInfo);
             assertTrue(fresh.actions().isEmpty(), fresh.toString());
             assertEquals(List.of(WithheldReason.TOO_YOUNG), fresh.withheld().stream()
                     .filter(w -> w.kind() == FindingKind.DECLARATION_UNREFERENCED).map(WithheldItem::reason).toList());
@@ -160,10 +165,10 @@ class RowSetRemediationTest {
             // The ledger's first sighting guards as for every kind: both must be older than min-age-info.
             daemon().execute("UPDATE plugin_reconciler.finding_ledger SET first_seen = first_seen - interval '2 hours'"
                     + " WHERE kind = 'declaration_unreferenced' AND closed_at IS NULL");
-            RemediationPlan stillFresh = remediation.plan(scan(), hourInfo);
+            RemediationPlan stillFresh = remediation.plan(scan(runner), hourInfo);
             assertTrue(stillFresh.actions().isEmpty(), "the package is still an hour young: " + stillFresh);
             Files.setLastModifiedTime(pkg, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
-            RemediationPlan settled = remediation.plan(scan(), hourInfo);
+            RemediationPlan settled = remediation.plan(scan(runner), hourInfo);
             assertEquals(List.of(FindingKind.DECLARATION_UNREFERENCED), settled.actions().stream().map(PlannedAction::kind).toList());
         } finally {
             Files.delete(pkg);
@@ -198,19 +203,19 @@ class RowSetRemediationTest {
         daemon().insertPlugin(uid, "langgenius/leftover", 0, "local", null);
         Map<String, List<String>> planted = TableDump.daemon(db());
         try {
-            RemediationPlan plan = remediation.plan(scan());
+            RemediationPlan plan = remediation.plan(scan(runner));
             List<PlannedAction> actions = plan.actions().stream().filter(a -> uid.equals(a.pluginUniqueIdentifier())).toList();
             assertEquals(1, actions.size(), plan.toString());
             assertEquals(FindingKind.PLUGIN_UNREFERENCED, actions.get(0).kind());
 
-            List<ActionResult> results = remediation.applyAll(plan, Tokens.mode(armed()), "test");
+            List<ActionResult> results = remediation.applyAll(plan, Tokens.mode(armed(remediation)), "test");
             List<ActionResult> mine = results.stream().filter(r -> r.actionId().equals(actions.get(0).id())).toList();
             assertEquals(List.of(ActionOutcome.APPLIED, ActionOutcome.APPLIED), mine.stream().map(ActionResult::outcome).toList(),
                     "the rows, then the installed copy, under one action id: " + mine);
             assertEquals(0L, daemon().queryLong("SELECT count(*) FROM plugins WHERE plugin_unique_identifier = ?", uid));
             assertFalse(Files.exists(installed), "plugin/U is gone: the runtime stops on every node");
             assertArrayEquals(pkg.bytes(), Files.readAllBytes(quarantined), "its bytes are in quarantine");
-            ScanReport after = scan();
+            ScanReport after = scan(runner);
             assertEquals(0L, after.summary().byKind().getOrDefault(FindingKind.PLUGIN_UNREFERENCED, 0L), after.findings().toString());
             assertEquals(0L, after.summary().byKind().getOrDefault(FindingKind.INSTALLED_OBJECT_ORPHANED, 0L),
                     after.findings().toString());
@@ -238,7 +243,7 @@ class RowSetRemediationTest {
         plantGhostInstallation(tenant, new String[2]);
         daemon().insertDeclaration(UNUSED, "langgenius/unused", "{\"name\":\"unused\"}");
         plantUnreferencedServerlessPlugin();
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(4, plan.actions().size(), plan.toString());
 
         // The daemon acts in between: it records a new size; the ghost's package is uploaded; the unused one is
@@ -250,12 +255,12 @@ class RowSetRemediationTest {
         daemon().execute("UPDATE install_tasks SET plugins = ? WHERE id = ?", "[{\"plugin_unique_identifier\":\"" + LAMBDA
                 + "\",\"plugin_id\":\"langgenius/lambda\"}]", task);
         Map<String, List<String>> beforeApply = TableDump.daemon(db());
-        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
         assertEquals(List.of(ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED, ActionOutcome.SKIPPED_CHANGED,
                 ActionOutcome.SKIPPED_CHANGED), results.stream().map(ActionResult::outcome).toList(), results.toString());
         assertTrue(results.stream().anyMatch(r -> r.detail().contains("install task in flight")), results.toString());
         assertEquals(beforeApply, TableDump.daemon(db()), "nothing was forced");
-        assertEquals(0L, quarantined(plan), "nothing was quarantined");
+        assertEquals(0L, quarantinedRows(plan), "nothing was quarantined");
 
         daemon().execute("DELETE FROM install_tasks WHERE id = ?", task);
         daemon().execute("DELETE FROM plugins WHERE id = ?", unusedPlugin);
@@ -272,7 +277,7 @@ class RowSetRemediationTest {
         Map<String, List<String>> original = TableDump.daemon(db());
         String[] ids = new String[2];
         plantGhostInstallation(UUID.randomUUID(), ids);
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(1, plan.actions().size(), plan.toString());
         Map<String, List<String>> planted = TableDump.daemon(db());
         try (var daemonTx = db().connect()) {
@@ -284,7 +289,7 @@ class RowSetRemediationTest {
                 ps.executeQuery().close();
             }
             long t0 = System.nanoTime();
-            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(ActionOutcome.FAILED, results.get(0).outcome(), results.toString());
             assertEquals("the row is locked by another transaction (the daemon is changing it?); taken NOWAIT, so we gave up at"
@@ -295,7 +300,7 @@ class RowSetRemediationTest {
             daemonTx.rollback();
         }
         assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
-        assertEquals(0L, quarantined(plan));
+        assertEquals(0L, quarantinedRows(plan));
         undoGhost();
         assertEquals(original, TableDump.daemon(db()));
     }
@@ -307,9 +312,9 @@ class RowSetRemediationTest {
         String[] ids = new String[2];
         plantGhostInstallation(tenant, ids);
         Map<String, List<String>> planted = TableDump.daemon(db());
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(1, plan.actions().size(), plan.toString());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome());
         String actionId = plan.actions().get(0).id();
 
         // A different category row took the quarantined one's id: none of the action's three rows comes back.
@@ -339,8 +344,8 @@ class RowSetRemediationTest {
         long measured = daemon().queryLong("SELECT size FROM tenant_storages WHERE id = ?::uuid", row);
         Map<String, List<String>> original = TableDump.daemon(db());
         daemon().execute("UPDATE tenant_storages SET size = 5 WHERE id = ?::uuid", row);
-        RemediationPlan plan = remediation.plan(scan());
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome());
+        RemediationPlan plan = remediation.plan(scan(runner));
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome());
 
         daemon().execute("UPDATE tenant_storages SET size = ? WHERE id = ?::uuid", measured + 10, row);
         List<ActionResult> refused = remediation.restorer().restore(plan.actions().get(0).id(), "test");
@@ -414,10 +419,10 @@ class RowSetRemediationTest {
     private PlannedAction roundTrip(FindingKind kind, Runnable plant, Map<FindingKind, Long> followUps, AfterApply afterApply)
             throws Exception {
         Map<String, List<String>> original = TableDump.daemon(db());
-        ScanReport clean = scan();
+        ScanReport clean = scan(runner);
         plant.run();
         Map<String, List<String>> planted = TableDump.daemon(db());
-        ScanReport drifted = scan();
+        ScanReport drifted = scan(runner);
         assertEquals(1, drifted.summary().byKind().getOrDefault(kind, 0L), drifted.findings().toString());
         long criticalPlanted = drifted.summary().bySeverity().get(Severity.CRITICAL);
 
@@ -432,14 +437,14 @@ class RowSetRemediationTest {
 
             assertEquals(0, command.apply("--plan", file.toString()));
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes nothing");
-            assertEquals(0L, quarantined(plan));
+            assertEquals(0L, quarantinedRows(plan));
 
-            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             assertOnlyQuarantinedRowsChanged(planted, TableDump.daemon(db()), action.id());
-            afterApply.check(quarantined(plan));
+            afterApply.check(quarantinedRows(plan));
 
-            ScanReport after = scan();
+            ScanReport after = scan(runner);
             assertEquals(0L, after.summary().byKind().getOrDefault(kind, 0L), after.findings().toString());
             assertTrue(after.summary().bySeverity().get(Severity.CRITICAL) <= criticalPlanted, "no critical appeared: "
                     + after.findings());
@@ -457,7 +462,8 @@ class RowSetRemediationTest {
                     + kind.label() + "\",outcome=\"applied\"}";
             assertTrue(io.restassured.RestAssured.get("/q/metrics").asString().contains(series), series);
 
-            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome(),
+            assertEquals(ActionOutcome.SKIPPED_CHANGED,
+                    remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome(),
                     "applying the same plan again finds nothing to do");
 
             List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");
@@ -533,35 +539,4 @@ class RowSetRemediationTest {
         TableDump.undo(db(), planted, original);
     }
 
-    private RemediationPolicy armed() {
-        return remediation.policy().asArmed();
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private long quarantined(RemediationPlan plan) {
-        return daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE action_id LIKE ?",
-                plan.planId() + "/%");
-    }
-
-    private String queryText(String sql) {
-        try (var c = db().connect(); var ps = c.prepareStatement(sql); var rs = ps.executeQuery()) {
-            assertTrue(rs.next(), sql);
-            return rs.getString(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }

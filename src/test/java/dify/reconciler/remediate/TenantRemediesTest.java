@@ -1,5 +1,11 @@
 package dify.reconciler.remediate;
 
+import static dify.reconciler.testsupport.DriftedFixture.armed;
+import static dify.reconciler.testsupport.DriftedFixture.daemon;
+import static dify.reconciler.testsupport.DriftedFixture.db;
+import static dify.reconciler.testsupport.DriftedFixture.pluginRowId;
+import static dify.reconciler.testsupport.DriftedFixture.quarantinedRows;
+import static dify.reconciler.testsupport.DriftedFixture.scan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +18,6 @@ import dify.reconciler.remediate.acting.Tokens;
 import dify.reconciler.remediate.apply.RowRemedyApplier;
 import dify.reconciler.remediate.plan.PlannedAction;
 import dify.reconciler.remediate.plan.RemediationPlan;
-import dify.reconciler.remediate.plan.RemediationPolicy;
 import dify.reconciler.remediate.planner.PlanDocument;
 import dify.reconciler.remediate.record.ActionOutcome;
 import dify.reconciler.remediate.record.ActionResult;
@@ -23,10 +28,9 @@ import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.TableDump;
-import dify.reconciler.testsupport.TestDatabase;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import java.nio.file.Files;
@@ -43,6 +47,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -55,19 +61,19 @@ import org.junit.jupiter.api.Test;
  * emptied or another installation's, a workspace that installed the plugin) is skipped, never forced.
  */
 @QuarkusTest
-@TestProfile(TenantRemediesTest.Confirmed.class)
-@io.quarkus.test.common.WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = {
-        @ResourceArg(name = "credentials", value = "owner"), @ResourceArg(name = "dify", value = "tenants")})
+@TestProfile(SharedProfiles.Service.class)
+@WithTestResource(value = dify.reconciler.observe.DriftedDaemon.class, initArgs = {@ResourceArg(name = "credentials", value = "owner"),
+        @ResourceArg(name = "dify", value = "tenants")})
 class TenantRemediesTest {
 
-    /** One scan confirms, no minimum age, the two kinds allowed, no share cap. */
-    public static class Confirmed implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("reconciler.remediation.confirmations", "1", "reconciler.remediation.min-age", "0s",
-                    "reconciler.remediation.min-age-info", "0s", "reconciler.remediation.max-share", "1",
-                    "reconciler.remediation.kinds", "installation_tenant_missing,legacy_global_installation");
-        }
+    @BeforeAll
+    static void itsKinds() {
+        TestClassPolicy.use(false, FindingKind.INSTALLATION_TENANT_MISSING, FindingKind.LEGACY_GLOBAL_INSTALLATION);
+    }
+
+    @AfterAll
+    static void configuredKinds() {
+        TestClassPolicy.configured();
     }
 
     private static final Instant OLD = Instant.now().minus(Duration.ofHours(1));
@@ -89,11 +95,11 @@ class TenantRemediesTest {
     void aDeletedWorkspaceIsUninstalledWithItsEndpointsAndStorageRowsThenRestoredExactly() throws Exception {
         original = original != null ? original : TableDump.daemon(db());
         assertEquals(original, TableDump.daemon(db()), "the dataset as seeded");
-        clean = scan();
+        clean = scan(runner);
         UUID deleted = nearMiss();
         plantWorkspace(deleted);
         Map<String, List<String>> planted = TableDump.daemon(db());
-        ScanReport drifted = scan();
+        ScanReport drifted = scan(runner);
         assertEquals(Map.of(FindingKind.INSTALLATION_TENANT_MISSING, 1L), counts(drifted), drifted.findings().toString());
 
         Path file = Files.createTempFile("plan", ".json");
@@ -110,16 +116,17 @@ class TenantRemediesTest {
             assertEquals(0, command.apply("--plan", file.toString()));
             assertEquals(planted, TableDump.daemon(db()), "an unarmed apply changes nothing");
 
-            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+            List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
             assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
             // Every planted row is gone and refers is back: every table is the dataset's, row for row, look-alikes
             // (the workspace one character away) included.
             assertEquals(original, TableDump.daemon(db()), "exactly the deleted workspace's rows were removed");
-            assertEquals(8L, quarantined(plan), "2 installations, 2 category rows, 1 endpoint, 1 tenant_storages row, 2 refers");
-            ScanReport after = scan();
+            assertEquals(8L, quarantinedRows(plan), "2 installations, 2 category rows, 1 endpoint, 1 tenant_storages row, 2 refers");
+            ScanReport after = scan(runner);
             assertEquals(Map.of(), counts(after), after.findings().toString());
 
-            assertEquals(ActionOutcome.SKIPPED_CHANGED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome(),
+            assertEquals(ActionOutcome.SKIPPED_CHANGED,
+                    remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome(),
                     "applying the same plan again finds nothing to do");
             List<ActionResult> restored = remediation.restorer().restore(action.id(), "test");
             assertEquals(8, restored.size(), restored.toString());
@@ -136,11 +143,11 @@ class TenantRemediesTest {
     void aDeletedWorkspaceIsSkippedWhenItIsBackInDifyOrARowChangedOrDifysTableIsNotTrusted() throws Exception {
         original = original != null ? original : TableDump.daemon(db());
         assertEquals(original, TableDump.daemon(db()), "the dataset as seeded");
-        clean = scan();
+        clean = scan(runner);
         UUID deleted = nearMiss();
         plantWorkspace(deleted);
         Map<String, List<String>> planted = TableDump.daemon(db());
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(1, plan.actions().size(), plan.toString());
         List<UUID> workspaces = DriftedDaemonAccess.dataset().tenants;
 
@@ -162,7 +169,7 @@ class TenantRemediesTest {
 
         daemon().execute("UPDATE endpoints SET updated_at = created_at WHERE lower(tenant_id) = ?", deleted.toString());
         assertEquals(planted, TableDump.daemon(db()));
-        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0).outcome(),
+        assertEquals(ActionOutcome.APPLIED, remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0).outcome(),
                 "with Dify and the rows as the scan saw them, the same plan applies");
         assertEquals(original, TableDump.daemon(db()));
         dify("DELETE FROM tenants WHERE name = 'elsewhere'");
@@ -174,10 +181,10 @@ class TenantRemediesTest {
     @Test
     void whileDifysTenantsIsLockedTheActionHoldsNoneOfTheDaemonsTablesAndFailsChangingNothing() throws Exception {
         original = original != null ? original : TableDump.daemon(db());
-        clean = scan();
+        clean = scan(runner);
         plantWorkspace(nearMiss());
         Map<String, List<String>> planted = TableDump.daemon(db());
-        RemediationPlan plan = remediation.plan(scan());
+        RemediationPlan plan = remediation.plan(scan(runner));
         assertEquals(1, plan.actions().size(), plan.toString());
         RowRemedyApplier applier = remediation.applier();
         try (Connection difyMigration = DriftedDaemonAccess.difyDatabase().connect()) {
@@ -185,7 +192,7 @@ class TenantRemediesTest {
             difyMigration.setAutoCommit(false);
             difyMigration.createStatement().execute("LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE");
             CompletableFuture<List<ActionResult>> applying = CompletableFuture
-                    .supplyAsync(() -> applier.apply(plan, Tokens.acting(armed()), "test"));
+                    .supplyAsync(() -> applier.apply(plan, Tokens.acting(armed(remediation)), "test"));
             Await.until("the re-check waits on Dify's tenants", Duration.ofSeconds(10), () -> daemon().queryLong(
                     "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE NOT l.granted"
                             + " AND d.datname = ?",
@@ -203,18 +210,18 @@ class TenantRemediesTest {
             difyMigration.rollback();
         }
         assertEquals(planted, TableDump.daemon(db()), "a failed action changes nothing");
-        assertEquals(0L, quarantined(plan));
+        assertEquals(0L, quarantinedRows(plan));
     }
 
     @Test
     void theGlobalTenantsInstallationIsUninstalledNotTheOneOfAPluginWorkspacesUseThenRestored() throws Exception {
         original = original != null ? original : TableDump.daemon(db());
         assertEquals(original, TableDump.daemon(db()), "the dataset as seeded");
-        clean = scan();
+        clean = scan(runner);
         DifyDataset.Plugin used = DriftedDaemonAccess.dataset().localPlugin(0);
         plantGlobalInstallations(used);
         Map<String, List<String>> planted = TableDump.daemon(db());
-        ScanReport drifted = scan();
+        ScanReport drifted = scan(runner);
         // The serverless plugin's package was never in this bucket: package_missing, which this remedy leaves alone.
         assertEquals(Map.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, 1L, FindingKind.PACKAGE_MISSING, 1L), counts(drifted),
                 drifted.findings().toString());
@@ -224,19 +231,19 @@ class TenantRemediesTest {
         PlannedAction action = plan.actions().get(0);
         assertEquals(List.of(FindingKind.LEGACY_GLOBAL_INSTALLATION, ORPHAN, GlobalTenant.ID),
                 List.of(action.kind(), action.pluginUniqueIdentifier(), action.tenantId()));
-        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed()), "test");
+        List<ActionResult> results = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test");
         assertEquals(ActionOutcome.APPLIED, results.get(0).outcome(), results.toString());
         assertEquals(0L, daemon().queryLong("SELECT count(*) FROM plugin_installations WHERE plugin_unique_identifier = ?", ORPHAN));
         assertEquals(0L, daemon().queryLong("SELECT count(*) FROM tool_installations WHERE plugin_unique_identifier = ?", ORPHAN));
         assertEquals(0L, daemon().queryLong("SELECT refers FROM plugins WHERE plugin_unique_identifier = ?", ORPHAN),
                 "refers counts what is left; the plugins row stays for plugin_unreferenced");
-        assertEquals(3L, quarantined(plan), "installation, category row, refers");
+        assertEquals(3L, quarantinedRows(plan), "installation, category row, refers");
         // The global tenant's installation of a plugin workspaces use, and its refers, are as planted.
         assertEquals(1L, daemon().queryLong("SELECT count(*) FROM plugin_installations WHERE plugin_unique_identifier = ?"
                 + " AND tenant_id = ?::uuid", used.uid(), GlobalTenant.ID));
         assertEquals(planted.get("plugins").stream().filter(r -> r.contains(used.uid())).toList(),
                 TableDump.daemon(db()).get("plugins").stream().filter(r -> r.contains(used.uid())).toList());
-        ScanReport after = scan();
+        ScanReport after = scan(runner);
         assertEquals(Map.of(FindingKind.PLUGIN_UNREFERENCED, 1L, FindingKind.PACKAGE_MISSING, 1L), counts(after),
                 "what the last uninstall leaves: " + after.findings());
 
@@ -249,7 +256,7 @@ class TenantRemediesTest {
         daemon().insertInstallation(workspace, "langgenius/orphan", ORPHAN, "serverless", "marketplace");
         daemon().execute("UPDATE plugins SET refers = refers + 1 WHERE plugin_unique_identifier = ?", ORPHAN);
         Map<String, List<String>> installed = TableDump.daemon(db());
-        ActionResult skipped = remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0);
+        ActionResult skipped = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0);
         assertEquals(ActionOutcome.SKIPPED_CHANGED, skipped.outcome(), skipped.toString());
         assertEquals("1 workspace(s) have this identifier installed now", skipped.detail());
         assertEquals(installed, TableDump.daemon(db()), "nothing was forced");
@@ -315,12 +322,12 @@ class TenantRemediesTest {
 
     private void assertSkipped(RemediationPlan plan, String because) throws SQLException {
         Map<String, List<String>> before = TableDump.daemon(db());
-        ActionResult r = remediation.applier().apply(plan, Tokens.acting(armed()), "test").get(0);
+        ActionResult r = remediation.applier().apply(plan, Tokens.acting(armed(remediation)), "test").get(0);
         assertEquals(ActionOutcome.SKIPPED_CHANGED, r.outcome(), r.toString());
         assertNotNull(r.detail());
         assertTrue(r.detail().contains(because), r.detail());
         assertEquals(before, TableDump.daemon(db()), "nothing was forced");
-        assertEquals(0L, quarantined(plan), "nothing was quarantined");
+        assertEquals(0L, quarantinedRows(plan), "nothing was quarantined");
     }
 
     /** The findings beyond the seeded dataset's own (its one missing package and what follows from it). */
@@ -349,26 +356,4 @@ class TenantRemediesTest {
         }
     }
 
-    private RemediationPolicy armed() {
-        return remediation.policy().asArmed();
-    }
-
-    private ScanReport scan() {
-        ScanReport r = runner.scanIfIdle().orElseThrow();
-        assertTrue(r.succeeded(), r.error());
-        return r;
-    }
-
-    private long quarantined(RemediationPlan plan) {
-        return daemon().queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE action_id LIKE ?",
-                plan.planId() + "/%");
-    }
-
-    private static TestDatabase db() {
-        return DriftedDaemonAccess.database();
-    }
-
-    private static DaemonRows daemon() {
-        return DaemonRows.on(db());
-    }
 }
