@@ -17,21 +17,30 @@ import dify.reconciler.testsupport.PackagedApp.Outcome;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The packaged one-shot command, as a Job or CI step runs it: exit 0 clean, 1 drift, 2 failed, for real
  * failures (database down, bucket missing, wrong credentials, missing table, bad configuration).
+ *
+ * <p>Each packaged launch costs a JVM start-up, so the default suite launches one case per failure family (a missing
+ * dependency, a wrong credential, a missing variable, a malformed setting, a missing table, a wrong command line, a
+ * refused output, a storage failure after drift was found) and the {@code @Tag(Sweep.TAG)} methods leave their other
+ * cases to the sweep ({@link Launch#inDefault()}): a repetition of a family, or of an assertion a default launch or an
+ * in-process test already makes.
  */
 class ScanCommandIT {
 
@@ -110,6 +119,25 @@ class ScanCommandIT {
         return env;
     }
 
+    /** One packaged launch of a family and its assertions; {@code inDefault}: the family's case in the default suite. */
+    private record Launch(String name, boolean inDefault, Check check) {
+    }
+
+    private interface Check {
+        void run() throws Exception;
+    }
+
+    /** The launches of {@code family} this run takes ({@link Sweep#part}), each failure naming its launch. */
+    private static void launch(Launch... family) throws Exception {
+        for (Launch l : Sweep.part(List.of(family), Launch::inDefault)) {
+            try {
+                l.check().run();
+            } catch (AssertionError e) {
+                throw new AssertionError(l.name() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
     private static void assertNoSecrets(Outcome o, String... secrets) {
         for (String secret : secrets) {
             assertFalse(o.stdout().contains(secret) || o.stderr().contains(secret), "a secret was printed");
@@ -131,29 +159,15 @@ class ScanCommandIT {
     }
 
     @Test
-    void exitsOneWhenDriftIsFoundOnS3(@TempDir Path out) throws Exception {
-        Path report = out.resolve("report.json");
-        Outcome o = PackagedApp.run(s3Env(bucket, S3ProxyServer.SECRET_KEY), "scan", "--output", report.toString());
-        assertEquals(1, o.exitCode(), o::stderr);
-        JsonNode json = JSON.readTree(report.toFile());
-        assertEquals(1, json.get("findings").size());
-        JsonNode finding = json.get("findings").get(0);
-        assertEquals("package_missing", finding.get("kind").asText());
-        assertEquals("critical", finding.get("severity").asText());
-        assertEquals("plugin_declarations", finding.get("table").asText());
-        assertEquals(1, json.get("summary").get("byKind").get("package_missing").asLong());
-        assertTrue(o.stdout().contains("package_missing"), o.stdout());
-        assertNoSecrets(o, DB_PASSWORD, S3ProxyServer.SECRET_KEY);
-    }
-
-    @Test
     void printsTheTextReportOnStdoutWhenNoFileIsGiven() throws Exception {
         Outcome o = PackagedApp.run(s3Env(bucket, S3ProxyServer.SECRET_KEY), "scan", "--format", "text");
         assertEquals(1, o.exitCode(), o::stderr);
         assertTrue(o.stdout().contains("CRITICAL package_missing table=plugin_declarations"), o.stdout());
     }
 
+    /** Default: the setting lowers what counts, the option overrides the setting; sweep: the default (warning) counts. */
     @Test
+    @Tag(Sweep.TAG)
     void failOnDecidesWhichSeverityCounts() throws Exception {
         Map<String, String> env = localEnv();
         env.put("RECONCILER_FAIL_ON", "critical");
@@ -161,54 +175,120 @@ class ScanCommandIT {
         DaemonRows rows = DaemonRows.on(db);
         rows.execute("UPDATE plugins SET refers = refers + 1 WHERE install_type = 'serverless'");
         try {
-            assertEquals(0, PackagedApp.run(env, "scan").exitCode());
-            assertEquals(1, PackagedApp.run(localEnv(), "scan").exitCode());
-            assertEquals(1, PackagedApp.run(env, "scan", "--fail-on", "warning").exitCode());
+            launch(new Launch("RECONCILER_FAIL_ON=critical", true, () -> assertEquals(0, PackagedApp.run(env, "scan").exitCode())),
+                    new Launch("fail-on left at warning", false, () -> assertEquals(1, PackagedApp.run(localEnv(), "scan").exitCode())),
+                    new Launch("--fail-on warning over the setting", true,
+                            () -> assertEquals(1, PackagedApp.run(env, "scan", "--fail-on", "warning").exitCode())));
         } finally {
             rows.execute("UPDATE plugins SET refers = refers - 1 WHERE install_type = 'serverless'");
         }
     }
 
+    /** Default: the database down (the first dependency a scan needs); sweep: the bucket missing. */
     @Test
-    void exitsTwoWhenTheDatabaseIsDown() throws Exception {
-        EmbeddedPostgres dedicated = EmbeddedPostgres.startDedicated();
-        TestDatabase down = SchemaFixture.CURRENT.applyTo(dedicated.createDatabase());
-        dedicated.stop();
-        try {
-            Map<String, String> env = localEnv(down, localRoot);
+    @Tag(Sweep.TAG)
+    void exitsTwoWhenADependencyIsMissing() throws Exception {
+        launch(new Launch("database down", true, () -> {
+            EmbeddedPostgres dedicated = EmbeddedPostgres.startDedicated();
+            TestDatabase down = SchemaFixture.CURRENT.applyTo(dedicated.createDatabase());
+            dedicated.stop();
+            try {
+                Map<String, String> env = localEnv(down, localRoot);
+                Outcome o = PackagedApp.run(env, "scan");
+                assertEquals(2, o.exitCode(), o::stderr);
+                assertTrue(o.stderr().contains("SCAN FAILED"), o.stderr());
+                assertTrue(o.stdout().contains("\"result\" : \"failure\""), o.stdout());
+                assertNoSecrets(o, DB_PASSWORD);
+            } finally {
+                dedicated.close();
+            }
+        }), new Launch("bucket missing", false, () -> {
+            Outcome o = PackagedApp.run(s3Env("no-such-bucket", S3ProxyServer.SECRET_KEY), "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("bucket 'no-such-bucket' does not exist"), o.stderr());
+        }));
+    }
+
+    /** Default: a wrong storage secret; sweep: a wrong database password, an unknown database user. */
+    @Test
+    @Tag(Sweep.TAG)
+    void exitsTwoWithAWrongCredentialAndNeverPrintsIt() throws Exception {
+        launch(new Launch("wrong storage secret", true, () -> {
+            String wrong = "wrong-secret-value-123";
+            Outcome o = PackagedApp.run(s3Env(bucket, wrong), "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("access denied"), o.stderr());
+            assertNoSecrets(o, wrong, DB_PASSWORD);
+        }), new Launch("wrong database password", false, () -> {
+            Map<String, String> env = localEnv();
+            String wrong = "wrong-db-password-456";
+            env.put("DB_PASSWORD", wrong);
             Outcome o = PackagedApp.run(env, "scan");
             assertEquals(2, o.exitCode(), o::stderr);
-            assertTrue(o.stderr().contains("SCAN FAILED"), o.stderr());
-            assertTrue(o.stdout().contains("\"result\" : \"failure\""), o.stdout());
-            assertNoSecrets(o, DB_PASSWORD);
-        } finally {
-            dedicated.close();
-        }
+            assertTrue(o.stderr().contains("password authentication failed"), o.stderr());
+            assertNoSecrets(o, wrong, DB_PASSWORD);
+        }), new Launch("unknown database user", false, () -> {
+            Map<String, String> env = localEnv();
+            env.put("DB_USERNAME", "nobody");
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("nobody"), o.stderr());
+        }));
     }
 
+    /** Default: a variable of the chosen storage backend (named by an alias); sweep: DB_HOST. */
     @Test
-    void exitsTwoWhenTheBucketDoesNotExist() throws Exception {
-        Outcome o = PackagedApp.run(s3Env("no-such-bucket", S3ProxyServer.SECRET_KEY), "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("bucket 'no-such-bucket' does not exist"), o.stderr());
+    @Tag(Sweep.TAG)
+    void exitsTwoNamingAMissingVariable() throws Exception {
+        launch(new Launch("AZURE_BLOB_STORAGE_CONTAINER_NAME", true, () -> {
+            Map<String, String> env = localEnv();
+            env.put("PLUGIN_STORAGE_TYPE", "azure-blob"); // an alias, with none of Azure's variables set
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("AZURE_BLOB_STORAGE_CONTAINER_NAME is not set"), o.stderr());
+        }), new Launch("DB_HOST", false, () -> {
+            Map<String, String> env = localEnv();
+            env.remove("DB_HOST");
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("DB_HOST"), o.stderr());
+        }));
     }
 
+    /**
+     * Default: a malformed setting of the scan, and a wrong remediation setting refused even in report mode; sweep: a
+     * remediation setting out of range, the MySQL family's DB_TYPE (each value of it is refused in process by
+     * {@code DaemonSettingsTest}).
+     */
     @Test
-    void exitsTwoWithWrongStorageCredentialsAndNeverPrintsThem() throws Exception {
-        String wrong = "wrong-secret-value-123";
-        Outcome o = PackagedApp.run(s3Env(bucket, wrong), "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("access denied"), o.stderr());
-        assertNoSecrets(o, wrong, DB_PASSWORD);
-    }
-
-    @Test
-    void exitsTwoWithAnUnknownDatabaseUser() throws Exception {
-        Map<String, String> env = localEnv();
-        env.put("DB_USERNAME", "nobody");
-        Outcome o = PackagedApp.run(env, "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("nobody"), o.stderr());
+    @Tag(Sweep.TAG)
+    void exitsTwoOnAMalformedOrUnsupportedSettingAndNamesIt() throws Exception {
+        launch(new Launch("grace period", true, () -> {
+            Map<String, String> env = localEnv();
+            env.put("RECONCILER_GRACE_PERIOD", "banana");
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("reconciler.grace-period"), o.stderr());
+        }), new Launch("remediation kinds in report mode", true, () -> {
+            Map<String, String> env = localEnv();
+            env.put("RECONCILER_REMEDIATION_KINDS", "package_missing,pakage_orphaned");
+            Outcome kinds = PackagedApp.run(env, "scan");
+            assertEquals(2, kinds.exitCode(), kinds::stderr);
+            assertTrue(kinds.stderr().contains("reconciler.remediation.kinds: unknown finding kind 'pakage_orphaned'"),
+                    kinds.stderr());
+        }), new Launch("remediation max-share in report mode", false, () -> {
+            Map<String, String> env = localEnv();
+            env.put("RECONCILER_REMEDIATION_MAX_SHARE", "2");
+            Outcome share = PackagedApp.run(env, "scan");
+            assertEquals(2, share.exitCode(), share::stderr);
+            assertTrue(share.stderr().contains("reconciler.remediation.max-share must be between 0 and 1"), share.stderr());
+        }), new Launch("DB_TYPE=oceanbase", false, () -> {
+            Map<String, String> env = localEnv();
+            env.put("DB_TYPE", "oceanbase");
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("DB_TYPE=oceanbase: oceanbase is not supported"), o.stderr());
+        }));
     }
 
     @Test
@@ -242,17 +322,12 @@ class ScanCommandIT {
         }
     }
 
+    /**
+     * Exit 1 with the drift on S3 in the JSON report, read through the configuration a chart for MinIO gives (the
+     * daemon's own S3 variables are read by {@link #printsTheTextReportOnStdoutWhenNoFileIsGiven}).
+     */
     @Test
-    void exitsTwoNamingTheMissingVariableOfTheChosenBackend() throws Exception {
-        Map<String, String> env = localEnv();
-        env.put("PLUGIN_STORAGE_TYPE", "azure-blob"); // an alias, with none of Azure's variables set
-        Outcome o = PackagedApp.run(env, "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("AZURE_BLOB_STORAGE_CONTAINER_NAME is not set"), o.stderr());
-    }
-
-    @Test
-    void readsPathStyleWithS3UseAwsLeftAtItsDefaultAndTheSdkDefaultCredentialChain(@TempDir Path out) throws Exception {
+    void exitsOneOnS3DriftReadPathStyleWithS3UseAwsUnsetAndTheSdkDefaultCredentialChain(@TempDir Path out) throws Exception {
         // A chart pointing at MinIO: S3_ENDPOINT (a host name) and S3_USE_PATH_STYLE=true, S3_USE_AWS unset; the
         // daemon's AWS_ACCESS_KEY/AWS_SECRET_KEY empty, the SDK's own AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY set.
         S3ProxyServer s3 = S3ProxyServer.shared();
@@ -267,7 +342,13 @@ class ScanCommandIT {
         Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
         assertEquals(1, o.exitCode(), o::stderr);
         JsonNode json = JSON.readTree(report.toFile());
-        assertEquals("package_missing", json.get("findings").get(0).get("kind").asText());
+        assertEquals(1, json.get("findings").size());
+        JsonNode finding = json.get("findings").get(0);
+        assertEquals("package_missing", finding.get("kind").asText());
+        assertEquals("critical", finding.get("severity").asText());
+        assertEquals("plugin_declarations", finding.get("table").asText());
+        assertEquals(1, json.get("summary").get("byKind").get("package_missing").asLong());
+        assertTrue(o.stdout().contains("package_missing"), o.stdout());
         assertNoSecrets(o, DB_PASSWORD, S3ProxyServer.SECRET_KEY);
     }
 
@@ -295,26 +376,32 @@ class ScanCommandIT {
         assertTrue(json.get("phaseSeconds").has("working_path"), json::toString);
     }
 
+    /** Default: the JSON report names the folder; sweep: the text report does too. */
     @Test
+    @Tag(Sweep.TAG)
     void readsARelativeLocalRootUnderTheDaemonsWorkingDirectoryAndNamesTheFolder(@TempDir Path out) throws Exception {
         // The daemon's default PLUGIN_STORAGE_LOCAL_ROOT is "storage", relative to its working directory; ours
         // (this build's folder) has no such folder, so resolving against it would fail or read the wrong one.
         Map<String, String> env = localEnv();
         env.put("PLUGIN_STORAGE_LOCAL_ROOT", "storage");
         env.put("RECONCILER_DAEMON_WORKING_DIRECTORY", localRoot.getParent().toString());
-        Path report = out.resolve("report.json");
-        Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
-        assertEquals(0, o.exitCode(), o::stderr);
-        String storage = JSON.readTree(report.toFile()).get("scanned").get("storage").asText();
-        assertEquals("local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage relative to the daemon's working"
-                + " directory, reconciler.daemon-working-directory)", storage);
-
-        Outcome text = PackagedApp.run(env, "scan", "--format", "text");
-        assertEquals(0, text.exitCode(), text::stderr);
-        assertTrue(text.stdout().contains(" and local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage"), text.stdout());
+        launch(new Launch("json", true, () -> {
+            Path report = out.resolve("report.json");
+            Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
+            assertEquals(0, o.exitCode(), o::stderr);
+            String storage = JSON.readTree(report.toFile()).get("scanned").get("storage").asText();
+            assertEquals("local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage relative to the daemon's working"
+                    + " directory, reconciler.daemon-working-directory)", storage);
+        }), new Launch("text", false, () -> {
+            Outcome text = PackagedApp.run(env, "scan", "--format", "text");
+            assertEquals(0, text.exitCode(), text::stderr);
+            assertTrue(text.stdout().contains(" and local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage"), text.stdout());
+        }));
     }
 
+    /** Default: found with DB_EXTRAS; sweep: not found without (a missing table, as the default's own test). */
     @Test
+    @Tag(Sweep.TAG)
     void findsTheDaemonsTablesInTheSchemaDbExtrasPutsOnTheSearchPathBehindPgbouncer(@TempDir Path root) throws Exception {
         try (TestDatabase other = EmbeddedPostgres.shared().createDatabase()) {
             try (var c = other.connect(); var st = c.createStatement()) {
@@ -322,74 +409,39 @@ class ScanCommandIT {
                 st.execute("SET search_path = plugin_daemon");
                 SchemaFixture.CURRENT.applyTo(c);
             }
-            Map<String, String> env = localEnv(other, root);
-            Outcome withoutExtras = PackagedApp.run(env, "scan");
-            assertEquals(2, withoutExtras.exitCode(), withoutExtras::stderr);
-            assertTrue(withoutExtras.stderr().contains("does not exist"), withoutExtras.stderr());
-
-            env.put("DB_EXTRAS", "-c search_path=plugin_daemon");
-            env.put("DB_TYPE", "pgbouncer");
-            Outcome o = PackagedApp.run(env, "scan", "--format", "text");
-            assertEquals(0, o.exitCode(), o::stderr);
-            assertTrue(o.stdout().contains("through pgbouncer, options '-c search_path=plugin_daemon')"), o.stdout());
-            assertNoSecrets(o, DB_PASSWORD);
+            launch(new Launch("without DB_EXTRAS", false, () -> {
+                Outcome withoutExtras = PackagedApp.run(localEnv(other, root), "scan");
+                assertEquals(2, withoutExtras.exitCode(), withoutExtras::stderr);
+                assertTrue(withoutExtras.stderr().contains("does not exist"), withoutExtras.stderr());
+            }), new Launch("with DB_EXTRAS", true, () -> {
+                Map<String, String> env = localEnv(other, root);
+                env.put("DB_EXTRAS", "-c search_path=plugin_daemon");
+                env.put("DB_TYPE", "pgbouncer");
+                Outcome o = PackagedApp.run(env, "scan", "--format", "text");
+                assertEquals(0, o.exitCode(), o::stderr);
+                assertTrue(o.stdout().contains("through pgbouncer, options '-c search_path=plugin_daemon')"), o.stdout());
+                assertNoSecrets(o, DB_PASSWORD);
+            }));
         }
-    }
-
-    @Test
-    void exitsTwoOnTheMysqlFamily() throws Exception {
-        Map<String, String> env = localEnv();
-        env.put("DB_TYPE", "oceanbase");
-        Outcome o = PackagedApp.run(env, "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("DB_TYPE=oceanbase: oceanbase is not supported"), o.stderr());
-    }
-
-    @Test
-    void exitsTwoOnAMalformedSettingAndNamesIt() throws Exception {
-        Map<String, String> env = localEnv();
-        env.put("RECONCILER_GRACE_PERIOD", "banana");
-        Outcome o = PackagedApp.run(env, "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("reconciler.grace-period"), o.stderr());
-    }
-
-    @Test
-    void exitsTwoOnAWrongRemediationSettingEvenInReportMode() throws Exception {
-        Map<String, String> env = localEnv();
-        env.put("RECONCILER_REMEDIATION_MAX_SHARE", "2");
-        Outcome share = PackagedApp.run(env, "scan");
-        assertEquals(2, share.exitCode(), share::stderr);
-        assertTrue(share.stderr().contains("reconciler.remediation.max-share must be between 0 and 1"), share.stderr());
-        env = localEnv();
-        env.put("RECONCILER_REMEDIATION_KINDS", "package_missing,pakage_orphaned");
-        Outcome kinds = PackagedApp.run(env, "scan");
-        assertEquals(2, kinds.exitCode(), kinds::stderr);
-        assertTrue(kinds.stderr().contains("reconciler.remediation.kinds: unknown finding kind 'pakage_orphaned'"), kinds.stderr());
-    }
-
-    @Test
-    void exitsTwoWhenTheDatabaseHostIsNotSet() throws Exception {
-        Map<String, String> env = localEnv();
-        env.remove("DB_HOST");
-        Outcome o = PackagedApp.run(env, "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("DB_HOST"), o.stderr());
-    }
-
-    @Test
-    void exitsTwoOnAnUnknownOption() throws Exception {
-        Outcome o = PackagedApp.run(localEnv(), "scan", "--bogus");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("unknown option '--bogus'"), o.stderr());
     }
 
     /**
      * Answered by the launcher before start-up: without any database or storage variable a start-up would fail
      * naming DB_HOST, so these answers prove nothing started. The usage goes to stderr for an error, stdout for help.
+     * The sweep adds the same unknown option with a full configuration.
      */
     @Test
+    @Tag(Sweep.TAG)
     void aWrongCommandLineOrHelpIsAnsweredBeforeStartUpWithoutAnyConfiguration() throws Exception {
+        launch(new Launch("without configuration", true, ScanCommandIT::wrongCommandLineAndHelpWithoutConfiguration),
+                new Launch("unknown option with a full configuration", false, () -> {
+                    Outcome o = PackagedApp.run(localEnv(), "scan", "--bogus");
+                    assertEquals(2, o.exitCode(), o::stderr);
+                    assertTrue(o.stderr().contains("unknown option '--bogus'"), o.stderr());
+                }));
+    }
+
+    private static void wrongCommandLineAndHelpWithoutConfiguration() throws Exception {
         Outcome wrong = PackagedApp.run(Map.of(), "scan", "--bogus");
         assertEquals(2, wrong.exitCode(), wrong::stderr);
         assertEquals("scan: unknown option '--bogus'\nusage: scan [--output FILE] [--format json|text] [--fail-on info|warning|critical]\n",
@@ -400,17 +452,6 @@ class ScanCommandIT {
         assertTrue(help.stdout().startsWith("usage: scan [--output FILE]"), help.stdout());
         assertTrue(help.stdout().contains("--fail-on"), help.stdout());
         assertEquals("", help.stderr());
-    }
-
-    @Test
-    void exitsTwoWithAWrongDatabasePasswordAndNeverPrintsIt() throws Exception {
-        Map<String, String> env = localEnv();
-        String wrong = "wrong-db-password-456";
-        env.put("DB_PASSWORD", wrong);
-        Outcome o = PackagedApp.run(env, "scan");
-        assertEquals(2, o.exitCode(), o::stderr);
-        assertTrue(o.stderr().contains("password authentication failed"), o.stderr());
-        assertNoSecrets(o, wrong, DB_PASSWORD);
     }
 
     @Test
