@@ -17,7 +17,6 @@ import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
-import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -52,18 +50,10 @@ class OutagesDuringApplyIT {
     private final S3ProxyServer s3 = S3ProxyServer.shared();
     private final S3Client client = s3.client();
     private final String bucket = s3.createBucket("outages-" + System.nanoTime());
-    private static final String POSTGRESQL_DURING_ROW_LOCK = "PostgreSQL stops while a row action holds its lock";
-    private static final String POSTGRESQL_AFTER_COPY = "PostgreSQL stops after an object's quarantine copy";
-    private static final String S3_REFUSED = "S3 refuses connections after an object's quarantine copy";
-    private static final String S3_HANGS = "S3 hangs after an object's quarantine copy";
-    /** In order, each leaving the data as planted; the sweep runs {@link #S3_REFUSED} (see its comment), the default the others. */
-    private static final List<String> SCENARIOS = List.of(POSTGRESQL_DURING_ROW_LOCK, POSTGRESQL_AFTER_COPY, S3_REFUSED, S3_HANGS);
-
     /** The S3 endpoint the application sees; replaced by a new one on the same port when S3 "restarts". */
     private FaultyHttpProxy proxy = FaultyHttpProxy.to(s3.endpoint());
 
     @Test
-    @Tag(Sweep.TAG)
     void serversStoppedMidApplyFailTheRunLoseNothingAndRecoverAndRestoreGiveBackEverything(@TempDir Path tmp) throws Exception {
         try (EmbeddedPostgres pg = EmbeddedPostgres.startDedicated();
                 TestDatabase db = SchemaFixture.CURRENT.applyTo(pg.createDatabase())) {
@@ -79,102 +69,86 @@ class OutagesDuringApplyIT {
             Map<String, String> env = armed(db);
             Map<String, String> both = with(env, "RECONCILER_REMEDIATION_KINDS", "endpoint_orphaned,package_orphaned");
             Map<String, String> objects = with(env, "RECONCILER_REMEDIATION_KINDS", "package_orphaned");
-            List<String> scenarios = Sweep.part(SCENARIOS, scenario -> !scenario.equals(S3_REFUSED));
-            Path plan;
-            PausedStep copied;
-            PackagedApp.Running running;
-            PackagedApp.Outcome failed;
-            long audited;
 
             // 1. PostgreSQL stops while the row action holds its row lock: the transaction is rolled back with it, and
             // the object action after it fails without a step taken.
-            if (scenarios.contains(POSTGRESQL_DURING_ROW_LOCK)) {
-                plan = plan(both, tmp.resolve("both.json"), 2);
-                PausedStep rechecked = new PausedStep(tmp.resolve("pause-1"), "quarantine_row:rechecked");
-                running = PackagedApp.start(with(both, "JAVA_TOOL_OPTIONS", rechecked.jvmOptions()), "apply", "--plan",
-                        plan.toString());
-                rechecked.awaitReached(BOUND);
-                pg.stop();
-                rechecked.resume();
-                failed = awaitEnd(running);
-                assertFailed(failed, 2);
-                assertTrue(failed.stdout().contains("failed endpoints/" + endpoint), failed.stdout());
-                assertTrue(failed.stdout().contains("failed " + orphan), failed.stdout());
-                assertEquals(planted, BucketContents.of(client, bucket), "no object touched");
-                pg.start();
-                assertEquals(1L, daemon.queryLong("SELECT count(*) FROM endpoints WHERE id = ?", endpoint), "the row is still there");
-                assertEquals(0L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE row_id = ?",
-                        endpoint.toString()), "nothing in quarantine for it");
-                assertEquals(tables, TableDump.daemon(db), "the transaction left nothing behind");
-                PackagedApp.Outcome applied = PackagedApp.run(both, "apply", "--plan",
-                        plan(both, tmp.resolve("both-again.json"), 2).toString());
-                assertEquals(0, applied.exitCode(), applied.stdout() + applied.stderr());
-                assertTrue(applied.stdout().contains("applied 2, skipped_changed 0, failed 0"), applied.stdout());
-                assertEquals(0L, daemon.queryLong("SELECT count(*) FROM endpoints WHERE id = ?", endpoint));
-                restoreAll(both, db, tables, planted);
-            }
+            Path plan = plan(both, tmp.resolve("both.json"), 2);
+            PausedStep rechecked = new PausedStep(tmp.resolve("pause-1"), "quarantine_row:rechecked");
+            PackagedApp.Running running = PackagedApp.start(with(both, "JAVA_TOOL_OPTIONS", rechecked.jvmOptions()), "apply", "--plan",
+                    plan.toString());
+            rechecked.awaitReached(BOUND);
+            pg.stop();
+            rechecked.resume();
+            PackagedApp.Outcome failed = awaitEnd(running);
+            assertFailed(failed, 2);
+            assertTrue(failed.stdout().contains("failed endpoints/" + endpoint), failed.stdout());
+            assertTrue(failed.stdout().contains("failed " + orphan), failed.stdout());
+            assertEquals(planted, BucketContents.of(client, bucket), "no object touched");
+            pg.start();
+            assertEquals(1L, daemon.queryLong("SELECT count(*) FROM endpoints WHERE id = ?", endpoint), "the row is still there");
+            assertEquals(0L, daemon.queryLong("SELECT count(*) FROM plugin_reconciler.quarantine_rows WHERE row_id = ?",
+                    endpoint.toString()), "nothing in quarantine for it");
+            assertEquals(tables, TableDump.daemon(db), "the transaction left nothing behind");
+            PackagedApp.Outcome applied = PackagedApp.run(both, "apply", "--plan",
+                    plan(both, tmp.resolve("both-again.json"), 2).toString());
+            assertEquals(0, applied.exitCode(), applied.stdout() + applied.stderr());
+            assertTrue(applied.stdout().contains("applied 2, skipped_changed 0, failed 0"), applied.stdout());
+            assertEquals(0L, daemon.queryLong("SELECT count(*) FROM endpoints WHERE id = ?", endpoint));
+            restoreAll(both, db, tables, planted);
 
             // 2. PostgreSQL stops after the object's quarantine copy: the delete goes on, its audit cannot be written.
-            if (scenarios.contains(POSTGRESQL_AFTER_COPY)) {
-                plan = plan(objects, tmp.resolve("objects-1.json"), 1);
-                copied = new PausedStep(tmp.resolve("pause-2"), "quarantine_object:quarantine-copied");
-                running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
-                copied.awaitReached(BOUND);
-                pg.stop();
-                copied.resume();
-                failed = awaitEnd(running);
-                assertFailed(failed, 1);
-                assertTrue(failed.stdout().contains("its audit could not be written"), failed.stdout());
-                assertSomewhere(planted, orphan);
-                pg.start();
-                recover(objects, planted, orphan, "completed");
-                restoreAll(objects, db, tables, planted);
-            }
+            plan = plan(objects, tmp.resolve("objects-1.json"), 1);
+            PausedStep copied = new PausedStep(tmp.resolve("pause-2"), "quarantine_object:quarantine-copied");
+            running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
+            copied.awaitReached(BOUND);
+            pg.stop();
+            copied.resume();
+            failed = awaitEnd(running);
+            assertFailed(failed, 1);
+            assertTrue(failed.stdout().contains("its audit could not be written"), failed.stdout());
+            assertSomewhere(planted, orphan);
+            pg.start();
+            recover(objects, planted, orphan, "completed");
+            restoreAll(objects, db, tables, planted);
 
-            // 3a. S3 stops (connections refused) after the quarantine copy: the delete fails, the original stays. In the
-            // sweep: the service test below stops S3 at the same step (the action failed, audited, rolled back by recover),
-            // S3FaultsDuringApplyIT fails the delete of a command's apply (exit 1, the original kept).
-            if (scenarios.contains(S3_REFUSED)) {
-                plan = plan(objects, tmp.resolve("objects-2.json"), 1);
-                copied = new PausedStep(tmp.resolve("pause-3"), "quarantine_object:quarantine-copied");
-                audited = failedAudits(daemon, orphan);
-                running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
-                copied.awaitReached(BOUND);
-                int port = proxy.port();
-                proxy.close();
-                copied.resume();
-                failed = awaitEnd(running);
-                assertFailed(failed, 1);
-                assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
-                assertEquals(planted.get(orphan), BucketContents.of(client, bucket).get(orphan), "the original is still at its key");
-                proxy = FaultyHttpProxy.on(port, s3.endpoint());
-                recover(objects, planted, orphan, "rolled_back");
-                assertEquals(planted, BucketContents.of(client, bucket), "rolled back: the bucket as planted");
-                assertEquals(tables, TableDump.daemon(db));
-            }
+            // 3a. S3 stops (connections refused) after the quarantine copy: the delete fails, the original stays.
+            plan = plan(objects, tmp.resolve("objects-2.json"), 1);
+            copied = new PausedStep(tmp.resolve("pause-3"), "quarantine_object:quarantine-copied");
+            long audited = failedAudits(daemon, orphan);
+            running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
+            copied.awaitReached(BOUND);
+            int port = proxy.port();
+            proxy.close();
+            copied.resume();
+            failed = awaitEnd(running);
+            assertFailed(failed, 1);
+            assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
+            assertEquals(planted.get(orphan), BucketContents.of(client, bucket).get(orphan), "the original is still at its key");
+            proxy = FaultyHttpProxy.on(port, s3.endpoint());
+            recover(objects, planted, orphan, "rolled_back");
+            assertEquals(planted, BucketContents.of(client, bucket), "rolled back: the bucket as planted");
+            assertEquals(tables, TableDump.daemon(db));
 
-            // 3b. S3 hangs (accepts, never answers) after the quarantine copy: the delete times out, the run ends.
-            if (scenarios.contains(S3_HANGS)) {
-                plan = plan(objects, tmp.resolve("objects-3.json"), 1);
-                copied = new PausedStep(tmp.resolve("pause-4"), "quarantine_object:quarantine-copied");
-                audited = failedAudits(daemon, orphan);
-                Map<String, String> impatient = with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions());
-                // A request to a hanging S3 fails after a few seconds here, not after the defaults' two minutes.
-                impatient.put("RECONCILER_S3_READ_TIMEOUT", "2s");
-                impatient.put("RECONCILER_S3_REQUEST_TIMEOUT", "6s");
-                running = PackagedApp.start(impatient, "apply", "--plan", plan.toString());
-                copied.awaitReached(BOUND);
-                proxy.policy(r -> new Fault.Hang());
-                copied.resume();
-                failed = awaitEnd(running);
-                assertFailed(failed, 1);
-                assertTrue(proxy.faults() > 0, "requests were held");
-                assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
-                proxy.policy(r -> Fault.PASS);
-                assertEquals(planted.get(orphan), BucketContents.of(client, bucket).get(orphan), "the original is still at its key");
-                recover(objects, planted, orphan, "rolled_back");
-                restoreAll(objects, db, tables, planted);
-            }
+            // 3b. S3 hangs (accepts, never answers) after the quarantine copy: the delete times out, the run ends. The
+            // same plan again (the original was never touched), as an operator re-runs it once S3 is back.
+            copied = new PausedStep(tmp.resolve("pause-4"), "quarantine_object:quarantine-copied");
+            audited = failedAudits(daemon, orphan);
+            Map<String, String> impatient = with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions());
+            // A request to a hanging S3 fails after a few seconds here, not after the defaults' two minutes.
+            impatient.put("RECONCILER_S3_READ_TIMEOUT", "2s");
+            impatient.put("RECONCILER_S3_REQUEST_TIMEOUT", "6s");
+            running = PackagedApp.start(impatient, "apply", "--plan", plan.toString());
+            copied.awaitReached(BOUND);
+            proxy.policy(r -> new Fault.Hang());
+            copied.resume();
+            failed = awaitEnd(running);
+            assertFailed(failed, 1);
+            assertTrue(proxy.faults() > 0, "requests were held");
+            assertEquals(audited + 1, failedAudits(daemon, orphan), "the failed action is audited");
+            proxy.policy(r -> Fault.PASS);
+            assertEquals(planted.get(orphan), BucketContents.of(client, bucket).get(orphan), "the original is still at its key");
+            recover(objects, planted, orphan, "rolled_back");
+            restoreAll(objects, db, tables, planted);
         } finally {
             proxy.close();
         }
