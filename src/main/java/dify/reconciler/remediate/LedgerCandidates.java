@@ -1,6 +1,5 @@
 package dify.reconciler.remediate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.remediate.plan.RemediationCandidate;
@@ -33,13 +32,11 @@ public final class LedgerCandidates {
 
     private final DataSource dataSource;
     private final String ledgerTable;
-    private final ObjectMapper json;
 
     /** @param ledgerTable our {@code finding_ledger}, schema-qualified */
-    public LedgerCandidates(DataSource dataSource, String ledgerTable, ObjectMapper json) {
+    public LedgerCandidates(DataSource dataSource, String ledgerTable) {
         this.dataSource = dataSource;
         this.ledgerTable = ledgerTable;
-        this.json = json;
     }
 
     /**

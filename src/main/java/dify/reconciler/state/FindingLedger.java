@@ -1,6 +1,5 @@
 package dify.reconciler.state;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.config.ReconcilerConfig;
@@ -30,15 +29,12 @@ public class FindingLedger {
     @Inject
     ReconcilerConfig config;
 
-    @Inject
-    ObjectMapper mapper;
-
     private final FindingAges memory = new FindingAges();
 
     /** Starts the ledger update of one scan. */
     public LedgerUpdate begin(String runId) {
         if (store.persisted()) {
-            return new PostgresLedgerUpdate(store, mapper, UUID.fromString(runId), config.state().retention());
+            return new PostgresLedgerUpdate(store, UUID.fromString(runId), config.state().retention());
         }
         return new MemoryUpdate();
     }

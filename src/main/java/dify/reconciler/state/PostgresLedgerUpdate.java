@@ -1,6 +1,5 @@
 package dify.reconciler.state;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import java.io.IOException;
@@ -56,8 +55,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     /** Labels of the kinds whose check did not run: their entries are not closed. */
     private final Set<String> keptOpen = new TreeSet<>();
 
-    /** The mapper is not used since V13 (the evidence is encoded by {@link LedgerEvidence}); kept for the callers. */
-    PostgresLedgerUpdate(StateStore store, ObjectMapper mapper, UUID runId, Duration retention) {
+    PostgresLedgerUpdate(StateStore store, UUID runId, Duration retention) {
         this.store = store;
         this.runId = runId;
         this.retention = retention;

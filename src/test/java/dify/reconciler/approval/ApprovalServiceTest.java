@@ -10,6 +10,7 @@ import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.Leadership;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
 import dify.reconciler.testsupport.TestDatabase;
@@ -55,11 +56,7 @@ class ApprovalServiceTest {
 
     @BeforeEach
     void leading() throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!election.isLeader()) {
-            assertTrue(System.nanoTime() < deadline, "this instance did not lead: " + election.status());
-            Thread.sleep(100);
-        }
+        Leadership.await(election);
     }
 
     @Test

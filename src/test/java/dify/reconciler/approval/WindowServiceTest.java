@@ -5,11 +5,11 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.leader.LeaderElection;
 import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.Leadership;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.ResourceArg;
@@ -52,11 +52,7 @@ class WindowServiceTest {
 
     @Test
     void outsideEveryWindowEveryActionIsWithheldAndNothingChanges() throws Exception {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!election.isLeader()) {
-            assertTrue(System.nanoTime() < deadline, "this instance did not lead: " + election.status());
-            Thread.sleep(100);
-        }
+        Leadership.await(election);
         DaemonRows daemon = DaemonRows.on(DriftedDaemonAccess.database());
         Map<String, List<String>> original = TableDump.daemon(DriftedDaemonAccess.database());
         long count = daemon.queryLong("SELECT refers FROM plugins WHERE plugin_id = ?", "langgenius/plugin1");

@@ -1,6 +1,5 @@
 package dify.reconciler.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.remediate.LedgerCandidates;
 import dify.reconciler.remediate.plan.RemediationPlan;
@@ -117,7 +116,7 @@ public final class LedgerBenchmark {
         }
         RemediationPolicy policy = new RemediationPolicy(false, Set.of(FindingKind.CATEGORY_ROW_ORPHANED), 2, Duration.ZERO,
                 Duration.ZERO, 50, 0.1, Duration.ofHours(1));
-        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger", new ObjectMapper());
+        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger");
         long t0 = System.nanoTime();
         RemediationPlan plan = ledger.read(runId, policy.allowed(), policy.confirmations(), RemediationPlanner.mostCandidatesRead(policy),
                 candidates -> new RemediationPlanner(policy).plan("bench", runId, Instant.now(), "bench", candidates,

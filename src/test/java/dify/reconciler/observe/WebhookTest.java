@@ -18,6 +18,7 @@ import dify.reconciler.remediate.guard.Breaker;
 import dify.reconciler.remediate.plan.GuardName;
 import dify.reconciler.remediate.plan.GuardTrip;
 import dify.reconciler.remediate.planner.PlanDocument;
+import dify.reconciler.testsupport.Leadership;
 import dify.reconciler.testsupport.TestApi;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
@@ -104,11 +105,7 @@ class WebhookTest {
 
     @BeforeEach
     void leading() throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!election.isLeader()) {
-            assertTrue(System.nanoTime() < deadline, "this instance did not lead: " + election.status());
-            Thread.sleep(100);
-        }
+        Leadership.await(election);
     }
 
     @AfterEach

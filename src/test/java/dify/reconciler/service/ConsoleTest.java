@@ -12,6 +12,7 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.testsupport.BucketContents;
 import dify.reconciler.testsupport.Chromium;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.Leadership;
 import dify.reconciler.testsupport.LocalObjectWriter;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
@@ -88,11 +89,7 @@ class ConsoleTest {
 
     @BeforeEach
     void browserThroughThePrefixAndLeading() throws Exception {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!election.isLeader()) {
-            assertTrue(System.nanoTime() < deadline, "this instance did not lead: " + election.status());
-            Thread.sleep(100);
-        }
+        Leadership.await(election);
         if (driver == null) {
             proxy = new PrefixProxy(service.toURI());
             driver = Chromium.start();

@@ -14,6 +14,7 @@ import dify.reconciler.observe.DriftedDaemonAccess;
 import dify.reconciler.run.RemediationCommand;
 import dify.reconciler.testsupport.CapturedCommand;
 import dify.reconciler.testsupport.DaemonRows;
+import dify.reconciler.testsupport.Leadership;
 import dify.reconciler.testsupport.PausedStep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestApi;
@@ -79,11 +80,7 @@ class ServiceRemediationTest {
 
     @BeforeEach
     void leading() throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!election.isLeader()) {
-            assertTrue(System.nanoTime() < deadline, "this instance did not lead: " + election.status());
-            Thread.sleep(100);
-        }
+        Leadership.await(election);
     }
 
     @Test

@@ -64,7 +64,7 @@ class LedgerCompactEvidenceTest {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             StateStore store = store(db);
             UUID run = UUID.randomUUID();
-            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, new ObjectMapper(), run, Duration.ofDays(30));
+            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, run, Duration.ofDays(30));
             ALL.forEach(update);
             update.complete(AT, ALL, Map.of());
             assertNull(update.problem());
@@ -119,7 +119,7 @@ class LedgerCompactEvidenceTest {
 
             // The next scan sees them all again: counted, rewritten once in the compact form, read back the same.
             UUID run = UUID.randomUUID();
-            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, new ObjectMapper(), run, Duration.ofDays(30));
+            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, run, Duration.ofDays(30));
             ALL.forEach(update);
             Instant seenAt = AT.plus(Duration.ofDays(2));
             update.complete(seenAt, ALL, Map.of());
@@ -157,7 +157,7 @@ class LedgerCompactEvidenceTest {
     }
 
     private static void merge(StateStore store, UUID run, Instant at, List<Finding> findings, java.util.Set<FindingKind> kept) {
-        PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, new ObjectMapper(), run, Duration.ofDays(30));
+        PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, run, Duration.ofDays(30));
         findings.forEach(update);
         update.keepOpen(kept);
         update.complete(at, findings, Map.of());
@@ -227,7 +227,7 @@ class LedgerCompactEvidenceTest {
     }
 
     private static List<Finding> planned(TestDatabase db, UUID run) throws Exception {
-        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger", new ObjectMapper());
+        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger");
         List<FindingKind> kinds = ALL.stream().map(Finding::kind).distinct().toList();
         return ledger.read(run.toString(), kinds, 1, 100, candidates -> {
             List<Finding> read = new ArrayList<>();

@@ -1,6 +1,5 @@
 package dify.reconciler.state;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
@@ -34,7 +33,6 @@ public final class LedgerMergeBench {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int scans = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        ObjectMapper mapper = new ObjectMapper();
         encodeOnly(n);
         encodeOnly(n);
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
@@ -51,7 +49,7 @@ public final class LedgerMergeBench {
                 int from = scan >= 3 ? n / 10 : 0;
                 UUID runId = UUID.randomUUID();
                 Instant seenAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-                PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, mapper, runId, Duration.ofDays(30));
+                PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, runId, Duration.ofDays(30));
                 long t0 = System.nanoTime();
                 for (int i = from; i < n; i++) {
                     update.accept(finding(i, changedAt));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
@@ -75,7 +74,7 @@ class LedgerUpgradeAndCopyTest {
                     new ObservedVersion(null, 42L, OPENED, "\"etag\\1\""), "nobody installed it");
             Instant seenAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
             UUID runId = UUID.randomUUID();
-            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, new ObjectMapper(), runId, Duration.ofDays(30));
+            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, runId, Duration.ofDays(30));
             update.accept(seenAgain);
             update.accept(odd);
             update.accept(odd); // staged twice by one scan: one entry
@@ -173,7 +172,7 @@ class LedgerUpgradeAndCopyTest {
     }
 
     private static LedgerView merge(StateStore store, UUID runId, Instant seenAt, List<Finding> findings) {
-        PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, new ObjectMapper(), runId, Duration.ofDays(30));
+        PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, runId, Duration.ofDays(30));
         findings.forEach(update);
         LedgerView view = update.complete(seenAt, findings, Map.of());
         assertNull(update.problem());
@@ -215,7 +214,7 @@ class LedgerUpgradeAndCopyTest {
             }
             migrate(db, LATEST); // read through V12's view of the same entries
             List<FindingKind> allowed = List.of(FindingKind.ENDPOINT_ORPHANED, FindingKind.CATEGORY_ROW_ORPHANED);
-            LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger", new ObjectMapper());
+            LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger");
             assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint", "young-confirmed-endpoint",
                     "old-unconfirmed-category", "young-unconfirmed-endpoint"), ids(ledger, run, allowed, 100));
             assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint"), ids(ledger, run, allowed, 2));
