@@ -159,7 +159,13 @@ public final class S3InventoryListing implements ObjectStorage {
                 .copyIn("COPY " + TABLE + " (key, size, last_modified, etag) FROM STDIN");
         CountingStream counted = null;
         try {
-            InputStream raw = reports.open(file.key());
+            InputStream raw;
+            try {
+                raw = reports.open(file.key());
+            } catch (StorageException e) {
+                throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name
+                        + " cannot be read: " + e.getMessage(), e);
+            }
             counted = new CountingStream(new DigestInputStream(raw, md5));
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(counted, 1 << 16),
                     StandardCharsets.UTF_8))) {
