@@ -201,7 +201,7 @@ public class ScanRunner {
      * The latest inventory report, staged in the state database for the scan's listings. Refused in memory mode:
      * sorting a report of 10^8 keys in the heap is not flat memory.
      */
-    private S3InventoryListing openInventoryReport(List<String> prefixes) {
+    S3InventoryListing openInventoryReport(List<String> prefixes) {
         if (!state.persisted()) {
             throw new StorageException("reconciler.storage.listing=inventory sorts the report in the state database, and"
                     + " state is in memory (" + state.reason() + "): give the reconciler its state schema, or list with"
