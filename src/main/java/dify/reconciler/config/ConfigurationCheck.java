@@ -1,5 +1,6 @@
 package dify.reconciler.config;
 
+import dify.reconciler.inventory.storage.InventoryLocation;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -43,10 +44,27 @@ public class ConfigurationCheck {
             throw new IllegalArgumentException(
                     "reconciler.fetch-size, reconciler.max-findings-per-report and reconciler.run-history-size must be positive");
         }
+        if (config.storage().listing() == ReconcilerConfig.Listing.INVENTORY) {
+            checkInventoryListing();
+        }
         LOG.infof("configuration: database %s, storage %s, layout %s, grace period %s, interval %s, deep verify %s",
                 daemon.databaseDescription(), storage.describe(), daemon.layout(), config.gracePeriod(),
                 config.interval(), config.deepVerify());
         passed = true;
+    }
+
+    private void checkInventoryListing() {
+        if (daemon.storageType() != StorageType.S3) {
+            throw new IllegalArgumentException("reconciler.storage.listing=inventory reads Amazon S3 Inventory reports: it needs"
+                    + " PLUGIN_STORAGE_TYPE=aws_s3, not " + daemon.storageType().label() + " (docs/inventory-reports.md)");
+        }
+        InventoryLocation.parse(config.storage().inventoryLocation().orElseThrow(() -> new IllegalArgumentException(
+                "reconciler.storage.listing=inventory needs reconciler.storage.inventory-location (s3://<bucket>/<prefix>/)")));
+        if (config.storage().inventoryMaxAge().isNegative() || config.storage().inventoryMaxAge().isZero()
+                || config.storage().inventoryConfirmMax() < 0) {
+            throw new IllegalArgumentException("reconciler.storage.inventory-max-age must be positive and"
+                    + " reconciler.storage.inventory-confirm-max not negative");
+        }
     }
 
     /** True once the configuration has been read and found usable. */

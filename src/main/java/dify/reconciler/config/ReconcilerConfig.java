@@ -314,6 +314,31 @@ public interface ReconcilerConfig {
          */
         @WithDefault("4")
         int listingConcurrency();
+
+        /**
+         * Where a scan lists the bucket from: {@code list} (ListObjectsV2 calls) or {@code inventory} (the latest Amazon S3
+         * Inventory report in CSV under {@link #inventoryLocation()}, staged in the state database; missing and orphaned
+         * candidates confirmed with a HEAD). See docs/inventory-reports.md.
+         */
+        @WithDefault("list")
+        Listing listing();
+
+        /** {@code s3://<bucket>/<prefix>/<source bucket>/<configuration id>/}: the folder of the inventory's reports. */
+        Optional<String> inventoryLocation();
+
+        /** The oldest inventory report a scan lists from (from the manifest's creation time); an older one fails the scan. */
+        @WithDefault("36h")
+        Duration inventoryMaxAge();
+
+        /** HEADs per scan confirming missing and orphaned candidates drawn from an inventory report. */
+        @WithDefault("10000")
+        int inventoryConfirmMax();
+    }
+
+    /** How a scan learns the bucket's objects. */
+    enum Listing {
+        LIST,
+        INVENTORY
     }
 
     /** Notices to a webhook for people without Alertmanager (see {@code notify.Notifications}); off unless a URL is set. */

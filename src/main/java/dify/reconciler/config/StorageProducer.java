@@ -70,6 +70,17 @@ public class StorageProducer {
                 s.dialect()), s.root(), "ALIYUN_OSS_PATH");
     }
 
+    /**
+     * The bucket an S3 Inventory delivers its reports to ({@code reconciler.storage.inventory-location}), read with the
+     * daemon's S3 endpoint and credentials (they need read access to it; see docs/inventory-reports.md).
+     */
+    public static ObjectStorage inventoryReports(DaemonSettings settings, ReconcilerConfig config, StorageRequestListener requests,
+            String bucket) {
+        return S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(), settings.s3UseAws(),
+                settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(), settings.awsRegion(), bucket),
+                timeouts(config.s3()), requests);
+    }
+
     static S3Timeouts timeouts(ReconcilerConfig.S3 s3) {
         return new S3Timeouts(s3.connectTimeout(), s3.readTimeout(), s3.requestTimeout());
     }

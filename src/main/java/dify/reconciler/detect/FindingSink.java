@@ -9,6 +9,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Collects what the detectors find. Counts (by kind, severity, bytes, and what the grace period left out)
@@ -37,6 +38,7 @@ public final class FindingSink {
     private long unrecognizedKeys;
     private long packagesUnverified;
     private final Consumer<Finding> everyFinding;
+    private Predicate<Finding> admit;
 
     public FindingSink(int maxFindings) {
         this(maxFindings, finding -> {});
@@ -54,7 +56,18 @@ public final class FindingSink {
         }
     }
 
+    /**
+     * From now on, a finding is kept only when {@code admit} accepts it (null: every finding); a finding it refuses is
+     * neither counted nor passed on. For findings that must be confirmed first ({@link InventoryConfirmation}).
+     */
+    public void admitOnly(Predicate<Finding> admit) {
+        this.admit = admit;
+    }
+
     public void add(Finding finding) {
+        if (admit != null && !admit.test(finding)) {
+            return;
+        }
         everyFinding.accept(finding);
         total++;
         byKind.merge(finding.kind(), 1L, Long::sum);

@@ -11,6 +11,7 @@ import dify.reconciler.detect.DeclarationDetector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.detect.InstalledObjectDetector;
+import dify.reconciler.detect.InventoryConfirmation;
 import dify.reconciler.detect.PackageDetector;
 import dify.reconciler.detect.RowDetector;
 import dify.reconciler.detect.TenantMissingDetector;
@@ -26,6 +27,7 @@ import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.postgres.DifyTenantsReader;
 import dify.reconciler.inventory.postgres.DifyTenantsUnavailableException;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.S3InventoryListing;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.report.ScanPhase;
@@ -87,6 +89,16 @@ final class Scan {
     private DeepVerifier.Counts verified = DeepVerifier.Counts.NONE;
     private int listingConcurrency = 1;
     private String tenantStorageSkipped;
+    private InventoryReport inventoryReport;
+    private int inventoryConfirmMax;
+    /** Where the storage phase lists from: the bucket, or an inventory report of it while that phase runs. */
+    private ObjectStorage listingStore;
+
+    /** Opens the latest inventory report of the bucket for the prefixes a scan lists. */
+    @FunctionalInterface
+    interface InventoryReport {
+        S3InventoryListing open(List<String> prefixes);
+    }
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
             Instant installTasksStuckBefore, boolean deepVerify, FindingSink sink) {
@@ -97,6 +109,7 @@ final class Scan {
         this.installTasksStuckBefore = installTasksStuckBefore;
         this.deepVerify = deepVerify;
         this.sink = sink;
+        this.listingStore = storage;
     }
 
     /**
@@ -128,6 +141,16 @@ final class Scan {
     /** Lists {@code persistence/} tenant folder by tenant folder, this many at once (1: one sequential listing). */
     Scan withListingConcurrency(int concurrency) {
         this.listingConcurrency = concurrency;
+        return this;
+    }
+
+    /**
+     * Lists from an inventory report instead of LIST calls ({@code reconciler.storage.listing=inventory}), confirming
+     * at most {@code confirmMax} missing or orphaned candidates with a HEAD ({@link InventoryConfirmation}).
+     */
+    Scan withInventoryListing(InventoryReport report, int confirmMax) {
+        this.inventoryReport = report;
+        this.inventoryConfirmMax = confirmMax;
         return this;
     }
 
@@ -291,13 +314,41 @@ final class Scan {
     }
 
     private Listed mergeStorage(Tables t) throws SQLException {
+        if (inventoryReport == null) {
+            return mergeListings(t);
+        }
+        List<String> prefixes = new ArrayList<>(List.of(layout.persistence(), layout.installedListing(), layout.packages(),
+                layout.assets()));
+        if (!layout.daemonListsRawPrefixes()) {
+            prefixes.add(layout.windowsInstalledPrefix());
+        }
+        try (S3InventoryListing report = inventoryReport.open(prefixes)) {
+            listingStore = report;
+            InventoryConfirmation confirmation = new InventoryConfirmation(storage::head, inventoryConfirmMax,
+                    report.manifest().createdAt(), sink);
+            sink.admitOnly(confirmation);
+            try {
+                Listed kept = mergeListings(t);
+                sink.note("objects listed from inventory report " + report.manifest().manifestKey() + " taken at "
+                        + report.manifest().createdAt() + "; " + confirmation.heads() + " missing or orphaned candidates"
+                        + " confirmed with a HEAD, " + confirmation.dropped() + " of them not reported (the bucket has"
+                        + " changed since)");
+                return kept;
+            } finally {
+                sink.admitOnly(null);
+                listingStore = storage;
+            }
+        }
+    }
+
+    private Listed mergeListings(Tables t) throws SQLException {
         // tenant_storages is the one table still streamed here, merged with the persistence listing: read it
         // first, then end the database transaction, so no lock is held across the other listings.
         if (db.schema().hasTable(DaemonSchema.TENANT_STORAGES)) {
             if (tenantStorageSkipped != null) {
                 sink.checkNotRun(FindingKind.TENANT_STORAGE_DRIFT, tenantStorageSkipped);
             } else {
-                db.withTenantStorages(tenantRows -> withListing(layout.persistence(), ParallelPrefixListing.list(storage,
+                db.withTenantStorages(tenantRows -> withListing(layout.persistence(), ParallelPrefixListing.list(listingStore,
                         layout.persistence(), listingConcurrency, PERSISTENCE_QUEUE),
                         listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
             }
@@ -315,7 +366,7 @@ final class Scan {
             // plugin\… keys (a Windows daemon's separator) are outside plugin/: one more listing, usually empty, counted
             // with the installed folder's objects.
             long[] count = {0};
-            try (Stream<StoredObject> listing = storage.list(layout.windowsInstalledPrefix())) {
+            try (Stream<StoredObject> listing = listingStore.list(layout.windowsInstalledPrefix())) {
                 installed.detectWindowsKeys(listing.peek(o -> count[0]++).iterator());
             }
             objectsListed.merge(StorageLayout.label(layout.installed()), count[0], Long::sum);
@@ -346,7 +397,7 @@ final class Scan {
     }
 
     private void withListing(String prefix, Consumer<Iterator<StoredObject>> consumer) {
-        withListing(prefix, storage.list(prefix), consumer);
+        withListing(prefix, listingStore.list(prefix), consumer);
     }
 
     private void withListing(String prefix, Stream<StoredObject> stream, Consumer<Iterator<StoredObject>> consumer) {

@@ -5,11 +5,16 @@ import dify.reconciler.catalog.Severity;
 import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DifyDatabaseSettings;
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.config.StorageProducer;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DifyTenantsReader;
+import dify.reconciler.inventory.storage.InventoryLocation;
 import dify.reconciler.inventory.storage.ObjectStorage;
+import dify.reconciler.inventory.storage.S3InventoryListing;
+import dify.reconciler.inventory.storage.StorageException;
+import dify.reconciler.inventory.storage.StorageRequestListener;
 import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.report.ScanPhase;
 import dify.reconciler.report.ScanReport;
@@ -60,6 +65,9 @@ public class ScanRunner {
 
     @Inject
     ObjectStorage storage;
+
+    @Inject
+    StorageRequestListener requests;
 
     @Inject
     DaemonSettings daemon;
@@ -142,6 +150,9 @@ public class ScanRunner {
                     .withVerifyCache(new DeepVerifier.Caching(verifiedObjects, started, config.deepVerifyFullEvery(),
                             config.deepVerifyCacheMaxEntries()))
                     .withListingConcurrency(config.storage().listingConcurrency());
+            if (config.storage().listing() == ReconcilerConfig.Listing.INVENTORY) {
+                scan.withInventoryListing(this::openInventoryReport, config.storage().inventoryConfirmMax());
+            }
             tenantStorageNotDue(started).ifPresent(scan::withoutTenantStorage);
             Optional<WorkingPath> workingPath = workingPath();
             if (workingPath.isPresent()) {
@@ -184,6 +195,21 @@ public class ScanRunner {
         logSummary(report);
         finished.fire(report);
         return report;
+    }
+
+    /**
+     * The latest inventory report, staged in the state database for the scan's listings. Refused in memory mode:
+     * sorting a report of 10^8 keys in the heap is not flat memory.
+     */
+    S3InventoryListing openInventoryReport(List<String> prefixes) {
+        if (!state.persisted()) {
+            throw new StorageException("reconciler.storage.listing=inventory sorts the report in the state database, and"
+                    + " state is in memory (" + state.reason() + "): give the reconciler its state schema, or list with"
+                    + " reconciler.storage.listing=list");
+        }
+        InventoryLocation location = InventoryLocation.parse(config.storage().inventoryLocation().orElse(""));
+        return S3InventoryListing.open(storage, daemon.bucket(), StorageProducer.inventoryReports(daemon, config, requests,
+                location.bucket()), location, prefixes, dataSource, clock.instant(), config.storage().inventoryMaxAge());
     }
 
     /**

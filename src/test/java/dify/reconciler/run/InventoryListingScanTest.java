@@ -1,0 +1,249 @@
+package dify.reconciler.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dify.reconciler.catalog.Finding;
+import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.detect.FindingSink;
+import dify.reconciler.detect.GraceWindow;
+import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
+import dify.reconciler.inventory.storage.InventoryLocation;
+import dify.reconciler.inventory.storage.S3InventoryListing;
+import dify.reconciler.inventory.storage.S3ObjectStorage;
+import dify.reconciler.inventory.storage.StoredObject;
+import dify.reconciler.report.ScanPhase;
+import dify.reconciler.run.DriftFixture.Store;
+import dify.reconciler.testsupport.S3InventoryReportWriter;
+import dify.reconciler.testsupport.S3ProxyServer;
+import dify.reconciler.testsupport.SchemaFixture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/**
+ * {@code reconciler.storage.listing=inventory} on S3Proxy: a real-shaped S3 Inventory report (CSV, gzip'd data files in
+ * another bucket, rows shuffled, URL-encoded keys, versions and delete markers) of a bucket holding the daemon's folders,
+ * a placeholder, look-alike characters and keys with '+' and spaces, beside a real PostgreSQL with the daemon's rows.
+ * A scan from the report finds what a LIST scan finds; every broken report fails the scan in phase storage; a candidate
+ * the report is wrong about is confirmed away with a HEAD.
+ */
+class InventoryListingScanTest {
+
+    private static final S3ProxyServer S3 = S3ProxyServer.shared();
+    private static final List<String> PREFIXES = List.of("persistence/", "plugin/", "plugin_packages/", "assets/", "plugin\\");
+    /** Keys beside the dataset: a placeholder, look-alikes, '+' and ' ' (the report writes them as %2B and +), outside keys. */
+    private static final List<String> EXTRA = List.of("plugin/", "plugin/langgenius/x:1.0.0@" + "a".repeat(64) + " copy",
+            "plugin/ｌanggenius/fullwidth:1@" + "b".repeat(64), "plugin_packages/a+b c%2B", "plugin_packages/a b+c",
+            "assets/ä+.png", "assets/%41", "persistence/tenant+x/k v", "pluginx/outside", "plugin_packagesx/outside");
+
+    private static DriftFixture fixture;
+    private static String bucket;
+    private static String deletedPackage;
+
+    @BeforeAll
+    static void seed() {
+        fixture = new DriftFixture(Store.S3, SchemaFixture.CURRENT);
+        bucket = fixture.store.daemonEnvironment().get("PLUGIN_STORAGE_OSS_BUCKET");
+        for (String key : EXTRA) {
+            fixture.put(key, key.getBytes(StandardCharsets.UTF_8));
+        }
+        // Drift both scans must find: a package gone (package_missing) and an orphaned copy under plugin/.
+        deletedPackage = "plugin_packages/" + fixture.dataset.localPlugin(1).uid();
+        fixture.delete(deletedPackage);
+        fixture.put("plugin/langgenius/orphan:0.0.1@" + "c".repeat(64), new byte[] {1, 2, 3});
+    }
+
+    @AfterAll
+    static void close() {
+        fixture.close();
+    }
+
+    @Test
+    void aScanFromTheReportFindsExactlyWhatAListScanFinds() {
+        S3InventoryReportWriter report = report();
+        report.write();
+        try (S3InventoryListing listing = open(report, Instant.now())) {
+            for (String prefix : PREFIXES) {
+                assertEquals(listed(fixture.storage.list(prefix)), listed(listing.list(prefix)), "the listing of " + prefix);
+            }
+        }
+        Outcome fromList = scan(null, 10_000);
+        Outcome fromReport = scan(report, 10_000);
+        assertEquals(null, fromReport.failure, () -> "failed: " + fromReport.failure);
+        assertEquals(subjects(fromList.sink), subjects(fromReport.sink));
+        assertEquals(DriftFixture.counts(fromList.sink), DriftFixture.counts(fromReport.sink));
+        assertEquals(fromList.objectsListed, fromReport.objectsListed);
+        assertTrue(subjects(fromReport.sink).contains("package_missing " + deletedPackage), subjects(fromReport.sink)::toString);
+        assertTrue(fromReport.sink.notes().stream().anyMatch(n -> n.contains("objects listed from inventory report")),
+                fromReport.sink.notes()::toString);
+    }
+
+    @Test
+    void aStaleReportFailsTheScan() {
+        S3InventoryReportWriter report = report().takenAt(Instant.now().minus(Duration.ofHours(37)));
+        report.write();
+        assertFails(report, "older than reconciler.storage.inventory-max-age (PT36H)");
+    }
+
+    @Test
+    void aMissingDataFileFailsTheScan() {
+        S3InventoryReportWriter report = report();
+        String file = report.write().dataFiles().get(1);
+        S3.client().deleteObject(b -> b.bucket(destination(report)).key(file));
+        assertFails(report, "data file s3://…/" + file + " cannot be read");
+    }
+
+    @Test
+    void aShortDataFileFailsTheScan() {
+        S3InventoryReportWriter report = report();
+        String file = report.write().dataFiles().get(0);
+        byte[] whole = S3.client().getObjectAsBytes(b -> b.bucket(destination(report)).key(file)).asByteArray();
+        S3.client().putObject(b -> b.bucket(destination(report)).key(file),
+                RequestBody.fromBytes(Arrays.copyOf(whole, whole.length / 2)));
+        assertFails(report, "data file s3://…/" + file + " cannot be read (" + whole.length / 2 + " of " + whole.length + " bytes read)");
+    }
+
+    @Test
+    void aCorruptDataFileFailsTheScan() {
+        S3InventoryReportWriter report = report();
+        String file = report.write().dataFiles().get(2);
+        byte[] bytes = S3.client().getObjectAsBytes(b -> b.bucket(destination(report)).key(file)).asByteArray();
+        // One flipped bit in the compressed rows (before the 8-byte gzip trailer), the size unchanged.
+        bytes[bytes.length - 9] ^= 1;
+        S3.client().putObject(b -> b.bucket(destination(report)).key(file), RequestBody.fromBytes(bytes));
+        assertFails(report, "data file s3://…/" + file);
+    }
+
+    @Test
+    void aDataFileWhoseChecksumDiffersFromTheManifestFailsTheScan() {
+        S3InventoryReportWriter report = report().editManifest(m -> m.replaceFirst("\"MD5checksum\":\"[0-9a-f]{32}\"",
+                "\"MD5checksum\":\"00000000000000000000000000000000\""), true);
+        List<String> files = report.write().dataFiles();
+        assertFails(report, "data file s3://…/" + files.get(0) + " has MD5 ");
+    }
+
+    @Test
+    void aManifestThatDiffersFromItsChecksumFailsTheScan() {
+        S3InventoryReportWriter report = report().editManifest(m -> m.replace("\"version\":\"2016-11-30\"", "\"version\":\"x\""),
+                false);
+        report.write();
+        assertFails(report, "manifest.checksum says MD5");
+    }
+
+    @Test
+    void aReportLackingARequiredFieldFailsTheScan() {
+        S3InventoryReportWriter report = report().schema("Bucket, Key, Size, LastModifiedDate, StorageClass");
+        report.write();
+        assertFails(report, "lacks the field ETag");
+    }
+
+    @Test
+    void aReportNotCoveringADaemonPrefixFailsTheScan() {
+        S3InventoryReportWriter report = report().only(k -> !k.startsWith("assets/"));
+        report.write();
+        assertFails(report, "does not cover assets/");
+    }
+
+    @Test
+    void candidatesTheReportIsWrongAboutAreConfirmedAwayWithAHead() {
+        // The report lacks a package that exists (not the first of its folder, which the coverage check looks up) and
+        // holds an orphan deleted since: neither is reported; the LIST scan agrees.
+        String present = "plugin_packages/" + fixture.dataset.localPlugin(3).uid();
+        String gone = "plugin/langgenius/gone:0.0.1@" + "d".repeat(64);
+        fixture.put(gone, new byte[] {4});
+        S3InventoryReportWriter report = report().only(k -> !k.equals(present));
+        report.write();
+        fixture.delete(gone);
+        Outcome fromReport = scan(report, 10_000);
+        assertEquals(null, fromReport.failure, () -> "failed: " + fromReport.failure);
+        assertEquals(subjects(scan(null, 10_000).sink), subjects(fromReport.sink));
+        assertFalse(subjects(fromReport.sink).contains("package_missing " + present));
+        assertTrue(fromReport.sink.notes().stream().anyMatch(n -> n.contains("2 of them not reported")),
+                fromReport.sink.notes()::toString);
+
+        // Without HEADs to spare, the candidates are not reported and their kinds are checks that did not run (in part).
+        Outcome unconfirmed = scan(report, 0);
+        assertFalse(subjects(unconfirmed.sink).contains("package_missing " + present));
+        assertTrue(unconfirmed.sink.checksNotRun().containsKey(FindingKind.PACKAGE_MISSING), unconfirmed.sink.checksNotRun()::toString);
+    }
+
+    private static void assertFails(S3InventoryReportWriter report, String message) {
+        Outcome outcome = scan(report, 10_000);
+        assertNotNull(outcome.failure, "the scan did not fail");
+        assertEquals(ScanPhase.STORAGE, outcome.phase);
+        assertTrue(outcome.failure.getMessage().contains(message), outcome.failure.getMessage());
+    }
+
+    private static S3InventoryReportWriter report() {
+        String destination = S3.createBucket("inventory-" + UUID.randomUUID().toString().substring(0, 8));
+        return new S3InventoryReportWriter(S3.client(), bucket, destination, "reports/");
+    }
+
+    private static String destination(S3InventoryReportWriter report) {
+        return InventoryLocation.parse(report.location()).bucket();
+    }
+
+    private static S3InventoryListing open(S3InventoryReportWriter report, Instant now) {
+        return open(report, now, PREFIXES);
+    }
+
+    private static S3InventoryListing open(S3InventoryReportWriter report, Instant now, List<String> prefixes) {
+        InventoryLocation location = InventoryLocation.parse(report.location());
+        return S3InventoryListing.open(fixture.storage, bucket, S3ObjectStorage.create(S3.settings(location.bucket())), location,
+                prefixes, fixture.db.dataSource(), now, Duration.ofHours(36));
+    }
+
+    private record Outcome(FindingSink sink, RuntimeException failure, ScanPhase phase, Map<String, Long> objectsListed) {
+    }
+
+    /** A scan with everything counted as old; {@code report} null: LIST calls. */
+    private static Outcome scan(S3InventoryReportWriter report, int confirmMax) {
+        FindingSink sink = new FindingSink(1000);
+        try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(fixture.db.readerDataSource(), "public", 100,
+                fixture.db.toString())) {
+            Scan scan = new Scan(reader, fixture.storage, fixture.layout, new GraceWindow(Instant.now().plus(Duration.ofHours(1))),
+                    Instant.now().minus(Duration.ofHours(1)), false, sink);
+            if (report != null) {
+                scan.withInventoryListing(prefixes -> open(report, Instant.now(), prefixes), confirmMax);
+            }
+            try {
+                scan.run();
+            } catch (RuntimeException e) {
+                return new Outcome(sink, e, scan.phase(), scan.objectsListed());
+            }
+            return new Outcome(sink, null, null, scan.objectsListed());
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static List<StoredObject> listed(Stream<StoredObject> listing) {
+        try (listing) {
+            return listing.collect(Collectors.toCollection(ArrayList::new));
+        }
+    }
+
+    private static Set<String> subjects(FindingSink sink) {
+        return sink.findings().stream().map(InventoryListingScanTest::subject).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static String subject(Finding f) {
+        return f.kind().label() + " " + (f.key() != null ? f.key() : f.table() + "/" + f.id());
+    }
+}
