@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -102,19 +103,23 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             + " tenant_code, tenant_id, evidence_code, evidence";
 
     /**
-     * The staged rows of this run as the merge reads them, their codes replaced by the values (the kinds, then the
-     * dictionary, are bound as the first two parameters, the run as the third). A row staged as text by the previous
-     * release (no codes) reads as it was written.
+     * The staged rows of this run as the merge reads them, their codes replaced by the values: the dictionary is bound
+     * once per coded column, then the kinds, then the run ({@link #stagedParameters}). A row staged as text by the
+     * previous release (no codes) reads as it was written. No WITH inside: a subquery with one is planned on its own.
      */
     private String resolvedStaged() {
-        String dict = " LEFT JOIN dict %1$s ON %1$s.code = s.%2$s_code";
-        return "(WITH dict AS MATERIALIZED (SELECT d.value, d.code::integer AS code FROM unnest(?::text[]) WITH ORDINALITY AS d(value, code))"
-                + " SELECT coalesce((?::text[])[s.kind_code], s.kind) AS kind, s.subject,"
+        String dict = " LEFT JOIN unnest(?::text[]) WITH ORDINALITY AS %1$s(value, code) ON %1$s.code = s.%2$s_code";
+        return "(SELECT coalesce((?::text[])[s.kind_code], s.kind) AS kind, s.subject,"
                 + " coalesce(di.value, s.plugin_unique_identifier) AS plugin_unique_identifier, coalesce(dp.value, s.plugin_id) AS plugin_id,"
                 + " coalesce(dt.value, s.tenant_id) AS tenant_id, coalesce(de.value, s.evidence) AS evidence FROM "
                 + store.table("scan_findings") + " s" + String.format(Locale.ROOT, dict, "di", "identifier")
                 + String.format(Locale.ROOT, dict, "dp", "plugin") + String.format(Locale.ROOT, dict, "dt", "tenant")
                 + String.format(Locale.ROOT, dict, "de", "evidence") + " WHERE s.run_id = ?)";
+    }
+
+    /** The parameters of {@link #resolvedStaged}, in order. */
+    private List<Object> stagedParameters(String[] kinds, String[] values) {
+        return Arrays.asList(kinds, values, values, values, values, runId);
     }
 
     /**
@@ -193,41 +198,22 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                     lastSeen = rs.getTimestamp(3);
                 }
                 long scan = scans + 1;
-                // What this successful scan did not see is gone: close it (kept for history until the retention),
-                // writing down the counters it had. A kind whose check did not run keeps its entries open, but this scan
-                // did not see them either: their counters are written down as they were (so last_run is not this run
-                // and no plan acts on them meanwhile), once. One hash anti-join: the staged rows are read once for both.
                 String[] keptKinds = keptOpen.toArray(String[]::new);
                 // The severity of each kind (not staged: it follows from the kind).
                 String[] kinds = Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new);
-                String[] values = dictionary.values();
-                String staged = resolvedStaged();
-                update(c, "closed or kept open", "UPDATE " + entries + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL"
-                        + " ELSE ?::timestamptz END, last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
-                        + " consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
-                        + " WHERE l.closed_at IS NULL AND (l.kind <> ALL (?::text[]) OR l.last_seen IS NULL) AND NOT EXISTS (SELECT 1 FROM "
-                        + staged + " s WHERE s.kind = l.kind AND s.subject = l.subject)", keptKinds, at, lastSeen, lastRun, scans,
-                        keptKinds, values, kinds, runId);
                 String[] severities = Arrays.stream(FindingKind.values()).map(k -> k.severity().label()).toArray(String[]::new);
-                String severity = "(?::text[])[array_position(?::text[], s.kind)]";
-                // Seen again: only an entry whose evidence, columns or severity changed is written, and an entry from before
-                // V12 starts being counted (its consecutive scans so far plus this one). The others are counted by ledger_scans.
-                update(c, "seen again", "UPDATE " + entries + " l SET severity = " + severity + ", evidence = s.evidence,"
-                        + " plugin_unique_identifier = s.plugin_unique_identifier, plugin_id = s.plugin_id, tenant_id = s.tenant_id,"
-                        + " first_scan = CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
-                        + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM " + staged + " s"
-                        + " WHERE l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject"
-                        + " AND (l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + severity
-                        + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier"
-                        + " OR l.plugin_id IS DISTINCT FROM s.plugin_id OR l.tenant_id IS DISTINCT FROM s.tenant_id)", severities, kinds,
-                        scan, values, kinds, runId, severities, kinds);
-                // New identities; a finding staged twice by one scan is inserted once (the second conflicts and is skipped).
-                update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
-                        + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + severity + ", ?, ?, s.evidence,"
-                        + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + staged + " s"
-                        + " WHERE NOT EXISTS (SELECT 1 FROM " + entries + " l WHERE l.closed_at IS NULL AND l.kind = s.kind"
-                        + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING", severities, kinds,
-                        at, scan, values, kinds, runId);
+                String[] values = dictionary.values();
+                if (anyOpen(c, entries)) {
+                    merge(c, entries, keptKinds, kinds, severities, values, at, lastSeen, lastRun, scans, scan);
+                } else {
+                    // Nothing open (a first scan, or every finding was fixed): every staged finding opens an entry, and
+                    // there is nothing to join them with. A finding staged twice by one scan is inserted once.
+                    update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                            + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + SEVERITY + ", ?, ?,"
+                            + " s.evidence, s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + resolvedStaged() + " s"
+                            + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
+                            parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters(kinds, values)));
+                }
                 update(c, "expired", "DELETE FROM " + entries + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
                 update(c, "counted", "UPDATE " + store.table("ledger_scans") + " SET scans = ?, last_run = ?, last_seen = ?", scan,
                         runId, at);
@@ -245,6 +231,77 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             fail("merging the scan into " + store.table("finding_ledger") + " failed: " + e.getMessage(), e);
             abandon();
             return LedgerView.EMPTY;
+        }
+    }
+
+    private static Object[] parameters(List<Object> first, List<Object> then) {
+        List<Object> all = new ArrayList<>(first);
+        all.addAll(then);
+        return all.toArray();
+    }
+
+    /** The severity of a staged row's kind: the severities, then the kinds, are bound. */
+    private static final String SEVERITY = "(?::text[])[array_position(?::text[], s.kind)]";
+
+    private static boolean anyOpen(Connection c, String entries) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + entries + " WHERE closed_at IS NULL)");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * Merges the staged rows into the open entries in one pass: the open entries and the staged rows are joined once
+     * (a hash full join), and only the differences are kept (an open entry not seen, a staged finding with no open
+     * entry, an entry seen again whose evidence, columns or severity changed or that is not counted yet); the three
+     * writes below read those few rows. An entry seen again unchanged is neither kept nor written: ledger_scans counts it.
+     * <ul>
+     * <li>Not seen: closed (kept for history until the retention), its counters written down. A kind whose check did
+     * not run keeps its entries open, but this scan did not see them either: their counters are written down as they
+     * were (so last_run is not this run and no plan acts on them meanwhile), once.
+     * <li>Seen again and changed: the new evidence and columns; an entry from before V12 starts being counted (its
+     * consecutive scans so far plus this one).
+     * <li>New: opened; a finding staged twice by one scan is inserted once (the second conflicts and is skipped).
+     * </ul>
+     */
+    private void merge(Connection c, String entries, String[] keptKinds, String[] kinds, String[] severities, String[] values,
+            Timestamp at, Timestamp lastSeen, Object lastRun, long scans, long scan) throws SQLException {
+        String sql = "WITH m AS MATERIALIZED (SELECT l.id, s.subject IS NULL AS gone, s.kind, s.subject, s.evidence,"
+                + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM (SELECT e.id, e.kind, e.subject, e.severity, e.evidence,"
+                + " e.plugin_unique_identifier, e.plugin_id, e.tenant_id, e.consecutive_scans, e.last_seen FROM " + entries
+                + " e WHERE e.closed_at IS NULL) l FULL JOIN " + resolvedStaged() + " s ON l.kind = s.kind AND l.subject = s.subject"
+                + " WHERE CASE WHEN s.subject IS NULL THEN l.kind <> ALL (?::text[]) OR l.last_seen IS NULL WHEN l.id IS NULL THEN true"
+                + " ELSE l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + SEVERITY
+                + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier OR l.plugin_id IS DISTINCT FROM s.plugin_id"
+                + " OR l.tenant_id IS DISTINCT FROM s.tenant_id END),"
+                + " closed AS (UPDATE " + entries
+                + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL ELSE ?::timestamptz END,"
+                + " last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
+                + " consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
+                + " FROM m WHERE m.gone AND l.id = m.id RETURNING 1),"
+                + " seen AS (UPDATE " + entries + " l SET severity = " + SEVERITY.replace("s.kind", "m.kind") + ", evidence = m.evidence,"
+                + " plugin_unique_identifier = m.plugin_unique_identifier, plugin_id = m.plugin_id, tenant_id = m.tenant_id,"
+                + " first_scan = CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
+                + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM m WHERE NOT m.gone AND l.id = m.id RETURNING 1),"
+                + " opened AS (INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                + " plugin_unique_identifier, plugin_id, tenant_id) SELECT m.kind, m.subject, " + SEVERITY.replace("s.kind", "m.kind")
+                + ", ?, ?, m.evidence, m.plugin_unique_identifier, m.plugin_id, m.tenant_id FROM m WHERE m.id IS NULL"
+                + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING RETURNING 1)"
+                + " SELECT (SELECT count(*) FROM closed), (SELECT count(*) FROM seen), (SELECT count(*) FROM opened)";
+        Object[] params = parameters(stagedParameters(kinds, values), Arrays.asList(keptKinds, severities, kinds, keptKinds, at, lastSeen,
+                lastRun, scans, severities, kinds, scan, severities, kinds, at, scan));
+        long t0 = System.nanoTime();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                steps.append(steps.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT,
+                        "merged in one pass in %.3f s: closed or kept open %d, seen again and changed %d, opened %d",
+                        (System.nanoTime() - t0) / 1e9, rs.getLong(1), rs.getLong(2), rs.getLong(3)));
+            }
         }
     }
 
