@@ -180,6 +180,9 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                     st.execute("SET LOCAL statement_timeout = '10min'");
                     // The joins below hash a million staged identities: in memory, not in batches spilled to disk.
                     st.execute("SET LOCAL work_mem = '" + MERGE_WORK_MEM + "'");
+                    // Our own table and our own data: if the server crashes in the moment after this commit, the merge is
+                    // lost as a whole (never half applied) and the next scan stages and merges its findings again.
+                    st.execute("SET LOCAL synchronous_commit = off");
                     // The staged rows were just copied: without statistics the planner takes them for a handful
                     // and joins a million of them by index probes instead of hashing them (V12 keeps the sample small).
                     step("analyze", () -> st.execute("ANALYZE " + scanned));
@@ -252,10 +255,9 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     }
 
     /**
-     * Merges the staged rows into the open entries in one pass: the open entries and the staged rows are joined once
-     * (a hash full join), and only the differences are kept (an open entry not seen, a staged finding with no open
-     * entry, an entry seen again whose evidence, columns or severity changed or that is not counted yet); the three
-     * writes below read those few rows. An entry seen again unchanged is neither kept nor written: ledger_scans counts it.
+     * Merges the staged rows into the open entries with three hash joins (V14 tried one pass, a full join kept to the
+     * differences: it measured no faster, see docs/benchmark.md). An entry seen again unchanged is not written:
+     * ledger_scans counts it.
      * <ul>
      * <li>Not seen: closed (kept for history until the retention), its counters written down. A kind whose check did
      * not run keeps its entries open, but this scan did not see them either: their counters are written down as they
@@ -267,42 +269,30 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
      */
     private void merge(Connection c, String entries, String[] keptKinds, String[] kinds, String[] severities, String[] values,
             Timestamp at, Timestamp lastSeen, Object lastRun, long scans, long scan) throws SQLException {
-        String sql = "WITH m AS MATERIALIZED (SELECT l.id, s.subject IS NULL AS gone, s.kind, s.subject, s.evidence,"
-                + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM (SELECT e.id, e.kind, e.subject, e.severity, e.evidence,"
-                + " e.plugin_unique_identifier, e.plugin_id, e.tenant_id, e.consecutive_scans, e.last_seen FROM " + entries
-                + " e WHERE e.closed_at IS NULL) l FULL JOIN " + resolvedStaged() + " s ON l.kind = s.kind AND l.subject = s.subject"
-                + " WHERE CASE WHEN s.subject IS NULL THEN l.kind <> ALL (?::text[]) OR l.last_seen IS NULL WHEN l.id IS NULL THEN true"
-                + " ELSE l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + SEVERITY
-                + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier OR l.plugin_id IS DISTINCT FROM s.plugin_id"
-                + " OR l.tenant_id IS DISTINCT FROM s.tenant_id END),"
-                + " closed AS (UPDATE " + entries
-                + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL ELSE ?::timestamptz END,"
-                + " last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
+        String staged = resolvedStaged();
+        List<Object> stagedParameters = stagedParameters(kinds, values);
+        update(c, "closed or kept open", "UPDATE " + entries + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL"
+                + " ELSE ?::timestamptz END, last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
                 + " consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
-                + " FROM m WHERE m.gone AND l.id = m.id RETURNING 1),"
-                + " seen AS (UPDATE " + entries + " l SET severity = " + SEVERITY.replace("s.kind", "m.kind") + ", evidence = m.evidence,"
-                + " plugin_unique_identifier = m.plugin_unique_identifier, plugin_id = m.plugin_id, tenant_id = m.tenant_id,"
+                + " WHERE l.closed_at IS NULL AND (l.kind <> ALL (?::text[]) OR l.last_seen IS NULL) AND NOT EXISTS (SELECT 1 FROM "
+                + staged + " s WHERE s.kind = l.kind AND s.subject = l.subject)",
+                parameters(Arrays.asList(keptKinds, at, lastSeen, lastRun, scans, keptKinds), stagedParameters));
+        update(c, "seen again", "UPDATE " + entries + " l SET severity = " + SEVERITY + ", evidence = s.evidence,"
+                + " plugin_unique_identifier = s.plugin_unique_identifier, plugin_id = s.plugin_id, tenant_id = s.tenant_id,"
                 + " first_scan = CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
-                + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM m WHERE NOT m.gone AND l.id = m.id RETURNING 1),"
-                + " opened AS (INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
-                + " plugin_unique_identifier, plugin_id, tenant_id) SELECT m.kind, m.subject, " + SEVERITY.replace("s.kind", "m.kind")
-                + ", ?, ?, m.evidence, m.plugin_unique_identifier, m.plugin_id, m.tenant_id FROM m WHERE m.id IS NULL"
-                + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING RETURNING 1)"
-                + " SELECT (SELECT count(*) FROM closed), (SELECT count(*) FROM seen), (SELECT count(*) FROM opened)";
-        Object[] params = parameters(stagedParameters(kinds, values), Arrays.asList(keptKinds, severities, kinds, keptKinds, at, lastSeen,
-                lastRun, scans, severities, kinds, scan, severities, kinds, at, scan));
-        long t0 = System.nanoTime();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                ps.setObject(i + 1, params[i]);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                steps.append(steps.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                        "merged in one pass in %.3f s: closed or kept open %d, seen again and changed %d, opened %d",
-                        (System.nanoTime() - t0) / 1e9, rs.getLong(1), rs.getLong(2), rs.getLong(3)));
-            }
-        }
+                + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM " + staged + " s"
+                + " WHERE l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject"
+                + " AND (l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + SEVERITY
+                + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier"
+                + " OR l.plugin_id IS DISTINCT FROM s.plugin_id OR l.tenant_id IS DISTINCT FROM s.tenant_id)",
+                parameters(Arrays.asList(parameters(Arrays.asList(severities, kinds, scan), stagedParameters)),
+                        Arrays.asList(severities, kinds)));
+        update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + SEVERITY + ", ?, ?, s.evidence,"
+                + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + staged + " s"
+                + " WHERE NOT EXISTS (SELECT 1 FROM " + entries + " l WHERE l.closed_at IS NULL AND l.kind = s.kind"
+                + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
+                parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters));
     }
 
     /**
