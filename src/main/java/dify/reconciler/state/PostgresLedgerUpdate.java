@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -49,6 +50,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private final UUID runId;
     private final Duration retention;
     private final CopyChunk chunk = new CopyChunk(CHUNK_BYTES);
+    private final StagingDictionary dictionary = new StagingDictionary();
     private long staged;
     private long stagingNanos;
     private String problem;
@@ -67,9 +69,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             return;
         }
         long t0 = System.nanoTime();
-        String subject = FindingIdentity.subject(finding);
-        chunk.row(finding.kind().label(), subject, finding.pluginUniqueIdentifier(), finding.pluginId(), finding.tenantId(),
-                LedgerEvidence.encode(finding, subject));
+        stage(finding, dictionary, chunk);
         staged++;
         if (chunk.size() >= CHUNK_BYTES) {
             flush();
@@ -77,8 +77,50 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         stagingNanos += System.nanoTime() - t0;
     }
 
-    /** The columns of a staged row, in the order {@link #accept} writes them (the run comes from the COPY's transaction). */
-    static final String STAGED_COLUMNS = "kind, subject, plugin_unique_identifier, plugin_id, tenant_id, evidence";
+    /** Appends a finding's staged row to the chunk: {@link #STAGED_COLUMNS}, repeated strings by their code. */
+    static void stage(Finding finding, StagingDictionary dictionary, CopyChunk chunk) {
+        String subject = FindingIdentity.subject(finding);
+        Integer identifier = dictionary.code(finding.pluginUniqueIdentifier());
+        Integer plugin = dictionary.code(finding.pluginId());
+        Integer tenant = dictionary.code(finding.tenantId());
+        String evidence = LedgerEvidence.encode(finding, subject);
+        Integer evidenceCode = dictionary.code(evidence);
+        chunk.row(Integer.toString(finding.kind().ordinal() + 1), subject, code(identifier),
+                identifier == null ? finding.pluginUniqueIdentifier() : null, code(plugin), plugin == null ? finding.pluginId() : null,
+                code(tenant), tenant == null ? finding.tenantId() : null, code(evidenceCode), evidenceCode == null ? evidence : null);
+    }
+
+    private static String code(Integer code) {
+        return code == null ? null : code.toString();
+    }
+
+    /**
+     * The columns of a staged row, in the order {@link #accept} writes them (the run comes from the COPY's transaction).
+     * The kind is its position in {@link FindingKind#values()} (from 1); each other value is either a code of the run's
+     * {@link StagingDictionary} or, when it has none, its text (V14).
+     */
+    static final String STAGED_COLUMNS = "kind_code, subject, identifier_code, plugin_unique_identifier, plugin_code, plugin_id,"
+            + " tenant_code, tenant_id, evidence_code, evidence";
+
+    /**
+     * The staged rows of this run as the merge reads them, their codes replaced by the values: the dictionary is bound
+     * once per coded column, then the kinds, then the run ({@link #stagedParameters}). A row staged as text by the
+     * previous release (no codes) reads as it was written. No WITH inside: a subquery with one is planned on its own.
+     */
+    private String resolvedStaged() {
+        String dict = " LEFT JOIN unnest(?::text[]) WITH ORDINALITY AS %1$s(value, code) ON %1$s.code = s.%2$s_code";
+        return "(SELECT coalesce((?::text[])[s.kind_code], s.kind) AS kind, s.subject,"
+                + " coalesce(di.value, s.plugin_unique_identifier) AS plugin_unique_identifier, coalesce(dp.value, s.plugin_id) AS plugin_id,"
+                + " coalesce(dt.value, s.tenant_id) AS tenant_id, coalesce(de.value, s.evidence) AS evidence FROM "
+                + store.table("scan_findings") + " s" + String.format(Locale.ROOT, dict, "di", "identifier")
+                + String.format(Locale.ROOT, dict, "dp", "plugin") + String.format(Locale.ROOT, dict, "dt", "tenant")
+                + String.format(Locale.ROOT, dict, "de", "evidence") + " WHERE s.run_id = ?)";
+    }
+
+    /** The parameters of {@link #resolvedStaged}, in order. */
+    private List<Object> stagedParameters(String[] kinds, String[] values) {
+        return Arrays.asList(kinds, values, values, values, values, runId);
+    }
 
     /**
      * Sends the chunk with one COPY on a pooled connection, in a transaction of its own that names the run its rows
@@ -138,6 +180,9 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                     st.execute("SET LOCAL statement_timeout = '10min'");
                     // The joins below hash a million staged identities: in memory, not in batches spilled to disk.
                     st.execute("SET LOCAL work_mem = '" + MERGE_WORK_MEM + "'");
+                    // Our own table and our own data: if the server crashes in the moment after this commit, the merge is
+                    // lost as a whole (never half applied) and the next scan stages and merges its findings again.
+                    st.execute("SET LOCAL synchronous_commit = off");
                     // The staged rows were just copied: without statistics the planner takes them for a handful
                     // and joins a million of them by index probes instead of hashing them (V12 keeps the sample small).
                     step("analyze", () -> st.execute("ANALYZE " + scanned));
@@ -156,39 +201,22 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                     lastSeen = rs.getTimestamp(3);
                 }
                 long scan = scans + 1;
-                // What this successful scan did not see is gone: close it (kept for history until the retention),
-                // writing down the counters it had. A kind whose check did not run keeps its entries open, but this scan
-                // did not see them either: their counters are written down as they were (so last_run is not this run
-                // and no plan acts on them meanwhile), once. One hash anti-join: the staged rows are read once for both.
                 String[] keptKinds = keptOpen.toArray(String[]::new);
-                update(c, "closed or kept open", "UPDATE " + entries + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL"
-                        + " ELSE ?::timestamptz END, last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
-                        + " consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
-                        + " WHERE l.closed_at IS NULL AND (l.kind <> ALL (?::text[]) OR l.last_seen IS NULL) AND NOT EXISTS (SELECT 1 FROM "
-                        + scanned + " s WHERE s.run_id = ? AND s.kind = l.kind AND s.subject = l.subject)", keptKinds, at, lastSeen,
-                        lastRun, scans, keptKinds, runId);
                 // The severity of each kind (not staged: it follows from the kind).
                 String[] kinds = Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new);
                 String[] severities = Arrays.stream(FindingKind.values()).map(k -> k.severity().label()).toArray(String[]::new);
-                String severity = "(?::text[])[array_position(?::text[], s.kind)]";
-                // Seen again: only an entry whose evidence, columns or severity changed is written, and an entry from before
-                // V12 starts being counted (its consecutive scans so far plus this one). The others are counted by ledger_scans.
-                update(c, "seen again", "UPDATE " + entries + " l SET severity = " + severity + ", evidence = s.evidence,"
-                        + " plugin_unique_identifier = s.plugin_unique_identifier, plugin_id = s.plugin_id, tenant_id = s.tenant_id,"
-                        + " first_scan = CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
-                        + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM " + scanned + " s"
-                        + " WHERE s.run_id = ? AND l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject"
-                        + " AND (l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + severity
-                        + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier"
-                        + " OR l.plugin_id IS DISTINCT FROM s.plugin_id OR l.tenant_id IS DISTINCT FROM s.tenant_id)", severities, kinds,
-                        scan, runId, severities, kinds);
-                // New identities; a finding staged twice by one scan is inserted once (the second conflicts and is skipped).
-                update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
-                        + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + severity + ", ?, ?, s.evidence,"
-                        + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + scanned + " s WHERE s.run_id = ?"
-                        + " AND NOT EXISTS (SELECT 1 FROM " + entries + " l WHERE l.closed_at IS NULL AND l.kind = s.kind"
-                        + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING", severities, kinds,
-                        at, scan, runId);
+                String[] values = dictionary.values();
+                if (anyOpen(c, entries)) {
+                    merge(c, entries, keptKinds, kinds, severities, values, at, lastSeen, lastRun, scans, scan);
+                } else {
+                    // Nothing open (a first scan, or every finding was fixed): every staged finding opens an entry, and
+                    // there is nothing to join them with. A finding staged twice by one scan is inserted once.
+                    update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                            + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + SEVERITY + ", ?, ?,"
+                            + " s.evidence, s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + resolvedStaged() + " s"
+                            + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
+                            parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters(kinds, values)));
+                }
                 update(c, "expired", "DELETE FROM " + entries + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
                 update(c, "counted", "UPDATE " + store.table("ledger_scans") + " SET scans = ?, last_run = ?, last_seen = ?", scan,
                         runId, at);
@@ -207,6 +235,64 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             abandon();
             return LedgerView.EMPTY;
         }
+    }
+
+    private static Object[] parameters(List<Object> first, List<Object> then) {
+        List<Object> all = new ArrayList<>(first);
+        all.addAll(then);
+        return all.toArray();
+    }
+
+    /** The severity of a staged row's kind: the severities, then the kinds, are bound. */
+    private static final String SEVERITY = "(?::text[])[array_position(?::text[], s.kind)]";
+
+    private static boolean anyOpen(Connection c, String entries) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + entries + " WHERE closed_at IS NULL)");
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * Merges the staged rows into the open entries with three hash joins (V14 tried one pass, a full join kept to the
+     * differences: it measured no faster, see docs/benchmark.md). An entry seen again unchanged is not written:
+     * ledger_scans counts it.
+     * <ul>
+     * <li>Not seen: closed (kept for history until the retention), its counters written down. A kind whose check did
+     * not run keeps its entries open, but this scan did not see them either: their counters are written down as they
+     * were (so last_run is not this run and no plan acts on them meanwhile), once.
+     * <li>Seen again and changed: the new evidence and columns; an entry from before V12 starts being counted (its
+     * consecutive scans so far plus this one).
+     * <li>New: opened; a finding staged twice by one scan is inserted once (the second conflicts and is skipped).
+     * </ul>
+     */
+    private void merge(Connection c, String entries, String[] keptKinds, String[] kinds, String[] severities, String[] values,
+            Timestamp at, Timestamp lastSeen, Object lastRun, long scans, long scan) throws SQLException {
+        String staged = resolvedStaged();
+        List<Object> stagedParameters = stagedParameters(kinds, values);
+        update(c, "closed or kept open", "UPDATE " + entries + " l SET closed_at = CASE WHEN l.kind = ANY (?::text[]) THEN NULL"
+                + " ELSE ?::timestamptz END, last_seen = coalesce(l.last_seen, ?), last_run = coalesce(l.last_run, ?),"
+                + " consecutive_scans = coalesce(l.consecutive_scans, (? - l.first_scan + 1)::integer)"
+                + " WHERE l.closed_at IS NULL AND (l.kind <> ALL (?::text[]) OR l.last_seen IS NULL) AND NOT EXISTS (SELECT 1 FROM "
+                + staged + " s WHERE s.kind = l.kind AND s.subject = l.subject)",
+                parameters(Arrays.asList(keptKinds, at, lastSeen, lastRun, scans, keptKinds), stagedParameters));
+        update(c, "seen again", "UPDATE " + entries + " l SET severity = " + SEVERITY + ", evidence = s.evidence,"
+                + " plugin_unique_identifier = s.plugin_unique_identifier, plugin_id = s.plugin_id, tenant_id = s.tenant_id,"
+                + " first_scan = CASE WHEN l.consecutive_scans IS NULL THEN l.first_scan ELSE ? - l.consecutive_scans END,"
+                + " last_seen = NULL, last_run = NULL, consecutive_scans = NULL FROM " + staged + " s"
+                + " WHERE l.closed_at IS NULL AND l.kind = s.kind AND l.subject = s.subject"
+                + " AND (l.consecutive_scans IS NOT NULL OR l.evidence <> s.evidence OR l.severity <> " + SEVERITY
+                + " OR l.plugin_unique_identifier IS DISTINCT FROM s.plugin_unique_identifier"
+                + " OR l.plugin_id IS DISTINCT FROM s.plugin_id OR l.tenant_id IS DISTINCT FROM s.tenant_id)",
+                parameters(Arrays.asList(parameters(Arrays.asList(severities, kinds, scan), stagedParameters)),
+                        Arrays.asList(severities, kinds)));
+        update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + SEVERITY + ", ?, ?, s.evidence,"
+                + " s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + staged + " s"
+                + " WHERE NOT EXISTS (SELECT 1 FROM " + entries + " l WHERE l.closed_at IS NULL AND l.kind = s.kind"
+                + " AND l.subject = s.subject) ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
+                parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters));
     }
 
     /**

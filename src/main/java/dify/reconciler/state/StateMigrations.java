@@ -21,7 +21,8 @@ final class StateMigrations implements ResourceProvider {
     static final List<String> FILES = List.of("V1__runs_ledger_listings.sql", "V2__remediation.sql", "V3__quarantine_objects.sql",
             "V4__breaker.sql", "V5__cache_invalidation.sql", "V6__purge_and_service_remediation.sql",
             "V7__object_action_completion.sql", "V8__ledger_at_scale.sql", "V9__deep_verify_cache.sql",
-            "V10__notify_state.sql", "V11__approval_and_suspension.sql", "V12__ledger_merge.sql", "V13__ledger_compact_evidence.sql");
+            "V10__notify_state.sql", "V11__approval_and_suspension.sql", "V12__ledger_merge.sql", "V13__ledger_compact_evidence.sql",
+            "V14__ledger_staging_dictionary.sql");
 
     @Override
     public LoadableResource getResource(String name) {

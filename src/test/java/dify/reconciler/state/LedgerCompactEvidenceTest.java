@@ -134,6 +134,75 @@ class LedgerCompactEvidenceTest {
     }
 
     /**
+     * V14 (staging dictionary): rows a V13 scan staged as text before the upgrade (a scan in flight during a rolling
+     * upgrade) are merged after V14 into the same API output, and a ledger V13 wrote is read the same.
+     */
+    @Test
+    void rowsStagedAsTextByV13AreMergedAfterV14WithTheSameApiOutput() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            migrate(db, "13");
+            UUID run = UUID.randomUUID();
+            try (Connection c = db.connect()) {
+                for (Finding f : ALL) {
+                    String subject = FindingIdentity.subject(f);
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO plugin_reconciler.scan_findings (run_id, kind, subject,"
+                            + " plugin_unique_identifier, plugin_id, tenant_id, evidence) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                        ps.setObject(1, run);
+                        ps.setString(2, f.kind().label());
+                        ps.setString(3, subject);
+                        ps.setString(4, f.pluginUniqueIdentifier());
+                        ps.setString(5, f.pluginId());
+                        ps.setString(6, f.tenantId());
+                        ps.setString(7, LedgerEvidence.encode(f, subject));
+                        ps.executeUpdate();
+                    }
+                }
+            }
+            StateStore store = store(db); // V14 runs here
+            assertEquals("14", single(db, "SELECT max(version::int)::text FROM plugin_reconciler.flyway_schema_history"));
+            PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, run, Duration.ofDays(30));
+            update.complete(AT, ALL, Map.of());
+            assertNull(update.problem());
+            assertEquals(expectedEntries(), apiEntries(store, db.dataSource()), "GET /api/v1/ledger after V14");
+            assertEquals(sorted(ALL), sorted(planned(db, run)), "plans read the findings as scanned");
+        }
+    }
+
+    /**
+     * More distinct strings than the staging dictionary holds: the first ones are staged as codes, the rest as text, and
+     * every entry reads back with its own values, on the scan that opens them and on the next one, which changes all.
+     */
+    @Test
+    void valuesPastTheDictionarysRoomAreStagedAsTextAndReadBackTheSame() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            StateStore store = store(db);
+            int n = StagingDictionary.MAX_ENTRIES + 50;
+            for (String tenant : List.of("tenant-", "moved-")) {
+                List<Finding> findings = new ArrayList<>();
+                Map<String, String> expected = new LinkedHashMap<>();
+                for (int i = 0; i < n; i++) {
+                    Finding f = Finding.row(FindingKind.CATEGORY_ROW_ORPHANED, "tool_installations", new UUID(5, i).toString(),
+                            "acme/p" + (i % 3) + ":1@x", "acme/p" + (i % 3), tenant + i, ObservedVersion.row(AT), "detail " + (i % 2));
+                    findings.add(f);
+                    expected.put(FindingIdentity.subject(f),
+                            f.pluginUniqueIdentifier() + "|" + f.pluginId() + "|" + f.tenantId() + "|" + f.detail());
+                }
+                merge(store, UUID.randomUUID(), AT, findings, java.util.Set.of());
+                Map<String, String> read = new LinkedHashMap<>();
+                try (Connection c = db.connect();
+                        ResultSet rs = c.createStatement().executeQuery("SELECT subject,"
+                                + " plugin_unique_identifier || '|' || plugin_id || '|' || tenant_id || '|' || (evidence->>'detail')"
+                                + " FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL ORDER BY id")) {
+                    while (rs.next()) {
+                        read.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+                assertEquals(expected, read, "entries staged with tenants " + tenant + "*");
+            }
+        }
+    }
+
+    /**
      * A kind whose check did not run keeps its entries open in the same statement that closes the others: written
      * down with the counts they had (not this run), and not written again by the next such scan.
      */

@@ -79,11 +79,10 @@ public final class LedgerMergeBench {
         CopyChunk chunk = new CopyChunk(PostgresLedgerUpdate.CHUNK_BYTES);
         Instant changedAt = Instant.parse("2026-10-01T00:00:00Z");
         long bytes = 0;
+        StagingDictionary dictionary = new StagingDictionary();
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            Finding f = finding(i, changedAt);
-            String subject = FindingIdentity.subject(f);
-            chunk.row(f.kind().label(), subject, f.pluginUniqueIdentifier(), f.pluginId(), f.tenantId(), LedgerEvidence.encode(f, subject));
+            PostgresLedgerUpdate.stage(finding(i, changedAt), dictionary, chunk);
             if (chunk.size() >= PostgresLedgerUpdate.CHUNK_BYTES) {
                 bytes += chunk.size();
                 chunk.reset();
