@@ -13,6 +13,7 @@ import dify.reconciler.testsupport.RemediationRecords;
 import dify.reconciler.testsupport.S3ObjectWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
 import java.nio.file.Files;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -45,8 +47,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * every object exactly as planted.
  *
  * <p>
- * The default run kills at two points (about half a minute each); {@code -Dfault.sweep=true} (the {@code fault-sweep} Maven
- * profile) kills after every action count with several delays (docs/guarantees.md).
+ * The default suite kills at one point (after five actions, about half a minute), the sweep ({@link Sweep}) at one more
+ * (after the first action); each of these rounds must really kill mid-apply. {@code -Dfault.sweep=true} (the
+ * {@code fault-sweep} Maven profile) kills after every action count with several delays (docs/guarantees.md).
  */
 class CrashSweepIT {
 
@@ -67,6 +70,7 @@ class CrashSweepIT {
     }
 
     @Test
+    @Tag(Sweep.TAG)
     void killedAnywhereInAnApplyNothingIsLostRecoveryLeavesNothingTwiceAndRestoreIsExact(@TempDir Path tmp) throws Exception {
         S3ProxyServer s3 = S3ProxyServer.shared();
         String bucket = s3.createBucket("crash-sweep-" + System.nanoTime());
@@ -87,7 +91,8 @@ class CrashSweepIT {
             Map<String, String> armed = EagerRemediation.armed(env);
 
             int killed = 0;
-            for (KillPoint point : killPoints()) {
+            List<KillPoint> points = killPoints();
+            for (KillPoint point : points) {
                 Path planFile = tmp.resolve("plan-" + point.actions() + "-" + point.delayMillis() + ".json");
                 PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
                 assertEquals(1, plan.exitCode(), point + ": " + plan.stdout() + plan.stderr());
@@ -115,13 +120,13 @@ class CrashSweepIT {
                 assertEquals(planted, BucketContents.of(client, bucket), point + ": restore puts back every object's exact bytes");
                 assertEquals(tables, TableDump.daemon(db), point + ": restore puts back every daemon table exactly");
             }
-            assertTrue(killed >= (SWEEP ? 30 : 2), "most rounds must really kill mid-apply, not find it finished: " + killed);
+            assertTrue(killed >= (SWEEP ? 30 : points.size()), "most rounds must really kill mid-apply, not find it finished: " + killed);
         }
     }
 
     private static List<KillPoint> killPoints() {
         if (!SWEEP) {
-            return List.of(new KillPoint(1, 0), new KillPoint(5, 2));
+            return Sweep.part(List.of(new KillPoint(1, 0), new KillPoint(5, 2)), p -> p.actions() == 5);
         }
         List<KillPoint> points = new ArrayList<>();
         for (int actions = 0; actions < ACTIONS; actions++) {

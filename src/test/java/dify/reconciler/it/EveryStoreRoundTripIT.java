@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * copy, a missing package), a re-created asset and a replaced installed copy. {@code plan} and an unarmed
  * {@code apply} change no object; armed, exactly the targets change (a replaced object's old bytes kept under the
  * quarantine prefix first), the next scan is clean, no row changes, and {@code restore --all} gives back every
- * object's exact bytes. One backend while developing it: {@code -Dtest.stores=<name>}.
+ * object's exact bytes. On S3 also the folder placeholders {@code plugin/} and {@code plugin/junjiem/} (quarantined with
+ * the other actions) and an unarmed {@code restore --all}, which lists each item once and changes nothing. One backend
+ * while developing it: {@code -Dtest.stores=<name>}.
  */
 class EveryStoreRoundTripIT {
 
@@ -89,8 +92,21 @@ class EveryStoreRoundTripIT {
             String differsKey = differs.pkg().key(LAYOUT.installed());
             store.writer().put(differsKey, signed.bytes());
             written.put(differsKey, sha256(differs.pkg().bytes()));
+            List<String> quarantined = new ArrayList<>(List.of(orphan, invalid, staleAsset));
+            boolean s3 = backend.name().equals("s3");
+            if (s3) {
+                // The folder placeholders S3 consoles and copy tools create: empty objects the daemon lists under plugin/
+                // and logs as an invalid (empty) identifier every 30 s, the case this product started from. Not
+                // langgenius/: S3Proxy's filesystem backend keeps a placeholder as a folder whose modified time moves
+                // when apply writes a copy below it, so apply (rightly) skips it as changed since the scan.
+                for (String placeholder : List.of(LAYOUT.installed(), LAYOUT.installed() + "junjiem/")) {
+                    store.writer().put(placeholder, "");
+                    quarantined.add(placeholder);
+                }
+            }
+            int actions = 4 + quarantined.size();
             Map<String, String> planted = store.contents();
-            for (String key : List.of(orphan, invalid, staleAsset)) {
+            for (String key : quarantined) {
                 moved.put(key, planted.get(store.storeKey(key)));
             }
 
@@ -98,10 +114,13 @@ class EveryStoreRoundTripIT {
             PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
             assertEquals(1, plan.exitCode(), backend + ": " + plan.stdout() + plan.stderr());
             JsonNode doc = JSON.readTree(planFile.toFile());
-            assertEquals(7, doc.get("actions").size(), backend + ": " + doc);
+            assertEquals(actions, doc.get("actions").size(), backend + ": " + doc);
+            if (s3) {
+                assertTrue(doc.get("actions").toString().contains("\"key\":\"" + LAYOUT.installed() + "\""), doc.toString());
+            }
             assertEquals(planted, store.contents(), backend + ": plan changes no object");
 
-            if (backend.name().equals("s3")) {
+            if (s3) {
                 // Whether an apply may write is decided before any store is touched, the same for every backend:
                 // one backend proves the unarmed apply of this plan writes nothing (a launch less for the others).
                 PackagedApp.Outcome dry = PackagedApp.run(env, "apply", "--plan", planFile.toString());
@@ -113,7 +132,7 @@ class EveryStoreRoundTripIT {
             Map<String, String> armed = EagerRemediation.armed(env);
             PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
             assertEquals(0, apply.exitCode(), backend + ": " + apply.stdout() + apply.stderr());
-            assertTrue(apply.stdout().contains("applied 7,"), backend + ": " + apply.stdout());
+            assertTrue(apply.stdout().contains("applied " + actions + ","), backend + ": " + apply.stdout());
             Map<String, String> expected = new TreeMap<>(planted);
             moved.forEach((key, hash) -> {
                 expected.remove(store.storeKey(key));
@@ -129,8 +148,20 @@ class EveryStoreRoundTripIT {
             assertEquals(0, scan.exitCode(), backend + ": " + scan.stdout() + scan.stderr());
             assertEquals(0, JSON.readTree(scan.stdout()).get("summary").get("total").asInt(), scan.stdout());
 
+            // Each action is one item to restore, the replaced installed copy two (its old bytes, the copy we wrote).
+            int items = actions + 1;
+            if (s3) {
+                // Unarmed, restore lists what it would put back: each item once, nothing changed.
+                PackagedApp.Outcome dryRestore = PackagedApp.run(env, "restore", "--all");
+                assertEquals(0, dryRestore.exitCode(), dryRestore.stdout() + dryRestore.stderr());
+                assertEquals(items, dryRestore.stdout().lines().filter(l -> l.startsWith("[DRY RUN] would restore")).count(),
+                        dryRestore.stdout());
+                assertEquals(1, dryRestore.stdout().lines().filter(l -> l.contains(orphan)).count(), dryRestore.stdout());
+                assertEquals(expected, store.contents(), "an unarmed restore changes no object");
+            }
             PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
             assertEquals(0, restore.exitCode(), backend + ": " + restore.stdout() + restore.stderr());
+            assertTrue(restore.stdout().contains("Restored " + items + " of " + items), backend + ": " + restore.stdout());
             assertEquals(planted, store.contents(), backend + ": restore puts back every object's exact bytes");
             assertEquals(tables, TableDump.daemon(db), backend + ": restore changes no row");
         }

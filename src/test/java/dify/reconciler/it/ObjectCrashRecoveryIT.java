@@ -64,12 +64,12 @@ class ObjectCrashRecoveryIT {
     private static final Set<String> VIA_APPLY = Set.of("quarantine_object:quarantine-copied", "copy_object:target-replaced");
 
     /**
-     * The kills of the default suite: per action one rolled back and one completed, one of each recovered by
-     * {@code recover} and one by the next {@code apply}. Every one of these steps is also interrupted in process on every
-     * distinct adapter's turn ({@code EveryStoreRecoveryAndPurgeTest}); the sweep ({@link Sweep}) kills at the other four.
+     * The kills of the default suite: one per action, one rolled back (by the next {@code apply}) and one completed (by
+     * {@code recover}); the undecided case below kills a third time. Every object step is also interrupted in process on
+     * every distinct adapter's turn ({@code EveryStoreRecoveryAndPurgeTest}); the sweep ({@link Sweep}) kills at the other
+     * six.
      */
-    static final Set<String> DEFAULT_STEPS = Set.of("quarantine_object:quarantine-copied", "quarantine_object:original-deleted",
-            "copy_object:replacement-intent-recorded", "copy_object:target-replaced");
+    static final Set<String> DEFAULT_STEPS = Set.of("quarantine_object:quarantine-copied", "copy_object:replacement-recorded");
 
     @Test
     @Tag(Sweep.TAG)
