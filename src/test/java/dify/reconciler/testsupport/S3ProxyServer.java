@@ -116,8 +116,21 @@ public final class S3ProxyServer implements AutoCloseable {
         return start(null);
     }
 
+    /**
+     * Starts a private instance on another of S3Proxy's local backends ({@code jclouds.provider}: {@code filesystem},
+     * the default, or {@code transient}, which keeps objects in memory, so {@link #putDirectly} cannot seed it); the
+     * caller closes it. For the listing benchmark, which compares the two.
+     */
+    public static S3ProxyServer startWithBackend(String provider) {
+        return start(null, provider);
+    }
+
     /** @param virtualHost {@code s3proxy.virtual-host}: buckets are also served as {@code <bucket>.<virtualHost>}; null: none */
     private static S3ProxyServer start(String virtualHost) {
+        return start(virtualHost, "filesystem");
+    }
+
+    private static S3ProxyServer start(String virtualHost, String provider) {
         Path jar = locateJar();
         try {
             Path workDir = Files.createTempDirectory("s3proxy-");
@@ -130,7 +143,7 @@ public final class S3ProxyServer implements AutoCloseable {
                     "s3proxy.authorization=aws-v4",
                     "s3proxy.identity=" + ACCESS_KEY,
                     "s3proxy.credential=" + SECRET_KEY,
-                    "jclouds.provider=filesystem",
+                    "jclouds.provider=" + provider,
                     "jclouds.filesystem.basedir=" + data,
                     // jclouds' own identity is unused by the filesystem provider but must be present.
                     "jclouds.identity=" + ACCESS_KEY,
