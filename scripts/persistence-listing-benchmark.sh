@@ -7,8 +7,10 @@
 #
 #   scripts/persistence-listing-benchmark.sh [OBJECTS] [TENANTS] ["CONCURRENCIES"]
 #       default: 2000000 2000 "1 4 8" (1 = the sequential listing); BENCH_XMX overrides 192m; MVN_ARGS e.g. -o;
-#       BENCH_BACKEND: S3Proxy's backend, filesystem (default; seeded straight into its folder) or transient (in
-#       memory; seeded by PUTs through the S3 API)
+#       BENCH_BACKEND: the server: swift (default: OpenStack Swift with s3api, Debian's packages
+#       swift-proxy swift-account swift-container swift-object memcached; rows written straight into the container
+#       database), or S3Proxy's filesystem (seeded straight into its folder) or transient (in memory, PUT through the S3
+#       API); BENCH_LATENCY_MS (default 0): every request delayed by this much (S3's round trip, which concurrency overlaps)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 objects=${1:-2000000}
@@ -19,4 +21,4 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8
 ./mvnw -B -q ${MVN_ARGS:-} dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 uptime
 exec java -Xmx"${BENCH_XMX:-192m}" -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
-  dify.reconciler.bench.PersistenceListingBenchmark "$objects" "$tenants" "$concurrencies" "${BENCH_BACKEND:-filesystem}"
+  dify.reconciler.bench.PersistenceListingBenchmark "$objects" "$tenants" "$concurrencies" "${BENCH_BACKEND:-swift}" "${BENCH_LATENCY_MS:-0}"

@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The listing of {@code persistence/} (issue 20): one sequential listing against the listing folder by folder with
- * several in flight ({@link ParallelPrefixListing}), on S3Proxy holding OBJECTS objects under
+ * several in flight ({@link ParallelPrefixListing}), on a real S3 API server holding OBJECTS objects under
  * {@code persistence/<tenant>/<plugin>/} across TENANTS tenants. Prints the time of one ListObjectsV2 page of the whole
  * prefix and of one tenant's folder (what a page costs the server), the wall time and the peak heap of each listing and
  * the process's peak RSS (VmHWM); exits 1 unless every listing returned the same keys in the same order (count and an
@@ -43,11 +43,13 @@ import software.amazon.awssdk.services.s3.S3Client;
  * </pre>
  *
  * Arguments: OBJECTS, TENANTS, the concurrencies to measure (1 is the sequential listing, {@link ObjectStorage#list}),
- * the S3Proxy backend ({@code filesystem}, the default, or {@code transient}, in memory). Both of S3Proxy 4.1's local
- * backends answer every page by walking and sorting all the objects under the prefix's folder, so a page's cost grows
- * with the prefix, not with the page (docs/benchmark.md). On {@code filesystem} the objects are written straight into
- * S3Proxy's folder (as {@code S3ProxyServer.putDirectly} does); on {@code transient} they are PUT through the S3 API,
- * {@value #SEED_THREADS} at a time.
+ * the server, and a delay in milliseconds added to every request (default 0; {@link FaultyHttpProxy}). The server is
+ * {@code swift} (the default, {@link SwiftS3Server}: a page costs the same whatever the bucket holds, as on S3; rows
+ * written straight into its container database) or one of S3Proxy's local backends, {@code filesystem} (objects
+ * written straight into its folder) or {@code transient} (in memory; PUT through the S3 API, {@value #SEED_THREADS} at
+ * a time). Both of S3Proxy 4.1's local backends answer every page by walking and sorting all the objects under the
+ * prefix's folder, so there a page's cost grows with the prefix and the sequential listing's with the square of
+ * OBJECTS (docs/benchmark.md).
  */
 public final class PersistenceListingBenchmark {
 
@@ -63,7 +65,7 @@ public final class PersistenceListingBenchmark {
         for (String c : (args.length > 2 ? args[2] : "1 4 8").trim().split("\\s+")) {
             concurrencies.add(Integer.parseInt(c));
         }
-        String backend = args.length > 3 ? args[3] : "filesystem";
+        String backend = args.length > 3 ? args[3] : "swift";
         long latencyMillis = args.length > 4 ? Long.parseLong(args[4]) : 0;
         String bucket = "persistence-bench";
         List<AutoCloseable> servers = new ArrayList<>();
