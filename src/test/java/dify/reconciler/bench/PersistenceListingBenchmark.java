@@ -54,6 +54,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class PersistenceListingBenchmark {
 
     private static final int SEED_THREADS = 4;
+    private static final long WARM_UP_KEYS = 50_000;
 
     private PersistenceListingBenchmark() {
     }
@@ -99,9 +100,7 @@ public final class PersistenceListingBenchmark {
                         client.createBucket(b -> b.bucket(bucket));
                     }
                     t0 = System.nanoTime();
-                    List<String> keys = new ArrayList<>(objects);
-                    seed(objects, tenants, keys::add);
-                    swift.seedListing(keys.iterator());
+                    swift.seedListing(keys -> seed(objects, tenants, keys));
                 }
                 default -> throw new IllegalArgumentException("backend is filesystem, transient or swift, was " + backend);
             }
@@ -116,22 +115,24 @@ public final class PersistenceListingBenchmark {
                 endpoint = delay.endpoint();
                 System.out.printf(Locale.ROOT, "every request delayed by %d ms (FaultyHttpProxy)%n", latencyMillis);
             }
-            try (S3Client client = S3ProxyServer.newClient(endpoint, accessKey, secretKey)) {
-                System.out.printf(Locale.ROOT,
-                        "one page (1,000 keys) of persistence/: %.0f ms; of one tenant's folder (%,d objects): %.0f ms%n",
-                        pageMillis(client, bucket, "persistence/"), objects / tenants,
-                        pageMillis(client, bucket, "persistence/" + tenant(tenants / 2) + "/"));
-            }
             Result reference = null;
             double sequentialSeconds = 0;
-            System.out.println("| listing | objects | wall time | against sequential | peak heap |");
-            System.out.println("|---|---:|---:|---:|---:|");
             try (ObjectStorage storage = new S3ObjectStorage(S3ProxyServer.newClient(endpoint, accessKey, secretKey), bucket,
                     S3ObjectStorage.DEFAULT_PAGE_SIZE,
                     StorageRequestListener.NO_OP)) {
-                // Warm-up (JIT, S3Proxy's caches), not reported: one parallel listing, which exercises the same
-                // per-folder listing as the sequential one at a fraction of its cost on S3Proxy (see the class comment).
-                list(storage, concurrencies.stream().mapToInt(Integer::intValue).max().orElse(4));
+                // Warm-up (JIT, the server's caches), not reported: the first WARM_UP_KEYS keys of a parallel listing
+                // and of a sequential one, which runs the same code paths at a fraction of a whole listing's cost.
+                list(storage, concurrencies.stream().mapToInt(Integer::intValue).max().orElse(4), WARM_UP_KEYS);
+                list(storage, 1, WARM_UP_KEYS);
+                // After the warm-up, so the server's caches are as warm as for the listings measured.
+                try (S3Client client = S3ProxyServer.newClient(endpoint, accessKey, secretKey)) {
+                    System.out.printf(Locale.ROOT,
+                            "one page (1,000 keys) of persistence/: %.0f ms; of one tenant's folder (%,d objects): %.0f ms%n",
+                            pageMillis(client, bucket, "persistence/"), objects / tenants,
+                            pageMillis(client, bucket, "persistence/" + tenant(tenants / 2) + "/"));
+                }
+                System.out.println("| listing | objects | wall time | against sequential | peak heap |");
+                System.out.println("|---|---:|---:|---:|---:|");
                 for (int concurrency : concurrencies) {
                     Result r = list(storage, concurrency);
                     if (r.count != objects || (reference != null && (r.count != reference.count || r.digest != reference.digest))) {
@@ -164,6 +165,11 @@ public final class PersistenceListingBenchmark {
     }
 
     private static Result list(ObjectStorage storage, int concurrency) {
+        return list(storage, concurrency, Long.MAX_VALUE);
+    }
+
+    /** @param limit keys read before the listing is closed (the warm-up's bound) */
+    private static Result list(ObjectStorage storage, int concurrency, long limit) {
         System.gc();
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == MemoryType.HEAP).toList();
@@ -174,7 +180,7 @@ public final class PersistenceListingBenchmark {
         String previous = null;
         try (Stream<StoredObject> listing = ParallelPrefixListing.list(storage, "persistence/", concurrency, 1000)) {
             Iterator<StoredObject> it = listing.iterator();
-            while (it.hasNext()) {
+            while (count < limit && it.hasNext()) {
                 String key = it.next().key();
                 if (previous != null && KeyOrder.compare(previous, key) >= 0) {
                     throw new IllegalStateException("out of order: " + key + " after " + previous);

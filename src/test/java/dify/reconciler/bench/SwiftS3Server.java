@@ -14,9 +14,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -130,11 +130,11 @@ final class SwiftS3Server implements AutoCloseable {
     }
 
     /**
-     * Writes {@code keys} (1-byte objects, in any order) as rows of the bucket's container database, in one
-     * transaction, through Python's sqlite3 with Swift's {@code chexor} (Swift's own schema and triggers keep the
-     * container's counts and hash).
+     * Writes the keys {@code generator} hands its consumer (1-byte objects, in any order) as rows of the bucket's
+     * container database, in one transaction, streamed to Python's sqlite3 with Swift's {@code chexor} (Swift's own
+     * schema and triggers keep the container's counts and hash), so no list of millions of keys is held here.
      */
-    void seedListing(Iterator<String> keys) throws IOException, InterruptedException {
+    void seedListing(Consumer<Consumer<String>> generator) throws IOException, InterruptedException {
         Path db;
         try (Stream<Path> files = Files.walk(workDir.resolve("srv/d1/containers"))) {
             List<Path> dbs = files.filter(p -> p.toString().endsWith(".db")).toList();
@@ -157,13 +157,17 @@ final class SwiftS3Server implements AutoCloseable {
                 """;
         Process python = new ProcessBuilder(List.of("/usr/bin/python3", "-c", script, db.toString()))
                 .redirectErrorStream(true).redirectOutput(workDir.resolve("seed.log").toFile()).start();
-        IOException writeFailure = null;
+        UncheckedIOException writeFailure = null;
         try (BufferedWriter in = new BufferedWriter(new OutputStreamWriter(python.getOutputStream(), StandardCharsets.UTF_8))) {
-            while (keys.hasNext()) {
-                in.write(keys.next());
-                in.write('\n');
-            }
-        } catch (IOException e) {
+            generator.accept(key -> {
+                try {
+                    in.write(key);
+                    in.write('\n');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
             writeFailure = e; // Python stopped reading: its exit status and log say why
         }
         if (python.waitFor() != 0 || writeFailure != null) {
