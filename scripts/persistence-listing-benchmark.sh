@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Listing persistence/ (issue 20): one sequential listing against the listing tenant folder by tenant folder with
-# several in flight, on S3Proxy holding OBJECTS objects across TENANTS tenants. Prints the cost of one page, a table
+# several in flight, on a local S3 API server holding OBJECTS objects across TENANTS tenants. Prints the cost of one page, a table
 # (wall time, speed-up, peak heap per listing) and the peak RSS; exits 1 unless every listing returned the same keys in
 # the same order. docs/benchmark.md says why S3Proxy's page cost grows with the prefix (so the sequential listing's
 # time grows with the square of OBJECTS there) and how long each size takes.

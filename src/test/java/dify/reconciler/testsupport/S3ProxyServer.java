@@ -30,7 +30,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * A real S3 API server for tests: S3Proxy run as its own JVM from its standalone jar (system property
  * {@code s3proxy.jar}, set by the pom; falls back to {@code target/s3proxy/s3proxy.jar}). It listens on
  * 127.0.0.1 only, on a free port, checks AWS signature v4 against fixed test credentials and keeps
- * objects in jclouds' {@code filesystem} backend under a temp folder that {@link #close()} deletes.
+ * objects in its {@code filesystem} backend (S3Proxy's own since 4.x; the property names still say jclouds)
+ * under a temp folder that {@link #close()} deletes.
  *
  * <p>Starting costs about a second, so tests share one instance per JVM through {@link #shared()} and
  * isolate themselves with their own bucket ({@link #createBucket(String)}).
