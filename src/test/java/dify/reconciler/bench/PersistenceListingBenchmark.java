@@ -152,7 +152,7 @@ public final class PersistenceListingBenchmark {
                     System.out.println(line);
                 }
             }
-            System.out.printf(Locale.ROOT, "peak RSS of this JVM (VmHWM, S3Proxy is another process): %s%n", vmHwm());
+            System.out.printf(Locale.ROOT, "peak RSS of this JVM (VmHWM; the server runs in other processes): %s%n", vmHwm());
             System.out.println("all listings returned the same " + reference.count + " keys in the same order");
         } finally {
             for (int i = servers.size() - 1; i >= 0; i--) {
