@@ -30,7 +30,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * A real S3 API server for tests: S3Proxy run as its own JVM from its standalone jar (system property
  * {@code s3proxy.jar}, set by the pom; falls back to {@code target/s3proxy/s3proxy.jar}). It listens on
  * 127.0.0.1 only, on a free port, checks AWS signature v4 against fixed test credentials and keeps
- * objects in jclouds' {@code filesystem} backend under a temp folder that {@link #close()} deletes.
+ * objects in its {@code filesystem} backend (S3Proxy's own since 4.x; the property names still say jclouds)
+ * under a temp folder that {@link #close()} deletes.
  *
  * <p>Starting costs about a second, so tests share one instance per JVM through {@link #shared()} and
  * isolate themselves with their own bucket ({@link #createBucket(String)}).
@@ -116,8 +117,21 @@ public final class S3ProxyServer implements AutoCloseable {
         return start(null);
     }
 
+    /**
+     * Starts a private instance on another of S3Proxy's local backends ({@code jclouds.provider}: {@code filesystem},
+     * the default, or {@code transient}, which keeps objects in memory, so {@link #putDirectly} cannot seed it); the
+     * caller closes it. For the listing benchmark, which compares the two.
+     */
+    public static S3ProxyServer startWithBackend(String provider) {
+        return start(null, provider);
+    }
+
     /** @param virtualHost {@code s3proxy.virtual-host}: buckets are also served as {@code <bucket>.<virtualHost>}; null: none */
     private static S3ProxyServer start(String virtualHost) {
+        return start(virtualHost, "filesystem");
+    }
+
+    private static S3ProxyServer start(String virtualHost, String provider) {
         Path jar = locateJar();
         try {
             Path workDir = Files.createTempDirectory("s3proxy-");
@@ -130,7 +144,7 @@ public final class S3ProxyServer implements AutoCloseable {
                     "s3proxy.authorization=aws-v4",
                     "s3proxy.identity=" + ACCESS_KEY,
                     "s3proxy.credential=" + SECRET_KEY,
-                    "jclouds.provider=filesystem",
+                    "jclouds.provider=" + provider,
                     "jclouds.filesystem.basedir=" + data,
                     // jclouds' own identity is unused by the filesystem provider but must be present.
                     "jclouds.identity=" + ACCESS_KEY,
