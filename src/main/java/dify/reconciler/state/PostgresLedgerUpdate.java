@@ -32,6 +32,19 @@ import org.postgresql.PGConnection;
  */
 final class PostgresLedgerUpdate implements LedgerUpdate {
 
+    /**
+     * A kind's staging code: its position in {@link FindingKind#values()}, from 1, which the merge binds as the array of
+     * labels of the same process (so the codes never outlive the run that staged them).
+     */
+    private static final Map<FindingKind, String> KIND_CODES = new EnumMap<>(FindingKind.class);
+
+    static {
+        FindingKind[] kinds = FindingKind.values();
+        for (int i = 0; i < kinds.length; i++) {
+            KIND_CODES.put(kinds[i], Integer.toString(i + 1));
+        }
+    }
+
     private static final Logger LOG = Logger.getLogger(PostgresLedgerUpdate.class);
 
     /**
@@ -85,7 +98,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         Integer tenant = dictionary.code(finding.tenantId());
         String evidence = LedgerEvidence.encode(finding, subject);
         Integer evidenceCode = dictionary.code(evidence);
-        chunk.row(Integer.toString(finding.kind().ordinal() + 1), subject, code(identifier),
+        chunk.row(KIND_CODES.get(finding.kind()), subject, code(identifier),
                 identifier == null ? finding.pluginUniqueIdentifier() : null, code(plugin), plugin == null ? finding.pluginId() : null,
                 code(tenant), tenant == null ? finding.tenantId() : null, code(evidenceCode), evidenceCode == null ? evidence : null);
     }

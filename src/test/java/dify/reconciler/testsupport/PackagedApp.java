@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 
 /**
  * Runs the packaged application ({@code target/quarkus-app/quarkus-run.jar}) as a separate JVM with a
@@ -40,7 +42,7 @@ public final class PackagedApp {
     /** quarkus-run.jar's Main-Class. */
     private static final String ENTRY_POINT = "io.quarkus.bootstrap.runner.QuarkusEntryPoint";
 
-    private static Path testHookDirectory;
+    private static Path testHookJar;
 
     /** Whether a run sets a test-only property, so it needs the test hook on its class path. */
     private static boolean setsTestProperty(Map<String, String> env, List<String> jvmOptions) {
@@ -49,25 +51,33 @@ public final class PackagedApp {
     }
 
     /** A directory holding only the test hook's class (not all test classes: no test configuration may leak in). */
-    private static synchronized Path testHookDirectory() {
-        if (testHookDirectory == null) {
+    /**
+     * A jar of the hook and its nested classes (its nest, which it loads when a step is reached), made once per test
+     * JVM. A jar, not a folder: the JVM refuses to make a class-data archive for a class path with a non-empty folder
+     * ("Cannot have non-empty directory in paths"), so launches with the hook, the crash and step tests', started
+     * without one.
+     */
+    private static synchronized Path testHookJar() {
+        if (testHookJar == null) {
             try {
-                Path dir = Files.createTempDirectory("test-hook");
-                // The hook and its nested classes (its nest), which it loads when a step is reached.
-                for (Class<?> c : TestStepHook.class.getNestMembers()) {
-                    String resource = c.getName().replace('.', '/') + ".class";
-                    Path target = dir.resolve(resource);
-                    Files.createDirectories(target.getParent());
-                    try (InputStream in = TestStepHook.class.getClassLoader().getResourceAsStream(resource)) {
-                        Files.copy(in, target);
+                Path jar = Files.createTempFile("test-hook", ".jar");
+                jar.toFile().deleteOnExit();
+                try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
+                    for (Class<?> c : TestStepHook.class.getNestMembers()) {
+                        String resource = c.getName().replace('.', '/') + ".class";
+                        out.putNextEntry(new JarEntry(resource));
+                        try (InputStream in = TestStepHook.class.getClassLoader().getResourceAsStream(resource)) {
+                            in.transferTo(out);
+                        }
+                        out.closeEntry();
                     }
                 }
-                testHookDirectory = dir;
+                testHookJar = jar;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
-        return testHookDirectory;
+        return testHookJar;
     }
 
     /** Per class path form (with or without the test hook): the class-data archive of this test JVM, being made or made. */
@@ -106,12 +116,14 @@ public final class PackagedApp {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-XX:TieredStopAtLevel=1", "-Xmx256m", "-Xlog:cds*=off", "-XX:ArchiveClassesAtExit=" + archive));
             if (withTestHook) {
-                command.addAll(List.of("-cp", testHookDirectory() + File.pathSeparator + jar(), ENTRY_POINT));
+                command.addAll(List.of("-cp", testHookJar() + File.pathSeparator + jar(), ENTRY_POINT));
             } else {
                 command.addAll(List.of("-jar", jar().toString()));
             }
             command.add("scan");
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            Path log = dir.resolve("archive.log");
+            log.toFile().deleteOnExit();
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             withoutInheritedSettings(pb.environment());
             String closed = "127.0.0.1";
             pb.environment().putAll(Map.of("LANG", "C.UTF-8", "DB_HOST", closed, "DB_PORT", "1", "DB_USERNAME", "nobody",
@@ -125,6 +137,10 @@ public final class PackagedApp {
             if (Files.isRegularFile(archive) && Files.size(archive) > 0) {
                 return Optional.of(archive);
             }
+            // Why not, so that a lost archive (and its cost in every launch) shows in the test log.
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            System.err.println("PackagedApp: the class-data archive launch (" + (withTestHook ? "with" : "without")
+                    + " the test hook) said: " + String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size())));
         } catch (IOException e) {
             // no archive: launches start without one, as they did before
         } catch (InterruptedException e) {
@@ -161,7 +177,7 @@ public final class PackagedApp {
         if (withTestHook) {
             // What `java -jar` does (the jar's manifest names its boot class path and main class), with the hook first.
             command.add("-cp");
-            command.add(testHookDirectory() + File.pathSeparator + jar());
+            command.add(testHookJar() + File.pathSeparator + jar());
             command.add(ENTRY_POINT);
         } else {
             command.add("-jar");
