@@ -258,7 +258,7 @@ class ScanCommandIT {
     /**
      * Default: a malformed setting of the scan, and a wrong remediation setting refused even in report mode; sweep: a
      * remediation setting out of range, the MySQL family's DB_TYPE (each value of it is refused in process by
-     * {@code DaemonSettingsTest}).
+     * {@code DaemonSettingsTest}), inventory listing on local storage and without its report's location.
      */
     @Test
     @Tag(Sweep.TAG)
@@ -288,6 +288,21 @@ class ScanCommandIT {
             Outcome o = PackagedApp.run(env, "scan");
             assertEquals(2, o.exitCode(), o::stderr);
             assertTrue(o.stderr().contains("DB_TYPE=oceanbase: oceanbase is not supported"), o.stderr());
+        }), new Launch("inventory listing on local storage", false, () -> {
+            Map<String, String> env = localEnv();
+            env.put("RECONCILER_STORAGE_LISTING", "inventory");
+            env.put("RECONCILER_STORAGE_INVENTORY_LOCATION", "s3://inventory/reports/dify-plugin/daily/");
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("reconciler.storage.listing=inventory reads Amazon S3 Inventory reports: it needs"
+                    + " PLUGIN_STORAGE_TYPE=aws_s3, not local"), o.stderr());
+        }), new Launch("inventory listing without its location", false, () -> {
+            Map<String, String> env = s3Env(bucket, S3ProxyServer.SECRET_KEY);
+            env.put("RECONCILER_STORAGE_LISTING", "inventory");
+            Outcome o = PackagedApp.run(env, "scan");
+            assertEquals(2, o.exitCode(), o::stderr);
+            assertTrue(o.stderr().contains("reconciler.storage.listing=inventory needs reconciler.storage.inventory-location"),
+                    o.stderr());
         }));
     }
 
