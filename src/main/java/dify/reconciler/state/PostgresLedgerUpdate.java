@@ -229,6 +229,11 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                             + " s.evidence, s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + resolvedStaged() + " s"
                             + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
                             parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters(kinds, values)));
+                    // The entries just went from none open to every finding: without fresh statistics the next merge
+                    // (often the next scan, before autovacuum has looked) plans its joins for an empty table.
+                    try (var st = c.createStatement()) {
+                        step("analyze entries", () -> st.execute("ANALYZE " + entries));
+                    }
                 }
                 update(c, "expired", "DELETE FROM " + entries + " WHERE closed_at < ?", Timestamp.from(seenAt.minus(retention)));
                 update(c, "counted", "UPDATE " + store.table("ledger_scans") + " SET scans = ?, last_run = ?, last_seen = ?", scan,

@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
 public final class LedgerBenchmark {
 
     /** What {@code PostgresLedgerUpdate} logs once a scan's findings are merged. */
-    private static final Pattern LEDGER_LINE = Pattern.compile("ledger: (\\d+) findings staged in ([0-9.]+) s and merged in ([0-9.]+) s");
+    private static final Pattern LEDGER_LINE = Pattern
+            .compile("ledger: (\\d+) findings staged in ([0-9.]+) s and merged in ([0-9.]+) s \\(run [^;]*; ([^)]*)\\)");
 
     public static void main(String[] args) throws Exception {
         long n = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000L;
@@ -86,7 +87,7 @@ public final class LedgerBenchmark {
         Matcher ledger = LEDGER_LINE.matcher(output);
         String ledgerPart = ledger.find()
                 ? "ledger " + ledger.group(1) + " findings: staged " + ledger.group(2) + " s, merged "
-                        + ledger.group(3) + " s"
+                        + ledger.group(3) + " s (" + ledger.group(4) + ")"
                 : "NO LEDGER LINE";
         System.out.printf(Locale.ROOT, "run %d: exit %d, %.2f s wall (JVM start included), peak RSS %d MiB, -Xmx%s, %s; %s%n",
                 run, p.exitValue(), seconds, hwm / 1024, xmx, found ? n + " findings" : "UNEXPECTED REPORT", ledgerPart);

@@ -225,6 +225,21 @@ class LedgerCompactEvidenceTest {
         }
     }
 
+    /**
+     * A first scan's merge (nothing open: a plain insert) leaves statistics behind: the next merge, often the next scan
+     * before autovacuum has looked, otherwise plans its joins for an empty table (1,000,000 findings: 105 s instead of
+     * 15 s, docs/benchmark.md). ANALYZE sets {@code reltuples}; an insert alone leaves it at -1.
+     */
+    @Test
+    void aFirstScansMergeLeavesStatisticsForTheNext() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            StateStore store = store(db);
+            merge(store, UUID.randomUUID(), AT, List.of(OBJECT, BENCHMARK), java.util.Set.of());
+            assertEquals("2",
+                    single(db, "SELECT reltuples::bigint::text FROM pg_class WHERE oid = 'plugin_reconciler.finding_entries'::regclass"));
+        }
+    }
+
     private static void merge(StateStore store, UUID run, Instant at, List<Finding> findings, java.util.Set<FindingKind> kept) {
         PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, run, Duration.ofDays(30));
         findings.forEach(update);
