@@ -128,7 +128,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
      * docs/benchmark.md). Unique, each join is a hash of the dictionary probed once per row, and a statement that does
      * not read a dictionary's value drops its join.
      */
-    private String resolvedStaged() {
+    String resolvedStaged() {
         String dict = " LEFT JOIN (SELECT DISTINCT ON (code) code, value FROM unnest(?::text[]) WITH ORDINALITY AS u(value, code)"
                 + " ORDER BY code) AS %1$s ON %1$s.code = s.%2$s_code";
         return "(SELECT coalesce((?::text[])[s.kind_code], s.kind) AS kind, s.subject,"
@@ -154,11 +154,17 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         return Arrays.asList(kinds, values, values, values, values, runId);
     }
 
+    /** The parameters of {@link #resolvedStaged} as the merge binds them now (a test EXPLAINs it). */
+    List<Object> stagedParameters() {
+        return stagedParameters(Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new),
+                dictionary.values());
+    }
+
     /**
      * Sends the chunk with one COPY on a pooled connection, in a transaction of its own that names the run its rows
      * belong to (the staging table's run_id defaults to it; V13), so the run's id is not repeated on every row.
      */
-    private void flush() {
+    void flush() {
         if (chunk.size() == 0 || problem != null) {
             return;
         }
