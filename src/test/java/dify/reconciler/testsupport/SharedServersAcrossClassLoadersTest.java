@@ -25,8 +25,8 @@ class SharedServersAcrossClassLoadersTest {
         assertNotSame(EmbeddedPostgres.class, elsewhere, "the class was loaded again, as a Quarkus application start does");
 
         Object there = call(elsewhere, null, "shared");
-        assertEquals(here.port(), call(elsewhere, there, "port"));
-        assertEquals(here.postmasterPid(), call(elsewhere, there, "postmasterPid"));
+        assertEquals(here.port(), call(elsewhere, there, "port"), "port of the shared server seen from another class loader");
+        assertEquals(here.postmasterPid(), call(elsewhere, there, "postmasterPid"), "postmaster of the shared server");
         assertEquals(true, call(elsewhere, there, "isRunning"));
         assertEquals(1, call(elsewhere, null, "sharedStarts"), "initdb runs in this JVM");
         assertEquals(1, EmbeddedPostgres.sharedStarts(), "initdb runs in this JVM");
@@ -51,7 +51,7 @@ class SharedServersAcrossClassLoadersTest {
         assertNotSame(S3ProxyServer.class, s3Elsewhere);
 
         Object s3There = call(s3Elsewhere, null, "shared");
-        assertEquals(s3.pid(), call(s3Elsewhere, s3There, "pid"));
+        assertEquals(s3.pid(), call(s3Elsewhere, s3There, "pid"), "S3Proxy process seen from another class loader");
         assertEquals(s3.endpoint(), call(s3Elsewhere, s3There, "endpoint"));
         assertEquals(1, call(s3Elsewhere, null, "sharedStarts"), "S3Proxy processes started in this JVM");
         String bucket = "across-loaders-" + java.util.UUID.randomUUID();
@@ -59,7 +59,7 @@ class SharedServersAcrossClassLoadersTest {
         assertTrue(s3.client().headBucket(b -> b.bucket(bucket)).sdkHttpResponse().isSuccessful());
 
         Object azuriteThere = call(azuriteElsewhere, null, "shared");
-        assertEquals(azurite.pid(), call(azuriteElsewhere, azuriteThere, "pid"));
+        assertEquals(azurite.pid(), call(azuriteElsewhere, azuriteThere, "pid"), "Azurite process seen from another class loader");
         assertEquals(azurite.endpoint(), call(azuriteElsewhere, azuriteThere, "endpoint"));
         assertEquals(1, call(azuriteElsewhere, null, "sharedStarts"), "Azurite processes started in this JVM");
     }
