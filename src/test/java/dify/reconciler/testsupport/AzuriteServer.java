@@ -27,7 +27,9 @@ import javax.net.ssl.SSLContext;
  * on the PATH ({@code .ci/run} installs it). Uses Azurite's well-known development account {@code devstoreaccount1}.
  *
  * <p>Started once per JVM through {@link #shared()} (about two seconds); tests isolate themselves with their own
- * container ({@link #createContainer(String)}).
+ * container ({@link #createContainer(String)}). Once per JVM, not per class loader (each {@code @QuarkusTest}
+ * application start loads this class again): the instance is recorded in {@link JvmWide}, and a later class loader's
+ * {@code shared()} attaches to the running process.
  */
 public final class AzuriteServer implements AutoCloseable {
 
@@ -38,14 +40,16 @@ public final class AzuriteServer implements AutoCloseable {
 
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static AzuriteServer shared;
+    /** {@link JvmWide} key of {@link #shared()}. */
+    private static final String SHARED = "azurite";
 
-    private final Process process;
+    private final ProcessHandle process;
     private final Path workDir;
     private final Path log;
     private final URI endpoint;
     private final BlobServiceClient client;
 
-    private AzuriteServer(Process process, Path workDir, Path log, URI endpoint, SSLContext trust) {
+    private AzuriteServer(ProcessHandle process, Path workDir, Path log, URI endpoint, SSLContext trust) {
         this.process = process;
         this.workDir = workDir;
         this.log = log;
@@ -63,11 +67,35 @@ public final class AzuriteServer implements AutoCloseable {
     /** The instance shared by every test in this JVM, started on first use and stopped at JVM exit. */
     public static synchronized AzuriteServer shared() {
         if (shared == null) {
-            AzuriteServer server = start();
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "azurite-stop"));
-            shared = server;
+            synchronized (JvmWide.lock(SHARED)) {
+                String endpoint = JvmWide.get(SHARED + ".endpoint");
+                if (endpoint != null) {
+                    ProcessHandle process = ProcessHandle.of(Long.parseLong(JvmWide.get(SHARED + ".pid")))
+                            .orElseThrow(() -> new IllegalStateException("the shared Azurite has exited"));
+                    Path workDir = Path.of(JvmWide.get(SHARED + ".work"));
+                    shared = new AzuriteServer(process, workDir, workDir.resolve("azurite.log"), URI.create(endpoint), null);
+                } else {
+                    AzuriteServer started = start();
+                    JvmWide.stopAtExit("azurite-stop", started.process, "TERM", List.of(started.workDir));
+                    JvmWide.countStart(SHARED);
+                    JvmWide.set(SHARED + ".work", started.workDir.toString());
+                    JvmWide.set(SHARED + ".pid", Long.toString(started.process.pid()));
+                    JvmWide.set(SHARED + ".endpoint", started.endpoint.toString());
+                    shared = started;
+                }
+            }
         }
         return shared;
+    }
+
+    /** How many Azurite processes {@link #shared()} started in this JVM: 1 once it was used, whatever the class loaders. */
+    public static int sharedStarts() {
+        return JvmWide.starts(SHARED);
+    }
+
+    /** Azurite's process id; the same for every view of the shared instance. */
+    public long pid() {
+        return process.pid();
     }
 
     /** Starts a private instance; the caller closes it. */
@@ -101,7 +129,7 @@ public final class AzuriteServer implements AutoCloseable {
             }
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             awaitReady(process, endpoint, log);
-            return new AzuriteServer(process, workDir, log, endpoint, trust);
+            return new AzuriteServer(process.toHandle(), workDir, log, endpoint, trust);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start Azurite (" + executable + ")", e);
         }
@@ -144,9 +172,10 @@ public final class AzuriteServer implements AutoCloseable {
     public synchronized void close() {
         process.destroy();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            process.onExit().get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            process.destroyForcibly();
+            process.onExit().completeOnTimeout(null, 10, TimeUnit.SECONDS).join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

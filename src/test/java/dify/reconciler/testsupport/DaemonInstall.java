@@ -98,7 +98,8 @@ public final class DaemonInstall {
     public void awaitBlocked(Duration timeout) throws InterruptedException {
         Instant giveUp = Instant.now().plus(timeout);
         DaemonRows rows = DaemonRows.on(db);
-        while (rows.queryLong("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'",
+        while (rows.queryLong("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND application_name = ? AND wait_event_type = 'Lock'",
                 APPLICATION) == 0) {
             if (Instant.now().isAfter(giveUp)) {
                 throw new AssertionError("the daemon's install transaction did not wait for a lock within " + timeout);

