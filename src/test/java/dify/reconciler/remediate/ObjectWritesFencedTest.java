@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.actor.ActorLock;
 import dify.reconciler.actor.WriteFence;
 import dify.reconciler.catalog.FindingKind;
@@ -151,7 +153,11 @@ class ObjectWritesFencedTest {
             CapturedCommand recovered = CapturedCommand.of(() -> command.recover());
             assertEquals(0, recovered.exit(), recovered.toString());
             assertTrue(recovered.out().contains("rolled_back"), recovered.out());
-            CapturedCommand restoredAll = CapturedCommand.of(() -> command.restore("--all"));
+            // This plan's one action, not --all: a class that ran before this one in the same application (a
+            // shared profile, docs/development.md) may have left its own actions quarantined.
+            JsonNode actions = new ObjectMapper().readTree(plan.toFile()).get("actions");
+            assertEquals(1, actions.size(), actions.toString());
+            CapturedCommand restoredAll = CapturedCommand.of(() -> command.restore("--action", actions.get(0).get("id").asText()));
             assertEquals(0, restoredAll.exit(), restoredAll.toString());
             Files.delete(root.resolve(second));
             assertEquals(planted, BucketContents.of(root), "every object back exactly");
@@ -236,7 +242,14 @@ class ObjectWritesFencedTest {
             assertEquals(expected, BucketContents.of(root), "the first entry left has its copy purged, the second keeps it");
             assertEquals(order.subList(2, 3), pendingInProcessingOrder());
 
-            CapturedCommand restoredAll = CapturedCommand.of(() -> command.restore("--all"));
+            // The last entry's action, not --all (see the test above).
+            String last = null;
+            for (JsonNode action : new ObjectMapper().readTree(plan.toFile()).get("actions")) {
+                last = order.get(2).equals(action.get("key").asText()) ? action.get("id").asText() : last;
+            }
+            String lastAction = last;
+            assertTrue(lastAction != null, order.get(2) + " is one of the plan's actions");
+            CapturedCommand restoredAll = CapturedCommand.of(() -> command.restore("--action", lastAction));
             assertEquals(0, restoredAll.exit(), restoredAll.toString());
             Map<String, String> back = new java.util.TreeMap<>(planted);
             back.remove(order.get(1)); // purged: gone for good, as purge means
