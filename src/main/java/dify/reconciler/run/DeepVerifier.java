@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -227,9 +228,18 @@ final class DeepVerifier {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
+        InputStream raw;
+        try {
+            raw = storage.open(o.key());
+        } catch (StorageException e) {
+            if (goneSinceListed(o, e)) {
+                return null;
+            }
+            throw e;
+        }
         CountingInputStream counted = null;
         try (InputStream in = new DigestInputStream(counted = new CountingInputStream(new ExactLengthInputStream(
-                storage.open(o.key()), o.size(), "'" + o.key() + "' (listed size)")), sha256)) {
+                raw, o.size(), "'" + o.key() + "' (listed size)")), sha256)) {
             String actual = PluginPackageInspector.inspect(in).identifier();
             in.transferTo(OutputStream.nullOutputStream()); // the zip may end before the stream does
             if (!actual.equals(expectedUid)) {
@@ -265,6 +275,27 @@ final class DeepVerifier {
                 bytesRead += counted.count;
             }
         }
+    }
+
+    /**
+     * Whether {@code o}, which could not be opened, is gone: a HEAD finds nothing. A listing is older than the read (an
+     * inventory report by hours), so an object deleted since is not there, not a failed read: nothing to judge, and the
+     * next listing shows it as it is. Any other answer (the object there, the HEAD failing) leaves the read failed.
+     */
+    private boolean goneSinceListed(StoredObject o, StorageException openFailure) {
+        Optional<StoredObject> now;
+        try {
+            now = storage.head(o.key());
+        } catch (StorageException e) {
+            openFailure.addSuppressed(e);
+            return false;
+        }
+        if (now.isPresent()) {
+            return false;
+        }
+        LOG.infof("deep verify: %s is gone since it was listed, not verified", o.key());
+        sink.note(o.key() + " was not verified: gone since it was listed (" + openFailure.getMessage() + ")");
+        return true;
     }
 
     /** Counts the bytes that come through, whatever happens to the read. */

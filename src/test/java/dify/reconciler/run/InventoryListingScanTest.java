@@ -183,6 +183,30 @@ class InventoryListingScanTest {
         assertTrue(unconfirmed.sink.checksNotRun().containsKey(FindingKind.PACKAGE_MISSING), unconfirmed.sink.checksNotRun()::toString);
     }
 
+    @Test
+    void aPackageDeletedAfterTheReportIsNotThereForDeepVerify() throws java.io.IOException {
+        // The report lists the package; it is deleted before the scan reads it. A listing older than the bucket is
+        // what a report is: the object is gone (a HEAD says so), not a failed read, and the scan goes on.
+        String deletedSince = "plugin_packages/" + fixture.dataset.localPlugin(2).uid();
+        byte[] bytes;
+        try (java.io.InputStream in = fixture.storage.open(deletedSince)) {
+            bytes = in.readAllBytes();
+        }
+        S3InventoryReportWriter report = report();
+        report.write();
+        fixture.delete(deletedSince);
+        try {
+            Outcome deep = scan(report, 10_000, true);
+            assertEquals(null, deep.failure, () -> "failed: " + deep.failure);
+            assertFalse(subjects(deep.sink).stream().anyMatch(s -> s.startsWith("checksum_mismatch")), subjects(deep.sink)::toString);
+            assertTrue(deep.sink.notes().stream().anyMatch(n -> n.contains(deletedSince) && n.contains("gone since it was listed")),
+                    deep.sink.notes()::toString);
+            assertEquals(0, deep.sink.packagesUnverified());
+        } finally {
+            fixture.put(deletedSince, bytes);
+        }
+    }
+
     private static void assertFails(S3InventoryReportWriter report, String message) {
         Outcome outcome = scan(report, 10_000);
         assertNotNull(outcome.failure, "the scan did not fail");
@@ -214,11 +238,15 @@ class InventoryListingScanTest {
 
     /** A scan with everything counted as old; {@code report} null: LIST calls. */
     private static Outcome scan(S3InventoryReportWriter report, int confirmMax) {
+        return scan(report, confirmMax, false);
+    }
+
+    private static Outcome scan(S3InventoryReportWriter report, int confirmMax, boolean deepVerify) {
         FindingSink sink = new FindingSink(1000);
         try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(fixture.db.readerDataSource(), "public", 100,
                 fixture.db.toString())) {
             Scan scan = new Scan(reader, fixture.storage, fixture.layout, new GraceWindow(Instant.now().plus(Duration.ofHours(1))),
-                    Instant.now().minus(Duration.ofHours(1)), false, sink);
+                    Instant.now().minus(Duration.ofHours(1)), deepVerify, sink);
             if (report != null) {
                 scan.withInventoryListing(prefixes -> open(report, Instant.now(), prefixes), confirmMax);
             }
