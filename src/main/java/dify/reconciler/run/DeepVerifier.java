@@ -6,13 +6,13 @@ import dify.reconciler.catalog.InvalidPackageException;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginPackageInspector;
 import dify.reconciler.detect.FindingSink;
+import dify.reconciler.inventory.storage.CountingInputStream;
 import dify.reconciler.inventory.storage.ExactLengthInputStream;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StorageException;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.state.VerifiedObject;
 import dify.reconciler.state.VerifiedObjects;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -272,7 +272,7 @@ final class DeepVerifier {
             throw new StorageException("reading " + o.key() + " failed: " + e.getMessage(), e);
         } finally {
             if (counted != null) {
-                bytesRead += counted.count;
+                bytesRead += counted.count();
             }
         }
     }
@@ -296,39 +296,5 @@ final class DeepVerifier {
         LOG.infof("deep verify: %s is gone since it was listed, not verified", o.key());
         sink.note(o.key() + " was not verified: gone since it was listed (" + openFailure.getMessage() + ")");
         return true;
-    }
-
-    /** Counts the bytes that come through, whatever happens to the read. */
-    private static final class CountingInputStream extends FilterInputStream {
-        private long count;
-
-        CountingInputStream(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            long skipped = super.skip(n);
-            count += Math.max(0, skipped);
-            return skipped;
-        }
     }
 }
