@@ -6,13 +6,13 @@ import dify.reconciler.catalog.InvalidPackageException;
 import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginPackageInspector;
 import dify.reconciler.detect.FindingSink;
+import dify.reconciler.inventory.storage.CountingInputStream;
 import dify.reconciler.inventory.storage.ExactLengthInputStream;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.StorageException;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.state.VerifiedObject;
 import dify.reconciler.state.VerifiedObjects;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -227,9 +228,18 @@ final class DeepVerifier {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
+        InputStream raw;
+        try {
+            raw = storage.open(o.key());
+        } catch (StorageException e) {
+            if (goneSinceListed(o, e)) {
+                return null;
+            }
+            throw e;
+        }
         CountingInputStream counted = null;
         try (InputStream in = new DigestInputStream(counted = new CountingInputStream(new ExactLengthInputStream(
-                storage.open(o.key()), o.size(), "'" + o.key() + "' (listed size)")), sha256)) {
+                raw, o.size(), "'" + o.key() + "' (listed size)")), sha256)) {
             String actual = PluginPackageInspector.inspect(in).identifier();
             in.transferTo(OutputStream.nullOutputStream()); // the zip may end before the stream does
             if (!actual.equals(expectedUid)) {
@@ -262,42 +272,29 @@ final class DeepVerifier {
             throw new StorageException("reading " + o.key() + " failed: " + e.getMessage(), e);
         } finally {
             if (counted != null) {
-                bytesRead += counted.count;
+                bytesRead += counted.count();
             }
         }
     }
 
-    /** Counts the bytes that come through, whatever happens to the read. */
-    private static final class CountingInputStream extends FilterInputStream {
-        private long count;
-
-        CountingInputStream(InputStream in) {
-            super(in);
+    /**
+     * Whether {@code o}, which could not be opened, is gone: a HEAD finds nothing. A listing is older than the read (an
+     * inventory report by hours), so an object deleted since is not there, not a failed read: nothing to judge, and the
+     * next listing shows it as it is. Any other answer (the object there, the HEAD failing) leaves the read failed.
+     */
+    private boolean goneSinceListed(StoredObject o, StorageException openFailure) {
+        Optional<StoredObject> now;
+        try {
+            now = storage.head(o.key());
+        } catch (StorageException e) {
+            openFailure.addSuppressed(e);
+            return false;
         }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
+        if (now.isPresent()) {
+            return false;
         }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            long skipped = super.skip(n);
-            count += Math.max(0, skipped);
-            return skipped;
-        }
+        LOG.infof("deep verify: %s is gone since it was listed, not verified", o.key());
+        sink.note(o.key() + " was not verified: gone since it was listed (" + openFailure.getMessage() + ")");
+        return true;
     }
 }

@@ -43,8 +43,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.sql.DataSource;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Runs scans, one at a time, and turns every outcome into a {@link ScanReport}: a scan that throws becomes
@@ -209,7 +211,28 @@ public class ScanRunner {
         }
         InventoryLocation location = InventoryLocation.parse(config.storage().inventoryLocation().orElse(""));
         return S3InventoryListing.open(storage, daemon.bucket(), StorageProducer.inventoryReports(daemon, config, requests,
-                location.bucket()), location, prefixes, dataSource, clock.instant(), config.storage().inventoryMaxAge());
+                location.bucket()), location, prefixes, inventorySession(), clock.instant(), config.storage().inventoryMaxAge());
+    }
+
+    /**
+     * Sessions of the state database outside the service's pool (the pool's URL, user, password and driver properties):
+     * the inventory listing holds one for its temporary table through the storage phase, which may take hours on a big
+     * report; one of the pool's few connections held that long would be missing to the ledger, the lock watch and
+     * health checks.
+     */
+    DataSource inventorySession() {
+        PGSimpleDataSource session = new PGSimpleDataSource();
+        session.setURL(settings.getValue("quarkus.datasource.jdbc.url", String.class));
+        session.setUser(settings.getValue("quarkus.datasource.username", String.class));
+        settings.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(session::setPassword);
+        try {
+            for (Map.Entry<String, String> p : daemon.jdbcProperties().entrySet()) {
+                session.setProperty(p.getKey(), p.getValue());
+            }
+        } catch (java.sql.SQLException e) {
+            throw new StorageException("the state database's driver properties are not accepted: " + e.getMessage(), e);
+        }
+        return session;
     }
 
     /**

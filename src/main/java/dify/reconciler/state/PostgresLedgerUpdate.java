@@ -2,6 +2,7 @@ package dify.reconciler.state;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.inventory.storage.CopyChunk;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,6 +1,7 @@
 package dify.reconciler.state;
 
 import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.inventory.storage.CopyChunk;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;

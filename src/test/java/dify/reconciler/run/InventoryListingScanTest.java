@@ -11,24 +11,44 @@ import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.storage.InventoryLocation;
+import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.S3InventoryListing;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.report.ScanPhase;
 import dify.reconciler.run.DriftFixture.Store;
+import dify.reconciler.testsupport.EmbeddedPostgres;
+import dify.reconciler.testsupport.ForwardingStorage;
 import dify.reconciler.testsupport.S3InventoryReportWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.security.NamePrincipal;
+import io.agroal.api.security.SimplePassword;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -183,6 +203,104 @@ class InventoryListingScanTest {
         assertTrue(unconfirmed.sink.checksNotRun().containsKey(FindingKind.PACKAGE_MISSING), unconfirmed.sink.checksNotRun()::toString);
     }
 
+    @Test
+    void aPackageDeletedAfterTheReportIsNotThereForDeepVerify() throws java.io.IOException {
+        // The report lists the package; it is deleted before the scan reads it. A listing older than the bucket is
+        // what a report is: the object is gone (a HEAD says so), not a failed read, and the scan goes on.
+        String deletedSince = "plugin_packages/" + fixture.dataset.localPlugin(2).uid();
+        byte[] bytes;
+        try (java.io.InputStream in = fixture.storage.open(deletedSince)) {
+            bytes = in.readAllBytes();
+        }
+        S3InventoryReportWriter report = report();
+        report.write();
+        fixture.delete(deletedSince);
+        try {
+            Outcome deep = scan(report, 10_000, true);
+            assertEquals(null, deep.failure, () -> "failed: " + deep.failure);
+            assertFalse(subjects(deep.sink).stream().anyMatch(s -> s.startsWith("checksum_mismatch")), subjects(deep.sink)::toString);
+            assertTrue(deep.sink.notes().stream().anyMatch(n -> n.contains(deletedSince) && n.contains("gone since it was listed")),
+                    deep.sink.notes()::toString);
+            assertEquals(0, deep.sink.packagesUnverified());
+        } finally {
+            fixture.put(deletedSince, bytes);
+        }
+    }
+
+    @Test
+    void aSlowReportDownloadHoldsNeitherATransactionNorAPoolConnection() throws Exception {
+        // The second data file's download stalls; meanwhile the service's pool (one connection at most here) must still
+        // hand out its connection, and the listing's own session must be idle: no COPY or transaction left open (before:
+        // a pool connection for the whole storage phase, and one COPY, a transaction, spanning each data file's download).
+        S3InventoryReportWriter report = report();
+        List<String> files = report.write().dataFiles();
+        InventoryLocation location = InventoryLocation.parse(report.location());
+        CountDownLatch stalled = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        ObjectStorage reportBucket = S3ObjectStorage.create(S3.settings(location.bucket()));
+        ObjectStorage reports = new ForwardingStorage(reportBucket) {
+            @Override
+            public InputStream open(String key) {
+                InputStream in = super.open(key);
+                return !key.equals(files.get(1)) ? in : new FilterInputStream(in) {
+                    @Override
+                    public int read(byte[] b, int off, int len) throws IOException {
+                        stalled.countDown();
+                        try {
+                            resume.await(60, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return super.read(b, off, len);
+                    }
+                };
+            }
+
+            @Override
+            public void close() {
+                reportBucket.close();
+            }
+        };
+        String application = "inventory-session-" + UUID.randomUUID().toString().substring(0, 8);
+        ExecutorService opener = Executors.newSingleThreadExecutor();
+        try (AgroalDataSource pool = AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
+                .connectionPoolConfiguration(cp -> cp.maxSize(1).acquisitionTimeout(Duration.ofSeconds(3))
+                        .connectionFactoryConfiguration(cf -> cf.jdbcUrl(fixture.db.jdbcUrl())
+                                .principal(new NamePrincipal(EmbeddedPostgres.DAEMON_USER))
+                                .credential(new SimplePassword(EmbeddedPostgres.DAEMON_PASSWORD)))))) {
+            ScanRunner runner = new ScanRunner();
+            runner.dataSource = pool;
+            runner.daemon = dify.reconciler.config.DaemonSettings.from(n -> Optional.ofNullable(Map.of("DB_HOST", "localhost",
+                    "DB_USERNAME", EmbeddedPostgres.DAEMON_USER, "PLUGIN_STORAGE_TYPE", "local").get(n)));
+            runner.settings = new SmallRyeConfigBuilder().withDefaultValues(Map.of("quarkus.datasource.jdbc.url",
+                    fixture.db.jdbcUrl() + "?ApplicationName=" + application, "quarkus.datasource.username",
+                    EmbeddedPostgres.DAEMON_USER, "quarkus.datasource.password", EmbeddedPostgres.DAEMON_PASSWORD)).build();
+            Future<S3InventoryListing> opening = opener.submit(() -> S3InventoryListing.open(fixture.storage, bucket, reports,
+                    location, PREFIXES, runner.inventorySession(), Instant.now(), Duration.ofHours(36)));
+            try {
+                assertTrue(stalled.await(60, TimeUnit.SECONDS), "the second data file was never read");
+                try (Connection c = pool.getConnection();
+                        PreparedStatement ps = c.prepareStatement(
+                                "SELECT state, xact_start IS NULL, backend_xmin IS NULL FROM pg_stat_activity WHERE application_name = ?")) {
+                    ps.setString(1, application);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next(), "the listing's session is not connected");
+                        assertEquals("idle", rs.getString(1), "the listing's session while the report downloads");
+                        assertTrue(rs.getBoolean(2) && rs.getBoolean(3), "a transaction or snapshot is open during the download");
+                        assertFalse(rs.next(), "more than one session");
+                    }
+                }
+            } finally {
+                resume.countDown();
+            }
+            try (S3InventoryListing listing = opening.get(60, TimeUnit.SECONDS)) {
+                assertEquals(listed(fixture.storage.list("plugin_packages/")), listed(listing.list("plugin_packages/")));
+            }
+        } finally {
+            opener.shutdownNow();
+        }
+    }
+
     private static void assertFails(S3InventoryReportWriter report, String message) {
         Outcome outcome = scan(report, 10_000);
         assertNotNull(outcome.failure, "the scan did not fail");
@@ -214,11 +332,15 @@ class InventoryListingScanTest {
 
     /** A scan with everything counted as old; {@code report} null: LIST calls. */
     private static Outcome scan(S3InventoryReportWriter report, int confirmMax) {
+        return scan(report, confirmMax, false);
+    }
+
+    private static Outcome scan(S3InventoryReportWriter report, int confirmMax, boolean deepVerify) {
         FindingSink sink = new FindingSink(1000);
         try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(fixture.db.readerDataSource(), "public", 100,
                 fixture.db.toString())) {
             Scan scan = new Scan(reader, fixture.storage, fixture.layout, new GraceWindow(Instant.now().plus(Duration.ofHours(1))),
-                    Instant.now().minus(Duration.ofHours(1)), false, sink);
+                    Instant.now().minus(Duration.ofHours(1)), deepVerify, sink);
             if (report != null) {
                 scan.withInventoryListing(prefixes -> open(report, Instant.now(), prefixes), confirmMax);
             }

@@ -4,6 +4,7 @@ import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
 import dify.reconciler.config.ProcessMode;
+import dify.reconciler.inventory.storage.CopyChunk;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.sql.Connection;

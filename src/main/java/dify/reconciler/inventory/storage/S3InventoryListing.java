@@ -1,11 +1,10 @@
 package dify.reconciler.inventory.storage;
 
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -16,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -29,27 +29,34 @@ import java.util.stream.StreamSupport;
 import java.util.zip.GZIPInputStream;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 
 /**
  * The daemon's bucket with its listings read from the latest S3 Inventory report instead of LIST calls
  * ({@code reconciler.storage.listing=inventory}); every other operation (open, HEAD, writes) goes to the bucket itself.
  *
  * <p>Opening reads the report (manifest checked against {@code manifest.checksum}, fields, bucket, age), copies the rows
- * under the scanned prefixes into a temporary table of the state database (COPY; each data file's size and MD5 checked
- * against the manifest once read whole) and checks that the report covers each prefix ({@link InventoryCoverage}).
- * {@link #list} then reads the table back in UTF-8 byte order ({@code COLLATE "C"}) through a cursor: flat memory at
- * any size, and the same {@link StoredObject}s a LIST gives. Any problem throws {@link StorageException}, so the scan
- * fails in its storage phase; never a silent fallback to LIST or to a partial report.
+ * under the scanned prefixes into a temporary table of the state database (COPY, one 1 MiB chunk at a time; each data
+ * file's size and MD5 checked against the manifest once read whole) and checks that the report covers each prefix
+ * ({@link InventoryCoverage}). {@link #list} then reads the table back in UTF-8 byte order ({@code COLLATE "C"}) a page
+ * at a time: flat memory at any size, and the same {@link StoredObject}s a LIST gives. Any problem throws
+ * {@link StorageException}, so the scan fails in its storage phase; never a silent fallback to LIST or to a partial
+ * report.
  *
- * <p>Not thread-safe: one scan, one listing at a time. Owns the report bucket's store and the connection; closing
+ * <p>The temporary table lives in one session, which this listing holds from {@link #open} to {@link #close}: a session
+ * of its own ({@code session}), not one of the service's pool, which a long report download would otherwise take from
+ * the rest of the service. No transaction stays open while storage is read: each chunk is one COPY statement sent once
+ * its rows are read, each page one statement, so the session sits idle (no snapshot, no lock) while a data file
+ * downloads or the scan's detectors HEAD objects between pages.
+ *
+ * <p>Not thread-safe: one scan, one listing at a time. Owns the report bucket's store and the session; closing
  * drops the table and closes both, not the daemon's bucket.
  */
 public final class S3InventoryListing implements ObjectStorage {
 
     private static final String TABLE = "pg_temp.reconciler_inventory_listing";
     private static final int COPY_BUFFER = 1 << 20;
-    private static final int FETCH_SIZE = 1000;
+    private static final int PAGE_SIZE = 1000;
+    private static final String COPY = "COPY " + TABLE + " (key, size, last_modified, etag) FROM STDIN";
 
     private final ObjectStorage live;
     private final ObjectStorage reports;
@@ -57,7 +64,6 @@ public final class S3InventoryListing implements ObjectStorage {
     private final List<String> prefixes;
     private S3InventoryManifest manifest;
     private long rowsStaged;
-    private boolean listing;
 
     private S3InventoryListing(ObjectStorage live, ObjectStorage reports, Connection connection, List<String> prefixes) {
         this.live = live;
@@ -70,13 +76,14 @@ public final class S3InventoryListing implements ObjectStorage {
      * Reads the latest report under {@code location} (in {@code reports}, which this listing then owns) for
      * {@code bucket}, staging the objects under {@code prefixes} (the only ones {@link #list} may be asked for).
      *
-     * @param state the reconciler's state database (a temporary table; nothing of its schema is written)
+     * @param session opens a session of the reconciler's state database outside the service's pool, held until
+     *        {@link #close} (a temporary table; nothing of its schema is written)
      */
     public static S3InventoryListing open(ObjectStorage live, String bucket, ObjectStorage reports, InventoryLocation location,
-            List<String> prefixes, DataSource state, Instant now, Duration maxAge) {
+            List<String> prefixes, DataSource session, Instant now, Duration maxAge) {
         Connection c;
         try {
-            c = state.getConnection();
+            c = session.getConnection();
         } catch (SQLException e) {
             reports.close();
             throw new StorageException("listing from an inventory report needs the state database: " + e.getMessage(), e);
@@ -141,23 +148,40 @@ public final class S3InventoryListing implements ObjectStorage {
             s.execute("CREATE TEMPORARY TABLE reconciler_inventory_listing (key text NOT NULL, size bigint NOT NULL,"
                     + " last_modified text NOT NULL, etag text NOT NULL)");
             S3InventoryRows rows = manifest.rows();
+            CopyChunk chunk = new CopyChunk(COPY_BUFFER);
             for (S3InventoryManifest.DataFile file : manifest.files()) {
-                stageFile(rows, file);
+                stageFile(rows, file, chunk);
             }
-            s.execute("CREATE INDEX ON " + TABLE + " (key COLLATE \"C\")");
+            // Unique: a report listing a key twice (versions without IsLatest) fails here, naming the key.
+            s.execute("CREATE UNIQUE INDEX ON " + TABLE + " (key COLLATE \"C\")");
             s.execute("ANALYZE " + TABLE);
         } catch (SQLException e) {
+            if ("23505".equals(e.getSQLState())) {
+                throw new StorageException("inventory report " + manifest.manifestKey() + " lists a key twice (a report of"
+                        + " versions without IsLatest?): " + e.getMessage(), e);
+            }
             throw new StorageException("staging inventory report " + manifest.manifestKey() + " in the state database failed: "
                     + e.getMessage(), e);
         }
     }
 
-    private void stageFile(S3InventoryRows rows, S3InventoryManifest.DataFile file) throws SQLException {
+    /** Sends the chunk's rows: one COPY statement of its own, so no transaction is open while the report downloads. */
+    private void copy(CopyChunk chunk) throws SQLException {
+        if (chunk.size() == 0) {
+            return;
+        }
+        try {
+            connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY, chunk.asInput());
+        } catch (IOException e) {
+            throw new SQLException("COPY of the report's rows failed: " + e.getMessage(), e);
+        }
+        chunk.reset();
+    }
+
+    private void stageFile(S3InventoryRows rows, S3InventoryManifest.DataFile file, CopyChunk chunk) throws SQLException {
         String name = "s3://…/" + file.key();
         MessageDigest md5 = S3InventoryManifest.md5();
-        CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI()
-                .copyIn("COPY " + TABLE + " (key, size, last_modified, etag) FROM STDIN");
-        CountingStream counted = null;
+        CountingInputStream counted = null;
         try {
             InputStream raw;
             try {
@@ -166,11 +190,9 @@ public final class S3InventoryListing implements ObjectStorage {
                 throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name
                         + " cannot be read: " + e.getMessage(), e);
             }
-            counted = new CountingStream(new DigestInputStream(raw, md5));
+            counted = new CountingInputStream(new DigestInputStream(raw, md5));
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(counted, 1 << 16),
                     StandardCharsets.UTF_8))) {
-                ByteArrayOutputStream buffer = new ByteArrayOutputStream(COPY_BUFFER + COPY_BUFFER / 4);
-                StringBuilder line = new StringBuilder(512);
                 long number = 0;
                 String text;
                 while ((text = reader.readLine()) != null) {
@@ -178,42 +200,30 @@ public final class S3InventoryListing implements ObjectStorage {
                     Optional<StoredObject> object = rows.parse(text, file.key(), number);
                     if (object.isPresent() && underScannedPrefix(object.get().key())) {
                         StoredObject o = object.get();
-                        line.setLength(0);
-                        escape(o.key(), line);
-                        line.append('\t').append(o.size()).append('\t').append(o.lastModified()).append('\t');
-                        escape(o.etag(), line);
-                        line.append('\n');
-                        buffer.writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));
+                        chunk.row(o.key(), Long.toString(o.size()), o.lastModified().toString(), o.etag());
                         rowsStaged++;
-                        if (buffer.size() >= COPY_BUFFER) {
-                            copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
-                            buffer.reset();
+                        if (chunk.size() >= COPY_BUFFER) {
+                            copy(chunk);
                         }
                     }
                 }
-                counted.drain();
-                if (buffer.size() > 0) {
-                    copy.writeToCopy(buffer.toByteArray(), 0, buffer.size());
-                }
+                // What the decompressor left (padding after the last member), so the count and digest are of the whole file.
+                counted.transferTo(OutputStream.nullOutputStream());
             }
-            if (counted.count != file.size()) {
+            if (counted.count() != file.size()) {
                 throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name + " has "
-                        + counted.count + " bytes, the manifest says " + file.size() + " (short or replaced)");
+                        + counted.count() + " bytes, the manifest says " + file.size() + " (short or replaced)");
             }
             String actual = HexFormat.of().formatHex(md5.digest());
             if (!actual.equals(file.md5())) {
                 throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name + " has MD5 "
                         + actual + ", the manifest says " + file.md5() + " (corrupt or replaced)");
             }
-            copy.endCopy();
+            copy(chunk);
         } catch (IOException e) {
             throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name + " cannot be read"
-                    + (counted == null ? "" : " (" + counted.count + " of " + file.size() + " bytes read)") + ": "
+                    + (counted == null ? "" : " (" + counted.count() + " of " + file.size() + " bytes read)") + ": "
                     + e.getMessage(), e);
-        } finally {
-            if (copy.isActive()) {
-                copy.cancelCopy();
-            }
         }
     }
 
@@ -257,60 +267,57 @@ public final class S3InventoryListing implements ObjectStorage {
             // Never an empty listing for a prefix the report was not read for: that would look like lost objects.
             throw new IllegalStateException("the inventory listing staged " + prefixes + ", not " + prefix);
         }
-        if (listing) {
-            throw new IllegalStateException("one inventory listing at a time");
-        }
-        Rows rows = new Rows(prefix);
-        listing = true;
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(rows,
-                Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false).onClose(rows::close);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(new Rows(prefix),
+                Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
     }
 
-    /** Keys under one prefix, read through a cursor (a transaction of its own on the staging connection). */
+    /**
+     * Keys under one prefix, a page at a time: each page one statement (keyset, after the last key read), so nothing
+     * stays open on the session while the caller works between pages.
+     */
     private final class Rows implements Iterator<StoredObject> {
         private final String prefix;
-        private PreparedStatement statement;
-        private ResultSet results;
-        private StoredObject next;
-        private String previous;
+        private final ArrayDeque<StoredObject> page = new ArrayDeque<>(PAGE_SIZE);
+        private String last;
         private boolean done;
 
         Rows(String prefix) {
             this.prefix = prefix;
-            try {
-                connection.setAutoCommit(false);
-                // From the prefix on in byte order, every key that starts with it comes first: stop at the first that does not.
-                statement = connection.prepareStatement("SELECT key, size, last_modified, etag FROM " + TABLE
-                        + " WHERE key COLLATE \"C\" >= ? ORDER BY key COLLATE \"C\"");
-                statement.setFetchSize(FETCH_SIZE);
-                statement.setString(1, prefix);
-                results = statement.executeQuery();
-            } catch (SQLException e) {
-                close();
-                throw new StorageException("reading the staged inventory report failed: " + e.getMessage(), e);
-            }
         }
 
         @Override
         public boolean hasNext() {
-            if (next == null && !done) {
-                try {
-                    if (results.next() && results.getString(1).startsWith(prefix)) {
-                        String key = results.getString(1);
-                        if (key.equals(previous)) {
-                            throw new StorageException("inventory report " + manifest.manifestKey() + " lists " + key
-                                    + " twice (a report of versions without IsLatest?)");
-                        }
-                        next = new StoredObject(key, results.getLong(2), Instant.parse(results.getString(3)), results.getString(4));
-                        previous = key;
-                    } else {
-                        done = true;
-                    }
-                } catch (SQLException e) {
-                    throw new StorageException("reading the staged inventory report failed: " + e.getMessage(), e);
-                }
+            if (page.isEmpty() && !done) {
+                readPage();
             }
-            return next != null;
+            return !page.isEmpty();
+        }
+
+        private void readPage() {
+            // From the prefix on in byte order, every key that starts with it comes first: stop at the first that does not.
+            String sql = "SELECT key, size, last_modified, etag FROM " + TABLE + " WHERE key COLLATE \"C\" "
+                    + (last == null ? ">=" : ">") + " ? ORDER BY key COLLATE \"C\" LIMIT " + PAGE_SIZE;
+            int read = 0;
+            try (PreparedStatement ps = connection.prepareStatement(sql)) {
+                ps.setString(1, last == null ? prefix : last);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        read++;
+                        String key = rs.getString(1);
+                        if (!key.startsWith(prefix)) {
+                            done = true;
+                            break;
+                        }
+                        page.add(new StoredObject(key, rs.getLong(2), Instant.parse(rs.getString(3)), rs.getString(4)));
+                        last = key;
+                    }
+                }
+            } catch (SQLException e) {
+                throw new StorageException("reading the staged inventory report failed: " + e.getMessage(), e);
+            }
+            if (read < PAGE_SIZE) {
+                done = true;
+            }
         }
 
         @Override
@@ -318,26 +325,7 @@ public final class S3InventoryListing implements ObjectStorage {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            StoredObject o = next;
-            next = null;
-            return o;
-        }
-
-        void close() {
-            try {
-                if (results != null) {
-                    results.close();
-                }
-                if (statement != null) {
-                    statement.close();
-                }
-                connection.commit();
-                connection.setAutoCommit(true);
-            } catch (SQLException e) {
-                throw new StorageException("ending the inventory listing of " + prefix + " failed: " + e.getMessage(), e);
-            } finally {
-                listing = false;
-            }
+            return page.poll();
         }
     }
 
@@ -379,69 +367,11 @@ public final class S3InventoryListing implements ObjectStorage {
     @Override
     public void close() {
         try (Connection c = connection; Statement s = c.createStatement()) {
-            if (!c.getAutoCommit()) {
-                c.rollback();
-                c.setAutoCommit(true);
-            }
             s.execute("DROP TABLE IF EXISTS " + TABLE);
         } catch (SQLException e) {
             // The table is temporary: the session's end drops it anyway.
         } finally {
             reports.close();
-        }
-    }
-
-    /** COPY text format: a key may hold a tab, a line break or a backslash. */
-    private static void escape(String value, StringBuilder out) {
-        for (int i = 0; i < value.length(); i++) {
-            char ch = value.charAt(i);
-            switch (ch) {
-                case '\\' -> out.append("\\\\");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                default -> out.append(ch);
-            }
-        }
-    }
-
-    /** Counts the bytes read, so a short file is told from a complete one. */
-    private static final class CountingStream extends FilterInputStream {
-        long count;
-
-        CountingStream(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
-        }
-
-        /** Reads what the decompressor left (padding after the last member), so the count and digest are of the whole file. */
-        void drain() throws IOException {
-            byte[] rest = new byte[8192];
-            while (read(rest, 0, rest.length) >= 0) {
-                // counted and digested
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            super.close();
         }
     }
 }

@@ -1,4 +1,4 @@
-package dify.reconciler.state;
+package dify.reconciler.inventory.storage;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -8,19 +8,21 @@ import java.nio.charset.StandardCharsets;
 /**
  * Rows in PostgreSQL's COPY text format (columns separated by tabs, one row per line), buffered up to a chunk
  * and handed to COPY without another copy of the bytes. Values are escaped, so a subject or evidence with a
- * tab, a line break or a backslash (an object key may hold any of them) arrives as it was.
+ * tab, a line break or a backslash (an object key may hold any of them) arrives as it was. The one writer of COPY
+ * text: the ledger's and deep verify cache's staging ({@code state}) and an inventory report's rows
+ * ({@link S3InventoryListing}); here, the lowest package they all reach.
  */
-final class CopyChunk extends ByteArrayOutputStream {
+public final class CopyChunk extends ByteArrayOutputStream {
 
     private final StringBuilder line = new StringBuilder(512);
 
-    CopyChunk(int capacity) {
+    public CopyChunk(int capacity) {
         // Some room past the threshold: the row that crosses it is usually small.
         super(capacity + capacity / 4);
     }
 
     /** Appends one row; a null value is SQL NULL ({@code \N}). */
-    void row(String... values) {
+    public void row(String... values) {
         line.setLength(0);
         for (int i = 0; i < values.length; i++) {
             if (i > 0) {
@@ -36,7 +38,7 @@ final class CopyChunk extends ByteArrayOutputStream {
         writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    static void escape(String value, StringBuilder out) {
+    private static void escape(String value, StringBuilder out) {
         for (int i = 0; i < value.length(); i++) {
             char ch = value.charAt(i);
             switch (ch) {
@@ -50,7 +52,7 @@ final class CopyChunk extends ByteArrayOutputStream {
     }
 
     /** The buffered rows, read in place. */
-    InputStream asInput() {
+    public InputStream asInput() {
         return new ByteArrayInputStream(buf, 0, count);
     }
 }
