@@ -22,6 +22,9 @@ public final class LaunchTimes {
                 .filter(c -> !c.startsWith("dify.reconciler.testsupport.")).findFirst().orElse("?"));
         int jar = Math.max(command.indexOf("-jar") + 2, command.indexOf(ENTRY) + 1);
         String args = String.join(" ", command.subList(Math.min(jar, command.size()), command.size()));
+        if (args.isEmpty()) {
+            args = "(the service, start to close)";
+        }
         System.out.printf("[launch] %s %d ms: %s%n", caller.substring(caller.lastIndexOf('.') + 1),
                 (System.nanoTime() - startedNanos) / 1_000_000, args);
     }
