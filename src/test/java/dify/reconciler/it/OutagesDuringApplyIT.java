@@ -134,9 +134,10 @@ class OutagesDuringApplyIT {
             copied = new PausedStep(tmp.resolve("pause-4"), "quarantine_object:quarantine-copied");
             audited = failedAudits(daemon, orphan);
             Map<String, String> impatient = with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions());
-            // A request to a hanging S3 fails after a few seconds here, not after the defaults' two minutes.
+            // A request to a hanging S3 fails after a few seconds here, not after the defaults' two minutes: the whole
+            // call (retries included) after 3 s, which is what the run waits for after the resume (6 s took 6 s).
             impatient.put("RECONCILER_S3_READ_TIMEOUT", "2s");
-            impatient.put("RECONCILER_S3_REQUEST_TIMEOUT", "6s");
+            impatient.put("RECONCILER_S3_REQUEST_TIMEOUT", "3s");
             running = PackagedApp.start(impatient, "apply", "--plan", plan.toString());
             copied.awaitReached(BOUND);
             proxy.policy(r -> new Fault.Hang());

@@ -213,11 +213,14 @@ public final class PackagedApp {
         private final Process process;
         private final Path out;
         private final Path err;
+        private final List<String> command;
+        private final long started = System.nanoTime();
 
-        private Running(Process process, Path out, Path err) {
+        private Running(Process process, Path out, Path err, List<String> command) {
             this.process = process;
             this.out = out;
             this.err = err;
+            this.command = command;
         }
 
         /** Waits for the end; fails (and kills the process) when it takes longer than {@code timeout}. */
@@ -228,6 +231,7 @@ public final class PackagedApp {
                     throw new AssertionError("the application did not finish within " + timeout + "; its output so far:\n"
                             + Files.readString(out, StandardCharsets.UTF_8) + Files.readString(err, StandardCharsets.UTF_8));
                 }
+                LaunchTimes.record(command, started);
                 return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                         Files.readString(err, StandardCharsets.UTF_8));
             } finally {
@@ -241,8 +245,9 @@ public final class PackagedApp {
     public static Running start(Map<String, String> env, String... args) throws IOException {
         Path out = Files.createTempFile("app-out", ".txt");
         Path err = Files.createTempFile("app-err", ".txt");
-        Process p = builder(env, List.of("-Xmx256m"), args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        return new Running(p, out, err);
+        ProcessBuilder builder = builder(env, List.of("-Xmx256m"), args);
+        Process p = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        return new Running(p, out, err, builder.command());
     }
 
     /**
@@ -274,11 +279,13 @@ public final class PackagedApp {
         Path out = Files.createTempFile("app-out", ".txt");
         Path err = Files.createTempFile("app-err", ".txt");
         try {
+            long started = System.nanoTime();
             Process p = builder.redirectOutput((stdout != null ? stdout : out).toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("the application did not finish within two minutes");
             }
+            LaunchTimes.record(builder.command(), started);
             return new Outcome(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
         } finally {

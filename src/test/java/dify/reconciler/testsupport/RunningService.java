@@ -29,8 +29,11 @@ public final class RunningService implements AutoCloseable {
     private final Path log;
     /** {@code RECONCILER_API_TOKEN} of the environment, sent with every POST; null when none was set. */
     private final String token;
+    private final List<String> command;
+    private final long started = System.nanoTime();
 
-    private RunningService(Process process, int port, Path log, String token) {
+    private RunningService(Process process, int port, Path log, String token, List<String> command) {
+        this.command = command;
         this.process = process;
         this.port = port;
         this.log = log;
@@ -53,9 +56,9 @@ public final class RunningService implements AutoCloseable {
         Path log = Files.createTempFile("service", ".log");
         List<String> options = new ArrayList<>(List.of("-Xmx256m"));
         options.addAll(jvmOptions);
-        Process p = PackagedApp.builder(withPort, options).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        RunningService service = new RunningService(p, port, log, env.get("RECONCILER_API_TOKEN"));
+        ProcessBuilder builder = PackagedApp.builder(withPort, options);
+        Process p = builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        RunningService service = new RunningService(p, port, log, env.get("RECONCILER_API_TOKEN"), builder.command());
         Instant deadline = Instant.now().plus(Duration.ofMinutes(1));
         while (Instant.now().isBefore(deadline)) {
             if (!p.isAlive()) {
@@ -146,6 +149,7 @@ public final class RunningService implements AutoCloseable {
 
     @Override
     public void close() {
+        LaunchTimes.record(command, started);
         if (process.isAlive()) {
             process.destroyForcibly();
         }
