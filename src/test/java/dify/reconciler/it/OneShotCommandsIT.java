@@ -39,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class OneShotCommandsIT {
 
-    /** The threads only the service may start (their names in Breaker, ReconcilerMetrics and LeaderElection). */
-    private static final Set<String> SERVICE_ONLY_THREADS = Set.of("breaker-restore", "metrics-restore", "reconciler-leader-election");
+    /** The threads only the service may start (their names in Breaker, Suspension, ReconcilerMetrics and LeaderElection). */
+    private static final Set<String> SERVICE_ONLY_THREADS = Set.of("breaker-restore", "suspension-restore", "metrics-restore",
+            "reconciler-leader-election");
 
     @Test
     void quickCommandsExitCleanlyAndTheServiceStillStartsItsBackgroundWork(@TempDir Path tmp) throws Exception {
