@@ -46,6 +46,11 @@ class OutagesDuringApplyIT {
     private static final String QUARANTINE = "reconciler-quarantine/";
     /** An apply whose server went away must end within this (it waits on no server forever). */
     private static final Duration BOUND = Duration.ofSeconds(60);
+    /**
+     * How long a launched apply or service may take to reach the step where the server goes away: not the guarantee,
+     * only start-up and planning, which under a heavily loaded machine alone took more than {@link #BOUND}.
+     */
+    private static final Duration REACH_STEP = Duration.ofMinutes(3);
 
     private final S3ProxyServer s3 = S3ProxyServer.shared();
     private final S3Client client = s3.client();
@@ -76,7 +81,7 @@ class OutagesDuringApplyIT {
             PausedStep rechecked = new PausedStep(tmp.resolve("pause-1"), "quarantine_row:rechecked");
             PackagedApp.Running running = PackagedApp.start(with(both, "JAVA_TOOL_OPTIONS", rechecked.jvmOptions()), "apply", "--plan",
                     plan.toString());
-            rechecked.awaitReached(BOUND);
+            rechecked.awaitReached(REACH_STEP);
             pg.stop();
             rechecked.resume();
             PackagedApp.Outcome failed = awaitEnd(running);
@@ -100,7 +105,7 @@ class OutagesDuringApplyIT {
             plan = plan(objects, tmp.resolve("objects-1.json"), 1);
             PausedStep copied = new PausedStep(tmp.resolve("pause-2"), "quarantine_object:quarantine-copied");
             running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
-            copied.awaitReached(BOUND);
+            copied.awaitReached(REACH_STEP);
             pg.stop();
             copied.resume();
             failed = awaitEnd(running);
@@ -116,7 +121,7 @@ class OutagesDuringApplyIT {
             copied = new PausedStep(tmp.resolve("pause-3"), "quarantine_object:quarantine-copied");
             long audited = failedAudits(daemon, orphan);
             running = PackagedApp.start(with(objects, "JAVA_TOOL_OPTIONS", copied.jvmOptions()), "apply", "--plan", plan.toString());
-            copied.awaitReached(BOUND);
+            copied.awaitReached(REACH_STEP);
             int port = proxy.port();
             proxy.close();
             copied.resume();
@@ -139,7 +144,7 @@ class OutagesDuringApplyIT {
             impatient.put("RECONCILER_S3_READ_TIMEOUT", "2s");
             impatient.put("RECONCILER_S3_REQUEST_TIMEOUT", "3s");
             running = PackagedApp.start(impatient, "apply", "--plan", plan.toString());
-            copied.awaitReached(BOUND);
+            copied.awaitReached(REACH_STEP);
             proxy.policy(r -> new Fault.Hang());
             copied.resume();
             failed = awaitEnd(running);
@@ -179,7 +184,7 @@ class OutagesDuringApplyIT {
             String failedSeries = "plugin_reconciler_remediation_actions_total{action=\"quarantine_object\",kind=\"package_orphaned\","
                     + "outcome=\"failed\"}";
             try (RunningService s = RunningService.start(service)) {
-                copied.awaitReached(BOUND);
+                copied.awaitReached(REACH_STEP);
                 int port = proxy.port();
                 proxy.close();
                 copied.resume();
