@@ -19,8 +19,8 @@ import dify.reconciler.detect.TenantStorageDetector;
 import dify.reconciler.detect.WorkingDirDetector;
 import dify.reconciler.inventory.DeclarationRow;
 import dify.reconciler.inventory.InstallationTally;
-import dify.reconciler.inventory.ParallelPrefixListing;
 import dify.reconciler.inventory.PluginRow;
+import dify.reconciler.inventory.PrefixListingChoice;
 import dify.reconciler.inventory.TableRow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DaemonSchema;
@@ -348,8 +348,8 @@ final class Scan {
             if (tenantStorageSkipped != null) {
                 sink.checkNotRun(FindingKind.TENANT_STORAGE_DRIFT, tenantStorageSkipped);
             } else {
-                db.withTenantStorages(tenantRows -> withListing(layout.persistence(), ParallelPrefixListing.list(listingStore,
-                        layout.persistence(), listingConcurrency, PERSISTENCE_QUEUE),
+                db.withTenantStorages(tenantRows -> withListing(layout.persistence(), PrefixListingChoice.list(listingStore,
+                        layout.persistence(), listingConcurrency, PERSISTENCE_QUEUE, PrefixListingChoice.SAMPLE_KEYS),
                         listing -> new TenantStorageDetector(layout.persistence(), grace, sink).detect(listing, tenantRows)));
             }
         }
