@@ -5,6 +5,7 @@ import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DatabaseType;
 import dify.reconciler.config.ProcessMode;
 import dify.reconciler.config.ReconcilerConfig;
+import dify.reconciler.config.UnpooledSessions;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -12,11 +13,10 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -127,16 +127,14 @@ public class LeaderElection {
     }
 
     /**
-     * New lock connections named {@code applicationName}: the pool's URL, user, password and driver properties
-     * with the lock connection's own timeouts ({@link LockConnectionSettings}). The one-shot commands' actor lock
+     * New lock connections named {@code applicationName}: sessions outside the pool ({@link UnpooledSessions}) with the
+     * lock connection's own timeouts ({@link LockConnectionSettings}). The one-shot commands' actor lock
      * ({@link CommandLock}) opens its connection here too.
      */
     LeaderElector.ConnectionSource lockConnections(String applicationName) {
-        Properties properties = LockConnectionSettings.properties(settings.getValue("quarkus.datasource.username", String.class),
-                settings.getOptionalValue("quarkus.datasource.password", String.class).orElse(null), daemon.jdbcProperties(),
-                applicationName, config.statementTimeout());
-        String lockUrl = LockConnectionSettings.url(settings.getValue("quarkus.datasource.jdbc.url", String.class));
-        return () -> DriverManager.getConnection(lockUrl, properties);
+        UnpooledSessions sessions = UnpooledSessions.of(settings, daemon);
+        Map<String, String> own = LockConnectionSettings.own(applicationName, config.statementTimeout());
+        return () -> sessions.open(own);
     }
 
     private void tick() {

@@ -3,7 +3,6 @@ package dify.reconciler.run;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.InvalidPackageException;
-import dify.reconciler.catalog.KeyOrder;
 import dify.reconciler.catalog.PluginPackageInspector;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.inventory.storage.CountingInputStream;
@@ -21,6 +20,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -44,6 +44,9 @@ final class DeepVerifier {
 
     private static final Logger LOG = Logger.getLogger(DeepVerifier.class);
 
+    /** Keys named in the note on objects gone since they were listed; the note counts the rest. */
+    static final int GONE_KEYS_SHOWN = 5;
+
     /** Whether and how cached verdicts are used: {@link #NONE} reads every object. */
     record Caching(VerifiedObjects cache, Instant now, Duration fullEvery, int maxEntries) {
         static final Caching NONE = new Caching(null, Instant.EPOCH, Duration.ZERO, 0);
@@ -61,13 +64,15 @@ final class DeepVerifier {
     private final ObjectStorage storage;
     private final FindingSink sink;
     private final Caching caching;
-    /** This prefix's cached verdicts in key order, merged with the listing; null: none (not cached, or unreadable). */
-    private VerifiedObjects.CacheReader cached;
-    private VerifiedObject nextCached;
+    /** The cached verdicts of the listing's current batch of keys; empty when caching is off or the cache unreadable. */
+    private Map<String, VerifiedObject> cached = Map.of();
     /** The new cache, written as verdicts are reached; null when caching is off or the cache cannot be written. */
     private VerifiedObjects.CacheWriter kept;
     private long bytesRead;
     private long fromCache;
+    /** Objects listed but gone when read, and the first {@link #GONE_KEYS_SHOWN} of their keys: one note says them all. */
+    private long gone;
+    private final List<String> goneKeys = new ArrayList<>();
 
     DeepVerifier(ObjectStorage storage, FindingSink sink) {
         this(storage, sink, Caching.NONE);
@@ -93,16 +98,18 @@ final class DeepVerifier {
         }
         try {
             Map<String, String> packageDigests = new HashMap<>();
-            openCache(packagePrefix);
-            for (StoredObject o : packages) {
+            for (int i = 0; i < packages.size(); i++) {
+                lookUpCache(packages, i);
+                StoredObject o = packages.get(i);
                 String uid = o.key().substring(packagePrefix.length());
                 String digest = judge(o, uid);
                 if (digest != null) {
                     packageDigests.put(uid, digest);
                 }
             }
-            openCache(installedPrefix);
-            for (StoredObject o : installed) {
+            for (int i = 0; i < installed.size(); i++) {
+                lookUpCache(installed, i);
+                StoredObject o = installed.get(i);
                 String uid = o.key().substring(installedPrefix.length());
                 String digest = judge(o, uid);
                 String packageDigest = packageDigests.get(uid);
@@ -111,7 +118,8 @@ final class DeepVerifier {
                             "sha256 of installed copy is " + digest + " but " + packagePrefix + uid + " has " + packageDigest));
                 }
             }
-            closeCache();
+            cached = Map.of();
+            noteGone();
             if (kept != null) {
                 try {
                     kept.commit(caching.maxEntries());
@@ -120,38 +128,39 @@ final class DeepVerifier {
                 }
             }
         } finally {
-            closeCache();
+            cached = Map.of();
             if (kept != null) {
                 kept.close();
             }
         }
     }
 
-    /** Starts reading the cached verdicts under {@code prefix}; one that cannot be read costs bytes, not the scan. */
-    private void openCache(String prefix) {
-        closeCache();
+    /**
+     * At the start of each batch of {@code listed}, the cached verdicts of its keys: one short statement per batch, so no
+     * cursor or transaction of the cache stays open while the batch's objects are downloaded. A cache that cannot be
+     * read costs bytes, not the scan.
+     */
+    private void lookUpCache(List<StoredObject> listed, int i) {
+        if (i % VerifiedObjects.BATCH_SIZE != 0) {
+            return;
+        }
+        cached = Map.of();
         if (!caching.on() || cacheUnreadable) {
             return;
         }
+        List<String> keys = listed.subList(i, Math.min(listed.size(), i + VerifiedObjects.BATCH_SIZE)).stream()
+                .map(StoredObject::key).toList();
         try {
-            cached = caching.cache().read(prefix);
+            cached = caching.cache().lookUp(keys);
         } catch (RuntimeException e) {
             cacheNotRead(e);
         }
     }
 
-    private void closeCache() {
-        if (cached != null) {
-            cached.close();
-            cached = null;
-        }
-        nextCached = null;
-    }
-
     private boolean cacheUnreadable;
 
     private void cacheNotRead(RuntimeException e) {
-        closeCache();
+        cached = Map.of();
         cacheUnreadable = true;
         LOG.warnf("deep verify cache not read, every object is read: %s", e.getMessage());
         sink.note("the deep verify cache could not be read (" + e.getMessage() + "): every object was read");
@@ -166,31 +175,9 @@ final class DeepVerifier {
         sink.note("the deep verify cache could not be written (" + e.getMessage() + "): the next scan reads these objects again");
     }
 
-    /**
-     * The cached verdict for {@code key}, or null: both the listing and the cache are in UTF-8 byte order of keys, so the
-     * cache is read forward only, past the keys no longer listed.
-     */
-    private VerifiedObject cachedVerdict(String key) {
-        if (cached == null) {
-            return null;
-        }
-        try {
-            while (nextCached == null || KeyOrder.compare(nextCached.key(), key) < 0) {
-                if (!cached.hasNext()) {
-                    return null;
-                }
-                nextCached = cached.next();
-            }
-        } catch (RuntimeException e) {
-            cacheNotRead(e);
-            return null;
-        }
-        return nextCached.key().equals(key) ? nextCached : null;
-    }
-
     /** The cached verdict when it still holds, else a read; returns the sha256, or null when not the package named. */
     private String judge(StoredObject o, String expectedUid) {
-        VerifiedObject known = cachedVerdict(o.key());
+        VerifiedObject known = cached.get(o.key());
         if (known != null && known.sameVersion(o.size(), o.lastModified(), o.etag())
                 && known.verifiedAt().isAfter(caching.now().minus(caching.fullEvery()))) {
             fromCache++;
@@ -293,8 +280,25 @@ final class DeepVerifier {
         if (now.isPresent()) {
             return false;
         }
-        LOG.infof("deep verify: %s is gone since it was listed, not verified", o.key());
-        sink.note(o.key() + " was not verified: gone since it was listed (" + openFailure.getMessage() + ")");
+        LOG.debugf("deep verify: %s is gone since it was listed, not verified (%s)", o.key(), openFailure.getMessage());
+        gone++;
+        if (goneKeys.size() < GONE_KEYS_SHOWN) {
+            goneKeys.add(o.key());
+        }
         return true;
+    }
+
+    /**
+     * One note for every object gone since it was listed, however many: a report hours old may list thousands deleted
+     * since, and a note each would bury the others.
+     */
+    private void noteGone() {
+        if (gone == 0) {
+            return;
+        }
+        String shown = "'" + String.join("', '", goneKeys) + "'" + (gone > goneKeys.size() ? ", …" : "");
+        LOG.infof("deep verify: %d object(s) gone since they were listed, not verified (%s)", gone, shown);
+        sink.note(gone + " object(s) not verified, each gone since it was listed (a read found nothing, and so did a HEAD): "
+                + shown + "; the next listing shows them as they are");
     }
 }

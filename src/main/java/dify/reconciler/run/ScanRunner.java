@@ -6,6 +6,7 @@ import dify.reconciler.config.DaemonSettings;
 import dify.reconciler.config.DifyDatabaseSettings;
 import dify.reconciler.config.ReconcilerConfig;
 import dify.reconciler.config.StorageProducer;
+import dify.reconciler.config.UnpooledSessions;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
@@ -46,7 +47,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Runs scans, one at a time, and turns every outcome into a {@link ScanReport}: a scan that throws becomes
@@ -215,24 +215,13 @@ public class ScanRunner {
     }
 
     /**
-     * Sessions of the state database outside the service's pool (the pool's URL, user, password and driver properties):
-     * the inventory listing holds one for its temporary table through the storage phase, which may take hours on a big
-     * report; one of the pool's few connections held that long would be missing to the ledger, the lock watch and
-     * health checks.
+     * Sessions of the state database outside the service's pool ({@link UnpooledSessions}): the inventory listing holds
+     * one for its temporary table through the storage phase, which may take hours on a big report; one of the pool's few
+     * connections held that long would be missing to the ledger, the lock watch and health checks. TCP keep-alive: the
+     * session sits idle between the report's data files, and a peer gone meanwhile is noticed at the next statement.
      */
     DataSource inventorySession() {
-        PGSimpleDataSource session = new PGSimpleDataSource();
-        session.setURL(settings.getValue("quarkus.datasource.jdbc.url", String.class));
-        session.setUser(settings.getValue("quarkus.datasource.username", String.class));
-        settings.getOptionalValue("quarkus.datasource.password", String.class).ifPresent(session::setPassword);
-        try {
-            for (Map.Entry<String, String> p : daemon.jdbcProperties().entrySet()) {
-                session.setProperty(p.getKey(), p.getValue());
-            }
-        } catch (java.sql.SQLException e) {
-            throw new StorageException("the state database's driver properties are not accepted: " + e.getMessage(), e);
-        }
-        return session;
+        return UnpooledSessions.of(settings, daemon).dataSource(Map.of("tcpKeepAlive", "true"));
     }
 
     /**

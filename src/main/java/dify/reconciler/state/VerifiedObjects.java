@@ -11,15 +11,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import org.postgresql.PGConnection;
 
 /**
@@ -47,30 +43,48 @@ public class VerifiedObjects {
         return store.persisted();
     }
 
-    /** Cached verdicts fetched per round trip by {@link #read(String)}: the most a reader holds. */
-    public static final int FETCH_SIZE = 1000;
+    /** Listed keys whose cached verdicts one {@link #lookUp} fetches: the most deep verify holds at once. */
+    public static final int BATCH_SIZE = 1000;
 
     /** Verdicts of a scan staged per COPY while deep verify runs (about this many bytes). */
     static final int CHUNK_BYTES = 1 << 20;
 
-    /** {@link #read(String, int)} with {@link #FETCH_SIZE}. */
-    public CacheReader read(String prefix) {
-        return read(prefix, FETCH_SIZE);
-    }
-
     /**
-     * The cached verdicts whose key starts with {@code prefix}, in UTF-8 byte order of keys (the listing's order, so deep
-     * verify merges the two): in our schema through a server-side cursor, {@code fetchSize} rows per round trip, never
-     * the whole table. The read transaction touches only {@code deep_verify_cache}. The caller closes the reader; a read
-     * that fails throws {@link IllegalStateException}.
+     * The cached verdicts of {@code keys} (a batch of a listing, at most a few thousand), by key; keys without one are
+     * absent. In our schema one statement on the primary key, in autocommit, its connection back in the pool before this
+     * returns: deep verify looks up a batch, then reads its objects from storage with no cursor, transaction or snapshot
+     * of this read held meanwhile (before, a cursor's transaction spanned every download of a prefix). A read that fails throws {@link IllegalStateException}.
      */
-    public CacheReader read(String prefix, int fetchSize) {
-        if (!store.persisted()) {
-            List<VerifiedObject> sorted = memory.values().stream().filter(v -> v.key().startsWith(prefix))
-                    .sorted(Comparator.comparing(VerifiedObject::key, KeyOrder.COMPARATOR)).toList();
-            return new MemoryReader(sorted);
+    public Map<String, VerifiedObject> lookUp(List<String> keys) {
+        if (keys.isEmpty()) {
+            return Map.of();
         }
-        return new CursorReader(store, prefix, fetchSize);
+        if (!store.persisted()) {
+            Map<String, VerifiedObject> cached = memory;
+            Map<String, VerifiedObject> found = new HashMap<>();
+            keys.forEach(k -> {
+                VerifiedObject v = cached.get(k);
+                if (v != null) {
+                    found.put(k, v);
+                }
+            });
+            return found;
+        }
+        String table = store.table("deep_verify_cache");
+        Map<String, VerifiedObject> found = new HashMap<>();
+        try (Connection c = store.dataSource().getConnection();
+                PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + table + " WHERE object_key = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", keys.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    VerifiedObject v = verdict(rs);
+                    found.put(v.key(), v);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading " + table + " failed: " + e.getMessage(), e);
+        }
+        return found;
     }
 
     /**
@@ -84,14 +98,6 @@ public class VerifiedObjects {
         return new StagingWriter(store);
     }
 
-    /** Cached verdicts in key order; {@link #mostHeld()} is the most it held in memory at once. */
-    public interface CacheReader extends Iterator<VerifiedObject>, AutoCloseable {
-        int mostHeld();
-
-        @Override
-        void close();
-    }
-
     /** One deep verify's verdicts, the new cache. */
     public interface CacheWriter extends AutoCloseable {
         /** A verdict of this listing; {@code fresh}: reached in this scan (else cached and still valid). */
@@ -102,114 +108,6 @@ public class VerifiedObjects {
 
         @Override
         void close();
-    }
-
-    private static final class MemoryReader implements CacheReader {
-        private final Iterator<VerifiedObject> it;
-        private final int held;
-
-        MemoryReader(List<VerifiedObject> sorted) {
-            this.it = sorted.iterator();
-            this.held = sorted.size();
-        }
-
-        @Override
-        public boolean hasNext() {
-            return it.hasNext();
-        }
-
-        @Override
-        public VerifiedObject next() {
-            return it.next();
-        }
-
-        @Override
-        public int mostHeld() {
-            return held;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    /** DECLARE … CURSOR and FETCH: at most one batch of rows in memory, whatever the table holds. */
-    private static final class CursorReader implements CacheReader {
-        private final Connection c;
-        private final int fetchSize;
-        private final String table;
-        private final Deque<VerifiedObject> held = new ArrayDeque<>();
-        private boolean exhausted;
-        private int mostHeld;
-
-        CursorReader(StateStore store, String prefix, int fetchSize) {
-            this.fetchSize = fetchSize;
-            this.table = store.table("deep_verify_cache");
-            try {
-                c = store.dataSource().getConnection();
-            } catch (SQLException e) {
-                throw new IllegalStateException("reading " + table + " failed: " + e.getMessage(), e);
-            }
-            try {
-                c.setAutoCommit(false);
-                try (PreparedStatement ps = c.prepareStatement("DECLARE deep_verify_cache_read NO SCROLL CURSOR FOR SELECT "
-                        + COLUMNS + " FROM " + table + " WHERE substr(object_key, 1, char_length(?)) = ?"
-                        + " ORDER BY object_key COLLATE \"C\"")) {
-                    ps.setString(1, prefix);
-                    ps.setString(2, prefix);
-                    ps.execute();
-                }
-            } catch (SQLException e) {
-                close();
-                throw new IllegalStateException("reading " + table + " failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public boolean hasNext() {
-            if (held.isEmpty() && !exhausted) {
-                fetch();
-            }
-            return !held.isEmpty();
-        }
-
-        @Override
-        public VerifiedObject next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            return held.poll();
-        }
-
-        private void fetch() {
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("FETCH " + fetchSize + " FROM deep_verify_cache_read")) {
-                int n = 0;
-                while (rs.next()) {
-                    held.add(verdict(rs));
-                    n++;
-                }
-                exhausted = n < fetchSize;
-                mostHeld = Math.max(mostHeld, held.size());
-            } catch (SQLException e) {
-                throw new IllegalStateException("reading " + table + " failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public int mostHeld() {
-            return mostHeld;
-        }
-
-        @Override
-        public void close() {
-            try (c) {
-                c.rollback();
-                c.setAutoCommit(true);
-            } catch (SQLException e) {
-                // the connection is broken; the pool discards it
-            }
-        }
     }
 
     /** Keeps the verdicts in this process until the commit (memory mode holds the whole cache by design). */

@@ -17,9 +17,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * Deep verify's cache in our schema is read and written without loading it: read in UTF-8 byte order of keys (on a
- * database whose collation is ICU en-US, not C) through a cursor that holds at most one fetch of rows, whatever the
- * table holds; replaced from staged verdicts with set operations (a cached verdict keeps its stored values, a key not
+ * Deep verify's cache in our schema is read and written without loading it: looked up a batch of keys at a time (on a database
+ * whose collation is ICU en-US, not C, keys whose orders differ are found by equality); replaced from staged verdicts with set operations (a cached verdict keeps its stored values, a key not
  * kept is dropped, the bound keeps the most recent); a replacement closed without its commit changes nothing.
  */
 class VerifiedObjectsStreamingTest {
@@ -32,7 +31,7 @@ class VerifiedObjectsStreamingTest {
             "a\uE000/1", "b b/1", "B/1", "0/1");
 
     @Test
-    void aLargeCacheIsReadInByteOrderOneFetchAtATimeAndReplacedWithoutLoadingIt() {
+    void aLargeCacheIsLookedUpByBatchesOfKeysAndReplacedWithoutLoadingIt() {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(db.dataSource()));
             assertTrue(cache.persisted());
@@ -49,14 +48,16 @@ class VerifiedObjectsStreamingTest {
             }
 
             List<String> expected = keys.stream().filter(k -> k.startsWith(PACKAGES)).sorted(KeyOrder.COMPARATOR).toList();
-            List<String> read = new ArrayList<>();
-            int mostHeld;
-            try (VerifiedObjects.CacheReader reader = cache.read(PACKAGES, 100)) {
-                reader.forEachRemaining(v -> read.add(v.key()));
-                mostHeld = reader.mostHeld();
-            }
-            assertEquals(expected, read, "every cached verdict under the prefix, in UTF-8 byte order");
-            assertTrue(mostHeld > 0 && mostHeld <= 100, "held at most one fetch of 100 rows at once, held " + mostHeld);
+            // Looked up a batch at a time by key: the tricky keys (byte order and collation do not matter for equality), a
+            // key of another prefix, a key never cached.
+            List<String> batch = new ArrayList<>(TRICKY.stream().map(k -> PACKAGES + k).toList());
+            batch.add("plugin/a/1");
+            batch.add(PACKAGES + "never/cached:1@0");
+            Map<String, VerifiedObject> found = cache.lookUp(batch);
+            assertEquals(batch.subList(0, batch.size() - 1).stream().collect(Collectors.toSet()), found.keySet());
+            found.forEach((k, v) -> assertEquals(verdict(k, AT, "d-" + k.hashCode()), v, k));
+            assertEquals(expected.size(), cache.lookUp(expected).size(), "every key of the prefix");
+            assertEquals(Map.of(), cache.lookUp(List.of()));
 
             // The next deep verify keeps half of them as cached (their stored values stay), re-reads a quarter (fresh),
             // and no longer lists the rest; a bound of 2,000 then keeps the most recently verified.
@@ -83,17 +84,8 @@ class VerifiedObjectsStreamingTest {
                 writer.keep(verdict(PACKAGES + "other", later, "x"), true);
             }
             assertEquals(after, cache.load());
-            assertEquals(after.keySet().stream().sorted(KeyOrder.COMPARATOR).collect(Collectors.toList()),
-                    readAll(cache, PACKAGES));
+            assertEquals(after, cache.lookUp(new ArrayList<>(after.keySet())));
         }
-    }
-
-    private static List<String> readAll(VerifiedObjects cache, String prefix) {
-        List<String> keys = new ArrayList<>();
-        try (VerifiedObjects.CacheReader reader = cache.read(prefix, 7)) {
-            reader.forEachRemaining(v -> keys.add(v.key()));
-        }
-        return keys;
     }
 
     private static VerifiedObject verdict(String key, Instant at, String sha) {

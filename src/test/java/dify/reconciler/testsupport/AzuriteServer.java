@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 
@@ -67,23 +68,15 @@ public final class AzuriteServer implements AutoCloseable {
     /** The instance shared by every test in this JVM, started on first use and stopped at JVM exit. */
     public static synchronized AzuriteServer shared() {
         if (shared == null) {
-            synchronized (JvmWide.lock(SHARED)) {
-                String endpoint = JvmWide.get(SHARED + ".endpoint");
-                if (endpoint != null) {
-                    ProcessHandle process = ProcessHandle.of(Long.parseLong(JvmWide.get(SHARED + ".pid")))
-                            .orElseThrow(() -> new IllegalStateException("the shared Azurite has exited"));
-                    Path workDir = Path.of(JvmWide.get(SHARED + ".work"));
-                    shared = new AzuriteServer(process, workDir, workDir.resolve("azurite.log"), URI.create(endpoint), null);
-                } else {
-                    AzuriteServer started = start();
-                    JvmWide.stopAtExit("azurite-stop", started.process, "TERM", List.of(started.workDir));
-                    JvmWide.countStart(SHARED);
-                    JvmWide.set(SHARED + ".work", started.workDir.toString());
-                    JvmWide.set(SHARED + ".pid", Long.toString(started.process.pid()));
-                    JvmWide.set(SHARED + ".endpoint", started.endpoint.toString());
-                    shared = started;
-                }
-            }
+            shared = JvmWide.shared(SHARED, () -> {
+                AzuriteServer started = start();
+                return new JvmWide.Started<>(started, started.process, "TERM", List.of(started.workDir),
+                        Map.of("work", started.workDir.toString(), "endpoint", started.endpoint.toString()));
+            }, recorded -> {
+                Path workDir = Path.of(recorded.get("work"));
+                return new AzuriteServer(recorded.process(), workDir, workDir.resolve("azurite.log"),
+                        URI.create(recorded.get("endpoint")), null);
+            });
         }
         return shared;
     }

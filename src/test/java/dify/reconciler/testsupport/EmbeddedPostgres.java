@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -62,6 +63,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
     /** The postmaster of a shared server another class loader started (then {@link #server} stays null). */
     private ProcessHandle attachedPostmaster;
     private Duration lastStartupTime;
+    /** Stops the server and deletes its folder when this JVM ends however it ends; null in an attached view. */
+    private Process watchdog;
+    /** A dedicated server's shutdown hook, removed when it is closed (so a closed server is not kept until exit). */
+    private Thread exitHook;
 
     private EmbeddedPostgres(boolean isShared, Path dataDirectory, int port) {
         this.isShared = isShared;
@@ -76,25 +81,22 @@ public final class EmbeddedPostgres implements AutoCloseable {
     public static EmbeddedPostgres shared() {
         EmbeddedPostgres s = shared;
         if (s == null) {
-            synchronized (JvmWide.lock(SHARED)) {
+            synchronized (EmbeddedPostgres.class) {
                 s = shared;
                 if (s == null) {
-                    String port = JvmWide.get(SHARED + ".port");
-                    if (port == null) {
-                        s = launch(true, 0);
-                        long pid = s.postmasterPid();
-                        JvmWide.stopAtExit("embedded-postgres-shutdown", ProcessHandle.of(pid).orElseThrow(), "INT",
-                                List.of(s.dataDirectory, s.passwordFile(), s.logFile()));
-                        JvmWide.countStart(SHARED);
-                        JvmWide.set(SHARED + ".data", s.dataDirectory.toString());
-                        JvmWide.set(SHARED + ".pid", Long.toString(pid));
-                        JvmWide.set(SHARED + ".port", Integer.toString(s.port));
-                    } else {
-                        s = new EmbeddedPostgres(true, Path.of(JvmWide.get(SHARED + ".data")), Integer.parseInt(port));
-                        s.attachedPostmaster = ProcessHandle.of(Long.parseLong(JvmWide.get(SHARED + ".pid")))
-                                .orElseThrow(() -> new IllegalStateException("the shared PostgreSQL server has exited"));
-                        s.lastStartupTime = Duration.ZERO;
-                    }
+                    s = JvmWide.shared(SHARED, () -> {
+                        EmbeddedPostgres started = launch(true, 0);
+                        return new JvmWide.Started<>(started, ProcessHandle.of(started.postmasterPid()).orElseThrow(), "INT",
+                                started.files(), Map.of("data", started.dataDirectory.toString(), "port",
+                                        Integer.toString(started.port)),
+                                List.of(started.watchdog));
+                    }, recorded -> {
+                        EmbeddedPostgres attached = new EmbeddedPostgres(true, Path.of(recorded.get("data")),
+                                Integer.parseInt(recorded.get("port")));
+                        attached.attachedPostmaster = recorded.process();
+                        attached.lastStartupTime = Duration.ZERO;
+                        return attached;
+                    });
                     shared = s;
                 }
             }
@@ -122,20 +124,44 @@ public final class EmbeddedPostgres implements AutoCloseable {
     /** A throwaway server on its own port and data directory; the caller closes it. */
     public static EmbeddedPostgres startDedicated() {
         EmbeddedPostgres s = launch(false, 0);
-        Runtime.getRuntime().addShutdownHook(new Thread(s::shutdownQuietly, "embedded-postgres-dedicated-shutdown"));
+        s.exitHook = new Thread(s::shutdownQuietly, "embedded-postgres-dedicated-shutdown");
+        Runtime.getRuntime().addShutdownHook(s.exitHook);
         return s;
     }
 
+    /**
+     * A new server in a new folder of {@code /tmp}, with its {@link PostgresLeftovers#watchdog} (which stops it and
+     * deletes its folder if this JVM is killed, or now if it fails to start). The first launch of a JVM sweeps the
+     * folders earlier runs left behind.
+     */
     private static EmbeddedPostgres launch(boolean isShared, int requestedPort) {
         try {
-            Path dir = Files.createTempDirectory("dify-reconciler-pg-");
+            synchronized (JvmWide.lock(SHARED + ".sweep")) {
+                if (JvmWide.get(SHARED + ".swept") == null) {
+                    JvmWide.set(SHARED + ".swept", Integer.toString(PostgresLeftovers
+                            .sweep(Path.of(System.getProperty("java.io.tmpdir")), PostgresLeftovers.UNUSED_FOR).size()));
+                }
+            }
+            Path dir = Files.createTempDirectory(PostgresLeftovers.PREFIX);
             int port = requestedPort != 0 ? requestedPort : freePort();
             EmbeddedPostgres pg = new EmbeddedPostgres(isShared, dir, port);
-            pg.start();
+            pg.watchdog = PostgresLeftovers.watchdog(dir, pg.files());
+            try {
+                pg.start();
+            } catch (RuntimeException e) {
+                // A start that timed out may leave a postmaster running in the folder: the watchdog stops it and deletes it.
+                PostgresLeftovers.release(pg.watchdog);
+                throw e;
+            }
             return pg;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The data folder and the files beside it: what is deleted when the server goes. */
+    private List<Path> files() {
+        return List.of(dataDirectory, passwordFile(), logFile());
     }
 
     private static int freePort() throws IOException {
@@ -237,6 +263,17 @@ public final class EmbeddedPostgres implements AutoCloseable {
             Files.deleteIfExists(logFile());
         } catch (IOException ignored) {
             // best effort
+        }
+        if (watchdog != null) {
+            PostgresLeftovers.release(watchdog); // and it deletes what the lines above could not
+        }
+        if (exitHook != null && Thread.currentThread() != exitHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(exitHook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is exiting: the hook runs anyway
+            }
+            exitHook = null;
         }
     }
 

@@ -5,7 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -48,16 +51,66 @@ final class JvmWide {
         return value == null ? 0 : Integer.parseInt(value);
     }
 
-    static void countStart(String server) {
-        set(server + ".starts", Integer.toString(starts(server) + 1));
+    /**
+     * A server just started to be this JVM's shared one.
+     *
+     * @param server the instance the starting class loader uses
+     * @param process what a shutdown hook stops with {@code stopSignal} (forcibly after 10 s), then deleting
+     *        {@code deleteAtExit} (folders with their content)
+     * @param attachment what another class loader needs to attach to it (address, data folder; never a password)
+     * @param heldUntilExit objects that must stay reachable as long as the server runs (a watchdog's {@link Process},
+     *        whose pipe would close if it were collected), whatever becomes of the starting class loader
+     */
+    record Started<T>(T server, ProcessHandle process, String stopSignal, List<Path> deleteAtExit,
+            Map<String, String> attachment, List<Object> heldUntilExit) {
+
+        Started(T server, ProcessHandle process, String stopSignal, List<Path> deleteAtExit, Map<String, String> attachment) {
+            this(server, process, stopSignal, deleteAtExit, attachment, List.of());
+        }
+    }
+
+    /** What another class loader recorded of the shared server it started: {@link Started#attachment()} and its process. */
+    static final class Recorded {
+        private final String key;
+
+        private Recorded(String key) {
+            this.key = key;
+        }
+
+        /** A value of the server's {@link Started#attachment()}. */
+        String get(String name) {
+            String value = JvmWide.get(key + "." + name);
+            if (value == null) {
+                throw new IllegalStateException("the shared " + key + " recorded no " + name);
+            }
+            return value;
+        }
+
+        /** The server's process, still running. */
+        ProcessHandle process() {
+            return ProcessHandle.of(Long.parseLong(get("pid")))
+                    .orElseThrow(() -> new IllegalStateException("the shared " + key + " has exited"));
+        }
     }
 
     /**
-     * Stops {@code process} at JVM exit ({@code signal}, e.g. {@code INT} for PostgreSQL's fast shutdown, or
-     * {@code TERM}; forcibly after 10 s) and then deletes {@code paths} (folders with their content).
+     * The server of this JVM recorded under {@code key}: attached with {@code attach} when any class loader started it,
+     * else started now with {@code start}, recorded, and stopped at JVM exit. The caller keeps the result in a static
+     * field of its own class loader; this lock and record make it one per JVM.
      */
-    static void stopAtExit(String threadName, ProcessHandle process, String signal, List<Path> paths) {
-        Runtime.getRuntime().addShutdownHook(new StopAtExit(threadName, process, signal, List.copyOf(paths)));
+    static <T> T shared(String key, Supplier<Started<T>> start, Function<Recorded, T> attach) {
+        synchronized (lock(key)) {
+            if (get(key + ".pid") != null) {
+                return attach.apply(new Recorded(key));
+            }
+            Started<T> started = start.get();
+            Runtime.getRuntime().addShutdownHook(new StopAtExit("stop-shared-" + key, started.process(), started.stopSignal(),
+                    List.copyOf(started.deleteAtExit()), List.copyOf(started.heldUntilExit())));
+            set(key + ".starts", Integer.toString(starts(key) + 1));
+            started.attachment().forEach((name, value) -> set(key + "." + name, value));
+            set(key + ".pid", Long.toString(started.process().pid())); // last: what attach looks for
+            return started.server();
+        }
     }
 
     /** No lambdas and no class outside the JDK in {@link #run()}: it may run after its class loader was closed. */
@@ -66,12 +119,16 @@ final class JvmWide {
         private final ProcessHandle process;
         private final String signal;
         private final List<Path> paths;
+        /** Only held: a registered hook is reachable until the JVM exits. */
+        @SuppressWarnings("unused")
+        private final List<Object> held;
 
-        StopAtExit(String name, ProcessHandle process, String signal, List<Path> paths) {
+        StopAtExit(String name, ProcessHandle process, String signal, List<Path> paths, List<Object> held) {
             super(name);
             this.process = process;
             this.signal = signal;
             this.paths = paths;
+            this.held = held;
         }
 
         @Override

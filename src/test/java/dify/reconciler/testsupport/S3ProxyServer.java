@@ -92,21 +92,12 @@ public final class S3ProxyServer implements AutoCloseable {
      * stopped at JVM exit.
      */
     private static S3ProxyServer jvmWide(String key, String virtualHost) {
-        synchronized (JvmWide.lock(key)) {
-            String endpoint = JvmWide.get(key + ".endpoint");
-            if (endpoint != null) {
-                ProcessHandle process = ProcessHandle.of(Long.parseLong(JvmWide.get(key + ".pid")))
-                        .orElseThrow(() -> new IllegalStateException("the shared S3Proxy (" + key + ") has exited"));
-                return new S3ProxyServer(process, Path.of(JvmWide.get(key + ".work")), URI.create(endpoint), virtualHost);
-            }
+        return JvmWide.shared(key, () -> {
             S3ProxyServer started = start(virtualHost);
-            JvmWide.stopAtExit("s3proxy-stop-" + key, started.process, "TERM", List.of(started.workDir));
-            JvmWide.countStart(key);
-            JvmWide.set(key + ".work", started.workDir.toString());
-            JvmWide.set(key + ".pid", Long.toString(started.process.pid()));
-            JvmWide.set(key + ".endpoint", started.endpoint.toString());
-            return started;
-        }
+            return new JvmWide.Started<>(started, started.process, "TERM", List.of(started.workDir),
+                    Map.of("work", started.workDir.toString(), "endpoint", started.endpoint.toString()));
+        }, recorded -> new S3ProxyServer(recorded.process(), Path.of(recorded.get("work")), URI.create(recorded.get("endpoint")),
+                virtualHost));
     }
 
     private static void requireLoopback(String name) {
