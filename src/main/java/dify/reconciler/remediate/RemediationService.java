@@ -196,7 +196,7 @@ public class RemediationService implements GateReadings {
         if (!persisted || allowed.isEmpty()) {
             return planner.plan(planId, report.runId(), clock.instant(), database(), others.iterator(), population);
         }
-        LedgerCandidates ledger = new LedgerCandidates(dataSource, state.table("finding_ledger"));
+        LedgerCandidates ledger = new LedgerCandidates(dataSource, state.table("finding_entries"), state.table("ledger_scans"));
         return ledger.read(report.runId(), allowed, policy.confirmations(), RemediationPlanner.mostCandidatesRead(policy),
                 fromLedger -> planner.plan(planId, report.runId(),
                         clock.instant(), database(), concat(fromLedger, others.iterator()), population));

@@ -117,6 +117,12 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             + " tenant_code, tenant_id, evidence_code, evidence";
 
     /**
+     * A staged row's kind label: its code looked up in the bound array of labels ({@link FindingKind#values()} order),
+     * or the text a previous release staged.
+     */
+    private static final String STAGED_KIND = "coalesce((?::text[])[s.kind_code], s.kind)";
+
+    /**
      * The staged rows of this run as the merge reads them, their codes replaced by the values: the dictionary is bound
      * once per coded column, then the kinds, then the run ({@link #stagedParameters}). A row staged as text by the
      * previous release (no codes) reads as it was written. No WITH inside: a subquery with one is planned on its own.
@@ -132,7 +138,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     String resolvedStaged() {
         String dict = " LEFT JOIN (SELECT DISTINCT ON (code) code, value FROM unnest(?::text[]) WITH ORDINALITY AS u(value, code)"
                 + " ORDER BY code) AS %1$s ON %1$s.code = s.%2$s_code";
-        return "(SELECT coalesce((?::text[])[s.kind_code], s.kind) AS kind, s.subject,"
+        return "(SELECT " + STAGED_KIND + " AS kind, s.subject,"
                 + " coalesce(di.value, s.plugin_unique_identifier) AS plugin_unique_identifier, coalesce(dp.value, s.plugin_id) AS plugin_id,"
                 + " coalesce(dt.value, s.tenant_id) AS tenant_id, coalesce(de.value, s.evidence) AS evidence FROM "
                 + store.table("scan_findings") + " s" + String.format(Locale.ROOT, dict, "di", "identifier")
@@ -146,7 +152,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
      * under the anti-join, 1.7 s of a loaded machine's 10.4 s at 1,000,000 findings.)
      */
     private String stagedIdentities() {
-        return "(SELECT coalesce((?::text[])[s.kind_code], s.kind) AS kind, s.subject FROM " + store.table("scan_findings")
+        return "(SELECT " + STAGED_KIND + " AS kind, s.subject FROM " + store.table("scan_findings")
                 + " s WHERE s.run_id = ?)";
     }
 

@@ -117,7 +117,8 @@ public final class LedgerBenchmark {
         }
         RemediationPolicy policy = new RemediationPolicy(false, Set.of(FindingKind.CATEGORY_ROW_ORPHANED), 2, Duration.ZERO,
                 Duration.ZERO, 50, 0.1, Duration.ofHours(1));
-        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger");
+        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_entries",
+                "plugin_reconciler.ledger_scans");
         long t0 = System.nanoTime();
         RemediationPlan plan = ledger.read(runId, policy.allowed(), policy.confirmations(), RemediationPlanner.mostCandidatesRead(policy),
                 candidates -> new RemediationPlanner(policy).plan("bench", runId, Instant.now(), "bench", candidates,

@@ -311,7 +311,8 @@ class LedgerCompactEvidenceTest {
     }
 
     private static List<Finding> planned(TestDatabase db, UUID run) throws Exception {
-        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger");
+        LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_entries",
+                "plugin_reconciler.ledger_scans");
         List<FindingKind> kinds = ALL.stream().map(Finding::kind).distinct().toList();
         return ledger.read(run.toString(), kinds, 1, 100, candidates -> {
             List<Finding> read = new ArrayList<>();

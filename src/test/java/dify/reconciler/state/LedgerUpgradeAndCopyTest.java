@@ -214,7 +214,8 @@ class LedgerUpgradeAndCopyTest {
             }
             migrate(db, LATEST); // read through V12's view of the same entries
             List<FindingKind> allowed = List.of(FindingKind.ENDPOINT_ORPHANED, FindingKind.CATEGORY_ROW_ORPHANED);
-            LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_ledger");
+            LedgerCandidates ledger = new LedgerCandidates(db.dataSource(), "plugin_reconciler.finding_entries",
+                    "plugin_reconciler.ledger_scans");
             assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint", "young-confirmed-endpoint",
                     "old-unconfirmed-category", "young-unconfirmed-endpoint"), ids(ledger, run, allowed, 100));
             assertEquals(List.of("old-confirmed-category", "mid-confirmed-endpoint"), ids(ledger, run, allowed, 2));
