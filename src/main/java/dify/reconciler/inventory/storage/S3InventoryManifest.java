@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -148,11 +147,7 @@ public record S3InventoryManifest(String manifestKey, String sourceBucket, Insta
     }
 
     static String md5Hex(byte[] bytes) {
-        return HexFormat.of().formatHex(md5().digest(bytes));
-    }
-
-    static MessageDigest md5() {
-        return InventoryListing.md5();
+        return HexFormat.of().formatHex(InventoryListing.md5().digest(bytes));
     }
 
     private static String text(JsonNode node, String field, String manifestKey) {
