@@ -54,12 +54,24 @@ public class ConfigurationCheck {
     }
 
     private void checkInventoryListing() {
-        if (daemon.storageType() != StorageType.S3) {
-            throw new IllegalArgumentException("reconciler.storage.listing=inventory reads Amazon S3 Inventory reports: it needs"
-                    + " PLUGIN_STORAGE_TYPE=aws_s3, not " + daemon.storageType().label() + " (docs/inventory-reports.md)");
+        // Each provider's reports, read with the daemon's own endpoint and credentials: the location's scheme must be the
+        // storage type's.
+        String scheme = switch (daemon.storageType()) {
+            case S3 -> "s3";
+            case AZURE_BLOB -> "azure";
+            case GCS -> "gs";
+            default -> throw new IllegalArgumentException("reconciler.storage.listing=inventory reads Amazon S3 Inventory, Azure"
+                    + " Blob inventory and GCS Storage Insights reports: it needs PLUGIN_STORAGE_TYPE=aws_s3, azure_blob or gcs,"
+                    + " not " + daemon.storageType().label() + " (docs/inventory-reports.md)");
+        };
+        InventoryLocation location = InventoryLocation.parse(config.storage().inventoryLocation().orElseThrow(
+                () -> new IllegalArgumentException("reconciler.storage.listing=inventory needs"
+                        + " reconciler.storage.inventory-location (s3://…, azure://… or gs://…, as the storage type)")));
+        if (!location.scheme().equals(scheme)) {
+            throw new IllegalArgumentException("reconciler.storage.inventory-location='" + location + "' is a " + location.scheme()
+                    + ":// location, and PLUGIN_STORAGE_TYPE=" + daemon.storageType().label() + " reads " + scheme
+                    + ":// reports only (docs/inventory-reports.md)");
         }
-        InventoryLocation.parse(config.storage().inventoryLocation().orElseThrow(() -> new IllegalArgumentException(
-                "reconciler.storage.listing=inventory needs reconciler.storage.inventory-location (s3://<bucket>/<prefix>/)")));
         if (config.storage().inventoryMaxAge().isNegative() || config.storage().inventoryMaxAge().isZero()
                 || config.storage().inventoryConfirmMax() < 0) {
             throw new IllegalArgumentException("reconciler.storage.inventory-max-age must be positive and"

@@ -2,11 +2,16 @@ package dify.reconciler.config;
 
 import dify.reconciler.inventory.storage.AzureBlobObjectStorage;
 import dify.reconciler.inventory.storage.AzureBlobSettings;
+import dify.reconciler.inventory.storage.AzureInventoryManifest;
+import dify.reconciler.inventory.storage.GcsInventoryManifest;
 import dify.reconciler.inventory.storage.GcsObjectStorage;
 import dify.reconciler.inventory.storage.GcsSettings;
+import dify.reconciler.inventory.storage.InventoryListing;
+import dify.reconciler.inventory.storage.InventoryLocation;
 import dify.reconciler.inventory.storage.LocalObjectStorage;
 import dify.reconciler.inventory.storage.ObjectStorage;
 import dify.reconciler.inventory.storage.RootedObjectStorage;
+import dify.reconciler.inventory.storage.S3InventoryManifest;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.S3Settings;
 import dify.reconciler.inventory.storage.S3Timeouts;
@@ -71,14 +76,43 @@ public class StorageProducer {
     }
 
     /**
-     * The bucket an S3 Inventory delivers its reports to ({@code reconciler.storage.inventory-location}), read with the
-     * daemon's S3 endpoint and credentials (they need read access to it; see docs/inventory-reports.md).
+     * The bucket (container) an inventory delivers its reports to ({@code reconciler.storage.inventory-location}), read
+     * with the daemon's endpoint and credentials (they need read access to it; see docs/inventory-reports.md): S3, Azure
+     * Blob (the account of the daemon's connection string or managed identity) or GCS, as the daemon's storage type.
      */
     public static ObjectStorage inventoryReports(DaemonSettings settings, ReconcilerConfig config, StorageRequestListener requests,
             String bucket) {
-        return S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(), settings.s3UseAws(),
-                settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(), settings.awsRegion(), bucket),
-                timeouts(config.s3()), requests);
+        S3Timeouts timeouts = timeouts(config.s3());
+        return switch (settings.storageType()) {
+            case AZURE_BLOB -> {
+                AzureBlobSettings a = AzureBlobSettings.from(settings.storageVariables());
+                yield AzureBlobObjectStorage.create(new AzureBlobSettings(bucket, a.serviceUrl(), a.accountName(), a.accountKey(),
+                        a.sasToken(), a.managedIdentity()), timeouts, requests, null);
+            }
+            case GCS -> {
+                GcsSettings g = GcsSettings.from(settings.storageVariables());
+                yield GcsObjectStorage.create(new GcsSettings(bucket, g.credentialsJson(), g.emulator()), timeouts, requests, null);
+            }
+            default -> S3ObjectStorage.create(new S3Settings(settings.s3Endpoint(), settings.s3UsePathStyle(), settings.s3UseAws(),
+                    settings.s3UseManagedIam(), settings.awsAccessKey(), settings.awsSecretKey(), settings.awsRegion(), bucket),
+                    timeouts, requests);
+        };
+    }
+
+    /** The daemon's bucket as its inventory reports name it: the Azure container, else the bucket. */
+    public static String inventoryBucket(DaemonSettings settings) {
+        return settings.storageType() == StorageType.AZURE_BLOB
+                ? AzureBlobSettings.from(settings.storageVariables()).container()
+                : settings.bucket();
+    }
+
+    /** How the reports at {@code location} are found and read: by its scheme (the start-up check matched it to the type). */
+    public static InventoryListing.Format inventoryFormat(InventoryLocation location, String bucket) {
+        return switch (location.scheme()) {
+            case "azure" -> AzureInventoryManifest.latest(location, bucket);
+            case "gs" -> GcsInventoryManifest.latest(location, bucket);
+            default -> S3InventoryManifest.latest(location);
+        };
     }
 
     static S3Timeouts timeouts(ReconcilerConfig.S3 s3) {

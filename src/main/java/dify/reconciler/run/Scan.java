@@ -26,8 +26,8 @@ import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DaemonSchema;
 import dify.reconciler.inventory.postgres.DifyTenantsReader;
 import dify.reconciler.inventory.postgres.DifyTenantsUnavailableException;
+import dify.reconciler.inventory.storage.InventoryListing;
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.inventory.storage.S3InventoryListing;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.inventory.workdir.WorkingPath;
 import dify.reconciler.report.ScanPhase;
@@ -97,7 +97,7 @@ final class Scan {
     /** Opens the latest inventory report of the bucket for the prefixes a scan lists. */
     @FunctionalInterface
     interface InventoryReport {
-        S3InventoryListing open(List<String> prefixes);
+        InventoryListing open(List<String> prefixes);
     }
 
     Scan(DaemonDatabaseReader db, ObjectStorage storage, StorageLayout layout, GraceWindow grace,
@@ -322,15 +322,15 @@ final class Scan {
         if (!layout.daemonListsRawPrefixes()) {
             prefixes.add(layout.windowsInstalledPrefix());
         }
-        try (S3InventoryListing report = inventoryReport.open(prefixes)) {
+        try (InventoryListing report = inventoryReport.open(prefixes)) {
             listingStore = report;
             InventoryConfirmation confirmation = new InventoryConfirmation(storage::head, inventoryConfirmMax,
-                    report.manifest().createdAt(), sink);
+                    report.report().createdAt(), sink);
             sink.admitOnly(confirmation);
             try {
                 Listed kept = mergeListings(t);
-                sink.note("objects listed from inventory report " + report.manifest().manifestKey() + " taken at "
-                        + report.manifest().createdAt() + "; " + confirmation.heads() + " missing or orphaned candidates"
+                sink.note("objects listed from inventory report " + report.report().manifestKey() + " taken at "
+                        + report.report().createdAt() + "; " + confirmation.heads() + " missing or orphaned candidates"
                         + " confirmed with a HEAD, " + confirmation.dropped() + " of them not reported (the bucket has"
                         + " changed since)");
                 return kept;

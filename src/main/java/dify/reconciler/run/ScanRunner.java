@@ -11,9 +11,9 @@ import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
 import dify.reconciler.inventory.postgres.DifyTenantsReader;
+import dify.reconciler.inventory.storage.InventoryListing;
 import dify.reconciler.inventory.storage.InventoryLocation;
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.inventory.storage.S3InventoryListing;
 import dify.reconciler.inventory.storage.StorageException;
 import dify.reconciler.inventory.storage.StorageRequestListener;
 import dify.reconciler.inventory.workdir.WorkingPath;
@@ -203,15 +203,17 @@ public class ScanRunner {
      * The latest inventory report, staged in the state database for the scan's listings. Refused in memory mode:
      * sorting a report of 10^8 keys in the heap is not flat memory.
      */
-    S3InventoryListing openInventoryReport(List<String> prefixes) {
+    InventoryListing openInventoryReport(List<String> prefixes) {
         if (!state.persisted()) {
             throw new StorageException("reconciler.storage.listing=inventory sorts the report in the state database, and"
                     + " state is in memory (" + state.reason() + "): give the reconciler its state schema, or list with"
                     + " reconciler.storage.listing=list");
         }
         InventoryLocation location = InventoryLocation.parse(config.storage().inventoryLocation().orElse(""));
-        return S3InventoryListing.open(storage, daemon.bucket(), StorageProducer.inventoryReports(daemon, config, requests,
-                location.bucket()), location, prefixes, inventorySession(), clock.instant(), config.storage().inventoryMaxAge());
+        String bucket = StorageProducer.inventoryBucket(daemon);
+        return InventoryListing.open(storage, bucket, StorageProducer.inventoryReports(daemon, config, requests, location.bucket()),
+                StorageProducer.inventoryFormat(location, bucket), prefixes, inventorySession(), clock.instant(),
+                config.storage().inventoryMaxAge());
     }
 
     /**

@@ -290,8 +290,7 @@ class ScanCommandIT {
             env.put("RECONCILER_STORAGE_INVENTORY_LOCATION", "s3://inventory/reports/dify-plugin/daily/");
             Outcome o = PackagedApp.run(env, "scan");
             assertEquals(2, o.exitCode(), o::stderr);
-            assertTrue(o.stderr().contains("reconciler.storage.listing=inventory reads Amazon S3 Inventory reports: it needs"
-                    + " PLUGIN_STORAGE_TYPE=aws_s3, not local"), o.stderr());
+            assertTrue(o.stderr().contains("it needs PLUGIN_STORAGE_TYPE=aws_s3, azure_blob or gcs, not local"), o.stderr());
         }), new Launch("inventory listing without its location", false, () -> {
             Map<String, String> env = s3Env(bucket, S3ProxyServer.SECRET_KEY);
             env.put("RECONCILER_STORAGE_LISTING", "inventory");

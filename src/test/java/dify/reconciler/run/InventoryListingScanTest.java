@@ -10,9 +10,10 @@ import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
+import dify.reconciler.inventory.storage.InventoryListing;
 import dify.reconciler.inventory.storage.InventoryLocation;
 import dify.reconciler.inventory.storage.ObjectStorage;
-import dify.reconciler.inventory.storage.S3InventoryListing;
+import dify.reconciler.inventory.storage.S3InventoryManifest;
 import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.report.ScanPhase;
@@ -98,7 +99,7 @@ class InventoryListingScanTest {
     void aScanFromTheReportFindsExactlyWhatAListScanFinds() {
         S3InventoryReportWriter report = report();
         report.write();
-        try (S3InventoryListing listing = open(report, Instant.now())) {
+        try (InventoryListing listing = open(report, Instant.now())) {
             for (String prefix : PREFIXES) {
                 assertEquals(listed(fixture.storage.list(prefix)), listed(listing.list(prefix)), "the listing of " + prefix);
             }
@@ -275,8 +276,8 @@ class InventoryListingScanTest {
             runner.settings = new SmallRyeConfigBuilder().withDefaultValues(Map.of("quarkus.datasource.jdbc.url",
                     fixture.db.jdbcUrl() + "?ApplicationName=" + application, "quarkus.datasource.username",
                     EmbeddedPostgres.DAEMON_USER, "quarkus.datasource.password", EmbeddedPostgres.DAEMON_PASSWORD)).build();
-            Future<S3InventoryListing> opening = opener.submit(() -> S3InventoryListing.open(fixture.storage, bucket, reports,
-                    location, PREFIXES, runner.inventorySession(), Instant.now(), Duration.ofHours(36)));
+            Future<InventoryListing> opening = opener.submit(() -> InventoryListing.open(fixture.storage, bucket, reports,
+                    S3InventoryManifest.latest(location), PREFIXES, runner.inventorySession(), Instant.now(), Duration.ofHours(36)));
             try {
                 assertTrue(stalled.await(60, TimeUnit.SECONDS), "the second data file was never read");
                 try (Connection c = pool.getConnection();
@@ -293,7 +294,7 @@ class InventoryListingScanTest {
             } finally {
                 resume.countDown();
             }
-            try (S3InventoryListing listing = opening.get(60, TimeUnit.SECONDS)) {
+            try (InventoryListing listing = opening.get(60, TimeUnit.SECONDS)) {
                 assertEquals(listed(fixture.storage.list("plugin_packages/")), listed(listing.list("plugin_packages/")));
             }
         } finally {
@@ -317,13 +318,14 @@ class InventoryListingScanTest {
         return InventoryLocation.parse(report.location()).bucket();
     }
 
-    private static S3InventoryListing open(S3InventoryReportWriter report, Instant now) {
+    private static InventoryListing open(S3InventoryReportWriter report, Instant now) {
         return open(report, now, PREFIXES);
     }
 
-    private static S3InventoryListing open(S3InventoryReportWriter report, Instant now, List<String> prefixes) {
+    private static InventoryListing open(S3InventoryReportWriter report, Instant now, List<String> prefixes) {
         InventoryLocation location = InventoryLocation.parse(report.location());
-        return S3InventoryListing.open(fixture.storage, bucket, S3ObjectStorage.create(S3.settings(location.bucket())), location,
+        return InventoryListing.open(fixture.storage, bucket, S3ObjectStorage.create(S3.settings(location.bucket())),
+                S3InventoryManifest.latest(location),
                 prefixes, fixture.db.dataSource(), now, Duration.ofHours(36));
     }
 

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,6 +11,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The {@code manifest.json} of one Amazon S3 Inventory report (CSV format): which bucket it describes, when it was
@@ -24,16 +24,12 @@ import java.util.Locale;
  * @param columns     the {@code fileSchema}, in row order
  */
 public record S3InventoryManifest(String manifestKey, String sourceBucket, Instant createdAt, String fileFormat,
-        List<String> columns, List<DataFile> files) {
+        List<String> columns, List<DataFile> files) implements InventoryReport {
 
     /** The columns a scan needs to build the same {@link StoredObject}s a LIST gives. */
     public static final List<String> REQUIRED_COLUMNS = List.of("Bucket", "Key", "Size", "LastModifiedDate", "ETag");
 
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** One data file of the report: its key in the destination bucket, size in bytes (compressed) and MD5 (hex). */
-    public record DataFile(String key, long size, String md5) {
-    }
 
     /**
      * Parses {@code manifest.json} after checking it against {@code manifest.checksum} (the MD5 of the manifest's bytes,
@@ -74,7 +70,7 @@ public record S3InventoryManifest(String manifestKey, String sourceBucket, Insta
                 throw new StorageException("inventory report " + manifestKey + ": a data file without a size: " + f);
             }
             dataFiles.add(new DataFile(text(f, "key", manifestKey), size.asLong(),
-                    text(f, "MD5checksum", manifestKey).toLowerCase(Locale.ROOT)));
+                    text(f, "MD5checksum", manifestKey).toLowerCase(Locale.ROOT), true));
         }
         return new S3InventoryManifest(manifestKey, source, createdAt, format, columns, List.copyOf(dataFiles));
     }
@@ -103,11 +99,7 @@ public record S3InventoryManifest(String manifestKey, String sourceBucket, Insta
             throw new StorageException("inventory report " + manifestKey + " lists versions without IsLatest:"
                     + " include IsLatest (and IsDeleteMarker), or list current versions only");
         }
-        Duration age = Duration.between(createdAt, now);
-        if (age.compareTo(maxAge) > 0) {
-            throw new StorageException("inventory report " + manifestKey + " was taken at " + createdAt + ", " + age
-                    + " ago, older than reconciler.storage.inventory-max-age (" + maxAge + "): is the inventory still delivered?");
-        }
+        InventoryReport.checkAge(manifestKey, createdAt, now, maxAge);
     }
 
     /** Reads this report's rows (data lines) into objects; see {@link S3InventoryRows}. */
@@ -115,16 +107,47 @@ public record S3InventoryManifest(String manifestKey, String sourceBucket, Insta
         return new S3InventoryRows(manifestKey, sourceBucket, columns);
     }
 
-    static String md5Hex(byte[] bytes) {
-        return HexFormat.of().formatHex(md5().digest(bytes));
+    /** S3 writes no header row: the manifest's {@code fileSchema} names the columns. */
+    @Override
+    public boolean headerRow() {
+        return false;
     }
 
-    static MessageDigest md5() {
-        try {
-            return MessageDigest.getInstance("MD5");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is part of every Java runtime", e);
-        }
+    @Override
+    public Rows rows(String dataFile, List<String> header) {
+        S3InventoryRows rows = rows();
+        return (fields, number) -> rows.parse(fields, dataFile, number);
+    }
+
+    /**
+     * The latest report in the configuration's folder {@code location} ({@code s3://…}): the last
+     * {@code YYYY-MM-DDTHH-MMZ/} folder's {@code manifest.json}, checked against its {@code manifest.checksum}.
+     */
+    public static InventoryListing.Format latest(InventoryLocation location) {
+        return reports -> {
+            List<String> folders = new ArrayList<>();
+            Optional<Stream<ListingPart>> oneLevel = reports.listOneLevel(location.prefix());
+            if (oneLevel.isPresent()) {
+                try (Stream<ListingPart> parts = oneLevel.get()) {
+                    parts.filter(ListingPart::isFolder).forEach(p -> folders.add(p.prefix()));
+                }
+            } else {
+                try (Stream<StoredObject> all = reports.list(location.prefix())) {
+                    all.map(StoredObject::key).filter(k -> k.endsWith("/manifest.json"))
+                            .forEach(k -> folders.add(k.substring(0, k.length() - "manifest.json".length())));
+                }
+            }
+            String folder = location.latestReportFolder(folders).orElseThrow(() -> new StorageException(
+                    "no inventory report under " + location + " (no YYYY-MM-DDTHH-MMZ/ folder): check"
+                            + " reconciler.storage.inventory-location and that the inventory has delivered a report"));
+            String manifestKey = folder + "manifest.json";
+            return parse("s3://" + location.bucket() + "/" + manifestKey, InventoryListing.readAll(reports, manifestKey),
+                    InventoryListing.readAll(reports, folder + "manifest.checksum"));
+        };
+    }
+
+    static String md5Hex(byte[] bytes) {
+        return HexFormat.of().formatHex(InventoryListing.md5().digest(bytes));
     }
 
     private static String text(JsonNode node, String field, String manifestKey) {

@@ -49,7 +49,11 @@ public final class S3InventoryRows {
         if (line.isEmpty()) {
             return Optional.empty();
         }
-        List<String> fields = fields(line, dataFile, lineNumber);
+        return parse(fields(line, dataFile, lineNumber), dataFile, lineNumber);
+    }
+
+    /** As {@link #parse(String, String, long)}, for a line already split into its fields. */
+    public Optional<StoredObject> parse(List<String> fields, String dataFile, long lineNumber) {
         if (fields.size() != columnCount) {
             throw malformed(dataFile, lineNumber, fields.size() + " fields where the manifest's fileSchema has " + columnCount);
         }

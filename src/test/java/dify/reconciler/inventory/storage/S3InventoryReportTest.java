@@ -36,7 +36,7 @@ class S3InventoryReportTest {
         assertEquals(T, m.createdAt());
         assertEquals(List.of("Bucket", "Key", "VersionId", "IsLatest", "IsDeleteMarker", "Size", "LastModifiedDate", "ETag"),
                 m.columns());
-        assertEquals(List.of(new S3InventoryManifest.DataFile("p/daemon/c/data/1.csv.gz", 10, "abcdef0123456789abcdef0123456789")),
+        assertEquals(List.of(new InventoryReport.DataFile("p/daemon/c/data/1.csv.gz", 10, "abcdef0123456789abcdef0123456789", true)),
                 m.files());
         m.checkUsableFor("daemon", T.plus(Duration.ofHours(36)), Duration.ofHours(36));
     }
@@ -103,12 +103,12 @@ class S3InventoryReportTest {
     @Test
     void theLocationNamesTheBucketAndThePrefixAndTheLatestReportIsTheLatestFolder() {
         InventoryLocation l = InventoryLocation.parse("s3://inv/reports/daemon/daily");
-        assertEquals(new InventoryLocation("inv", "reports/daemon/daily/"), l);
+        assertEquals(new InventoryLocation("s3", "inv", "reports/daemon/daily/"), l);
         assertEquals(Optional.of("reports/daemon/daily/2026-12-06T01-00Z/"), l.latestReportFolder(List.of(
                 "reports/daemon/daily/2026-12-05T01-00Z/", "reports/daemon/daily/2026-12-06T01-00Z/",
                 "reports/daemon/daily/data/", "reports/daemon/daily/hive/")));
         assertEquals(Optional.empty(), l.latestReportFolder(List.of("reports/daemon/daily/data/")));
-        assertThrows(IllegalArgumentException.class, () -> InventoryLocation.parse("gs://x/y/"));
+        assertThrows(IllegalArgumentException.class, () -> InventoryLocation.parse("ftp://x/y/"));
         assertThrows(IllegalArgumentException.class, () -> InventoryLocation.parse("s3:///y/"));
     }
 

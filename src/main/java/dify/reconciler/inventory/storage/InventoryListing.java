@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,12 +17,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
@@ -31,14 +32,16 @@ import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 
 /**
- * The daemon's bucket with its listings read from the latest S3 Inventory report instead of LIST calls
+ * The daemon's bucket with its listings read from the latest inventory report of it instead of LIST calls
  * ({@code reconciler.storage.listing=inventory}); every other operation (open, HEAD, writes) goes to the bucket itself.
+ * The same for every provider: the report's manifest ({@link InventoryReport}: Amazon S3 Inventory, Azure Blob
+ * inventory, GCS Storage Insights) says which files to read and how a row becomes a {@link StoredObject}.
  *
- * <p>Opening reads the report (manifest checked against {@code manifest.checksum}, fields, bucket, age), copies the rows
- * under the scanned prefixes into a temporary table of the state database (COPY, one 1 MiB chunk at a time; each data
- * file's size and MD5 checked against the manifest once read whole) and checks that the report covers each prefix
- * ({@link InventoryCoverage}). {@link #list} then reads the table back in UTF-8 byte order ({@code COLLATE "C"}) a page
- * at a time: flat memory at any size, and the same {@link StoredObject}s a LIST gives. Any problem throws
+ * <p>Opening reads the report (manifest, fields, bucket, age), copies the rows under the scanned prefixes into a
+ * temporary table of the state database (COPY, one 1 MiB chunk at a time; each data file checked whole against the
+ * manifest's size and MD5 where it gives them, the rows against its row count) and checks that the report covers each
+ * prefix ({@link InventoryCoverage}). {@link #list} then reads the table back in UTF-8 byte order ({@code COLLATE "C"}) a
+ * page at a time: flat memory at any size, and the same {@link StoredObject}s a LIST gives. Any problem throws
  * {@link StorageException}, so the scan fails in its storage phase; never a silent fallback to LIST or to a partial
  * report.
  *
@@ -51,8 +54,9 @@ import org.postgresql.PGConnection;
  * <p>Not thread-safe: one scan, one listing at a time. Owns the report bucket's store and the session; closing
  * drops the table and closes both, not the daemon's bucket.
  */
-public final class S3InventoryListing implements ObjectStorage {
+public final class InventoryListing implements ObjectStorage {
 
+    /** The table's name, schema-qualified: {@code pg_temp} is the session's own schema, so no other session sees it. */
     private static final String TABLE = "pg_temp.reconciler_inventory_listing";
     private static final int COPY_BUFFER = 1 << 20;
     private static final int PAGE_SIZE = 1000;
@@ -62,10 +66,17 @@ public final class S3InventoryListing implements ObjectStorage {
     private final ObjectStorage reports;
     private final Connection connection;
     private final List<String> prefixes;
-    private S3InventoryManifest manifest;
+    private InventoryReport report;
     private long rowsStaged;
+    private long rowsRead;
 
-    private S3InventoryListing(ObjectStorage live, ObjectStorage reports, Connection connection, List<String> prefixes) {
+    /** Finds and reads the latest report's manifest in the report bucket (one per provider). */
+    @FunctionalInterface
+    public interface Format {
+        InventoryReport latest(ObjectStorage reports);
+    }
+
+    private InventoryListing(ObjectStorage live, ObjectStorage reports, Connection connection, List<String> prefixes) {
         this.live = live;
         this.reports = reports;
         this.connection = connection;
@@ -73,13 +84,13 @@ public final class S3InventoryListing implements ObjectStorage {
     }
 
     /**
-     * Reads the latest report under {@code location} (in {@code reports}, which this listing then owns) for
-     * {@code bucket}, staging the objects under {@code prefixes} (the only ones {@link #list} may be asked for).
+     * Reads the latest report {@code format} finds in {@code reports} (which this listing then owns) for {@code bucket},
+     * staging the objects under {@code prefixes} (the only ones {@link #list} may be asked for).
      *
      * @param session opens a session of the reconciler's state database outside the service's pool, held until
      *        {@link #close} (a temporary table; nothing of its schema is written)
      */
-    public static S3InventoryListing open(ObjectStorage live, String bucket, ObjectStorage reports, InventoryLocation location,
+    public static InventoryListing open(ObjectStorage live, String bucket, ObjectStorage reports, Format format,
             List<String> prefixes, DataSource session, Instant now, Duration maxAge) {
         Connection c;
         try {
@@ -88,10 +99,10 @@ public final class S3InventoryListing implements ObjectStorage {
             reports.close();
             throw new StorageException("listing from an inventory report needs the state database: " + e.getMessage(), e);
         }
-        S3InventoryListing listing = new S3InventoryListing(live, reports, c, prefixes);
+        InventoryListing listing = new InventoryListing(live, reports, c, prefixes);
         try {
-            listing.manifest = readManifest(reports, location);
-            listing.manifest.checkUsableFor(bucket, now, maxAge);
+            listing.report = format.latest(reports);
+            listing.report.checkUsableFor(bucket, now, maxAge);
             listing.stage();
             listing.checkCoverage();
             return listing;
@@ -102,8 +113,8 @@ public final class S3InventoryListing implements ObjectStorage {
     }
 
     /** The report listed from. */
-    public S3InventoryManifest manifest() {
-        return manifest;
+    public InventoryReport report() {
+        return report;
     }
 
     /** Objects of the report under the scanned prefixes. */
@@ -111,28 +122,8 @@ public final class S3InventoryListing implements ObjectStorage {
         return rowsStaged;
     }
 
-    private static S3InventoryManifest readManifest(ObjectStorage reports, InventoryLocation location) {
-        List<String> folders = new ArrayList<>();
-        Optional<Stream<ListingPart>> oneLevel = reports.listOneLevel(location.prefix());
-        if (oneLevel.isPresent()) {
-            try (Stream<ListingPart> parts = oneLevel.get()) {
-                parts.filter(ListingPart::isFolder).forEach(p -> folders.add(p.prefix()));
-            }
-        } else {
-            try (Stream<StoredObject> all = reports.list(location.prefix())) {
-                all.map(StoredObject::key).filter(k -> k.endsWith("/manifest.json"))
-                        .forEach(k -> folders.add(k.substring(0, k.length() - "manifest.json".length())));
-            }
-        }
-        String folder = location.latestReportFolder(folders).orElseThrow(() -> new StorageException(
-                "no inventory report under " + location + " (no YYYY-MM-DDTHH-MMZ/ folder): check"
-                        + " reconciler.storage.inventory-location and that the inventory has delivered a report"));
-        String manifestKey = folder + "manifest.json";
-        return S3InventoryManifest.parse("s3://" + location.bucket() + "/" + manifestKey, readAll(reports, manifestKey),
-                readAll(reports, folder + "manifest.checksum"));
-    }
-
-    private static byte[] readAll(ObjectStorage store, String key) {
+    /** Reads a small object of the report bucket whole (a manifest, a checksum file). */
+    static byte[] readAll(ObjectStorage store, String key) {
         try (InputStream in = store.open(key)) {
             return in.readAllBytes();
         } catch (IOException e) {
@@ -144,23 +135,28 @@ public final class S3InventoryListing implements ObjectStorage {
         try (Statement s = connection.createStatement()) {
             connection.setAutoCommit(true);
             s.execute("DROP TABLE IF EXISTS " + TABLE);
-            // Temporary: never written to the WAL, gone with the session if we cannot drop it.
-            s.execute("CREATE TEMPORARY TABLE reconciler_inventory_listing (key text NOT NULL, size bigint NOT NULL,"
+            // Temporary: never written to the WAL, gone with the session if we cannot drop it. COLLATE "C": byte order.
+            s.execute("CREATE TEMPORARY TABLE " + TABLE + " (key text COLLATE \"C\" NOT NULL, size bigint NOT NULL,"
                     + " last_modified text NOT NULL, etag text NOT NULL)");
-            S3InventoryRows rows = manifest.rows();
             CopyChunk chunk = new CopyChunk(COPY_BUFFER);
-            for (S3InventoryManifest.DataFile file : manifest.files()) {
-                stageFile(rows, file, chunk);
+            for (InventoryReport.DataFile file : report.files()) {
+                stageFile(file, chunk);
             }
-            // Unique: a report listing a key twice (versions without IsLatest) fails here, naming the key.
-            s.execute("CREATE UNIQUE INDEX ON " + TABLE + " (key COLLATE \"C\")");
+            OptionalLong expected = report.rowCount();
+            if (expected.isPresent() && expected.getAsLong() != rowsRead) {
+                throw new StorageException("inventory report " + report.manifestKey() + " has " + rowsRead + " rows in its data"
+                        + " files, the manifest says " + expected.getAsLong() + " (a data file short or missing)");
+            }
+            // Unique: a report listing a key twice fails here, naming the key; where the provider documents duplicates,
+            // identical rows of a key count once when read back (Rows), and rows that differ fail there.
+            s.execute("CREATE " + (report.duplicatesPossible() ? "" : "UNIQUE ") + "INDEX ON " + TABLE + " (key)");
             s.execute("ANALYZE " + TABLE);
         } catch (SQLException e) {
             if ("23505".equals(e.getSQLState())) {
-                throw new StorageException("inventory report " + manifest.manifestKey() + " lists a key twice (a report of"
+                throw new StorageException("inventory report " + report.manifestKey() + " lists a key twice (a report of"
                         + " versions without IsLatest?): " + e.getMessage(), e);
             }
-            throw new StorageException("staging inventory report " + manifest.manifestKey() + " in the state database failed: "
+            throw new StorageException("staging inventory report " + report.manifestKey() + " in the state database failed: "
                     + e.getMessage(), e);
         }
     }
@@ -178,26 +174,37 @@ public final class S3InventoryListing implements ObjectStorage {
         chunk.reset();
     }
 
-    private void stageFile(S3InventoryRows rows, S3InventoryManifest.DataFile file, CopyChunk chunk) throws SQLException {
-        String name = "s3://…/" + file.key();
-        MessageDigest md5 = S3InventoryManifest.md5();
+    private void stageFile(InventoryReport.DataFile file, CopyChunk chunk) throws SQLException {
+        String name = reportPath(file.key());
+        MessageDigest md5 = md5();
         CountingInputStream counted = null;
         try {
             InputStream raw;
             try {
                 raw = reports.open(file.key());
             } catch (StorageException e) {
-                throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name
+                throw new StorageException("inventory report " + report.manifestKey() + ": data file " + name
                         + " cannot be read: " + e.getMessage(), e);
             }
             counted = new CountingInputStream(new DigestInputStream(raw, md5));
-            try (BufferedReader reader = new BufferedReader(new InputStreamReader(new GZIPInputStream(counted, 1 << 16),
-                    StandardCharsets.UTF_8))) {
-                long number = 0;
-                String text;
-                while ((text = reader.readLine()) != null) {
-                    number++;
-                    Optional<StoredObject> object = rows.parse(text, file.key(), number);
+            InputStream text = file.gzip() ? new GZIPInputStream(counted, 1 << 16) : counted;
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(text, StandardCharsets.UTF_8), 1 << 16)) {
+                CsvRecords records = new CsvRecords(reader, name);
+                InventoryReport.Rows rows = null;
+                if (!report.headerRow()) {
+                    rows = report.rows(file.key(), List.of());
+                }
+                List<String> fields;
+                while ((fields = nextRecord(records)) != null) {
+                    if (rows == null) {
+                        rows = report.rows(file.key(), fields);
+                        continue;
+                    }
+                    if (fields.size() == 1 && fields.get(0).isEmpty()) {
+                        continue; // a blank line
+                    }
+                    rowsRead++;
+                    Optional<StoredObject> object = rows.parse(fields, records.number());
                     if (object.isPresent() && underScannedPrefix(object.get().key())) {
                         StoredObject o = object.get();
                         chunk.row(o.key(), Long.toString(o.size()), o.lastModified().toString(), o.etag());
@@ -207,23 +214,53 @@ public final class S3InventoryListing implements ObjectStorage {
                         }
                     }
                 }
+                if (rows == null) {
+                    throw new StorageException("inventory report " + report.manifestKey() + ": data file " + name
+                            + " is empty (no header row)");
+                }
                 // What the decompressor left (padding after the last member), so the count and digest are of the whole file.
                 counted.transferTo(OutputStream.nullOutputStream());
             }
-            if (counted.count() != file.size()) {
-                throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name + " has "
+            if (file.size() >= 0 && counted.count() != file.size()) {
+                throw new StorageException("inventory report " + report.manifestKey() + ": data file " + name + " has "
                         + counted.count() + " bytes, the manifest says " + file.size() + " (short or replaced)");
             }
             String actual = HexFormat.of().formatHex(md5.digest());
-            if (!actual.equals(file.md5())) {
-                throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name + " has MD5 "
+            if (file.md5() != null && !actual.equals(file.md5())) {
+                throw new StorageException("inventory report " + report.manifestKey() + ": data file " + name + " has MD5 "
                         + actual + ", the manifest says " + file.md5() + " (corrupt or replaced)");
             }
             copy(chunk);
         } catch (IOException e) {
-            throw new StorageException("inventory report " + manifest.manifestKey() + ": data file " + name + " cannot be read"
-                    + (counted == null ? "" : " (" + counted.count() + " of " + file.size() + " bytes read)") + ": "
-                    + e.getMessage(), e);
+            throw new StorageException("inventory report " + report.manifestKey() + ": data file " + name + " cannot be read"
+                    + (counted == null
+                            ? ""
+                            : " (" + counted.count() + (file.size() >= 0 ? " of " + file.size() : "")
+                                    + " bytes read)")
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<String> nextRecord(CsvRecords records) throws IOException {
+        try {
+            return records.next();
+        } catch (StorageException e) {
+            throw new StorageException("inventory report " + report.manifestKey() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A data file as messages name it: the manifest's scheme, the bucket left out (the location names it). */
+    private String reportPath(String key) {
+        String m = report.manifestKey();
+        int scheme = m.indexOf("://");
+        return (scheme < 0 ? "" : m.substring(0, scheme + 3)) + "…/" + key;
+    }
+
+    static MessageDigest md5() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is part of every Java runtime", e);
         }
     }
 
@@ -243,14 +280,14 @@ public final class S3InventoryListing implements ObjectStorage {
                 first = listed.findFirst();
             }
             boolean inReport = first.isPresent() && staged(first.get().key());
-            InventoryCoverage.problem(manifest.manifestKey(), prefix, first, inReport, manifest.createdAt()).ifPresent(p -> {
+            InventoryCoverage.problem(report.manifestKey(), prefix, first, inReport, report.createdAt()).ifPresent(p -> {
                 throw new StorageException(p);
             });
         }
     }
 
     private boolean staged(String key) {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT 1 FROM " + TABLE + " WHERE key = ?")) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT 1 FROM " + TABLE + " WHERE key = ? LIMIT 1")) {
             ps.setString(1, key);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
@@ -278,7 +315,8 @@ public final class S3InventoryListing implements ObjectStorage {
     private final class Rows implements Iterator<StoredObject> {
         private final String prefix;
         private final ArrayDeque<StoredObject> page = new ArrayDeque<>(PAGE_SIZE);
-        private String last;
+        /** The last object read: where the next page starts. */
+        private StoredObject last;
         private boolean done;
 
         Rows(String prefix) {
@@ -294,12 +332,14 @@ public final class S3InventoryListing implements ObjectStorage {
         }
 
         private void readPage() {
-            // From the prefix on in byte order, every key that starts with it comes first: stop at the first that does not.
-            String sql = "SELECT key, size, last_modified, etag FROM " + TABLE + " WHERE key COLLATE \"C\" "
-                    + (last == null ? ">=" : ">") + " ? ORDER BY key COLLATE \"C\" LIMIT " + PAGE_SIZE;
+            // From the prefix on in byte order (the column's collation is "C"), every key that starts with it comes first:
+            // stop at the first that does not. Each page starts at the last key read again (>=), so the copies of a key
+            // a report lists twice are all compared with the one listed, even across a page's end.
+            String sql = "SELECT key, size, last_modified, etag FROM " + TABLE + " WHERE key >= ? ORDER BY key LIMIT " + PAGE_SIZE;
             int read = 0;
+            int added = 0;
             try (PreparedStatement ps = connection.prepareStatement(sql)) {
-                ps.setString(1, last == null ? prefix : last);
+                ps.setString(1, last == null ? prefix : last.key());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         read++;
@@ -308,8 +348,17 @@ public final class S3InventoryListing implements ObjectStorage {
                             done = true;
                             break;
                         }
-                        page.add(new StoredObject(key, rs.getLong(2), Instant.parse(rs.getString(3)), rs.getString(4)));
-                        last = key;
+                        StoredObject o = new StoredObject(key, rs.getLong(2), Instant.parse(rs.getString(3)), rs.getString(4));
+                        if (last != null && key.equals(last.key())) {
+                            if (!o.equals(last)) {
+                                throw new StorageException("inventory report " + report.manifestKey() + " lists " + key
+                                        + " twice, as " + last.describeVersion() + " and as " + o.describeVersion());
+                            }
+                            continue; // the same row again: a duplicate the provider documents
+                        }
+                        page.add(o);
+                        added++;
+                        last = o;
                     }
                 }
             } catch (SQLException e) {
@@ -317,6 +366,9 @@ public final class S3InventoryListing implements ObjectStorage {
             }
             if (read < PAGE_SIZE) {
                 done = true;
+            } else if (added == 0) {
+                throw new StorageException("inventory report " + report.manifestKey() + " lists " + last.key() + " "
+                        + PAGE_SIZE + " times or more");
             }
         }
 
@@ -361,7 +413,7 @@ public final class S3InventoryListing implements ObjectStorage {
 
     @Override
     public String describe() {
-        return live.describe() + " listed from inventory report " + (manifest == null ? "?" : manifest.manifestKey());
+        return live.describe() + " listed from inventory report " + (report == null ? "?" : report.manifestKey());
     }
 
     @Override
