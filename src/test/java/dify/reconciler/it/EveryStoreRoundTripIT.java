@@ -6,18 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.StorageLayout;
+import dify.reconciler.testsupport.Await;
 import dify.reconciler.testsupport.BuiltPackage;
 import dify.reconciler.testsupport.DaemonRows;
 import dify.reconciler.testsupport.DifyDataset;
 import dify.reconciler.testsupport.DifyPackageBuilder;
 import dify.reconciler.testsupport.EagerRemediation;
 import dify.reconciler.testsupport.PackagedApp;
+import dify.reconciler.testsupport.RunningService;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.StoreUnderTest;
 import dify.reconciler.testsupport.StoresUnderTest;
 import dify.reconciler.testsupport.Sweep;
 import dify.reconciler.testsupport.TableDump;
 import dify.reconciler.testsupport.TestDatabase;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -34,20 +37,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The object remedies through the packaged commands on every backend, configured with the daemon's own variables
- * only: quarantines (an orphaned package, an invalid installed key, an orphaned asset), copies (a missing installed
- * copy, a missing package), a re-created asset and a replaced installed copy. {@code plan} and an unarmed
- * {@code apply} change no object; armed, exactly the targets change (a replaced object's old bytes kept under the
- * quarantine prefix first), the next scan is clean, no row changes, and {@code restore --all} gives back every
- * object's exact bytes. On S3 also the folder placeholders {@code plugin/} and {@code plugin/junjiem/} (quarantined with
- * the other actions) and an unarmed {@code restore --all}, which lists each item once and changes nothing. One backend
- * while developing it: {@code -Dtest.stores=<name>}.
+ * The object remedies in the packaged jar on every backend, configured with the daemon's own variables only:
+ * quarantines (an orphaned package, an invalid installed key, an orphaned asset), copies (a missing installed copy, a
+ * missing package), a re-created asset and a replaced installed copy. Planning changes no object; armed, exactly the
+ * targets change (a replaced object's old bytes kept under the quarantine prefix first), the next scan is clean, no row
+ * changes, and the restore gives back every object's exact bytes. On S3 through the one-shot commands ({@code plan} to a
+ * file, an unarmed and an armed {@code apply}, {@code scan}, an unarmed and an armed {@code restore --all}), with the
+ * folder placeholders {@code plugin/} and {@code plugin/junjiem/} quarantined with the other actions; on the other
+ * backends the same steps in one armed service with plan approval, through its API (one launch instead of four). One
+ * backend while developing it: {@code -Dtest.stores=<name>}.
  */
 class EveryStoreRoundTripIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final StorageLayout LAYOUT = StorageLayout.DEFAULT;
     private static final String QUARANTINE = "reconciler-quarantine/";
+    private static final String TOKEN = "round-trip-token";
     private static final String KINDS = "package_orphaned,invalid_installed_key,asset_orphaned,installed_object_missing,"
             + "package_missing,asset_missing,installed_copy_differs";
 
@@ -110,61 +115,141 @@ class EveryStoreRoundTripIT {
                 moved.put(key, planted.get(store.storeKey(key)));
             }
 
-            Path planFile = tmp.resolve("plan.json");
-            PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
-            assertEquals(1, plan.exitCode(), backend + ": " + plan.stdout() + plan.stderr());
-            JsonNode doc = JSON.readTree(planFile.toFile());
-            assertEquals(actions, doc.get("actions").size(), backend + ": " + doc);
-            if (s3) {
-                assertTrue(doc.get("actions").toString().contains("\"key\":\"" + LAYOUT.installed() + "\""), doc.toString());
-            }
-            assertEquals(planted, store.contents(), backend + ": plan changes no object");
-
-            if (s3) {
-                // Whether an apply may write is decided before any store is touched, the same for every backend:
-                // one backend proves the unarmed apply of this plan writes nothing (a launch less for the others).
-                PackagedApp.Outcome dry = PackagedApp.run(env, "apply", "--plan", planFile.toString());
-                assertEquals(0, dry.exitCode(), backend + ": " + dry.stdout() + dry.stderr());
-                assertTrue(dry.stdout().contains("[DRY RUN] would quarantine_object " + orphan), dry.stdout());
-                assertEquals(planted, store.contents(), backend + ": an unarmed apply changes no object");
-            }
-
-            Map<String, String> armed = EagerRemediation.armed(env);
-            PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
-            assertEquals(0, apply.exitCode(), backend + ": " + apply.stdout() + apply.stderr());
-            assertTrue(apply.stdout().contains("applied " + actions + ","), backend + ": " + apply.stdout());
-            Map<String, String> expected = new TreeMap<>(planted);
-            moved.forEach((key, hash) -> {
-                expected.remove(store.storeKey(key));
-                expected.put(store.storeKey(QUARANTINE + key), hash);
-            });
-            // The replaced installed copy's old bytes are kept under the quarantine prefix before it is overwritten.
-            expected.put(store.storeKey(QUARANTINE + differsKey), planted.get(store.storeKey(differsKey)));
-            written.forEach((key, hash) -> expected.put(store.storeKey(key), hash));
-            assertEquals(expected, store.contents(), backend + ": exactly the targets changed");
-            assertEquals(tables, TableDump.daemon(db), backend + ": object remedies change no row");
-
-            PackagedApp.Outcome scan = PackagedApp.run(env, "scan", "--format", "json");
-            assertEquals(0, scan.exitCode(), backend + ": " + scan.stdout() + scan.stderr());
-            assertEquals(0, JSON.readTree(scan.stdout()).get("summary").get("total").asInt(), scan.stdout());
-
             // Each action is one item to restore, the replaced installed copy two (its old bytes, the copy we wrote).
-            int items = actions + 1;
+            Expected after = new Expected(planted, expected(store, planted, moved, written, differsKey), tables, actions, actions + 1);
             if (s3) {
-                // Unarmed, restore lists what it would put back: each item once, nothing changed.
-                PackagedApp.Outcome dryRestore = PackagedApp.run(env, "restore", "--all");
-                assertEquals(0, dryRestore.exitCode(), dryRestore.stdout() + dryRestore.stderr());
-                assertEquals(items, dryRestore.stdout().lines().filter(l -> l.startsWith("[DRY RUN] would restore")).count(),
-                        dryRestore.stdout());
-                assertEquals(1, dryRestore.stdout().lines().filter(l -> l.contains(orphan)).count(), dryRestore.stdout());
-                assertEquals(expected, store.contents(), "an unarmed restore changes no object");
+                throughTheCommands(backend.name(), store, db, env, tmp.resolve("plan.json"), after, orphan);
+            } else {
+                throughTheService(backend.name(), store, db, env, after);
             }
-            PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
-            assertEquals(0, restore.exitCode(), backend + ": " + restore.stdout() + restore.stderr());
-            assertTrue(restore.stdout().contains("Restored " + items + " of " + items), backend + ": " + restore.stdout());
-            assertEquals(planted, store.contents(), backend + ": restore puts back every object's exact bytes");
-            assertEquals(tables, TableDump.daemon(db), backend + ": restore changes no row");
         }
+    }
+
+    /** What the round trip must find: the store and tables as planted, the store after the apply, the counts. */
+    private record Expected(Map<String, String> planted, Map<String, String> applied, Map<String, List<String>> tables, int actions,
+            int items) {
+    }
+
+    /**
+     * The store once the apply is done: each quarantined key under the quarantine prefix, the replaced installed copy's old
+     * bytes kept there too before it is overwritten, and each written key holding its hash.
+     */
+    private static Map<String, String> expected(StoreUnderTest store, Map<String, String> planted, Map<String, String> moved,
+            Map<String, String> written, String differsKey) {
+        Map<String, String> expected = new TreeMap<>(planted);
+        moved.forEach((key, hash) -> {
+            expected.remove(store.storeKey(key));
+            expected.put(store.storeKey(QUARANTINE + key), hash);
+        });
+        expected.put(store.storeKey(QUARANTINE + differsKey), planted.get(store.storeKey(differsKey)));
+        written.forEach((key, hash) -> expected.put(store.storeKey(key), hash));
+        return expected;
+    }
+
+    /**
+     * The one-shot commands (S3): {@code plan} to a file, an unarmed then an armed {@code apply} of it, {@code scan}, an
+     * unarmed then an armed {@code restore --all}. Whether an apply or a restore may write is decided before any store is
+     * touched, the same for every backend: the unarmed launches run on this backend only.
+     */
+    private static void throughTheCommands(String backend, StoreUnderTest store, TestDatabase db, Map<String, String> env, Path planFile,
+            Expected e, String orphan) throws Exception {
+        PackagedApp.Outcome plan = PackagedApp.run(env, "plan", "--output", planFile.toString());
+        assertEquals(1, plan.exitCode(), backend + ": " + plan.stdout() + plan.stderr());
+        JsonNode doc = JSON.readTree(planFile.toFile());
+        assertEquals(e.actions(), doc.get("actions").size(), backend + ": " + doc);
+        assertTrue(doc.get("actions").toString().contains("\"key\":\"" + LAYOUT.installed() + "\""), doc.toString());
+        assertEquals(e.planted(), store.contents(), backend + ": plan changes no object");
+
+        PackagedApp.Outcome dry = PackagedApp.run(env, "apply", "--plan", planFile.toString());
+        assertEquals(0, dry.exitCode(), backend + ": " + dry.stdout() + dry.stderr());
+        assertTrue(dry.stdout().contains("[DRY RUN] would quarantine_object " + orphan), dry.stdout());
+        assertEquals(e.planted(), store.contents(), backend + ": an unarmed apply changes no object");
+
+        Map<String, String> armed = EagerRemediation.armed(env);
+        PackagedApp.Outcome apply = PackagedApp.run(armed, "apply", "--plan", planFile.toString());
+        assertEquals(0, apply.exitCode(), backend + ": " + apply.stdout() + apply.stderr());
+        assertTrue(apply.stdout().contains("applied " + e.actions() + ","), backend + ": " + apply.stdout());
+        assertEquals(e.applied(), store.contents(), backend + ": exactly the targets changed");
+        assertEquals(e.tables(), TableDump.daemon(db), backend + ": object remedies change no row");
+
+        PackagedApp.Outcome scan = PackagedApp.run(env, "scan", "--format", "json");
+        assertEquals(0, scan.exitCode(), backend + ": " + scan.stdout() + scan.stderr());
+        assertEquals(0, JSON.readTree(scan.stdout()).get("summary").get("total").asInt(), scan.stdout());
+
+        // Unarmed, restore lists what it would put back: each item once, nothing changed.
+        PackagedApp.Outcome dryRestore = PackagedApp.run(env, "restore", "--all");
+        assertEquals(0, dryRestore.exitCode(), dryRestore.stdout() + dryRestore.stderr());
+        assertEquals(e.items(), dryRestore.stdout().lines().filter(l -> l.startsWith("[DRY RUN] would restore")).count(),
+                dryRestore.stdout());
+        assertEquals(1, dryRestore.stdout().lines().filter(l -> l.contains(orphan)).count(), dryRestore.stdout());
+        assertEquals(e.applied(), store.contents(), "an unarmed restore changes no object");
+        PackagedApp.Outcome restore = PackagedApp.run(armed, "restore", "--all");
+        assertEquals(0, restore.exitCode(), backend + ": " + restore.stdout() + restore.stderr());
+        assertTrue(restore.stdout().contains("Restored " + e.items() + " of " + e.items()), backend + ": " + restore.stdout());
+        assertEquals(e.planted(), store.contents(), backend + ": restore puts back every object's exact bytes");
+        assertEquals(e.tables(), TableDump.daemon(db), backend + ": restore changes no row");
+    }
+
+    /**
+     * The other backends in one packaged service, armed, with plan approval, through its API: a scan publishes the plan
+     * (no object changed), the approved plan is applied by the next scan, the scan after it is clean, and the restore of
+     * the applying run gives every object back. The same steps as the commands' (a plan, its apply, a scan, a restore)
+     * and the same assertions, in one launch instead of four: which process runs them is not what this test is about
+     * (the commands' plan file and output are {@link #throughTheCommands}', on S3).
+     */
+    private static void throughTheService(String backend, StoreUnderTest store, TestDatabase db, Map<String, String> env, Expected e)
+            throws Exception {
+        Map<String, String> service = EagerRemediation.armed(env);
+        service.put("RECONCILER_REMEDIATION_APPROVAL", "required");
+        service.put("RECONCILER_API_TOKEN", TOKEN);
+        service.put("RECONCILER_INTERVAL", "off");
+        service.put("RECONCILER_LEADER_RETRY_INTERVAL", "1s");
+        try (RunningService s = RunningService.start(service)) {
+            Await.until(backend + ": leading", Duration.ofSeconds(60), () -> "1.0".equals(s.metric("plugin_reconciler_leader")));
+            scan(s, backend);
+            HttpResponse<String> pending = s.get("/api/v1/plans/pending");
+            assertEquals(200, pending.statusCode(), backend + ": " + pending.body() + s.log());
+            JsonNode published = JSON.readTree(pending.body());
+            assertEquals("pending", published.get("status").asText(), pending.body());
+            assertEquals(e.actions(), published.at("/plan/actions").size(), backend + ": " + pending.body());
+            assertEquals(e.planted(), store.contents(), backend + ": planning changes no object");
+
+            String planId = published.get("planId").asText();
+            HttpResponse<String> approved = s.post("/api/v1/plans/" + planId + "/approve");
+            assertEquals(200, approved.statusCode(), backend + ": " + approved.body());
+            String applyRun = scan(s, backend);
+            JsonNode plan = JSON.readTree(s.get("/api/v1/plan").body());
+            assertTrue(plan.get("applied").asBoolean(), backend + ": " + plan);
+            assertEquals(e.actions(), plan.get("results").size(), backend + ": " + plan);
+            for (JsonNode result : plan.get("results")) {
+                assertEquals("applied", result.get("outcome").asText(), backend + ": " + plan);
+            }
+            assertEquals(e.applied(), store.contents(), backend + ": exactly the targets changed");
+            assertEquals(e.tables(), TableDump.daemon(db), backend + ": object remedies change no row");
+
+            HttpResponse<String> rescan = s.post("/api/v1/runs");
+            assertEquals(200, rescan.statusCode(), rescan.body());
+            JsonNode clean = JSON.readTree(rescan.body());
+            assertEquals("success", clean.path("result").asText(), backend + ": " + rescan.body());
+            assertEquals(0, clean.path("findings").asInt(-1), backend + ": the next scan is clean: " + rescan.body());
+
+            HttpResponse<String> restore = s.post("/api/v1/restore?run=" + applyRun);
+            assertEquals(200, restore.statusCode(), backend + ": " + restore.body());
+            JsonNode restored = JSON.readTree(restore.body());
+            assertEquals(e.items(), restored.get("restored").asInt(), backend + ": " + restore.body());
+            assertEquals(e.items(), restored.get("total").asInt(), backend + ": " + restore.body());
+            assertEquals(e.planted(), store.contents(), backend + ": restore puts back every object's exact bytes");
+            assertEquals(e.tables(), TableDump.daemon(db), backend + ": restore changes no row");
+        }
+    }
+
+    /** A scan through the API that succeeded; its run id. */
+    private static String scan(RunningService s, String backend) throws Exception {
+        HttpResponse<String> r = s.post("/api/v1/runs");
+        assertEquals(200, r.statusCode(), backend + ": " + r.body());
+        JsonNode run = JSON.readTree(r.body());
+        assertEquals("success", run.get("result").asText(), backend + ": " + r.body());
+        return run.get("runId").asText();
     }
 
     private static String sha256(byte[] bytes) throws Exception {

@@ -145,20 +145,6 @@ class ScanCommandIT {
     }
 
     @Test
-    void exitsZeroOnACleanDatasetAndWritesTheJsonReport(@TempDir Path out) throws Exception {
-        Path report = out.resolve("report.json");
-        Outcome o = PackagedApp.run(localEnv(), "scan", "--output", report.toString());
-        assertEquals(0, o.exitCode(), o::stderr);
-        JsonNode json = JSON.readTree(report.toFile());
-        assertEquals("success", json.get("result").asText());
-        assertEquals(0, json.get("findings").size());
-        assertEquals(0, json.get("summary").get("total").asLong());
-        assertEquals(3 * 6 + 2, json.get("scanned").get("rows").get("plugin_installations").asLong());
-        assertTrue(o.stdout().contains("Result: clean"), o.stdout());
-        assertNoSecrets(o, DB_PASSWORD);
-    }
-
-    @Test
     void printsTheTextReportOnStdoutWhenNoFileIsGiven() throws Exception {
         Outcome o = PackagedApp.run(s3Env(bucket, S3ProxyServer.SECRET_KEY), "scan", "--format", "text");
         assertEquals(1, o.exitCode(), o::stderr);
@@ -386,12 +372,16 @@ class ScanCommandIT {
         assertTrue(json.get("phaseSeconds").has("working_path"), json::toString);
     }
 
-    /** Default: the JSON report names the folder; sweep: the text report does too. */
+    /**
+     * Exit 0 on the clean dataset, with its JSON report, read the way the daemon's default configuration reads its local
+     * storage: {@code PLUGIN_STORAGE_LOCAL_ROOT=storage}, relative to the daemon's working directory (ours, this build's
+     * folder, has no such folder, so resolving against it would fail or read the wrong one); the report names the
+     * folder. One launch for both (they were two: a clean scan with an absolute root and the relative root's report);
+     * the sweep adds the text report's naming of the folder.
+     */
     @Test
     @Tag(Sweep.TAG)
-    void readsARelativeLocalRootUnderTheDaemonsWorkingDirectoryAndNamesTheFolder(@TempDir Path out) throws Exception {
-        // The daemon's default PLUGIN_STORAGE_LOCAL_ROOT is "storage", relative to its working directory; ours
-        // (this build's folder) has no such folder, so resolving against it would fail or read the wrong one.
+    void exitsZeroOnACleanDatasetReadUnderTheDaemonsWorkingDirectoryAndWritesTheJsonReport(@TempDir Path out) throws Exception {
         Map<String, String> env = localEnv();
         env.put("PLUGIN_STORAGE_LOCAL_ROOT", "storage");
         env.put("RECONCILER_DAEMON_WORKING_DIRECTORY", localRoot.getParent().toString());
@@ -399,9 +389,15 @@ class ScanCommandIT {
             Path report = out.resolve("report.json");
             Outcome o = PackagedApp.run(env, "scan", "--output", report.toString());
             assertEquals(0, o.exitCode(), o::stderr);
-            String storage = JSON.readTree(report.toFile()).get("scanned").get("storage").asText();
+            JsonNode json = JSON.readTree(report.toFile());
+            assertEquals("success", json.get("result").asText());
+            assertEquals(0, json.get("findings").size());
+            assertEquals(0, json.get("summary").get("total").asLong());
+            assertEquals(3 * 6 + 2, json.get("scanned").get("rows").get("plugin_installations").asLong());
             assertEquals("local:" + localRoot + " (PLUGIN_STORAGE_LOCAL_ROOT=storage relative to the daemon's working"
-                    + " directory, reconciler.daemon-working-directory)", storage);
+                    + " directory, reconciler.daemon-working-directory)", json.get("scanned").get("storage").asText());
+            assertTrue(o.stdout().contains("Result: clean"), o.stdout());
+            assertNoSecrets(o, DB_PASSWORD);
         }), new Launch("text", false, () -> {
             Outcome text = PackagedApp.run(env, "scan", "--format", "text");
             assertEquals(0, text.exitCode(), text::stderr);
