@@ -67,7 +67,7 @@ final class EvidenceText {
         ObservedVersion o = f.observed();
         boolean writeBytes = !Objects.equals(o == null ? null : o.size(), f.bytes());
         boolean detailAndObserved = !(writeTable || writeId || writeKey || writeBytes);
-        if (detailAndObserved && lastIsDetailAndObserved && f.detail().equals(lastDetail) && Objects.equals(o, lastObserved)) {
+        if (detailAndObserved && lastIsDetailAndObserved && Objects.equals(o, lastObserved) && f.detail().equals(lastDetail)) {
             return false;
         }
         lastIsDetailAndObserved = detailAndObserved;

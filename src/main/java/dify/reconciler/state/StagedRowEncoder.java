@@ -3,6 +3,8 @@ package dify.reconciler.state;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.inventory.storage.CopyChunk;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Turns findings into the COPY text of {@code scan_findings} ({@link PostgresLedgerUpdate#STAGED_COLUMNS}): the kind
@@ -17,8 +19,23 @@ import dify.reconciler.inventory.storage.CopyChunk;
  */
 final class StagedRowEncoder {
 
+    /**
+     * A kind's staging code: its position in {@link FindingKind#values()}, from 1, which the merge binds as the array of
+     * labels of the same process (so the codes never outlive the run that staged them).
+     */
+    private static final Map<FindingKind, Integer> KIND_CODES = new EnumMap<>(FindingKind.class);
+
+    static {
+        FindingKind[] kinds = FindingKind.values();
+        for (int i = 0; i < kinds.length; i++) {
+            KIND_CODES.put(kinds[i], i + 1);
+        }
+    }
+
     private final StagingDictionary dictionary = new StagingDictionary();
     private final EvidenceText evidence = new EvidenceText();
+    private final String[] lastValues = new String[3];
+    private final int[] lastCodes = new int[3];
     /** The code of the evidence in {@link #evidence} (0: staged as text). */
     private int evidenceCode;
 
@@ -29,11 +46,11 @@ final class StagedRowEncoder {
 
     /** Appends {@code f}'s staged row to {@code chunk}. */
     void stage(Finding f, CopyChunk chunk) {
-        chunk.column().number(f.kind().ordinal() + 1);
+        chunk.column().number(KIND_CODES.get(f.kind()));
         subject(f, chunk.column());
-        coded(f.pluginUniqueIdentifier(), chunk);
-        coded(f.pluginId(), chunk);
-        coded(f.tenantId(), chunk);
+        coded(f.pluginUniqueIdentifier(), 0, chunk);
+        coded(f.pluginId(), 1, chunk);
+        coded(f.tenantId(), 2, chunk);
         if (evidence.write(f)) {
             evidenceCode = dictionary.code(evidence.chars(), evidence.length(),
                     StagingDictionary.hash(evidence.chars(), evidence.length()));
@@ -60,9 +77,21 @@ final class StagedRowEncoder {
         }
     }
 
-    /** A value's two columns: its code and null, or null and its text (both null for null). */
-    private void coded(String value, CopyChunk chunk) {
-        int code = dictionary.code(value);
+    /**
+     * A value's two columns: its code and null, or null and its text (both null for null). {@code column} is the
+     * value's position (0 identifier, 1 plugin id, 2 tenant): a value equal to the previous finding's there has the
+     * same code (a value's code, or that it has none, never changes in a run), found with one compare instead of a
+     * hash and a compare; a scan's findings come sorted, so neighbours often share their plugin.
+     */
+    private void coded(String value, int column, CopyChunk chunk) {
+        int code;
+        if (value != null && value.equals(lastValues[column])) {
+            code = lastCodes[column];
+        } else {
+            code = dictionary.code(value);
+            lastValues[column] = value;
+            lastCodes[column] = code;
+        }
         if (code > 0) {
             chunk.column().number(code).nullColumn();
         } else if (value == null) {

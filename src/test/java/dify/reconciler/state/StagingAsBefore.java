@@ -43,7 +43,8 @@ final class StagingAsBefore {
         Integer tenant = code(finding.tenantId());
         String evidence = evidence(finding, subject);
         Integer evidenceCode = code(evidence);
-        row(Integer.toString(finding.kind().ordinal() + 1), subject, text(identifier),
+        row(Integer.toString(java.util.Arrays.asList(dify.reconciler.catalog.FindingKind.values()).indexOf(finding.kind()) + 1), subject,
+                text(identifier),
                 identifier == null ? finding.pluginUniqueIdentifier() : null, text(plugin), plugin == null ? finding.pluginId() : null,
                 text(tenant), tenant == null ? finding.tenantId() : null, text(evidenceCode), evidenceCode == null ? evidence : null);
     }

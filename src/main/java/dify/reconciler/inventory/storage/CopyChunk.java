@@ -3,6 +3,7 @@ package dify.reconciler.inventory.storage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -22,8 +23,6 @@ public final class CopyChunk extends ByteArrayOutputStream {
 
     /** Whether the row being written has no column yet. */
     private boolean rowEmpty = true;
-    /** A value's characters, copied out of a string for the escaping loop (plain array reads: faster than charAt). */
-    private char[] scratch = new char[256];
 
     public CopyChunk(int capacity) {
         // Some room past the threshold: the row that crosses it is usually small.
@@ -89,12 +88,27 @@ public final class CopyChunk extends ByteArrayOutputStream {
 
     /** Appends a value to the current column, escaped. */
     public CopyChunk text(String value) {
-        int length = value.length();
-        if (scratch.length < length) {
-            scratch = new char[Math.max(length, 2 * scratch.length)];
+        // The JDK's encoder makes the bytes in one pass (a copy, for a string of ASCII), and they need escaping only
+        // where they are ASCII: every byte of a character past ASCII has its high bit set. A value's pair of surrogates
+        // is never split (the separators and escapes are ASCII), so its bytes are those of the whole line's.
+        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        room(2 * utf8.length);
+        byte[] b = buf;
+        int n = count;
+        int copied = 0;
+        for (int i = 0; i < utf8.length; i++) {
+            byte ch = utf8[i];
+            if (ch == '\\' || ch == '\t' || ch == '\n' || ch == '\r') {
+                System.arraycopy(utf8, copied, b, n, i - copied);
+                n += i - copied;
+                b[n++] = '\\';
+                b[n++] = ch == '\\' ? (byte) '\\' : ch == '\t' ? (byte) 't' : ch == '\n' ? (byte) 'n' : (byte) 'r';
+                copied = i + 1;
+            }
         }
-        value.getChars(0, length, scratch, 0);
-        return text(scratch, 0, length);
+        System.arraycopy(utf8, copied, b, n, utf8.length - copied);
+        count = n + utf8.length - copied;
+        return this;
     }
 
     /**
