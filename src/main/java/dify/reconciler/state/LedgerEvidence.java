@@ -1,6 +1,5 @@
 package dify.reconciler.state;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dify.reconciler.catalog.Finding;
@@ -9,7 +8,6 @@ import dify.reconciler.catalog.ObservedVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.util.Objects;
 
 /**
  * How a finding is stored in the ledger since V13: its kind, subject, plugin identifier, plugin id and tenant in
@@ -22,56 +20,19 @@ import java.util.Objects;
  */
 public final class LedgerEvidence {
 
-    private static final JsonStringEncoder JSON = JsonStringEncoder.getInstance();
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private LedgerEvidence() {
     }
 
-    /** The compact evidence of a finding: what the columns and the subject do not already say. */
-    public static String encode(Finding f, String subject) {
-        StringBuilder out = new StringBuilder(160);
-        out.append('{');
-        Parts derived = Parts.of(subject);
-        if (!Objects.equals(derived.table, f.table())) {
-            field(out, "table", f.table());
-        }
-        if (!Objects.equals(derived.id, f.id())) {
-            field(out, "id", f.id());
-        }
-        if (!Objects.equals(derived.key, f.key())) {
-            field(out, "key", f.key());
-        }
-        Long observedSize = f.observed() == null ? null : f.observed().size();
-        if (!Objects.equals(observedSize, f.bytes())) {
-            name(out, "bytes").append(f.bytes() == null ? "null" : f.bytes().toString());
-        }
-        field(out, "detail", f.detail());
-        ObservedVersion o = f.observed();
-        if (o != null) {
-            name(out, "observed").append('{');
-            int start = out.length();
-            if (o.changedAt() != null) {
-                field(out, "changedAt", o.changedAt().toString());
-            }
-            if (o.size() != null) {
-                name(out, "size").append(o.size());
-            }
-            if (o.lastModified() != null) {
-                field(out, "lastModified", o.lastModified().toString());
-            }
-            if (o.etag() != null) {
-                field(out, "etag", o.etag());
-            }
-            if (out.length() > start && out.charAt(start) == ',') {
-                out.deleteCharAt(start);
-            }
-            out.append('}');
-        }
-        if (out.length() > 1 && out.charAt(1) == ',') {
-            out.deleteCharAt(1);
-        }
-        return out.append('}').toString();
+    /**
+     * The compact evidence of a finding: what the columns and its subject ({@link FindingIdentity#subject}) do not
+     * already say. Written by {@link EvidenceText}, which the staging uses directly.
+     */
+    public static String encode(Finding f) {
+        EvidenceText text = new EvidenceText();
+        text.write(f);
+        return text.toString();
     }
 
     /** The finding a ledger entry stores, from its columns and its compact evidence. */
@@ -96,21 +57,6 @@ public final class LedgerEvidence {
         return new Finding(kind, e.has("table") ? text(e, "table") : derived.table, e.has("id") ? text(e, "id") : derived.id,
                 e.has("key") ? text(e, "key") : derived.key, pluginUniqueIdentifier, pluginId, tenantId, bytes,
                 e.path("detail").asText(""), observed);
-    }
-
-    private static StringBuilder name(StringBuilder out, String name) {
-        return out.append(",\"").append(name).append("\":");
-    }
-
-    private static void field(StringBuilder out, String name, String value) {
-        name(out, name);
-        if (value == null) {
-            out.append("null");
-        } else {
-            out.append('"');
-            JSON.quoteAsString(value, out);
-            out.append('"');
-        }
     }
 
     private static String text(JsonNode n, String field) {

@@ -33,19 +33,6 @@ import org.postgresql.PGConnection;
  */
 final class PostgresLedgerUpdate implements LedgerUpdate {
 
-    /**
-     * A kind's staging code: its position in {@link FindingKind#values()}, from 1, which the merge binds as the array of
-     * labels of the same process (so the codes never outlive the run that staged them).
-     */
-    private static final Map<FindingKind, String> KIND_CODES = new EnumMap<>(FindingKind.class);
-
-    static {
-        FindingKind[] kinds = FindingKind.values();
-        for (int i = 0; i < kinds.length; i++) {
-            KIND_CODES.put(kinds[i], Integer.toString(i + 1));
-        }
-    }
-
     private static final Logger LOG = Logger.getLogger(PostgresLedgerUpdate.class);
 
     /**
@@ -64,7 +51,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private final UUID runId;
     private final Duration retention;
     private final CopyChunk chunk = new CopyChunk(CHUNK_BYTES);
-    private final StagingDictionary dictionary = new StagingDictionary();
+    private final StagedRowEncoder encoder = new StagedRowEncoder();
     private long staged;
     private long stagingNanos;
     private String problem;
@@ -83,7 +70,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             return;
         }
         long t0 = System.nanoTime();
-        stage(finding, dictionary, chunk);
+        encoder.stage(finding, chunk);
         staged++;
         if (chunk.size() >= CHUNK_BYTES) {
             flush();
@@ -91,27 +78,10 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         stagingNanos += System.nanoTime() - t0;
     }
 
-    /** Appends a finding's staged row to the chunk: {@link #STAGED_COLUMNS}, repeated strings by their code. */
-    static void stage(Finding finding, StagingDictionary dictionary, CopyChunk chunk) {
-        String subject = FindingIdentity.subject(finding);
-        Integer identifier = dictionary.code(finding.pluginUniqueIdentifier());
-        Integer plugin = dictionary.code(finding.pluginId());
-        Integer tenant = dictionary.code(finding.tenantId());
-        String evidence = LedgerEvidence.encode(finding, subject);
-        Integer evidenceCode = dictionary.code(evidence);
-        chunk.row(KIND_CODES.get(finding.kind()), subject, code(identifier),
-                identifier == null ? finding.pluginUniqueIdentifier() : null, code(plugin), plugin == null ? finding.pluginId() : null,
-                code(tenant), tenant == null ? finding.tenantId() : null, code(evidenceCode), evidenceCode == null ? evidence : null);
-    }
-
-    private static String code(Integer code) {
-        return code == null ? null : code.toString();
-    }
-
     /**
-     * The columns of a staged row, in the order {@link #accept} writes them (the run comes from the COPY's transaction).
-     * The kind is its position in {@link FindingKind#values()} (from 1); each other value is either a code of the run's
-     * {@link StagingDictionary} or, when it has none, its text (V14).
+     * The columns of a staged row, in the order {@link StagedRowEncoder} writes them (the run comes from the COPY's
+     * transaction). The kind is its position in {@link FindingKind#values()} (from 1); each other value is either a code
+     * of the run's {@link StagingDictionary} or, when it has none, its text (V14).
      */
     static final String STAGED_COLUMNS = "kind_code, subject, identifier_code, plugin_unique_identifier, plugin_code, plugin_id,"
             + " tenant_code, tenant_id, evidence_code, evidence";
@@ -164,7 +134,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     /** The parameters of {@link #resolvedStaged} as the merge binds them now (a test EXPLAINs it). */
     List<Object> stagedParameters() {
         return stagedParameters(Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new),
-                dictionary.values());
+                encoder.dictionary().values());
     }
 
     /**
@@ -250,7 +220,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 // The severity of each kind (not staged: it follows from the kind).
                 String[] kinds = Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new);
                 String[] severities = Arrays.stream(FindingKind.values()).map(k -> k.severity().label()).toArray(String[]::new);
-                String[] values = dictionary.values();
+                String[] values = encoder.dictionary().values();
                 if (anyOpen(c, entries)) {
                     merge(c, entries, keptKinds, kinds, severities, values, at, lastSeen, lastRun, scans, scan);
                 } else {

@@ -127,7 +127,7 @@ class LedgerCompactEvidenceTest {
             assertEquals(expectedEntries().stream().map(e -> withHistory(e, seenAt.toString(), 4)).toList(),
                     apiEntries(store, db.dataSource()), "the API output after the first merge on V13");
             assertEquals(sorted(ALL), sorted(planned(db, run)));
-            assertEquals(LedgerEvidence.encode(BENCHMARK, FindingIdentity.subject(BENCHMARK)),
+            assertEquals(LedgerEvidence.encode(BENCHMARK),
                     single(db, "SELECT evidence FROM plugin_reconciler.finding_entries WHERE subject = ?",
                             FindingIdentity.subject(BENCHMARK)));
         }
@@ -153,7 +153,7 @@ class LedgerCompactEvidenceTest {
                         ps.setString(4, f.pluginUniqueIdentifier());
                         ps.setString(5, f.pluginId());
                         ps.setString(6, f.tenantId());
-                        ps.setString(7, LedgerEvidence.encode(f, subject));
+                        ps.setString(7, LedgerEvidence.encode(f));
                         ps.executeUpdate();
                     }
                 }

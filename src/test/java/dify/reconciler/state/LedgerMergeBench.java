@@ -80,10 +80,10 @@ public final class LedgerMergeBench {
         CopyChunk chunk = new CopyChunk(PostgresLedgerUpdate.CHUNK_BYTES);
         Instant changedAt = Instant.parse("2026-10-01T00:00:00Z");
         long bytes = 0;
-        StagingDictionary dictionary = new StagingDictionary();
+        StagedRowEncoder encoder = new StagedRowEncoder();
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            PostgresLedgerUpdate.stage(finding(i, changedAt), dictionary, chunk);
+            encoder.stage(finding(i, changedAt), chunk);
             if (chunk.size() >= PostgresLedgerUpdate.CHUNK_BYTES) {
                 bytes += chunk.size();
                 chunk.reset();
