@@ -4,7 +4,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -42,17 +41,9 @@ public final class S3InventoryRows {
     }
 
     /**
-     * The object on {@code line} (line number {@code lineNumber} of {@code dataFile}), or empty for a row that is not a
-     * current object (an older version, a delete marker) or a blank line.
+     * The object of a data row (record {@code lineNumber} of {@code dataFile}, split by {@link CsvRecords}), or empty
+     * for a row that is not a current object (an older version, a delete marker).
      */
-    public Optional<StoredObject> parse(String line, String dataFile, long lineNumber) {
-        if (line.isEmpty()) {
-            return Optional.empty();
-        }
-        return parse(fields(line, dataFile, lineNumber), dataFile, lineNumber);
-    }
-
-    /** As {@link #parse(String, String, long)}, for a line already split into its fields. */
     public Optional<StoredObject> parse(List<String> fields, String dataFile, long lineNumber) {
         if (fields.size() != columnCount) {
             throw malformed(dataFile, lineNumber, fields.size() + " fields where the manifest's fileSchema has " + columnCount);
@@ -88,47 +79,6 @@ public final class S3InventoryRows {
             throw malformed(dataFile, lineNumber, "no ETag");
         }
         return Optional.of(new StoredObject(key, size, modified, etag.startsWith("\"") ? etag : "\"" + etag + "\""));
-    }
-
-    /** RFC 4180 fields: each may be quoted, a quote inside doubled. */
-    private List<String> fields(String line, String dataFile, long lineNumber) {
-        List<String> out = new ArrayList<>(columnCount);
-        StringBuilder field = new StringBuilder();
-        int i = 0;
-        while (true) {
-            field.setLength(0);
-            if (i < line.length() && line.charAt(i) == '"') {
-                i++;
-                while (true) {
-                    if (i >= line.length()) {
-                        throw malformed(dataFile, lineNumber, "an unterminated quoted field");
-                    }
-                    char c = line.charAt(i++);
-                    if (c == '"') {
-                        if (i < line.length() && line.charAt(i) == '"') {
-                            field.append('"');
-                            i++;
-                        } else {
-                            break;
-                        }
-                    } else {
-                        field.append(c);
-                    }
-                }
-                if (i < line.length() && line.charAt(i) != ',') {
-                    throw malformed(dataFile, lineNumber, "text after a quoted field");
-                }
-            } else {
-                while (i < line.length() && line.charAt(i) != ',') {
-                    field.append(line.charAt(i++));
-                }
-            }
-            out.add(field.toString());
-            if (i >= line.length()) {
-                return out;
-            }
-            i++; // the comma
-        }
     }
 
     private StorageException malformed(String dataFile, long lineNumber, String what) {

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,34 +72,34 @@ class S3InventoryReportTest {
     void rowsGiveTheObjectsAListGivesSkippingOlderVersionsAndDeleteMarkers() {
         S3InventoryRows rows = parsed(SCHEMA).rows();
         assertEquals(Optional.of(new StoredObject("plugin_packages/a+b c", 12, Instant.parse("2026-12-05T10:00:00Z"),
-                "\"0123456789abcdef0123456789abcdef\"")), rows.parse(
+                "\"0123456789abcdef0123456789abcdef\"")), parse(rows,
                         "\"daemon\",\"plugin_packages/a%2Bb+c\",\"v2\",\"true\","
                                 + "\"false\",\"12\",\"2026-12-05T10:00:00.000Z\",\"0123456789abcdef0123456789abcdef\"",
                         "f", 1));
-        assertEquals(Optional.of("assets/ä\"x"), rows.parse("\"daemon\",\"assets%2F%C3%A4%22x\",\"v\",\"true\",\"false\",\"1\","
+        assertEquals(Optional.of("assets/ä\"x"), parse(rows, "\"daemon\",\"assets%2F%C3%A4%22x\",\"v\",\"true\",\"false\",\"1\","
                 + "\"2026-12-05T10:00:00Z\",\"e\"", "f", 2).map(StoredObject::key));
-        assertEquals(Optional.empty(), rows.parse("\"daemon\",\"k\",\"v1\",\"false\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"",
+        assertEquals(Optional.empty(), parse(rows, "\"daemon\",\"k\",\"v1\",\"false\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"",
                 "f", 3));
-        assertEquals(Optional.empty(), rows.parse("\"daemon\",\"k\",\"v0\",\"true\",\"true\",\"\",\"2026-12-05T10:00:00Z\",\"\"",
+        assertEquals(Optional.empty(), parse(rows, "\"daemon\",\"k\",\"v0\",\"true\",\"true\",\"\",\"2026-12-05T10:00:00Z\",\"\"",
                 "f", 4));
-        assertEquals(Optional.of("k"), parsed("Bucket, Key, Size, LastModifiedDate, ETag").rows()
-                .parse("daemon,k,1,2026-12-05T10:00:00Z,\"\"\"e\"\"\"", "f", 5).map(StoredObject::key));
+        assertEquals(Optional.of("k"), parse(parsed("Bucket, Key, Size, LastModifiedDate, ETag").rows(),
+                "daemon,k,1,2026-12-05T10:00:00Z,\"\"\"e\"\"\"", "f", 5).map(StoredObject::key));
     }
 
     @Test
     void aRowThatCannotBeReadFailsNamingTheFileAndLine() {
         S3InventoryRows rows = parsed(SCHEMA).rows();
-        assertRefused(() -> rows.parse("\"daemon\",\"k\",\"v\",\"true\"", "data/1.csv.gz", 7),
+        assertRefused(() -> parse(rows, "\"daemon\",\"k\",\"v\",\"true\"", "data/1.csv.gz", 7),
                 "data file data/1.csv.gz line 7 has 4 fields");
-        assertRefused(() -> rows.parse("\"other\",\"k\",\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
+        assertRefused(() -> parse(rows, "\"other\",\"k\",\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
                 "an object of bucket other");
-        assertRefused(() -> rows.parse("\"daemon\",\"k%G\",\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
+        assertRefused(() -> parse(rows, "\"daemon\",\"k%G\",\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
                 "not URL-encoded");
-        assertRefused(() -> rows.parse("\"daemon\",\"k\",\"v\",\"true\",\"false\",\"x\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
+        assertRefused(() -> parse(rows, "\"daemon\",\"k\",\"v\",\"true\",\"false\",\"x\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
                 "no valid Size");
-        assertRefused(() -> rows.parse("\"daemon\",\"k\",\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"\"", "f", 1),
+        assertRefused(() -> parse(rows, "\"daemon\",\"k\",\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"\"", "f", 1),
                 "no ETag");
-        assertRefused(() -> rows.parse("\"daemon\",\"k,\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
+        assertRefused(() -> parse(rows, "\"daemon\",\"k,\"v\",\"true\",\"false\",\"1\",\"2026-12-05T10:00:00Z\",\"e\"", "f", 1),
                 "text after a quoted field");
     }
 
@@ -125,5 +128,14 @@ class S3InventoryReportTest {
     private static void assertRefused(org.junit.jupiter.api.function.Executable call, String message) {
         StorageException e = assertThrows(StorageException.class, call);
         assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    /** A data line split as the listing splits it ({@link CsvRecords}), then read by {@code rows}. */
+    private static Optional<StoredObject> parse(S3InventoryRows rows, String line, String dataFile, long lineNumber) {
+        try {
+            return rows.parse(new CsvRecords(new StringReader(line), dataFile).next(), dataFile, lineNumber);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
