@@ -7,7 +7,7 @@
 #
 # Environment: BENCH_STORAGE (local,s3 | local | s3; default local,s3), BENCH_RUNS (one-shot and yardstick
 # runs, default 3), BENCH_SERVICE_RUNS (default 6; the first, cold, is reported apart), BENCH_XMX (default 192m),
-# MVN_ARGS (e.g. -o).
+# BENCH_MEASURE_WHEN (a file: after seeding, wait until it exists before measuring), MVN_ARGS (e.g. -o).
 # Results: target/benchmark/results-<TENANTS>x<PLUGINS>.md
 # Exits non-zero, with no results file, when a scan or the yardstick does not find exactly the planted drift
 # (the log is then in target/benchmark/FAILED-<TENANTS>x<PLUGINS>.log).
@@ -19,4 +19,5 @@ distinct=${3:-300}
 exec ./mvnw -B -q ${MVN_ARGS:-} -Pbenchmark -DskipTests package \
   -Dbench.tenants="$tenants" -Dbench.plugins="$per_tenant" -Dbench.distinct="$distinct" \
   -Dbench.storage="${BENCH_STORAGE:-local,s3}" -Dbench.runs="${BENCH_RUNS:-3}" \
-  -Dbench.service-runs="${BENCH_SERVICE_RUNS:-6}" -Dbench.xmx="${BENCH_XMX:-192m}"
+  -Dbench.service-runs="${BENCH_SERVICE_RUNS:-6}" -Dbench.xmx="${BENCH_XMX:-192m}" \
+  -Dbench.measure-when="${BENCH_MEASURE_WHEN:-}"

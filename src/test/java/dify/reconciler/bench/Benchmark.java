@@ -110,6 +110,12 @@ public final class Benchmark {
     /** How installations and category rows are seeded: {@code sql} (scripts/seed-installations.sql) or {@code copy}. */
     private final String seedWith = System.getProperty("bench.seed", "sql");
     private final Path seedSql = Path.of(System.getProperty("bench.seed-sql", "scripts/seed-installations.sql"));
+    /**
+     * When set, the run waits after seeding until this file exists before it measures anything. Seeding 15 M rows
+     * takes half an hour and may share the machine; the measurement needs it idle for about ten minutes, which the
+     * operator signals with {@code touch}.
+     */
+    private final String measureWhen = System.getProperty("bench.measure-when", "");
 
     private final StringBuilder log = new StringBuilder();
     private final List<String[]> table = new ArrayList<>();
@@ -180,6 +186,8 @@ public final class Benchmark {
                 System.getProperty("os.name") + " " + System.getProperty("os.version"));
 
         setUp();
+        awaitMeasureSignal();
+        say("load average at the start of the measurement: %s", loadAverage());
 
         // Yardstick first (and once unmeasured), which also warms the page cache for everyone.
         List<Double> pipeline = new ArrayList<>();
@@ -205,12 +213,36 @@ public final class Benchmark {
         table.add(new String[] {"yardstick pipeline (psql COPY + find + sort + comm + 2 aggregates), local", fmtCount(installations),
                 String.format(Locale.ROOT, "%.2f s", pipelineMedian), "-", "-", String.format(Locale.ROOT, "%.2f s", pipelineMedian),
                 "1.00"});
+        say("load average at the end of the measurement: %s", loadAverage());
         String markdown = markdownTable();
         say("");
         say("%s", markdown);
         Path file = resultsFile();
         Files.writeString(file, markdown + "\n\n## Log\n\n```\n" + log + "```\n", StandardCharsets.UTF_8);
         System.out.println("written to " + file);
+    }
+
+    private void awaitMeasureSignal() throws InterruptedException {
+        if (measureWhen.isBlank()) {
+            return;
+        }
+        Path signal = Path.of(measureWhen);
+        say("seeded; waiting for %s to exist before measuring (load average %s)", signal, loadAverage());
+        long t0 = System.nanoTime();
+        while (!Files.exists(signal)) {
+            Thread.sleep(5_000);
+        }
+        say("%s appeared after %.0fs", signal, secs(t0));
+    }
+
+    /** The first three fields of /proc/loadavg (1, 5 and 15 minutes), or "unknown" off Linux. */
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     // ------------------------------------------------------------------ servers
