@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -195,6 +196,10 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                     st.execute("SET LOCAL statement_timeout = '10min'");
                     // The joins below hash a million staged identities: in memory, not in batches spilled to disk.
                     st.execute("SET LOCAL work_mem = '" + MERGE_WORK_MEM + "'");
+                    // A server built with LLVM (distribution packages; not the tests' binaries) compiles each statement
+                    // costed above jit_above_cost: at a million findings the three joins of a second scan, for no
+                    // faster execution (docs/benchmark.md).
+                    st.execute("SET LOCAL jit = off");
                     // Our own table and our own data: if the server crashes in the moment after this commit, the merge is
                     // lost as a whole (never half applied) and the next scan stages and merges its findings again.
                     st.execute("SET LOCAL synchronous_commit = off");
@@ -224,13 +229,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 if (anyOpen(c, entries)) {
                     merge(c, entries, keptKinds, kinds, severities, values, at, lastSeen, lastRun, scans, scan);
                 } else {
-                    // Nothing open (a first scan, or every finding was fixed): every staged finding opens an entry, and
-                    // there is nothing to join them with. A finding staged twice by one scan is inserted once.
-                    update(c, "opened", "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
-                            + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + SEVERITY + ", ?, ?,"
-                            + " s.evidence, s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + resolvedStaged() + " s"
-                            + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
-                            parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters(kinds, values)));
+                    openAll(c, entries, parameters(Arrays.asList(severities, kinds, at, scan), stagedParameters(kinds, values)));
                     // The entries just went from none open to every finding: without fresh statistics the next merge
                     // (often the next scan, before autovacuum has looked) plans its joins for an empty table.
                     try (var st = c.createStatement()) {
@@ -254,6 +253,35 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             fail("merging the scan into " + store.table("finding_ledger") + " failed: " + e.getMessage(), e);
             abandon();
             return LedgerView.EMPTY;
+        }
+    }
+
+    /** A unique index was violated (PostgreSQL's SQLSTATE). */
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    /**
+     * Nothing open (a first scan, or every finding was fixed): every staged finding opens an entry, and there is nothing
+     * to join them with. Inserted without ON CONFLICT: its arbiter check descends the unique index once more per row,
+     * besides the insertion's own descent, a quarter of the insert's CPU at a million entries (docs/benchmark.md). A
+     * finding staged twice by one scan (which no detector does, but nothing forbids) violates the unique index: the
+     * insert is undone to a savepoint, inside the merge's one transaction, and done again with ON CONFLICT DO NOTHING,
+     * which inserts it once.
+     */
+    private void openAll(Connection c, String entries, Object[] params) throws SQLException {
+        String insert = "INSERT INTO " + entries + " (kind, subject, severity, first_seen, first_scan, evidence,"
+                + " plugin_unique_identifier, plugin_id, tenant_id) SELECT s.kind, s.subject, " + SEVERITY + ", ?, ?,"
+                + " s.evidence, s.plugin_unique_identifier, s.plugin_id, s.tenant_id FROM " + resolvedStaged() + " s";
+        Savepoint before = c.setSavepoint();
+        try {
+            update(c, "opened", insert, params);
+            c.releaseSavepoint(before);
+        } catch (SQLException e) {
+            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                throw e;
+            }
+            c.rollback(before);
+            update(c, "opened (a finding staged twice)", insert + " ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING",
+                    params);
         }
     }
 

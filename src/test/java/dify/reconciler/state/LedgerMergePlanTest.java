@@ -1,6 +1,7 @@
 package dify.reconciler.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,9 +12,12 @@ import dify.reconciler.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +61,49 @@ class LedgerMergePlanTest {
                 }
             }
             update.abandon();
+        }
+    }
+
+    /**
+     * A server built with LLVM (a distribution's package; the tests' binaries have none) would compile every merge
+     * statement costed above {@code jit_above_cost}, as a second scan's three joins are at a million findings, and gain
+     * nothing from it (docs/benchmark.md): each statement the merge runs on the entries sees {@code jit} off, whichever
+     * path it takes (a first scan's insert, a later scan's close, seen again and opened).
+     */
+    @Test
+    void everyMergeStatementRunsWithoutJit() throws Exception {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            StateStore store = new StateStore();
+            store.dataSource = db.dataSource();
+            store.config = StateStoreTest.config("plugin_reconciler");
+            store.role = ProcessMode.SERVICE;
+            assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE public.jit_seen (operation text, jit text)");
+                st.execute("CREATE FUNCTION public.record_jit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                        + " INSERT INTO public.jit_seen VALUES (TG_OP, current_setting('jit')); RETURN NULL; END $$");
+                // Statement triggers fire even when a statement changes no row (a second scan that sees all again).
+                st.execute("CREATE TRIGGER record_jit AFTER INSERT OR UPDATE OR DELETE ON plugin_reconciler.finding_entries"
+                        + " FOR EACH STATEMENT EXECUTE FUNCTION public.record_jit()");
+            }
+            for (int scan = 1; scan <= 2; scan++) {
+                PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, UUID.randomUUID(), Duration.ofDays(30));
+                for (int i = 0; i < 10; i++) {
+                    update.accept(LedgerMergeBench.finding(i, AT));
+                }
+                update.complete(AT.plusSeconds(scan), List.of(), Map.of());
+                assertNull(update.problem());
+            }
+            List<String> seen = new ArrayList<>();
+            try (Connection c = db.connect();
+                    ResultSet rs = c.createStatement().executeQuery("SELECT operation, jit FROM public.jit_seen")) {
+                while (rs.next()) {
+                    seen.add(rs.getString(1) + " jit=" + rs.getString(2));
+                }
+            }
+            // Scan 1: the insert and the expiry; scan 2: the close, seen again, opened and the expiry.
+            assertEquals(List.of("INSERT jit=off", "DELETE jit=off", "UPDATE jit=off", "UPDATE jit=off", "INSERT jit=off",
+                    "DELETE jit=off"), seen);
         }
     }
 }
