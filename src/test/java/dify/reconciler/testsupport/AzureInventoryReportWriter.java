@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -43,6 +44,7 @@ public final class AzureInventoryReportWriter {
     private List<String> fields = FIELDS;
     private String format = "csv";
     private boolean duplicate;
+    private UnaryOperator<String> etagForm = UnaryOperator.identity();
 
     /**
      * @param source    the daemon's container as the product lists it (the report is of what it holds now)
@@ -80,6 +82,12 @@ public final class AzureInventoryReportWriter {
     /** Each blob's row twice, as Azure documents "in rare cases". */
     public AzureInventoryReportWriter duplicated() {
         this.duplicate = true;
+        return this;
+    }
+
+    /** Writes each blob's {@code Etag} as {@code form} turns the listing's (a provider writing it otherwise). */
+    public AzureInventoryReportWriter etags(UnaryOperator<String> form) {
+        this.etagForm = form;
         return this;
     }
 
@@ -139,7 +147,7 @@ public final class AzureInventoryReportWriter {
                 case "Creation-Time", "Last-Modified" ->
                     DateTimeFormatter.RFC_1123_DATE_TIME.format(o.lastModified().atOffset(ZoneOffset.UTC));
                 case "Content-Length" -> Long.toString(o.size());
-                case "Etag" -> o.etag();
+                case "Etag" -> etagForm.apply(o.etag());
                 case "Snapshot" -> snapshot;
                 default -> "BlockBlob";
             });
