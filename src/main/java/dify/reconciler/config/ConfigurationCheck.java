@@ -94,12 +94,17 @@ public class ConfigurationCheck {
         try {
             d = DurationConverter.parseDuration(v);
         } catch (RuntimeException e) {
-            d = null;
+            // The parser's own words go along as the cause; the message still names the setting.
+            throw notAPositiveInterval(interval, e);
         }
         if (d == null || d.isZero() || d.isNegative()) {
-            throw new IllegalArgumentException("reconciler.interval='" + interval
-                    + "' is not a positive duration like 30s, 10m, 1h, or 'off'");
+            throw notAPositiveInterval(interval, null);
         }
         return d;
+    }
+
+    private static IllegalArgumentException notAPositiveInterval(String interval, RuntimeException cause) {
+        return new IllegalArgumentException("reconciler.interval='" + interval
+                + "' is not a positive duration like 30s, 10m, 1h, or 'off'", cause);
     }
 }

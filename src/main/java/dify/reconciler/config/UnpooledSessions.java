@@ -14,9 +14,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  * Sessions of the state database outside the service's pool, as the pool's connections are made: the datasource URL,
  * user and password, and the driver properties {@code DB_TYPE}/{@code DB_EXTRAS} ask for
  * ({@link DaemonSettings#jdbcProperties()}). Each user adds its own properties (its timeouts, its
- * {@code ApplicationName}): the leader election's lock connection, which must fail fast on a dead network, and the
- * inventory listing's session, held for its temporary table through a storage phase of hours, which must not take one
- * of the pool's few connections. pgjdbc lets a URL parameter win over a property, so a parameter the user sets itself
+ * {@code ApplicationName}): the leader election's lock connection, which must fail fast on a dead network, the
+ * inventory listing's session, held for its temporary table through a storage phase of hours, and deep verify's cache
+ * writer, held for its temporary table through a deep verify: neither must take one of the pool's few connections. pgjdbc lets a URL parameter win over a property, so a parameter the user sets itself
  * is removed from the URL first.
  */
 public final class UnpooledSessions {

@@ -1,6 +1,8 @@
 package dify.reconciler.state;
 
 import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.UnpooledSessions;
 import dify.reconciler.inventory.storage.CopyChunk;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -16,6 +18,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.eclipse.microprofile.config.Config;
 import org.postgresql.PGConnection;
 
 /**
@@ -30,12 +35,33 @@ public class VerifiedObjects {
 
     private static final String COLUMNS = "object_key, size, etag, last_modified, verified_at, sha256, mismatch";
 
+    /** How the writer's session shows in {@code pg_stat_activity}. */
+    public static final String WRITER_APPLICATION_NAME = "plugin-reconciler-deep-verify-cache";
+
     private final StateStore store;
+    private final Supplier<DataSource> writerSessions;
     private volatile Map<String, VerifiedObject> memory = Map.of();
 
+    /**
+     * The service's cache: its writer's session is one of the state database's sessions outside the pool
+     * ({@link UnpooledSessions}), as the leader lock's and the inventory listing's are.
+     */
     @Inject
-    public VerifiedObjects(StateStore store) {
+    public VerifiedObjects(StateStore store, Config settings, DaemonSettings daemon) {
+        // Read when a deep verify first writes, as the inventory listing's sessions are: not at start-up.
         this.store = store;
+        this.writerSessions = () -> UnpooledSessions.of(settings, daemon)
+                .dataSource(Map.of("ApplicationName", WRITER_APPLICATION_NAME, "tcpKeepAlive", "true"));
+    }
+
+    /**
+     * @param writerSessions opens the session a {@link #replace} holds for its temporary table while deep verify runs
+     *        (minutes on a big bucket): a source of sessions outside the pool, so the pool is not one connection short
+     *        meanwhile; the lookups and reads use the pool
+     */
+    public VerifiedObjects(StateStore store, DataSource writerSessions) {
+        this.store = store;
+        this.writerSessions = () -> writerSessions;
     }
 
     /** Whether the cache outlives this process. */
@@ -95,7 +121,7 @@ public class VerifiedObjects {
         if (!store.persisted()) {
             return new MemoryWriter();
         }
-        return new StagingWriter(store);
+        return new StagingWriter(store, writerSessions.get());
     }
 
     /** One deep verify's verdicts, the new cache. */
@@ -140,8 +166,9 @@ public class VerifiedObjects {
     /**
      * Stages every verdict in a temporary table with COPY, a chunk of about {@value #CHUNK_BYTES} bytes at a time, then
      * replaces the cache with set operations in one transaction: the heap holds one chunk, not the cache. The staging
-     * connection is held while deep verify runs (a temporary table lives in one session); no transaction is open between
-     * chunks.
+     * session is held while deep verify runs (a temporary table lives in one session): a session of its own, not one of
+     * the pool's, which would otherwise be missing to the ledger, the lock watch and health checks for the whole deep
+     * verify. No transaction is open between chunks.
      */
     private static final class StagingWriter implements CacheWriter {
         private static final String STAGED = "pg_temp.deep_verify_kept";
@@ -150,11 +177,11 @@ public class VerifiedObjects {
         private final Connection c;
         private final CopyChunk chunk = new CopyChunk(CHUNK_BYTES);
 
-        StagingWriter(StateStore store) {
+        StagingWriter(StateStore store, DataSource sessions) {
             this.store = store;
             this.table = store.table("deep_verify_cache");
             try {
-                c = store.dataSource().getConnection();
+                c = sessions.getConnection();
             } catch (SQLException e) {
                 throw new IllegalStateException("writing " + table + " failed: " + e.getMessage(), e);
             }
@@ -235,7 +262,7 @@ public class VerifiedObjects {
                     st.execute("DROP TABLE IF EXISTS " + STAGED);
                 }
             } catch (SQLException e) {
-                // the connection is broken; the pool discards it, and its temporary table with the session
+                // the session is broken; closing it ends it, and its temporary table with it
             }
         }
     }

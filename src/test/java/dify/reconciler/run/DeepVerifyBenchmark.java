@@ -49,7 +49,7 @@ public final class DeepVerifyBenchmark {
                 store.writer().put(pkg.key("plugin/"), pkg.bytes());
                 first = first == null ? pkg : first;
             }
-            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(db.dataSource()));
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(db.dataSource()), db.dataSource());
             Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
             System.out.printf(Locale.ROOT, "backend=%s packages=%d installed=%d bytes_each=%d persisted=%s%n", backend, packages,
                     packages, bytes, cache.persisted());

@@ -51,7 +51,7 @@ class DeepVerifyCacheReadTest {
             state.setURL(f.db.jdbcUrl() + "?ApplicationName=" + application);
             state.setUser(EmbeddedPostgres.DAEMON_USER);
             state.setPassword(EmbeddedPostgres.DAEMON_PASSWORD);
-            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(state));
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(state), state);
             scan(f, f.storage, new DeepVerifier.Caching(cache, T, FULL_EVERY, 1000));
             assertTrue(cache.load().size() > 2, "precondition: verdicts cached");
 

@@ -54,7 +54,7 @@ class IncrementalDeepVerifyTest {
             f.put("plugin_packages/" + truncated.uid(), Arrays.copyOf(truncated.pkg().bytes(), truncated.pkg().bytes().length / 2));
             DifyDataset.Plugin copied = f.dataset.localPlugin(0);
             f.put("plugin/" + copied.uid(), signedCopyOf(copied).bytes());
-            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(f.db.dataSource()));
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(f.db.dataSource()), f.db.dataSource());
             assertTrue(cache.persisted(), "precondition: the owner persists state");
 
             Scanned first = scan(f, cache, T, 1000);
@@ -83,7 +83,7 @@ class IncrementalDeepVerifyTest {
                     && s.contains(changed.identifier())), third.findings().toString());
             assertEquals(other.length, third.read().packageBytesRead(), "only the rewritten package is read");
 
-            VerifiedObjects restarted = new VerifiedObjects(TestStateStores.on(f.db.dataSource()));
+            VerifiedObjects restarted = new VerifiedObjects(TestStateStores.on(f.db.dataSource()), f.db.dataSource());
             Scanned afterRestart = scan(f, restarted, T.plusSeconds(10_800), 1000);
             assertEquals(third.findings(), afterRestart.findings());
             assertEquals(0, afterRestart.read().packageBytesRead(), "the verdicts survived the restart");
@@ -101,7 +101,7 @@ class IncrementalDeepVerifyTest {
     @EnumSource(Store.class)
     void theCacheHoldsOnlyListedKeysAtMostItsBoundAndInMemoryIsLostWithTheProcess(Store store) {
         try (DriftFixture f = new DriftFixture(store, SchemaFixture.CURRENT)) {
-            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(f.db.dataSource()));
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(f.db.dataSource()), f.db.dataSource());
             scan(f, cache, T, 1000);
             Set<String> judged = Set.copyOf(cache.load().keySet());
             String removed = "plugin/" + f.dataset.localPlugin(4).uid();
@@ -118,12 +118,12 @@ class IncrementalDeepVerifyTest {
             assertEquals(3, cache.load().size());
 
             // The SELECT-only role keeps state in memory: the cache lives as long as this instance (the process).
-            VerifiedObjects inMemory = new VerifiedObjects(TestStateStores.on(f.db.readerDataSource()));
+            VerifiedObjects inMemory = new VerifiedObjects(TestStateStores.on(f.db.readerDataSource()), f.db.readerDataSource());
             assertFalse(inMemory.persisted(), "precondition: memory mode");
             long all = scan(f, inMemory, T, 1000).read().packageBytesRead();
             assertEquals(listedBytes(f, judged), all);
             assertEquals(0, scan(f, inMemory, T.plusSeconds(60), 1000).read().packageBytesRead());
-            VerifiedObjects afterRestart = new VerifiedObjects(TestStateStores.on(f.db.readerDataSource()));
+            VerifiedObjects afterRestart = new VerifiedObjects(TestStateStores.on(f.db.readerDataSource()), f.db.readerDataSource());
             assertEquals(all, scan(f, afterRestart, T.plusSeconds(120), 1000).read().packageBytesRead());
         }
     }

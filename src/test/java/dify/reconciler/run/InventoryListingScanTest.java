@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.azure.core.util.BinaryData;
+import com.azure.storage.blob.BlobContainerClient;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.config.StorageProducer;
 import dify.reconciler.detect.FindingSink;
 import dify.reconciler.detect.GraceWindow;
 import dify.reconciler.inventory.postgres.DaemonDatabaseReader;
@@ -18,11 +22,16 @@ import dify.reconciler.inventory.storage.S3ObjectStorage;
 import dify.reconciler.inventory.storage.StoredObject;
 import dify.reconciler.report.ScanPhase;
 import dify.reconciler.run.DriftFixture.Store;
+import dify.reconciler.testsupport.AzureInventoryReportWriter;
+import dify.reconciler.testsupport.AzuriteServer;
 import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.ForwardingStorage;
+import dify.reconciler.testsupport.GcsInventoryReportWriter;
+import dify.reconciler.testsupport.GcsTestServer;
 import dify.reconciler.testsupport.S3InventoryReportWriter;
 import dify.reconciler.testsupport.S3ProxyServer;
 import dify.reconciler.testsupport.SchemaFixture;
+import dify.reconciler.testsupport.StoresUnderTest;
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.agroal.api.security.NamePrincipal;
@@ -39,6 +48,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,6 +65,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.core.sync.RequestBody;
 
 /**
@@ -72,6 +84,10 @@ class InventoryListingScanTest {
     private static final List<String> EXTRA = List.of("plugin/", "plugin/langgenius/x:1.0.0@" + "a".repeat(64) + " copy",
             "plugin/ｌanggenius/fullwidth:1@" + "b".repeat(64), "plugin_packages/a+b c%2B", "plugin_packages/a b+c",
             "assets/ä+.png", "assets/%41", "persistence/tenant+x/k v", "pluginx/outside", "plugin_packagesx/outside");
+
+    /** Names Azure and GCS write as they are, so CSV quotes them: a comma, a quote, a line break. */
+    private static final List<String> CSV_QUOTED = List.of("plugin_packages/with,comma", "assets/with\"quote.png",
+            "persistence/tenant-x/line\nbreak");
 
     private static DriftFixture fixture;
     private static String bucket;
@@ -113,6 +129,83 @@ class InventoryListingScanTest {
         assertTrue(subjects(fromReport.sink).contains("package_missing " + deletedPackage), subjects(fromReport.sink)::toString);
         assertTrue(fromReport.sink.notes().stream().anyMatch(n -> n.contains("objects listed from inventory report")),
                 fromReport.sink.notes()::toString);
+    }
+
+    /**
+     * The same comparison on Azure Blob inventory (Azurite) and GCS Storage Insights (the GCS test server): the daemon's
+     * layout with the same planted drift and names that need CSV quoting, a report written as the provider writes one
+     * (testsupport's writers: Azure's {@code <container>/<blob>} names, snapshot and other-container rows; GCS's shards
+     * and noncurrent versions), read through the product's own wiring ({@code StorageProducer}: the report bucket with the
+     * daemon's credentials, the provider's format by the location's scheme).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"azure_blob", "gcs"})
+    void aScanFromAnAzureOrGcsReportFindsExactlyWhatAListScanFinds(String backend) {
+        try (DriftFixture cloud = new DriftFixture(StoresUnderTest.named(backend), SchemaFixture.CURRENT)) {
+            for (String key : EXTRA) {
+                cloud.put(key, key.getBytes(StandardCharsets.UTF_8));
+            }
+            for (String key : CSV_QUOTED) {
+                cloud.put(key, key.getBytes(StandardCharsets.UTF_8));
+            }
+            String deleted = "plugin_packages/" + cloud.dataset.localPlugin(1).uid();
+            cloud.delete(deleted);
+            cloud.put("plugin/langgenius/orphan:0.0.1@" + "c".repeat(64), new byte[] {1, 2, 3});
+
+            Map<String, String> env = new HashMap<>(cloud.store.daemonEnvironment());
+            env.put("DB_HOST", "unused.invalid");
+            env.put("DB_USERNAME", "unused");
+            DaemonSettings daemon = DaemonSettings.from(n -> Optional.ofNullable(env.get(n)));
+            String bucket = StorageProducer.inventoryBucket(daemon);
+            String reportBucket = "inventory-" + UUID.randomUUID().toString().substring(0, 8);
+            Runnable dropReportBucket;
+            String location;
+            String bucketVariable;
+            if (backend.equals("azure_blob")) {
+                BlobContainerClient reports = AzuriteServer.shared().createContainer(reportBucket);
+                dropReportBucket = reports::delete;
+                AzureInventoryReportWriter writer = new AzureInventoryReportWriter(cloud.storage, bucket, reportBucket,
+                        (k, b) -> reports.getBlobClient(k).upload(BinaryData.fromBytes(b), true));
+                writer.write();
+                location = writer.location();
+                bucketVariable = "AZURE_BLOB_STORAGE_CONTAINER_NAME";
+            } else {
+                GcsTestServer gcs = GcsTestServer.shared();
+                gcs.createBucket(reportBucket);
+                dropReportBucket = () -> gcs.deleteBucket(reportBucket);
+                GcsInventoryReportWriter writer = new GcsInventoryReportWriter(cloud.storage, bucket, reportBucket,
+                        (k, b) -> gcs.put(reportBucket, k, b));
+                writer.write();
+                location = writer.location();
+                bucketVariable = "PLUGIN_STORAGE_OSS_BUCKET";
+            }
+            try {
+                InventoryLocation at = InventoryLocation.parse(location);
+                Map<String, String> reportEnv = new HashMap<>(cloud.store.daemonEnvironment());
+                reportEnv.put(bucketVariable, at.bucket());
+                Scan.InventoryReport inventory = prefixes -> InventoryListing.open(cloud.storage, bucket,
+                        StoresUnderTest.productStorage(reportEnv), StorageProducer.inventoryFormat(at, bucket), prefixes,
+                        cloud.db.dataSource(), Instant.now(), Duration.ofHours(36));
+                try (InventoryListing listing = inventory.open(PREFIXES)) {
+                    for (String prefix : PREFIXES) {
+                        assertEquals(listed(cloud.storage.list(prefix)), listed(listing.list(prefix)), "the listing of " + prefix);
+                    }
+                }
+                Outcome fromList = scan(cloud, null, 10_000, false);
+                Outcome fromReport = scan(cloud, inventory, 10_000, false);
+                assertEquals(null, fromReport.failure, () -> "failed: " + fromReport.failure);
+                assertEquals(subjects(fromList.sink), subjects(fromReport.sink));
+                assertEquals(DriftFixture.counts(fromList.sink), DriftFixture.counts(fromReport.sink));
+                assertEquals(fromList.objectsListed, fromReport.objectsListed);
+                assertTrue(subjects(fromReport.sink).contains("package_missing " + deleted), subjects(fromReport.sink)::toString);
+                String orphan = " plugin/langgenius/orphan:0.0.1@" + "c".repeat(64);
+                assertTrue(subjects(fromReport.sink).stream().anyMatch(f -> f.endsWith(orphan)), subjects(fromReport.sink)::toString);
+                assertTrue(fromReport.sink.notes().stream().anyMatch(n -> n.contains("objects listed from inventory report")),
+                        fromReport.sink.notes()::toString);
+            } finally {
+                dropReportBucket.run();
+            }
+        }
     }
 
     @Test
@@ -338,13 +431,17 @@ class InventoryListingScanTest {
     }
 
     private static Outcome scan(S3InventoryReportWriter report, int confirmMax, boolean deepVerify) {
+        return scan(fixture, report == null ? null : prefixes -> open(report, Instant.now(), prefixes), confirmMax, deepVerify);
+    }
+
+    /** A scan of {@code f} with everything counted as old; {@code inventory} null: LIST calls. */
+    private static Outcome scan(DriftFixture f, Scan.InventoryReport inventory, int confirmMax, boolean deepVerify) {
         FindingSink sink = new FindingSink(1000);
-        try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(fixture.db.readerDataSource(), "public", 100,
-                fixture.db.toString())) {
-            Scan scan = new Scan(reader, fixture.storage, fixture.layout, new GraceWindow(Instant.now().plus(Duration.ofHours(1))),
+        try (DaemonDatabaseReader reader = DaemonDatabaseReader.open(f.db.readerDataSource(), "public", 100, f.db.toString())) {
+            Scan scan = new Scan(reader, f.storage, f.layout, new GraceWindow(Instant.now().plus(Duration.ofHours(1))),
                     Instant.now().minus(Duration.ofHours(1)), deepVerify, sink);
-            if (report != null) {
-                scan.withInventoryListing(prefixes -> open(report, Instant.now(), prefixes), confirmMax);
+            if (inventory != null) {
+                scan.withInventoryListing(inventory, confirmMax);
             }
             try {
                 scan.run();

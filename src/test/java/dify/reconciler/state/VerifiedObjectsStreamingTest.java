@@ -1,17 +1,31 @@
 package dify.reconciler.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.KeyOrder;
+import dify.reconciler.config.DaemonSettings;
+import dify.reconciler.testsupport.Await;
+import dify.reconciler.testsupport.EmbeddedPostgres;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.security.NamePrincipal;
+import io.agroal.api.security.SimplePassword;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -33,7 +47,7 @@ class VerifiedObjectsStreamingTest {
     @Test
     void aLargeCacheIsLookedUpByBatchesOfKeysAndReplacedWithoutLoadingIt() {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
-            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(db.dataSource()));
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(db.dataSource()), db.dataSource());
             assertTrue(cache.persisted());
             List<String> keys = new ArrayList<>();
             TRICKY.forEach(k -> keys.add(PACKAGES + k));
@@ -85,6 +99,61 @@ class VerifiedObjectsStreamingTest {
             }
             assertEquals(after, cache.load());
             assertEquals(after, cache.lookUp(new ArrayList<>(after.keySet())));
+        }
+    }
+
+    @Test
+    void theWriterHoldsASessionOfItsOwnNotOneOfThePoolsAndWritesTheCacheAsBefore() throws Exception {
+        // The service's wiring: the pool (two connections at most here: Flyway's migration takes two) and the cache built
+        // as CDI builds it, from the datasource settings and the daemon's variables. While a deep verify writes (its
+        // temporary table staged, the commit not yet made) the pool must still hand out both; before, the writer held
+        // one of them throughout.
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase();
+                AgroalDataSource pool = AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
+                        .connectionPoolConfiguration(cp -> cp.maxSize(2).acquisitionTimeout(Duration.ofSeconds(3))
+                                .connectionFactoryConfiguration(cf -> cf.jdbcUrl(db.jdbcUrl())
+                                        .principal(new NamePrincipal(EmbeddedPostgres.DAEMON_USER))
+                                        .credential(new SimplePassword(EmbeddedPostgres.DAEMON_PASSWORD)))))) {
+            VerifiedObjects cache = new VerifiedObjects(TestStateStores.on(pool),
+                    new SmallRyeConfigBuilder().withDefaultValues(Map.of("quarkus.datasource.jdbc.url", db.jdbcUrl(),
+                            "quarkus.datasource.username", EmbeddedPostgres.DAEMON_USER, "quarkus.datasource.password",
+                            EmbeddedPostgres.DAEMON_PASSWORD)).build(),
+                    DaemonSettings.from(n -> Optional.ofNullable(Map.of("DB_HOST", "localhost", "DB_USERNAME", EmbeddedPostgres.DAEMON_USER,
+                            "PLUGIN_STORAGE_TYPE", "local").get(n))));
+            assertTrue(cache.persisted());
+            List<String> keys = List.of(PACKAGES + "a/1", PACKAGES + "b/2", PACKAGES + "c/3");
+            try (VerifiedObjects.CacheWriter writer = cache.replace()) {
+                keys.forEach(k -> writer.keep(verdict(k, AT, "d-" + k), true));
+                try (Connection c = pool.getConnection();
+                        Connection second = pool.getConnection();
+                        PreparedStatement ps = c.prepareStatement("SELECT state, xact_start IS NULL FROM pg_stat_activity"
+                                + " WHERE application_name = ? AND datname = current_database()")) {
+                    assertTrue(second.isValid(5), "the pool's second connection");
+                    ps.setString(1, VerifiedObjects.WRITER_APPLICATION_NAME);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        assertTrue(rs.next(), "the writer's own session is not connected");
+                        assertEquals("idle", rs.getString(1), "the writer's session between chunks");
+                        assertTrue(rs.getBoolean(2), "a transaction is open on the writer's session between chunks");
+                        assertFalse(rs.next(), "more than one writer session");
+                    }
+                }
+                assertEquals(Map.of(), cache.lookUp(keys), "lookups go through the pool meanwhile");
+                writer.commit(1_000);
+            }
+            Map<String, VerifiedObject> written = cache.load();
+            assertEquals(keys.stream().collect(Collectors.toSet()), written.keySet());
+            keys.forEach(k -> assertEquals(verdict(k, AT, "d-" + k), written.get(k), k));
+            // Closed with its deep verify (a backend leaves pg_stat_activity a moment after its client closes).
+            Await.until("the writer's session to end", Duration.ofSeconds(10), () -> {
+                try (Connection c = pool.getConnection();
+                        PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")) {
+                    ps.setString(1, VerifiedObjects.WRITER_APPLICATION_NAME);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return rs.getInt(1) == 0;
+                    }
+                }
+            });
         }
     }
 

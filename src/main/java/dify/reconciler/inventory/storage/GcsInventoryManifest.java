@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -58,16 +61,17 @@ public record GcsInventoryManifest(String manifestKey, Instant createdAt, String
         if (shards == null || !shards.isArray()) {
             throw new StorageException("inventory report " + manifestKey + ": the manifest has no report_shards_file_names");
         }
-        String folder = manifestKey.substring(
-                manifestKey.indexOf("://") < 0 ? 0 : manifestKey.indexOf('/', manifestKey.indexOf("://") + 3) + 1,
+        int scheme = manifestKey.indexOf("://");
+        String folder = manifestKey.substring(scheme < 0 ? 0 : manifestKey.indexOf('/', scheme + 3) + 1,
                 manifestKey.lastIndexOf('/') + 1);
+        String reportBucket = scheme < 0 ? null : manifestKey.substring(scheme + 3, manifestKey.indexOf('/', scheme + 3));
         List<DataFile> files = new ArrayList<>();
         for (JsonNode shard : shards) {
             String name = shard.asText();
             if (name.endsWith(".parquet")) {
                 format = "Parquet";
             }
-            files.add(new DataFile(name.contains("/") ? name : folder + name, -1, null, name.endsWith(".gz")));
+            files.add(new DataFile(shardObject(manifestKey, reportBucket, folder, name), -1, null, name.endsWith(".gz")));
         }
         JsonNode count = InventoryJson.field(root, "shard_count", "shardCount", "shards_count");
         if (count != null && count.asLong(-1) != files.size()) {
@@ -79,6 +83,24 @@ public record GcsInventoryManifest(String manifestKey, Instant createdAt, String
                 List.copyOf(fields), headerRequired == null || headerRequired.asBoolean(true),
                 delimiter == null ? "," : delimiter.asText(), separator == null ? "\n" : separator.asText(), List.copyOf(files),
                 records != null && records.canConvertToLong() ? records.asLong() : -1);
+    }
+
+    /**
+     * The object name of a shard the manifest names: a bare name (as Google's examples write them) is in the manifest's
+     * folder; a {@code gs://bucket/object} URI (not documented; seen in third-party readers) must be of the report's
+     * bucket; any other name with a '/' is read as an object name of the report's bucket.
+     */
+    private static String shardObject(String manifestKey, String reportBucket, String folder, String name) {
+        if (name.startsWith("gs://")) {
+            String rest = name.substring("gs://".length());
+            int slash = rest.indexOf('/');
+            if (slash <= 0 || reportBucket != null && !rest.substring(0, slash).equals(reportBucket)) {
+                throw new StorageException("inventory report " + manifestKey + " names a shard " + name
+                        + " outside the report's bucket " + reportBucket);
+            }
+            return rest.substring(slash + 1);
+        }
+        return name.contains("/") ? name : folder + name;
     }
 
     /**
@@ -133,15 +155,34 @@ public record GcsInventoryManifest(String manifestKey, Instant createdAt, String
         return recordsProcessed < 0 ? OptionalLong.empty() : OptionalLong.of(recordsProcessed);
     }
 
+    /** The snapshot time in a manifest's name, {@code <config id>_<YYYY-MM-DDTHH:MM>_manifest.json}. */
+    private static final Pattern SNAPSHOT_IN_NAME = Pattern.compile("_(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}[^_/]*)_manifest\\.json$");
+
     /**
-     * The latest report under {@code location} ({@code gs://bucket/path/}): the greatest {@code …_manifest.json} name
-     * below the path (its names hold the snapshot time, so with one configuration per path the last is the latest).
+     * The latest of the manifests among {@code keys}: by the snapshot time in the name (fixed-width, so text order is time
+     * order), then by the whole name; a name without one counts as oldest. Not by the whole name alone: with the default
+     * destination path {@code <config id>/dt=<time>/} the config id comes first, and a path holding two configurations'
+     * reports would give the other configuration's, however old.
+     */
+    static Optional<String> latestManifest(Stream<String> keys) {
+        return keys.filter(k -> k.endsWith("_manifest.json"))
+                .max(Comparator.comparing(GcsInventoryManifest::snapshotInName).thenComparing(Comparator.naturalOrder()));
+    }
+
+    private static String snapshotInName(String key) {
+        Matcher m = SNAPSHOT_IN_NAME.matcher(key);
+        return m.find() ? m.group(1) : "";
+    }
+
+    /**
+     * The latest report under {@code location} ({@code gs://bucket/path/}): the {@link #latestManifest latest}
+     * {@code …_manifest.json} below the path.
      */
     public static InventoryListing.Format latest(InventoryLocation location, String bucket) {
         return reports -> {
             Optional<String> manifest;
             try (Stream<StoredObject> all = reports.list(location.prefix())) {
-                manifest = all.map(StoredObject::key).filter(k -> k.endsWith("_manifest.json")).max(String::compareTo);
+                manifest = latestManifest(all.map(StoredObject::key));
             }
             String key = manifest.orElseThrow(() -> new StorageException("no inventory report under " + location
                     + " (no …_manifest.json): check reconciler.storage.inventory-location and that the report configuration"

@@ -279,18 +279,22 @@ public final class InventoryListing implements ObjectStorage {
             try (Stream<StoredObject> listed = live.list(prefix)) {
                 first = listed.findFirst();
             }
-            boolean inReport = first.isPresent() && staged(first.get().key());
+            Optional<StoredObject> inReport = first.isPresent() ? staged(first.get().key()) : Optional.empty();
             InventoryCoverage.problem(report.manifestKey(), prefix, first, inReport, report.createdAt()).ifPresent(p -> {
                 throw new StorageException(p);
             });
         }
     }
 
-    private boolean staged(String key) {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT 1 FROM " + TABLE + " WHERE key = ? LIMIT 1")) {
+    /** The report's row of {@code key} (the first, where the provider documents duplicates), if any. */
+    private Optional<StoredObject> staged(String key) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT key, size, last_modified, etag FROM " + TABLE
+                + " WHERE key = ? LIMIT 1")) {
             ps.setString(1, key);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+                return rs.next()
+                        ? Optional.of(new StoredObject(rs.getString(1), rs.getLong(2), Instant.parse(rs.getString(3)), rs.getString(4)))
+                        : Optional.empty();
             }
         } catch (SQLException e) {
             throw new StorageException("reading the staged inventory report failed: " + e.getMessage(), e);

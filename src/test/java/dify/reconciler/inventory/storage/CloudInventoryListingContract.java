@@ -9,12 +9,8 @@ import dify.reconciler.testsupport.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,26 +82,6 @@ abstract class CloudInventoryListingContract {
         for (String key : KEYS) {
             putSource(key, key.getBytes(StandardCharsets.UTF_8));
         }
-    }
-
-    /** Rows shuffled over {@code files} files (one seed: the same files each run). */
-    static List<List<String>> split(List<String> rows, int files) {
-        List<String> shuffled = new ArrayList<>(rows);
-        Collections.shuffle(shuffled, new Random(42));
-        List<List<String>> out = new ArrayList<>();
-        for (int f = 0; f < files; f++) {
-            List<String> part = new ArrayList<>();
-            for (int i = f; i < shuffled.size(); i += files) {
-                part.add(shuffled.get(i));
-            }
-            out.add(part);
-        }
-        return out;
-    }
-
-    /** A CSV record, every field quoted (a quote inside doubled), as RFC 4180 writes one. */
-    static String csv(List<String> fields) {
-        return fields.stream().map(f -> "\"" + f.replace("\"", "\"\"") + "\"").collect(Collectors.joining(",")) + "\n";
     }
 
     InventoryListing open(Instant now) {

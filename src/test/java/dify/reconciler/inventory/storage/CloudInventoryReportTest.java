@@ -142,6 +142,24 @@ class CloudInventoryReportTest {
     }
 
     @Test
+    void aGcsShardNamedAsAUriIsReadFromTheReportsBucketOnly() {
+        assertEquals(List.of(new InventoryReport.DataFile("reports/dt=x/c_2026-12-06T01:00_0.csv", -1, null, false)),
+                gcs(CSV, GCS_FIELDS, "\"gs://inv/reports/dt=x/c_2026-12-06T01:00_0.csv\"", 1).files());
+        assertRefused(() -> gcs(CSV, GCS_FIELDS, "\"gs://elsewhere/c_0.csv\"", 1), "names a shard gs://elsewhere/c_0.csv outside");
+    }
+
+    @Test
+    void theLatestGcsManifestIsChosenByTheSnapshotTimeInItsName() {
+        // Two configurations under one path (the default destination path puts the config id first): the newest report,
+        // not the greatest name.
+        String older = "reports/ZZZ/dt=2026-12-06T01:00/ZZZ_2026-12-06T01:00_manifest.json";
+        String newer = "reports/AAA/dt=2026-12-07T01:00/AAA_2026-12-07T01:00_manifest.json";
+        assertEquals(Optional.of(newer), GcsInventoryManifest.latestManifest(
+                java.util.stream.Stream.of(older, newer, "reports/AAA/dt=2026-12-07T01:00/AAA_2026-12-07T01:00_0.csv", "x_manifest.json")));
+        assertEquals(Optional.empty(), GcsInventoryManifest.latestManifest(java.util.stream.Stream.of("a_0.csv")));
+    }
+
+    @Test
     void locationsNameTheProvidersForm() {
         assertEquals(new InventoryLocation("azure", "inventory", "daemon-rule"), InventoryLocation.parse("azure://inventory/daemon-rule/"));
         assertEquals(new InventoryLocation("gs", "inv", "reports/1A34/"), InventoryLocation.parse("gs://inv/reports/1A34"));

@@ -4,17 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dify.reconciler.testsupport.GcsInventoryReportWriter;
 import dify.reconciler.testsupport.GcsTestServer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,9 +27,7 @@ class GcsInventoryListingTest extends CloudInventoryListingContract {
     private static final GcsTestServer GCS = GcsTestServer.shared();
     private static final AtomicInteger BUCKETS = new AtomicInteger();
     private static final S3Timeouts TIMEOUTS = new S3Timeouts(Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(20));
-    private static final DateTimeFormatter SNAPSHOT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm").withZone(ZoneOffset.UTC);
-    private static final String CONFIG = "1A34-F2E456";
-    private static final String PATH = "reports/" + CONFIG + "/";
+    private static final String PATH = GcsInventoryReportWriter.PATH;
 
     private String sourceBucket;
     private String reportBucket;
@@ -100,8 +96,7 @@ class GcsInventoryListingTest extends CloudInventoryListingContract {
 
     @Override
     List<String> fields(String without) {
-        List<String> all = new ArrayList<>(List.of("project", "bucket", "name", "size", "updated", "timeDeleted", "crc32c",
-                "storageClass", "md5Hash"));
+        List<String> all = new ArrayList<>(GcsInventoryReportWriter.FIELDS);
         all.remove(without);
         return all;
     }
@@ -113,58 +108,12 @@ class GcsInventoryListingTest extends CloudInventoryListingContract {
 
     @Override
     List<String> write(Report report) {
-        List<String> fields = report.fields != null ? report.fields : fields(null);
-        List<String> rows = new ArrayList<>();
-        List<StoredObject> objects;
-        try (var all = source.list("")) {
-            objects = all.toList();
+        GcsInventoryReportWriter writer = new GcsInventoryReportWriter(source, sourceBucket, reportBucket, this::putReport)
+                .takenAt(report.takenAt).only(report.keep).format(report.format);
+        if (report.fields != null) {
+            writer.fields(report.fields);
         }
-        for (StoredObject o : objects) {
-            if (report.keep.test(o.key())) {
-                rows.add(row(fields, o, ""));
-                // A noncurrent version: deleted (replaced) since, a row a reader must leave out.
-                rows.add(row(fields, new StoredObject(o.key(), o.size() + 3, o.lastModified(), "md5:AAAA"),
-                        o.lastModified().toString()));
-            }
-        }
-        String base = PATH + "dt=" + SNAPSHOT.format(report.takenAt) + "/" + CONFIG + "_" + SNAPSHOT.format(report.takenAt) + "_";
-        List<String> keys = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        List<List<String>> parts = split(rows, 3);
-        for (int f = 0; f < parts.size(); f++) {
-            String key = base + f + (report.format.equals("csv") ? ".csv" : ".parquet");
-            putReport(key, (csv(fields) + String.join("", parts.get(f))).getBytes(StandardCharsets.UTF_8));
-            keys.add(key);
-            names.add("\"" + key.substring(key.lastIndexOf('/') + 1) + "\"");
-        }
-        String options = report.format.equals("csv")
-                ? "\"csv_options\":{\"record_separator\":\"\\n\",\"delimiter\":\",\",\"header_required\":true}"
-                : "\"parquet_options\":{}";
-        String manifest = "{\"report_config\":{\"name\":\"projects/1/locations/us/reportConfigs/" + CONFIG + "\"," + options
-                + ",\"object_metadata_report_options\":{\"metadata_fields\":["
-                + fields.stream().map(f -> "\"" + f + "\"").collect(Collectors.joining(",")) + "],\"storage_filters\":{\"bucket\":\""
-                + sourceBucket + "\"}}},\"records_processed\":" + rows.size() + ",\"snapshot_time\":\"" + report.takenAt
-                + "\",\"shard_count\":" + keys.size() + ",\"report_shards_file_names\":[" + String.join(",", names) + "]}";
-        putReport(base + "manifest.json", manifest.getBytes(StandardCharsets.UTF_8));
-        return keys;
-    }
-
-    private String row(List<String> fields, StoredObject o, String deleted) {
-        List<String> values = new ArrayList<>();
-        for (String f : fields) {
-            values.add(switch (f) {
-                case "project" -> "1234";
-                case "bucket" -> sourceBucket;
-                case "name" -> o.key();
-                case "size" -> Long.toString(o.size());
-                case "updated" -> o.lastModified().toString();
-                case "timeDeleted" -> deleted;
-                case "md5Hash" -> o.etag().startsWith("md5:") ? o.etag().substring(4) : "";
-                case "crc32c" -> o.etag().startsWith("crc32c:") ? o.etag().substring(7) : "AAAAAA==";
-                default -> "STANDARD";
-            });
-        }
-        return csv(values);
+        return writer.write();
     }
 
     @Test

@@ -119,10 +119,18 @@ class S3InventoryReportTest {
     void aPrefixIsNotCoveredWhenTheReportLacksItsFirstObjectOlderThanTheReport() {
         StoredObject old = new StoredObject("assets/a", 1, T.minusSeconds(1), "\"e\"");
         StoredObject young = new StoredObject("assets/a", 1, T, "\"e\"");
-        assertTrue(InventoryCoverage.problem("m", "assets/", Optional.of(old), false, T).orElseThrow().contains("does not cover assets/"));
-        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.of(old), true, T));
-        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.of(young), false, T));
-        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.empty(), false, T));
+        assertTrue(InventoryCoverage.problem("m", "assets/", Optional.of(old), Optional.empty(), T).orElseThrow()
+                .contains("does not cover assets/"));
+        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.of(old), Optional.of(old), T));
+        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.of(young), Optional.empty(), T));
+        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.empty(), Optional.empty(), T));
+        // Held at another ETag or size though unchanged since the report: its rows are not read as the bucket lists them.
+        assertTrue(InventoryCoverage.problem("m", "assets/", Optional.of(old), Optional.of(new StoredObject("assets/a", 1,
+                T.minusSeconds(1), "e")), T).orElseThrow().contains("lists assets/a as 1 bytes, ETag e, modified"));
+        assertTrue(InventoryCoverage.problem("m", "assets/", Optional.of(old), Optional.of(new StoredObject("assets/a", 2,
+                T.minusSeconds(1), "\"e\"")), T).isPresent());
+        assertEquals(Optional.empty(), InventoryCoverage.problem("m", "assets/", Optional.of(young), Optional.of(new StoredObject(
+                "assets/a", 2, T.minusSeconds(1), "\"e\"")), T), "changed after the report: says nothing");
     }
 
     private static void assertRefused(org.junit.jupiter.api.function.Executable call, String message) {
