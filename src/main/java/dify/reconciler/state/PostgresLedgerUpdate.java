@@ -202,11 +202,16 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.asInput());
                 c.commit();
             } catch (SQLException | IOException | RuntimeException e) {
-                c.rollback();
+                // A connection the server closed cannot roll back: report the COPY's own error, not "connection closed".
+                try {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                } catch (SQLException notRolledBack) {
+                    e.addSuppressed(notRolledBack);
+                }
                 throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
+            c.setAutoCommit(true);
         } finally {
             copyNanos += System.nanoTime() - t0;
             copies++;
