@@ -20,8 +20,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -61,11 +63,15 @@ class LedgerBackgroundStagingTest {
                 expected.add(FindingIdentity.subject(f) + "|" + f.tenantId() + "|" + f.pluginId() + "|" + f.pluginUniqueIdentifier() + "|"
                         + f.detail());
             }
-            expected.sort(null);
-            assertEquals(expected, rows(db, "SELECT subject || '|' || tenant_id || '|' || plugin_id || '|' || plugin_unique_identifier"
+            List<String> merged = rows(db, "SELECT subject || '|' || tenant_id || '|' || plugin_id || '|' || plugin_unique_identifier"
                     + " || '|' || (evidence->>'detail') FROM plugin_reconciler.finding_ledger WHERE closed_at IS NULL"
-                    + " AND kind = 'category_row_orphaned'").stream().sorted().toList(),
-                    "every finding of every chunk, the last one's included, merged as it was found");
+                    + " AND kind = 'category_row_orphaned'");
+            // Every finding of every chunk, the last one's included, merged as it was found (a few named if not).
+            Set<String> mergedSet = new HashSet<>(merged);
+            Set<String> expectedSet = new HashSet<>(expected);
+            assertEquals(List.of(), expected.stream().filter(e -> !mergedSet.contains(e)).limit(3).toList(), "not merged");
+            assertEquals(List.of(), merged.stream().filter(m -> !expectedSet.contains(m)).limit(3).toList(), "not found");
+            assertEquals(findings.size(), merged.size());
             assertEquals("0", single(db, "SELECT count(*)::text FROM plugin_reconciler.scan_findings"));
         }
     }
@@ -98,6 +104,7 @@ class LedgerBackgroundStagingTest {
             assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "the scan did not wait for the COPY in flight");
             assertEquals(1, copyThreads(runId).size());
             assertEquals("true", single(db, "SELECT pg_terminate_backend(" + copying + ")::text"));
+            open(gate); // the last chunk would go through: only the terminated COPY can fail the update
 
             LedgerView view = update.complete(Instant.now().truncatedTo(ChronoUnit.MICROS), List.of(findings.get(0)), Map.of());
             String problem = update.problem();
@@ -135,10 +142,7 @@ class LedgerBackgroundStagingTest {
             abandoning.start();
             abandoning.join(500);
             assertTrue(abandoning.isAlive(), "abandon waits while a chunk is in flight");
-            try (PreparedStatement ps = gate.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-                ps.setLong(1, GATE);
-                ps.executeQuery().close();
-            }
+            open(gate);
             abandoning.join(30_000);
             assertFalse(abandoning.isAlive());
             assertEquals(List.of(), copyThreads(runId), "no staging thread left after abandon");
@@ -151,11 +155,20 @@ class LedgerBackgroundStagingTest {
     private static void gateCopiesAfterTheFirst(Connection gate) throws Exception {
         try (var st = gate.createStatement()) {
             st.execute("CREATE FUNCTION plugin_reconciler.test_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-                    + " IF EXISTS (SELECT 1 FROM plugin_reconciler.scan_findings) THEN PERFORM pg_advisory_xact_lock_shared(" + GATE
+                    + " IF EXISTS (SELECT 1 FROM plugin_reconciler.scan_findings) THEN"
+                    // Bounded, so that a broken hand-off fails the test instead of hanging it.
+                    + " PERFORM set_config('lock_timeout', '20s', true); PERFORM pg_advisory_xact_lock_shared(" + GATE
                     + "); END IF; RETURN NULL; END $$");
             st.execute("CREATE TRIGGER test_gate BEFORE INSERT ON plugin_reconciler.scan_findings FOR EACH STATEMENT"
                     + " EXECUTE FUNCTION plugin_reconciler.test_gate()");
             st.execute("SELECT pg_advisory_lock(" + GATE + ")");
+        }
+    }
+
+    private static void open(Connection gate) throws Exception {
+        try (PreparedStatement ps = gate.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            ps.setLong(1, GATE);
+            ps.executeQuery().close();
         }
     }
 
