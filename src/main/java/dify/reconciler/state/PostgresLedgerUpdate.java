@@ -27,7 +27,8 @@ import org.postgresql.PGConnection;
 
 /**
  * A scan's ledger update in our schema. Findings are staged in {@code scan_findings} with COPY, a chunk of
- * about {@value #CHUNK_BYTES} bytes at a time while the scan runs (memory stays flat however many there are); a
+ * about {@value #CHUNK_BYTES} bytes at a time while the scan runs, each sent from a thread of its own while the scan
+ * fills the next ({@link ChunkHandOff}: two chunks of memory however many findings there are); a
  * successful scan merges them into {@code finding_ledger} in one transaction of set operations (an update joined
  * with the staged rows, an insert of the new ones, closing what this run did not touch), which touches only our
  * tables.
@@ -37,8 +38,8 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private static final Logger LOG = Logger.getLogger(PostgresLedgerUpdate.class);
 
     /**
-     * Findings are encoded into a chunk of about this many bytes and sent with one COPY: memory stays flat, and
-     * no connection or transaction is held while the scan lists storage between chunks.
+     * Findings are encoded into a chunk of about this many bytes and sent with one COPY: memory stays flat (this chunk
+     * and the one in flight), and no connection or transaction is held while the scan lists storage between chunks.
      */
     static final int CHUNK_BYTES = 1 << 20;
 
@@ -51,10 +52,19 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private final StateStore store;
     private final UUID runId;
     private final Duration retention;
-    private final CopyChunk chunk = new CopyChunk(CHUNK_BYTES);
+    /** The chunk the scan fills and the one a thread of this run sends meanwhile. */
+    private final ChunkHandOff chunks;
     private final StagedRowEncoder encoder = new StagedRowEncoder();
     private long staged;
     private long stagingNanos;
+    /**
+     * Time spent in COPYs, the background's included; each send adds to it after the one before it ended (the
+     * hand-off joins a send's thread before starting the next), so a plain field is enough.
+     */
+    private long copyNanos;
+    private int copies;
+    /** Time the scan's thread waited for COPYs: handing over while the previous chunk was in flight, and at the end. */
+    private long waitNanos;
     private String problem;
     /** Labels of the kinds whose check did not run: their entries are not closed. */
     private final Set<String> keptOpen = new TreeSet<>();
@@ -63,6 +73,11 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         this.store = store;
         this.runId = runId;
         this.retention = retention;
+        this.chunks = new ChunkHandOff(CHUNK_BYTES, this::copy, r -> {
+            Thread t = new Thread(r, "ledger-copy-" + runId);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Override
@@ -71,10 +86,18 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             return;
         }
         long t0 = System.nanoTime();
+        CopyChunk chunk = chunks.filling();
         encoder.stage(finding, chunk);
         staged++;
         if (chunk.size() >= CHUNK_BYTES) {
-            flush();
+            long waiting = System.nanoTime();
+            try {
+                // Waits only while the previous chunk is still being sent.
+                chunks.handOver();
+            } catch (ChunkHandOff.SendFailure e) {
+                copyFailed(e);
+            }
+            waitNanos += System.nanoTime() - waiting;
         }
         stagingNanos += System.nanoTime() - t0;
     }
@@ -139,13 +162,36 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     }
 
     /**
-     * Sends the chunk with one COPY on a pooled connection, in a transaction of its own that names the run its rows
-     * belong to (the staging table's run_id defaults to it; V13), so the run's id is not repeated on every row.
+     * Waits for the chunk in flight and sends the last one: every finding of the scan is staged, or {@link #problem}
+     * says why not.
      */
     void flush() {
-        if (chunk.size() == 0 || problem != null) {
+        if (problem != null) {
             return;
         }
+        long t0 = System.nanoTime();
+        try {
+            chunks.finish();
+        } catch (ChunkHandOff.SendFailure e) {
+            copyFailed(e);
+        }
+        waitNanos += System.nanoTime() - t0;
+        // The log line's first step: how much of staging the COPYs took, and how much of that the scan waited for.
+        steps.append(steps.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "staging COPY %d chunks %.3f s, scan waited %.3f s",
+                copies, copyNanos / 1e9, waitNanos / 1e9));
+    }
+
+    private void copyFailed(ChunkHandOff.SendFailure e) {
+        fail("writing findings to " + store.table("scan_findings") + " failed: " + e.getCause().getMessage(), e.getCause());
+    }
+
+    /**
+     * Sends a chunk with one COPY on a pooled connection (held for this COPY only), in a transaction of its own that
+     * names the run its rows belong to (the staging table's run_id defaults to it; V13), so the run's id is not
+     * repeated on every row. Runs on the hand-off's thread, or on the scan's for the last chunk.
+     */
+    private void copy(CopyChunk chunk) throws SQLException, IOException {
+        long t0 = System.nanoTime();
         String sql = "COPY " + store.table("scan_findings") + " (" + STAGED_COLUMNS + ") FROM STDIN";
         try (Connection c = store.dataSource().getConnection()) {
             c.setAutoCommit(false);
@@ -157,15 +203,19 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.asInput());
                 c.commit();
             } catch (SQLException | IOException | RuntimeException e) {
-                c.rollback();
+                // A connection the server closed cannot roll back: report the COPY's own error, not "connection closed".
+                try {
+                    c.rollback();
+                    c.setAutoCommit(true);
+                } catch (SQLException notRolledBack) {
+                    e.addSuppressed(notRolledBack);
+                }
                 throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
-        } catch (SQLException | IOException e) {
-            fail("writing findings to " + store.table("scan_findings") + " failed: " + e.getMessage(), e);
+            c.setAutoCommit(true);
         } finally {
-            chunk.reset();
+            copyNanos += System.nanoTime() - t0;
+            copies++;
         }
     }
 
@@ -458,7 +508,8 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
 
     @Override
     public void abandon() {
-        chunk.reset();
+        // No COPY may commit after the delete below: wait for the one in flight, send nothing more.
+        chunks.close();
         try (Connection c = store.dataSource().getConnection();
                 PreparedStatement ps = c.prepareStatement("DELETE FROM " + store.table("scan_findings") + " WHERE run_id = ?")) {
             ps.setObject(1, runId);
@@ -468,7 +519,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         }
     }
 
-    private void fail(String message, Exception e) {
+    private void fail(String message, Throwable e) {
         if (problem == null) {
             problem = message;
             LOG.errorf(e, "finding ledger not updated for run %s: %s", runId, message);
