@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
-import dify.reconciler.config.ProcessMode;
 import dify.reconciler.inventory.storage.CopyChunk;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
@@ -227,10 +226,7 @@ class LedgerBackgroundStagingTest {
     }
 
     private static StateStore store(TestDatabase db) {
-        StateStore store = new StateStore();
-        store.dataSource = db.dataSource();
-        store.config = StateStoreTest.config("plugin_reconciler");
-        store.role = ProcessMode.SERVICE;
+        StateStore store = TestStateStores.on(db.dataSource());
         assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
         return store;
     }

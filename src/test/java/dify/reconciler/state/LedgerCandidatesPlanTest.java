@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.config.ProcessMode;
 import dify.reconciler.remediate.LedgerCandidates;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
@@ -39,10 +38,7 @@ class LedgerCandidatesPlanTest {
     void aPlanReadsTheOldestEntriesInIndexOrderNotTheWholeLedger() throws Exception {
         int n = 20_000;
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
-            StateStore store = new StateStore();
-            store.dataSource = db.dataSource();
-            store.config = StateStoreTest.config("plugin_reconciler");
-            store.role = ProcessMode.SERVICE;
+            StateStore store = TestStateStores.on(db.dataSource());
             assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
             String run = UUID.randomUUID().toString();
             try (Connection c = db.connect()) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dify.reconciler.catalog.Finding;
-import dify.reconciler.config.ProcessMode;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -41,10 +40,7 @@ class LedgerFirstScanTest {
     /** The open entries' subjects after a first scan that staged the benchmark's findings {@code i}, in order. */
     private static List<String> firstScan(int... findings) throws Exception {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
-            StateStore store = new StateStore();
-            store.dataSource = db.dataSource();
-            store.config = StateStoreTest.config("plugin_reconciler");
-            store.role = ProcessMode.SERVICE;
+            StateStore store = TestStateStores.on(db.dataSource());
             assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
             UUID run = UUID.randomUUID();
             PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, run, Duration.ofDays(30));

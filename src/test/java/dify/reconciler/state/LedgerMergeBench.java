@@ -3,7 +3,6 @@ package dify.reconciler.state;
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
 import dify.reconciler.catalog.ObservedVersion;
-import dify.reconciler.config.ProcessMode;
 import dify.reconciler.inventory.storage.CopyChunk;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
@@ -37,10 +36,7 @@ public final class LedgerMergeBench {
         encodeOnly(n);
         encodeOnly(n);
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
-            StateStore store = new StateStore();
-            store.dataSource = db.fixtureDataSource();
-            store.config = StateStoreTest.config("plugin_reconciler");
-            store.role = ProcessMode.SERVICE;
+            StateStore store = TestStateStores.on(db.fixtureDataSource());
             if (store.ensure() != StateStore.Mode.PERSISTED) {
                 throw new IllegalStateException(store.reason());
             }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dify.reconciler.config.ProcessMode;
 import dify.reconciler.testsupport.SchemaFixture;
 import dify.reconciler.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -35,10 +34,7 @@ class LedgerMergePlanTest {
     void theStagedRowsAreEstimatedAsManyAsWereStaged() throws Exception {
         int n = 5_000; // more distinct tenants than the dictionary holds: coded and text values both
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
-            StateStore store = new StateStore();
-            store.dataSource = db.dataSource();
-            store.config = StateStoreTest.config("plugin_reconciler");
-            store.role = ProcessMode.SERVICE;
+            StateStore store = TestStateStores.on(db.dataSource());
             assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
             PostgresLedgerUpdate update = new PostgresLedgerUpdate(store, UUID.randomUUID(), Duration.ofDays(30));
             for (int i = 0; i < n; i++) {
@@ -73,10 +69,7 @@ class LedgerMergePlanTest {
     @Test
     void everyMergeStatementRunsWithoutJit() throws Exception {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
-            StateStore store = new StateStore();
-            store.dataSource = db.dataSource();
-            store.config = StateStoreTest.config("plugin_reconciler");
-            store.role = ProcessMode.SERVICE;
+            StateStore store = TestStateStores.on(db.dataSource());
             assertEquals(StateStore.Mode.PERSISTED, store.ensure(), store.reason());
             try (Connection c = db.connect(); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE public.jit_seen (operation text, jit text)");
