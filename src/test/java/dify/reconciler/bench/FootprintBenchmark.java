@@ -90,7 +90,7 @@ public final class FootprintBenchmark {
         Files.createDirectories(out);
         bench.say("# Footprint: JAVA_TOOL_OPTIONS=%s, env %s, %d CPU(s) (taskset), %d scans per service run, storages %s",
                 javaToolOptions, extraEnv, cpus, scans, storages);
-        bench.say("load average before: %s", loadAverage());
+        bench.say("load average before: %s", Benchmark.loadAverage());
         bench.setUp();
         table.add("| storage | extra JVM options | start | first scan | median scan | steady VmRSS | VmHWM | threads"
                 + " | NMT committed | one-shot wall | one-shot CPU | one-shot scan inside |");
@@ -100,7 +100,7 @@ public final class FootprintBenchmark {
                 measure(storage, variant.trim());
             }
         }
-        bench.say("load average after: %s", loadAverage());
+        bench.say("load average after: %s", Benchmark.loadAverage());
         bench.say("");
         for (String row : table) {
             bench.say("%s", row);
@@ -298,14 +298,6 @@ public final class FootprintBenchmark {
             }
         }
         return -1;
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (IOException e) {
-            return "?";
-        }
     }
 
     private static Map<String, String> pairs(String text) {
