@@ -65,6 +65,12 @@ final class LocalStoreUnderTest implements StoreUnderTest {
         return null;
     }
 
+    /** Deletes the folder: a test JVM that closes its stores leaves nothing in the temporary directory. */
+    @Override
+    public void close() {
+        S3ProxyServer.deleteRecursively(root);
+    }
+
     @Override
     public String toString() {
         return "local:" + root;
