@@ -49,6 +49,8 @@ public final class AzuriteServer implements AutoCloseable {
     private final Path log;
     private final URI endpoint;
     private final BlobServiceClient client;
+    /** Stops the server and deletes its folder if this JVM is killed; null in a view of another class loader's server. */
+    private Process watchdog;
 
     private AzuriteServer(ProcessHandle process, Path workDir, Path log, URI endpoint, SSLContext trust) {
         this.process = process;
@@ -71,7 +73,8 @@ public final class AzuriteServer implements AutoCloseable {
             shared = JvmWide.shared(SHARED, () -> {
                 AzuriteServer started = start();
                 return new JvmWide.Started<>(started, started.process, "TERM", List.of(started.workDir),
-                        Map.of("work", started.workDir.toString(), "endpoint", started.endpoint.toString()));
+                        Map.of("work", started.workDir.toString(), "endpoint", started.endpoint.toString()),
+                        List.of(started.watchdog));
             }, recorded -> {
                 Path workDir = Path.of(recorded.get("work"));
                 return new AzuriteServer(recorded.process(), workDir, workDir.resolve("azurite.log"),
@@ -89,6 +92,11 @@ public final class AzuriteServer implements AutoCloseable {
     /** Azurite's process id; the same for every view of the shared instance. */
     public long pid() {
         return process.pid();
+    }
+
+    /** The folder of the server's log. */
+    Path workDir() {
+        return workDir;
     }
 
     /** Starts a private instance; the caller closes it. */
@@ -121,8 +129,16 @@ public final class AzuriteServer implements AutoCloseable {
                 command.addAll(List.of("--cert", certificate.toString(), "--key", key.toString(), "--oauth", "basic"));
             }
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            awaitReady(process, endpoint, log);
-            return new AzuriteServer(process.toHandle(), workDir, log, endpoint, trust);
+            Process watchdog = ServerWatchdog.start(process.toHandle(), "TERM", List.of(workDir));
+            try {
+                awaitReady(process, endpoint, log);
+            } catch (IOException | RuntimeException e) {
+                ServerWatchdog.release(watchdog); // stops what started and deletes the folder
+                throw e;
+            }
+            AzuriteServer server = new AzuriteServer(process.toHandle(), workDir, log, endpoint, trust);
+            server.watchdog = watchdog;
+            return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start Azurite (" + executable + ")", e);
         }
@@ -173,6 +189,7 @@ public final class AzuriteServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         S3ProxyServer.deleteRecursively(workDir);
+        ServerWatchdog.release(watchdog);
     }
 
     private static String locate() {

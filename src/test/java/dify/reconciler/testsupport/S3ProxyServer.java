@@ -57,6 +57,8 @@ public final class S3ProxyServer implements AutoCloseable {
     /** {@code http://<virtual host>:<port>}, or {@link #endpoint} when no virtual host is set. */
     private final URI hostEndpoint;
     private final S3Client client;
+    /** Stops the server and deletes its folder if this JVM is killed; null in a view of another class loader's server. */
+    private Process watchdog;
 
     private S3ProxyServer(ProcessHandle process, Path workDir, URI endpoint, String virtualHost) {
         this.process = process;
@@ -95,7 +97,8 @@ public final class S3ProxyServer implements AutoCloseable {
         return JvmWide.shared(key, () -> {
             S3ProxyServer started = start(virtualHost);
             return new JvmWide.Started<>(started, started.process, "TERM", List.of(started.workDir),
-                    Map.of("work", started.workDir.toString(), "endpoint", started.endpoint.toString()));
+                    Map.of("work", started.workDir.toString(), "endpoint", started.endpoint.toString()),
+                    List.of(started.watchdog));
         }, recorded -> new S3ProxyServer(recorded.process(), Path.of(recorded.get("work")), URI.create(recorded.get("endpoint")),
                 virtualHost));
     }
@@ -133,6 +136,11 @@ public final class S3ProxyServer implements AutoCloseable {
     /** The S3Proxy process's id; the same for every view of a shared instance. */
     public long pid() {
         return process.pid();
+    }
+
+    /** The folder of the server's configuration, log and data. */
+    Path workDir() {
+        return workDir;
     }
 
     /** Starts a private instance; the caller closes it. */
@@ -185,8 +193,16 @@ public final class S3ProxyServer implements AutoCloseable {
             builder.environment().put("LANG", "C.UTF-8");
             builder.environment().put("LC_ALL", "C.UTF-8");
             Process process = builder.start();
-            awaitReady(process, endpoint, log);
-            return new S3ProxyServer(process.toHandle(), workDir, endpoint, virtualHost);
+            Process watchdog = ServerWatchdog.start(process.toHandle(), "TERM", List.of(workDir));
+            try {
+                awaitReady(process, endpoint, log);
+            } catch (IOException | RuntimeException e) {
+                ServerWatchdog.release(watchdog); // stops what started and deletes the folder
+                throw e;
+            }
+            S3ProxyServer server = new S3ProxyServer(process.toHandle(), workDir, endpoint, virtualHost);
+            server.watchdog = watchdog;
+            return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start S3Proxy from " + jar, e);
         }
@@ -274,6 +290,7 @@ public final class S3ProxyServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         deleteRecursively(workDir);
+        ServerWatchdog.release(watchdog);
     }
 
     private static void awaitReady(Process process, URI endpoint, Path log) throws IOException {
