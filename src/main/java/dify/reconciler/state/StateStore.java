@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -64,12 +65,14 @@ public class StateStore {
             if (refusal != null) {
                 throw new IllegalStateException(refusal);
             }
-            // Flyway keeps its history table in our schema too; it migrates under its own advisory lock, so
-            // replicas starting together run each migration once.
-            new FluentConfiguration(StateStore.class.getClassLoader()).dataSource(dataSource).schemas(schema)
-                    .defaultSchema(schema).createSchemas(true).table("flyway_schema_history")
-                    .resourceProvider(new StateMigrations()).locations(StateMigrations.FOLDER)
-                    .load().migrate();
+            if (!StateMigrations.allApplied(history(schema))) {
+                // Flyway keeps its history table in our schema too; it migrates under its own advisory lock, so
+                // replicas starting together run each migration once.
+                new FluentConfiguration(StateStore.class.getClassLoader()).dataSource(dataSource).schemas(schema)
+                        .defaultSchema(schema).createSchemas(true).table("flyway_schema_history")
+                        .resourceProvider(new StateMigrations()).locations(StateMigrations.FOLDER)
+                        .load().migrate();
+            }
             // A schema another role created migrates as a no-op for us: check that we may also write it.
             requireWriteAccess(schema);
             mode = Mode.PERSISTED;
@@ -157,6 +160,37 @@ public class StateStore {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot check the rights on the database: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Flyway's history table as it is now; empty when it does not exist yet or cannot be read (Flyway then decides,
+     * and says why if it cannot migrate).
+     */
+    private List<StateMigrations.Applied> history(String schema) {
+        List<StateMigrations.Applied> rows = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement exists = c.prepareStatement("SELECT to_regclass(format('%I.flyway_schema_history', ?::text))")) {
+                exists.setString(1, schema);
+                try (ResultSet rs = exists.executeQuery()) {
+                    if (!rs.next() || rs.getString(1) == null) {
+                        return rows;
+                    }
+                }
+            }
+            try (PreparedStatement ps = c
+                    .prepareStatement("SELECT version, type, script, checksum, success FROM " + table("flyway_schema_history"));
+                    ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int checksum = rs.getInt(4);
+                    rows.add(new StateMigrations.Applied(rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.wasNull() ? null : checksum, rs.getBoolean(5)));
+                }
+            }
+        } catch (SQLException e) {
+            LOG.debugf(e, "state: Flyway's history could not be read; Flyway decides");
+            rows.clear();
+        }
+        return rows;
     }
 
     private void requireWriteAccess(String schema) {

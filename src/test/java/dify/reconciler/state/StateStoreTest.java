@@ -58,6 +58,36 @@ class StateStoreTest {
     }
 
     @Test
+    void theOwnerOnAnUpToDateSchemaIsPersistedWithoutAFlywayAttemptAndAChangedChecksumStillGoesToFlyway() throws SQLException {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            assertEquals(StateStore.Mode.PERSISTED, store(db.dataSource()).ensure());
+            // Our checksums are the ones Flyway recorded for our files.
+            try (Connection c = db.dataSource().getConnection();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s
+                            .executeQuery("SELECT script, checksum FROM plugin_reconciler.flyway_schema_history WHERE type = 'SQL'")) {
+                int rows = 0;
+                while (rs.next()) {
+                    assertEquals(rs.getInt(2), StateMigrations.checksum(rs.getString(1)), rs.getString(1));
+                    rows++;
+                }
+                assertEquals(StateMigrations.FILES.size(), rows);
+            }
+
+            CountedConnections owner = new CountedConnections(db.dataSource());
+            assertEquals(StateStore.Mode.PERSISTED, store(owner).ensure());
+            assertEquals(3, owner.opened(), "the rights, the history and the write check; Flyway opens more");
+
+            try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("UPDATE plugin_reconciler.flyway_schema_history SET checksum = checksum + 1 WHERE version = '3'");
+            }
+            StateStore edited = store(db.dataSource());
+            assertEquals(StateStore.Mode.MEMORY, edited.ensure(), "Flyway's validation still refuses a changed migration");
+            assertTrue(edited.reason().contains("Validate failed"), edited.reason());
+        }
+    }
+
+    @Test
     void theOwnerStillMigratesAnOlderSchemaAfterTheRightsQuery() throws SQLException {
         try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
             assertEquals(StateStore.Mode.PERSISTED, store(db.dataSource()).ensure());
