@@ -13,8 +13,8 @@
 --
 -- What it costs at start-up: the columns' type does not change, so no table is rewritten, but every index on them is
 -- rebuilt: the unique (kind, subject), finding_ledger_open_by_age (kind, first_seen, id) and the tenant and plugin
--- indexes, all partial on the open entries. At a million open entries that took 12 s on a busy machine (3.5 s of the
--- server's CPU; docs/benchmark.md). Only our own tables are locked, finding_entries and scan_findings (ACCESS EXCLUSIVE,
+-- indexes, all partial on the open entries. At a million open entries that took 9-13 s on a busy machine (3.2-3.7 s of
+-- the server's CPU; docs/benchmark.md). Only our own tables are locked, finding_entries and scan_findings (ACCESS EXCLUSIVE,
 -- for as long as the rebuild takes): the API's ledger page and a scan's merge wait for it; the daemon's tables are not
 -- touched.
 
