@@ -53,11 +53,13 @@ public class LedgerResource {
     /**
      * What {@code q} searches: the subject (it spells the row id or key), the plugin identifier, plugin and tenant
      * (columns since V13), and an id or key the compact evidence holds when the subject does not spell it (rare: only
-     * those entries' evidence is parsed).
+     * those entries' evidence is parsed). Lowered in the database's own collation: since V15 the subject, plugin and
+     * tenant are {@code COLLATE "C"}, under which {@code lower} changes only ASCII letters, so "Ü" would no longer match
+     * a {@code q} of "ü" (the search term is lowered in Java for every letter).
      */
     private static final String SEARCHED = "lower(concat_ws(' ', subject, plugin_unique_identifier, plugin_id, tenant_id,"
             + " CASE WHEN strpos(compact_evidence, '\"id\":') > 0 OR strpos(compact_evidence, '\"key\":') > 0"
-            + " THEN concat_ws(' ', compact_evidence::jsonb->>'id', compact_evidence::jsonb->>'key') END))";
+            + " THEN concat_ws(' ', compact_evidence::jsonb->>'id', compact_evidence::jsonb->>'key') END) COLLATE \"default\")";
 
     @Inject
     StateStore store;

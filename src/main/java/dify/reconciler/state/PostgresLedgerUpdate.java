@@ -2,8 +2,6 @@ package dify.reconciler.state;
 
 import dify.reconciler.catalog.Finding;
 import dify.reconciler.catalog.FindingKind;
-import dify.reconciler.inventory.storage.CopyChunk;
-import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -23,25 +21,16 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import org.jboss.logging.Logger;
-import org.postgresql.PGConnection;
 
 /**
- * A scan's ledger update in our schema. Findings are staged in {@code scan_findings} with COPY, a chunk of
- * about {@value #CHUNK_BYTES} bytes at a time while the scan runs, each sent from a thread of its own while the scan
- * fills the next ({@link ChunkHandOff}: two chunks of memory however many findings there are); a
- * successful scan merges them into {@code finding_ledger} in one transaction of set operations (an update joined
+ * A scan's ledger update in our schema. Findings are staged in {@code scan_findings} with COPY while the scan runs
+ * ({@link LedgerStaging}); a successful scan merges them into {@code finding_ledger} in one transaction of set operations (an update joined
  * with the staged rows, an insert of the new ones, closing what this run did not touch), which touches only our
  * tables.
  */
 final class PostgresLedgerUpdate implements LedgerUpdate {
 
     private static final Logger LOG = Logger.getLogger(PostgresLedgerUpdate.class);
-
-    /**
-     * Findings are encoded into a chunk of about this many bytes and sent with one COPY: memory stays flat (this chunk
-     * and the one in flight), and no connection or transaction is held while the scan lists storage between chunks.
-     */
-    static final int CHUNK_BYTES = 1 << 20;
 
     /**
      * The merge's work_mem (its transaction only): the hash of a million staged identities (about 100 bytes each)
@@ -52,19 +41,9 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     private final StateStore store;
     private final UUID runId;
     private final Duration retention;
-    /** The chunk the scan fills and the one a thread of this run sends meanwhile. */
-    private final ChunkHandOff chunks;
-    private final StagedRowEncoder encoder = new StagedRowEncoder();
-    private long staged;
+    private final LedgerStaging staging;
+    /** The scan's own time in the ledger while it runs: encoding, and waiting for COPYs (at the end included). */
     private long stagingNanos;
-    /**
-     * Time spent in COPYs, the background's included; each send adds to it after the one before it ended (the
-     * hand-off joins a send's thread before starting the next), so a plain field is enough.
-     */
-    private long copyNanos;
-    private int copies;
-    /** Time the scan's thread waited for COPYs: handing over while the previous chunk was in flight, and at the end. */
-    private long waitNanos;
     private String problem;
     /** Labels of the kinds whose check did not run: their entries are not closed. */
     private final Set<String> keptOpen = new TreeSet<>();
@@ -73,11 +52,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         this.store = store;
         this.runId = runId;
         this.retention = retention;
-        this.chunks = new ChunkHandOff(CHUNK_BYTES, this::copy, r -> {
-            Thread t = new Thread(r, "ledger-copy-" + runId);
-            t.setDaemon(true);
-            return t;
-        });
+        this.staging = new LedgerStaging(store, runId);
     }
 
     @Override
@@ -86,29 +61,13 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
             return;
         }
         long t0 = System.nanoTime();
-        CopyChunk chunk = chunks.filling();
-        encoder.stage(finding, chunk);
-        staged++;
-        if (chunk.size() >= CHUNK_BYTES) {
-            long waiting = System.nanoTime();
-            try {
-                // Waits only while the previous chunk is still being sent.
-                chunks.handOver();
-            } catch (ChunkHandOff.SendFailure e) {
-                copyFailed(e);
-            }
-            waitNanos += System.nanoTime() - waiting;
+        try {
+            staging.stage(finding);
+        } catch (ChunkHandOff.SendFailure e) {
+            copyFailed(e);
         }
         stagingNanos += System.nanoTime() - t0;
     }
-
-    /**
-     * The columns of a staged row, in the order {@link StagedRowEncoder} writes them (the run comes from the COPY's
-     * transaction). The kind is its position in {@link FindingKind#values()} (from 1); each other value is either a code
-     * of the run's {@link StagingDictionary} or, when it has none, its text (V14).
-     */
-    static final String STAGED_COLUMNS = "kind_code, subject, identifier_code, plugin_unique_identifier, plugin_code, plugin_id,"
-            + " tenant_code, tenant_id, evidence_code, evidence";
 
     /**
      * A staged row's kind label: its code looked up in the bound array of labels ({@link FindingKind#values()} order),
@@ -158,7 +117,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
     /** The parameters of {@link #resolvedStaged} as the merge binds them now (a test EXPLAINs it). */
     List<Object> stagedParameters() {
         return stagedParameters(Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new),
-                encoder.dictionary().values());
+                staging.dictionary().values());
     }
 
     /**
@@ -169,54 +128,17 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
         if (problem != null) {
             return;
         }
-        long t0 = System.nanoTime();
         try {
-            chunks.finish();
+            staging.finish();
         } catch (ChunkHandOff.SendFailure e) {
             copyFailed(e);
         }
-        waitNanos += System.nanoTime() - t0;
         // The log line's first step: how much of staging the COPYs took, and how much of that the scan waited for.
-        steps.append(steps.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "staging COPY %d chunks %.3f s, scan waited %.3f s",
-                copies, copyNanos / 1e9, waitNanos / 1e9));
+        steps.append(steps.length() == 0 ? "" : ", ").append(staging.summary());
     }
 
     private void copyFailed(ChunkHandOff.SendFailure e) {
         fail("writing findings to " + store.table("scan_findings") + " failed: " + e.getCause().getMessage(), e.getCause());
-    }
-
-    /**
-     * Sends a chunk with one COPY on a pooled connection (held for this COPY only), in a transaction of its own that
-     * names the run its rows belong to (the staging table's run_id defaults to it; V13), so the run's id is not
-     * repeated on every row. Runs on the hand-off's thread, or on the scan's for the last chunk.
-     */
-    private void copy(CopyChunk chunk) throws SQLException, IOException {
-        long t0 = System.nanoTime();
-        String sql = "COPY " + store.table("scan_findings") + " (" + STAGED_COLUMNS + ") FROM STDIN";
-        try (Connection c = store.dataSource().getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement("SELECT set_config('reconciler.staging_run', ?, true)")) {
-                    ps.setString(1, runId.toString());
-                    ps.executeQuery().close();
-                }
-                c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql, chunk.asInput());
-                c.commit();
-            } catch (SQLException | IOException | RuntimeException e) {
-                // A connection the server closed cannot roll back: report the COPY's own error, not "connection closed".
-                try {
-                    c.rollback();
-                    c.setAutoCommit(true);
-                } catch (SQLException notRolledBack) {
-                    e.addSuppressed(notRolledBack);
-                }
-                throw e;
-            }
-            c.setAutoCommit(true);
-        } finally {
-            copyNanos += System.nanoTime() - t0;
-            copies++;
-        }
     }
 
     @Override
@@ -275,7 +197,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 // The severity of each kind (not staged: it follows from the kind).
                 String[] kinds = Arrays.stream(FindingKind.values()).map(FindingKind::label).toArray(String[]::new);
                 String[] severities = Arrays.stream(FindingKind.values()).map(k -> k.severity().label()).toArray(String[]::new);
-                String[] values = encoder.dictionary().values();
+                String[] values = staging.dictionary().values();
                 if (anyOpen(c, entries)) {
                     merge(c, entries, keptKinds, kinds, severities, values, at, lastSeen, lastRun, scans, scan);
                 } else {
@@ -296,7 +218,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
                 throw e;
             }
             LedgerView view = new LedgerView(oldestOpen(c, store), history(c, reported));
-            LOG.infof("ledger: %d findings staged in %.3f s and merged in %.3f s (run %s; %s)", staged, stagingNanos / 1e9,
+            LOG.infof("ledger: %d findings staged in %.3f s and merged in %.3f s (run %s; %s)", staging.staged(), stagingNanos / 1e9,
                     (System.nanoTime() - merging) / 1e9, runId, steps);
             return view;
         } catch (SQLException e) {
@@ -508,15 +430,7 @@ final class PostgresLedgerUpdate implements LedgerUpdate {
 
     @Override
     public void abandon() {
-        // No COPY may commit after the delete below: wait for the one in flight, send nothing more.
-        chunks.close();
-        try (Connection c = store.dataSource().getConnection();
-                PreparedStatement ps = c.prepareStatement("DELETE FROM " + store.table("scan_findings") + " WHERE run_id = ?")) {
-            ps.setObject(1, runId);
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            LOG.warnf(e, "could not delete the findings of run %s from %s", runId, store.table("scan_findings"));
-        }
+        staging.abandon();
     }
 
     private void fail(String message, Throwable e) {

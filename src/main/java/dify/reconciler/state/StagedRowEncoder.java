@@ -7,7 +7,7 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Turns findings into the COPY text of {@code scan_findings} ({@link PostgresLedgerUpdate#STAGED_COLUMNS}): the kind
+ * Turns findings into the COPY text of {@code scan_findings} ({@link LedgerStaging#STAGED_COLUMNS}): the kind
  * as its position in {@link FindingKind#values()} (from 1), the subject ({@link FindingIdentity#subject}), then the
  * plugin identifier, plugin id, tenant and compact evidence ({@link LedgerEvidence}) each as a code of the run's
  * {@link StagingDictionary} or, when it has none, as text.

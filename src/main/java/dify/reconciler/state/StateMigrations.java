@@ -27,7 +27,7 @@ final class StateMigrations implements ResourceProvider {
             "V4__breaker.sql", "V5__cache_invalidation.sql", "V6__purge_and_service_remediation.sql",
             "V7__object_action_completion.sql", "V8__ledger_at_scale.sql", "V9__deep_verify_cache.sql",
             "V10__notify_state.sql", "V11__approval_and_suspension.sql", "V12__ledger_merge.sql", "V13__ledger_compact_evidence.sql",
-            "V14__ledger_staging_dictionary.sql");
+            "V14__ledger_staging_dictionary.sql", "V15__ledger_byte_order.sql");
 
     /** One row of Flyway's history table ({@code checksum} null for rows that are not a migration). */
     record Applied(String version, String type, String script, Integer checksum, boolean success) {

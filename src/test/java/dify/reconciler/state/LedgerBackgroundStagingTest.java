@@ -198,11 +198,11 @@ class LedgerBackgroundStagingTest {
      */
     private static List<Integer> chunkEnds(List<Finding> findings) {
         StagedRowEncoder encoder = new StagedRowEncoder();
-        CopyChunk chunk = new CopyChunk(PostgresLedgerUpdate.CHUNK_BYTES);
+        CopyChunk chunk = new CopyChunk(LedgerStaging.CHUNK_BYTES);
         List<Integer> ends = new ArrayList<>();
         for (int i = 0; i < findings.size(); i++) {
             encoder.stage(findings.get(i), chunk);
-            if (chunk.size() >= PostgresLedgerUpdate.CHUNK_BYTES) {
+            if (chunk.size() >= LedgerStaging.CHUNK_BYTES) {
                 ends.add(i + 1);
                 chunk.reset();
             }

@@ -73,14 +73,14 @@ public final class LedgerMergeBench {
 
     /** The Java side of staging alone: findings encoded into COPY chunks that are thrown away. */
     private static void encodeOnly(int n) {
-        CopyChunk chunk = new CopyChunk(PostgresLedgerUpdate.CHUNK_BYTES);
+        CopyChunk chunk = new CopyChunk(LedgerStaging.CHUNK_BYTES);
         Instant changedAt = Instant.parse("2026-10-01T00:00:00Z");
         long bytes = 0;
         StagedRowEncoder encoder = new StagedRowEncoder();
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             encoder.stage(finding(i, changedAt), chunk);
-            if (chunk.size() >= PostgresLedgerUpdate.CHUNK_BYTES) {
+            if (chunk.size() >= LedgerStaging.CHUNK_BYTES) {
                 bytes += chunk.size();
                 chunk.reset();
             }
