@@ -215,9 +215,6 @@ final class Scan {
     }
 
     private Tables readTables() throws SQLException {
-        // The longest statement of the scan, started first on a side session of the same snapshot, so that it runs
-        // while the ones below run here; checkNarrowedRows takes its rows (docs/benchmark.md, "Where the time goes").
-        db.startOrphanedCategoryRows(categoryTables());
         List<PluginRow> plugins = sortedByUid(db.plugins(), PluginRow::uid);
         List<DeclarationRow> declarations = sortedByUid(db.declarations(), DeclarationRow::uid);
         Map<String, InstallationTally> tallies = db.installationTallies(grace.cutoff());
@@ -228,10 +225,6 @@ final class Scan {
             serverlessUids = serverlessRows.stream().map(TableRow::uid).filter(Objects::nonNull).collect(Collectors.toSet());
         }
         return new Tables(plugins, declarations, tallies, serverlessRows, serverlessUids);
-    }
-
-    private List<String> categoryTables() {
-        return DaemonSchema.CATEGORY_TABLES.stream().filter(db.schema()::hasTable).toList();
     }
 
     private Verdict detectAmongTables(Tables t) {
@@ -257,7 +250,7 @@ final class Scan {
             t.plugins().stream().filter(p -> v.onlyGlobal().contains(p.uid())).forEach(p -> pluginOf.putIfAbsent(p.uid(), p));
             db.globalInstallationsUsing(v.onlyGlobal(), row -> rows.legacyGlobalInstallation(row, pluginOf.get(row.uid())));
         }
-        List<String> categoryTables = categoryTables();
+        List<String> categoryTables = DaemonSchema.CATEGORY_TABLES.stream().filter(db.schema()::hasTable).toList();
         // A category row with an invalid identifier either shares it with an installation (found through the
         // installations' invalid identifiers, a handful at most) or has none (the anti-join returns it).
         // Either way no category table is read row by row.

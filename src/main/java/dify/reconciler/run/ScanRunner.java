@@ -142,8 +142,7 @@ public class ScanRunner {
         Map<String, Long> rows = Map.of();
         List<String> skipped = List.of();
         ScanReport report;
-        try (DaemonDatabaseReader db = DaemonDatabaseReader.open(dataSource, scanSideSessions(), config.databaseSchema().orElse(null),
-                config.fetchSize(),
+        try (DaemonDatabaseReader db = DaemonDatabaseReader.open(dataSource, config.databaseSchema().orElse(null), config.fetchSize(),
                 config.databaseLockTimeout(), daemon.databaseDescription())) {
             skipped = db.schema().missingOptionalTables();
             for (String table : skipped) {
@@ -215,18 +214,6 @@ public class ScanRunner {
         return InventoryListing.open(storage, bucket, StorageProducer.inventoryReports(daemon, config, requests, location.bucket()),
                 StorageProducer.inventoryFormat(location, bucket), prefixes, inventorySession(), clock.instant(),
                 config.storage().inventoryMaxAge());
-    }
-
-    /** How the scan's side session (the category rows' anti-join on the scan's snapshot) shows in {@code pg_stat_activity}. */
-    static final String SCAN_SIDE_APPLICATION_NAME = "plugin-reconciler-scan-side";
-
-    /**
-     * The scan's side session, outside the service's pool ({@link UnpooledSessions}): the pool's few connections are
-     * the scan's own, its lock watch's, and the API's; one more held for the length of the category rows' anti-join
-     * (20 s at 15,000,000 installations) would be missing to the API meanwhile.
-     */
-    DataSource scanSideSessions() {
-        return UnpooledSessions.of(settings, daemon).dataSource(Map.of("ApplicationName", SCAN_SIDE_APPLICATION_NAME));
     }
 
     /**

@@ -45,10 +45,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Reads the daemon's tables inside one read-only, repeatable-read transaction, so every query of a scan
- * sees the same snapshot. The category rows' anti-join, the scan's longest statement, may run beside the others on a
- * side session that imports that very snapshot ({@link SnapshotSideQuery}, {@link #startOrphanedCategoryRows}); where
- * the snapshot cannot be shared it runs on the scan's own connection, after the others. While that transaction is open a {@link LockRequestWatch} ends it the moment
- * another session waits on one of its locks, on either backend (the daemon must never wait on us); {@link #endTransaction()}
+ * sees the same snapshot. While that transaction is open a {@link LockRequestWatch} ends it the moment
+ * another session waits on one of its locks (the daemon must never wait on us); {@link #endTransaction()}
  * ends it as soon as the last table is read, before the long storage work. Large tables are either aggregated in PostgreSQL or streamed through a
  * server-side cursor (autocommit off + fetch size); nothing here holds a table of installations in memory.
  * Every value is a bound parameter; table names come from {@link DaemonSchema}'s allow-list.
@@ -66,27 +64,16 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     private final LockRequestWatch watch;
     private final DaemonSchema schema;
     private final int fetchSize;
-    private final Duration lockTimeout;
-    /** Where side sessions come from, and the scan's exported snapshot; either null: everything runs on {@link #connection}. */
-    private final DataSource sideSessions;
-    private final String snapshotId;
-    /** The category rows' anti-join started on a side session, and for which tables; null when not started. */
-    private SnapshotSideQuery<TableRow> categoryRowsAhead;
-    private List<String> categoryRowsAheadTables;
     private final Map<String, Long> rowsScanned = new HashMap<>();
     private final List<String> notes = new ArrayList<>();
     private int unparsableDeclarations;
     private boolean ended;
 
-    private DaemonDatabaseReader(Connection connection, LockRequestWatch watch, DaemonSchema schema, int fetchSize,
-            Duration lockTimeout, DataSource sideSessions, String snapshotId) {
+    private DaemonDatabaseReader(Connection connection, LockRequestWatch watch, DaemonSchema schema, int fetchSize) {
         this.connection = connection;
         this.watch = watch;
         this.schema = schema;
         this.fetchSize = fetchSize;
-        this.lockTimeout = lockTimeout;
-        this.sideSessions = sideSessions;
-        this.snapshotId = snapshotId;
     }
 
     public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
@@ -99,24 +86,19 @@ public final class DaemonDatabaseReader implements AutoCloseable {
      */
     public static DaemonDatabaseReader open(DataSource dataSource, String schemaName, int fetchSize,
             Duration lockTimeout, String databaseDescription) throws SQLException {
-        return open(dataSource, dataSource, schemaName, fetchSize, lockTimeout, databaseDescription);
-    }
-
-    /**
-     * @param sideSessions where the side session that shares the scan's snapshot comes from (one session per scan, for
-     *        the category rows' anti-join); null: every statement runs on the scan's own connection
-     * @param lockTimeout how long a statement may wait for a table lock (a daemon migration) before the scan fails
-     */
-    public static DaemonDatabaseReader open(DataSource dataSource, DataSource sideSessions, String schemaName, int fetchSize,
-            Duration lockTimeout, String databaseDescription) throws SQLException {
         Connection c = dataSource.getConnection();
         LockRequestWatch watch = null;
         try {
             c.setAutoCommit(false);
-            beginTransaction(c, lockTimeout);
-            String snapshotId = sideSessions == null ? null : exportSnapshot(c, lockTimeout);
             int backendPid;
             try (var st = c.createStatement()) {
+                st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                // work_mem stays the server's own. This set 64 MB until 2026-12-07, unmeasured: at 1,500,000
+                // installations the category rows' anti-join then hashed in memory in 2.6-2.8 s against 1.9-2.0 s in
+                // 4 MB batches (the default), a third of the scan's time more (docs/benchmark.md), and took 64 MB per
+                // process of the daemon's database server.
+                // A daemon migration holding a table lock must fail the scan clearly, not hang it.
+                st.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");
                 try (ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
                     rs.next();
                     backendPid = rs.getInt(1);
@@ -125,7 +107,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
             // Watch before the first table is touched: from here on the scan holds locks the daemon may want.
             watch = LockRequestWatch.start(dataSource, backendPid);
             DaemonSchema schema = DaemonSchema.inspect(c, schemaName, databaseDescription);
-            return new DaemonDatabaseReader(c, watch, schema, fetchSize, lockTimeout, sideSessions, snapshotId);
+            return new DaemonDatabaseReader(c, watch, schema, fetchSize);
         } catch (SQLException | RuntimeException e) {
             if (watch != null) {
                 watch.close();
@@ -137,36 +119,6 @@ public final class DaemonDatabaseReader implements AutoCloseable {
             }
             closeQuietly(c, e);
             throw e;
-        }
-    }
-
-    private static void beginTransaction(Connection c, Duration lockTimeout) throws SQLException {
-        try (var st = c.createStatement()) {
-            st.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-            // work_mem stays the server's own. This set 64 MB until 2026-12-07, unmeasured: at 1,500,000
-            // installations the category rows' anti-join then hashed in memory in 2.6-2.8 s against 1.9-2.0 s in
-            // 4 MB batches (the default), a third of the scan's time more (docs/benchmark.md), and took 64 MB per
-            // process of the daemon's database server.
-            // A daemon migration holding a table lock must fail the scan clearly, not hang it.
-            st.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");
-        }
-    }
-
-    /**
-     * Exports the transaction's snapshot (its first query, so the snapshot is taken here) for a side session to import;
-     * null when the server refuses (a hot standby of an old server, a function not granted): then the transaction,
-     * which an error aborts, is begun again, nothing having been read yet, and the scan reads on one connection.
-     */
-    private static String exportSnapshot(Connection c, Duration lockTimeout) throws SQLException {
-        try (var st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_export_snapshot()")) {
-            rs.next();
-            return rs.getString(1);
-        } catch (SQLException e) {
-            LOG.infof("the scan's snapshot cannot be shared with a side session (%s): the category rows' anti-join runs on"
-                    + " the scan's own connection, after the other statements", e.getMessage());
-            c.rollback();
-            beginTransaction(c, lockTimeout);
-            return null;
         }
     }
 
@@ -347,52 +299,6 @@ public final class DaemonDatabaseReader implements AutoCloseable {
         if (tables.isEmpty()) {
             return;
         }
-        String sql = orphanedCategoryRowsQuery(tables);
-        SnapshotSideQuery<TableRow> ahead = tables.equals(categoryRowsAheadTables) ? categoryRowsAhead : null;
-        categoryRowsAhead = null;
-        categoryRowsAheadTables = null;
-        if (ahead == null) {
-            parallelThenStreamed(sql, List.of(), DaemonDatabaseReader::categoryRow, sink);
-            return;
-        }
-        requireOpenTransaction();
-        List<TableRow> rows = ahead.rows();
-        if (rows.size() < PARALLEL_RESULT_LIMIT) {
-            rows.forEach(sink);
-            return;
-        }
-        rows.clear();
-        // As many rows as the bound: a badly broken database. Streamed here through a cursor, as parallelThenStreamed does.
-        query(sql, List.of(), rs -> sink.accept(categoryRow(rs)));
-    }
-
-    /**
-     * Starts {@link #orphanedCategoryRows}' anti-join (its bounded, parallel form) on a side session that shares this
-     * transaction's snapshot, so it runs while the scan's other statements run here; {@link #orphanedCategoryRows} with
-     * the same tables then takes its rows. Does nothing when the snapshot cannot be shared (the anti-join then runs
-     * here, when asked for).
-     */
-    public void startOrphanedCategoryRows(List<String> tables) {
-        requireOpenTransaction();
-        if (tables.isEmpty() || sideSessions == null || snapshotId == null || categoryRowsAhead != null) {
-            return;
-        }
-        try {
-            categoryRowsAhead = SnapshotSideQuery.start(sideSessions, snapshotId, lockTimeout, watch,
-                    "the category rows' anti-join", bounded(orphanedCategoryRowsQuery(tables)), DaemonDatabaseReader::categoryRow);
-            categoryRowsAheadTables = List.copyOf(tables);
-        } catch (SnapshotSideQuery.SnapshotUnavailableException e) {
-            LOG.infof("%s: the category rows' anti-join runs on the scan's own connection, after the other statements",
-                    e.getMessage());
-        }
-    }
-
-    private static TableRow categoryRow(ResultSet rs) throws SQLException {
-        return new TableRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), instant(rs, 6),
-                "provider " + rs.getString(7));
-    }
-
-    private String orphanedCategoryRowsQuery(List<String> tables) {
         StringBuilder union = new StringBuilder();
         for (String table : tables) {
             if (union.length() > 0) {
@@ -406,7 +312,8 @@ public final class DaemonDatabaseReader implements AutoCloseable {
                 + " c.provider FROM (" + union + ") c WHERE NOT EXISTS (SELECT 1 FROM " + schema.qualified(INSTALLATIONS)
                 + " i WHERE i.tenant_id = c.tenant_id AND i.plugin_id = c.plugin_id"
                 + " AND i.plugin_unique_identifier = c.plugin_unique_identifier)";
-        return sql;
+        parallelThenStreamed(sql, List.of(), rs -> new TableRow(rs.getString(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), rs.getString(5), instant(rs, 6), "provider " + rs.getString(7)), sink);
     }
 
     /** Endpoints whose tenant has no installation of their plugin. {@code endpoints.tenant_id} is text, not uuid. */
@@ -646,7 +553,7 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     }
 
     @FunctionalInterface
-    interface RowMapper<T> {
+    private interface RowMapper<T> {
         T map(ResultSet rs) throws SQLException;
     }
 
@@ -660,22 +567,16 @@ public final class DaemonDatabaseReader implements AutoCloseable {
     private <T> void parallelThenStreamed(String sql, List<Object> params, RowMapper<T> mapper, Consumer<T> sink)
             throws SQLException {
         List<T> firstRows = new ArrayList<>();
-        aggregate(bounded(sql), params, rs -> firstRows.add(mapper.map(rs)));
+        // A plain LIMIT would make the planner pick a fast-start plan (index probes, minutes at scale); the
+        // materialized CTE is planned for all its rows, in parallel, and the LIMIT only caps what is sent.
+        aggregate("WITH found AS MATERIALIZED (" + sql + ") SELECT * FROM found LIMIT " + PARALLEL_RESULT_LIMIT, params,
+                rs -> firstRows.add(mapper.map(rs)));
         if (firstRows.size() < PARALLEL_RESULT_LIMIT) {
             firstRows.forEach(sink);
             return;
         }
         firstRows.clear();
         query(sql, params, rs -> sink.accept(mapper.map(rs)));
-    }
-
-    /**
-     * At most {@value #PARALLEL_RESULT_LIMIT} of {@code sql}'s rows, planned for all of them. A plain LIMIT would make
-     * the planner pick a fast-start plan (index probes, minutes at scale); the materialized CTE is planned for all its
-     * rows, in parallel, and the LIMIT only caps what is sent.
-     */
-    private static String bounded(String sql) {
-        return "WITH found AS MATERIALIZED (" + sql + ") SELECT * FROM found LIMIT " + PARALLEL_RESULT_LIMIT;
     }
 
     /** A query whose result is small (bounded by plugins, not installations): no cursor, so it may run in parallel. */
@@ -764,7 +665,6 @@ public final class DaemonDatabaseReader implements AutoCloseable {
      */
     public void endTransaction() throws SQLException {
         ended = true;
-        closeSide();
         watch.close();
         String waiter = watch.yieldedTo();
         if (waiter != null) {
@@ -782,7 +682,6 @@ public final class DaemonDatabaseReader implements AutoCloseable {
 
     @Override
     public void close() throws SQLException {
-        closeSide();
         watch.close();
         if (watch.yieldedTo() != null) {
             // The backend is gone; rollback would only fail. Closing hands the dead connection back to the pool.
@@ -793,15 +692,6 @@ public final class DaemonDatabaseReader implements AutoCloseable {
             connection.rollback();
         } finally {
             connection.close();
-        }
-    }
-
-    /** A side query the scan never asked for the rows of (it failed or yielded first): cancelled, its session closed. */
-    private void closeSide() {
-        if (categoryRowsAhead != null) {
-            categoryRowsAhead.close();
-            categoryRowsAhead = null;
-            categoryRowsAheadTables = null;
         }
     }
 

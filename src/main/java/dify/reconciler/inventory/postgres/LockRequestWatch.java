@@ -1,14 +1,10 @@
 package dify.reconciler.inventory.postgres;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -23,10 +19,6 @@ import org.jboss.logging.Logger;
  * at once, whether a statement runs or the transaction sits idle between statements) and records who
  * waited. The scan then fails with {@link ScanYieldedException}; the next interval retries it.
  *
- * <p>A scan may read on more than one backend at once (the category rows' anti-join runs on a side session that
- * shares the scan's snapshot, {@link SnapshotSideQuery}): the watch covers every backend added with
- * {@link #alsoWatch(int)}, and a lock request that waits on any of them terminates all of them.
- *
  * <p>The watch's own queries read only {@code pg_locks} and {@code pg_stat_activity}: they take no lock on
  * the daemon's tables. Terminating a backend of one's own role needs no extra privilege.
  */
@@ -40,13 +32,10 @@ final class LockRequestWatch implements AutoCloseable {
     private static final String WAITERS = "SELECT w.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''),"
             + " w.mode, coalesce(w.relation::regclass::text, w.locktype)"
             + " FROM pg_locks w JOIN pg_stat_activity a ON a.pid = w.pid"
-            + " WHERE NOT w.granted AND w.pid <> pg_backend_pid() AND NOT w.pid = ANY(?) AND pg_blocking_pids(w.pid) && ?"
-            + " LIMIT 1";
+            + " WHERE NOT w.granted AND w.pid <> pg_backend_pid() AND ? = ANY(pg_blocking_pids(w.pid)) LIMIT 1";
 
     private final Connection watcher;
     private final int scanBackendPid;
-    /** The scan's backend and its side sessions' backends, all ended together. */
-    private final Set<Integer> watched = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile String yieldedTo;
@@ -55,7 +44,6 @@ final class LockRequestWatch implements AutoCloseable {
     private LockRequestWatch(Connection watcher, int scanBackendPid) {
         this.watcher = watcher;
         this.scanBackendPid = scanBackendPid;
-        this.watched.add(scanBackendPid);
         this.thread = new Thread(this::watch, "scan-lock-watch-" + scanBackendPid);
         this.thread.setDaemon(true);
     }
@@ -91,31 +79,10 @@ final class LockRequestWatch implements AutoCloseable {
         return yieldedTo;
     }
 
-    /**
-     * Watches the side session {@code backendPid} too, from now until {@link #stopWatching(int)}. False when the scan
-     * has already yielded or the watch has stopped: then the side session must not read anything.
-     */
-    synchronized boolean alsoWatch(int backendPid) {
-        if (!running || yieldedTo != null) {
-            return false;
-        }
-        watched.add(backendPid);
-        return true;
-    }
-
-    /** Stops watching a side session once it has been closed (its backend pid may be reused). */
-    void stopWatching(int backendPid) {
-        if (backendPid != scanBackendPid) {
-            watched.remove(backendPid);
-        }
-    }
-
     private void watch() {
         try (PreparedStatement waiters = watcher.prepareStatement(WAITERS)) {
+            waiters.setInt(1, scanBackendPid);
             while (running) {
-                Array pids = watcher.createArrayOf("int4", watched.toArray());
-                waiters.setArray(1, pids);
-                waiters.setArray(2, pids);
                 try (ResultSet rs = waiters.executeQuery()) {
                     if (rs.next()) {
                         yieldTo(String.format("'%s' (pid %d, user %s, waiting for %s on %s)", rs.getString(2),
@@ -148,11 +115,9 @@ final class LockRequestWatch implements AutoCloseable {
             return;
         }
         yieldedTo = waiter;
-        Object[] pids = watched.toArray();
-        LOG.warnf("scan backend %d yields to a lock request from %s: terminating it (backends %s)", scanBackendPid, waiter,
-                Arrays.toString(pids));
-        try (PreparedStatement terminate = watcher.prepareStatement("SELECT pg_terminate_backend(p) FROM unnest(?) AS p")) {
-            terminate.setArray(1, watcher.createArrayOf("int4", pids));
+        LOG.warnf("scan backend %d yields to a lock request from %s: terminating it", scanBackendPid, waiter);
+        try (PreparedStatement terminate = watcher.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            terminate.setInt(1, scanBackendPid);
             terminate.execute();
         }
     }
