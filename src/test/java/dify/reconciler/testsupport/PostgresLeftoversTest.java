@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -16,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,25 +52,11 @@ class PostgresLeftoversTest {
 
     @Test
     void aKilledJvmTakesItsServerAndItsFolderWithIt() throws Exception {
-        Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), KilledJvmServer.class.getName())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process jvm = ChildJvm.start(KilledJvmServer.class);
         Optional<ProcessHandle> postmaster = Optional.empty();
         Path logFile = null;
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
-            String started = CompletableFuture.supplyAsync(() -> {
-                try {
-                    for (String line = out.readLine(); line != null; line = out.readLine()) {
-                        if (line.startsWith("started ")) {
-                            return line;
-                        }
-                    }
-                    return null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(180, TimeUnit.SECONDS);
+            String started = ChildJvm.startedLine(jvm, Duration.ofSeconds(180));
             assertNotNull(started, "the JVM did not start its server");
             String[] parts = started.split(" ", 3);
             postmaster = ProcessHandle.of(Long.parseLong(parts[1]));

@@ -3,16 +3,11 @@ package dify.reconciler.testsupport;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -24,25 +19,11 @@ class ServerWatchdogTest {
 
     @Test
     void aKilledJvmTakesItsStoreServersAndTheirFoldersWithIt() throws Exception {
-        Process jvm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), KilledJvmStores.class.getName())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process jvm = ChildJvm.start(KilledJvmStores.class);
         List<ProcessHandle> servers = new ArrayList<>();
         List<Path> folders = new ArrayList<>();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(), StandardCharsets.UTF_8));
-            String started = CompletableFuture.supplyAsync(() -> {
-                try {
-                    for (String line = out.readLine(); line != null; line = out.readLine()) {
-                        if (line.startsWith("started ")) {
-                            return line;
-                        }
-                    }
-                    return null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(120, TimeUnit.SECONDS);
+            String started = ChildJvm.startedLine(jvm, Duration.ofSeconds(120));
             assertNotNull(started, "the JVM did not start its servers");
             String[] parts = started.split(" ");
             for (int i = 1; i + 1 < parts.length; i += 2) {
