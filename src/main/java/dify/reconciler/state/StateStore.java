@@ -145,7 +145,8 @@ public class StateStore {
         String sql = "SELECT n.oid IS NOT NULL, has_database_privilege(current_user, current_database(), 'CREATE'),"
                 + " n.oid IS NOT NULL AND has_schema_privilege(current_user, n.oid, 'USAGE'),"
                 + " ARRAY(SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p')"
-                + " AND c.relname = ANY (?::text[]) AND NOT has_table_privilege(current_user, c.oid, 'INSERT, UPDATE, DELETE')"
+                + " AND c.relname = ANY (?::text[]) AND NOT (has_table_privilege(current_user, c.oid, 'INSERT')"
+                + " AND has_table_privilege(current_user, c.oid, 'UPDATE') AND has_table_privilege(current_user, c.oid, 'DELETE'))"
                 + " ORDER BY 1)"
                 + " FROM (SELECT ?::name AS nspname) AS wanted LEFT JOIN pg_namespace n ON n.nspname = wanted.nspname";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
@@ -194,8 +195,10 @@ public class StateStore {
     }
 
     private void requireWriteAccess(String schema) {
-        String sql = "SELECT bool_and(has_table_privilege(current_user, format('%I.%I', ?, t), 'INSERT, UPDATE, DELETE'))"
-                + " FROM unnest(?::text[]) AS t";
+        // One privilege per call: has_table_privilege with a list is true when the role holds any one of them.
+        String sql = "SELECT bool_and(has_table_privilege(current_user, q.name, 'INSERT') AND has_table_privilege(current_user, q.name,"
+                + " 'UPDATE') AND has_table_privilege(current_user, q.name, 'DELETE'))"
+                + " FROM (SELECT format('%I.%I', ?::text, t) AS name FROM unnest(?::text[]) AS t) AS q";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, schema);
             ps.setArray(2, c.createArrayOf("text", WRITTEN_TABLES.toArray()));

@@ -43,6 +43,24 @@ class StateWriteAccessTest {
         }
     }
 
+    /**
+     * Each of the three rights is needed: {@code has_table_privilege} with a list of privileges is true when the role
+     * holds any one of them, so a role that may insert and update but not delete passed the check before.
+     */
+    @Test
+    void aRoleMissingOnlyDeleteOnOneTableStaysInMemory() throws SQLException {
+        try (TestDatabase db = SchemaFixture.CURRENT.newDatabase()) {
+            assertEquals(StateStore.Mode.PERSISTED, store(db.dataSource()).ensure());
+            grantAllBut(db.dataSource(), null);
+            try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+                s.execute("REVOKE DELETE ON " + SCHEMA + ".scan_findings FROM " + EmbeddedPostgres.READER_USER);
+            }
+            StateStore reader = store(db.readerDataSource());
+            assertEquals(StateStore.Mode.MEMORY, reader.ensure(), "INSERT and UPDATE without DELETE on scan_findings");
+            assertTrue(reader.reason().contains("no right to write the tables"), reader.reason());
+        }
+    }
+
     /** The base tables of our schema the process writes: all but Flyway's history (views are not tables). */
     private static List<String> ourTables(DataSource owner) throws SQLException {
         List<String> out = new ArrayList<>();
