@@ -16,7 +16,7 @@ import java.util.List;
  *            USAGE on our schema, without which nothing in it can be read or written
  * @param unwritableTables
  *            those of {@link StateStore#WRITTEN_TABLES} that exist and that this role may neither insert, update nor
- *            delete in (the same test as the check after migrating: {@code has_table_privilege} once for each of the three)
+ *            delete in (the same test as the check after migrating, {@code StateStore.mayWrite})
  */
 record StateRights(boolean schemaExists, boolean mayCreateSchema, boolean schemaUsage, List<String> unwritableTables) {
 

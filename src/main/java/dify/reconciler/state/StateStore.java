@@ -145,8 +145,7 @@ public class StateStore {
         String sql = "SELECT n.oid IS NOT NULL, has_database_privilege(current_user, current_database(), 'CREATE'),"
                 + " n.oid IS NOT NULL AND has_schema_privilege(current_user, n.oid, 'USAGE'),"
                 + " ARRAY(SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p')"
-                + " AND c.relname = ANY (?::text[]) AND NOT (has_table_privilege(current_user, c.oid, 'INSERT')"
-                + " AND has_table_privilege(current_user, c.oid, 'UPDATE') AND has_table_privilege(current_user, c.oid, 'DELETE'))"
+                + " AND c.relname = ANY (?::text[]) AND NOT (" + mayWrite("c.oid") + ")"
                 + " ORDER BY 1)"
                 + " FROM (SELECT ?::name AS nspname) AS wanted LEFT JOIN pg_namespace n ON n.nspname = wanted.nspname";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
@@ -194,10 +193,18 @@ public class StateStore {
         return rows;
     }
 
+    /**
+     * SQL that is true when the current role may insert, update and delete in {@code table} (a column or expression of
+     * the query, never a value): one privilege per call, because {@code has_table_privilege} with a list is true when
+     * the role holds any one of them.
+     */
+    private static String mayWrite(String table) {
+        return "has_table_privilege(current_user, " + table + ", 'INSERT') AND has_table_privilege(current_user, " + table
+                + ", 'UPDATE') AND has_table_privilege(current_user, " + table + ", 'DELETE')";
+    }
+
     private void requireWriteAccess(String schema) {
-        // One privilege per call: has_table_privilege with a list is true when the role holds any one of them.
-        String sql = "SELECT bool_and(has_table_privilege(current_user, q.name, 'INSERT') AND has_table_privilege(current_user, q.name,"
-                + " 'UPDATE') AND has_table_privilege(current_user, q.name, 'DELETE'))"
+        String sql = "SELECT bool_and(" + mayWrite("q.name") + ")"
                 + " FROM (SELECT format('%I.%I', ?::text, t) AS name FROM unnest(?::text[]) AS t) AS q";
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, schema);

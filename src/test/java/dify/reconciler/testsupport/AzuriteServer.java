@@ -129,13 +129,7 @@ public final class AzuriteServer implements AutoCloseable {
                 command.addAll(List.of("--cert", certificate.toString(), "--key", key.toString(), "--oauth", "basic"));
             }
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            Process watchdog = ServerWatchdog.start(process.toHandle(), "TERM", List.of(workDir));
-            try {
-                awaitReady(process, endpoint, log);
-            } catch (IOException | RuntimeException e) {
-                ServerWatchdog.release(watchdog); // stops what started and deletes the folder
-                throw e;
-            }
+            Process watchdog = ServerWatchdog.startAndAwait(process, List.of(workDir), () -> awaitReady(process, endpoint, log));
             AzuriteServer server = new AzuriteServer(process.toHandle(), workDir, log, endpoint, trust);
             server.watchdog = watchdog;
             return server;

@@ -193,13 +193,7 @@ public final class S3ProxyServer implements AutoCloseable {
             builder.environment().put("LANG", "C.UTF-8");
             builder.environment().put("LC_ALL", "C.UTF-8");
             Process process = builder.start();
-            Process watchdog = ServerWatchdog.start(process.toHandle(), "TERM", List.of(workDir));
-            try {
-                awaitReady(process, endpoint, log);
-            } catch (IOException | RuntimeException e) {
-                ServerWatchdog.release(watchdog); // stops what started and deletes the folder
-                throw e;
-            }
+            Process watchdog = ServerWatchdog.startAndAwait(process, List.of(workDir), () -> awaitReady(process, endpoint, log));
             S3ProxyServer server = new S3ProxyServer(process.toHandle(), workDir, endpoint, virtualHost);
             server.watchdog = watchdog;
             return server;

@@ -51,6 +51,27 @@ final class ServerWatchdog {
         }
     }
 
+    /** Waits until a server answers; throws when it does not. */
+    @FunctionalInterface
+    interface ReadyCheck {
+        void await() throws IOException;
+    }
+
+    /**
+     * Starts the watchdog of a server process just started, then waits until the server is ready; if it is not, the
+     * watchdog is released (it stops what started and deletes the folders) and the failure is rethrown.
+     */
+    static Process startAndAwait(Process server, List<Path> folders, ReadyCheck ready) throws IOException {
+        Process watchdog = start(server.toHandle(), "TERM", folders);
+        try {
+            ready.await();
+        } catch (IOException | RuntimeException e) {
+            release(watchdog);
+            throw e;
+        }
+        return watchdog;
+    }
+
     /** Lets the watchdog act now (stop the server if it still runs, delete the folders) and end. */
     static void release(Process watchdog) {
         if (watchdog != null) {
